@@ -1,0 +1,33 @@
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+/** Runs compiled queries. Store code talks to this, never to a driver. */
+export interface SqlExecutor {
+  rows<R>(query: CompiledQuery<R>): Promise<R[]>;
+  first<R>(query: CompiledQuery<R>): Promise<R | undefined>;
+  /** Returns the number of rows changed. */
+  run(query: CompiledQuery<unknown>): Promise<number>;
+}
+
+/**
+ * One SQL engine (SQLite or PostgreSQL) as the shared store code sees it: a Kysely instance to
+ * build queries with, an executor, and the few things that truly differ between engines.
+ */
+export interface SqlEngine extends SqlExecutor {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** The backend name used in error messages (`sqlite`, `postgres`). */
+  readonly backendName: string;
+  /** For building queries (and running migrations). Execute through the engine, not through it. */
+  readonly db: Kysely<Database>;
+  /**
+   * Runs `fn` in a write transaction that excludes every other writer, across processes
+   * (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction whose row locks the queries take).
+   * `fn` must only use the executor it is given.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** SQL appended to a SELECT that must lock the rows it reads (empty on SQLite). */
+  readonly forUpdate: string;
+  /** Maps an engine error to a MemoryError (constraint → ConflictError, busy → BackendUnavailable, …). */
+  mapError(error: unknown, action: string): Error;
+  close(): Promise<void>;
+}

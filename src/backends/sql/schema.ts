@@ -1,0 +1,152 @@
+/**
+ * Kysely table types shared by the SQL engines. Timestamps are epoch milliseconds; JSON values are
+ * stored as text. Engine-specific tables (the SQLite vec0 / FTS5 indexes) are not listed here.
+ */
+export interface KvTable {
+  agent_id: string;
+  key: string;
+  value: string;
+  version: number;
+  updated_at: number;
+}
+
+export interface AgentsTable {
+  id: string;
+  name: string;
+  entry: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EntitiesTable {
+  id: string;
+  agent_id: string;
+  entity_type: string;
+  name: string;
+  properties: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RelationsTable {
+  id: string;
+  agent_id: string;
+  source_entity: string;
+  relation_type: string;
+  target_entity: string;
+  properties: string;
+  confidence: number;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  agent_id: string;
+  label: string | null;
+  messages: string;
+  message_count: number;
+  context_window_tokens: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CanonicalSessionsTable {
+  agent_id: string;
+  messages: string;
+  compaction_cursor: number;
+  compacted_summary: string | null;
+  updated_at: number;
+}
+
+export interface UsageEventsTable {
+  id: string;
+  agent_id: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  tool_calls: number;
+  timestamp: number;
+}
+
+export interface PairedDevicesTable {
+  device_id: string;
+  display_name: string;
+  platform: string;
+  paired_at: number;
+  last_seen: number;
+  push_token: string | null;
+}
+
+export interface TasksTable {
+  id: string;
+  title: string;
+  description: string;
+  status: string;
+  priority: number;
+  assigned_to: string | null;
+  created_by: string | null;
+  claimed_by: string | null;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  attempts: number;
+  max_attempts: number;
+  result: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+export interface AuditEntriesTable {
+  seq: number;
+  timestamp: number;
+  agent_id: string;
+  action: string;
+  detail: string;
+  outcome: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditCheckpointsTable {
+  seq: number;
+  hash: string;
+  created_at: number;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface MemoriesTable {
+  rowid: number;
+  id: string;
+  agent_id: string;
+  content: string;
+  source: string;
+  scope: string;
+  metadata: string;
+  confidence: number;
+  created_at: number;
+  accessed_at: number;
+  access_count: number;
+  superseded_by: string | null;
+}
+
+export interface Database {
+  kv: KvTable;
+  agents: AgentsTable;
+  entities: EntitiesTable;
+  relations: RelationsTable;
+  sessions: SessionsTable;
+  canonical_sessions: CanonicalSessionsTable;
+  usage_events: UsageEventsTable;
+  paired_devices: PairedDevicesTable;
+  tasks: TasksTable;
+  audit_entries: AuditEntriesTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  meta: MetaTable;
+  memories: MemoriesTable;
+}

@@ -1,0 +1,195 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, type DatabaseConnection, type Driver, type DialectAdapter, type Migration, Migrator, sql } from 'kysely';
+import * as sqliteVec from 'sqlite-vec';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BackendUnavailableError, ConflictError, InternalError, MemoryError, ValidationError } from '../../errors.js';
+import type { SqlEngine, SqlExecutor } from '../sql/engine.js';
+import type { Database } from '../sql/schema.js';
+
+type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+
+/**
+ * SQLite through better-sqlite3: one connection (WAL, busy timeout, foreign keys, sqlite-vec), a
+ * prepared-statement cache, and an async write lock so a transaction spanning awaits is never
+ * interleaved with another caller's statements.
+ */
+export class SqliteEngine implements SqlEngine, SqlExecutor {
+  readonly dialect = 'sqlite' as const;
+  readonly backendName = 'sqlite';
+  readonly forUpdate = '';
+  readonly db: Kysely<Database>;
+  readonly raw: BetterSqlite3.Database;
+  private readonly statements = new Map<string, Statement>();
+  private locked = false;
+  private lockTail: Promise<void> = Promise.resolve();
+  private readonly direct: SqlExecutor;
+
+  private constructor(raw: BetterSqlite3.Database) {
+    this.raw = raw;
+    this.db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: raw }) });
+    this.direct = {
+      rows: async (q) => this.execRows(q),
+      first: async (q) => this.execRows(q)[0],
+      run: async (q) => this.execRun(q),
+    };
+  }
+
+  /** Opens (creating the directory if needed) and configures the database file. */
+  static open(path: string): SqliteEngine {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    let raw: BetterSqlite3.Database;
+    try {
+      raw = new BetterSqlite3(path, { timeout: 5000 });
+      raw.pragma('journal_mode = WAL');
+      raw.pragma('synchronous = NORMAL');
+      raw.pragma('foreign_keys = ON');
+      raw.pragma('cache_size = -65536');
+      raw.pragma('mmap_size = 268435456');
+      sqliteVec.load(raw);
+    } catch (cause) {
+      throw new BackendUnavailableError(`cannot open SQLite database ${path}: ${(cause as Error).message}`, {
+        backend: 'sqlite',
+        cause,
+      });
+    }
+    return new SqliteEngine(raw);
+  }
+
+  async migrate(migrations: Record<string, Migration>): Promise<string> {
+    const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations } });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new BackendUnavailableError(`migration ${failed} failed: ${(error as Error).message}`, {
+        backend: 'sqlite',
+        cause: error,
+      });
+    }
+    return Object.keys(migrations).sort().at(-1) ?? '';
+  }
+
+  private statement(text: string): Statement {
+    let stmt = this.statements.get(text);
+    if (stmt === undefined) {
+      stmt = this.raw.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  private execRows<R>(q: CompiledQuery<R>): R[] {
+    const stmt = this.statement(q.sql);
+    if (!stmt.reader) {
+      stmt.run(...(q.parameters as unknown[]));
+      return [];
+    }
+    return stmt.all(...(q.parameters as unknown[])) as R[];
+  }
+
+  private execRun(q: CompiledQuery<unknown>): number {
+    const stmt = this.statement(q.sql);
+    if (stmt.reader) return stmt.all(...(q.parameters as unknown[])).length;
+    return stmt.run(...(q.parameters as unknown[])).changes;
+  }
+
+  private async idle(): Promise<void> {
+    while (this.locked) await this.lockTail;
+  }
+
+  async rows<R>(q: CompiledQuery<R>): Promise<R[]> {
+    if (this.locked) await this.idle();
+    return this.execRows(q);
+  }
+
+  async first<R>(q: CompiledQuery<R>): Promise<R | undefined> {
+    if (this.locked) await this.idle();
+    return this.execRows(q)[0];
+  }
+
+  async run(q: CompiledQuery<unknown>): Promise<number> {
+    if (this.locked) await this.idle();
+    return this.execRun(q);
+  }
+
+  /** Runs synchronous work outside any other caller's transaction (for batch paths). */
+  async exclusive<T>(fn: (db: BetterSqlite3.Database) => T): Promise<T> {
+    if (this.locked) await this.idle();
+    return fn(this.raw);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const previous = this.lockTail;
+    let release!: () => void;
+    this.lockTail = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
+    this.locked = true;
+    try {
+      this.statement('begin immediate').run();
+      try {
+        const result = await fn(this.direct);
+        this.statement('commit').run();
+        return result;
+      } catch (error) {
+        if (this.raw.inTransaction) this.statement('rollback').run();
+        throw error;
+      }
+    } finally {
+      this.locked = false;
+      release();
+    }
+  }
+
+  mapError(error: unknown, action: string): Error {
+    if (MemoryError.is(error)) return error;
+    const code = (error as { code?: string }).code ?? '';
+    const message = `${action} failed: ${(error as Error).message}`;
+    if (code.startsWith('SQLITE_CONSTRAINT')) return new ConflictError(message, { backend: 'sqlite', cause: error });
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_IOERR' || code === 'SQLITE_FULL' || code === 'SQLITE_CANTOPEN') {
+      return new BackendUnavailableError(message, { backend: 'sqlite', cause: error });
+    }
+    if (code === 'SQLITE_TOOBIG' || code === 'SQLITE_MISMATCH') return new ValidationError(message, { backend: 'sqlite', cause: error });
+    return new InternalError(message, { backend: 'sqlite', cause: error });
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    this.statements.clear();
+    if (this.raw.open) this.raw.close();
+  }
+}
+
+/**
+ * Kysely's SQLite adapter does not run migrations in a transaction nor lock; this one does both:
+ * the Migrator wraps all pending migrations in one transaction whose first statement is a write,
+ * so two processes opening a fresh file at once apply the schema exactly once.
+ */
+class LockingSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+  override async acquireMigrationLock(db: Kysely<unknown>, options: { lockTable: string; lockRowId: string }): Promise<void> {
+    await sql`update ${sql.table(options.lockTable)} set is_locked = 1 where id = ${options.lockRowId}`.execute(db);
+  }
+  override async releaseMigrationLock(): Promise<void> {}
+}
+
+class LockingSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new LockingSqliteAdapter();
+  }
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    // Kysely's SqliteDriver begins transactions with a plain BEGIN; make them immediate so the
+    // migration lock is taken with the busy handler instead of failing on lock upgrade.
+    const begin = driver.beginTransaction.bind(driver);
+    driver.beginTransaction = async (connection: DatabaseConnection, settings) => {
+      void begin;
+      void settings;
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
+}

@@ -1,0 +1,44 @@
+import type { AuditEntry, AuditTip } from './audit-log.js';
+import type { BackendHealth } from './health.js';
+import type { KnowledgeStore } from './knowledge-store.js';
+import type { PairedDeviceStore } from './device-store.js';
+import type { SessionStore } from './session-store.js';
+import type { StructuredStore } from './structured-store.js';
+import type { TaskQueue } from './task-queue.js';
+import type { UsageStore } from './usage-store.js';
+
+/**
+ * Persistence of the audit chain. Hashing and verification live in core (src/core/audit-chain.ts);
+ * the storage only keeps rows in seq order and appends atomically.
+ */
+export interface AuditStorage {
+  /**
+   * In one transaction that excludes every other appender (across processes): reads the tip, calls
+   * `build(tip)` and inserts exactly the entry it returns.
+   */
+  append(build: (tip: AuditTip) => AuditEntry): Promise<AuditEntry>;
+  tip(): Promise<AuditTip>;
+  /** Entries with seq > afterSeq in ascending order, at most `limit`. */
+  scan(afterSeq: number, limit: number, agentId?: string): Promise<AuditEntry[]>;
+  /** The entry at `seq`, if present. */
+  at(seq: number): Promise<AuditEntry | undefined>;
+  count(): Promise<number>;
+  /** The latest verified checkpoint, if any. */
+  checkpoint(): Promise<AuditTip | undefined>;
+  saveCheckpoint(tip: AuditTip): Promise<void>;
+}
+
+/** What a main backend (`sqlite`, `postgres`) provides: eight stores and the audit storage. */
+export interface MainBackend {
+  readonly name: string;
+  readonly schemaVersion: string;
+  readonly structured: StructuredStore;
+  readonly knowledge: KnowledgeStore;
+  readonly sessions: SessionStore;
+  readonly usage: UsageStore;
+  readonly devices: PairedDeviceStore;
+  readonly tasks: TaskQueue;
+  readonly auditStorage: AuditStorage;
+  health(): Promise<BackendHealth>;
+  close(): Promise<void>;
+}

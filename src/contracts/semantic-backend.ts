@@ -1,0 +1,71 @@
+import type { MemoryFilter, MemoryRecord, MemorySource } from './semantic-store.js';
+import type { BackendHealth } from './health.js';
+import type { EpochMs, JsonObject } from './types.js';
+
+/**
+ * The SPI a semantic backend implements. Validation, embedding, vector normalisation, mode
+ * selection and rank fusion live in core (src/core/semantic-service.ts); a backend only persists
+ * and searches. Vectors reaching a backend are unit length and of the store's fixed dimension.
+ */
+export interface NewMemoryRow {
+  id: string;
+  agentId: string;
+  content: string;
+  source: MemorySource;
+  scope: string;
+  metadata: JsonObject;
+  confidence: number;
+  createdAt: EpochMs;
+  embedding: Float32Array | undefined;
+}
+
+export interface SearchScope {
+  /** undefined = every agent (the caller said `allAgents: true`). */
+  agentId: string | undefined;
+  filter: MemoryFilter;
+  /** Candidates wanted (already capped by the service). */
+  k: number;
+}
+
+export interface ScoredId {
+  id: string;
+  /** vector: cosine similarity; keyword: relevance (higher is better). */
+  score: number;
+}
+
+export interface VectorSpace {
+  dimensions: number;
+  embedderId: string;
+}
+
+export interface DecayPolicy {
+  /** Memories accessed before this instant decay. */
+  accessedBefore: EpochMs;
+  factor: number;
+  floor: number;
+  dryRun: boolean;
+}
+
+export interface SemanticBackend {
+  readonly name: string;
+  /** The vector space fixed for this store, if any vector was ever stored or one was configured. */
+  vectorSpace(): Promise<VectorSpace | undefined>;
+  /** Fixes the vector space (first use). ConfigError/ValidationError when another one is fixed. */
+  fixVectorSpace(space: VectorSpace): Promise<void>;
+  insert(rows: readonly NewMemoryRow[]): Promise<void>;
+  vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]>;
+  keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]>;
+  /** Records in the order of `ids`; unknown ids are skipped. */
+  fetch(ids: readonly string[]): Promise<MemoryRecord[]>;
+  get(id: string): Promise<MemoryRecord | undefined>;
+  delete(id: string): Promise<boolean>;
+  /** false when no such memory exists. */
+  setEmbedding(id: string, vector: Float32Array): Promise<boolean>;
+  /** accessCount += 1 and accessedAt = at, for each id (ids may repeat). */
+  touch(ids: readonly string[], at: EpochMs): Promise<void>;
+  decay(policy: DecayPolicy): Promise<number>;
+  /** Links exact duplicates (agent, scope, content) to their oldest twin; returns how many were merged. */
+  mergeExactDuplicates(options: { dryRun: boolean }): Promise<number>;
+  health(): Promise<BackendHealth>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,106 @@
+import type { EpochMs, JsonObject, JsonPrimitive } from './types.js';
+
+export const MEMORY_SOURCES = [
+  'conversation',
+  'document',
+  'observation',
+  'inference',
+  'user_provided',
+  'system',
+] as const;
+export type MemorySource = (typeof MEMORY_SOURCES)[number];
+
+export type VectorInput = readonly number[] | Float32Array;
+
+export interface RememberInput {
+  agentId: string;
+  content: string;
+  /** Default `observation`. */
+  source?: MemorySource;
+  /** Free-form collection name. Default `episodic`. */
+  scope?: string;
+  metadata?: JsonObject;
+  /** Caller-supplied vector; when absent and an embedder is configured, the content is embedded. */
+  embedding?: VectorInput;
+  /** In [0, 1]. Default 1. */
+  confidence?: number;
+}
+
+export interface MemoryRecord {
+  id: string;
+  agentId: string;
+  content: string;
+  source: MemorySource;
+  scope: string;
+  metadata: JsonObject;
+  confidence: number;
+  createdAt: EpochMs;
+  accessedAt: EpochMs;
+  accessCount: number;
+  /** Set when consolidation merged this memory into another one (which then stands for it). */
+  supersededBy?: string;
+  /** Present on `get()` when the memory has a vector. */
+  embedding?: number[];
+}
+
+export interface MemoryFilter {
+  source?: MemorySource;
+  scope?: string;
+  minConfidence?: number;
+  /** createdAt strictly after this instant. */
+  after?: EpochMs;
+  /** createdAt strictly before this instant. */
+  before?: EpochMs;
+  /** Every key must be present with exactly this scalar value. */
+  metadata?: Record<string, JsonPrimitive>;
+}
+
+export type RecallMode = 'hybrid' | 'vector' | 'keyword';
+
+export type RecallQuery = (
+  | { agentId: string; allAgents?: false }
+  | { agentId?: undefined; allAgents: true }
+) & {
+  text?: string;
+  embedding?: VectorInput;
+  /** 1..1000, default 10. */
+  limit?: number;
+  /** Default: `hybrid` when both a vector and text are available, else whichever is. */
+  mode?: RecallMode;
+  filter?: MemoryFilter;
+  /** Attach per-signal ranks and scores to each result. */
+  explain?: boolean;
+};
+
+export interface RecallExplanation {
+  /** 1-based rank in the vector candidate list. */
+  vectorRank?: number;
+  /** Cosine similarity in [-1, 1]. */
+  vectorSimilarity?: number;
+  /** 1-based rank in the keyword candidate list. */
+  keywordRank?: number;
+  /** Keyword relevance (higher is better; bm25-based on SQL engines). */
+  keywordScore?: number;
+  /** The Reciprocal Rank Fusion constant used (hybrid only). */
+  rrfK?: number;
+}
+
+export interface RecalledMemory {
+  memory: MemoryRecord;
+  /** vector: cosine similarity; keyword: relevance; hybrid: RRF score. Higher is better. */
+  score: number;
+  matchedBy: RecallMode;
+  explanation?: RecallExplanation;
+}
+
+export interface SemanticStore {
+  remember(input: RememberInput): Promise<string>;
+  /** All or nothing: every input is validated (and embedded) before anything is written. */
+  rememberMany(inputs: readonly RememberInput[]): Promise<string[]>;
+  recall(query: RecallQuery): Promise<RecalledMemory[]>;
+  /** Removes the memory, its vector and its keyword index entry. True when something was removed. */
+  forget(id: string): Promise<boolean>;
+  /** Replaces the vector. NotFoundError when no such memory exists. */
+  updateEmbedding(id: string, vector: VectorInput): Promise<void>;
+  get(id: string): Promise<MemoryRecord | undefined>;
+}

@@ -1,0 +1,21 @@
+/** Input limits, identical on every backend. Exceeding one is a ValidationError with nothing written. */
+export const LIMITS = {
+  idLength: 256,
+  keyLength: 1024,
+  /** KV values and agent entries, serialised. */
+  valueBytes: 1_048_576,
+  /** Memory content, UTF-8. */
+  contentBytes: 262_144,
+  metadataBytes: 65_536,
+  scopeLength: 128,
+  labelLength: 256,
+  maxDimensions: 16_000,
+  maxRecallLimit: 1000,
+  maxBatch: 10_000,
+  maxGraphDepth: 16,
+  maxGraphLimit: 10_000,
+  maxListLimit: 10_000,
+  textLength: 65_536,
+  /** Session messages, serialised. */
+  sessionBytes: 16_777_216,
+} as const;

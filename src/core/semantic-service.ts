@@ -1,0 +1,303 @@
+import type { Embedder } from '../contracts/embedder.js';
+import type { NewMemoryRow, ScoredId, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
+import {
+  MEMORY_SOURCES,
+  type MemoryFilter,
+  type MemoryRecord,
+  type RecallMode,
+  type RecallQuery,
+  type RecalledMemory,
+  type RememberInput,
+  type SemanticStore,
+  type VectorInput,
+} from '../contracts/semantic-store.js';
+import type { Clock, Logger } from '../contracts/types.js';
+import { ConfigError, NotFoundError } from '../errors.js';
+import { newId } from './ids.js';
+import { LIMITS } from './limits.js';
+import { reciprocalRankFusion, RRF_K } from './rrf.js';
+import { Validator } from './validate.js';
+import { toUnitVector } from './vector.js';
+
+/** Caller-supplied vectors (no embedder) are recorded under this space id. */
+export const CALLER_VECTOR_SPACE = 'caller';
+/** Candidates drawn from each signal before fusion, per result wanted. */
+const HYBRID_DEPTH_FACTOR = 4;
+const HYBRID_MIN_DEPTH = 50;
+const MAX_DEPTH = 4096;
+
+export interface SemanticServiceOptions {
+  backend: SemanticBackend;
+  embedder: Embedder | undefined;
+  /** `embedding_dimensions` from the config, when set. */
+  dimensions: number | undefined;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * The public SemanticStore, written once over any SemanticBackend: validation, embedding, the
+ * fixed vector space, mode selection, Reciprocal Rank Fusion and the batched access bump.
+ */
+export class SemanticService implements SemanticStore {
+  private readonly backend: SemanticBackend;
+  private readonly v: Validator;
+  private space: VectorSpace | undefined;
+  private pendingTouches: string[] = [];
+  private touchScheduled: Promise<void> | undefined;
+
+  private constructor(private readonly o: SemanticServiceOptions) {
+    this.backend = o.backend;
+    this.v = new Validator(o.backend.name);
+  }
+
+  static async open(options: SemanticServiceOptions): Promise<SemanticService> {
+    const service = new SemanticService(options);
+    await service.init();
+    return service;
+  }
+
+  private async init(): Promise<void> {
+    const { embedder, dimensions } = this.o;
+    const stored = await this.backend.vectorSpace();
+    const wanted: VectorSpace | undefined = embedder
+      ? { dimensions: embedder.dimensions, embedderId: embedder.id }
+      : dimensions !== undefined
+        ? { dimensions, embedderId: stored?.embedderId ?? CALLER_VECTOR_SPACE }
+        : undefined;
+    if (embedder && dimensions !== undefined && dimensions !== embedder.dimensions) {
+      throw new ConfigError([`embedding_dimensions = ${dimensions} but the ${embedder.id} embedder returns ${embedder.dimensions}`], { backend: this.backend.name });
+    }
+    if (stored && wanted) {
+      if (stored.dimensions !== wanted.dimensions || (embedder && stored.embedderId !== wanted.embedderId && stored.embedderId !== CALLER_VECTOR_SPACE)) {
+        throw new ConfigError(
+          [
+            `the semantic store holds ${stored.dimensions}-dimensional vectors from "${stored.embedderId}", ` +
+              `but the configuration gives ${wanted.dimensions}-dimensional vectors from "${wanted.embedderId}"; ` +
+              're-embed into a new store, or configure the original embedder',
+          ],
+          { backend: this.backend.name },
+        );
+      }
+      this.space = stored;
+    } else if (wanted) {
+      await this.backend.fixVectorSpace(wanted);
+      this.space = wanted;
+    } else {
+      this.space = stored;
+    }
+  }
+
+  get vectorSpace(): VectorSpace | undefined {
+    return this.space;
+  }
+
+  async remember(input: RememberInput): Promise<string> {
+    const [id] = await this.rememberMany([input]);
+    return id as string;
+  }
+
+  async rememberMany(inputs: readonly RememberInput[]): Promise<string[]> {
+    if (!Array.isArray(inputs)) this.v.fail('inputs must be an array');
+    if (inputs.length === 0) return [];
+    if (inputs.length > LIMITS.maxBatch) this.v.fail(`at most ${LIMITS.maxBatch} memories per call`);
+    const now = this.o.clock();
+    const rows: NewMemoryRow[] = inputs.map((input, i) => this.validateInput(input, inputs.length > 1 ? `inputs[${i}].` : '', now));
+
+    // Vectors: caller-supplied ones are checked against the space; the rest are embedded in one batch.
+    let dims = this.space?.dimensions;
+    const supplied = inputs.map((input) => input.embedding);
+    if (dims === undefined) {
+      const first = supplied.find((e) => e !== undefined);
+      if (first !== undefined) dims = first.length;
+    }
+    const missing: number[] = [];
+    rows.forEach((row, i) => {
+      const vector = supplied[i];
+      if (vector !== undefined) row.embedding = toUnitVector(vector, dims, this.backend.name, rows.length > 1 ? `inputs[${i}].embedding` : 'embedding');
+      else if (this.o.embedder) missing.push(i);
+    });
+    if (missing.length > 0 && this.o.embedder) {
+      const vectors = await this.embed(missing.map((i) => (rows[i] as NewMemoryRow).content));
+      missing.forEach((rowIndex, j) => {
+        (rows[rowIndex] as NewMemoryRow).embedding = toUnitVector(vectors[j], dims, this.backend.name, 'embedder output');
+      });
+    }
+    if (this.space === undefined && dims !== undefined && rows.some((r) => r.embedding)) {
+      const space = { dimensions: dims, embedderId: this.o.embedder?.id ?? CALLER_VECTOR_SPACE };
+      await this.backend.fixVectorSpace(space);
+      this.space = space;
+    }
+    await this.backend.insert(rows);
+    return rows.map((r) => r.id);
+  }
+
+  private validateInput(input: RememberInput, prefix: string, now: number): NewMemoryRow {
+    if (typeof input !== 'object' || input === null) this.v.fail(`${prefix || 'input'} must be an object`);
+    const agentId = this.v.id(`${prefix}agentId`, input.agentId);
+    const content = this.v.text(`${prefix}content`, input.content, LIMITS.contentBytes);
+    const source = input.source === undefined ? 'observation' : this.v.oneOf(`${prefix}source`, input.source, MEMORY_SOURCES);
+    const scope = input.scope === undefined ? 'episodic' : this.v.text(`${prefix}scope`, input.scope, LIMITS.scopeLength);
+    const { object: metadata } = this.v.jsonObject(`${prefix}metadata`, input.metadata, LIMITS.metadataBytes);
+    const confidence = input.confidence === undefined ? 1 : this.v.number(`${prefix}confidence`, input.confidence, 0, 1);
+    return { id: newId(), agentId, content, source, scope, metadata, confidence, createdAt: now, embedding: undefined };
+  }
+
+  private async embed(texts: string[]): Promise<Float32Array[]> {
+    const embedder = this.o.embedder as Embedder;
+    const vectors = await embedder.embed(texts);
+    if (vectors.length !== texts.length) {
+      throw new ConfigError([`embedder ${embedder.id} returned ${vectors.length} vectors for ${texts.length} texts`]);
+    }
+    return vectors;
+  }
+
+  async recall(query: RecallQuery): Promise<RecalledMemory[]> {
+    if (typeof query !== 'object' || query === null) this.v.fail('query must be an object');
+    let agentId: string | undefined;
+    if (query.allAgents === true) {
+      if (query.agentId !== undefined) this.v.fail('give either agentId or allAgents: true, not both');
+    } else {
+      if (query.agentId === undefined) this.v.fail('recall must name an agentId (or say allAgents: true)');
+      agentId = this.v.id('agentId', query.agentId);
+    }
+    const limit = query.limit === undefined ? 10 : this.v.int('limit', query.limit, 1, LIMITS.maxRecallLimit);
+    const text = query.text === undefined ? undefined : this.v.text('text', query.text, LIMITS.textLength);
+    const filter = this.validateFilter(query.filter);
+
+    let vector: Float32Array | undefined;
+    if (query.embedding !== undefined) vector = this.queryVector(query.embedding);
+    const canEmbed = text !== undefined && this.o.embedder !== undefined;
+    const hasVector = vector !== undefined || canEmbed;
+    const mode: RecallMode =
+      query.mode === undefined
+        ? hasVector && text !== undefined
+          ? 'hybrid'
+          : hasVector
+            ? 'vector'
+            : 'keyword'
+        : this.v.oneOf('mode', query.mode, ['hybrid', 'vector', 'keyword'] as const);
+    if ((mode === 'vector' || mode === 'hybrid') && !hasVector) {
+      this.v.fail(`${mode} recall needs an embedding, or text and a configured embedder`);
+    }
+    if ((mode === 'keyword' || mode === 'hybrid') && text === undefined) this.v.fail(`${mode} recall needs text`);
+    if (mode !== 'keyword' && vector === undefined) {
+      const [embedded] = await this.embed([text as string]);
+      vector = this.queryVector(embedded as Float32Array);
+    }
+
+    const depth = mode === 'hybrid' ? Math.min(MAX_DEPTH, Math.max(limit * HYBRID_DEPTH_FACTOR, HYBRID_MIN_DEPTH)) : limit;
+    const scope = { agentId, filter, k: depth };
+    const vectorHits: ScoredId[] = mode === 'keyword' || this.space === undefined ? [] : await this.backend.vectorSearch(scope, vector as Float32Array);
+    const keywordHits: ScoredId[] = mode === 'vector' ? [] : await this.backend.keywordSearch(scope, text as string);
+
+    const fused =
+      mode === 'hybrid'
+        ? reciprocalRankFusion(vectorHits, keywordHits).slice(0, limit)
+        : (mode === 'vector' ? vectorHits : keywordHits).slice(0, limit).map((h, i) =>
+            mode === 'vector'
+              ? { id: h.id, score: h.score, vectorRank: i + 1, vectorScore: h.score }
+              : { id: h.id, score: h.score, keywordRank: i + 1, keywordScore: h.score },
+          );
+    if (fused.length === 0) return [];
+    const records = await this.backend.fetch(fused.map((h) => h.id));
+    const byId = new Map(records.map((r) => [r.id, r]));
+    const results: RecalledMemory[] = [];
+    for (const hit of fused) {
+      const memory = byId.get(hit.id);
+      if (!memory) continue;
+      const matchedBy: RecallMode =
+        hit.vectorRank !== undefined && hit.keywordRank !== undefined ? 'hybrid' : hit.vectorRank !== undefined ? 'vector' : 'keyword';
+      const result: RecalledMemory = { memory, score: hit.score, matchedBy };
+      if (query.explain) {
+        result.explanation = {
+          ...(hit.vectorRank !== undefined ? { vectorRank: hit.vectorRank, vectorSimilarity: hit.vectorScore as number } : {}),
+          ...(hit.keywordRank !== undefined ? { keywordRank: hit.keywordRank, keywordScore: hit.keywordScore as number } : {}),
+          ...(mode === 'hybrid' ? { rrfK: RRF_K } : {}),
+        };
+      }
+      results.push(result);
+    }
+    this.scheduleTouch(results.map((r) => r.memory.id));
+    return results;
+  }
+
+  private queryVector(input: VectorInput | Float32Array): Float32Array {
+    return toUnitVector(input, this.space?.dimensions, this.backend.name);
+  }
+
+  private validateFilter(filter: MemoryFilter | undefined): MemoryFilter {
+    if (filter === undefined) return {};
+    if (typeof filter !== 'object' || filter === null) this.v.fail('filter must be an object');
+    const allowed = new Set(['source', 'scope', 'minConfidence', 'after', 'before', 'metadata']);
+    for (const key of Object.keys(filter)) if (!allowed.has(key)) this.v.fail(`filter.${key} is not a filter field`);
+    const out: MemoryFilter = {};
+    if (filter.source !== undefined) out.source = this.v.oneOf('filter.source', filter.source, MEMORY_SOURCES);
+    if (filter.scope !== undefined) out.scope = this.v.text('filter.scope', filter.scope, LIMITS.scopeLength);
+    if (filter.minConfidence !== undefined) out.minConfidence = this.v.number('filter.minConfidence', filter.minConfidence, 0, 1);
+    if (filter.after !== undefined) out.after = this.v.timestamp('filter.after', filter.after);
+    if (filter.before !== undefined) out.before = this.v.timestamp('filter.before', filter.before);
+    if (filter.metadata !== undefined) {
+      if (typeof filter.metadata !== 'object' || filter.metadata === null || Array.isArray(filter.metadata)) {
+        this.v.fail('filter.metadata must be an object of scalar values');
+      }
+      for (const [key, value] of Object.entries(filter.metadata)) {
+        if (key.length === 0 || key.length > LIMITS.idLength) this.v.fail('filter.metadata keys must be 1..256 characters');
+        const ok = value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+        if (!ok) this.v.fail(`filter.metadata.${key} must be a string, finite number, boolean or null`);
+      }
+      out.metadata = filter.metadata;
+    }
+    return out;
+  }
+
+  /** Access counts are bumped in one batched write after the read, never inside it. */
+  private scheduleTouch(ids: string[]): void {
+    if (ids.length === 0) return;
+    this.pendingTouches.push(...ids);
+    if (this.touchScheduled) return;
+    this.touchScheduled = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushTouches());
+  }
+
+  /** Writes pending access bumps now. */
+  async flushTouches(): Promise<void> {
+    const ids = this.pendingTouches;
+    this.pendingTouches = [];
+    this.touchScheduled = undefined;
+    if (ids.length === 0) return;
+    try {
+      await this.backend.touch(ids, this.o.clock());
+    } catch (error) {
+      this.o.logger.warn({ err: error, backend: this.backend.name }, 'access-count bump failed');
+    }
+  }
+
+  async forget(id: string): Promise<boolean> {
+    this.v.id('id', id);
+    await this.flushTouches();
+    return this.backend.delete(id);
+  }
+
+  async updateEmbedding(id: string, vector: VectorInput): Promise<void> {
+    this.v.id('id', id);
+    const unit = toUnitVector(vector, this.space?.dimensions, this.backend.name);
+    if (this.space === undefined) {
+      const space = { dimensions: unit.length, embedderId: this.o.embedder?.id ?? CALLER_VECTOR_SPACE };
+      if (!(await this.backend.get(id))) throw new NotFoundError(`no memory ${id}`, { backend: this.backend.name });
+      await this.backend.fixVectorSpace(space);
+      this.space = space;
+    }
+    if (!(await this.backend.setEmbedding(id, unit))) throw new NotFoundError(`no memory ${id}`, { backend: this.backend.name });
+  }
+
+  async get(id: string): Promise<MemoryRecord | undefined> {
+    this.v.id('id', id);
+    await this.flushTouches();
+    return this.backend.get(id);
+  }
+
+  async close(): Promise<void> {
+    if (this.touchScheduled) await this.touchScheduled;
+    await this.flushTouches();
+  }
+}

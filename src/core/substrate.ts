@@ -1,0 +1,229 @@
+import { openSqliteEngine, SqliteMainBackend } from '../backends/sqlite/sqlite-main-backend.js';
+import { SqliteSemanticBackend } from '../backends/sqlite/sqlite-semantic-backend.js';
+import { resolveConfig } from '../config/load.js';
+import type { MemoryConfig, MemoryConfigInput } from '../config/schema.js';
+import type { AuditLog } from '../contracts/audit-log.js';
+import type { ConsolidationReport, ConsolidationStore } from '../contracts/consolidation-store.js';
+import type { PairedDeviceStore } from '../contracts/device-store.js';
+import type { Embedder } from '../contracts/embedder.js';
+import type { HealthReport } from '../contracts/health.js';
+import type { GraphMatch, GraphPattern, EntityInput, KnowledgeStore, RelationInput } from '../contracts/knowledge-store.js';
+import type { MainBackend } from '../contracts/main-backend.js';
+import type { SemanticBackend } from '../contracts/semantic-backend.js';
+import type { RecallQuery, RecalledMemory, RememberInput, SemanticStore } from '../contracts/semantic-store.js';
+import type { SessionStore } from '../contracts/session-store.js';
+import type { StructuredStore } from '../contracts/structured-store.js';
+import type { TaskQueue } from '../contracts/task-queue.js';
+import type { Clock, JsonValue, Logger } from '../contracts/types.js';
+import type { UsageStore } from '../contracts/usage-store.js';
+import { createEmbedder } from '../embedders/index.js';
+import { ConfigError, NotSupportedError } from '../errors.js';
+import { FileAnchor, MemoryAnchor } from './audit-anchor.js';
+import { ChainedAuditLog } from './audit-log.js';
+import { AuditedTaskQueue } from './audited-task-queue.js';
+import { systemClock } from './clock.js';
+import { Consolidator } from './consolidation.js';
+import { defaultLogger } from './logger.js';
+import { SemanticService } from './semantic-service.js';
+
+export interface OpenOptions {
+  clock?: Clock;
+  embedder?: Embedder;
+  logger?: Logger;
+  /** Environment for `MEMSTRATE_*` overrides and secret lookups; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SubstrateInfo {
+  backend: string;
+  semanticBackend: string;
+  schemaVersion: string;
+  embedding: { provider: string; model: string | undefined; dimensions: number | undefined };
+}
+
+/**
+ * The memory substrate: nine stores behind backend-agnostic contracts, and OpenFang's Memory-trait
+ * facade over them. `open` is the only constructor.
+ */
+export class MemorySubstrate {
+  readonly structured: StructuredStore;
+  readonly semantic: SemanticStore;
+  readonly knowledge: KnowledgeStore;
+  readonly sessions: SessionStore;
+  readonly usage: UsageStore;
+  readonly devices: PairedDeviceStore;
+  readonly tasks: TaskQueue;
+  readonly consolidation: ConsolidationStore;
+  readonly audit: AuditLog;
+  readonly info: SubstrateInfo;
+  readonly config: MemoryConfig;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    config: MemoryConfig,
+    private readonly main: MainBackend,
+    private readonly semanticBackend: SemanticBackend,
+    private readonly semanticService: SemanticService,
+    private readonly auditLog: ChainedAuditLog,
+    private readonly embedder: Embedder | undefined,
+    clock: Clock,
+  ) {
+    this.config = config;
+    this.structured = main.structured;
+    this.semantic = semanticService;
+    this.knowledge = main.knowledge;
+    this.sessions = main.sessions;
+    this.usage = main.usage;
+    this.devices = main.devices;
+    this.audit = auditLog;
+    this.tasks = new AuditedTaskQueue(main.tasks, auditLog);
+    this.consolidation = new Consolidator(semanticBackend, config.decayRate, clock, () => semanticService.flushTouches());
+    this.info = {
+      backend: config.backend,
+      semanticBackend: config.semanticBackend,
+      schemaVersion: main.schemaVersion,
+      embedding: {
+        provider: embedder ? config.embeddingProvider : 'none',
+        model: config.embeddingModel ?? embedder?.id,
+        dimensions: semanticService.vectorSpace?.dimensions ?? embedder?.dimensions,
+      },
+    };
+  }
+
+  /**
+   * Validates the whole config, connects and probes every backend, migrates, verifies the audit
+   * chain (fail closed) and only then resolves. Nothing falls back to another backend.
+   */
+  static async open(config?: MemoryConfigInput | MemoryConfig | string, options: OpenOptions = {}): Promise<MemorySubstrate> {
+    const env = options.env ?? process.env;
+    const resolved = resolveConfig(config as MemoryConfigInput | string | undefined, { env });
+    const clock = options.clock ?? systemClock;
+    const logger = options.logger ?? defaultLogger();
+    const embedder = options.embedder ?? createEmbedder(resolved, env);
+    const key = auditKey(resolved, env);
+
+    const cleanups: (() => Promise<void>)[] = [];
+    try {
+      if (resolved.backend !== 'sqlite') {
+        throw new NotSupportedError(`backend "${resolved.backend}" is not available in this version (only "sqlite")`, { backend: resolved.backend });
+      }
+      const { engine, schemaVersion } = await openSqliteEngine(resolved.sqlitePath);
+      const main = new SqliteMainBackend(engine, schemaVersion, resolved.sqlitePath, { clock, logger });
+      cleanups.push(() => main.close());
+
+      if (resolved.semanticBackend !== 'sqlite') {
+        throw new NotSupportedError(`semantic_backend "${resolved.semanticBackend}" is not available in this version (only "sqlite")`, {
+          backend: resolved.semanticBackend,
+        });
+      }
+      const semanticBackend = await SqliteSemanticBackend.open(engine, { clock, logger });
+      cleanups.push(() => semanticBackend.close());
+      const semanticService = await SemanticService.open({
+        backend: semanticBackend,
+        embedder,
+        dimensions: resolved.embeddingDimensions,
+        clock,
+        logger,
+      });
+
+      const anchor = resolved.auditAnchorPath === undefined ? new MemoryAnchor() : new FileAnchor(resolved.auditAnchorPath, main.name);
+      const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key });
+      return new MemorySubstrate(resolved, main, semanticBackend, semanticService, auditLog, embedder, clock);
+    } catch (error) {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+      throw error;
+    }
+  }
+
+  // ── OpenFang Memory-trait facade: thin delegations; every mutation appends an audit entry ──
+
+  get(agentId: string, key: string): Promise<JsonValue | undefined> {
+    return this.structured.get(agentId, key);
+  }
+
+  async set(agentId: string, key: string, value: JsonValue): Promise<void> {
+    const version = await this.structured.set(agentId, key, value);
+    await this.record(agentId, 'kv.set', { key, version });
+  }
+
+  async delete(agentId: string, key: string): Promise<boolean> {
+    const removed = await this.structured.delete(agentId, key);
+    if (removed) await this.record(agentId, 'kv.delete', { key });
+    return removed;
+  }
+
+  async remember(input: RememberInput): Promise<string> {
+    const id = await this.semantic.remember(input);
+    await this.record(input.agentId, 'memory.remember', { id, scope: input.scope ?? 'episodic', source: input.source ?? 'observation' });
+    return id;
+  }
+
+  recall(query: RecallQuery): Promise<RecalledMemory[]> {
+    return this.semantic.recall(query);
+  }
+
+  async forget(id: string): Promise<boolean> {
+    const memory = await this.semantic.get(id);
+    const removed = await this.semantic.forget(id);
+    if (removed) await this.record(memory?.agentId ?? '', 'memory.forget', { id });
+    return removed;
+  }
+
+  async addEntity(entity: EntityInput): Promise<string> {
+    const id = await this.knowledge.addEntity(entity);
+    await this.record(entity.agentId, 'knowledge.add_entity', { id, entityType: entity.entityType });
+    return id;
+  }
+
+  async addRelation(relation: RelationInput): Promise<string> {
+    const id = await this.knowledge.addRelation(relation);
+    await this.record(relation.agentId, 'knowledge.add_relation', { id, relation: relation.relation, source: relation.source, target: relation.target });
+    return id;
+  }
+
+  queryGraph(pattern: GraphPattern): Promise<GraphMatch[]> {
+    return this.knowledge.queryGraph(pattern);
+  }
+
+  async consolidate(options?: { dryRun?: boolean }): Promise<ConsolidationReport> {
+    const report = await this.consolidation.consolidate(options);
+    if (!report.dryRun) await this.record('', 'memory.consolidate', { decayed: report.decayed, merged: report.merged });
+    return report;
+  }
+
+  async export(): Promise<never> {
+    throw new NotSupportedError('export is not implemented yet', { backend: this.info.backend });
+  }
+
+  async import(): Promise<never> {
+    throw new NotSupportedError('import is not implemented yet', { backend: this.info.backend });
+  }
+
+  private async record(agentId: string, action: string, detail: object): Promise<void> {
+    await this.auditLog.append({ agentId, action, detail: JSON.stringify(detail), outcome: 'ok' });
+  }
+
+  async health(): Promise<HealthReport> {
+    const backends = [await this.main.health(), await this.semanticBackend.health()];
+    if (this.embedder) backends.push({ name: `embedder:${this.embedder.id}`, ok: true, latencyMs: 0 });
+    return { ok: backends.every((b) => b.ok), backends };
+  }
+
+  /** Flushes pending work (access bumps, the audit anchor) and closes every backend. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.semanticService.close();
+      await this.auditLog.close();
+      await this.semanticBackend.close();
+      await this.main.close();
+    })();
+    return this.closing;
+  }
+}
+
+function auditKey(config: MemoryConfig, env: NodeJS.ProcessEnv): Buffer | undefined {
+  if (!config.auditKeyEnv) return undefined;
+  const value = env[config.auditKeyEnv];
+  if (!value) throw new ConfigError([`audit_key_env: environment variable ${config.auditKeyEnv} is not set or empty`]);
+  return Buffer.from(value, 'utf8');
+}
