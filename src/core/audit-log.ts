@@ -67,7 +67,10 @@ export class ChainedAuditLog implements AuditLog {
     if (checkpoint) {
       const row = await storage.at(checkpoint.seq);
       if (!row) this.fail(Math.min(checkpoint.seq, tip.seq + 1), `entry ${checkpoint.seq} (a verified checkpoint) is missing`);
-      if (row.hash !== checkpoint.hash) this.fail(checkpoint.seq, 'entry differs from its verified checkpoint');
+      const { hash, ...unhashed } = row;
+      if (hash !== checkpoint.hash || hashEntry(unhashed, this.o.key) !== hash) {
+        this.fail(checkpoint.seq, 'entry differs from its verified checkpoint');
+      }
       start = checkpoint;
     }
     const verified = await this.verifyFrom(start);
