@@ -9,6 +9,9 @@ import type { Database } from '../sql/schema.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
+/** Prepared statements kept per connection (dynamic queries beyond this are re-prepared). */
+const STATEMENT_CACHE_SIZE = 512;
+
 /**
  * SQLite through better-sqlite3: one connection (WAL, busy timeout, foreign keys, sqlite-vec), a
  * prepared-statement cache, and an async write lock so a transaction spanning awaits is never
@@ -73,6 +76,11 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
     let stmt = this.statements.get(text);
     if (stmt === undefined) {
       stmt = this.raw.prepare(text);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) {
+        // Evict the oldest entry (Map keeps insertion order); hot statements are re-added cheaply.
+        const oldest = this.statements.keys().next().value;
+        if (oldest !== undefined) this.statements.delete(oldest);
+      }
       this.statements.set(text, stmt);
     }
     return stmt;
@@ -183,11 +191,8 @@ class LockingSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     const driver = super.createDriver();
     // Kysely's SqliteDriver begins transactions with a plain BEGIN; make them immediate so the
-    // migration lock is taken with the busy handler instead of failing on lock upgrade.
-    const begin = driver.beginTransaction.bind(driver);
-    driver.beginTransaction = async (connection: DatabaseConnection, settings) => {
-      void begin;
-      void settings;
+    // migration lock is taken with the busy handler instead of failing on a lock upgrade.
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
       await connection.executeQuery(CompiledQuery.raw('begin immediate'));
     };
     return driver;
