@@ -154,6 +154,7 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
     if (MemoryError.is(error)) return error;
     const code = (error as { code?: string }).code ?? '';
     const message = `${action} failed: ${(error as Error).message}`;
+    if (!this.raw.open) return new BackendUnavailableError(`${action} failed: the substrate is closed`, { backend: 'sqlite', cause: error });
     if (code.startsWith('SQLITE_CONSTRAINT')) return new ConflictError(message, { backend: 'sqlite', cause: error });
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_IOERR' || code === 'SQLITE_FULL' || code === 'SQLITE_CANTOPEN') {
       return new BackendUnavailableError(message, { backend: 'sqlite', cause: error });

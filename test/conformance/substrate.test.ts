@@ -1,0 +1,59 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { MemorySubstrate } from '../../src/index.js';
+import { conformance } from '../harness/conformance.js';
+
+conformance('substrate', ({ open, cell }) => {
+  it('reports what it runs on', async () => {
+    const { mem } = await open();
+    expect(mem.info).toMatchObject({ backend: cell.main, semanticBackend: cell.semantic });
+    expect(mem.info.schemaVersion).toMatch(/^\d{4}_/);
+    const health = await mem.health();
+    expect(health.ok).toBe(true);
+    expect(health.backends.map((b) => b.name)).toEqual([`main:${cell.main}`, `semantic:${cell.semantic}`]);
+    for (const b of health.backends) expect(b.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('the facade delegates to the stores', async () => {
+    const { mem } = await open();
+    await mem.set('agent-1', 'color', 'blue');
+    expect(await mem.get('agent-1', 'color')).toBe('blue');
+    expect(await mem.structured.get('agent-1', 'color')).toBe('blue');
+    expect(await mem.delete('agent-1', 'color')).toBe(true);
+    expect(await mem.get('agent-1', 'color')).toBeUndefined();
+  });
+
+  it('close is idempotent and later calls fail with a typed error', async () => {
+    const { mem } = await open();
+    await mem.close();
+    await mem.close();
+    await expect(mem.structured.get('a', 'k')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+  });
+});
+
+it('a bad configuration fails open with one ConfigError and creates nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'memstrate-cfg-'));
+  try {
+    const sqlitePath = join(dir, 'sub', 'memstrate.db');
+    const error = await MemorySubstrate.open(
+      { sqlitePath, backend: 'mysql' as 'sqlite', postgresPoolSize: 0, bogus: 1 } as never,
+      { env: {} },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect((error as { problems: string[] }).problems.length).toBe(3);
+    expect(existsSync(join(dir, 'sub'))).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('a backend this version does not ship fails open with NOT_SUPPORTED, never a silent fallback', async () => {
+  await expect(
+    MemorySubstrate.open({ backend: 'postgres', postgresUrl: 'postgres://u:secret@127.0.0.1:1/db' }, { env: {} }),
+  ).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+  await expect(
+    MemorySubstrate.open({ sqlitePath: ':memory:', semanticBackend: 'qdrant' }, { env: {} }),
+  ).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
+});
