@@ -73,8 +73,9 @@ export class ChainedAuditLog implements AuditLog {
       }
       start = checkpoint;
     }
-    const verified = await this.verifyFrom(start);
-    if (verified.seq !== tip.seq) this.fail(verified.seq + 1, 'the log changed while it was being verified');
+    // Stop at the tip read above: other processes may append while this one verifies.
+    const verified = await this.verifyFrom(start, tip.seq);
+    if (verified.seq !== tip.seq) this.fail(verified.seq + 1, `entry ${verified.seq + 1} is missing`);
 
     if (anchored) {
       if (anchored.seq > tip.seq) {
@@ -95,15 +96,15 @@ export class ChainedAuditLog implements AuditLog {
     anchor.write(verified);
   }
 
-  /** Verifies every entry after `start`; returns the last one's tip. */
-  private async verifyFrom(start: AuditTip): Promise<AuditTip> {
+  /** Verifies every entry after `start` (up to seq `upTo`, if given); returns the last one's tip. */
+  private async verifyFrom(start: AuditTip, upTo = Number.MAX_SAFE_INTEGER): Promise<AuditTip> {
     let tip = start;
-    for (;;) {
-      const page = await this.o.storage.scan(tip.seq, PAGE);
+    while (tip.seq < upTo) {
+      const page = await this.o.storage.scan(tip.seq, Math.min(PAGE, upTo - tip.seq));
       if (page.length === 0) return tip;
       tip = verifySegment(tip, page, this.o.key, this.o.backend);
-      if (page.length < PAGE) return tip;
     }
+    return tip;
   }
 
   async append(input: AuditInput): Promise<AuditEntry> {

@@ -1,0 +1,51 @@
+/**
+ * A task-queue worker run as a separate OS process by the multi-process claim test:
+ *
+ *   node --import tsx test/helpers/claim-worker.ts <sqlitePath> <workerName>
+ *
+ * It opens the SQLite file with its own MemorySubstrate, prints `ready`, waits for a `go` line on
+ * stdin (so every worker has finished opening — and verifying the audit chain — before any of them
+ * writes), then loops claim → complete until claim returns null, printing each claimed task id on
+ * its own line. Exits 0 on success; on error prints the error code/message to stderr and exits 1.
+ */
+import { createInterface } from 'node:readline';
+import { MemorySubstrate } from '../../src/index.js';
+
+async function main(): Promise<void> {
+  const [sqlitePath, worker] = process.argv.slice(2);
+  if (!sqlitePath || !worker) throw new Error('usage: claim-worker.ts <sqlitePath> <workerName>');
+  const mem = await MemorySubstrate.open({ sqlitePath }, { env: {} });
+  try {
+    process.stdout.write('ready\n');
+    await new Promise<void>((resolve, reject) => {
+      let started = false;
+      const lines = createInterface({ input: process.stdin });
+      lines.on('line', (line) => {
+        if (line.trim() === 'go') {
+          started = true;
+          lines.close();
+          resolve();
+        }
+      });
+      lines.on('close', () => (started ? undefined : reject(new Error('stdin closed before "go"'))));
+      process.stdin.on('error', reject);
+    });
+    for (;;) {
+      const task = await mem.tasks.claim(worker, { leaseMs: 120_000 });
+      if (task === null) break;
+      process.stdout.write(`${task.id}\n`);
+      await mem.tasks.complete(task.id, { worker }, { token: task.token });
+    }
+  } finally {
+    await mem.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    const e = error as { code?: string; message?: string };
+    process.stderr.write(`claim-worker failed: ${e.code ?? ''} ${e.message ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
