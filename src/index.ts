@@ -13,5 +13,5 @@ export {
 } from './config/schema.js';
 export * from './errors.js';
 export * from './contracts/index.js';
-export { HashEmbedder, OpenAiEmbedder } from './embedders/index.js';
+export { HashEmbedder, OpenAiEmbedder, type OpenAiEmbedderOptions } from './embedders/index.js';
 export { GENESIS_HASH, hashEntry } from './core/audit-chain.js';

@@ -77,7 +77,9 @@ function readTomlFile(path: string, raw: Record<string, unknown>, origins: Map<s
   try {
     doc = parseToml(text) as Record<string, unknown>;
   } catch (cause) {
-    throw new ConfigError([`${path} is not valid TOML: ${(cause as Error).message.split('\n')[0]}`], { cause });
+    // The parser's error quotes the offending line, which may hold a secret: keep only its first line
+    // (position and reason) and do not attach it as the cause.
+    throw new ConfigError([`${path} is not valid TOML: ${(cause as Error).message.split('\n')[0]}`]);
   }
   for (const table of Object.keys(doc)) {
     if (!TOP_LEVEL_TABLES.has(table)) problems.push(`${path}: unknown table or key "${table}" (expected [memory] or [server])`);

@@ -16,12 +16,11 @@ export type EmbeddingProviderKind = (typeof EMBEDDING_PROVIDERS)[number];
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 const url = z.string().refine((s) => {
   try {
-    const u = new URL(s);
-    return u.protocol.length > 0;
+    return new URL(s).host !== '';
   } catch {
     return false;
   }
-}, 'must be an absolute URL');
+}, 'must be an absolute URL with a host (scheme://host…)');
 
 export const memoryConfigSchema = z.strictObject({
   backend: z.enum(MAIN_BACKENDS).default('sqlite'),

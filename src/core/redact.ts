@@ -12,6 +12,7 @@ export function redactUrl(value: string | undefined): string {
   } catch {
     return '<unparseable url>';
   }
+  if (url.host === '') return '<unparseable url>';
   if (url.username || url.password) {
     url.username = url.username ? '***' : '';
     url.password = url.password ? '***' : '';

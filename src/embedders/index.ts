@@ -5,7 +5,7 @@ import { HashEmbedder } from './hash-embedder.js';
 import { OpenAiEmbedder } from './openai-embedder.js';
 
 export { HashEmbedder } from './hash-embedder.js';
-export { OpenAiEmbedder } from './openai-embedder.js';
+export { OpenAiEmbedder, type OpenAiEmbedderOptions } from './openai-embedder.js';
 
 /** Known output sizes of common embedding models (OpenAI-compatible servers). */
 const MODEL_DIMENSIONS: Record<string, number> = {
@@ -37,6 +37,7 @@ export function createEmbedder(config: MemoryConfig, env: NodeJS.ProcessEnv = pr
         model,
         url: config.embeddingUrl ?? 'https://api.openai.com/v1',
         apiKey: env[keyEnv] || undefined,
+        apiKeyEnv: keyEnv,
         dimensions,
       });
     }

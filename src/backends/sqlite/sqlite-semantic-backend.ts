@@ -1,34 +1,333 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery } from 'kysely';
 import type { BackendHealth } from '../../contracts/health.js';
-import type { MemoryRecord } from '../../contracts/semantic-store.js';
 import type { DecayPolicy, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
-import { NotSupportedError } from '../../errors.js';
+import { LIMITS } from '../../core/limits.js';
+import { CALLER_VECTOR_SPACE } from '../../core/semantic-service.js';
+import { vectorToBuffer } from '../../core/vector.js';
+import { ValidationError } from '../../errors.js';
+import { num } from '../sql/context.js';
 import type { SqliteEngine } from './sqlite-engine.js';
+import { decayMemories, mergeDuplicates, type MaintenanceContext } from './sqlite-semantic-maintenance.js';
+import {
+  ftsQuery,
+  MEMORY_COLUMNS,
+  memoryFilterClause,
+  similarityFromL2,
+  toRecord,
+  VEC0_MAX_K,
+  vecFilterClause,
+  type MemoryRow,
+} from './sqlite-semantic-sql.js';
 
-/** STUB — being implemented. */
+type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+
+const META_DIMENSIONS = 'vector_dimensions';
+const META_EMBEDDER = 'vector_embedder';
+
+const INSERT_MEMORY =
+  'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) ' +
+  'values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)';
+const INSERT_VECTOR = 'insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, ?, ?, ?, ?, ?, ?)';
+const DELETE_VECTOR = 'delete from memories_vec where rowid = ?';
+
+function raw<R>(sql: string, params: readonly unknown[]): CompiledQuery<R> {
+  return CompiledQuery.raw(sql, [...params]) as CompiledQuery<R>;
+}
+
+/**
+ * Semantic memory on SQLite: rows in `memories`, exact nearest-neighbour search through sqlite-vec
+ * (`memories_vec`, a vec0 table partitioned by agent whose metadata columns carry every filter field
+ * except `metadata`, so filters apply inside the KNN) and keyword search through FTS5 / bm25.
+ * Vectors arrive unit length, so vec0's default L2 metric ranks as cosine; similarity = 1 − L2²/2.
+ * Writes run synchronously on the shared connection (`engine.exclusive`) in one immediate
+ * transaction each, with statements prepared once.
+ */
 export class SqliteSemanticBackend implements SemanticBackend {
   readonly name = 'sqlite';
-  private constructor(private readonly engine: SqliteEngine, private readonly clock: Clock, private readonly logger: Logger) {}
+  private readonly statements = new Map<string, Statement>();
+  /** Whether `memories_vec` exists (created with the vector space, possibly by another process). */
+  private hasVec = false;
 
+  private constructor(
+    private readonly engine: SqliteEngine,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens the backend on an engine the main backend owns (and closes). */
   static async open(engine: SqliteEngine, options: { clock: Clock; logger: Logger }): Promise<SqliteSemanticBackend> {
-    return new SqliteSemanticBackend(engine, options.clock, options.logger);
+    const backend = new SqliteSemanticBackend(engine, options.logger);
+    await backend.guard('open semantic store', () => backend.engine.exclusive((db) => backend.vecReady(db)));
+    return backend;
   }
 
-  private todo(): never {
-    throw new NotSupportedError('not implemented yet', { backend: 'sqlite' });
+  /** The fixed vector space from `semantic_meta`, or undefined when none was fixed yet. */
+  async vectorSpace(): Promise<VectorSpace | undefined> {
+    const rows = await this.guard('read vector space', () =>
+      this.engine.rows(raw<{ key: string; value: string }>('select key, value from semantic_meta where key in (?, ?)', [META_DIMENSIONS, META_EMBEDDER])),
+    );
+    const dims = rows.find((r) => r.key === META_DIMENSIONS)?.value;
+    const embedder = rows.find((r) => r.key === META_EMBEDDER)?.value;
+    if (dims === undefined || embedder === undefined) return undefined;
+    return { dimensions: Number(dims), embedderId: embedder };
   }
-  async vectorSpace(): Promise<VectorSpace | undefined> { return undefined; }
-  async fixVectorSpace(_space: VectorSpace): Promise<void> { this.todo(); }
-  async insert(_rows: readonly NewMemoryRow[]): Promise<void> { this.todo(); }
-  async vectorSearch(_scope: SearchScope, _vector: Float32Array): Promise<ScoredId[]> { this.todo(); }
-  async keywordSearch(_scope: SearchScope, _text: string): Promise<ScoredId[]> { this.todo(); }
-  async fetch(_ids: readonly string[]): Promise<MemoryRecord[]> { this.todo(); }
-  async get(_id: string): Promise<MemoryRecord | undefined> { this.todo(); }
-  async delete(_id: string): Promise<boolean> { this.todo(); }
-  async setEmbedding(_id: string, _vector: Float32Array): Promise<boolean> { this.todo(); }
-  async touch(_ids: readonly string[], _at: number): Promise<void> { this.todo(); }
-  async decay(_policy: DecayPolicy): Promise<number> { this.todo(); }
-  async mergeExactDuplicates(_options: { dryRun: boolean }): Promise<number> { this.todo(); }
-  async health(): Promise<BackendHealth> { return { name: 'semantic:sqlite', ok: true, latencyMs: 0 }; }
-  async close(): Promise<void> { void this.engine; void this.clock; void this.logger; }
+
+  /**
+   * Records the vector space and creates the vec0 table for its dimension, in one transaction.
+   * Idempotent for the same space (a `caller` space is compatible with any embedder of the same
+   * dimension). ValidationError when another space is already fixed.
+   */
+  async fixVectorSpace(space: VectorSpace): Promise<void> {
+    const { dimensions, embedderId } = space;
+    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > LIMITS.maxDimensions) {
+      throw new ValidationError(`vector dimensions must be an integer in 1..${LIMITS.maxDimensions}`, { backend: this.name });
+    }
+    await this.guard('fix vector space', () =>
+      this.engine.exclusive((db) =>
+        db
+          .transaction(() => {
+            const rows = db.prepare('select key, value from semantic_meta where key in (?, ?)').all(META_DIMENSIONS, META_EMBEDDER) as { key: string; value: string }[];
+            const storedDims = rows.find((r) => r.key === META_DIMENSIONS)?.value;
+            const storedEmbedder = rows.find((r) => r.key === META_EMBEDDER)?.value;
+            if (storedDims !== undefined) {
+              const sameEmbedder = storedEmbedder === embedderId || storedEmbedder === CALLER_VECTOR_SPACE || embedderId === CALLER_VECTOR_SPACE;
+              if (Number(storedDims) !== dimensions || !sameEmbedder) {
+                throw new ValidationError(
+                  `this store holds ${storedDims}-dimensional vectors from "${storedEmbedder}"; cannot switch to ${dimensions} dimensions from "${embedderId}"`,
+                  { backend: this.name },
+                );
+              }
+            } else {
+              const put = db.prepare('insert into semantic_meta (key, value) values (?, ?)');
+              put.run(META_DIMENSIONS, String(dimensions));
+              put.run(META_EMBEDDER, embedderId);
+            }
+            db.exec(
+              `create virtual table if not exists memories_vec using vec0(agent_id text partition key, embedding float[${dimensions}], ` +
+                'scope text, source text, confidence float, created_at integer)',
+            );
+          })
+          .immediate(),
+      ),
+    );
+    this.hasVec = true;
+  }
+
+  /** Inserts the memories (and their vectors) in one transaction. */
+  async insert(rows: readonly NewMemoryRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.guard('remember', () =>
+      this.engine.exclusive((db) => {
+        const withVectors = rows.some((r) => r.embedding !== undefined);
+        if (withVectors && !this.vecReady(db)) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
+        const insertMemory = this.prep(db, INSERT_MEMORY);
+        const insertVector = withVectors ? this.prep(db, INSERT_VECTOR) : undefined;
+        db.transaction(() => {
+          for (const r of rows) {
+            const { lastInsertRowid } = insertMemory.run(r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt, r.createdAt);
+            if (r.embedding !== undefined && insertVector) {
+              insertVector.run(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(r.createdAt));
+            }
+          }
+        }).immediate();
+      }),
+    );
+  }
+
+  /**
+   * The k nearest memories to `vector` among those matching the scope, exactly (vec0 KNN is a full
+   * scan of the candidates). Every filter runs inside the KNN: the vec0 columns directly, and a
+   * metadata filter as `rowid in (SQL-filtered memories)` — never an over-fetch and post-filter.
+   */
+  async vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]> {
+    const k = Math.min(Math.max(1, Math.trunc(scope.k)), VEC0_MAX_K);
+    return this.guard('vector recall', async () => {
+      if (!(await this.engine.exclusive((db) => this.vecReady(db)))) return [];
+      const query = vectorToBuffer(vector);
+      const inVec = vecFilterClause(scope.agentId, scope.filter);
+      let sql = `select rowid, distance from memories_vec where embedding match ? and k = ?${inVec.sql}`;
+      const params: unknown[] = [query, k, ...inVec.params];
+      if (scope.filter.metadata !== undefined && Object.keys(scope.filter.metadata).length > 0) {
+        // JSON keys cannot be vec0 columns: the KNN runs over exactly the rows the SQL filter admits.
+        const where = memoryFilterClause(scope.agentId, scope.filter);
+        sql += ` and rowid in (select m.rowid from memories m where 1 = 1${where.sql})`;
+        params.push(...where.params);
+      }
+      const rows = await this.engine.rows(
+        raw<{ id: string; distance: number }>(
+          `with knn as materialized (${sql}) select m.id as id, knn.distance as distance from knn join memories m on m.rowid = knn.rowid ` +
+            'where m.superseded_by is null order by knn.distance, m.rowid',
+          params,
+        ),
+      );
+      return rows.map((r) => ({ id: r.id, score: similarityFromL2(num(r.distance)) }));
+    });
+  }
+
+  /** Memories matching any word of `text`, ranked by bm25 (score = −bm25, higher is better). [] when the text has no words. */
+  async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
+    const match = ftsQuery(text);
+    if (match === undefined) return [];
+    const where = memoryFilterClause(scope.agentId, scope.filter);
+    const rows = await this.guard('keyword recall', () =>
+      this.engine.rows(
+        raw<{ id: string; relevance: number }>(
+          'select m.id as id, bm25(memories_fts) as relevance from memories_fts join memories m on m.rowid = memories_fts.rowid ' +
+            `where memories_fts match ?${where.sql} order by relevance, m.rowid limit ?`,
+          [match, ...where.params, Math.max(1, Math.trunc(scope.k))],
+        ),
+      ),
+    );
+    return rows.map((r) => ({ id: r.id, score: -num(r.relevance) }));
+  }
+
+  /** Records in the order of `ids` (unknown ids skipped; superseded ones included). */
+  async fetch(ids: readonly string[]): Promise<MemoryRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.guard('fetch memories', () =>
+      this.engine.rows(raw<MemoryRow>(`select ${MEMORY_COLUMNS} from memories m where m.id in (select value from json_each(?))`, [JSON.stringify(ids)])),
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const out: MemoryRecord[] = [];
+    for (const id of ids) {
+      const row = byId.get(id);
+      if (row) out.push(toRecord(row));
+    }
+    return out;
+  }
+
+  /** One memory with its vector (`embedding`) when it has one, and `supersededBy` when merged. */
+  async get(id: string): Promise<MemoryRecord | undefined> {
+    return this.guard('get memory', () =>
+      this.engine.exclusive((db) => {
+        const row = this.prep(db, `select ${MEMORY_COLUMNS} from memories m where m.id = ?`).get(id) as MemoryRow | undefined;
+        if (!row) return undefined;
+        const vec = this.vecReady(db)
+          ? (this.prep(db, 'select embedding from memories_vec where rowid = ?').get(BigInt(row.rowid)) as { embedding: Buffer } | undefined)
+          : undefined;
+        return toRecord(row, vec?.embedding);
+      }),
+    );
+  }
+
+  /**
+   * Hard-deletes the memory, its vector and (by trigger) its keyword entry, together with the
+   * duplicates consolidation merged into it (they stood for the same content). True when it existed.
+   */
+  async delete(id: string): Promise<boolean> {
+    return this.guard('forget', () =>
+      this.engine.exclusive((db) =>
+        db
+          .transaction(() => {
+            const rows = this.prep(db, 'select rowid, id from memories where id = ? or superseded_by = ?').all(id, id) as { rowid: number | bigint; id: string }[];
+            if (!rows.some((r) => r.id === id)) return false;
+            const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
+            const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
+            for (const { rowid } of rows) {
+              dropMemory.run(rowid);
+              dropVector?.run(BigInt(rowid));
+            }
+            return true;
+          })
+          .immediate(),
+      ),
+    );
+  }
+
+  /**
+   * Replaces the memory's vector; false when no such memory exists. A memory merged into another
+   * (superseded) keeps no vector: it is never recalled on its own.
+   */
+  async setEmbedding(id: string, vector: Float32Array): Promise<boolean> {
+    return this.guard('update embedding', () =>
+      this.engine.exclusive((db) => {
+        if (!this.vecReady(db)) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
+        const find = this.prep(db, 'select rowid, agent_id, scope, source, confidence, created_at, superseded_by from memories where id = ?');
+        const dropVector = this.prep(db, DELETE_VECTOR);
+        const insertVector = this.prep(db, INSERT_VECTOR);
+        return db
+          .transaction(() => {
+            const row = find.get(id) as Omit<MemoryRow, 'id' | 'content' | 'metadata' | 'accessed_at' | 'access_count'> | undefined;
+            if (!row) return false;
+            if (row.superseded_by !== null) return true;
+            const rowid = BigInt(row.rowid);
+            dropVector.run(rowid);
+            insertVector.run(rowid, row.agent_id, vectorToBuffer(vector), row.scope, row.source, num(row.confidence), BigInt(row.created_at));
+            return true;
+          })
+          .immediate();
+      }),
+    );
+  }
+
+  /** accessCount += occurrences and accessedAt = at, for every id, in one transaction. */
+  async touch(ids: readonly string[], at: number): Promise<void> {
+    if (ids.length === 0) return;
+    const counts = new Map<string, number>();
+    for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+    await this.guard('record access', () =>
+      this.engine.exclusive((db) => {
+        const bump = this.prep(db, 'update memories set access_count = access_count + ?, accessed_at = ? where id = ?');
+        db.transaction(() => {
+          for (const [id, n] of counts) bump.run(n, at, id);
+        }).immediate();
+      }),
+    );
+  }
+
+  /** See decayMemories: OpenFang's decay, keeping the vec0 confidence in sync. */
+  async decay(policy: DecayPolicy): Promise<number> {
+    return this.guard('decay', () => this.engine.exclusive((db) => decayMemories(this.maintenance(db), policy)));
+  }
+
+  /** See mergeDuplicates: exact duplicates linked to their oldest twin. */
+  async mergeExactDuplicates(options: { dryRun: boolean }): Promise<number> {
+    return this.guard('merge duplicates', () => this.engine.exclusive((db) => mergeDuplicates(this.maintenance(db), options.dryRun)));
+  }
+
+  async health(): Promise<BackendHealth> {
+    const started = performance.now();
+    try {
+      await this.engine.exclusive((db) => this.prep(db, 'select 1').get());
+      return { name: 'semantic:sqlite', ok: true, latencyMs: performance.now() - started };
+    } catch (error) {
+      this.logger.warn({ err: error, backend: this.name }, 'semantic health check failed');
+      return { name: 'semantic:sqlite', ok: false, latencyMs: performance.now() - started, detail: (error as Error).message };
+    }
+  }
+
+  /** Nothing of its own to close: the engine is shared and closed by the main backend. */
+  async close(): Promise<void> {
+    this.statements.clear();
+  }
+
+  private maintenance(db: BetterSqlite3.Database): MaintenanceContext {
+    return { db, prep: (sql) => this.prep(db, sql), hasVec: this.vecReady(db) };
+  }
+
+  private prep(db: BetterSqlite3.Database, sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (stmt === undefined) {
+      stmt = db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private vecReady(db: BetterSqlite3.Database): boolean {
+    if (!this.hasVec) {
+      this.hasVec = this.prep(db, "select 1 from sqlite_master where type = 'table' and name = 'memories_vec'").get() !== undefined;
+    }
+    return this.hasVec;
+  }
+
+  private async guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.engine.mapError(error, action);
+    }
+  }
 }

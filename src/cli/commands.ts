@@ -1,0 +1,74 @@
+import type { TaskStatus } from '../contracts/task-queue.js';
+import { TASK_STATUSES } from '../contracts/task-queue.js';
+import type { VerifyReport } from '../contracts/audit-log.js';
+import { MemorySubstrate } from '../core/substrate.js';
+import { MemoryError } from '../errors.js';
+
+/** Largest page the list methods accept; a count that reaches it is reported as ">=N". */
+const LIST_CAP = 10_000;
+
+/** A count: exact, ">=N" when it reached the list cap, or null when the store does not support it yet. */
+export type Count = number | string | null;
+
+/** Opens the substrate named by `config` (a TOML path; undefined = defaults + MEMSTRATE_* env), runs `fn`, closes it. */
+export async function withSubstrate<T>(config: string | undefined, fn: (mem: MemorySubstrate) => Promise<T>): Promise<T> {
+  const mem = await MemorySubstrate.open(config);
+  try {
+    return await fn(mem);
+  } finally {
+    await mem.close();
+  }
+}
+
+/** `memstrate migrate`: opening migrates; reports the schema version reached. */
+export async function migrateCommand(config: string | undefined): Promise<{ schemaVersion: string; backend: string; semanticBackend: string }> {
+  return withSubstrate(config, async (mem) => ({
+    schemaVersion: mem.info.schemaVersion,
+    backend: mem.info.backend,
+    semanticBackend: mem.info.semanticBackend,
+  }));
+}
+
+/** `memstrate audit verify`: re-hashes the whole chain from genesis (throws ChainIntegrityError on a break). */
+export async function auditVerifyCommand(config: string | undefined): Promise<VerifyReport> {
+  return withSubstrate(config, (mem) => mem.audit.verify());
+}
+
+/** `memstrate stats`: what the substrate is, whether it is healthy, and how much it holds. */
+export async function statsCommand(config: string | undefined): Promise<Record<string, unknown>> {
+  return withSubstrate(config, async (mem) => {
+    const tip = await mem.audit.tip();
+    const tasks = {} as Record<TaskStatus, Count>;
+    for (const status of TASK_STATUSES) {
+      tasks[status] = await count(() => mem.tasks.list({ status, limit: LIST_CAP }), LIST_CAP);
+    }
+    return {
+      info: mem.info,
+      health: await mem.health(),
+      counts: {
+        auditEntries: tip.seq,
+        agents: await count(() => mem.structured.listAgents()),
+        sessions: await count(() => mem.sessions.list()),
+        tasks,
+      },
+      audit: { tipSeq: tip.seq, tipHash: tip.hash },
+      usage: await optional(() => mem.usage.summary()),
+    };
+  });
+}
+
+async function count(list: () => Promise<readonly unknown[]>, cap?: number): Promise<Count> {
+  const items = await optional(list);
+  if (items === null) return null;
+  return cap !== undefined && items.length >= cap ? `>=${cap}` : items.length;
+}
+
+/** The value, or null when the store throws NOT_SUPPORTED (not implemented on this backend yet). */
+async function optional<T>(fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (MemoryError.is(error) && error.code === 'NOT_SUPPORTED') return null;
+    throw error;
+  }
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * The `memstrate` command line: `memstrate [--config <file>] <command>`. Every command prints JSON
+ * on stdout. Errors print `error <code>: <message>` on stderr (a stack trace only with
+ * MEMSTRATE_DEBUG=1) and exit 1, or 2 for a broken audit chain (CHAIN_INTEGRITY).
+ */
+import { Command, CommanderError } from 'commander';
+import { MemoryError } from '../errors.js';
+import { auditVerifyCommand, migrateCommand, statsCommand } from './commands.js';
+
+const EXIT_ERROR = 1;
+const EXIT_CHAIN_INTEGRITY = 2;
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Builds the program; each action prints its result. */
+function buildProgram(): Command {
+  const program = new Command('memstrate')
+    .description('memstrate: a memory substrate for AI-agent runtimes')
+    .option('-c, --config <file>', 'TOML configuration file with a [memory] table (default: ./data/memstrate.db and MEMSTRATE_* variables)')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const configOf = (command: Command): string | undefined => (command.optsWithGlobals() as { config?: string }).config;
+
+  program
+    .command('stats')
+    .description('print backend info, health and counts as JSON')
+    .action(async (_options: unknown, command: Command) => print(await statsCommand(configOf(command))));
+
+  program
+    .command('migrate')
+    .description('open the store, applying pending migrations, and print the schema version')
+    .action(async (_options: unknown, command: Command) => print(await migrateCommand(configOf(command))));
+
+  const audit = program.command('audit').description('audit log commands');
+  audit
+    .command('verify')
+    .description('re-hash the whole audit chain; exit 2 if it is broken')
+    .action(async (_options: unknown, command: Command) => print(await auditVerifyCommand(configOf(command))));
+
+  return program;
+}
+
+function report(error: unknown): number {
+  const debug = process.env['MEMSTRATE_DEBUG'] === '1';
+  const code = MemoryError.is(error) ? error.code : 'INTERNAL';
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error ${code}: ${message}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return code === 'CHAIN_INTEGRITY' ? EXIT_CHAIN_INTEGRITY : EXIT_ERROR;
+}
+
+/** Runs the CLI on `argv` (as process.argv); resolves to the exit code. */
+async function main(argv: readonly string[] = process.argv): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    // Commander has already printed its own usage errors (and help / version output).
+    if (error instanceof CommanderError) return error.exitCode;
+    return report(error);
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,127 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemorySubstrate } from '../../src/index.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI through tsx in a child process, with no MEMSTRATE_* variable but those given. */
+function cli(args: string[], env: Record<string, string> = {}): Run {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEMSTRATE_')));
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...base, MEMSTRATE_LOG_LEVEL: 'silent', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length > 0) rmSync(dirs.pop() as string, { recursive: true, force: true });
+});
+
+/** A temp dir with a config file pointing at a SQLite file inside it. */
+function setup(): { dir: string; dbPath: string; configPath: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'memstrate-cli-'));
+  dirs.push(dir);
+  const dbPath = join(dir, 'memstrate.db');
+  const configPath = join(dir, 'memory.config.toml');
+  writeFileSync(configPath, `[memory]\nsqlite_path = ${JSON.stringify(dbPath)}\n`);
+  return { dir, dbPath, configPath };
+}
+
+describe('memstrate CLI', () => {
+  it('migrate, stats and audit verify on a SQLite file; a tampered audit row exits 2', async () => {
+    const { dbPath, configPath } = setup();
+
+    const migrate = cli(['--config', configPath, 'migrate']);
+    expect(migrate.status).toBe(0);
+    expect(JSON.parse(migrate.stdout)).toMatchObject({ schemaVersion: expect.stringMatching(/^\d{4}_\w+$/), backend: 'sqlite' });
+    expect(existsSync(dbPath)).toBe(true);
+
+    // Write three audit entries through the library.
+    const mem = await MemorySubstrate.open(configPath, { env: {} });
+    let tipHash = '';
+    for (let i = 1; i <= 3; i++) {
+      tipHash = (await mem.audit.append({ agentId: 'agent-1', action: 'test.step', detail: `step ${i}`, outcome: 'ok' })).hash;
+    }
+    await mem.close();
+
+    const stats = cli(['--config', configPath, 'stats']);
+    expect(stats.status).toBe(0);
+    const report = JSON.parse(stats.stdout) as Record<string, any>;
+    expect(report['info']).toMatchObject({ backend: 'sqlite', semanticBackend: 'sqlite' });
+    expect(report['health']).toMatchObject({ ok: true });
+    expect(report['counts']).toMatchObject({ auditEntries: 3 });
+    expect(Object.keys(report['counts']['tasks'] as object).sort()).toEqual(['completed', 'failed', 'in_progress', 'pending']);
+    expect(report['audit']).toEqual({ tipSeq: 3, tipHash });
+
+    const verify = cli(['--config', configPath, 'audit', 'verify']);
+    expect(verify.status).toBe(0);
+    expect(JSON.parse(verify.stdout)).toEqual({ ok: true, entries: 3, tipHash });
+
+    const db = new Database(dbPath);
+    try {
+      expect(db.prepare("update audit_entries set detail = 'rewritten' where seq = 2").run().changes).toBe(1);
+    } finally {
+      db.close();
+    }
+
+    const broken = cli(['--config', configPath, 'audit', 'verify']);
+    expect(broken.status).toBe(2);
+    expect(broken.stdout).toBe('');
+    expect(broken.stderr).toMatch(/^error CHAIN_INTEGRITY: /);
+    expect(broken.stderr).not.toMatch(/\n\s+at /); // no stack trace
+
+    // Every command refuses a broken chain (open fails closed).
+    expect(cli(['--config', configPath, 'stats']).status).toBe(2);
+  }, 120_000);
+
+  it('without --config it uses MEMSTRATE_* variables', () => {
+    const { dbPath } = setup();
+    const run = cli(['migrate'], { MEMSTRATE_SQLITE_PATH: dbPath });
+    expect(run.status).toBe(0);
+    expect(existsSync(dbPath)).toBe(true);
+    const verify = cli(['audit', 'verify'], { MEMSTRATE_SQLITE_PATH: dbPath });
+    expect(verify.status).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, entries: 0 });
+  }, 60_000);
+
+  it('a configuration error prints `error CONFIG_INVALID: …` and exits 1, a stack only with MEMSTRATE_DEBUG=1', () => {
+    const { dir } = setup();
+    const missing = join(dir, 'missing.toml');
+    const run = cli(['--config', missing, 'stats']);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^error CONFIG_INVALID: /);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+
+    const debug = cli(['--config', missing, 'stats'], { MEMSTRATE_DEBUG: '1' });
+    expect(debug.status).toBe(1);
+    expect(debug.stderr).toMatch(/^error CONFIG_INVALID: /);
+    expect(debug.stderr).toMatch(/\n\s+at /);
+
+    const badEnv = cli(['migrate'], { MEMSTRATE_SQLITE_PATH: join(dir, 'x.db'), MEMSTRATE_DECAY_RATE: 'fast' });
+    expect(badEnv.status).toBe(1);
+    expect(badEnv.stderr).toMatch(/^error CONFIG_INVALID: /);
+    expect(existsSync(join(dir, 'x.db'))).toBe(false);
+  }, 60_000);
+
+  it('an unknown command exits non-zero with usage on stderr', () => {
+    const run = cli(['frobnicate']);
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('frobnicate');
+  }, 60_000);
+});
