@@ -1,31 +1,165 @@
-import type { StructuredStore } from '../../contracts/structured-store.js';
-import { NotSupportedError } from '../../errors.js';
-import { SqlStore } from './context.js';
+import { sql } from 'kysely';
+import type { AgentEntry, KvEntry, StructuredStore } from '../../contracts/structured-store.js';
+import type { JsonValue } from '../../contracts/types.js';
+import { LIMITS } from '../../core/limits.js';
+import { num, SqlStore, type SqlStoreContext } from './context.js';
+import { prepare } from './prepared.js';
 
-/** STUB — being implemented. */
+/** Longest agent name accepted by the registry (characters and UTF-8 bytes). */
+const AGENT_NAME_BYTES = 1024;
+
+/**
+ * Per-agent key/value memory and the agent registry on a SQL engine. KV get/set/delete are the hot
+ * path: their SQL is compiled once, and `set` is a single upsert statement (no transaction, no read
+ * before write) that returns the key's new version.
+ */
 export class SqlStructuredStore extends SqlStore implements StructuredStore {
-  get: StructuredStore['get'] = async () => {
-    throw new NotSupportedError('SqlStructuredStore.get is not implemented yet', { backend: this.engine.backendName });
-  };
-  set: StructuredStore['set'] = async () => {
-    throw new NotSupportedError('SqlStructuredStore.set is not implemented yet', { backend: this.engine.backendName });
-  };
-  delete: StructuredStore['delete'] = async () => {
-    throw new NotSupportedError('SqlStructuredStore.delete is not implemented yet', { backend: this.engine.backendName });
-  };
-  list: StructuredStore['list'] = async () => {
-    throw new NotSupportedError('SqlStructuredStore.list is not implemented yet', { backend: this.engine.backendName });
-  };
-  saveAgent: StructuredStore['saveAgent'] = async () => {
-    throw new NotSupportedError('SqlStructuredStore.saveAgent is not implemented yet', { backend: this.engine.backendName });
-  };
-  loadAgent: StructuredStore['loadAgent'] = async () => {
-    throw new NotSupportedError('SqlStructuredStore.loadAgent is not implemented yet', { backend: this.engine.backendName });
-  };
-  removeAgent: StructuredStore['removeAgent'] = async () => {
-    throw new NotSupportedError('SqlStructuredStore.removeAgent is not implemented yet', { backend: this.engine.backendName });
-  };
-  listAgents: StructuredStore['listAgents'] = async () => {
-    throw new NotSupportedError('SqlStructuredStore.listAgents is not implemented yet', { backend: this.engine.backendName });
-  };
+  private readonly qGet;
+  private readonly qSet;
+  private readonly qDelete;
+
+  constructor(ctx: SqlStoreContext) {
+    super(ctx);
+    const db = this.engine.db;
+    this.qGet = prepare<'agentId' | 'key', { value: string }>((p) =>
+      db.selectFrom('kv').select('value').where('agent_id', '=', p('agentId')).where('key', '=', p('key')),
+    );
+    this.qSet = prepare<'agentId' | 'key' | 'value' | 'now', { version: number }>((p) =>
+      db
+        .insertInto('kv')
+        .values({ agent_id: p('agentId'), key: p('key'), value: p('value'), version: sql.lit(1), updated_at: p('now') })
+        .onConflict((oc) =>
+          oc.columns(['agent_id', 'key']).doUpdateSet((eb) => ({
+            value: eb.ref('excluded.value'),
+            version: sql<number>`${sql.ref('kv.version')} + 1`,
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .returning('version'),
+    );
+    this.qDelete = prepare<'agentId' | 'key', unknown>((p) =>
+      db.deleteFrom('kv').where('agent_id', '=', p('agentId')).where('key', '=', p('key')),
+    );
+  }
+
+  /**
+   * The value stored under `key` for the agent, or `undefined` when the key is not set.
+   * @throws ValidationError for an empty/over-long agent id or key.
+   */
+  async get(agentId: string, key: string): Promise<JsonValue | undefined> {
+    this.v.id('agentId', agentId);
+    this.checkKey(key);
+    try {
+      const row = await this.engine.first(this.qGet({ agentId, key }));
+      return row === undefined ? undefined : (JSON.parse(row.value) as JsonValue);
+    } catch (error) {
+      throw this.engine.mapError(error, 'kv get');
+    }
+  }
+
+  /**
+   * Upserts `value` under `key`; returns the new version (1 on the first write, +1 on each overwrite).
+   * @throws ValidationError for a bad id or key, or a value JSON cannot hold faithfully (undefined,
+   *   NaN/Infinity, functions, class instances, cycles) or larger than LIMITS.valueBytes; nothing is written.
+   */
+  async set(agentId: string, key: string, value: JsonValue): Promise<number> {
+    this.v.id('agentId', agentId);
+    this.checkKey(key);
+    const text = this.v.json('value', value, LIMITS.valueBytes);
+    try {
+      const row = await this.engine.first(this.qSet({ agentId, key, value: text, now: this.clock() }));
+      return num(row?.version);
+    } catch (error) {
+      throw this.engine.mapError(error, 'kv set');
+    }
+  }
+
+  /** Removes the key; true when a value was removed. @throws ValidationError for a bad id or key. */
+  async delete(agentId: string, key: string): Promise<boolean> {
+    this.v.id('agentId', agentId);
+    this.checkKey(key);
+    try {
+      return (await this.engine.run(this.qDelete({ agentId, key }))) > 0;
+    } catch (error) {
+      throw this.engine.mapError(error, 'kv delete');
+    }
+  }
+
+  /** Every entry of the agent, ordered by key. @throws ValidationError for a bad agent id. */
+  async list(agentId: string): Promise<KvEntry[]> {
+    this.v.id('agentId', agentId);
+    return this.guard('kv list', async () => {
+      const rows = await this.engine.rows(
+        this.engine.db
+          .selectFrom('kv')
+          .select(['key', 'value', 'version', 'updated_at'])
+          .where('agent_id', '=', agentId)
+          .orderBy('key')
+          .compile(),
+      );
+      return rows.map((r) => ({ key: r.key, value: JSON.parse(r.value) as JsonValue, version: num(r.version), updatedAt: num(r.updated_at) }));
+    });
+  }
+
+  /**
+   * Registers or replaces an agent. The whole entry is stored as one JSON document, so every field
+   * comes back exactly as saved; top-level fields whose value is `undefined` are dropped (JSON has no
+   * `undefined`). The first save's creation time is kept on later saves.
+   * @throws ValidationError when `id`/`name` are not non-empty strings or a field is not JSON; nothing is written.
+   */
+  async saveAgent(entry: AgentEntry): Promise<void> {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) this.v.fail('agent entry must be an object');
+    const id = this.v.id('entry.id', entry.id);
+    const name = this.v.text('entry.name', entry.name, AGENT_NAME_BYTES);
+    const defined = Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined));
+    const text = this.v.json('entry', defined, LIMITS.valueBytes);
+    const now = this.clock();
+    await this.guard('agent save', async () => {
+      await this.engine.run(
+        this.engine.db
+          .insertInto('agents')
+          .values({ id, name, entry: text, created_at: now, updated_at: now })
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet((eb) => ({
+              name: eb.ref('excluded.name'),
+              entry: eb.ref('excluded.entry'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+          )
+          .compile(),
+      );
+    });
+  }
+
+  /** The entry exactly as saved, or `undefined`. @throws ValidationError for a bad id. */
+  async loadAgent(id: string): Promise<AgentEntry | undefined> {
+    this.v.id('id', id);
+    return this.guard('agent load', async () => {
+      const row = await this.engine.first(this.engine.db.selectFrom('agents').select('entry').where('id', '=', id).compile());
+      return row === undefined ? undefined : (JSON.parse(row.entry) as AgentEntry);
+    });
+  }
+
+  /** Deletes the registry entry only (KV, memories, sessions stay); true when one was removed. */
+  async removeAgent(id: string): Promise<boolean> {
+    this.v.id('id', id);
+    return this.guard('agent remove', async () => {
+      return (await this.engine.run(this.engine.db.deleteFrom('agents').where('id', '=', id).compile())) > 0;
+    });
+  }
+
+  /** Every registered agent, ordered by name, then id. */
+  async listAgents(): Promise<AgentEntry[]> {
+    return this.guard('agent list', async () => {
+      const rows = await this.engine.rows(
+        this.engine.db.selectFrom('agents').select('entry').orderBy('name').orderBy('id').compile(),
+      );
+      return rows.map((r) => JSON.parse(r.entry) as AgentEntry);
+    });
+  }
+
+  private checkKey(key: unknown): void {
+    if (typeof key !== 'string' || key.length === 0) this.v.fail('key must be a non-empty string');
+    if (key.length > LIMITS.keyLength) this.v.fail(`key is longer than ${LIMITS.keyLength} characters`);
+  }
 }
