@@ -12,3 +12,4 @@ export * from './consolidation-store.js';
 export * from './audit-log.js';
 export * from './semantic-backend.js';
 export * from './main-backend.js';
+export * from './semantic-provider.js';

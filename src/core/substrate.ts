@@ -1,5 +1,4 @@
-import { openSqliteEngine, SqliteMainBackend } from '../backends/sqlite/sqlite-main-backend.js';
-import { SqliteSemanticBackend } from '../backends/sqlite/sqlite-semantic-backend.js';
+import { openMainBackend, openSemanticProvider, type BackendContext } from '../backends/open-backends.js';
 import { resolveConfig } from '../config/load.js';
 import type { MemoryConfig, MemoryConfigInput } from '../config/schema.js';
 import type { AuditLog } from '../contracts/audit-log.js';
@@ -9,7 +8,7 @@ import type { Embedder } from '../contracts/embedder.js';
 import type { HealthReport } from '../contracts/health.js';
 import type { GraphMatch, GraphPattern, EntityInput, KnowledgeStore, RelationInput } from '../contracts/knowledge-store.js';
 import type { MainBackend } from '../contracts/main-backend.js';
-import type { SemanticBackend } from '../contracts/semantic-backend.js';
+import type { SemanticProvider } from '../contracts/semantic-provider.js';
 import type { RecallQuery, RecalledMemory, RememberInput, SemanticStore } from '../contracts/semantic-store.js';
 import type { SessionStore } from '../contracts/session-store.js';
 import type { StructuredStore } from '../contracts/structured-store.js';
@@ -22,9 +21,7 @@ import { FileAnchor, MemoryAnchor } from './audit-anchor.js';
 import { ChainedAuditLog } from './audit-log.js';
 import { AuditedTaskQueue } from './audited-task-queue.js';
 import { systemClock } from './clock.js';
-import { Consolidator } from './consolidation.js';
 import { defaultLogger } from './logger.js';
-import { SemanticService } from './semantic-service.js';
 
 export interface OpenOptions {
   clock?: Clock;
@@ -62,22 +59,20 @@ export class MemorySubstrate {
   private constructor(
     config: MemoryConfig,
     private readonly main: MainBackend,
-    private readonly semanticBackend: SemanticBackend,
-    private readonly semanticService: SemanticService,
+    private readonly semanticProvider: SemanticProvider,
     private readonly auditLog: ChainedAuditLog,
-    private readonly embedder: Embedder | undefined,
-    clock: Clock,
+    embedder: Embedder | undefined,
   ) {
     this.config = config;
     this.structured = main.structured;
-    this.semantic = semanticService;
+    this.semantic = semanticProvider.store;
     this.knowledge = main.knowledge;
     this.sessions = main.sessions;
     this.usage = main.usage;
     this.devices = main.devices;
     this.audit = auditLog;
     this.tasks = new AuditedTaskQueue(main.tasks, auditLog);
-    this.consolidation = new Consolidator(semanticBackend, config.decayRate, clock, () => semanticService.flushTouches());
+    this.consolidation = semanticProvider.consolidation;
     this.info = {
       backend: config.backend,
       semanticBackend: config.semanticBackend,
@@ -85,7 +80,7 @@ export class MemorySubstrate {
       embedding: {
         provider: embedder ? config.embeddingProvider : 'none',
         model: config.embeddingModel ?? embedder?.id,
-        dimensions: semanticService.vectorSpace?.dimensions ?? embedder?.dimensions,
+        dimensions: semanticProvider.dimensions ?? embedder?.dimensions,
       },
     };
   }
@@ -101,34 +96,17 @@ export class MemorySubstrate {
     const logger = options.logger ?? defaultLogger();
     const embedder = options.embedder ?? createEmbedder(resolved, env);
     const key = auditKey(resolved, env);
+    const ctx: BackendContext = { config: resolved, clock, logger, env, embedder };
 
     const cleanups: (() => Promise<void>)[] = [];
     try {
-      if (resolved.backend !== 'sqlite') {
-        throw new NotSupportedError(`backend "${resolved.backend}" is not available in this version (only "sqlite")`, { backend: resolved.backend });
-      }
-      const { engine, schemaVersion } = await openSqliteEngine(resolved.sqlitePath);
-      const main = new SqliteMainBackend(engine, schemaVersion, resolved.sqlitePath, { clock, logger });
+      const main = await openMainBackend(ctx);
       cleanups.push(() => main.close());
-
-      if (resolved.semanticBackend !== 'sqlite') {
-        throw new NotSupportedError(`semantic_backend "${resolved.semanticBackend}" is not available in this version (only "sqlite")`, {
-          backend: resolved.semanticBackend,
-        });
-      }
-      const semanticBackend = await SqliteSemanticBackend.open(engine, { clock, logger });
-      cleanups.push(() => semanticBackend.close());
-      const semanticService = await SemanticService.open({
-        backend: semanticBackend,
-        embedder,
-        dimensions: resolved.embeddingDimensions,
-        clock,
-        logger,
-      });
-
+      const semantic = await openSemanticProvider(ctx, main);
+      cleanups.push(() => semantic.close());
       const anchor = resolved.auditAnchorPath === undefined ? new MemoryAnchor() : new FileAnchor(resolved.auditAnchorPath, main.name);
       const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key });
-      return new MemorySubstrate(resolved, main, semanticBackend, semanticService, auditLog, embedder, clock);
+      return new MemorySubstrate(resolved, main, semantic, auditLog, embedder);
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
       throw error;
@@ -204,17 +182,15 @@ export class MemorySubstrate {
   }
 
   async health(): Promise<HealthReport> {
-    const backends = [await this.main.health(), await this.semanticBackend.health()];
-    if (this.embedder) backends.push({ name: `embedder:${this.embedder.id}`, ok: true, latencyMs: 0 });
+    const backends = [await this.main.health(), await this.semanticProvider.health()];
     return { ok: backends.every((b) => b.ok), backends };
   }
 
   /** Flushes pending work (access bumps, the audit anchor) and closes every backend. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.semanticService.close();
       await this.auditLog.close();
-      await this.semanticBackend.close();
+      await this.semanticProvider.close();
       await this.main.close();
     })();
     return this.closing;

@@ -54,11 +54,15 @@ export class SqliteSemanticBackend implements SemanticBackend {
   private constructor(
     private readonly engine: SqliteEngine,
     private readonly logger: Logger,
+    private readonly ownsEngine: boolean,
   ) {}
 
-  /** Opens the backend on an engine the main backend owns (and closes). */
-  static async open(engine: SqliteEngine, options: { clock: Clock; logger: Logger }): Promise<SqliteSemanticBackend> {
-    const backend = new SqliteSemanticBackend(engine, options.logger);
+  /**
+   * Opens the backend on a migrated engine. With `ownsEngine` the backend closes it; otherwise the
+   * engine is shared with the main backend, which closes it.
+   */
+  static async open(engine: SqliteEngine, options: { clock: Clock; logger: Logger; ownsEngine?: boolean }): Promise<SqliteSemanticBackend> {
+    const backend = new SqliteSemanticBackend(engine, options.logger, options.ownsEngine === true);
     await backend.guard('open semantic store', () => backend.engine.exclusive((db) => backend.vecReady(db)));
     return backend;
   }
@@ -298,9 +302,10 @@ export class SqliteSemanticBackend implements SemanticBackend {
     }
   }
 
-  /** Nothing of its own to close: the engine is shared and closed by the main backend. */
+  /** Clears its statements; closes the engine only when it owns it (not shared with the main backend). */
   async close(): Promise<void> {
     this.statements.clear();
+    if (this.ownsEngine) await this.engine.close();
   }
 
   private maintenance(db: BetterSqlite3.Database): MaintenanceContext {

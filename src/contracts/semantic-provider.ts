@@ -1,0 +1,19 @@
+import type { ConsolidationStore } from './consolidation-store.js';
+import type { BackendHealth } from './health.js';
+import type { SemanticStore } from './semantic-store.js';
+
+/**
+ * What the substrate needs from the configured semantic backend: the store, consolidation over it,
+ * health and lifecycle. Local engines get theirs from core (SemanticService + Consolidator over a
+ * SemanticBackend); the `http` backend forwards both to a remote gateway.
+ */
+export interface SemanticProvider {
+  readonly name: string;
+  readonly store: SemanticStore;
+  readonly consolidation: ConsolidationStore;
+  /** Dimension of the fixed vector space, if known. */
+  readonly dimensions: number | undefined;
+  health(): Promise<BackendHealth>;
+  /** Flushes pending work (e.g. access bumps) and releases what the provider owns. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,48 @@
+import type { Embedder } from '../contracts/embedder.js';
+import type { BackendHealth } from '../contracts/health.js';
+import type { SemanticBackend } from '../contracts/semantic-backend.js';
+import type { SemanticProvider } from '../contracts/semantic-provider.js';
+import type { Clock, Logger } from '../contracts/types.js';
+import { Consolidator } from './consolidation.js';
+import { SemanticService } from './semantic-service.js';
+
+/** A semantic backend that stores and searches locally (SQL engines): core does the rest. */
+export class LocalSemanticProvider implements SemanticProvider {
+  readonly name: string;
+  readonly consolidation: Consolidator;
+
+  private constructor(
+    readonly store: SemanticService,
+    private readonly backend: SemanticBackend,
+    decayRate: number,
+    clock: Clock,
+  ) {
+    this.name = backend.name;
+    this.consolidation = new Consolidator(backend, decayRate, clock, () => store.flushTouches());
+  }
+
+  static async open(options: {
+    backend: SemanticBackend;
+    embedder: Embedder | undefined;
+    dimensions: number | undefined;
+    decayRate: number;
+    clock: Clock;
+    logger: Logger;
+  }): Promise<LocalSemanticProvider> {
+    const store = await SemanticService.open(options);
+    return new LocalSemanticProvider(store, options.backend, options.decayRate, options.clock);
+  }
+
+  get dimensions(): number | undefined {
+    return this.store.vectorSpace?.dimensions;
+  }
+
+  health(): Promise<BackendHealth> {
+    return this.backend.health();
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+    await this.backend.close();
+  }
+}
