@@ -5,6 +5,9 @@ import type { SemanticProvider } from '../contracts/semantic-provider.js';
 import type { Clock, Logger } from '../contracts/types.js';
 import { LocalSemanticProvider } from '../core/local-semantic-provider.js';
 import { NotSupportedError } from '../errors.js';
+import { openHttpSemanticProvider } from './http/http-semantic-provider.js';
+import { openPostgresMainBackend } from './postgres/postgres-main-backend.js';
+import { openPostgresSemanticBackend } from './postgres/postgres-semantic-backend.js';
 import { openSqliteEngine, SqliteMainBackend } from './sqlite/sqlite-main-backend.js';
 import { SqliteSemanticBackend } from './sqlite/sqlite-semantic-backend.js';
 import type { SqliteEngine } from './sqlite/sqlite-engine.js';
@@ -25,8 +28,8 @@ export async function openMainBackend(ctx: BackendContext): Promise<MainBackend>
       const { engine, schemaVersion } = await openSqliteEngine(config.sqlitePath);
       return new SqliteMainBackend(engine, schemaVersion, config.sqlitePath, ctx);
     }
-    default:
-      throw new NotSupportedError(`backend "${config.backend}" is not available in this version`, { backend: config.backend });
+    case 'postgres':
+      return openPostgresMainBackend(ctx);
   }
 }
 
@@ -56,9 +59,18 @@ export async function openSemanticProvider(ctx: BackendContext, main: MainBacken
         throw error;
       }
     }
-    default:
-      throw new NotSupportedError(`semantic_backend "${config.semanticBackend}" is not available in this version`, {
-        backend: config.semanticBackend,
-      });
+    case 'postgres': {
+      const backend = await openPostgresSemanticBackend(ctx);
+      try {
+        return await LocalSemanticProvider.open({ backend, ...local });
+      } catch (error) {
+        await backend.close();
+        throw error;
+      }
+    }
+    case 'http':
+      return openHttpSemanticProvider(ctx);
+    case 'qdrant':
+      throw new NotSupportedError('semantic_backend "qdrant" is not available in this version', { backend: 'qdrant' });
   }
 }

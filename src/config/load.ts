@@ -31,7 +31,7 @@ export function resolveConfig(source?: string | MemoryConfigInput, options: Load
   const origins = new Map<string, Origin>();
 
   if (typeof source === 'string') {
-    readTomlFile(source, raw, origins, problems);
+    readMemoryTable(source, raw, origins, problems);
   } else if (source !== undefined) {
     if (typeof source !== 'object' || source === null || Array.isArray(source)) {
       throw new ConfigError(['configuration must be an object or a path to a TOML file']);
@@ -66,21 +66,25 @@ function defaultAnchorPath(backend: string, sqlitePath: string): string | undefi
   return join('.', 'data', 'memstrate.audit-anchor');
 }
 
-function readTomlFile(path: string, raw: Record<string, unknown>, origins: Map<string, Origin>, problems: string[]): void {
+/** Reads and parses a TOML file; ConfigError (without echoing the file's text) when it cannot. */
+export function readTomlFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
     throw new ConfigError([`cannot read config file ${path}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`], { cause });
   }
-  let doc: Record<string, unknown>;
   try {
-    doc = parseToml(text) as Record<string, unknown>;
+    return parseToml(text) as Record<string, unknown>;
   } catch (cause) {
     // The parser's error quotes the offending line, which may hold a secret: keep only its first line
     // (position and reason) and do not attach it as the cause.
     throw new ConfigError([`${path} is not valid TOML: ${(cause as Error).message.split('\n')[0]}`]);
   }
+}
+
+function readMemoryTable(path: string, raw: Record<string, unknown>, origins: Map<string, Origin>, problems: string[]): void {
+  const doc = readTomlFile(path);
   for (const table of Object.keys(doc)) {
     if (!TOP_LEVEL_TABLES.has(table)) problems.push(`${path}: unknown table or key "${table}" (expected [memory] or [server])`);
   }
@@ -155,9 +159,11 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], origins: Map<string, 
 
 function crossFieldProblems(config: MemoryConfig, origins: Map<string, Origin>): string[] {
   const problems: string[] = [];
-  const needsPostgres = config.backend === 'postgres' || config.semanticBackend === 'postgres';
-  if (needsPostgres && !config.postgresUrl) {
-    problems.push(`postgres_url: required when backend or semantic_backend is "postgres"`);
+  if (config.backend === 'postgres' && !config.postgresUrl) {
+    problems.push(`postgres_url: required when backend is "postgres"`);
+  }
+  if (config.semanticBackend === 'postgres' && !config.postgresUrl && !config.semanticPostgresUrl) {
+    problems.push(`postgres_url (or semantic_postgres_url): required when semantic_backend is "postgres"`);
   }
   if (config.semanticBackend === 'http' && !config.httpUrl) {
     problems.push(`http_url: required when semantic_backend is "http"`);

@@ -27,6 +27,8 @@ export const memoryConfigSchema = z.strictObject({
   semanticBackend: z.enum(SEMANTIC_BACKENDS).optional(),
   sqlitePath: z.string().min(1).default('./data/memstrate.db'),
   postgresUrl: url.optional(),
+  /** Where `semantic_backend = "postgres"` keeps vectors; default: `postgres_url` (e.g. a separate pgvector database). */
+  semanticPostgresUrl: url.optional(),
   postgresPoolSize: z.int().min(1).max(1000).default(10),
   postgresSchema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a plain SQL identifier').default('public'),
   qdrantUrl: url.default('http://localhost:6333'),

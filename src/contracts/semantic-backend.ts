@@ -33,6 +33,17 @@ export interface ScoredId {
   score: number;
 }
 
+/** A hit fused from both signals, with its rank (1-based) and score in each list it appeared in. */
+export interface FusedHit {
+  id: string;
+  /** Reciprocal Rank Fusion score: Σ 1 / (k + rank). */
+  score: number;
+  vectorRank?: number;
+  vectorScore?: number;
+  keywordRank?: number;
+  keywordScore?: number;
+}
+
 export interface VectorSpace {
   dimensions: number;
   embedderId: string;
@@ -55,6 +66,12 @@ export interface SemanticBackend {
   insert(rows: readonly NewMemoryRow[]): Promise<void>;
   vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]>;
   keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]>;
+  /**
+   * Optional: vector and keyword search fused with Reciprocal Rank Fusion (constant `rrfK`) inside
+   * the engine, e.g. in one SQL statement. Without it, core fuses the two searches itself. Returns
+   * at most `scope.k` hits, best first.
+   */
+  hybridSearch?(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]>;
   /** Records in the order of `ids`; unknown ids are skipped. */
   fetch(ids: readonly string[]): Promise<MemoryRecord[]>;
   get(id: string): Promise<MemoryRecord | undefined>;

@@ -1,16 +1,8 @@
-import type { ScoredId } from '../contracts/semantic-backend.js';
+import type { FusedHit, ScoredId } from '../contracts/semantic-backend.js';
 
 /** The usual Reciprocal Rank Fusion constant. */
 export const RRF_K = 60;
 
-export interface FusedHit {
-  id: string;
-  score: number;
-  vectorRank?: number;
-  vectorScore?: number;
-  keywordRank?: number;
-  keywordScore?: number;
-}
 
 /** Fuses two ranked lists: score = Σ 1 / (k + rank). Ties break on the better single rank, then id. */
 export function reciprocalRankFusion(vector: readonly ScoredId[], keyword: readonly ScoredId[], k = RRF_K): FusedHit[] {

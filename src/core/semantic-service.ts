@@ -1,5 +1,5 @@
 import type { Embedder } from '../contracts/embedder.js';
-import type { NewMemoryRow, ScoredId, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
+import type { FusedHit, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
 import {
   MEMORY_SOURCES,
   type MemoryFilter,
@@ -188,17 +188,7 @@ export class SemanticService implements SemanticStore {
 
     const depth = mode === 'hybrid' ? Math.min(MAX_DEPTH, Math.max(limit * HYBRID_DEPTH_FACTOR, HYBRID_MIN_DEPTH)) : limit;
     const scope = { agentId, filter, k: depth };
-    const vectorHits: ScoredId[] = mode === 'keyword' || this.space === undefined ? [] : await this.backend.vectorSearch(scope, vector as Float32Array);
-    const keywordHits: ScoredId[] = mode === 'vector' ? [] : await this.backend.keywordSearch(scope, text as string);
-
-    const fused =
-      mode === 'hybrid'
-        ? reciprocalRankFusion(vectorHits, keywordHits).slice(0, limit)
-        : (mode === 'vector' ? vectorHits : keywordHits).slice(0, limit).map((h, i) =>
-            mode === 'vector'
-              ? { id: h.id, score: h.score, vectorRank: i + 1, vectorScore: h.score }
-              : { id: h.id, score: h.score, keywordRank: i + 1, keywordScore: h.score },
-          );
+    const fused = await this.search(mode, scope, vector, text, limit);
     if (fused.length === 0) return [];
     const records = await this.backend.fetch(fused.map((h) => h.id));
     const byId = new Map(records.map((r) => [r.id, r]));
@@ -220,6 +210,24 @@ export class SemanticService implements SemanticStore {
     }
     this.scheduleTouch(results.map((r) => r.memory.id));
     return results;
+  }
+
+  /** Ranked hits for the mode; hybrid is fused by the backend when it can, else here. */
+  private async search(mode: RecallMode, scope: SearchScope, vector: Float32Array | undefined, text: string | undefined, limit: number): Promise<FusedHit[]> {
+    const hasSpace = this.space !== undefined;
+    if (mode === 'hybrid' && hasSpace && this.backend.hybridSearch) {
+      return (await this.backend.hybridSearch(scope, vector as Float32Array, text as string, RRF_K)).slice(0, limit);
+    }
+    const vectorHits: ScoredId[] = mode === 'keyword' || !hasSpace ? [] : await this.backend.vectorSearch(scope, vector as Float32Array);
+    const keywordHits: ScoredId[] = mode === 'vector' ? [] : await this.backend.keywordSearch(scope, text as string);
+    if (mode === 'hybrid') return reciprocalRankFusion(vectorHits, keywordHits).slice(0, limit);
+    return (mode === 'vector' ? vectorHits : keywordHits)
+      .slice(0, limit)
+      .map((h, i) =>
+        mode === 'vector'
+          ? { id: h.id, score: h.score, vectorRank: i + 1, vectorScore: h.score }
+          : { id: h.id, score: h.score, keywordRank: i + 1, keywordScore: h.score },
+      );
   }
 
   private queryVector(input: VectorInput | Float32Array): Float32Array {

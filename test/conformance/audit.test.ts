@@ -84,19 +84,19 @@ conformance('audit', ({ open, itIf }) => {
     const inst = await open();
     await appendN(inst, 20);
     await inst.mem.close();
-    inst.rawSql(`update audit_entries set detail = 'forged' where seq = 7`);
+    await inst.rawSql(`update audit_entries set detail = 'forged' where seq = 7`);
     const path = inst.config.sqlitePath as string;
     const before = statSync(path).size;
     await expectOpenFails(inst, 7);
     expect(statSync(path).size).toBe(before);
-    expect(inst.rawSql('select count(*) as n from audit_entries')).toEqual([{ n: 20 }]);
+    expect(await inst.rawSql('select count(*) as n from audit_entries')).toEqual([{ n: 20 }]);
   });
 
   itIf('rawSql', 'a deleted middle row fails open at the missing seq', async () => {
     const inst = await open();
     await appendN(inst, 20);
     await inst.mem.close();
-    inst.rawSql('delete from audit_entries where seq = 11');
+    await inst.rawSql('delete from audit_entries where seq = 11');
     await expectOpenFails(inst, 11);
   });
 
@@ -104,9 +104,9 @@ conformance('audit', ({ open, itIf }) => {
     const inst = await open();
     await appendN(inst, 10);
     await inst.mem.close();
-    inst.rawSql('update audit_entries set seq = -1 where seq = 4');
-    inst.rawSql('update audit_entries set seq = 4 where seq = 5');
-    inst.rawSql('update audit_entries set seq = 5 where seq = -1');
+    await inst.rawSql('update audit_entries set seq = -1 where seq = 4');
+    await inst.rawSql('update audit_entries set seq = 4 where seq = 5');
+    await inst.rawSql('update audit_entries set seq = 5 where seq = -1');
     await expectOpenFails(inst, 4);
   });
 
@@ -114,7 +114,7 @@ conformance('audit', ({ open, itIf }) => {
     const inst = await open();
     await appendN(inst, 15);
     await inst.mem.close();
-    inst.rawSql('delete from audit_entries where seq > 12');
+    await inst.rawSql('delete from audit_entries where seq > 12');
     await expectOpenFails(inst, 13);
   });
 
@@ -122,9 +122,9 @@ conformance('audit', ({ open, itIf }) => {
     const inst = await open();
     await appendN(inst, 6);
     await inst.mem.close();
-    const [row] = inst.rawSql('select * from audit_entries where seq = 6') as Record<string, string | number>[];
+    const [row] = (await inst.rawSql('select * from audit_entries where seq = 6')) as Record<string, string | number>[];
     const forged = { seq: 6, timestamp: Number(row?.['timestamp']), agentId: 'x', action: 'ToolInvoke', detail: 'forged', outcome: 'ok', prevHash: String(row?.['prev_hash']) };
-    inst.rawSql('update audit_entries set agent_id = ?, detail = ?, hash = ? where seq = 6', 'x', 'forged', hashEntry(forged));
+    await inst.rawSql('update audit_entries set agent_id = ?, detail = ?, hash = ? where seq = 6', 'x', 'forged', hashEntry(forged));
     await expectOpenFails(inst, 6);
   });
 
@@ -169,18 +169,18 @@ conformance('audit', ({ open, itIf }) => {
     const inst = await open();
     await appendN(inst, 16_500);
     await inst.reopen();
-    expect(inst.rawSql('select seq from audit_checkpoints')).toEqual([{ seq: 16_500 }]);
+    expect(await inst.rawSql('select seq from audit_checkpoints')).toEqual([{ seq: 16_500 }]);
     await appendN(inst, 5);
     await inst.mem.close();
     // Edits after the checkpoint, and of the checkpointed entry itself, are caught on open …
-    inst.rawSql(`update audit_entries set detail = 'forged' where seq = 16503`);
+    await inst.rawSql(`update audit_entries set detail = 'forged' where seq = 16503`);
     await expectOpenFails(inst, 16_503);
-    inst.rawSql(`update audit_entries set detail = 'call 2' where seq = 16503`);
-    inst.rawSql(`update audit_entries set detail = 'forged' where seq = 16500`);
+    await inst.rawSql(`update audit_entries set detail = 'call 2' where seq = 16503`);
+    await inst.rawSql(`update audit_entries set detail = 'forged' where seq = 16500`);
     await expectOpenFails(inst, 16_500);
-    inst.rawSql(`update audit_entries set detail = 'call 16499' where seq = 16500`);
+    await inst.rawSql(`update audit_entries set detail = 'call 16499' where seq = 16500`);
     // … one before it is caught by a full verify().
-    inst.rawSql(`update audit_entries set detail = 'forged' where seq = 3`);
+    await inst.rawSql(`update audit_entries set detail = 'forged' where seq = 3`);
     await inst.reopen();
     await expect(inst.mem.audit.verify()).rejects.toMatchObject({ code: 'CHAIN_INTEGRITY', seq: 3 });
   }, 120_000);

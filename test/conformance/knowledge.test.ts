@@ -319,7 +319,7 @@ conformance('knowledge', ({ open, itIf }) => {
     const b = await entity(inst.mem, 'agent-a', 'B');
     const foreign = await entity(inst.mem, 'agent-b', 'Secret');
     await inst.mem.knowledge.addRelation({ agentId: 'agent-a', source: a, relation: 'uses', target: b });
-    inst.rawSql(
+    await inst.rawSql(
       "insert into relations (id, agent_id, source_entity, relation_type, target_entity, properties, confidence, created_at) values ('tampered', 'agent-a', ?, 'uses', ?, '{}', 1, 0)",
       b,
       foreign,

@@ -58,7 +58,7 @@ conformance('sessions', ({ open, itIf }) => {
     const inst = await open();
     const s = await inst.mem.sessions.create('agent-a');
     await inst.mem.sessions.save({ ...s, messages: RICH });
-    const [row] = inst.rawSql('select messages, message_count from sessions where id = ?', s.id) as { messages: string; message_count: number }[];
+    const [row] = (await inst.rawSql('select messages, message_count from sessions where id = ?', s.id)) as { messages: string; message_count: number }[];
     expect(JSON.parse(row!.messages)).toEqual(RICH);
     expect(row!.message_count).toBe(RICH.length);
   });

@@ -141,7 +141,7 @@ conformance('structured', ({ open, itIf }) => {
     await inst.mem.structured.saveAgent({ id: 'agent-1', name: 'One' });
     clock.advance(60_000);
     await inst.mem.structured.saveAgent({ id: 'agent-1', name: 'One again' });
-    expect(inst.rawSql('select name, created_at, updated_at from agents where id = ?', 'agent-1')).toEqual([
+    expect(await inst.rawSql('select name, created_at, updated_at from agents where id = ?', 'agent-1')).toEqual([
       { name: 'One again', created_at: first, updated_at: first + 60_000 },
     ]);
   });

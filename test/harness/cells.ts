@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { MemorySubstrate, type Embedder, type MemoryConfigInput } from '../../src/index.js';
+import type { Embedder, MemoryConfigInput, MemorySubstrate } from '../../src/index.js';
 import type { Clock } from '../../src/contracts/types.js';
+import { SQLITE_CELLS } from './cells/sqlite.js';
+import { POSTGRES_MAIN_CELLS } from './cells/postgres-main.js';
+import { PGVECTOR_CELLS } from './cells/pgvector.js';
+import { HTTP_CELLS } from './cells/http.js';
 
 /**
  * A backend cell of the hybrid matrix (main × semantic). The conformance suite is written against
@@ -42,57 +42,16 @@ export interface CellInstance {
   config: MemoryConfigInput;
   /** Closes and opens again on the same data. */
   reopen(options?: CellOpenOptions): Promise<MemorySubstrate>;
-  /** Runs raw SQL against the main database (only when capabilities.rawSql). Closes nothing. */
-  rawSql(text: string, ...params: unknown[]): unknown[];
+  /**
+   * Runs raw SQL against the main database (only when capabilities.rawSql); `?` placeholders.
+   * Numbers come back as JS numbers on every engine.
+   */
+  rawSql(text: string, ...params: unknown[]): Promise<unknown[]>;
   /** Closes the substrate (if open) and removes its data. */
   dispose(): Promise<void>;
 }
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'memstrate-test-'));
-}
-
-const sqliteSqlite: BackendCell = {
-  name: 'sqlite × sqlite',
-  main: 'sqlite',
-  semantic: 'sqlite',
-  engines: 'main: SQLite file (better-sqlite3); semantic: SQLite file (sqlite-vec + FTS5)',
-  capabilities: { rawSql: true, multiProcess: true },
-  async open(options = {}) {
-    const dir = tempDir();
-    const config: MemoryConfigInput = { backend: 'sqlite', semanticBackend: 'sqlite', sqlitePath: join(dir, 'memstrate.db'), ...options.config };
-    const openWith = (o: CellOpenOptions) =>
-      MemorySubstrate.open({ ...config, ...o.config }, { clock: o.clock, embedder: o.embedder, env: o.env ?? {} });
-    let mem = await openWith(options);
-    const instance: CellInstance = {
-      get mem() {
-        return mem;
-      },
-      config,
-      async reopen(o = options) {
-        await mem.close();
-        mem = await openWith(o);
-        return mem;
-      },
-      rawSql(text, ...params) {
-        const db = new Database(config.sqlitePath as string);
-        try {
-          const stmt = db.prepare(text);
-          return stmt.reader ? stmt.all(...params) : (stmt.run(...params), []);
-        } finally {
-          db.close();
-        }
-      },
-      async dispose() {
-        await mem.close().catch(() => {});
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-    return instance;
-  },
-};
-
-const ALL_CELLS: BackendCell[] = [sqliteSqlite];
+const ALL_CELLS: BackendCell[] = [...SQLITE_CELLS, ...POSTGRES_MAIN_CELLS, ...PGVECTOR_CELLS, ...HTTP_CELLS];
 
 /** Cells selected by MEMSTRATE_CELLS (comma-separated names like `sqlite×sqlite`), default all. */
 export function selectedCells(): BackendCell[] {

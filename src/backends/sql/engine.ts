@@ -20,11 +20,13 @@ export interface SqlEngine extends SqlExecutor {
   /** For building queries (and running migrations). Execute through the engine, not through it. */
   readonly db: Kysely<Database>;
   /**
-   * Runs `fn` in a write transaction that excludes every other writer, across processes
-   * (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction whose row locks the queries take).
-   * `fn` must only use the executor it is given.
+   * Runs `fn` in a write transaction, committed when it resolves and rolled back when it throws.
+   * `fn` must only use the executor it is given. SQLite: BEGIN IMMEDIATE, which already excludes
+   * every other writer across processes. PostgreSQL: a plain transaction; with `lock`, it first takes
+   * a transaction-scoped advisory lock of that name (scoped to the schema), serialising every
+   * transaction that names the same lock across connections and processes.
    */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: { lock?: string }): Promise<T>;
   /** SQL appended to a SELECT that must lock the rows it reads (empty on SQLite). */
   readonly forUpdate: string;
   /** Maps an engine error to a MemoryError (constraint → ConflictError, busy → BackendUnavailable, …). */

@@ -54,7 +54,7 @@ export class SqlAuditStorage extends SqlStore implements AuditStorage {
         const entry = build(tip);
         await tx.run(this.qInsert(entry));
         return entry;
-      }),
+      }, { lock: 'audit-append' }),
     );
   }
 

@@ -378,7 +378,7 @@ export class SqlSessionStore extends SqlStore implements SessionStore {
           this.qUpsertCanonical({ agentId, messages: text, cursor: next.compactionCursor, summary: next.compactedSummary ?? null, updatedAt }),
         );
         return { agentId, messages: next.messages, compactionCursor: next.compactionCursor, compactedSummary: next.compactedSummary, updatedAt };
-      }),
+      }, { lock: `canonical:${agentId}` }),
     );
   }
 

@@ -1,0 +1,193 @@
+import { CompiledQuery, Kysely, PostgresDialect, Migrator, type Migration } from 'kysely';
+import pg from 'pg';
+import { redactUrl, scrub } from '../../core/redact.js';
+import { BackendUnavailableError, ConflictError, InternalError, MemoryError, ValidationError } from '../../errors.js';
+import type { SqlEngine, SqlExecutor } from '../sql/engine.js';
+import type { Database } from '../sql/schema.js';
+
+export interface PostgresEngineOptions {
+  url: string;
+  poolSize: number;
+  schema: string;
+  /** The backend name used in messages (`postgres`, `semantic:postgres`). */
+  backendName?: string;
+  connectTimeoutMs?: number;
+}
+
+// int8 (bigint: epoch-ms timestamps, counts) as JS numbers: every value memstrate stores fits in
+// 2^53. numeric (sums of bigints) likewise.
+const types = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === 20 || oid === 1700) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * PostgreSQL through `pg`: a pool whose connections use the configured schema, Kysely for building
+ * queries and running migrations (under Kysely's advisory lock, each in a transaction), and
+ * advisory-locked transactions for appends that must be serialised across processes.
+ */
+export class PostgresEngine implements SqlEngine {
+  readonly dialect = 'postgres' as const;
+  readonly forUpdate = ' for update';
+  readonly backendName: string;
+  readonly db: Kysely<Database>;
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  private readonly redacted: string;
+  private readonly password: string | undefined;
+  private closed = false;
+
+  private constructor(options: PostgresEngineOptions) {
+    this.backendName = options.backendName ?? 'postgres';
+    this.schema = options.schema;
+    this.redacted = redactUrl(options.url);
+    try {
+      this.password = decodeURIComponent(new URL(options.url).password) || undefined;
+    } catch {
+      this.password = undefined;
+    }
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+      types,
+    });
+    const setPath = `set search_path to ${quoteIdent(options.schema)}`;
+    this.pool.on('connect', (client) => {
+      client.query(setPath).catch(() => {});
+    });
+    // An idle client's error (server restart) must not crash the process; the next query reports it.
+    this.pool.on('error', () => {});
+    this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) });
+  }
+
+  /** Connects and probes the server (fail fast, URL redacted in every message). */
+  static async open(options: PostgresEngineOptions): Promise<PostgresEngine> {
+    const engine = new PostgresEngine(options);
+    try {
+      await engine.pool.query('select 1');
+    } catch (cause) {
+      await engine.pool.end().catch(() => {});
+      throw new BackendUnavailableError(`cannot connect to PostgreSQL at ${engine.redacted}: ${engine.clean(cause)}`, {
+        backend: engine.backendName,
+      });
+    }
+    return engine;
+  }
+
+  /** Creates the schema if needed and applies every pending migration under Kysely's advisory lock. */
+  async migrate(migrations: Record<string, Migration>): Promise<string> {
+    try {
+      await this.pool.query(`create schema if not exists ${quoteIdent(this.schema)}`);
+    } catch (error) {
+      // Two processes creating the schema at once: the loser sees a duplicate; the schema exists.
+      const code = (error as { code?: string }).code;
+      if (code !== '23505' && code !== '42P06') throw this.mapError(error, 'create schema');
+    }
+    const migrator = new Migrator({
+      db: this.db,
+      provider: { getMigrations: async () => migrations },
+      migrationTableSchema: this.schema,
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new BackendUnavailableError(`migration ${failed} failed on ${this.redacted}: ${this.clean(error)}`, { backend: this.backendName });
+    }
+    return Object.keys(migrations).sort().at(-1) ?? '';
+  }
+
+  private executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+    const query = async <R>(q: CompiledQuery<R>) => {
+      if (this.closed) throw new BackendUnavailableError('the substrate is closed', { backend: this.backendName });
+      return client.query({ text: q.sql, values: q.parameters as unknown[] });
+    };
+    return {
+      rows: async <R>(q: CompiledQuery<R>) => (await query(q)).rows as R[],
+      first: async <R>(q: CompiledQuery<R>) => (await query(q)).rows[0] as R | undefined,
+      run: async (q: CompiledQuery<unknown>) => (await query(q)).rowCount ?? 0,
+    };
+  }
+
+  private get direct(): SqlExecutor {
+    return this.executor(this.pool);
+  }
+
+  rows<R>(q: CompiledQuery<R>): Promise<R[]> {
+    return this.direct.rows(q);
+  }
+
+  first<R>(q: CompiledQuery<R>): Promise<R | undefined> {
+    return this.direct.first(q);
+  }
+
+  run(q: CompiledQuery<unknown>): Promise<number> {
+    return this.direct.run(q);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: { lock?: string } = {}): Promise<T> {
+    if (this.closed) throw new BackendUnavailableError('the substrate is closed', { backend: this.backendName });
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('begin');
+      try {
+        if (options.lock !== undefined) {
+          await client.query('select pg_advisory_xact_lock(hashtext($1))', [`${this.schema}:${options.lock}`]);
+        }
+        const result = await fn(this.executor(client));
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => {
+          broken = true;
+        });
+        throw error;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Runs a raw statement (engine-specific code only). */
+  async execute(text: string, values: readonly unknown[] = []): Promise<pg.QueryResult> {
+    return this.pool.query(text, values as unknown[]);
+  }
+
+  private clean(error: unknown): string {
+    const message = error instanceof Error ? error.message : String(error);
+    return scrub(message, [this.password]);
+  }
+
+  mapError(error: unknown, action: string): Error {
+    if (MemoryError.is(error)) return error;
+    const code = String((error as { code?: string }).code ?? '');
+    const message = `${action} failed: ${this.clean(error)}`;
+    const options = { backend: this.backendName };
+    if (code === '23505' || code === '40001' || code === '40P01') return new ConflictError(message, options);
+    if (code === '23503' || code === '23502' || code === '23514' || code.startsWith('22')) return new ValidationError(message, options);
+    if (
+      code.startsWith('08') ||
+      code.startsWith('53') ||
+      code.startsWith('57') ||
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code) ||
+      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/i.test(message)
+    ) {
+      return new BackendUnavailableError(`${message} (${this.redacted})`, options);
+    }
+    return new InternalError(message, options);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
