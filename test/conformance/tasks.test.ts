@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import type { MemorySubstrate } from '../../src/index.js';
+import type { MemoryConfigInput, MemorySubstrate } from '../../src/index.js';
 import { ManualClock } from '../helpers/clock.js';
 import { conformance } from '../harness/conformance.js';
 
@@ -17,8 +17,8 @@ async function postMany(mem: MemorySubstrate, n: number, prefix = 't'): Promise<
 }
 
 /** Runs a claim-worker child process; resolves with the ids it printed once it exits 0. */
-function startWorker(sqlitePath: string, name: string): { ready: Promise<void>; go(): void; done: Promise<string[]> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, sqlitePath, name], {
+function startWorker(config: MemoryConfigInput, name: string): { ready: Promise<void>; go(): void; done: Promise<string[]> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config), name], {
     cwd: MAIN_DIR,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -334,15 +334,14 @@ conformance('tasks', ({ open, itIf }) => {
 
   itIf(
     'multiProcess',
-    'MULTI-PROCESS: two OS processes claiming from one SQLite file never double-claim and drain the queue',
+    'MULTI-PROCESS: two OS processes claiming from one store never double-claim and drain the queue',
     async () => {
       const inst = await open();
-      const sqlitePath = inst.config.sqlitePath as string;
       const posted = await postMany(inst.mem, 400, 'mp');
       // Close the parent so it does not hold the database (and flushes the per-database audit anchor).
       await inst.mem.close();
 
-      const workers = [startWorker(sqlitePath, 'proc-a'), startWorker(sqlitePath, 'proc-b')];
+      const workers = [startWorker(inst.config, 'proc-a'), startWorker(inst.config, 'proc-b')];
       await Promise.all(workers.map((w) => w.ready));
       for (const w of workers) w.go();
       const [a, b] = await Promise.all(workers.map((w) => w.done));

@@ -26,6 +26,8 @@ export interface CellCapabilities {
   rawSql: boolean;
   /** Several OS processes can share the store (file or server). */
   multiProcess: boolean;
+  /** The main database is one SQLite file that can be copied (rollback tests). */
+  sqliteFile: boolean;
 }
 
 export interface CellOpenOptions {
@@ -38,7 +40,10 @@ export interface CellOpenOptions {
 
 export interface CellInstance {
   mem: MemorySubstrate;
-  /** The config the cell opened with (reuse it to open a second substrate on the same data). */
+  /**
+   * The config the cell opened with (reuse it to open a second substrate on the same data, e.g. in a
+   * child process). `auditAnchorPath` is always set.
+   */
   config: MemoryConfigInput;
   /** Closes and opens again on the same data. */
   reopen(options?: CellOpenOptions): Promise<MemorySubstrate>;

@@ -1,20 +1,20 @@
 /**
  * A task-queue worker run as a separate OS process by the multi-process claim test:
  *
- *   node --import tsx test/helpers/claim-worker.ts <sqlitePath> <workerName>
+ *   node --import tsx test/helpers/claim-worker.ts <configJson> <workerName>
  *
- * It opens the SQLite file with its own MemorySubstrate, prints `ready`, waits for a `go` line on
+ * It opens the same store as the parent (the cell's config, as JSON) with its own MemorySubstrate, prints `ready`, waits for a `go` line on
  * stdin (so every worker has finished opening — and verifying the audit chain — before any of them
  * writes), then loops claim → complete until claim returns null, printing each claimed task id on
  * its own line. Exits 0 on success; on error prints the error code/message to stderr and exits 1.
  */
 import { createInterface } from 'node:readline';
-import { MemorySubstrate } from '../../src/index.js';
+import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
 
 async function main(): Promise<void> {
-  const [sqlitePath, worker] = process.argv.slice(2);
-  if (!sqlitePath || !worker) throw new Error('usage: claim-worker.ts <sqlitePath> <workerName>');
-  const mem = await MemorySubstrate.open({ sqlitePath }, { env: {} });
+  const [configJson, worker] = process.argv.slice(2);
+  if (!configJson || !worker) throw new Error('usage: claim-worker.ts <configJson> <workerName>');
+  const mem = await MemorySubstrate.open(JSON.parse(configJson) as MemoryConfigInput, { env: {} });
   try {
     process.stdout.write('ready\n');
     await new Promise<void>((resolve, reject) => {

@@ -58,7 +58,8 @@ export class PostgresEngine implements SqlEngine {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
       types,
     });
-    const setPath = `set search_path to ${quoteIdent(options.schema)}`;
+    // `public` stays on the path for extension types (pgvector's `vector` is installed there).
+    const setPath = options.schema === 'public' ? 'set search_path to public' : `set search_path to ${quoteIdent(options.schema)}, public`;
     this.pool.on('connect', (client) => {
       client.query(setPath).catch(() => {});
     });

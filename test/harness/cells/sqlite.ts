@@ -14,10 +14,16 @@ export const sqliteSqlite: BackendCell = {
   main: 'sqlite',
   semantic: 'sqlite',
   engines: 'main: SQLite file (better-sqlite3); semantic: SQLite file (sqlite-vec + FTS5)',
-  capabilities: { rawSql: true, multiProcess: true },
+  capabilities: { rawSql: true, multiProcess: true, sqliteFile: true },
   async open(options = {}) {
     const dir = tempDir();
-    const config: MemoryConfigInput = { backend: 'sqlite', semanticBackend: 'sqlite', sqlitePath: join(dir, 'memstrate.db'), ...options.config };
+    const config: MemoryConfigInput = {
+      backend: 'sqlite',
+      semanticBackend: 'sqlite',
+      sqlitePath: join(dir, 'memstrate.db'),
+      auditAnchorPath: join(dir, 'memstrate.db.audit-anchor'),
+      ...options.config,
+    };
     const openWith = (o: CellOpenOptions) =>
       MemorySubstrate.open({ ...config, ...o.config }, { clock: o.clock, embedder: o.embedder, env: o.env ?? {} });
     let mem = await openWith(options);
