@@ -21,9 +21,9 @@ import { toUnitVector } from './vector.js';
 
 /** Caller-supplied vectors (no embedder) are recorded under this space id. */
 export const CALLER_VECTOR_SPACE = 'caller';
-/** Candidates drawn from each signal before fusion, per result wanted. */
-const HYBRID_DEPTH_FACTOR = 4;
-const HYBRID_MIN_DEPTH = 50;
+/** Candidates drawn from each signal before fusion, per result wanted (RRF weighs rank r by 1/(60+r)). */
+const HYBRID_DEPTH_FACTOR = 2;
+const HYBRID_MIN_DEPTH = 20;
 const MAX_DEPTH = 4096;
 
 export interface SemanticServiceOptions {

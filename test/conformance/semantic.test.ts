@@ -171,6 +171,19 @@ conformance('semantic', ({ open }) => {
     expect(await mem.semantic.recall({ agentId: 'A', text: 'absentword', mode: 'keyword' })).toEqual([]);
   });
 
+  it('keyword recall finds the best matches of a filtered minority hidden behind many better global matches', async () => {
+    const mem = (await open()).mem;
+    // Agent A's short documents outrank everything of B's for "apple"; B's must still be found, in order.
+    await mem.semantic.rememberMany(Array.from({ length: 60 }, (_, i) => ({ agentId: 'A', content: `apple apple ${i}` })));
+    const b1 = await mem.semantic.remember({ agentId: 'B', content: 'apple pie recipe with cinnamon and a long list of other ingredients' });
+    const b2 = await mem.semantic.remember({ agentId: 'B', content: 'apple orchard visit notes, plus many more words about the weather that day and the drive home' });
+    await mem.semantic.remember({ agentId: 'B', content: 'banana bread' });
+    expect(ids(await mem.semantic.recall({ agentId: 'B', text: 'apple', limit: 5 }))).toEqual([b1, b2]);
+    expect(ids(await mem.semantic.recall({ agentId: 'B', text: 'apple', limit: 1 }))).toEqual([b1]);
+    const scoped = await mem.semantic.remember({ agentId: 'A', content: 'apple in another scope', scope: 'rare' });
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'apple', filter: { scope: 'rare' } }))).toEqual([scoped]);
+  });
+
   it('hybrid is the default with text and a vector, and fuses both signals', async () => {
     const mem = (await open()).mem;
     const both = await mem.semantic.remember({ agentId: 'A', content: 'the lighthouse keeper', embedding: planar(0.1) });

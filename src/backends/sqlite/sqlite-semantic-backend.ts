@@ -24,6 +24,8 @@ import {
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
+/** Keyword search first ranks this many FTS5 candidates per result wanted, before filtering. */
+const KEYWORD_PROBE_FACTOR = 4;
 const META_DIMENSIONS = 'vector_dimensions';
 const META_EMBEDDER = 'vector_embedder';
 
@@ -170,21 +172,48 @@ export class SqliteSemanticBackend implements SemanticBackend {
     });
   }
 
-  /** Memories matching any word of `text`, ranked by bm25 (score = −bm25, higher is better). [] when the text has no words. */
+  /**
+   * Memories matching any word of `text`, ranked by bm25 (score = −bm25, higher is better); [] when
+   * the text has no words. Exact, in two steps: FTS5's own top-N by rank (fast: no join), then the
+   * filters on those rows; only when fewer than k of them pass while FTS5 had more matches does it
+   * rank every match through the join. The k best passing rows of the global top-N are the k best
+   * passing rows overall, so both paths return the same result.
+   */
   async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
     const match = ftsQuery(text);
     if (match === undefined) return [];
+    const k = Math.max(1, Math.trunc(scope.k));
+    const probe = Math.min(k * KEYWORD_PROBE_FACTOR, VEC0_MAX_K);
     const where = memoryFilterClause(scope.agentId, scope.filter);
-    const rows = await this.guard('keyword recall', () =>
-      this.engine.rows(
-        raw<{ id: string; relevance: number }>(
-          'select m.id as id, bm25(memories_fts) as relevance from memories_fts join memories m on m.rowid = memories_fts.rowid ' +
-            `where memories_fts match ?${where.sql} order by relevance, m.rowid limit ?`,
-          [match, ...where.params, Math.max(1, Math.trunc(scope.k))],
+    return this.guard('keyword recall', async () => {
+      const top = await this.engine.rows(
+        raw<{ rowid: number; rank: number }>('select rowid, rank from memories_fts where memories_fts match ? order by rank, rowid limit ?', [match, probe]),
+      );
+      if (top.length === 0) return [];
+      const passing = await this.engine.rows(
+        raw<{ rowid: number; id: string }>(
+          // CROSS JOIN keeps the candidate list as the outer loop (rowid lookups), whatever the filters.
+          `select m.rowid as rowid, m.id as id from json_each(?) j cross join memories m on m.rowid = j.value where 1 = 1${where.sql}`,
+          [JSON.stringify(top.map((t) => t.rowid)), ...where.params],
         ),
-      ),
-    );
-    return rows.map((r) => ({ id: r.id, score: -num(r.relevance) }));
+      );
+      const ids = new Map(passing.map((r) => [num(r.rowid), r.id]));
+      const hits: ScoredId[] = [];
+      for (const t of top) {
+        const id = ids.get(num(t.rowid));
+        if (id !== undefined) hits.push({ id, score: -num(t.rank) });
+        if (hits.length === k) return hits;
+      }
+      if (top.length < probe) return hits; // every match was a candidate
+      const rows = await this.engine.rows(
+        raw<{ id: string; relevance: number }>(
+          'select m.id as id, bm25(memories_fts) as relevance from memories_fts cross join memories m on m.rowid = memories_fts.rowid ' +
+            `where memories_fts match ?${where.sql} order by relevance, m.rowid limit ?`,
+          [match, ...where.params, k],
+        ),
+      );
+      return rows.map((r) => ({ id: r.id, score: -num(r.relevance) }));
+    });
   }
 
   /** Records in the order of `ids` (unknown ids skipped; superseded ones included). */
