@@ -2,7 +2,8 @@ import type { TaskStatus } from '../contracts/task-queue.js';
 import { TASK_STATUSES } from '../contracts/task-queue.js';
 import type { VerifyReport } from '../contracts/audit-log.js';
 import { MemorySubstrate } from '../core/substrate.js';
-import { MemoryError } from '../errors.js';
+import { ConfigError, MemoryError } from '../errors.js';
+import type { RunningGateway } from '../server/serve.js';
 
 /** Largest page the list methods accept; a count that reaches it is reported as ">=N". */
 const LIST_CAP = 10_000;
@@ -71,4 +72,23 @@ async function optional<T>(fn: () => Promise<T>): Promise<T | null> {
     if (MemoryError.is(error) && error.code === 'NOT_SUPPORTED') return null;
     throw error;
   }
+}
+
+/**
+ * `memstrate serve`: serves the substrate over HTTP until SIGINT/SIGTERM, then shuts down gracefully.
+ * Logs are JSON lines (pino) on stdout. Resolves once the gateway has stopped.
+ */
+export async function serveCommand(
+  config: string | undefined,
+  options: { port?: string; host?: string },
+): Promise<RunningGateway> {
+  // Loaded on demand, so the other commands do not pay for the HTTP stack.
+  const { DEFAULT_HOST, DEFAULT_PORT, serve } = await import('../server/serve.js');
+  const port = options.port === undefined ? DEFAULT_PORT : parsePort(options.port);
+  return serve({ ...(config !== undefined ? { configPath: config } : {}), port, host: options.host ?? DEFAULT_HOST });
+}
+
+function parsePort(text: string): number {
+  if (!/^\d{1,5}$/.test(text.trim())) throw new ConfigError([`--port: expected an integer in 0..65535, got ${JSON.stringify(text)}`]);
+  return Number(text.trim());
 }

@@ -2,11 +2,12 @@
 /**
  * The `memstrate` command line: `memstrate [--config <file>] <command>`. Every command prints JSON
  * on stdout. Errors print `error <code>: <message>` on stderr (a stack trace only with
- * MEMSTRATE_DEBUG=1) and exit 1, or 2 for a broken audit chain (CHAIN_INTEGRITY).
+ * MEMSTRATE_DEBUG=1) and exit 1, or 2 for a broken audit chain (CHAIN_INTEGRITY). `serve` runs until
+ * SIGINT/SIGTERM and writes its logs (pino JSON lines) on stdout.
  */
 import { Command, CommanderError } from 'commander';
 import { MemoryError } from '../errors.js';
-import { auditVerifyCommand, migrateCommand, statsCommand } from './commands.js';
+import { auditVerifyCommand, migrateCommand, serveCommand, statsCommand } from './commands.js';
 
 const EXIT_ERROR = 1;
 const EXIT_CHAIN_INTEGRITY = 2;
@@ -34,6 +35,16 @@ function buildProgram(): Command {
     .command('migrate')
     .description('open the store, applying pending migrations, and print the schema version')
     .action(async (_options: unknown, command: Command) => print(await migrateCommand(configOf(command))));
+
+  program
+    .command('serve')
+    .description('serve the substrate over HTTP (OpenFang memory-api wire + /v1 API) until SIGINT/SIGTERM')
+    .option('-p, --port <port>', 'port to listen on (0 = any free port)', '8787')
+    .option('-H, --host <host>', 'address to listen on; anything but loopback needs a bearer token', '127.0.0.1')
+    .action(async (options: { port?: string; host?: string }, command: Command) => {
+      const gateway = await serveCommand(configOf(command), options);
+      await gateway.closed;
+    });
 
   const audit = program.command('audit').description('audit log commands');
   audit

@@ -52,7 +52,7 @@ export class MemorySubstrate {
   readonly tasks: TaskQueue;
   readonly consolidation: ConsolidationStore;
   readonly audit: AuditLog;
-  readonly info: SubstrateInfo;
+  private readonly embedder: Embedder | undefined;
   readonly config: MemoryConfig;
   private closing: Promise<void> | undefined;
 
@@ -73,16 +73,7 @@ export class MemorySubstrate {
     this.audit = auditLog;
     this.tasks = new AuditedTaskQueue(main.tasks, auditLog);
     this.consolidation = semanticProvider.consolidation;
-    this.info = {
-      backend: config.backend,
-      semanticBackend: config.semanticBackend,
-      schemaVersion: main.schemaVersion,
-      embedding: {
-        provider: embedder ? config.embeddingProvider : 'none',
-        model: config.embeddingModel ?? embedder?.id,
-        dimensions: semanticProvider.dimensions ?? embedder?.dimensions,
-      },
-    };
+    this.embedder = embedder;
   }
 
   /**
@@ -111,6 +102,21 @@ export class MemorySubstrate {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
       throw error;
     }
+  }
+
+  /** What the substrate runs on; `embedding.dimensions` appears once the vector space is fixed. */
+  get info(): SubstrateInfo {
+    const { config, embedder } = this;
+    return {
+      backend: config.backend,
+      semanticBackend: config.semanticBackend,
+      schemaVersion: this.main.schemaVersion,
+      embedding: {
+        provider: embedder ? config.embeddingProvider : 'none',
+        model: config.embeddingModel ?? embedder?.id,
+        dimensions: this.semanticProvider.dimensions ?? embedder?.dimensions,
+      },
+    };
   }
 
   // ── OpenFang Memory-trait facade: thin delegations; every mutation appends an audit entry ──

@@ -1,0 +1,107 @@
+/**
+ * The gateway as a Fastify instance (not listening): OpenFang's memory-api wire and the full API
+ * under `/v1/`, bearer auth, schema-validated requests, mapped errors and structured logs.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { MemorySubstrate } from '../core/substrate.js';
+import { installBearerAuth } from './auth.js';
+import { installErrorHandling } from './error-handling.js';
+import { RouteTable } from './route.js';
+import { auditRoutes } from './routes/audit.js';
+import { deviceRoutes } from './routes/devices.js';
+import { knowledgeRoutes } from './routes/knowledge.js';
+import { memoryRoutes } from './routes/memories.js';
+import { openFangRoutes } from './routes/openfang.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { structuredRoutes } from './routes/structured.js';
+import { systemRoutes } from './routes/system.js';
+import { taskRoutes } from './routes/tasks.js';
+import { usageRoutes } from './routes/usage.js';
+
+/** Default request body limit: 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1_048_576;
+/** Longest path parameter accepted (a 1024-character key, percent-encoded). */
+const MAX_PARAM_LENGTH = 8192;
+
+type LoggerOption = FastifyServerOptions['logger'];
+
+export interface GatewayOptions {
+  /** Bearer token every route but `GET /health` requires; undefined = no auth (loopback only, see serve()). */
+  token: string | undefined;
+  /** Fastify's (pino) logger: false (default) = silent, true = info level, or pino options. */
+  logger?: boolean | Exclude<LoggerOption, boolean | undefined>;
+  /** Largest request body in bytes (413 PAYLOAD_TOO_LARGE beyond). Default 1 MiB. */
+  bodyLimit?: number;
+}
+
+/**
+ * Logs carry method, path (never the query string), status and timing — never headers, tokens or
+ * bodies.
+ */
+function loggerOptions(option: GatewayOptions['logger']): LoggerOption {
+  if (!option) return false;
+  const base = option === true ? {} : option;
+  return {
+    name: 'memstrate-gateway',
+    level: process.env['MEMSTRATE_LOG_LEVEL'] ?? 'info',
+    ...base,
+    redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '***' },
+    serializers: {
+      req: (request: { method?: string; url?: string; id?: string }) => ({
+        method: request.method,
+        url: typeof request.url === 'string' ? request.url.split('?')[0] : undefined,
+      }),
+      res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
+    },
+  };
+}
+
+/**
+ * Once close() has begun, responses to the requests still in flight say `Connection: close`, so
+ * their kept-alive sockets end with them and the server can finish closing (Fastify only marks
+ * requests that arrive after close()).
+ */
+function closeConnectionsWhenDraining(app: FastifyInstance): void {
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('connection', 'close');
+    return payload;
+  });
+}
+
+/**
+ * Builds the gateway on `substrate` and returns it without listening (call `listen`, or `inject` in
+ * tests). The caller owns the substrate: closing the app does not close it (see serve()).
+ */
+export function createGateway(substrate: MemorySubstrate, options: GatewayOptions): FastifyInstance {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = Fastify({
+    logger: loggerOptions(options.logger),
+    bodyLimit,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    return503OnClosing: true,
+    requestIdHeader: false,
+  }) as unknown as FastifyInstance;
+
+  installErrorHandling(app, bodyLimit);
+  installBearerAuth(app, options.token);
+  closeConnectionsWhenDraining(app);
+
+  const table = new RouteTable();
+  openFangRoutes(table, substrate);
+  memoryRoutes(table, substrate);
+  structuredRoutes(table, substrate);
+  knowledgeRoutes(table, substrate);
+  sessionRoutes(table, substrate);
+  usageRoutes(table, substrate);
+  deviceRoutes(table, substrate);
+  taskRoutes(table, substrate);
+  auditRoutes(table, substrate);
+  systemRoutes(table, substrate);
+  table.register(app);
+
+  return app;
+}

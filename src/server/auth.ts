@@ -1,0 +1,36 @@
+/**
+ * Bearer-token authentication. The token is compared in constant time (SHA-256 digests of both
+ * sides, so the lengths match, then crypto.timingSafeEqual). Only the `Authorization` header counts:
+ * a token in the query string is ignored. A rejected request gets 401 before its body is read and
+ * before any handler runs, so nothing is touched.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { wireErrorBody } from './wire-errors.js';
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** True when `header` is `Bearer <token>` with exactly the expected token. */
+export function bearerMatches(header: string | undefined, expected: Buffer): boolean {
+  if (typeof header !== 'string') return false;
+  const match = BEARER.exec(header);
+  const given = match?.[1];
+  if (given === undefined) return false;
+  return timingSafeEqual(digest(given), expected);
+}
+
+/** Requires the bearer token on every route not marked `public` (and on unknown routes). */
+export function installBearerAuth(app: FastifyInstance, token: string | undefined): void {
+  if (token === undefined) return;
+  const expected = digest(token);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config?.public === true) return;
+    if (bearerMatches(request.headers.authorization, expected)) return;
+    const message = request.headers.authorization === undefined ? 'missing bearer token' : 'invalid bearer token';
+    return reply.code(401).header('www-authenticate', 'Bearer').send(wireErrorBody('UNAUTHORIZED', message));
+  });
+}

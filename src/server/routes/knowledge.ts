@@ -1,0 +1,85 @@
+/** The knowledge graph: `/v1/entities`, `/v1/relations`, `/v1/graph/query`. */
+import type { EntityInput, GraphPattern, RelationInput } from '../../contracts/knowledge-store.js';
+import type { MemorySubstrate } from '../../core/substrate.js';
+import { NotFoundError } from '../../errors.js';
+import type { RouteTable } from '../route.js';
+import { DeletedResponse, IdParams, IdResponse } from '../schemas/common.js';
+import { Entity, EntityInput as EntityInputSchema, GraphMatches, GraphPattern as GraphPatternSchema, RelationInput as RelationInputSchema } from '../schemas/knowledge.js';
+
+const TAG = 'knowledge';
+
+export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
+  table.add({
+    method: 'POST',
+    url: '/v1/entities',
+    operationId: 'addEntity',
+    tag: TAG,
+    summary: 'Add (or, with an existing id, update) an entity (audited).',
+    body: EntityInputSchema,
+    status: 201,
+    response: IdResponse,
+    errors: [409],
+    async handler({ body }) {
+      return { id: await mem.addEntity(body as EntityInput) };
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/entities/:id',
+    operationId: 'getEntity',
+    tag: TAG,
+    summary: 'One entity (404 when unknown).',
+    params: IdParams,
+    status: 200,
+    response: Entity,
+    errors: [404],
+    async handler({ params }) {
+      const entity = await mem.knowledge.getEntity(params.id);
+      if (entity === undefined) throw new NotFoundError(`no entity ${params.id}`, { backend: 'gateway' });
+      return entity;
+    },
+  });
+
+  table.add({
+    method: 'DELETE',
+    url: '/v1/entities/:id',
+    operationId: 'deleteEntity',
+    tag: TAG,
+    summary: 'Delete an entity and every relation touching it.',
+    params: IdParams,
+    status: 200,
+    response: DeletedResponse,
+    async handler({ params }) {
+      return { deleted: await mem.knowledge.deleteEntity(params.id) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/relations',
+    operationId: 'addRelation',
+    tag: TAG,
+    summary: 'Add a relation between two entities of the same agent (audited).',
+    body: RelationInputSchema,
+    status: 201,
+    response: IdResponse,
+    async handler({ body }) {
+      return { id: await mem.addRelation(body as RelationInput) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/graph/query',
+    operationId: 'queryGraph',
+    tag: TAG,
+    summary: 'Graph pattern query: edges from a start entity up to maxDepth hops, ordered by depth.',
+    body: GraphPatternSchema,
+    status: 200,
+    response: GraphMatches,
+    async handler({ body }) {
+      return { matches: await mem.queryGraph(body as GraphPattern) };
+    },
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * The semantic store under `/v1/memories` (the wire the `http` semantic backend speaks), plus
+ * consolidation. Mutations go through the substrate facade where it has the method, so they are
+ * audited on the gateway.
+ */
+import type { RecallQuery, RememberInput } from '../../contracts/semantic-store.js';
+import type { MemorySubstrate } from '../../core/substrate.js';
+import { NotFoundError } from '../../errors.js';
+import type { RouteTable } from '../route.js';
+import { DeletedResponse, IdParams, IdResponse } from '../schemas/common.js';
+import {
+  ConsolidationBody,
+  ConsolidationReport,
+  EmbeddingBody,
+  IdsResponse,
+  MemoryRecord,
+  RecallQuery as RecallQuerySchema,
+  RecallResponse,
+  RememberBatch,
+  RememberInput as RememberInputSchema,
+} from '../schemas/memories.js';
+
+const TAG = 'memories';
+
+export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
+  table.add({
+    method: 'POST',
+    url: '/v1/memories',
+    operationId: 'remember',
+    tag: TAG,
+    summary: 'Remember one memory (embedded on the server when no vector is given and an embedder is configured).',
+    body: RememberInputSchema,
+    status: 201,
+    response: IdResponse,
+    errors: [501, 503],
+    async handler({ body }) {
+      return { id: await mem.remember(body as RememberInput) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/batch',
+    operationId: 'rememberMany',
+    tag: TAG,
+    summary: 'Remember many memories, all or nothing; ids in input order.',
+    body: RememberBatch,
+    status: 201,
+    response: IdsResponse,
+    errors: [501, 503],
+    async handler({ body }) {
+      return { ids: await mem.semantic.rememberMany(body.memories as RememberInput[]) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/recall',
+    operationId: 'recall',
+    tag: TAG,
+    summary: 'Recall memories of one agent (or allAgents: true) by text and/or vector; hybrid, vector or keyword.',
+    body: RecallQuerySchema,
+    status: 200,
+    response: RecallResponse,
+    errors: [501, 503],
+    async handler({ body }) {
+      return { results: await mem.recall(body as RecallQuery) };
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/memories/:id',
+    operationId: 'getMemory',
+    tag: TAG,
+    summary: 'One memory, with its vector when it has one.',
+    params: IdParams,
+    status: 200,
+    response: MemoryRecord,
+    errors: [404, 503],
+    async handler({ params }) {
+      const record = await mem.semantic.get(params.id);
+      if (record === undefined) throw new NotFoundError(`no memory ${params.id}`, { backend: 'gateway' });
+      return record;
+    },
+  });
+
+  table.add({
+    method: 'DELETE',
+    url: '/v1/memories/:id',
+    operationId: 'forget',
+    tag: TAG,
+    summary: 'Forget a memory (its vector and keyword entry too).',
+    params: IdParams,
+    status: 200,
+    response: DeletedResponse,
+    errors: [503],
+    async handler({ params }) {
+      return { deleted: await mem.forget(params.id) };
+    },
+  });
+
+  table.add({
+    method: 'PUT',
+    url: '/v1/memories/:id/embedding',
+    operationId: 'updateEmbedding',
+    tag: TAG,
+    summary: 'Replace the vector of a memory.',
+    params: IdParams,
+    body: EmbeddingBody,
+    status: 204,
+    errors: [404, 501, 503],
+    async handler({ params, body }) {
+      await mem.semantic.updateEmbedding(params.id, body.embedding);
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/consolidation',
+    operationId: 'consolidate',
+    tag: 'consolidation',
+    summary: 'Decay unused memories and merge exact duplicates (dryRun: count only).',
+    body: ConsolidationBody,
+    bodyOptional: true,
+    status: 200,
+    response: ConsolidationReport,
+    errors: [501, 503],
+    async handler({ body }) {
+      return mem.consolidate(body.dryRun === undefined ? {} : { dryRun: body.dryRun });
+    },
+  });
+}

@@ -1,0 +1,259 @@
+/** The session store: `/v1/sessions`, per-agent listings and the canonical session under `/v1/agents/:agentId/canonical`. */
+import type { CanonicalSession, Message, Session } from '../../contracts/session-store.js';
+import type { MemorySubstrate } from '../../core/substrate.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import type { RouteTable } from '../route.js';
+import { AgentParams, CountResponse, DeletedResponse, IdParams } from '../schemas/common.js';
+import {
+  CanonicalAppend,
+  CanonicalContext,
+  CanonicalContextQuery,
+  CanonicalSave,
+  CanonicalSession as CanonicalSessionSchema,
+  CanonicalSummary,
+  LabelBody,
+  LabelParams,
+  Session as SessionSchema,
+  SessionCreate,
+  SessionList,
+  SessionSave,
+} from '../schemas/sessions.js';
+
+const TAG = 'sessions';
+const CANONICAL = 'canonical';
+
+function mismatch(what: string, given: string, path: string): ValidationError {
+  return new ValidationError(`body ${what} ${JSON.stringify(given)} does not match the path ${JSON.stringify(path)}`, { backend: 'gateway' });
+}
+
+export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
+  table.add({
+    method: 'POST',
+    url: '/v1/sessions',
+    operationId: 'createSession',
+    tag: TAG,
+    summary: 'Create an empty session for an agent (a label must be unique per agent).',
+    body: SessionCreate,
+    status: 201,
+    response: SessionSchema,
+    errors: [409],
+    async handler({ body }) {
+      return mem.sessions.create(body.agentId, body.label === undefined ? {} : { label: body.label });
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/sessions',
+    operationId: 'listSessions',
+    tag: TAG,
+    summary: 'Every session, newest first.',
+    status: 200,
+    response: SessionList,
+    async handler() {
+      return { sessions: await mem.sessions.list() };
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/sessions/:id',
+    operationId: 'getSession',
+    tag: TAG,
+    summary: 'One session with its messages (404 when unknown).',
+    params: IdParams,
+    status: 200,
+    response: SessionSchema,
+    errors: [404],
+    async handler({ params }) {
+      const session = await mem.sessions.get(params.id);
+      if (session === undefined) throw new NotFoundError(`no session ${params.id}`, { backend: 'gateway' });
+      return session;
+    },
+  });
+
+  table.add({
+    method: 'PUT',
+    url: '/v1/sessions/:id',
+    operationId: 'saveSession',
+    tag: TAG,
+    summary: 'Save a whole session (upsert).',
+    params: IdParams,
+    body: SessionSave,
+    status: 204,
+    errors: [409],
+    async handler({ params, body }) {
+      if (body.id !== undefined && body.id !== params.id) throw mismatch('id', body.id, params.id);
+      const { label, ...rest } = body;
+      await mem.sessions.save({ ...rest, id: params.id, ...(label === null || label === undefined ? {} : { label }), updatedAt: body.updatedAt ?? 0 } as Session);
+    },
+  });
+
+  table.add({
+    method: 'DELETE',
+    url: '/v1/sessions/:id',
+    operationId: 'deleteSession',
+    tag: TAG,
+    summary: 'Delete a session.',
+    params: IdParams,
+    status: 200,
+    response: DeletedResponse,
+    async handler({ params }) {
+      return { deleted: await mem.sessions.delete(params.id) };
+    },
+  });
+
+  table.add({
+    method: 'PUT',
+    url: '/v1/sessions/:id/label',
+    operationId: 'setSessionLabel',
+    tag: TAG,
+    summary: 'Set (or, with null, clear) the label of a session.',
+    params: IdParams,
+    body: LabelBody,
+    status: 204,
+    errors: [404, 409],
+    async handler({ params, body }) {
+      await mem.sessions.setLabel(params.id, body.label ?? undefined);
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/agents/:agentId/sessions',
+    operationId: 'listSessionsForAgent',
+    tag: TAG,
+    summary: 'The agent\'s sessions, newest first.',
+    params: AgentParams,
+    status: 200,
+    response: SessionList,
+    async handler({ params }) {
+      return { sessions: await mem.sessions.listForAgent(params.agentId) };
+    },
+  });
+
+  table.add({
+    method: 'DELETE',
+    url: '/v1/agents/:agentId/sessions',
+    operationId: 'deleteSessionsForAgent',
+    tag: TAG,
+    summary: 'Delete every regular session of the agent (not its canonical session).',
+    params: AgentParams,
+    status: 200,
+    response: CountResponse,
+    async handler({ params }) {
+      return { deleted: await mem.sessions.deleteForAgent(params.agentId) };
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/agents/:agentId/sessions/by-label/:label',
+    operationId: 'findSessionByLabel',
+    tag: TAG,
+    summary: 'The agent\'s session with this label (404 when none).',
+    params: LabelParams,
+    status: 200,
+    response: SessionSchema,
+    errors: [404],
+    async handler({ params }) {
+      const session = await mem.sessions.findByLabel(params.agentId, params.label);
+      if (session === undefined) throw new NotFoundError(`agent ${params.agentId} has no session labelled ${JSON.stringify(params.label)}`, { backend: 'gateway' });
+      return session;
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/agents/:agentId/canonical',
+    operationId: 'loadCanonical',
+    tag: CANONICAL,
+    summary: 'The agent\'s canonical session (an empty one when none exists).',
+    params: AgentParams,
+    status: 200,
+    response: CanonicalSessionSchema,
+    async handler({ params }) {
+      return mem.sessions.loadCanonical(params.agentId);
+    },
+  });
+
+  table.add({
+    method: 'PUT',
+    url: '/v1/agents/:agentId/canonical',
+    operationId: 'saveCanonical',
+    tag: CANONICAL,
+    summary: 'Save the canonical session as given.',
+    params: AgentParams,
+    body: CanonicalSave,
+    status: 204,
+    async handler({ params, body }) {
+      if (body.agentId !== undefined && body.agentId !== params.agentId) throw mismatch('agentId', body.agentId, params.agentId);
+      const session: CanonicalSession = {
+        agentId: params.agentId,
+        messages: body.messages as Message[],
+        compactionCursor: body.compactionCursor ?? 0,
+        updatedAt: body.updatedAt ?? 0,
+        ...(body.compactedSummary === undefined || body.compactedSummary === null ? {} : { compactedSummary: body.compactedSummary }),
+      };
+      await mem.sessions.saveCanonical(session);
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/agents/:agentId/canonical/messages',
+    operationId: 'appendCanonical',
+    tag: CANONICAL,
+    summary: 'Append messages atomically; compacts once the window exceeds the threshold. Returns the session.',
+    params: AgentParams,
+    body: CanonicalAppend,
+    status: 200,
+    response: CanonicalSessionSchema,
+    async handler({ params, body }) {
+      return mem.sessions.appendCanonical(params.agentId, body.messages as Message[], body.threshold === undefined ? {} : { threshold: body.threshold });
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/agents/:agentId/canonical/context',
+    operationId: 'canonicalContext',
+    tag: CANONICAL,
+    summary: 'The summary and the last `window` messages (default 50).',
+    params: AgentParams,
+    query: CanonicalContextQuery,
+    status: 200,
+    response: CanonicalContext,
+    async handler({ params, query }) {
+      return mem.sessions.canonicalContext(params.agentId, query.window === undefined ? {} : { window: query.window });
+    },
+  });
+
+  table.add({
+    method: 'PUT',
+    url: '/v1/agents/:agentId/canonical/summary',
+    operationId: 'storeLlmSummary',
+    tag: CANONICAL,
+    summary: 'Replace the compacted part with an LLM-written summary and keep these messages.',
+    params: AgentParams,
+    body: CanonicalSummary,
+    status: 204,
+    async handler({ params, body }) {
+      await mem.sessions.storeLlmSummary(params.agentId, body.summary, body.keptMessages as Message[]);
+    },
+  });
+
+  table.add({
+    method: 'DELETE',
+    url: '/v1/agents/:agentId/canonical',
+    operationId: 'deleteCanonical',
+    tag: CANONICAL,
+    summary: 'Delete the agent\'s canonical session.',
+    params: AgentParams,
+    status: 200,
+    response: DeletedResponse,
+    async handler({ params }) {
+      return { deleted: await mem.sessions.deleteCanonical(params.agentId) };
+    },
+  });
+}

@@ -1,0 +1,132 @@
+/** The leased task queue under `/v1/tasks…` (the substrate's queue, which audits every transition). */
+import type { TaskInput } from '../../contracts/task-queue.js';
+import type { JsonValue } from '../../contracts/types.js';
+import type { MemorySubstrate } from '../../core/substrate.js';
+import { NotFoundError } from '../../errors.js';
+import type { RouteTable } from '../route.js';
+import { IdParams, IdResponse } from '../schemas/common.js';
+import {
+  ClaimBody,
+  ClaimResponse,
+  CompleteBody,
+  FailBody,
+  FailResponse,
+  HeartbeatBody,
+  HeartbeatResponse,
+  Task,
+  TaskInput as TaskInputSchema,
+  TaskList,
+  TaskListQuery,
+} from '../schemas/tasks.js';
+
+const TASKS = 'tasks';
+
+export function taskRoutes(table: RouteTable, mem: MemorySubstrate): void {
+  table.add({
+    method: 'POST',
+    url: '/v1/tasks',
+    operationId: 'postTask',
+    tag: TASKS,
+    summary: 'Post a task; returns its id.',
+    body: TaskInputSchema,
+    status: 201,
+    response: IdResponse,
+    async handler({ body }) {
+      return { id: await mem.tasks.post(body as TaskInput) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/tasks/claim',
+    operationId: 'claimTask',
+    tag: TASKS,
+    summary: 'Atomically claim the best pending task for the agent, with a lease and a fencing token (task: null when none).',
+    body: ClaimBody,
+    status: 200,
+    response: ClaimResponse,
+    async handler({ body }) {
+      return { task: await mem.tasks.claim(body.agentId, body.leaseMs === undefined ? {} : { leaseMs: body.leaseMs }) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/tasks/:id/complete',
+    operationId: 'completeTask',
+    tag: TASKS,
+    summary: 'Complete a claimed task (409 LEASE_LOST with a stale token or an expired lease).',
+    params: IdParams,
+    body: CompleteBody,
+    status: 204,
+    errors: [404, 409],
+    async handler({ params, body }) {
+      await mem.tasks.complete(params.id, body.result as JsonValue, { token: body.token });
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/tasks/:id/fail',
+    operationId: 'failTask',
+    tag: TASKS,
+    summary: 'Record a failed attempt: back to pending while attempts remain, else failed. Returns the new status.',
+    params: IdParams,
+    body: FailBody,
+    status: 200,
+    response: FailResponse,
+    errors: [404, 409],
+    async handler({ params, body }) {
+      return { status: await mem.tasks.fail(params.id, body.error, { token: body.token }) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/tasks/:id/heartbeat',
+    operationId: 'heartbeatTask',
+    tag: TASKS,
+    summary: 'Extend the lease; returns the new expiry.',
+    params: IdParams,
+    body: HeartbeatBody,
+    status: 200,
+    response: HeartbeatResponse,
+    errors: [404, 409],
+    async handler({ params, body }) {
+      return { leaseExpiresAt: await mem.tasks.heartbeat(params.id, body.token, body.leaseMs === undefined ? {} : { leaseMs: body.leaseMs }) };
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/tasks/:id',
+    operationId: 'getTask',
+    tag: TASKS,
+    summary: 'One task (404 when unknown).',
+    params: IdParams,
+    status: 200,
+    response: Task,
+    errors: [404],
+    async handler({ params }) {
+      const task = await mem.tasks.get(params.id);
+      if (task === undefined) throw new NotFoundError(`no task ${params.id}`, { backend: 'gateway' });
+      return task;
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/tasks',
+    operationId: 'listTasks',
+    tag: TASKS,
+    summary: 'Tasks, newest first, optionally by status.',
+    query: TaskListQuery,
+    status: 200,
+    response: TaskList,
+    async handler({ query }) {
+      return {
+        tasks: await mem.tasks.list({ ...(query.status ? { status: query.status } : {}), ...(query.limit !== undefined ? { limit: query.limit } : {}) }),
+      };
+    },
+  });
+}

@@ -1,0 +1,101 @@
+/** Schemas of the semantic store (memories), recall and consolidation over the wire. */
+import { z } from 'zod';
+import { MEMORY_SOURCES } from '../../contracts/semantic-store.js';
+import { LIMITS } from '../../core/limits.js';
+import { EpochMs, Id, JsonObject, named, Vector } from './common.js';
+
+export const MemorySource = z.enum(MEMORY_SOURCES);
+export const RecallMode = z.enum(['hybrid', 'vector', 'keyword']);
+
+export const RememberInput = named(
+  'RememberInput',
+  z.object({
+    agentId: Id,
+    content: z.string().describe(`The memory text (at most ${LIMITS.contentBytes} bytes UTF-8).`),
+    source: MemorySource.optional().describe('Default `observation`.'),
+    scope: z.string().optional().describe('Free-form collection name. Default `episodic`.'),
+    metadata: JsonObject.optional(),
+    embedding: Vector.optional().describe('Caller-supplied vector; absent + an embedder configured = the content is embedded.'),
+    confidence: z.number().min(0).max(1).optional().describe('In [0, 1]. Default 1.'),
+  }),
+);
+
+export const RememberBatch = named(
+  'RememberBatch',
+  z.strictObject({ memories: z.array(RememberInput).max(LIMITS.maxBatch) }),
+  'All or nothing: every memory is validated (and embedded) before anything is written.',
+);
+
+/** Unknown fields are rejected in a filter (as the store does), ignored elsewhere (as the stores do). */
+export const MemoryFilter = named(
+  'MemoryFilter',
+  z.strictObject({
+    source: MemorySource.optional(),
+    scope: z.string().optional(),
+    minConfidence: z.number().min(0).max(1).optional(),
+    after: EpochMs.optional().describe('createdAt strictly after this instant.'),
+    before: EpochMs.optional().describe('createdAt strictly before this instant.'),
+    metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional()
+      .describe('Every key must be present with exactly this scalar value.'),
+  }),
+);
+
+export const RecallQuery = named(
+  'RecallQuery',
+  z.object({
+    agentId: Id.optional().describe('The agent whose memories are searched; exactly one of agentId or allAgents: true.'),
+    allAgents: z.boolean().optional(),
+    text: z.string().optional(),
+    embedding: Vector.optional(),
+    limit: z.int().min(1).max(LIMITS.maxRecallLimit).optional().describe(`1..${LIMITS.maxRecallLimit}, default 10.`),
+    mode: RecallMode.optional().describe('Default: hybrid when both a vector and text are available, else whichever is.'),
+    filter: MemoryFilter.optional(),
+    explain: z.boolean().optional(),
+  }),
+);
+
+export const MemoryRecord = named(
+  'MemoryRecord',
+  z.object({
+    id: z.string(),
+    agentId: z.string(),
+    content: z.string(),
+    source: MemorySource,
+    scope: z.string(),
+    metadata: JsonObject,
+    confidence: z.number(),
+    createdAt: EpochMs,
+    accessedAt: EpochMs,
+    accessCount: z.int(),
+    supersededBy: z.string().optional(),
+    embedding: z.array(z.number()).optional(),
+  }),
+);
+
+export const RecalledMemory = named(
+  'RecalledMemory',
+  z.object({
+    memory: MemoryRecord,
+    score: z.number(),
+    matchedBy: RecallMode,
+    explanation: z
+      .object({
+        vectorRank: z.int().optional(),
+        vectorSimilarity: z.number().optional(),
+        keywordRank: z.int().optional(),
+        keywordScore: z.number().optional(),
+        rrfK: z.number().optional(),
+      })
+      .optional(),
+  }),
+);
+
+export const RecallResponse = named('RecallResponse', z.object({ results: z.array(RecalledMemory) }));
+export const IdsResponse = named('IdsResponse', z.object({ ids: z.array(z.string()) }));
+export const EmbeddingBody = named('EmbeddingBody', z.strictObject({ embedding: Vector }));
+
+export const ConsolidationBody = named('ConsolidationOptions', z.strictObject({ dryRun: z.boolean().optional() }));
+export const ConsolidationReport = named(
+  'ConsolidationReport',
+  z.object({ decayed: z.int(), merged: z.int(), durationMs: z.number(), dryRun: z.boolean() }),
+);

@@ -1,0 +1,183 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MemorySubstrate, type Embedder } from '../../src/index.js';
+import { loadServerConfig } from '../../src/config/server.js';
+import { HashEmbedder } from '../../src/embedders/hash-embedder.js';
+import { isLoopbackHost, serve } from '../../src/server/serve.js';
+import { silentLogger, tempDir } from './fixture.js';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+function configFile(dir: string, server = ''): { path: string; dbPath: string } {
+  const dbPath = join(dir, 'memstrate.db');
+  const path = join(dir, 'memory.config.toml');
+  writeFileSync(path, `[memory]\nsqlite_path = ${JSON.stringify(dbPath)}\n${server}`);
+  return { path, dbPath };
+}
+
+/** A hash embedder that reports each call and then takes `delayMs`. */
+function slowEmbedder(delayMs: number, onCall: () => void): Embedder {
+  const inner = new HashEmbedder(32);
+  return {
+    id: inner.id,
+    dimensions: inner.dimensions,
+    async embed(texts) {
+      onCall();
+      await new Promise((r) => setTimeout(r, delayMs));
+      return inner.embed(texts);
+    },
+  };
+}
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('MEMSTRATE_') && v !== undefined)) as Record<string, string>;
+  return { ...base, ...extra };
+}
+
+describe('serve()', () => {
+  it('shuts down gracefully: the request in flight completes, then the substrate is closed', async () => {
+    const dir = tempDir();
+    const { path } = configFile(dir);
+    let called!: () => void;
+    const embedding = new Promise<void>((r) => (called = r));
+    const gw = await serve({
+      configPath: path,
+      port: 0,
+      env: {},
+      logger: false,
+      handleSignals: false,
+      shutdownTimeoutMs: 30_000,
+      embedder: slowEmbedder(400, () => called()),
+    });
+
+    const inFlight = fetch(`${gw.url}/v1/memories`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agentId: 'a', content: 'written during shutdown' }),
+    });
+    await embedding; // the handler is running
+    const started = Date.now();
+    const closing = gw.close();
+    const res = await inFlight;
+    expect(res.status).toBe(201);
+    expect(res.headers.get('connection')).toBe('close');
+    const { id } = (await res.json()) as { id: string };
+    await closing;
+    await gw.closed;
+    // Closed once the request finished, not at the shutdown timeout.
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    await expect(fetch(`${gw.url}/health`)).rejects.toThrow();
+    await expect(gw.substrate.structured.get('a', 'k')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    const reopened = await MemorySubstrate.open(path, { env: {}, embedder: new HashEmbedder(32), logger: silentLogger });
+    try {
+      expect((await reopened.semantic.get(id))?.content).toBe('written during shutdown');
+    } finally {
+      await reopened.close();
+    }
+    await gw.close(); // idempotent
+  });
+
+  it('refuses to listen on a non-loopback host without a token, before opening anything', async () => {
+    const dir = tempDir();
+    const { path, dbPath } = configFile(dir);
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com']) {
+      await expect(serve({ configPath: path, host, port: 0, env: {}, logger: false, handleSignals: false })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    }
+    await expect(serve({ configPath: path, host: '0.0.0.0', port: 0, env: { MEMSTRATE_TOKEN: '  ' }, logger: false, handleSignals: false })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+    expect(existsSync(dbPath)).toBe(false);
+  });
+
+  it('listens anywhere with a token from [server] token_env, and honours body_limit_bytes', async () => {
+    const dir = tempDir();
+    const { path } = configFile(dir, '[server]\ntoken_env = "GATEWAY_SECRET"\nbody_limit_bytes = 2048\n');
+    const gw = await serve({ configPath: path, host: '0.0.0.0', port: 0, env: { GATEWAY_SECRET: 's3cret' }, logger: false, handleSignals: false });
+    try {
+      const url = gw.url.replace('0.0.0.0', '127.0.0.1');
+      expect((await fetch(`${url}/v1/info`)).status).toBe(401);
+      const headers = { authorization: 'Bearer s3cret', 'content-type': 'application/json' };
+      expect((await fetch(`${url}/v1/info`, { headers })).status).toBe(200);
+      const big = await fetch(`${url}/v1/memories`, { method: 'POST', headers, body: JSON.stringify({ agentId: 'a', content: 'z'.repeat(3000) }) });
+      expect(big.status).toBe(413);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('rejects a bad [server] table, listing every problem', () => {
+    const dir = tempDir();
+    const { path } = configFile(dir, '[server]\ntoken_env = "not a name"\nbody_limit_bytes = 10\nport = 1\n');
+    let error: unknown;
+    try {
+      loadServerConfig(path);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect((error as { problems: string[] }).problems).toHaveLength(3);
+    expect(loadServerConfig(configFile(tempDir()).path)).toEqual({ tokenEnv: 'MEMSTRATE_TOKEN', bodyLimitBytes: 1_048_576 });
+  });
+
+  it('knows loopback hosts', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1', 'localhost.evil.com']) expect(isLoopbackHost(host), host).toBe(false);
+  });
+});
+
+describe('memstrate serve (CLI)', () => {
+  it('serves until SIGTERM, then exits 0 after closing', async () => {
+    const dir = tempDir();
+    const { path } = configFile(dir);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', path, 'serve', '--port', '0'], {
+      cwd: ROOT,
+      env: env({ MEMSTRATE_LOG_LEVEL: 'info' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${stderr}`)), 20_000);
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolveUrl(match[1]);
+        }
+      });
+    });
+    try {
+      const health = await fetch(`${url}/health`);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      const stored = await fetch(`${url}/memory/store`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ content: 'cli memory' }) });
+      expect(stored.status).toBe(201);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg?: string; req?: { url?: string } });
+    expect(lines.some((l) => l.msg === 'shutting down')).toBe(true);
+    expect(lines.some((l) => l.msg === 'gateway stopped; substrate closed')).toBe(true);
+    expect(stdout).not.toContain('cli memory');
+  });
+
+  it('exits 1 with CONFIG_INVALID on a public host without a token', () => {
+    const dir = tempDir();
+    const { path, dbPath } = configFile(dir);
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', path, 'serve', '--host', '0.0.0.0', '--port', '0'], {
+      cwd: ROOT,
+      env: env(),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('error CONFIG_INVALID');
+    expect(existsSync(dbPath)).toBe(false);
+  });
+});
