@@ -167,16 +167,20 @@ conformance('audit', ({ open, itIf }) => {
     const inst = await open();
     await appendN(inst, 16_500);
     await inst.reopen();
-    expect(await inst.rawSql('select seq from audit_checkpoints')).toEqual([{ seq: 16_500 }]);
+    // A checkpoint was verified and recorded (while appending, or on reopen) close to the tip.
+    const [{ seq: cp } = { seq: 0 }] = (await inst.rawSql('select max(seq) as seq from audit_checkpoints')) as { seq: number }[];
+    expect(cp).toBeGreaterThanOrEqual(16_384);
+    expect(cp).toBeLessThanOrEqual(16_500);
     await appendN(inst, 5);
     await inst.mem.close();
     // Edits after the checkpoint, and of the checkpointed entry itself, are caught on open …
+    const detail = ((await inst.rawSql('select detail from audit_entries where seq = ?', cp)) as { detail: string }[])[0]?.detail;
     await inst.rawSql(`update audit_entries set detail = 'forged' where seq = 16503`);
     await expectOpenFails(inst, 16_503);
     await inst.rawSql(`update audit_entries set detail = 'call 2' where seq = 16503`);
-    await inst.rawSql(`update audit_entries set detail = 'forged' where seq = 16500`);
-    await expectOpenFails(inst, 16_500);
-    await inst.rawSql(`update audit_entries set detail = 'call 16499' where seq = 16500`);
+    await inst.rawSql(`update audit_entries set detail = 'forged' where seq = ?`, cp);
+    await expectOpenFails(inst, cp);
+    await inst.rawSql(`update audit_entries set detail = ? where seq = ?`, detail, cp);
     // … one before it is caught by a full verify().
     await inst.rawSql(`update audit_entries set detail = 'forged' where seq = 3`);
     await inst.reopen();

@@ -17,8 +17,8 @@ async function postMany(mem: MemorySubstrate, n: number, prefix = 't'): Promise<
 }
 
 /** Runs a claim-worker child process; resolves with the ids it printed once it exits 0. */
-function startWorker(config: MemoryConfigInput, name: string): { ready: Promise<void>; go(): void; done: Promise<string[]> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config), name], {
+function startWorker(config: MemoryConfigInput, name: string, env: NodeJS.ProcessEnv = {}): { ready: Promise<void>; go(): void; done: Promise<string[]> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(config), name, JSON.stringify(env)], {
     cwd: MAIN_DIR,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -341,7 +341,7 @@ conformance('tasks', ({ open, itIf }) => {
       // Close the parent so it does not hold the database (and flushes the per-database audit anchor).
       await inst.mem.close();
 
-      const workers = [startWorker(inst.config, 'proc-a'), startWorker(inst.config, 'proc-b')];
+      const workers = [startWorker(inst.config, 'proc-a', inst.env), startWorker(inst.config, 'proc-b', inst.env)];
       await Promise.all(workers.map((w) => w.ready));
       for (const w of workers) w.go();
       const [a, b] = await Promise.all(workers.map((w) => w.done));

@@ -45,6 +45,8 @@ export interface CellInstance {
    * child process). `auditAnchorPath` is always set.
    */
   config: MemoryConfigInput;
+  /** Environment a second process needs to open `config` (secrets named by `*_env` keys), if any. */
+  readonly env?: NodeJS.ProcessEnv;
   /** Closes and opens again on the same data. */
   reopen(options?: CellOpenOptions): Promise<MemorySubstrate>;
   /**

@@ -1,7 +1,7 @@
 /**
  * A task-queue worker run as a separate OS process by the multi-process claim test:
  *
- *   node --import tsx test/helpers/claim-worker.ts <configJson> <workerName>
+ *   node --import tsx test/helpers/claim-worker.ts <configJson> <workerName> [<envJson>]
  *
  * It opens the same store as the parent (the cell's config, as JSON) with its own MemorySubstrate, prints `ready`, waits for a `go` line on
  * stdin (so every worker has finished opening — and verifying the audit chain — before any of them
@@ -12,9 +12,10 @@ import { createInterface } from 'node:readline';
 import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
 
 async function main(): Promise<void> {
-  const [configJson, worker] = process.argv.slice(2);
-  if (!configJson || !worker) throw new Error('usage: claim-worker.ts <configJson> <workerName>');
-  const mem = await MemorySubstrate.open(JSON.parse(configJson) as MemoryConfigInput, { env: {} });
+  const [configJson, worker, envJson] = process.argv.slice(2);
+  if (!configJson || !worker) throw new Error('usage: claim-worker.ts <configJson> <workerName> [<envJson>]');
+  const env = envJson ? (JSON.parse(envJson) as NodeJS.ProcessEnv) : {};
+  const mem = await MemorySubstrate.open(JSON.parse(configJson) as MemoryConfigInput, { env });
   try {
     process.stdout.write('ready\n');
     await new Promise<void>((resolve, reject) => {

@@ -1,9 +1,119 @@
+import type { BackendHealth } from '../../contracts/health.js';
 import type { SemanticProvider } from '../../contracts/semantic-provider.js';
-import { NotSupportedError } from '../../errors.js';
+import type { Logger } from '../../contracts/types.js';
+import { BackendUnavailableError, ConfigError, MemoryError } from '../../errors.js';
 import type { BackendContext } from '../open-backends.js';
+import { GatewayClient, type GatewayClientOptions } from './gateway-client.js';
+import { HttpSemanticStore } from './http-semantic-store.js';
+import { HTTP_BACKEND, resolveHttpSettings, type HttpSettings } from './http-settings.js';
+import { WireDecoder, type GatewayInfo } from './wire-decode.js';
 
-/** STUB — being implemented: semantic memory on a remote memstrate gateway. */
+export interface HttpSemanticProviderOptions extends GatewayClientOptions {
+  settings: HttpSettings;
+  logger?: Logger;
+  /**
+   * A dimension this side expects (its embedder's, or `embedding_dimensions`); open() refuses a
+   * gateway whose fixed vector space has another one.
+   */
+  expectedDimensions?: number;
+}
+
+/**
+ * `semantic_backend = "http"`: semantic memory and consolidation on a remote memstrate gateway.
+ * open() checks the gateway first (GET /health, then GET /v1/info with the token) and fails fast;
+ * afterwards every failing call throws — there is no local store to fall back to (OpenFang's G-6).
+ */
+export class HttpSemanticProvider implements SemanticProvider {
+  readonly name = HTTP_BACKEND;
+  readonly store: HttpSemanticStore;
+  readonly consolidation: HttpSemanticStore;
+
+  private constructor(
+    private readonly client: GatewayClient,
+    /** What the gateway said about its substrate at open. */
+    readonly gateway: GatewayInfo,
+  ) {
+    this.store = new HttpSemanticStore(client, gateway.embedding.dimensions);
+    this.consolidation = this.store;
+  }
+
+  /**
+   * Connects and probes. BackendUnavailableError (naming `http` and the redacted URL, never the
+   * token) when the gateway cannot be reached, times out or answers the health check with an
+   * error; ConfigError when it refuses the token (401) or its vector space does not have
+   * `expectedDimensions`.
+   */
+  static async open(options: HttpSemanticProviderOptions): Promise<HttpSemanticProvider> {
+    const client = new GatewayClient(options.settings, options.logger, options);
+    try {
+      const info = await probe(client);
+      const dims = info.embedding.dimensions;
+      if (options.expectedDimensions !== undefined && dims !== undefined && dims !== options.expectedDimensions) {
+        throw new ConfigError(
+          [`the gateway at ${client.where} stores ${dims}-dimensional vectors, but this side is configured for ${options.expectedDimensions}`],
+          { backend: HTTP_BACKEND },
+        );
+      }
+      options.logger?.debug({ backend: HTTP_BACKEND, gateway: client.where, info }, 'http semantic backend connected');
+      return new HttpSemanticProvider(client, info);
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+  }
+
+  /**
+   * The gateway's fixed vector dimension, if known: from GET /v1/info at open, else from the first
+   * vector the gateway accepts from (or returns to) this client.
+   */
+  get dimensions(): number | undefined {
+    return this.store.vectorDimensions;
+  }
+
+  /** GET /health then GET /v1/info, one attempt each; never throws. */
+  async health(): Promise<BackendHealth> {
+    const started = performance.now();
+    try {
+      await probe(this.client, 0);
+      return { name: `semantic:${HTTP_BACKEND}`, ok: true, latencyMs: performance.now() - started, detail: this.client.where };
+    } catch (error) {
+      const detail = MemoryError.is(error) ? error.message : 'health check failed';
+      return { name: `semantic:${HTTP_BACKEND}`, ok: false, latencyMs: performance.now() - started, detail };
+    }
+  }
+
+  /** Refuses new calls, lets in-flight ones finish (bounded), releases the connection pool's requests. Idempotent. */
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+/** The health check: GET /health must answer `{ status: "ok" }`, then GET /v1/info (authenticated). */
+async function probe(client: GatewayClient, maxRetries?: number): Promise<GatewayInfo> {
+  const decode = new WireDecoder(client.where);
+  const retry = maxRetries === undefined ? {} : { maxRetries };
+  try {
+    const health = await client.request({ method: 'GET', path: '/health', idempotent: true, auth: false, ...retry });
+    if ((health.body as { status?: unknown } | undefined)?.status !== 'ok') {
+      throw new BackendUnavailableError(`the gateway at ${client.where} is not healthy (GET /health did not answer {"status":"ok"})`, { backend: HTTP_BACKEND });
+    }
+    const info = await client.request({ method: 'GET', path: '/v1/info', idempotent: true, ...retry });
+    return decode.info(info.body, 'GET /v1/info');
+  } catch (error) {
+    // A refused token is a configuration problem; anything else means the gateway is not usable.
+    if (MemoryError.is(error) && (error.code === 'BACKEND_UNAVAILABLE' || error.code === 'CONFIG_INVALID')) throw error;
+    const message = MemoryError.is(error) ? error.message.replace(/^\[memstrate(?::[^\]]*)?\]\s*/, '') : String(error);
+    throw new BackendUnavailableError(`health check of the gateway at ${client.where} failed: ${message}`, { backend: HTTP_BACKEND, cause: error });
+  }
+}
+
+/**
+ * Opens the `http` semantic backend from the config: `http_url` (required) and `http_token_env`
+ * (the variable holding the bearer token, read from `ctx.env`; set but empty is a ConfigError).
+ * Timeouts 10 s per request, 3 retries with backoff for idempotent calls.
+ */
 export async function openHttpSemanticProvider(ctx: BackendContext): Promise<SemanticProvider> {
-  void ctx;
-  throw new NotSupportedError('semantic_backend "http" is not available yet', { backend: 'http' });
+  const settings = resolveHttpSettings(ctx.config, ctx.env);
+  const expectedDimensions = ctx.embedder?.dimensions ?? ctx.config.embeddingDimensions;
+  return HttpSemanticProvider.open({ settings, logger: ctx.logger, ...(expectedDimensions === undefined ? {} : { expectedDimensions }) });
 }

@@ -1,0 +1,193 @@
+/**
+ * gateway — recall through the HTTP gateway (the `http` semantic backend as a client) against recall
+ * in-process, on the same data. Two gateways serve it:
+ *   - `memstrate serve` in a child process (the real deployment shape: client and server in separate
+ *     processes on loopback), on a byte-for-byte copy of the SQLite file (a second process writing
+ *     access bumps into the same file would invalidate the other's page cache on every query) —
+ *     the target applies here: gateway p50 ≤ in-process p50 + 2 ms;
+ *   - createGateway() inside the benchmark process (client and server share one event loop, so the
+ *     gateway's write-behind access bump runs on the client's clock) — reported for information.
+ * Every path must return the same ids for every query.
+ *
+ * Env: BENCH_GATEWAY_N (memories, default 10000), BENCH_DIM (384), BENCH_QUERIES (50), BENCH_RUNS (5).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { MemorySubstrate } from '../src/index.js';
+import { createGateway } from '../src/server/app.js';
+import { LatentModel, makeTexts, queryTerms, row, Vocabulary } from './data.js';
+import { compareLatency, engineDescription, envInt, progress, Rng, RUNS, tempDir, type BenchResult } from './lib.js';
+
+const AGENT = 'bench-agent';
+const K = 10;
+const BATCH = 1000;
+const TOKEN_ENV = 'MEMSTRATE_BENCH_GATEWAY_TOKEN';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export async function gateway(results: BenchResult[]): Promise<void> {
+  const n = envInt('BENCH_GATEWAY_N', 10_000);
+  const dim = envInt('BENCH_DIM', 384, 384);
+  const nq = envInt('BENCH_QUERIES', 50, 20);
+  const runs = RUNS();
+  const started = performance.now();
+  const require = createRequire(import.meta.url);
+  const fastify = (require('fastify/package.json') as { version: string }).version;
+  const inProcessEngine = `in-process: ${engineDescription()}`;
+  const clientEngine = `http backend client (node:http keep-alive, bearer token)`;
+  const childEngine = `${clientEngine} → \`memstrate serve\` child process (Fastify ${fastify}, info logs) on 127.0.0.1 → a copy of the SQLite file`;
+  const sameEngine = `${clientEngine} → createGateway() in the benchmark process (Fastify ${fastify}) on 127.0.0.1 → the same substrate`;
+  console.log(`gateway: ${n} memories × ${dim} dims, ${nq} held-out queries, k=${K}, ${runs} runs`);
+  console.log(`  engines: ${inProcessEngine}\n           ${childEngine}\n           ${sameEngine}`);
+
+  const model = new LatentModel(dim, 0x9a7e);
+  const vectors = model.sample(n, 1);
+  const queries = model.sample(nq, 2);
+  const vocab = new Vocabulary(20_000, 3);
+  const { texts, ranks } = makeTexts(vocab, n, 4);
+
+  const { dir, cleanup } = tempDir('gateway');
+  const token = randomBytes(24).toString('base64url');
+  const storeConfig = { sqlitePath: `${dir}/gateway.db`, auditAnchorPath: `${dir}/gateway.anchor` };
+  let store = await MemorySubstrate.open(storeConfig, { env: {} });
+  const clients: MemorySubstrate[] = [];
+  let child: ChildProcess | undefined;
+  let app: ReturnType<typeof createGateway> | undefined;
+  try {
+    for (let start = 0; start < n; start += BATCH) {
+      const batch = [];
+      for (let i = start; i < Math.min(n, start + BATCH); i++) batch.push({ agentId: AGENT, content: texts[i] as string, embedding: row(vectors, dim, i) });
+      await store.semantic.rememberMany(batch);
+    }
+    progress(started, 'data loaded in-process');
+
+    // A copy of the file behind `memstrate serve` in a child process; the file itself behind an in-process gateway.
+    await store.close();
+    const serveConfig = { sqlitePath: `${dir}/serve.db`, auditAnchorPath: `${dir}/serve.anchor` };
+    copyFileSync(storeConfig.sqlitePath, serveConfig.sqlitePath);
+    if (existsSync(storeConfig.auditAnchorPath)) copyFileSync(storeConfig.auditAnchorPath, serveConfig.auditAnchorPath);
+    store = await MemorySubstrate.open(storeConfig, { env: {} });
+    const sameApp = createGateway(store, { token });
+    app = sameApp;
+    const childPort = await freePort();
+    writeFileSync(`${dir}/serve.toml`, `[memory]\nsqlite_path = ${JSON.stringify(serveConfig.sqlitePath)}\naudit_anchor_path = ${JSON.stringify(serveConfig.auditAnchorPath)}\n`);
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', `${dir}/serve.toml`, 'serve', '--port', String(childPort)], {
+      cwd: ROOT,
+      env: { ...process.env, MEMSTRATE_TOKEN: token },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let childErr = '';
+    child.stderr?.on('data', (d: Buffer) => (childErr += d.toString()));
+    await waitForHealth(`http://127.0.0.1:${childPort}`, child, () => childErr);
+    await sameApp.listen({ port: 0, host: '127.0.0.1' });
+    const samePort = (sameApp.server.address() as { port: number }).port;
+    const openClient = async (port: number, name: string) => {
+      const c = await MemorySubstrate.open(
+        { sqlitePath: `${dir}/${name}.db`, auditAnchorPath: `${dir}/${name}.anchor`, semanticBackend: 'http', httpUrl: `http://127.0.0.1:${port}`, httpTokenEnv: TOKEN_ENV },
+        { env: { [TOKEN_ENV]: token } },
+      );
+      clients.push(c);
+      return c;
+    };
+    const viaChild = await openClient(childPort, 'client-child');
+    const viaSame = await openClient(samePort, 'client-same');
+    progress(started, `gateways up (child pid ${child.pid} on :${childPort}, in-process on :${samePort})`);
+
+    const trng = new Rng(5);
+    const qtext = Array.from({ length: nq }, (_, q) => queryTerms(vocab, ranks[(q * 7) % n] as Uint16Array, trng));
+    const vectorQuery = (q: number) => ({ agentId: AGENT, embedding: row(queries, dim, q), mode: 'vector' as const, limit: K });
+    const hybridQuery = (q: number) => ({ agentId: AGENT, embedding: row(queries, dim, q), text: qtext[q] as string, mode: 'hybrid' as const, limit: K });
+
+    let mismatches = 0;
+    for (let q = 0; q < nq; q++) {
+      const local = (await store.semantic.recall(vectorQuery(q))).map((r) => r.memory.id).join();
+      if ((await viaChild.semantic.recall(vectorQuery(q))).map((r) => r.memory.id).join() !== local) mismatches++;
+      if ((await viaSame.semantic.recall(vectorQuery(q))).map((r) => r.memory.id).join() !== local) mismatches++;
+    }
+    if (mismatches > 0) throw new Error(`a gateway returned other results than in-process for ${mismatches} queries`);
+    progress(started, `same ids on every path for all ${nq} queries`);
+
+    const stats = await compareLatency(
+      [
+        { name: 'in-process vector', op: (q) => store.semantic.recall(vectorQuery(q)) },
+        { name: 'serve vector', op: (q) => viaChild.semantic.recall(vectorQuery(q)) },
+        { name: 'same-process vector', op: (q) => viaSame.semantic.recall(vectorQuery(q)) },
+        { name: 'in-process hybrid', op: (q) => store.semantic.recall(hybridQuery(q)) },
+        { name: 'serve hybrid', op: (q) => viaChild.semantic.recall(hybridQuery(q)) },
+        { name: 'same-process hybrid', op: (q) => viaSame.semantic.recall(hybridQuery(q)) },
+      ],
+      { count: nq, runs, warmup: 1 },
+    );
+    progress(started, 'timed');
+    for (const [name, s] of stats) {
+      console.log(`    ${name.padEnd(20)} p50 ${s.p50.toFixed(2)} ms  p95 ${s.p95.toFixed(2)} ms  mean ${s.mean.toFixed(2)} ms  spread ${(s.spread * 100).toFixed(0)} %`);
+    }
+    const get = (name: string) => stats.get(name) as NonNullable<ReturnType<typeof stats.get>>;
+    const size = `${n / 1000}k×${dim}`;
+    for (const mode of ['vector', 'hybrid'] as const) {
+      const local = get(`in-process ${mode}`);
+      for (const [kind, label, engine, target] of [
+        ['serve', 'memstrate serve', childEngine, true],
+        ['same-process', 'same-process gateway', sameEngine, false],
+      ] as const) {
+        const wire = get(`${kind} ${mode}`);
+        const full = `${engine}; baseline ${inProcessEngine}`;
+        console.log(`    ${mode} via ${label}: − in-process = p50 ${signed(wire.p50 - local.p50)} ms, p95 ${signed(wire.p95 - local.p95)} ms`);
+        results.push(
+          { bench: 'gateway', metric: `${mode} p50 via ${label} (${size})`, measured: wire.p50, unit: 'ms', baseline: { name: `in-process ${mode} p50`, value: local.p50 }, engine: full },
+          {
+            bench: 'gateway',
+            metric: `${mode} p50 overhead, ${label} − in-process`,
+            measured: wire.p50 - local.p50,
+            unit: 'ms',
+            ...(target ? { target: { on: 'value' as const, op: '<=' as const, value: 2 } } : {}),
+            engine: full,
+            note: `in-process p50 ${local.p50.toFixed(2)} ms`,
+          },
+          { bench: 'gateway', metric: `${mode} p95 overhead, ${label} − in-process`, measured: wire.p95 - local.p95, unit: 'ms', engine: full, note: `in-process p95 ${local.p95.toFixed(2)} ms` },
+        );
+      }
+    }
+  } finally {
+    for (const c of clients) await c.close().catch(() => {});
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await app?.close();
+    await store.close();
+    cleanup();
+  }
+}
+
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Polls GET /health until the child gateway answers (or exits, or 60 s pass). */
+async function waitForHealth(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`memstrate serve exited with ${child.exitCode}: ${stderr().trim()}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`memstrate serve did not become healthy within 60 s: ${stderr().trim()}`);
+}

@@ -1,0 +1,143 @@
+import type { ConsolidationReport, ConsolidationStore } from '../../contracts/consolidation-store.js';
+import type { MemoryRecord, RecallQuery, RecalledMemory, RememberInput, SemanticStore, VectorInput } from '../../contracts/semantic-store.js';
+import { LIMITS } from '../../core/limits.js';
+import { Validator } from '../../core/validate.js';
+import type { CallOptions, GatewayClient } from './gateway-client.js';
+import { HTTP_BACKEND } from './http-settings.js';
+import { WireDecoder } from './wire-decode.js';
+import { encodeBody } from './wire-encode.js';
+
+/**
+ * The SemanticStore of a remote memstrate gateway: each method is one request to the gateway's
+ * `/v1/memories` routes, and ids are the gateway's own (what `remember` returns is what recall,
+ * get, forget and updateEmbedding take). Validation, embedding, the vector space, ranking and
+ * access bumps all happen on the gateway, on its configuration; this side only checks what JSON
+ * cannot carry (non-finite numbers, non-JSON values) and the ids it puts in URLs, then checks every
+ * answer (see WireDecoder). Float32Array vectors travel as number arrays.
+ *
+ * Errors: the gateway's own (VALIDATION, NOT_FOUND, …) rebuilt with the same code; otherwise
+ * BackendUnavailableError (unreachable, timeout, aborted, closed). Never a local fallback.
+ * Every method takes an optional last `{ signal }` (not part of the SemanticStore contract).
+ */
+export class HttpSemanticStore implements SemanticStore, ConsolidationStore {
+  private readonly v = new Validator(HTTP_BACKEND);
+  private readonly decode: WireDecoder;
+
+  /**
+   * @param dimensions the gateway's fixed vector dimension as GET /v1/info reported it at open
+   *   (undefined while its vector space is not fixed yet); updated from the vectors the gateway
+   *   accepts or returns.
+   */
+  constructor(
+    private readonly client: GatewayClient,
+    private dimensions: number | undefined,
+  ) {
+    this.decode = new WireDecoder(client.where);
+  }
+
+  /** The gateway's vector dimension, once known (see the constructor). */
+  get vectorDimensions(): number | undefined {
+    return this.dimensions;
+  }
+
+  private observe(vector: unknown): void {
+    if (this.dimensions !== undefined) return;
+    const length = (vector as { length?: unknown } | null | undefined)?.length;
+    if (typeof length === 'number' && length > 0) this.dimensions = length;
+  }
+
+  /** POST /v1/memories (never retried: a retry could store the memory twice). Returns the gateway's id. */
+  async remember(input: RememberInput, options: CallOptions = {}): Promise<string> {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) this.v.fail('input must be an object');
+    const label = 'POST /v1/memories';
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories', body: this.json('input', input), idempotent: false, signal: options.signal });
+    const id = this.decode.id(res.body, label);
+    this.observe(input.embedding);
+    return id;
+  }
+
+  /** POST /v1/memories/batch: all or nothing on the gateway; ids in input order. `[]` sends nothing. */
+  async rememberMany(inputs: readonly RememberInput[], options: CallOptions = {}): Promise<string[]> {
+    if (!Array.isArray(inputs)) this.v.fail('inputs must be an array');
+    if (inputs.length === 0) return [];
+    if (inputs.length > LIMITS.maxBatch) this.v.fail(`at most ${LIMITS.maxBatch} memories per call`);
+    const label = 'POST /v1/memories/batch';
+    const res = await this.client.request({
+      method: 'POST',
+      path: '/v1/memories/batch',
+      body: this.json('inputs', { memories: inputs }),
+      idempotent: false,
+      signal: options.signal,
+    });
+    const ids = this.decode.ids(res.body, inputs.length, label);
+    this.observe(inputs.find((i) => i.embedding !== undefined)?.embedding);
+    return ids;
+  }
+
+  /**
+   * POST /v1/memories/recall (retried: it only reads, apart from access bumps). Every result of an
+   * agent-scoped query must belong to that agent, else InternalError and nothing is returned.
+   */
+  async recall(query: RecallQuery, options: CallOptions = {}): Promise<RecalledMemory[]> {
+    if (typeof query !== 'object' || query === null || Array.isArray(query)) this.v.fail('query must be an object');
+    const label = 'POST /v1/memories/recall';
+    const res = await this.client.request({
+      method: 'POST',
+      path: '/v1/memories/recall',
+      body: this.json('query', query),
+      idempotent: true,
+      signal: options.signal,
+    });
+    const agentId = query.allAgents === true ? undefined : query.agentId;
+    const limit = typeof query.limit === 'number' ? query.limit : 10;
+    return this.decode.recall(res.body, agentId, limit, label);
+  }
+
+  /** DELETE /v1/memories/:id. True when something was removed. */
+  async forget(id: string, options: CallOptions = {}): Promise<boolean> {
+    const path = this.memoryPath(id);
+    const res = await this.client.request({ method: 'DELETE', path, idempotent: true, signal: options.signal });
+    return this.decode.deleted(res.body, 'DELETE /v1/memories/:id');
+  }
+
+  /** PUT /v1/memories/:id/embedding. NotFoundError when the gateway has no such memory. */
+  async updateEmbedding(id: string, vector: VectorInput, options: CallOptions = {}): Promise<void> {
+    const path = `${this.memoryPath(id)}/embedding`;
+    await this.client.request({ method: 'PUT', path, body: this.json('vector', { embedding: vector }), idempotent: true, signal: options.signal });
+    this.observe(vector);
+  }
+
+  /** GET /v1/memories/:id; undefined when the gateway answers NOT_FOUND. */
+  async get(id: string, options: CallOptions = {}): Promise<MemoryRecord | undefined> {
+    const path = this.memoryPath(id);
+    const res = await this.client.request({ method: 'GET', path, idempotent: true, absentOn404: true, signal: options.signal });
+    if (res.status === 404) return undefined;
+    const record = this.decode.record(res.body, id, 'GET /v1/memories/:id');
+    this.observe(record.embedding);
+    return record;
+  }
+
+  /** POST /v1/consolidation (not retried): decay and merge run on the gateway's store. */
+  async consolidate(options: { dryRun?: boolean } & CallOptions = {}): Promise<ConsolidationReport> {
+    if (typeof options !== 'object' || options === null) this.v.fail('options must be an object');
+    const dryRun = options.dryRun;
+    if (dryRun !== undefined && typeof dryRun !== 'boolean') this.v.fail('dryRun must be a boolean');
+    const label = 'POST /v1/consolidation';
+    const res = await this.client.request({
+      method: 'POST',
+      path: '/v1/consolidation',
+      body: JSON.stringify(dryRun === undefined ? {} : { dryRun }),
+      idempotent: false,
+      signal: options.signal,
+    });
+    return this.decode.report(res.body, dryRun === true, label);
+  }
+
+  private memoryPath(id: string): string {
+    return `/v1/memories/${encodeURIComponent(this.v.id('id', id))}`;
+  }
+
+  private json(field: string, value: unknown): string {
+    return encodeBody(field, value, this.v);
+  }
+}

@@ -1,0 +1,130 @@
+import type { z } from 'zod';
+import type { ConsolidationReport } from '../../contracts/consolidation-store.js';
+import type { MemoryRecord, RecalledMemory } from '../../contracts/semantic-store.js';
+import { BackendUnavailableError, InternalError } from '../../errors.js';
+import { DeletedResponse, IdResponse } from '../../server/schemas/common.js';
+import {
+  ConsolidationReport as ConsolidationReportSchema,
+  IdsResponse,
+  MemoryRecord as MemoryRecordSchema,
+  RecallResponse,
+} from '../../server/schemas/memories.js';
+import { HTTP_BACKEND } from './http-settings.js';
+
+/** What GET /v1/info tells about the gateway's substrate. */
+export interface GatewayInfo {
+  backend: string;
+  semanticBackend: string;
+  schemaVersion: string;
+  embedding: { provider: string; model: string | undefined; dimensions: number | undefined };
+}
+
+/**
+ * Checks every gateway answer against the gateway's own response schemas (src/server/schemas) and
+ * the request it answers. Nothing is filled in or repaired: a body of the wrong shape is a
+ * BackendUnavailableError (not a compatible memstrate gateway); an answer that contradicts the
+ * request — another agent's memory for an agent-scoped recall, another id than asked, more results
+ * than the limit — is an InternalError, and nothing of it is returned (fail closed).
+ */
+export class WireDecoder {
+  constructor(private readonly where: string) {}
+
+  /** `{ id }` of POST /v1/memories. */
+  id(body: unknown, label: string): string {
+    const { id } = this.shape(IdResponse, body, label);
+    if (id.length === 0) this.incompatible(label, 'the id is empty');
+    return id;
+  }
+
+  /** `{ ids }` of POST /v1/memories/batch: one non-empty, distinct id per input, in order. */
+  ids(body: unknown, expected: number, label: string): string[] {
+    const { ids } = this.shape(IdsResponse, body, label);
+    if (ids.length !== expected) this.contradiction(label, `${ids.length} ids for ${expected} memories`);
+    if (ids.some((id) => id.length === 0)) this.incompatible(label, 'an id is empty');
+    if (new Set(ids).size !== ids.length) this.contradiction(label, 'the same id twice');
+    return ids;
+  }
+
+  /** `{ results }` of POST /v1/memories/recall, checked against the query's agent and limit. */
+  recall(body: unknown, agentId: string | undefined, limit: number, label: string): RecalledMemory[] {
+    const { results } = this.shape(RecallResponse, body, label);
+    if (results.length > limit) this.contradiction(label, `${results.length} results for limit ${limit}`);
+    if (agentId !== undefined) {
+      for (const r of results) {
+        if (r.memory.agentId !== agentId) this.contradiction(label, `a memory of another agent than "${agentId}" was returned`);
+      }
+    }
+    return results as RecalledMemory[];
+  }
+
+  /** A MemoryRecord of GET /v1/memories/:id; its id must be the one asked for. */
+  record(body: unknown, id: string, label: string): MemoryRecord {
+    const record = this.shape(MemoryRecordSchema, body, label) as MemoryRecord;
+    if (record.id !== id) this.contradiction(label, 'the memory returned has another id than asked');
+    return record;
+  }
+
+  /** `{ deleted }` of DELETE /v1/memories/:id. */
+  deleted(body: unknown, label: string): boolean {
+    return this.shape(DeletedResponse, body, label).deleted;
+  }
+
+  /** The ConsolidationReport of POST /v1/consolidation; `dryRun` must echo the request. */
+  report(body: unknown, dryRun: boolean, label: string): ConsolidationReport {
+    const report = this.shape(ConsolidationReportSchema, body, label);
+    if (report.dryRun !== dryRun) this.contradiction(label, `dryRun ${report.dryRun} for a ${dryRun ? 'dry' : 'real'} run`);
+    if (report.decayed < 0 || report.merged < 0) this.incompatible(label, 'negative counts');
+    return report;
+  }
+
+  /** The substrate info of GET /v1/info. */
+  info(body: unknown, label: string): GatewayInfo {
+    const b = body as Partial<Record<string, unknown>> | null | undefined;
+    const e = (typeof b === 'object' && b !== null ? b['embedding'] : undefined) as Partial<Record<string, unknown>> | null | undefined;
+    const str = (v: unknown): v is string => typeof v === 'string';
+    const dims = e?.['dimensions'];
+    const model = e?.['model'];
+    if (
+      typeof b !== 'object' ||
+      b === null ||
+      !str(b['backend']) ||
+      !str(b['semanticBackend']) ||
+      !str(b['schemaVersion']) ||
+      typeof e !== 'object' ||
+      e === null ||
+      !str(e['provider']) ||
+      !(model === undefined || model === null || str(model)) ||
+      !(dims === undefined || dims === null || (Number.isInteger(dims) && (dims as number) > 0))
+    ) {
+      this.incompatible(label, 'not a substrate info object ({ backend, semanticBackend, schemaVersion, embedding })');
+    }
+    return {
+      backend: b['backend'],
+      semanticBackend: b['semanticBackend'],
+      schemaVersion: b['schemaVersion'],
+      embedding: { provider: e['provider'], model: str(model) ? model : undefined, dimensions: typeof dims === 'number' ? dims : undefined },
+    };
+  }
+
+  private shape<S extends z.ZodType>(schema: S, body: unknown, label: string): z.output<S> {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const at = issue ? `${issue.path.join('.') || '(body)'}: ${issue.message}` : 'unexpected shape';
+      this.incompatible(label, at);
+    }
+    return parsed.data;
+  }
+
+  private incompatible(label: string, why: string): never {
+    throw new BackendUnavailableError(`the gateway at ${this.where} sent an answer to ${label} this client does not understand (${why}); is it a compatible memstrate gateway?`, {
+      backend: HTTP_BACKEND,
+    });
+  }
+
+  private contradiction(label: string, why: string): never {
+    throw new InternalError(`the gateway at ${this.where} answered ${label} with data that contradicts the request (${why}); nothing of it is returned`, {
+      backend: HTTP_BACKEND,
+    });
+  }
+}

@@ -1,0 +1,150 @@
+/** The http semantic backend against the real gateway: ids, isolation, answers checked, errors mapped. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../helpers/clock.js';
+import { planar, startWire, type WireSetup } from './setup.js';
+
+const DAY = 86_400_000;
+let setup: WireSetup | undefined;
+afterEach(async () => {
+  await setup?.dispose();
+  setup = undefined;
+});
+
+describe('http semantic backend: wire', () => {
+  it("the id remember returns is the gateway's id, and works for recall, get, updateEmbedding and forget", async () => {
+    setup = await startWire();
+    const client = await setup.client();
+    const server = setup.gateway.substrate!;
+    expect(client.dimensions).toBeUndefined(); // no vector space on the gateway yet
+    // Float32Array vectors travel as number arrays.
+    const id = await client.store.remember({ agentId: 'A', content: 'the kestrel hovers', embedding: new Float32Array(planar(0.1)), metadata: { k: 'v' } });
+    const onServer = await server.semantic.get(id);
+    expect(onServer).toMatchObject({ id, agentId: 'A', content: 'the kestrel hovers', metadata: { k: 'v' } });
+    expect(onServer?.embedding?.[0]).toBeCloseTo(Math.cos(0.1), 6);
+    expect(client.dimensions).toBe(8); // fixed by the first vector the gateway accepted
+
+    const batch = await client.store.rememberMany([
+      { agentId: 'A', content: 'batch one kestrel', embedding: planar(0.5) },
+      { agentId: 'A', content: 'batch two', embedding: new Float32Array(planar(1.0)) },
+    ]);
+    expect(batch).toHaveLength(2);
+    for (const b of batch) expect((await server.semantic.get(b))?.id).toBe(b);
+
+    const recalled = await client.store.recall({ agentId: 'A', embedding: new Float32Array(planar(0)), explain: true });
+    expect(recalled.map((r) => r.memory.id)).toEqual([id, ...batch]);
+    expect(recalled[0]).toMatchObject({ matchedBy: 'vector', explanation: { vectorRank: 1 } });
+    expect((await client.store.recall({ agentId: 'A', text: 'kestrel' })).map((r) => r.memory.id).sort()).toEqual([id, batch[0]].sort());
+
+    expect(await client.store.get(id)).toMatchObject({ id, content: 'the kestrel hovers', accessCount: 2 });
+    await client.store.updateEmbedding(id, new Float32Array(planar(2.0)));
+    expect((await server.semantic.get(id))?.embedding?.[0]).toBeCloseTo(Math.cos(2.0), 6);
+    expect((await client.store.recall({ agentId: 'A', embedding: planar(0) })).map((r) => r.memory.id)).toEqual([...batch, id]);
+
+    expect(await client.store.forget(id)).toBe(true);
+    expect(await server.semantic.get(id)).toBeUndefined();
+    expect(await client.store.get(id)).toBeUndefined();
+    expect(await client.store.forget(id)).toBe(false);
+    await expect(client.store.updateEmbedding(id, planar(0))).rejects.toMatchObject({ code: 'NOT_FOUND', backend: 'http' });
+    // Ids are path segments: anything in them is encoded, never interpreted as a path or query.
+    for (const odd of ['odd/id', '../memories', 'q?x=1#y', 'sp ace%']) {
+      expect(await client.store.get(odd)).toBeUndefined();
+      expect(await client.store.forget(odd)).toBe(false);
+    }
+    // The gateway's id scheme (UUID v7), not one made up on this side.
+    expect(batch[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('dimensions come from /v1/info; the gateway validates (its error codes come back)', async () => {
+    setup = await startWire({ config: { embeddingProvider: 'hash', embeddingDimensions: 32 } });
+    const client = await setup.client();
+    expect(client.dimensions).toBe(32);
+    expect(client.gateway).toMatchObject({ backend: 'sqlite', semanticBackend: 'sqlite', embedding: { provider: 'hash', dimensions: 32 } });
+    // Embedded on the gateway.
+    const id = await client.store.remember({ agentId: 'A', content: 'the red bicycle' });
+    expect((await client.store.get(id))?.embedding).toHaveLength(32);
+    expect((await client.store.recall({ agentId: 'A', text: 'red bicycle' }))[0]).toMatchObject({ matchedBy: 'hybrid' });
+    await expect(client.store.remember({ agentId: 'A', content: 'x', embedding: [1, 2, 3] })).rejects.toMatchObject({ code: 'VALIDATION', backend: 'http' });
+    await expect(client.store.recall({ agentId: 'A', text: 'x', limit: 0 })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(client.store.recall({ text: 'x' } as never)).rejects.toMatchObject({ code: 'VALIDATION' });
+    // What JSON cannot carry is refused here, before any request.
+    setup.proxy.clear();
+    await expect(client.store.remember({ agentId: 'A', content: 'nan', embedding: [Number.NaN, ...new Array<number>(31).fill(0)] })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(client.store.remember({ agentId: 'A', content: 'inf', metadata: { x: Infinity } })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(client.store.remember({ agentId: 'A', content: 'date', metadata: { when: new Date() } as never })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(client.store.remember({ agentId: 'A', content: 'typed', metadata: { v: new Float32Array(2) } as never })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(client.store.remember({ agentId: 'A', content: 'hole', metadata: { list: [1, undefined, 3] } as never })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(client.store.updateEmbedding('some-id', new Float32Array([1, Number.NaN]))).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(client.store.get('')).rejects.toMatchObject({ code: 'VALIDATION' });
+    expect(setup.proxy.seen).toHaveLength(0);
+  });
+
+  it('agent isolation through the client: B never sees A, in any mode', async () => {
+    setup = await startWire();
+    const client = await setup.client();
+    const a = await client.store.remember({ agentId: 'A', content: 'secret plans of A', embedding: planar(0.01) });
+    const b = await client.store.remember({ agentId: 'B', content: 'notes of B', embedding: planar(1.5) });
+    for (const mode of ['vector', 'keyword', 'hybrid'] as const) {
+      const forB = await client.store.recall({ agentId: 'B', text: 'secret plans notes', embedding: planar(0), mode, limit: 100 });
+      expect(forB.map((r) => r.memory.id)).toEqual([b]);
+      expect(forB.every((r) => r.memory.agentId === 'B')).toBe(true);
+      const forC = await client.store.recall({ agentId: 'C', text: 'secret plans', embedding: planar(0), mode });
+      expect(forC).toEqual([]);
+    }
+    expect(new Set((await client.store.recall({ allAgents: true, text: 'secret notes', limit: 10 })).map((r) => r.memory.id))).toEqual(new Set([a, b]));
+  });
+
+  it("an answer that contradicts the request fails closed: another agent's memory, a wrong id, too many results", async () => {
+    setup = await startWire();
+    const client = await setup.client();
+    const a = await client.store.remember({ agentId: 'A', content: 'alpha words', embedding: planar(0) });
+    await client.store.remember({ agentId: 'A', content: 'alpha words again', embedding: planar(0.2) });
+    setup.proxy.setPlan((r) => (r.path === '/v1/memories/recall' ? { rewrite: (body) => body.replaceAll('"agentId":"A"', '"agentId":"B"') } : 'pass'));
+    await expect(client.store.recall({ agentId: 'A', text: 'alpha' })).rejects.toMatchObject({ code: 'INTERNAL', backend: 'http' });
+    setup.proxy.setPlan((r) => (r.path.startsWith('/v1/memories/') && r.method === 'GET' ? { rewrite: (body) => body.replace(a, 'another-id') } : 'pass'));
+    await expect(client.store.get(a)).rejects.toMatchObject({ code: 'INTERNAL' });
+    setup.proxy.setPlan(() => 'pass');
+    // limit 1 but two results: rewrite the query's limit on the way... instead, ask for 1 and duplicate the result.
+    setup.proxy.setPlan((r) =>
+      r.path === '/v1/memories/recall'
+        ? {
+            rewrite: (body) => {
+              const parsed = JSON.parse(body) as { results: unknown[] };
+              return JSON.stringify({ results: [...parsed.results, ...parsed.results] });
+            },
+          }
+        : 'pass',
+    );
+    await expect(client.store.recall({ agentId: 'A', text: 'alpha', limit: 1 })).rejects.toMatchObject({ code: 'INTERNAL' });
+    // A record with a field missing is not repaired: it is an incompatible answer.
+    setup.proxy.setPlan((r) => (r.method === 'GET' && r.path.startsWith('/v1/memories/') ? { rewrite: (body) => body.replace('"agentId":"A",', '') } : 'pass'));
+    await expect(client.store.get(a)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    setup.proxy.setPlan(() => 'pass');
+    expect(await client.store.get(a)).toMatchObject({ id: a, agentId: 'A' });
+  });
+
+  it('consolidation is forwarded to the gateway (decay on its clock and config)', async () => {
+    const clock = new ManualClock();
+    setup = await startWire({ clock: clock.fn, config: { decayRate: 0.5 } });
+    const client = await setup.client();
+    const stale = await client.store.remember({ agentId: 'A', content: 'stale one', confidence: 0.8 });
+    await client.store.remember({ agentId: 'A', content: 'twin' });
+    await client.store.remember({ agentId: 'A', content: 'twin' });
+    clock.advance(8 * DAY);
+    expect(await client.consolidation.consolidate({ dryRun: true })).toMatchObject({ decayed: 3, merged: 1, dryRun: true });
+    expect((await client.store.get(stale))?.confidence).toBe(0.8);
+    expect(await client.consolidation.consolidate()).toMatchObject({ decayed: 3, merged: 1, dryRun: false });
+    expect((await client.store.get(stale))?.confidence).toBeCloseTo(0.4, 10);
+    expect(setup.proxy.count('POST', '/v1/consolidation')).toBe(2);
+  });
+
+  it('health reports the gateway, and turns false (without throwing) when it goes away', async () => {
+    setup = await startWire();
+    const client = await setup.client();
+    expect(await client.health()).toMatchObject({ name: 'semantic:http', ok: true });
+    await setup.proxy.stop();
+    const down = await client.health();
+    expect(down).toMatchObject({ name: 'semantic:http', ok: false });
+    expect(down.detail).toContain(setup.proxy.url);
+    expect(down.detail).not.toContain(setup.token);
+  });
+});
