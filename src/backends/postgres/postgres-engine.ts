@@ -1,4 +1,14 @@
-import { CompiledQuery, Kysely, PostgresDialect, Migrator, type Migration } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  sql,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type Migration,
+  type TableMetadata,
+} from 'kysely';
 import pg from 'pg';
 import { redactUrl, scrub } from '../../core/redact.js';
 import { BackendUnavailableError, ConflictError, InternalError, MemoryError, ValidationError } from '../../errors.js';
@@ -23,6 +33,14 @@ const types = {
   },
 };
 
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -39,33 +57,41 @@ export class PostgresEngine implements SqlEngine {
   readonly db: Kysely<Database>;
   readonly pool: pg.Pool;
   readonly schema: string;
-  private readonly redacted: string;
-  private readonly password: string | undefined;
+  /** The URL with user info and secret parameters masked: the only form of it that is ever printed. */
+  readonly redacted: string;
+  /** The password and user name, removed from every driver message we pass on. */
+  private readonly secrets: string[];
   private closed = false;
 
   private constructor(options: PostgresEngineOptions) {
     this.backendName = options.backendName ?? 'postgres';
     this.schema = options.schema;
     this.redacted = redactUrl(options.url);
+    this.secrets = [];
     try {
-      this.password = decodeURIComponent(new URL(options.url).password) || undefined;
+      const url = new URL(options.url);
+      for (const part of [url.password, url.username]) {
+        if (part) this.secrets.push(part, safeDecode(part));
+      }
     } catch {
-      this.password = undefined;
+      // An unparseable URL is never echoed (redactUrl), so there is nothing to scrub.
     }
+    // `public` stays on the path for extension types (pgvector's `vector` is installed there).
+    const setPath = options.schema === 'public' ? 'set search_path to public' : `set search_path to ${quoteIdent(options.schema)}, public`;
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
       types,
-    });
-    // `public` stays on the path for extension types (pgvector's `vector` is installed there).
-    const setPath = options.schema === 'public' ? 'set search_path to public' : `set search_path to ${quoteIdent(options.schema)}, public`;
-    this.pool.on('connect', (client) => {
-      client.query(setPath).catch(() => {});
+      // Awaited before the connection is handed out (a failure fails the checkout), so no
+      // statement can ever run — and no table be created — outside the configured schema.
+      onConnect: async (client) => {
+        await client.query(setPath);
+      },
     });
     // An idle client's error (server restart) must not crash the process; the next query reports it.
     this.pool.on('error', () => {});
-    this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) });
+    this.db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool: this.pool }, options.schema) });
   }
 
   /** Connects and probes the server (fail fast, URL redacted in every message). */
@@ -158,12 +184,13 @@ export class PostgresEngine implements SqlEngine {
 
   /** Runs a raw statement (engine-specific code only). */
   async execute(text: string, values: readonly unknown[] = []): Promise<pg.QueryResult> {
+    if (this.closed) throw new BackendUnavailableError('the substrate is closed', { backend: this.backendName });
     return this.pool.query(text, values as unknown[]);
   }
 
   private clean(error: unknown): string {
     const message = error instanceof Error ? error.message : String(error);
-    return scrub(message, [this.password]);
+    return scrub(message, this.secrets);
   }
 
   mapError(error: unknown, action: string): Error {
@@ -192,3 +219,47 @@ export class PostgresEngine implements SqlEngine {
   }
 }
 
+
+/**
+ * Kysely's PostgreSQL introspector (used by the Migrator to see whether its own tables exist) reads
+ * every column of every table of every schema and calls pg_get_serial_sequence on each: slow on a
+ * database with many schemas, and it fails with "schema … does not exist" when another schema is
+ * dropped at the same moment. The Migrator only needs table names in our schema, so that is all
+ * this one reads.
+ */
+class SchemaScopedIntrospector implements DatabaseIntrospector {
+  constructor(
+    private readonly db: Kysely<unknown>,
+    private readonly schema: string,
+  ) {}
+
+  async getSchemas(): Promise<{ name: string }[]> {
+    const { rows } = await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace where nspname = ${this.schema}`.execute(this.db);
+    return rows;
+  }
+
+  async getTables(): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ name: string; schema: string; kind: string }>`
+      select c.relname as name, n.nspname as schema, c.relkind as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = ${this.schema} and c.relkind in ('r', 'v', 'p')`.execute(this.db);
+    return rows.map((r) => ({ name: r.name, schema: r.schema, isView: r.kind === 'v', columns: [] }));
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
+}
+
+class SchemaScopedPostgresDialect extends PostgresDialect {
+  constructor(
+    config: ConstructorParameters<typeof PostgresDialect>[0],
+    private readonly schema: string,
+  ) {
+    super(config);
+  }
+
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new SchemaScopedIntrospector(db, this.schema);
+  }
+}

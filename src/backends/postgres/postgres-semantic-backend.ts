@@ -1,9 +1,399 @@
-import type { SemanticBackend } from '../../contracts/semantic-backend.js';
-import { NotSupportedError } from '../../errors.js';
+import { CompiledQuery } from 'kysely';
+import { postgresMigrations } from '../../../migrations/postgres/index.js';
+import type { BackendHealth } from '../../contracts/health.js';
+import type { DecayPolicy, FusedHit, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { MemoryRecord } from '../../contracts/semantic-store.js';
+import type { Logger } from '../../contracts/types.js';
+import { LIMITS } from '../../core/limits.js';
+import { redactUrl } from '../../core/redact.js';
+import { CALLER_VECTOR_SPACE } from '../../core/semantic-service.js';
+import { ConfigError, ValidationError } from '../../errors.js';
 import type { BackendContext } from '../open-backends.js';
+import { num, optNum } from '../sql/context.js';
+import type { SqlExecutor } from '../sql/engine.js';
+import { PostgresEngine } from './postgres-engine.js';
+import { ensureVectorExtension, type VectorExtension } from './postgres-semantic-extension.js';
+import { decayMemories, mergeDuplicates } from './postgres-semantic-maintenance.js';
+import {
+  HALFVEC_MAX_INDEXED_DIMS,
+  hybridSearchSql,
+  keywordSearchSql,
+  MEMORY_COLUMNS,
+  searchSettings,
+  semanticTables,
+  toRecord,
+  tsQueryText,
+  vectorColumnDdl,
+  vectorLiteral,
+  vectorSearchSql,
+  vectorTypeFor,
+  type MemoryRow,
+  type SemanticTables,
+  type Statement,
+  type VectorType,
+} from './postgres-semantic-sql.js';
 
-/** STUB — being implemented: semantic memory on pgvector. */
+const META_DIMENSIONS = 'vector_dimensions';
+const META_EMBEDDER = 'vector_embedder';
+/** Advisory-lock names (scoped to the schema by the engine). */
+const SPACE_LOCK = 'semantic:vector-space';
+const MAINTENANCE_LOCK = 'semantic:maintenance';
+/** Rows per multi-row INSERT (10 parameters each; PostgreSQL allows 65,535 per statement). */
+const INSERT_CHUNK = 1000;
+
+function raw<R>(text: string, params: readonly unknown[] = []): CompiledQuery<R> {
+  return CompiledQuery.raw(text, [...params]) as CompiledQuery<R>;
+}
+
+function stmt<R>(s: Statement): CompiledQuery<R> {
+  return raw<R>(s.text, s.values);
+}
+
+/**
+ * Opens semantic memory on pgvector: its own pool on `semantic_postgres_url` (default
+ * `postgres_url`) with `postgres_pool_size` connections on `postgres_schema`, independent of the
+ * main backend (which may be SQLite). Probes the server, makes sure the `vector` extension is there
+ * (creating it when available), then applies the same PostgreSQL migration set as the main backend.
+ * @throws ConfigError without a URL; BackendUnavailableError when the server cannot be reached,
+ *   lacks the `vector` extension (the message names it), or a migration fails. Messages carry the
+ *   redacted URL only.
+ */
 export async function openPostgresSemanticBackend(ctx: BackendContext): Promise<SemanticBackend> {
-  void ctx;
-  throw new NotSupportedError('semantic_backend "postgres" is not available yet', { backend: 'postgres' });
+  const { config } = ctx;
+  const url = config.semanticPostgresUrl ?? config.postgresUrl;
+  if (!url) {
+    throw new ConfigError('postgres_url (or semantic_postgres_url): required when semantic_backend is "postgres"', { backend: 'semantic:postgres' });
+  }
+  const engine = await PostgresEngine.open({ url, poolSize: config.postgresPoolSize, schema: config.postgresSchema, backendName: 'semantic:postgres' });
+  try {
+    const extension = await ensureVectorExtension(engine, redactUrl(url));
+    await engine.migrate(postgresMigrations);
+    return await PostgresSemanticBackend.open(engine, { logger: ctx.logger, extension, redactedUrl: redactUrl(url) });
+  } catch (error) {
+    await engine.close().catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Semantic memory on PostgreSQL + pgvector. Rows in `memories` (schema-qualified in every
+ * statement), vectors in a dimensioned `embedding vector(N)` column (`halfvec(N)` above 2,000
+ * dimensions) added when the vector space is fixed, searched through an HNSW cosine index with
+ * `hnsw.ef_search` and an iterative scan set per query (SET LOCAL, in a transaction) so filters run
+ * inside the ANN query; keyword search on a generated tsvector column (GIN) ranked by ts_rank_cd;
+ * hybrid search fused with RRF in one SQL statement.
+ */
+export class PostgresSemanticBackend implements SemanticBackend {
+  readonly name = 'postgres';
+  private readonly t: SemanticTables;
+  /** The fixed space, once known (read from `semantic_meta`; another process may fix it). */
+  private space: VectorSpace | undefined;
+  private warnedUnindexed = false;
+
+  private constructor(
+    private readonly engine: PostgresEngine,
+    private readonly logger: Logger,
+    private readonly extension: VectorExtension,
+    private readonly redactedUrl: string,
+  ) {
+    this.t = semanticTables(engine.schema);
+  }
+
+  /** Wraps a migrated engine (the backend owns it and closes it). */
+  static async open(engine: PostgresEngine, options: { logger: Logger; extension: VectorExtension; redactedUrl: string }): Promise<PostgresSemanticBackend> {
+    const backend = new PostgresSemanticBackend(engine, options.logger, options.extension, options.redactedUrl);
+    await backend.vectorSpace();
+    return backend;
+  }
+
+  /** The fixed vector space from `semantic_meta`, or undefined when none was fixed yet. */
+  async vectorSpace(): Promise<VectorSpace | undefined> {
+    const rows = await this.guard('read vector space', () => this.readSpace(this.engine));
+    if (rows) this.space = rows;
+    return rows;
+  }
+
+  private async readSpace(db: SqlExecutor): Promise<VectorSpace | undefined> {
+    const rows = await db.rows<{ key: string; value: string }>(
+      raw(`select key, value from ${this.t.meta} where key in ($1, $2)`, [META_DIMENSIONS, META_EMBEDDER]),
+    );
+    const dims = rows.find((r) => r.key === META_DIMENSIONS)?.value;
+    const embedder = rows.find((r) => r.key === META_EMBEDDER)?.value;
+    if (dims === undefined || embedder === undefined) return undefined;
+    return { dimensions: Number(dims), embedderId: embedder };
+  }
+
+  /**
+   * Records the vector space and adds the `embedding vector(N)` column (`halfvec(N)` above 2,000
+   * dimensions) with its HNSW index (m = 16, ef_construction = 64, cosine), in one transaction under
+   * an advisory lock. Idempotent for the same space (a `caller` space is compatible with any
+   * embedder of the same dimension). ValidationError when another space is already fixed.
+   */
+  async fixVectorSpace(space: VectorSpace): Promise<void> {
+    const { dimensions, embedderId } = space;
+    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > LIMITS.maxDimensions) {
+      throw new ValidationError(`vector dimensions must be an integer in 1..${LIMITS.maxDimensions}`, { backend: this.name });
+    }
+    const fixed = await this.guard('fix vector space', () =>
+      this.engine.transaction(
+        async (tx) => {
+          const stored = await this.readSpace(tx);
+          if (stored) {
+            const sameEmbedder = stored.embedderId === embedderId || stored.embedderId === CALLER_VECTOR_SPACE || embedderId === CALLER_VECTOR_SPACE;
+            if (stored.dimensions !== dimensions || !sameEmbedder) {
+              throw new ValidationError(
+                `this store holds ${stored.dimensions}-dimensional vectors from "${stored.embedderId}"; cannot switch to ${dimensions} dimensions from "${embedderId}"`,
+                { backend: this.name },
+              );
+            }
+          } else {
+            await tx.run(
+              raw(`insert into ${this.t.meta} (key, value) values ($1, $2), ($3, $4) on conflict (key) do nothing`, [
+                META_DIMENSIONS,
+                String(dimensions),
+                META_EMBEDDER,
+                embedderId,
+              ]),
+            );
+          }
+          for (const ddl of vectorColumnDdl(this.t, dimensions)) await tx.run(raw(ddl));
+          return stored ?? space;
+        },
+        { lock: SPACE_LOCK },
+      ),
+    );
+    this.space = fixed;
+    this.warnIfUnindexed(dimensions);
+  }
+
+  /** The vector column type, re-reading the space when this process has not seen it yet; undefined = no vectors yet. */
+  private async vectorType(): Promise<VectorType | undefined> {
+    if (!this.space) await this.vectorSpace();
+    return this.space ? vectorTypeFor(this.space.dimensions) : undefined;
+  }
+
+  private warnIfUnindexed(dims: number): void {
+    if (dims > HALFVEC_MAX_INDEXED_DIMS && !this.warnedUnindexed) {
+      this.warnedUnindexed = true;
+      this.logger.warn({ backend: this.name, dimensions: dims }, `pgvector cannot index more than ${HALFVEC_MAX_INDEXED_DIMS} dimensions: vector recall scans exactly`);
+    }
+  }
+
+  /** Inserts the memories (vectors as pgvector text) with multi-row INSERTs in one transaction. */
+  async insert(rows: readonly NewMemoryRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const withVectors = rows.some((r) => r.embedding !== undefined);
+    const type = withVectors ? await this.vectorType() : undefined;
+    if (withVectors && type === undefined) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
+    const columns = 'id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count' + (type ? ', embedding' : '');
+    await this.guard('remember', () =>
+      this.engine.transaction(async (tx) => {
+        for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+          const chunk = rows.slice(start, start + INSERT_CHUNK);
+          const values: unknown[] = [];
+          const tuples = chunk.map((r) => {
+            const n = values.length;
+            values.push(r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt);
+            let tuple = `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}::jsonb, $${n + 7}::float8, $${n + 8}::int8, $${n + 8}::int8, 0`;
+            if (type) {
+              values.push(r.embedding === undefined ? null : vectorLiteral(r.embedding));
+              tuple += `, $${n + 9}::${type}`;
+            }
+            return `${tuple})`;
+          });
+          await tx.run(raw(`insert into ${this.t.memories} (${columns}) values ${tuples.join(', ')}`, values));
+        }
+      }),
+    );
+  }
+
+  /**
+   * Runs a search statement in a transaction that first sets, for it alone (SET LOCAL),
+   * `hnsw.ef_search` = max(100, k) (≤ 1,000) and `hnsw.iterative_scan = relaxed_order` (see
+   * searchSettings), so filtered ANN returns k rows whenever k match (up to `hnsw.max_scan_tuples`).
+   */
+  private searchTx<R>(action: string, k: number, statement: Statement): Promise<R[]> {
+    const settings = searchSettings(k, this.extension.iterativeScan);
+    return this.guard(action, () =>
+      this.engine.transaction(async (tx) => {
+        await tx.run(raw(settings));
+        return tx.rows<R>(stmt<R>(statement));
+      }),
+    );
+  }
+
+  /**
+   * The k nearest memories to `vector` among those matching the scope (approximate: HNSW with an
+   * iterative scan; every filter inside the query). score = 1 − cosine distance.
+   */
+  async vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]> {
+    const type = await this.vectorType();
+    if (type === undefined) return [];
+    const rows = await this.searchTx<{ id: string; distance: number }>('vector recall', scope.k, vectorSearchSql(this.t, type, scope, vector));
+    return rows.map((r) => ({ id: r.id, score: 1 - num(r.distance) }));
+  }
+
+  /** Memories matching any word of `text` (English stemming), ranked by ts_rank_cd. [] when the text has no words. */
+  async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
+    const query = tsQueryText(text);
+    if (query === undefined) return [];
+    const rows = await this.guard('keyword recall', () => this.engine.rows<{ id: string; score: number }>(stmt(keywordSearchSql(this.t, scope, query))));
+    return rows.map((r) => ({ id: r.id, score: num(r.score) }));
+  }
+
+  /**
+   * Vector and keyword search fused with Reciprocal Rank Fusion in ONE SQL statement (vector CTE +
+   * keyword CTE, full outer join on id), each signal limited to `scope.k` candidates. Ranks and
+   * scores per signal are returned; at most `scope.k` hits, best first.
+   */
+  async hybridSearch(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]> {
+    const type = await this.vectorType();
+    const query = tsQueryText(text);
+    if (type === undefined) {
+      // No vector was ever stored: keyword ranks alone (what core's fusion of [] and keyword gives).
+      const hits = await this.keywordSearch(scope, text);
+      return hits.map((h, i) => ({ id: h.id, score: 1 / (rrfK + i + 1), keywordRank: i + 1, keywordScore: h.score }));
+    }
+    const rows = await this.searchTx<{
+      id: string;
+      score: number;
+      vector_rank: number | null;
+      vector_score: number | null;
+      keyword_rank: number | null;
+      keyword_score: number | null;
+    }>('hybrid recall', scope.k, hybridSearchSql(this.t, type, scope, vector, query, rrfK));
+    return rows.map((r) => {
+      const hit: FusedHit = { id: r.id, score: num(r.score) };
+      const vectorRank = optNum(r.vector_rank);
+      if (vectorRank !== undefined) {
+        hit.vectorRank = vectorRank;
+        hit.vectorScore = num(r.vector_score);
+      }
+      const keywordRank = optNum(r.keyword_rank);
+      if (keywordRank !== undefined) {
+        hit.keywordRank = keywordRank;
+        hit.keywordScore = num(r.keyword_score);
+      }
+      return hit;
+    });
+  }
+
+  /** Records in the order of `ids` (unknown ids skipped; superseded ones included). */
+  async fetch(ids: readonly string[]): Promise<MemoryRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.guard('fetch memories', () =>
+      this.engine.rows<MemoryRow>(raw(`select ${MEMORY_COLUMNS} from ${this.t.memories} m where m.id = any($1::text[])`, [[...ids]])),
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const out: MemoryRecord[] = [];
+    for (const id of ids) {
+      const row = byId.get(id);
+      if (row) out.push(toRecord(row));
+    }
+    return out;
+  }
+
+  /** One memory with its vector (`embedding`) when it has one, and `supersededBy` when merged. */
+  async get(id: string): Promise<MemoryRecord | undefined> {
+    const type = await this.vectorType();
+    const columns = type ? `${MEMORY_COLUMNS}, m.embedding::text as embedding` : MEMORY_COLUMNS;
+    const row = await this.guard('get memory', () => this.engine.first<MemoryRow>(raw(`select ${columns} from ${this.t.memories} m where m.id = $1`, [id])));
+    return row ? toRecord(row) : undefined;
+  }
+
+  /**
+   * Hard-deletes the memory (its vector and tsvector live in the same row), together with the
+   * duplicates consolidation merged into it. True when it existed.
+   */
+  async delete(id: string): Promise<boolean> {
+    const rows = await this.guard('forget', () =>
+      this.engine.rows<{ id: string }>(
+        raw(
+          `delete from ${this.t.memories} where (id = $1 or superseded_by = $1) and exists (select 1 from ${this.t.memories} where id = $1) returning id`,
+          [id],
+        ),
+      ),
+    );
+    return rows.some((r) => r.id === id);
+  }
+
+  /**
+   * Replaces the memory's vector; false when no such memory exists. A memory merged into another
+   * (superseded) keeps no vector: it is never recalled on its own.
+   */
+  async setEmbedding(id: string, vector: Float32Array): Promise<boolean> {
+    const type = await this.vectorType();
+    if (type === undefined) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
+    const row = await this.guard('update embedding', () =>
+      this.engine.first<{ superseded_by: string | null }>(
+        raw(
+          `with target as (select id, superseded_by from ${this.t.memories} where id = $1), ` +
+            `changed as (update ${this.t.memories} m set embedding = $2::${type} from target where m.id = target.id and target.superseded_by is null returning 1) ` +
+            'select target.superseded_by from target',
+          [id, vectorLiteral(vector)],
+        ),
+      ),
+    );
+    return row !== undefined;
+  }
+
+  /** accessCount += occurrences and accessedAt = at, for every id, in one statement. */
+  async touch(ids: readonly string[], at: number): Promise<void> {
+    if (ids.length === 0) return;
+    const counts = new Map<string, number>();
+    for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+    await this.guard('record access', () =>
+      this.engine.run(
+        raw(
+          `update ${this.t.memories} m set access_count = m.access_count + c.n, accessed_at = $3::int8 ` +
+            'from unnest($1::text[], $2::int8[]) as c(id, n) where m.id = c.id',
+          [[...counts.keys()], [...counts.values()], at],
+        ),
+      ),
+    );
+  }
+
+  /** See decayMemories: OpenFang's decay (confidence lives in one place: the row the filters read). */
+  async decay(policy: DecayPolicy): Promise<number> {
+    return this.guard('decay', () => this.engine.transaction((tx) => decayMemories(tx, this.t, policy), { lock: MAINTENANCE_LOCK }));
+  }
+
+  /** See mergeDuplicates: exact duplicates linked to their oldest twin, in one transaction. */
+  async mergeExactDuplicates(options: { dryRun: boolean }): Promise<number> {
+    const hasVectors = (await this.vectorType()) !== undefined;
+    return this.guard('merge duplicates', () =>
+      this.engine.transaction((tx) => mergeDuplicates(tx, this.t, { dryRun: options.dryRun, hasVectors }), { lock: MAINTENANCE_LOCK }),
+    );
+  }
+
+  /** Times `select 1` on the pool; `detail` is the redacted URL, schema and pgvector version (or the scrubbed error). */
+  async health(): Promise<BackendHealth> {
+    const started = performance.now();
+    try {
+      await this.engine.run(raw('select 1'));
+      return {
+        name: 'semantic:postgres',
+        ok: true,
+        latencyMs: performance.now() - started,
+        detail: `${this.redactedUrl} schema ${this.engine.schema}, pgvector ${this.extension.version}`,
+      };
+    } catch (error) {
+      const mapped = this.engine.mapError(error, 'health check');
+      this.logger.warn({ err: mapped, backend: this.name }, 'semantic health check failed');
+      return { name: 'semantic:postgres', ok: false, latencyMs: performance.now() - started, detail: mapped.message };
+    }
+  }
+
+  /** Ends the backend's own pool. */
+  async close(): Promise<void> {
+    await this.engine.close();
+  }
+
+  private async guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.engine.mapError(error, action);
+    }
+  }
 }

@@ -1,0 +1,14 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_core.js';
+import * as m0002 from './0002_semantic.js';
+
+/**
+ * Every PostgreSQL migration, by name: the same names as migrations/sqlite/ (version for version),
+ * applied in name order by Kysely's Migrator under its advisory lock, all pending ones in one
+ * transaction. The main and the semantic backends share this list (one `kysely_migration` table per
+ * schema). Never edit one that shipped.
+ */
+export const postgresMigrations: Record<string, Migration> = {
+  '0001_core': m0001,
+  '0002_semantic': m0002,
+};

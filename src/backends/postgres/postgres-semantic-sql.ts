@@ -1,0 +1,259 @@
+import type { MemoryFilter, MemoryRecord, MemorySource } from '../../contracts/semantic-store.js';
+import type { JsonObject } from '../../contracts/types.js';
+import { num } from '../sql/context.js';
+
+/**
+ * SQL for the pgvector semantic backend: table names qualified with the schema (never relying on
+ * the session's search_path), filter clauses with bound parameters only, the vector-column DDL for a
+ * dimension, the tsquery for free text, and the vector / keyword / hybrid search statements.
+ * Exported so tests and benchmarks can EXPLAIN or time exactly what the backend runs.
+ */
+
+/** pgvector's HNSW limits: `vector` indexes up to 2,000 dimensions, `halfvec` up to 4,000. */
+export const VECTOR_MAX_INDEXED_DIMS = 2000;
+export const HALFVEC_MAX_INDEXED_DIMS = 4000;
+/** HNSW build parameters (pgvector's defaults, stated explicitly). */
+export const HNSW_M = 16;
+export const HNSW_EF_CONSTRUCTION = 64;
+/** `hnsw.ef_search` per query: at least this, at least k, at most pgvector's maximum. */
+export const MIN_EF_SEARCH = 100;
+export const MAX_EF_SEARCH = 1000;
+/** Name of the HNSW index (index names are per schema). */
+export const HNSW_INDEX = 'memories_embedding_hnsw';
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The tables of one schema, qualified. */
+export interface SemanticTables {
+  schema: string;
+  memories: string;
+  meta: string;
+}
+
+export function semanticTables(schema: string): SemanticTables {
+  const s = quoteIdent(schema);
+  return { schema, memories: `${s}.memories`, meta: `${s}.semantic_meta` };
+}
+
+/** The column type for vectors of `dims` dimensions: `vector` up to 2,000, `halfvec` above. */
+export type VectorType = 'vector' | 'halfvec';
+
+export function vectorTypeFor(dims: number): VectorType {
+  return dims > VECTOR_MAX_INDEXED_DIMS ? 'halfvec' : 'vector';
+}
+
+/** DDL adding the dimensioned vector column and (when pgvector can index that many dimensions) its HNSW index. */
+export function vectorColumnDdl(t: SemanticTables, dims: number): string[] {
+  const type = vectorTypeFor(dims);
+  const ddl = [`alter table ${t.memories} add column if not exists embedding ${type}(${dims})`];
+  if (dims <= HALFVEC_MAX_INDEXED_DIMS) ddl.push(hnswIndexDdl(t, dims));
+  return ddl;
+}
+
+/** `create index if not exists … using hnsw (embedding <type>_cosine_ops) with (m = 16, ef_construction = 64)`. */
+export function hnswIndexDdl(t: SemanticTables, dims: number): string {
+  const type = vectorTypeFor(dims);
+  return (
+    `create index if not exists ${HNSW_INDEX} on ${t.memories} using hnsw (embedding ${type}_cosine_ops) ` +
+    `with (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION})`
+  );
+}
+
+/** Positional parameters ($1, $2, …) collected while a statement is built. */
+export class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** pgvector's text form `[x,y,…]`, 9 significant digits (enough to round-trip a float32). */
+export function vectorLiteral(vector: Float32Array): string {
+  let out = '[';
+  for (let i = 0; i < vector.length; i++) {
+    if (i > 0) out += ',';
+    out += (vector[i] as number).toPrecision(9);
+  }
+  return `${out}]`;
+}
+
+/** Parses pgvector's text output (`[x,y,…]`, vector or halfvec) into float32 values (as SQLite returns them). */
+export function parseVector(text: string): number[] {
+  const body = text.trim().replace(/^\[/, '').replace(/\]$/, '');
+  if (body === '') return [];
+  return Array.from(Float32Array.from(body.split(','), Number));
+}
+
+/**
+ * The WHERE conditions (`and …`, alias `m`) for the scope: superseded memories excluded, the agent
+ * (unless all agents), and every filter field — metadata keys as `m.metadata -> key = value::jsonb`
+ * (JSON equality, so `1` ≠ `"1"`, `null` matches only a present null).
+ */
+export function filterSql(p: Params, agentId: string | undefined, filter: MemoryFilter): string {
+  const parts = ['m.superseded_by is null'];
+  if (agentId !== undefined) parts.push(`m.agent_id = ${p.add(agentId)}`);
+  if (filter.scope !== undefined) parts.push(`m.scope = ${p.add(filter.scope)}`);
+  if (filter.source !== undefined) parts.push(`m.source = ${p.add(filter.source)}`);
+  if (filter.minConfidence !== undefined) parts.push(`m.confidence >= ${p.add(filter.minConfidence)}::float8`);
+  if (filter.after !== undefined) parts.push(`m.created_at > ${p.add(filter.after)}::int8`);
+  if (filter.before !== undefined) parts.push(`m.created_at < ${p.add(filter.before)}::int8`);
+  for (const [key, value] of Object.entries(filter.metadata ?? {})) {
+    parts.push(`m.metadata -> ${p.add(key)}::text = ${p.add(JSON.stringify(value))}::jsonb`);
+  }
+  return parts.map((c) => ` and ${c}`).join('');
+}
+
+/** `hnsw.ef_search` for k results: max(100, k), capped at pgvector's 1,000 (the iterative scan goes beyond it). */
+export function efSearchFor(k: number): number {
+  return Math.min(MAX_EF_SEARCH, Math.max(MIN_EF_SEARCH, k));
+}
+
+/**
+ * The SET LOCAL statements run before a search (in its transaction): `hnsw.ef_search` for k and
+ * `hnsw.iterative_scan = relaxed_order`, so a filtered ANN query keeps walking the graph until k
+ * matching rows are found instead of returning fewer. Every search filters (superseded rows at
+ * least), so it is always on. Without iterative scans (pgvector < 0.8) the index is bypassed for the
+ * query instead (exact scan): never fewer rows than match.
+ */
+export function searchSettings(k: number, iterativeScan: boolean): string {
+  return iterativeScan
+    ? `set local hnsw.ef_search = ${efSearchFor(k)}; set local hnsw.iterative_scan = relaxed_order`
+    : 'set local enable_indexscan = off';
+}
+
+/**
+ * The `to_tsquery('english', …)` input for free text: its words (Unicode letters and digits only),
+ * lower-cased, de-duplicated, each single-quoted (a quoted operand is a lexeme, never syntax) and
+ * OR-ed, so documents matching more of the words rank higher. Undefined when there is no word.
+ */
+export function tsQueryText(text: string): string | undefined {
+  const words = text.normalize('NFKC').match(/[\p{L}\p{N}]+/gu);
+  if (!words) return undefined;
+  const unique = [...new Set(words.map((w) => w.toLowerCase()))];
+  return unique.map((w) => `'${w}'`).join(' | ');
+}
+
+/** Bounded k for SQL LIMIT. */
+export function limitOf(k: number): number {
+  return Math.max(1, Math.trunc(k));
+}
+
+/**
+ * The approximate-nearest-neighbour CTE body: the k nearest memories matching the scope, by cosine
+ * distance, through the HNSW index (ORDER BY the distance alone, so the index can drive it).
+ */
+function knnSql(t: SemanticTables, type: VectorType, p: Params, vector: Float32Array, where: string, k: number): string {
+  const q = `${p.add(vectorLiteral(vector))}::${type}`;
+  return (
+    `select m.id as id, m.embedding <=> ${q} as distance from ${t.memories} m ` +
+    `where m.embedding is not null${where} order by m.embedding <=> ${q} limit ${p.add(limitOf(k))}`
+  );
+}
+
+function keywordSql(t: SemanticTables, p: Params, query: string, where: string, k: number): string {
+  return (
+    `select m.id as id, ts_rank_cd(m.content_tsv, q.query) as score ` +
+    `from ${t.memories} m cross join (select to_tsquery('english', ${p.add(query)}) as query) q ` +
+    `where m.content_tsv @@ q.query${where} order by score desc, m.id collate "C" limit ${p.add(limitOf(k))}`
+  );
+}
+
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
+export interface SearchArgs {
+  agentId: string | undefined;
+  filter: MemoryFilter;
+  k: number;
+}
+
+/**
+ * Vector search: the k nearest by cosine distance, materialised then re-sorted (an iterative
+ * `relaxed_order` scan may return them slightly out of order). Rows: id, distance.
+ */
+export function vectorSearchSql(t: SemanticTables, type: VectorType, scope: SearchArgs, vector: Float32Array): Statement {
+  const p = new Params();
+  const where = filterSql(p, scope.agentId, scope.filter);
+  const text = `with knn as materialized (${knnSql(t, type, p, vector, where, scope.k)}) select id, distance from knn order by distance, id collate "C"`;
+  return { text, values: p.values };
+}
+
+/** Keyword search: memories matching any word, ranked by ts_rank_cd (cover density). Rows: id, score. */
+export function keywordSearchSql(t: SemanticTables, scope: SearchArgs, query: string): Statement {
+  const p = new Params();
+  const where = filterSql(p, scope.agentId, scope.filter);
+  return { text: keywordSql(t, p, query, where, scope.k), values: p.values };
+}
+
+/**
+ * Hybrid search in ONE statement: a vector CTE (HNSW) and a keyword CTE (GIN), the same filters in
+ * both, ranked with row_number and fused by Reciprocal Rank Fusion over a full outer join on id:
+ * score = Σ 1 / (rrfK + rank), double precision. Ties break like core's fusion: the better single
+ * rank, then id. Rows: id, score, vector_rank, vector_score, keyword_rank, keyword_score (nulls
+ * where a signal did not find the memory). Without a keyword query only the vector side runs.
+ */
+export function hybridSearchSql(t: SemanticTables, type: VectorType, scope: SearchArgs, vector: Float32Array, query: string | undefined, rrfK: number): Statement {
+  const p = new Params();
+  const where = filterSql(p, scope.agentId, scope.filter);
+  const knn = knnSql(t, type, p, vector, where, scope.k);
+  const kw = query === undefined ? `select null::text as id, null::real as score where false` : keywordSql(t, p, query, where, scope.k);
+  const rrf = `${p.add(rrfK)}::float8`;
+  const text =
+    `with knn as materialized (${knn}), ` +
+    `vr as (select id, 1 - distance as score, row_number() over (order by distance, id collate "C") as rank from knn), ` +
+    `kw as materialized (${kw}), ` +
+    `kr as (select id, score, row_number() over (order by score desc, id collate "C") as rank from kw) ` +
+    `select coalesce(vr.id, kr.id) as id, ` +
+    `coalesce(1 / (${rrf} + vr.rank), 0) + coalesce(1 / (${rrf} + kr.rank), 0) as score, ` +
+    `vr.rank as vector_rank, vr.score as vector_score, kr.rank as keyword_rank, kr.score as keyword_score ` +
+    `from vr full outer join kr on vr.id = kr.id ` +
+    `order by score desc, least(coalesce(vr.rank, kr.rank), coalesce(kr.rank, vr.rank)), coalesce(vr.id, kr.id) collate "C" ` +
+    `limit ${p.add(limitOf(scope.k))}`;
+  return { text, values: p.values };
+}
+
+/** The columns every memory read selects (alias `m`). */
+export const MEMORY_COLUMNS =
+  'm.id as id, m.agent_id as agent_id, m.content as content, m.source as source, m.scope as scope, m.metadata as metadata, ' +
+  'm.confidence as confidence, m.created_at as created_at, m.accessed_at as accessed_at, m.access_count as access_count, ' +
+  'm.superseded_by as superseded_by';
+
+export interface MemoryRow {
+  id: string;
+  agent_id: string;
+  content: string;
+  source: string;
+  scope: string;
+  /** jsonb: parsed by `pg`. */
+  metadata: JsonObject;
+  confidence: number;
+  created_at: number;
+  accessed_at: number;
+  access_count: number;
+  superseded_by: string | null;
+  /** pgvector text, when selected and present. */
+  embedding?: string | null;
+}
+
+export function toRecord(row: MemoryRow): MemoryRecord {
+  const record: MemoryRecord = {
+    id: row.id,
+    agentId: row.agent_id,
+    content: row.content,
+    source: row.source as MemorySource,
+    scope: row.scope,
+    metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as JsonObject) : row.metadata,
+    confidence: num(row.confidence),
+    createdAt: num(row.created_at),
+    accessedAt: num(row.accessed_at),
+    accessCount: num(row.access_count),
+  };
+  if (row.superseded_by !== null) record.supersededBy = row.superseded_by;
+  if (typeof row.embedding === 'string') record.embedding = parseVector(row.embedding);
+  return record;
+}
