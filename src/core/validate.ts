@@ -16,6 +16,7 @@ export class Validator {
   id(field: string, value: unknown): string {
     if (typeof value !== 'string' || value.length === 0) this.fail(`${field} must be a non-empty string`);
     if (value.length > LIMITS.idLength) this.fail(`${field} is longer than ${LIMITS.idLength} characters`);
+    this.storable(field, value);
     return value;
   }
 
@@ -25,7 +26,17 @@ export class Validator {
     if (value.length > maxBytes || Buffer.byteLength(value, 'utf8') > maxBytes) {
       this.fail(`${field} is larger than ${maxBytes} bytes`);
     }
+    this.storable(field, value);
     return value;
+  }
+
+  /**
+   * Text every backend stores unchanged: no U+0000 (PostgreSQL rejects it) and no lone surrogate
+   * (not valid UTF-8; engines would store it lossily, each differently).
+   */
+  storable(field: string, value: string): void {
+    if (value.includes('\0')) this.fail(`${field} contains a NUL character (U+0000)`);
+    if (!value.isWellFormed()) this.fail(`${field} contains a lone surrogate (not valid Unicode)`);
   }
 
   optionalText(field: string, value: unknown, maxBytes: number): string | undefined {
@@ -75,6 +86,8 @@ function checkJson(value: unknown, path: string, v: Validator, seen: Set<object>
   if (depth > 64) v.fail(`${path} is nested deeper than 64 levels`);
   switch (typeof value) {
     case 'string':
+      v.storable(path, value);
+      return;
     case 'boolean':
       return;
     case 'number':
@@ -89,7 +102,10 @@ function checkJson(value: unknown, path: string, v: Validator, seen: Set<object>
       } else {
         const proto = Object.getPrototypeOf(value);
         if (proto !== Object.prototype && proto !== null) v.fail(`${path} must be a plain JSON object`);
-        for (const [key, item] of Object.entries(value)) checkJson(item, `${path}.${key}`, v, seen, depth + 1);
+        for (const [key, item] of Object.entries(value)) {
+          v.storable(`${path} key`, key);
+          checkJson(item, `${path}.${key}`, v, seen, depth + 1);
+        }
       }
       seen.delete(value);
       return;

@@ -28,6 +28,26 @@ conformance('substrate', ({ open, cell }) => {
     expect(await mem.get('agent-1', 'color')).toBeUndefined();
   });
 
+  it('text no backend can store unchanged (NUL, lone surrogates) is rejected everywhere, nothing written', async () => {
+    const { mem } = await open();
+    const bad = ['a\u0000b', 'x\ud800y'];
+    for (const text of bad) {
+      await expect(mem.set('agent-1', text, 1)).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(mem.set('agent-1', 'k', { note: text })).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(mem.set('agent-1', 'k', { [text]: 1 })).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(mem.remember({ agentId: 'agent-1', content: text })).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(mem.remember({ agentId: 'agent-1', content: 'ok', metadata: { tag: text } })).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(mem.tasks.post({ title: text })).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(mem.audit.append({ agentId: 'a', action: 'x', detail: text, outcome: 'ok' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    }
+    expect(await mem.structured.list('agent-1')).toEqual([]);
+    expect(await mem.tasks.list()).toEqual([]);
+    expect((await mem.audit.tip()).seq).toBe(0);
+    // Well-formed text outside the BMP is fine.
+    await mem.set('agent-1', 'emoji', '😀 ok');
+    expect(await mem.get('agent-1', 'emoji')).toBe('😀 ok');
+  });
+
   it('close is idempotent and later calls fail with a typed error', async () => {
     const { mem } = await open();
     await mem.close();
