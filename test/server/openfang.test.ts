@@ -12,7 +12,13 @@ describe('OpenFang memory-api wire', () => {
     const gw = await startGateway();
     const res = await gw.call('GET', '/health', undefined, { auth: false });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok' });
+    expect(res.body).toMatchObject({ status: 'ok' });
+    expect(res.body.backends.map((b: { name: string; ok: boolean }) => [b.name, b.ok])).toEqual([
+      ['main:sqlite', true],
+      ['semantic:sqlite', true],
+    ]);
+    // No details (paths, URLs) on this unauthenticated route.
+    expect(Object.keys(res.body.backends[0]).sort()).toEqual(['latencyMs', 'name', 'ok']);
   });
 
   it('GET /health answers 503 {status: degraded} when a backend is down', async () => {
@@ -20,7 +26,8 @@ describe('OpenFang memory-api wire', () => {
     await gw.mem.close();
     const res = await gw.call('GET', '/health', undefined, { auth: false });
     expect(res.status).toBe(503);
-    expect(res.body).toEqual({ status: 'degraded' });
+    expect(res.body).toMatchObject({ status: 'degraded' });
+    expect(res.body.backends.some((b: { ok: boolean }) => !b.ok)).toBe(true);
   });
 
   it('store returns the UUID the memory is really stored under, and search finds it by that id', async () => {

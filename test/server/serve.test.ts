@@ -154,7 +154,7 @@ describe('memstrate serve (CLI)', () => {
     });
     try {
       const health = await fetch(`${url}/health`);
-      expect(await health.json()).toEqual({ status: 'ok' });
+      expect(await health.json()).toMatchObject({ status: 'ok' });
       const stored = await fetch(`${url}/memory/store`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ content: 'cli memory' }) });
       expect(stored.status).toBe(201);
     } finally {

@@ -44,15 +44,17 @@ export function openFangRoutes(table: RouteTable, mem: MemorySubstrate): void {
     url: '/health',
     operationId: 'health',
     tag: 'openfang',
-    summary: 'Liveness as OpenFang expects it: 200 {status: ok}, or 503 {status: degraded} when a backend is down.',
+    summary: 'Liveness as OpenFang expects it (200 {status: ok}, 503 {status: degraded} when a backend is down), with each backend by name.',
     public: true,
     status: 200,
     response: OpenFangHealth,
     errors: [503],
     async handler(_input, _request, reply) {
-      const ok = await mem.health().then((report) => report.ok, () => false);
+      const report = await mem.health().catch(() => undefined);
+      const ok = report?.ok === true;
       if (!ok) reply.code(503);
-      return { status: ok ? 'ok' : 'degraded' };
+      const backends = (report?.backends ?? []).map((b) => ({ name: b.name, ok: b.ok, latencyMs: Math.round(b.latencyMs * 1000) / 1000 }));
+      return { status: ok ? 'ok' : 'degraded', backends };
     },
   });
 

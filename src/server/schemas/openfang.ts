@@ -56,6 +56,9 @@ export const OpenFangSearchResponse = named(
 
 export const OpenFangHealth = named(
   'OpenFangHealth',
-  z.object({ status: z.enum(['ok', 'degraded']) }),
-  '`ok` (200) when every backend answers, else `degraded` (503).',
+  z.object({
+    status: z.enum(['ok', 'degraded']),
+    backends: z.array(z.object({ name: z.string(), ok: z.boolean(), latencyMs: z.number() })),
+  }),
+  '`ok` (200) when every backend answers, else `degraded` (503); each backend by name (no details: this route needs no token).',
 );
