@@ -13,6 +13,9 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   remember: async () => (await import('./remember.bench.js')).remember,
   kv: async () => (await import('./kv.bench.js')).kv,
   audit: async () => (await import('./audit.bench.js')).audit,
+  pgvector: async () => (await import('./pgvector.bench.js')).pgvector,
+  gateway: async () => (await import('./gateway.bench.js')).gateway,
+  'pg-tasks': async () => (await import('./pg-tasks.bench.js')).pgTasks,
 };
 
 function describe(error: unknown): string {

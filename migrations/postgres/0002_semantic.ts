@@ -10,6 +10,11 @@ import { sql, type Kysely } from 'kysely';
  * vector), and they are added in the same transaction that records it in `semantic_meta`. There is
  * no `create extension` either: the main backend runs this same migration set on servers without
  * pgvector; the semantic backend creates the extension itself before migrating.
+ *
+ * Two deliberate differences from SQLite: the duplicate index is on md5(content) (a b-tree entry
+ * must stay under ~2.7 kB; content may be 256 KiB), and `accessed_at` is not indexed, with
+ * fillfactor 90, so the access bump after each recall is a HOT update that rewrites no index
+ * (decay's daily scan does without that index).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -28,10 +33,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('content_tsv', sql`tsvector`, (c) =>
       c.generatedAlwaysAs(sql`to_tsvector('english', content)`).stored(),
     )
+    .modifyEnd(sql`with (fillfactor = 90)`)
     .execute();
   await db.schema.createIndex('memories_agent_scope').on('memories').columns(['agent_id', 'scope', 'created_at']).execute();
-  await db.schema.createIndex('memories_accessed').on('memories').column('accessed_at').execute();
-  await db.schema.createIndex('memories_dedupe').on('memories').columns(['agent_id', 'scope', 'content']).execute();
+  await sql`create index memories_dedupe on memories (agent_id, scope, md5(content))`.execute(db);
   await db.schema.createIndex('memories_tsv').on('memories').using('gin').column('content_tsv').execute();
 
   await db.schema

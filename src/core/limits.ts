@@ -1,6 +1,7 @@
 /** Input limits, identical on every backend. Exceeding one is a ValidationError with nothing written. */
 export const LIMITS = {
   idLength: 256,
+  /** KV keys, UTF-8 bytes (they are indexed: a PostgreSQL b-tree entry must stay under ~2.7 kB). */
   keyLength: 1024,
   /** KV values and agent entries, serialised. */
   valueBytes: 1_048_576,

@@ -339,6 +339,16 @@ conformance('semantic', ({ open }) => {
     }
   });
 
+  it('stores and recalls content up to the size limit on every backend', async () => {
+    const mem = (await open()).mem;
+    const big = `needle ${'lorem ipsum dolor sit amet '.repeat(9_000)}`.slice(0, 240_000);
+    const id = await mem.remember({ agentId: 'A', content: big, embedding: planar(0.1) });
+    const twin = await mem.remember({ agentId: 'A', content: big, embedding: planar(0.2) });
+    expect((await mem.semantic.get(id))?.content).toBe(big);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'needle', mode: 'keyword' })).sort()).toEqual([id, twin].sort());
+    expect((await mem.consolidate()).merged).toBe(1);
+  });
+
   it('rememberMany is all or nothing and returns ids in input order', async () => {
     const mem = (await open()).mem;
     const good = (i: number): RememberInput => ({ agentId: 'A', content: `okapi batch ${i}`, embedding: planar(0.1 * (i + 1)) });

@@ -87,8 +87,10 @@ conformance('structured', ({ open, itIf }) => {
     // Nothing was written: the original value and its version are intact, no other key appeared.
     expect(await mem.structured.list('agent-a')).toMatchObject([{ key: 'k', value: 'original', version: 1 }]);
     expect(await mem.structured.list('a'.repeat(257)).catch((e: { code: string }) => e.code)).toBe('VALIDATION');
-    // The largest key is accepted.
+    // The largest key is accepted; the limit is in UTF-8 bytes, the same on every engine.
     expect(await mem.structured.set('agent-a', 'k'.repeat(1024), 1)).toBe(1);
+    expect(await mem.structured.set('a'.repeat(256), '😀'.repeat(256), 2)).toBe(1);
+    await expect(mem.structured.set('agent-a', '😀'.repeat(257), 1)).rejects.toMatchObject({ code: 'VALIDATION' });
   });
 
   it('the facade get/set/delete use the same store', async () => {

@@ -160,7 +160,6 @@ export class SqlStructuredStore extends SqlStore implements StructuredStore {
 
   private checkKey(key: unknown): void {
     if (typeof key !== 'string' || key.length === 0) this.v.fail('key must be a non-empty string');
-    if (key.length > LIMITS.keyLength) this.v.fail(`key is longer than ${LIMITS.keyLength} characters`);
-    this.v.storable('key', key);
+    this.v.text('key', key, LIMITS.keyLength);
   }
 }

@@ -1,0 +1,321 @@
+/**
+ * pgvector-specific behaviour of `semantic_backend = "postgres"` (the conformance suite covers the
+ * contract in the `sqlite × postgres` and `postgres × postgres` cells): filtered ANN through the
+ * HNSW index with an iterative scan, halfvec above 2,000 dimensions, the missing-extension error,
+ * hybrid recall as one SQL statement, concurrent first opens. Runs on the PostgreSQL server when it
+ * offers `vector`, else on PGlite + pgvector (test/harness/pglite-server.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { HNSW_INDEX, searchSettings, semanticTables, vectorSearchSql } from '../../src/backends/postgres/postgres-semantic-sql.js';
+import { openPostgresSemanticBackend } from '../../src/backends/postgres/postgres-semantic-backend.js';
+import { resolveConfig } from '../../src/config/load.js';
+import type { FusedHit } from '../../src/contracts/semantic-backend.js';
+import type { RecalledMemory, RememberInput } from '../../src/contracts/semantic-store.js';
+import { defaultLogger } from '../../src/core/logger.js';
+import { reciprocalRankFusion, RRF_K } from '../../src/core/rrf.js';
+import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
+import { tempDir } from '../harness/cells/sqlite.js';
+import { adminQuery, pgvectorTarget, testPgUrl } from '../harness/pglite-server.js';
+
+/** mulberry32. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    let t = (s = (s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function unitVectors(n: number, dim: number, seed: number): Float32Array[] {
+  const next = rng(seed);
+  return Array.from({ length: n }, () => {
+    const v = Float32Array.from({ length: dim }, () => next() * 2 - 1);
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  });
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] as number) * (b[i] as number);
+  return s;
+}
+
+interface Opened {
+  mem: MemorySubstrate;
+  schema: string;
+  url: string;
+  config: MemoryConfigInput;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+/** A substrate with SQLite main and pgvector semantic memory on a fresh schema (dropped after the test). */
+async function openPgvector(config: Partial<MemoryConfigInput> = {}): Promise<Opened> {
+  const target = await pgvectorTarget();
+  const dir = tempDir();
+  const schema = `mst_${randomBytes(6).toString('hex')}`;
+  const full: MemoryConfigInput = {
+    backend: 'sqlite',
+    sqlitePath: join(dir, 'main.db'),
+    auditAnchorPath: join(dir, 'anchor'),
+    semanticBackend: 'postgres',
+    semanticPostgresUrl: target.url,
+    postgresSchema: schema,
+    postgresPoolSize: 2,
+    ...config,
+  };
+  const opened: MemorySubstrate[] = [];
+  cleanups.push(async () => {
+    for (const m of opened) await m.close().catch(() => {});
+    await adminQuery(target.url, `drop schema if exists "${schema}" cascade`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const mem = await MemorySubstrate.open(full, { env: {} });
+  opened.push(mem);
+  return { mem, schema, url: target.url, config: full };
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+describe('pgvector semantic backend', () => {
+  afterAll(async () => {
+    const target = await pgvectorTarget();
+    console.log(`pgvector tests ran on: ${target.engine}`);
+  });
+
+  it('filtered ANN through the HNSW index returns k rows when at least k match (iterative scan)', async () => {
+    const { mem, schema, url } = await openPgvector();
+    const dim = 16;
+    const n = 2000;
+    const vectors = unitVectors(n, dim, 7);
+    // One in five is an `inference`: 400 match the filter, k = 50.
+    const inputs: RememberInput[] = vectors.map((v, i) => ({
+      agentId: `agent-${i % 3}`,
+      content: `memory ${i}`,
+      source: i % 5 === 0 ? 'inference' : 'observation',
+      embedding: Array.from(v),
+    }));
+    const ids = await mem.semantic.rememberMany(inputs);
+    const [query] = unitVectors(1, dim, 99) as [Float32Array];
+    const k = 50;
+    const exact = ids
+      .map((id, i) => ({ id, i, score: dot(vectors[i] as Float32Array, query) }))
+      .filter((r) => r.i % 5 === 0)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, k)
+      .map((r) => r.id);
+
+    // Through the public API (the planner picks the path): k rows, all matching, best first.
+    const recalled = await mem.semantic.recall({ allAgents: true, embedding: Array.from(query), mode: 'vector', filter: { source: 'inference' }, limit: k });
+    expect(recalled).toHaveLength(k);
+    expect(recalled.every((r) => r.memory.source === 'inference')).toBe(true);
+    for (let i = 1; i < recalled.length; i++) expect((recalled[i - 1] as RecalledMemory).score).toBeGreaterThanOrEqual((recalled[i] as RecalledMemory).score);
+
+    // The backend's own statement and settings, with the planner kept on the HNSW index (on a table
+    // this small it would otherwise scan exactly).
+    const statement = vectorSearchSql(semanticTables(schema), 'vector', { agentId: undefined, filter: { source: 'inference' }, k }, query);
+    const run = (settings: string) =>
+      withClient(url, async (c) => {
+        await c.query('begin');
+        try {
+          await c.query(`${settings}; set local enable_seqscan = off; set local enable_bitmapscan = off`);
+          const plan = (await c.query(`explain ${statement.text}`, statement.values)).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+          const rows = (await c.query<{ id: string }>(statement.text, statement.values)).rows.map((r) => r.id);
+          return { plan, rows };
+        } finally {
+          await c.query('rollback');
+        }
+      });
+    const withIterative = await run(searchSettings(k, true));
+    expect(withIterative.plan).toContain(HNSW_INDEX);
+    expect(withIterative.rows).toHaveLength(k);
+    const found = withIterative.rows.filter((id) => exact.includes(id)).length;
+    expect(found / k).toBeGreaterThanOrEqual(0.9);
+
+    // Control: without the iterative scan the index stops at ef_search candidates, most filtered out.
+    const without = await run('set local hnsw.ef_search = 40; set local hnsw.iterative_scan = off');
+    expect(without.plan).toContain(HNSW_INDEX);
+    expect(without.rows.length).toBeLessThan(k);
+  }, 60_000);
+
+  it('stores vectors above 2,000 dimensions as halfvec with an HNSW halfvec_cosine_ops index; 2,000 stay vector', async () => {
+    const dim = 2048;
+    const { mem, schema, url } = await openPgvector();
+    const vectors = unitVectors(12, dim, 3);
+    const ids = await mem.semantic.rememberMany(vectors.map((v, i) => ({ agentId: 'A', content: `wide ${i}`, embedding: Array.from(v) })));
+    const columnType = (s: string) =>
+      withClient(url, async (c) => {
+        const { rows } = await c.query<{ type: string }>(
+          `select format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = '"${s}".memories'::regclass and attname = 'embedding' and not attisdropped`,
+        );
+        const index = await c.query<{ def: string }>('select indexdef as def from pg_indexes where schemaname = $1 and indexname = $2', [s, HNSW_INDEX]);
+        return { type: rows[0]?.type, index: index.rows[0]?.def ?? '' };
+      });
+    const wide = await columnType(schema);
+    expect(wide.type).toBe(`halfvec(${dim})`);
+    expect(wide.index).toMatch(/using hnsw \(embedding halfvec_cosine_ops\)/i);
+    expect(wide.index).toMatch(/m='?16'?, ef_construction='?64'?/i);
+
+    // Recall is right at half precision: each stored vector finds itself first.
+    for (const i of [0, 5, 11]) {
+      const [top] = await mem.semantic.recall({ agentId: 'A', embedding: Array.from(vectors[i] as Float32Array), mode: 'vector', limit: 3 });
+      expect(top?.memory.id).toBe(ids[i]);
+      expect(top?.score).toBeCloseTo(1, 2);
+    }
+    const record = await mem.semantic.get(ids[0] as string);
+    expect(record?.embedding).toHaveLength(dim);
+    expect(record?.embedding?.[7]).toBeCloseTo((vectors[0] as Float32Array)[7] as number, 3);
+
+    const narrow = await openPgvector();
+    await narrow.mem.semantic.remember({ agentId: 'A', content: 'narrow', embedding: Array.from((unitVectors(1, 2000, 4)[0] as Float32Array)) });
+    const n2000 = await columnType(narrow.schema);
+    expect(n2000.type).toBe('vector(2000)');
+    expect(n2000.index).toMatch(/vector_cosine_ops/);
+  }, 60_000);
+
+  it('hybrid search is ONE SQL statement (vector CTE + keyword CTE) whose fusion equals core RRF of the two searches', async () => {
+    const { mem, config } = await openPgvector();
+    await mem.close();
+    // The backend itself, on the same schema: hybridSearch is what core calls instead of fusing.
+    const backend = await openPostgresSemanticBackend({
+      config: resolveConfig(config, { env: {} }),
+      clock: () => Date.now(),
+      logger: defaultLogger(),
+      env: {},
+      embedder: undefined,
+    });
+    cleanups.push(() => backend.close());
+    expect(typeof backend.hybridSearch).toBe('function');
+    const dim = 8;
+    const vectors = unitVectors(300, dim, 11);
+    const words = ['amber', 'basalt', 'cobalt', 'dune', 'ember', 'fjord', 'granite', 'harbor'];
+    await backend.fixVectorSpace({ dimensions: dim, embedderId: 'caller' });
+    await backend.insert(
+      vectors.map((v, i) => ({
+        id: `m-${String(i).padStart(4, '0')}`,
+        agentId: i % 7 === 0 ? 'B' : 'A',
+        content: `${words[i % 8]} ${words[(i * 3) % 8]} note ${i}${i % 5 === 0 ? ' cobalt' : ''}`,
+        source: 'observation',
+        scope: i % 4 === 0 ? 'work' : 'home',
+        metadata: { n: i % 3 },
+        confidence: 1,
+        createdAt: 1_000 + i,
+        embedding: v,
+      })),
+    );
+    const [q] = unitVectors(1, dim, 12) as [Float32Array];
+    const text = 'cobalt fjord';
+
+    for (const scope of [
+      { agentId: 'A', filter: { scope: 'home' }, k: 50 },
+      { agentId: undefined, filter: {}, k: 20 },
+      { agentId: 'A', filter: { metadata: { n: 1 }, after: 1_050 }, k: 30 },
+    ]) {
+      // Log every statement the pg driver sends during one hybrid search.
+      const seen: string[] = [];
+      const original = pg.Client.prototype.query;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        const first = args[0];
+        seen.push(typeof first === 'string' ? first : String((first as { text?: string } | undefined)?.text ?? ''));
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof original;
+      let hybrid: FusedHit[];
+      try {
+        hybrid = await (backend.hybridSearch as NonNullable<typeof backend.hybridSearch>)(scope, q, text, RRF_K);
+      } finally {
+        pg.Client.prototype.query = original;
+      }
+      const searches = seen.filter((sql) => sql.includes('<=>') || sql.includes('@@'));
+      expect(searches).toHaveLength(1);
+      expect(searches[0]).toMatch(/full outer join/i);
+      expect(searches[0]).toContain('<=>');
+      expect(searches[0]).toContain('@@');
+      expect(seen.some((sql) => /set local hnsw\.ef_search = 100; set local hnsw\.iterative_scan = relaxed_order/i.test(sql))).toBe(true);
+
+      // Core's fusion of the two single-signal searches gives the same hits, ranks and scores.
+      const fused = reciprocalRankFusion(await backend.vectorSearch(scope, q), await backend.keywordSearch(scope, text)).slice(0, scope.k);
+      expect(hybrid.map((h) => h.id)).toEqual(fused.map((h) => h.id));
+      hybrid.forEach((h, i) => {
+        const f = fused[i] as FusedHit;
+        expect(h.score).toBeCloseTo(f.score, 12);
+        expect(h.vectorRank).toBe(f.vectorRank);
+        expect(h.keywordRank).toBe(f.keywordRank);
+        if (f.vectorScore !== undefined) expect(h.vectorScore).toBeCloseTo(f.vectorScore, 6);
+        if (f.keywordScore !== undefined) expect(h.keywordScore).toBeCloseTo(f.keywordScore, 6);
+      });
+      expect(hybrid.some((h) => h.vectorRank !== undefined && h.keywordRank !== undefined)).toBe(true);
+    }
+  }, 60_000);
+
+  it('two substrates opening an empty schema at once both succeed (migrations applied once)', async () => {
+    const first = await openPgvector();
+    await first.mem.close();
+    const schema = `mst_${randomBytes(6).toString('hex')}`;
+    const dirs = [tempDir(), tempDir()];
+    const configs = dirs.map((dir) => ({ ...first.config, postgresSchema: schema, sqlitePath: join(dir, 'main.db'), auditAnchorPath: join(dir, 'anchor') }));
+    cleanups.push(async () => {
+      await adminQuery(first.url, `drop schema if exists "${schema}" cascade`);
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    });
+    const [a, b] = await Promise.all(configs.map((c) => MemorySubstrate.open(c, { env: {} })));
+    try {
+      const id = await (a as MemorySubstrate).semantic.remember({ agentId: 'A', content: 'shared pelican', embedding: [1, 0, 0] });
+      expect((await (b as MemorySubstrate).semantic.recall({ agentId: 'A', text: 'pelican' })).map((r) => r.memory.id)).toEqual([id]);
+      const migrations = await withClient(first.url, async (c) => (await c.query(`select count(*)::int as n from "${schema}".kysely_migration`)).rows[0] as { n: number });
+      expect(migrations.n).toBe(2);
+    } finally {
+      await a?.close();
+      await b?.close();
+    }
+  }, 60_000);
+});
+
+describe('pgvector on a server without the vector extension', () => {
+  it('fails open with BACKEND_UNAVAILABLE naming the missing "vector" extension, the URL redacted, nothing created', async () => {
+    const target = await pgvectorTarget();
+    if (target.kind === 'server') {
+      // The test server offers pgvector: there is no server without it to point at.
+      console.log('skipped: the PostgreSQL test server has the vector extension');
+      expect(target.kind).toBe('server');
+      return;
+    }
+    const server = new URL(testPgUrl());
+    server.username = server.username || 'postgres';
+    server.password = 'not-the-password-4242';
+    const dir = tempDir();
+    const schema = `mst_${randomBytes(6).toString('hex')}`;
+    try {
+      const error = await MemorySubstrate.open(
+        { sqlitePath: join(dir, 'main.db'), auditAnchorPath: join(dir, 'anchor'), semanticBackend: 'postgres', semanticPostgresUrl: server.toString(), postgresSchema: schema },
+        { env: {} },
+      ).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+      const message = (error as Error).message;
+      expect(message).toMatch(/"vector" extension/);
+      expect(message).not.toContain('not-the-password-4242');
+      const schemas = await withClient(testPgUrl(), async (c) => (await c.query('select 1 from pg_namespace where nspname = $1', [schema])).rowCount);
+      expect(schemas).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
