@@ -8,9 +8,10 @@ import { NotSupportedError } from '../errors.js';
 import { openHttpSemanticProvider } from './http/http-semantic-provider.js';
 import { openPostgresMainBackend } from './postgres/postgres-main-backend.js';
 import { openPostgresSemanticBackend } from './postgres/postgres-semantic-backend.js';
-import { openSqliteEngine, SqliteMainBackend } from './sqlite/sqlite-main-backend.js';
+import { SqlMainBackend } from './sql/sql-main-backend.js';
+import { openSqliteEngine } from './sqlite/open-sqlite-engine.js';
 import { SqliteSemanticBackend } from './sqlite/sqlite-semantic-backend.js';
-import type { SqliteEngine } from './sqlite/sqlite-engine.js';
+import { SqliteEngine } from './sqlite/sqlite-engine.js';
 
 export interface BackendContext {
   config: MemoryConfig;
@@ -26,7 +27,7 @@ export async function openMainBackend(ctx: BackendContext): Promise<MainBackend>
   switch (config.backend) {
     case 'sqlite': {
       const { engine, schemaVersion } = await openSqliteEngine(config.sqlitePath);
-      return new SqliteMainBackend(engine, schemaVersion, config.sqlitePath, ctx);
+      return new SqlMainBackend(engine, schemaVersion, config.sqlitePath, ctx);
     }
     case 'postgres':
       return openPostgresMainBackend(ctx);
@@ -43,7 +44,7 @@ export async function openSemanticProvider(ctx: BackendContext, main: MainBacken
   switch (config.semanticBackend) {
     case 'sqlite': {
       // Share the main backend's connection when both live in the same SQLite file.
-      const shared = main instanceof SqliteMainBackend ? main.engine : undefined;
+      const shared = main instanceof SqlMainBackend && main.engine instanceof SqliteEngine ? main.engine : undefined;
       let engine: SqliteEngine;
       let owned = false;
       if (shared) engine = shared;

@@ -18,9 +18,8 @@ import { LIMITS } from './limits.js';
 import { reciprocalRankFusion, RRF_K } from './rrf.js';
 import { Validator } from './validate.js';
 import { toUnitVector } from './vector.js';
+import { CALLER_VECTOR_SPACE } from './vector-space.js';
 
-/** Caller-supplied vectors (no embedder) are recorded under this space id. */
-export const CALLER_VECTOR_SPACE = 'caller';
 /** Candidates drawn from each signal before fusion, per result wanted (RRF weighs rank r by 1/(60+r)). */
 const HYBRID_DEPTH_FACTOR = 2;
 const HYBRID_MIN_DEPTH = 20;

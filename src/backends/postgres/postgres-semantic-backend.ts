@@ -4,9 +4,8 @@ import type { BackendHealth } from '../../contracts/health.js';
 import type { DecayPolicy, FusedHit, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
-import { LIMITS } from '../../core/limits.js';
 import { redactUrl } from '../../core/redact.js';
-import { CALLER_VECTOR_SPACE } from '../../core/semantic-service.js';
+import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import type { BackendContext } from '../open-backends.js';
 import { num, optNum } from '../sql/context.js';
@@ -33,8 +32,6 @@ import {
   type VectorType,
 } from './postgres-semantic-sql.js';
 
-const META_DIMENSIONS = 'vector_dimensions';
-const META_EMBEDDER = 'vector_embedder';
 /** Advisory-lock names (scoped to the schema by the engine). */
 const SPACE_LOCK = 'semantic:vector-space';
 const MAINTENANCE_LOCK = 'semantic:maintenance';
@@ -117,10 +114,7 @@ export class PostgresSemanticBackend implements SemanticBackend {
     const rows = await db.rows<{ key: string; value: string }>(
       raw(`select key, value from ${this.t.meta} where key in ($1, $2)`, [META_DIMENSIONS, META_EMBEDDER]),
     );
-    const dims = rows.find((r) => r.key === META_DIMENSIONS)?.value;
-    const embedder = rows.find((r) => r.key === META_EMBEDDER)?.value;
-    if (dims === undefined || embedder === undefined) return undefined;
-    return { dimensions: Number(dims), embedderId: embedder };
+    return spaceFromMeta(rows);
   }
 
   /**
@@ -131,22 +125,13 @@ export class PostgresSemanticBackend implements SemanticBackend {
    */
   async fixVectorSpace(space: VectorSpace): Promise<void> {
     const { dimensions, embedderId } = space;
-    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > LIMITS.maxDimensions) {
-      throw new ValidationError(`vector dimensions must be an integer in 1..${LIMITS.maxDimensions}`, { backend: this.name });
-    }
+    checkDimensions(dimensions, this.name);
     const fixed = await this.guard('fix vector space', () =>
       this.engine.transaction(
         async (tx) => {
           const stored = await this.readSpace(tx);
-          if (stored) {
-            const sameEmbedder = stored.embedderId === embedderId || stored.embedderId === CALLER_VECTOR_SPACE || embedderId === CALLER_VECTOR_SPACE;
-            if (stored.dimensions !== dimensions || !sameEmbedder) {
-              throw new ValidationError(
-                `this store holds ${stored.dimensions}-dimensional vectors from "${stored.embedderId}"; cannot switch to ${dimensions} dimensions from "${embedderId}"`,
-                { backend: this.name },
-              );
-            }
-          } else {
+          if (stored) assertSameSpace(stored, space, this.name);
+          else {
             await tx.run(
               raw(`insert into ${this.t.meta} (key, value) values ($1, $2), ($3, $4) on conflict (key) do nothing`, [
                 META_DIMENSIONS,

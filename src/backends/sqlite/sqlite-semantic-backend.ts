@@ -4,8 +4,7 @@ import type { BackendHealth } from '../../contracts/health.js';
 import type { DecayPolicy, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
-import { LIMITS } from '../../core/limits.js';
-import { CALLER_VECTOR_SPACE } from '../../core/semantic-service.js';
+import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
 import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
 import { num } from '../sql/context.js';
@@ -26,8 +25,6 @@ type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
 /** Keyword search first ranks this many FTS5 candidates per result wanted, before filtering. */
 const KEYWORD_PROBE_FACTOR = 4;
-const META_DIMENSIONS = 'vector_dimensions';
-const META_EMBEDDER = 'vector_embedder';
 
 const INSERT_MEMORY =
   'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) ' +
@@ -74,10 +71,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
     const rows = await this.guard('read vector space', () =>
       this.engine.rows(raw<{ key: string; value: string }>('select key, value from semantic_meta where key in (?, ?)', [META_DIMENSIONS, META_EMBEDDER])),
     );
-    const dims = rows.find((r) => r.key === META_DIMENSIONS)?.value;
-    const embedder = rows.find((r) => r.key === META_EMBEDDER)?.value;
-    if (dims === undefined || embedder === undefined) return undefined;
-    return { dimensions: Number(dims), embedderId: embedder };
+    return spaceFromMeta(rows);
   }
 
   /**
@@ -87,25 +81,15 @@ export class SqliteSemanticBackend implements SemanticBackend {
    */
   async fixVectorSpace(space: VectorSpace): Promise<void> {
     const { dimensions, embedderId } = space;
-    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > LIMITS.maxDimensions) {
-      throw new ValidationError(`vector dimensions must be an integer in 1..${LIMITS.maxDimensions}`, { backend: this.name });
-    }
+    checkDimensions(dimensions, this.name);
     await this.guard('fix vector space', () =>
       this.engine.exclusive((db) =>
         db
           .transaction(() => {
             const rows = db.prepare('select key, value from semantic_meta where key in (?, ?)').all(META_DIMENSIONS, META_EMBEDDER) as { key: string; value: string }[];
-            const storedDims = rows.find((r) => r.key === META_DIMENSIONS)?.value;
-            const storedEmbedder = rows.find((r) => r.key === META_EMBEDDER)?.value;
-            if (storedDims !== undefined) {
-              const sameEmbedder = storedEmbedder === embedderId || storedEmbedder === CALLER_VECTOR_SPACE || embedderId === CALLER_VECTOR_SPACE;
-              if (Number(storedDims) !== dimensions || !sameEmbedder) {
-                throw new ValidationError(
-                  `this store holds ${storedDims}-dimensional vectors from "${storedEmbedder}"; cannot switch to ${dimensions} dimensions from "${embedderId}"`,
-                  { backend: this.name },
-                );
-              }
-            } else {
+            const stored = spaceFromMeta(rows);
+            if (stored) assertSameSpace(stored, space, this.name);
+            else {
               const put = db.prepare('insert into semantic_meta (key, value) values (?, ?)');
               put.run(META_DIMENSIONS, String(dimensions));
               put.run(META_EMBEDDER, embedderId);

@@ -1,0 +1,14 @@
+import { sqliteMigrations } from '../../../migrations/sqlite/index.js';
+import { SqliteEngine } from './sqlite-engine.js';
+
+/** Opens a SQLite file (or `:memory:`) and applies the migrations; shared by the main and semantic backends. */
+export async function openSqliteEngine(path: string): Promise<{ engine: SqliteEngine; schemaVersion: string }> {
+  const engine = SqliteEngine.open(path);
+  try {
+    const schemaVersion = await engine.migrate(sqliteMigrations);
+    return { engine, schemaVersion };
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+}
