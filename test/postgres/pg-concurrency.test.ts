@@ -3,44 +3,18 @@
  * appending to one audit chain, 4 OS processes migrating an empty schema at once.
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemorySubstrate, type AuditEntry, type MemoryConfigInput } from '../../src/index.js';
-import { dropSchema, freshSchemaName, TEST_PG_URL, withPgClient } from '../harness/cells/postgres-main.js';
-import { tempDir } from '../harness/cells/sqlite.js';
+import { withPgClient } from '../harness/cells/postgres-main.js';
+import { freshConfig, useCleanups } from './fixture.js';
 
 const MAIN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const WORKER = join(MAIN_DIR, 'test/helpers/pg-worker.ts');
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  // Every cleanup runs (a failing one must not leave schemas behind); the first error is reported.
-  const errors: unknown[] = [];
-  while (cleanups.length > 0) await cleanups.pop()?.().catch((e: unknown) => errors.push(e));
-  if (errors.length > 0) throw errors[0];
-});
-
-/** A config on a fresh schema and temp dir, removed after the test. */
-function freshConfig(extra: Partial<MemoryConfigInput> = {}): MemoryConfigInput {
-  const dir = tempDir();
-  const schema = freshSchemaName();
-  cleanups.push(async () => {
-    await dropSchema(schema);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return {
-    backend: 'postgres',
-    semanticBackend: 'sqlite',
-    postgresUrl: TEST_PG_URL,
-    postgresSchema: schema,
-    sqlitePath: join(dir, 'semantic.db'),
-    auditAnchorPath: join(dir, 'audit-anchor.json'),
-    ...extra,
-  };
-}
+const cleanups = { push: useCleanups() };
 
 interface Worker {
   ready: Promise<void>;

@@ -7,36 +7,13 @@ import { rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemorySubstrate, type Logger, type MemoryConfigInput } from '../../src/index.js';
-import { dropSchema, freshSchemaName, TEST_PG_URL, withPgClient } from '../harness/cells/postgres-main.js';
+import { freshSchemaName, TEST_PG_URL, withPgClient } from '../harness/cells/postgres-main.js';
 import { tempDir } from '../harness/cells/sqlite.js';
+import { freshConfig, useCleanups } from './fixture.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  // Every cleanup runs (a failing one must not leave schemas behind); the first error is reported.
-  const errors: unknown[] = [];
-  while (cleanups.length > 0) await cleanups.pop()?.().catch((e: unknown) => errors.push(e));
-  if (errors.length > 0) throw errors[0];
-});
-
-function freshConfig(extra: Partial<MemoryConfigInput> = {}): MemoryConfigInput {
-  const dir = tempDir();
-  const schema = freshSchemaName();
-  cleanups.push(async () => {
-    await dropSchema(schema);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return {
-    backend: 'postgres',
-    semanticBackend: 'sqlite',
-    postgresUrl: TEST_PG_URL,
-    postgresSchema: schema,
-    sqlitePath: join(dir, 'semantic.db'),
-    auditAnchorPath: join(dir, 'audit-anchor.json'),
-    ...extra,
-  };
-}
+const cleanups = { push: useCleanups() };
 
 async function openPg(extra: Partial<MemoryConfigInput> = {}): Promise<{ mem: MemorySubstrate; config: MemoryConfigInput }> {
   const config = freshConfig(extra);
