@@ -57,8 +57,10 @@ async function buildChain(path: string, n: number): Promise<string> {
       prevHash = hash;
     }
   })();
+  // The log's identity was created by the open above; the anchor is bound to it.
+  const { value: chain } = db.prepare("select value from meta where key = 'audit.chain_id'").get() as { value: string };
   db.close();
-  writeFileSync(`${path}.audit-anchor`, JSON.stringify({ version: 1, seq: n, hash: prevHash }));
+  writeFileSync(`${path}.audit-anchor`, JSON.stringify({ version: 1, chain, seq: n, hash: prevHash }));
   return prevHash;
 }
 

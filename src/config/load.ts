@@ -53,17 +53,27 @@ export function resolveConfig(source?: string | MemoryConfigInput, options: Load
   const config: MemoryConfig = {
     ...parsed,
     semanticBackend: parsed.semanticBackend ?? parsed.backend,
-    auditAnchorPath: parsed.auditAnchorPath ?? defaultAnchorPath(parsed.backend, parsed.sqlitePath),
+    auditAnchorPath: parsed.auditAnchorPath ?? defaultAnchorPath(parsed),
   };
   problems.push(...crossFieldProblems(config, origins));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
-/** Beside the SQLite file; none (an in-memory anchor) for `:memory:`; else ./data/memstrate.audit-anchor. */
-function defaultAnchorPath(backend: string, sqlitePath: string): string | undefined {
-  if (backend === 'sqlite') return sqlitePath === ':memory:' ? undefined : `${sqlitePath}.audit-anchor`;
-  return join('.', 'data', 'memstrate.audit-anchor');
+/**
+ * Beside the SQLite file; none (an in-memory anchor) for `:memory:`; for PostgreSQL one file per
+ * database and schema under ./data, so two stores never share an anchor.
+ */
+function defaultAnchorPath(parsed: { backend: string; sqlitePath: string; postgresUrl?: string | undefined; postgresSchema: string }): string | undefined {
+  if (parsed.backend === 'sqlite') return parsed.sqlitePath === ':memory:' ? undefined : `${parsed.sqlitePath}.audit-anchor`;
+  let database = 'postgres';
+  try {
+    database = decodeURIComponent(new URL(parsed.postgresUrl ?? '').pathname.slice(1)) || database;
+  } catch {
+    // keep the default name; the URL is validated elsewhere
+  }
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return join('.', 'data', `memstrate-${safe(database)}-${safe(parsed.postgresSchema)}.audit-anchor`);
 }
 
 /** Reads and parses a TOML file; ConfigError (without echoing the file's text) when it cannot. */

@@ -23,6 +23,11 @@ export interface AuditStorage {
   /** The entry at `seq`, if present. */
   at(seq: number): Promise<AuditEntry | undefined>;
   count(): Promise<number>;
+  /**
+   * This log's identity: a random id created with the log (idempotently, by whichever process opens
+   * it first) and bound into its anchor, so an anchor of another log is never taken for this one's.
+   */
+  chainId(): Promise<string>;
   /** The latest verified checkpoint, if any. */
   checkpoint(): Promise<AuditTip | undefined>;
   saveCheckpoint(tip: AuditTip): Promise<void>;

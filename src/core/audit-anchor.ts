@@ -7,10 +7,15 @@ import { ChainIntegrityError } from '../errors.js';
  * Where the chain tip is kept outside the audited tables, so that a log shorter than the anchor
  * (tail truncation) or one whose entry at the anchored seq differs (rollback, rewrite) is detected.
  */
+/** An anchored tip, bound to the identity of the log it belongs to. */
+export interface AnchorRecord extends AuditTip {
+  chainId: string;
+}
+
 export interface AuditAnchor {
-  read(): AuditTip | undefined;
-  /** Replaces the anchor if `tip` is ahead of it (never moves it backwards). */
-  write(tip: AuditTip): void;
+  read(): AnchorRecord | undefined;
+  /** Replaces the anchor if `record` is ahead of it for the same log (never moves it backwards). */
+  write(record: AnchorRecord): void;
   readonly description: string;
 }
 
@@ -22,7 +27,7 @@ export class FileAnchor implements AuditAnchor {
     return `anchor file ${this.path}`;
   }
 
-  read(): AuditTip | undefined {
+  read(): AnchorRecord | undefined {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
@@ -31,9 +36,15 @@ export class FileAnchor implements AuditAnchor {
       throw new ChainIntegrityError(0, `cannot read the ${this.description}: ${(error as Error).message}`, { backend: this.backend, cause: error });
     }
     try {
-      const parsed = JSON.parse(text) as { version?: unknown; seq?: unknown; hash?: unknown };
-      if (parsed.version === 1 && Number.isInteger(parsed.seq) && typeof parsed.hash === 'string' && /^[0-9a-f]{64}$/.test(parsed.hash)) {
-        return { seq: parsed.seq as number, hash: parsed.hash };
+      const parsed = JSON.parse(text) as { version?: unknown; chain?: unknown; seq?: unknown; hash?: unknown };
+      if (
+        parsed.version === 1 &&
+        typeof parsed.chain === 'string' &&
+        Number.isInteger(parsed.seq) &&
+        typeof parsed.hash === 'string' &&
+        /^[0-9a-f]{64}$/.test(parsed.hash)
+      ) {
+        return { chainId: parsed.chain, seq: parsed.seq as number, hash: parsed.hash };
       }
     } catch {
       // fall through
@@ -41,14 +52,14 @@ export class FileAnchor implements AuditAnchor {
     throw new ChainIntegrityError(0, `the ${this.description} is malformed`, { backend: this.backend });
   }
 
-  write(tip: AuditTip): void {
+  write(record: AnchorRecord): void {
     const current = safeRead(this);
-    if (current && current.seq >= tip.seq) return;
+    if (current && current.chainId === record.chainId && current.seq >= record.seq) return;
     mkdirSync(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify({ version: 1, seq: tip.seq, hash: tip.hash }));
+      writeSync(fd, JSON.stringify({ version: 1, chain: record.chainId, seq: record.seq, hash: record.hash }));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -57,7 +68,7 @@ export class FileAnchor implements AuditAnchor {
   }
 }
 
-function safeRead(anchor: AuditAnchor): AuditTip | undefined {
+function safeRead(anchor: AuditAnchor): AnchorRecord | undefined {
   try {
     return anchor.read();
   } catch {
@@ -67,12 +78,12 @@ function safeRead(anchor: AuditAnchor): AuditTip | undefined {
 
 /** For `:memory:` databases, whose log cannot outlive the process either. */
 export class MemoryAnchor implements AuditAnchor {
-  private tip: AuditTip | undefined;
+  private record: AnchorRecord | undefined;
   readonly description = 'in-memory anchor';
-  read(): AuditTip | undefined {
-    return this.tip;
+  read(): AnchorRecord | undefined {
+    return this.record;
   }
-  write(tip: AuditTip): void {
-    if (!this.tip || tip.seq > this.tip.seq) this.tip = tip;
+  write(record: AnchorRecord): void {
+    if (!this.record || record.chainId !== this.record.chainId || record.seq > this.record.seq) this.record = record;
   }
 }

@@ -31,6 +31,7 @@ export class ChainedAuditLog implements AuditLog {
   private readonly v: Validator;
   private pendingAnchor: AuditTip | undefined;
   private lastAnchored: AuditTip | undefined;
+  private chainId = '';
   private anchorTimer: NodeJS.Timeout | undefined;
   private lastCheckpoint: AuditTip = GENESIS_TIP;
   private checkpointing: Promise<void> | undefined;
@@ -56,10 +57,14 @@ export class ChainedAuditLog implements AuditLog {
 
   private async verifyOnOpen(): Promise<void> {
     const { storage, anchor } = this.o;
+    this.chainId = await storage.chainId();
     const anchored = anchor.read();
     const tip = await storage.tip();
     if (anchored === undefined && tip.seq > 0) {
       this.fail(1, `the log has ${tip.seq} entries but the ${anchor.description} is missing`);
+    }
+    if (anchored && anchored.chainId !== this.chainId) {
+      this.fail(1, `the ${anchor.description} belongs to another audit log (chain ${anchored.chainId}, this one is ${this.chainId}); set audit_anchor_path to this log's anchor`);
     }
 
     let start = GENESIS_TIP;
@@ -93,7 +98,7 @@ export class ChainedAuditLog implements AuditLog {
       await storage.saveCheckpoint(verified);
       this.lastCheckpoint = verified;
     }
-    anchor.write(verified);
+    anchor.write({ chainId: this.chainId, ...verified });
   }
 
   /** Verifies every entry after `start` (up to seq `upTo`, if given); returns the last one's tip. */
@@ -140,7 +145,7 @@ export class ChainedAuditLog implements AuditLog {
     if (!tip) return;
     this.pendingAnchor = undefined;
     try {
-      this.o.anchor.write(tip);
+      this.o.anchor.write({ chainId: this.chainId, ...tip });
       this.lastAnchored = tip;
     } catch (error) {
       this.o.logger.error({ err: error, anchor: this.o.anchor.description }, 'audit anchor write failed');
@@ -169,6 +174,7 @@ export class ChainedAuditLog implements AuditLog {
   async verify(): Promise<VerifyReport> {
     const tip = await this.verifyFrom(GENESIS_TIP);
     const anchored = this.o.anchor.read();
+    if (anchored && anchored.chainId !== this.chainId) this.fail(1, `the ${this.o.anchor.description} belongs to another audit log`);
     if (anchored && anchored.seq > tip.seq) {
       this.fail(tip.seq + 1, `the log ends at seq ${tip.seq} but the ${this.o.anchor.description} records seq ${anchored.seq}`);
     }

@@ -148,6 +148,20 @@ conformance('audit', ({ open, itIf }) => {
     await expectOpenFails(inst, 1);
   });
 
+  it("another log's anchor is never taken for this log's: open fails closed, naming the mix-up", async () => {
+    const a = await open();
+    const b = await open();
+    await appendN(a, 3);
+    await appendN(b, 3);
+    await a.mem.close();
+    await b.mem.close();
+    const error = await a.reopen({ config: { auditAnchorPath: b.config.auditAnchorPath } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CHAIN_INTEGRITY', seq: 1 });
+    // Its own anchor still opens it.
+    await a.reopen();
+    expect((await a.mem.audit.verify()).entries).toBe(3);
+  });
+
   itIf('rawSql', 'with an HMAC key a recomputed unkeyed hash is detected, and the key is required to open', async () => {
     const env = { AUDIT_KEY: 'k'.repeat(32) };
     const inst = await open({ config: { auditKeyEnv: 'AUDIT_KEY' }, env });

@@ -111,10 +111,12 @@ postgres_schema = "mem"
     expect(config.auditAnchorPath).toBeUndefined();
   });
 
-  it('puts the audit anchor beside the SQLite file, or ./data for postgres', async () => {
+  it('puts the audit anchor beside the SQLite file, or under ./data per PostgreSQL database and schema', async () => {
     await expect(loadConfig({ sqlitePath: '/x/y.db' }, { env: {} })).resolves.toMatchObject({ auditAnchorPath: '/x/y.db.audit-anchor' });
     const pg = await loadConfig({ backend: 'postgres', postgresUrl: 'postgres://localhost/db' }, { env: {} });
-    expect(pg.auditAnchorPath).toBe(join('.', 'data', 'memstrate.audit-anchor'));
+    expect(pg.auditAnchorPath).toBe(join('.', 'data', 'memstrate-db-public.audit-anchor'));
+    const other = await loadConfig({ backend: 'postgres', postgresUrl: 'postgres://localhost/db', postgresSchema: 'tenant_2' }, { env: {} });
+    expect(other.auditAnchorPath).toBe(join('.', 'data', 'memstrate-db-tenant_2.audit-anchor'));
   });
 
   it('accepts a [server] table beside [memory]', async () => {

@@ -2,9 +2,12 @@ import { sql, type Expression } from 'kysely';
 import type { AuditEntry, AuditTip } from '../../contracts/audit-log.js';
 import type { AuditStorage } from '../../contracts/main-backend.js';
 import { GENESIS_TIP } from '../../core/audit-chain.js';
+import { newId } from '../../core/ids.js';
 import { num, SqlStore, type SqlStoreContext } from './context.js';
 import { prepare } from './prepared.js';
 import type { AuditEntriesTable } from './schema.js';
+
+const CHAIN_ID_KEY = 'audit.chain_id';
 
 function toEntry(row: AuditEntriesTable): AuditEntry {
   return {
@@ -89,6 +92,18 @@ export class SqlAuditStorage extends SqlStore implements AuditStorage {
         this.engine.db.selectFrom('audit_entries').select((eb) => eb.fn.countAll<number>().as('n')).compile(),
       );
       return num(row?.n ?? 0);
+    });
+  }
+
+  chainId(): Promise<string> {
+    return this.guard('audit chain id', async () => {
+      const db = this.engine.db;
+      await this.engine.run(
+        db.insertInto('meta').values({ key: CHAIN_ID_KEY, value: newId() }).onConflict((oc) => oc.column('key').doNothing()).compile(),
+      );
+      const row = await this.engine.first(db.selectFrom('meta').select('value').where('key', '=', CHAIN_ID_KEY).compile());
+      if (!row) throw new Error('audit chain id was not recorded');
+      return row.value;
     });
   }
 
