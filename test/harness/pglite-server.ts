@@ -23,11 +23,8 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
+import { TEST_PG_URL } from './pg-tools.js';
 
-/** The real PostgreSQL server the suite uses (no pgvector on the reference machine). */
-export function testPgUrl(): string {
-  return process.env['MEMSTRATE_TEST_PG_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
-}
 
 export interface PgvectorTarget {
   /** Connection URL (no password). */
@@ -258,7 +255,7 @@ async function serverHasVector(url: string): Promise<{ ok: boolean; version?: st
  */
 export function pgvectorTarget(): Promise<PgvectorTarget> {
   target ??= (async (): Promise<PgvectorTarget> => {
-    const url = testPgUrl();
+    const url = TEST_PG_URL;
     const real = await serverHasVector(url);
     if (real.ok) {
       return { url, kind: 'server', engine: `PostgreSQL ${real.server} server + pgvector ${real.version} (${new URL(url).host})` };

@@ -19,7 +19,8 @@ import { defaultLogger } from '../../src/core/logger.js';
 import { reciprocalRankFusion, RRF_K } from '../../src/core/rrf.js';
 import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
 import { tempDir } from '../harness/cells/sqlite.js';
-import { adminQuery, pgvectorTarget, testPgUrl } from '../harness/pglite-server.js';
+import { adminQuery, pgvectorTarget } from '../harness/pglite-server.js';
+import { TEST_PG_URL } from '../harness/pg-tools.js';
 
 /** mulberry32. */
 function rng(seed: number): () => number {
@@ -298,7 +299,7 @@ describe('pgvector on a server without the vector extension', () => {
       expect(target.kind).toBe('server');
       return;
     }
-    const server = new URL(testPgUrl());
+    const server = new URL(TEST_PG_URL);
     server.username = server.username || 'postgres';
     server.password = 'not-the-password-4242';
     const dir = tempDir();
@@ -312,7 +313,7 @@ describe('pgvector on a server without the vector extension', () => {
       const message = (error as Error).message;
       expect(message).toMatch(/"vector" extension/);
       expect(message).not.toContain('not-the-password-4242');
-      const schemas = await withClient(testPgUrl(), async (c) => (await c.query('select 1 from pg_namespace where nspname = $1', [schema])).rowCount);
+      const schemas = await withClient(TEST_PG_URL, async (c) => (await c.query('select 1 from pg_namespace where nspname = $1', [schema])).rowCount);
       expect(schemas).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

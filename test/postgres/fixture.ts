@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import type { MemoryConfigInput } from '../../src/index.js';
-import { dropSchema, freshSchemaName, TEST_PG_URL } from '../harness/cells/postgres-main.js';
+import { dropSchema, freshSchemaName, TEST_PG_URL } from '../harness/pg-tools.js';
 import { tempDir } from '../harness/cells/sqlite.js';
 
 const cleanups: (() => Promise<void>)[] = [];

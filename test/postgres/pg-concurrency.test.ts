@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MemorySubstrate, type AuditEntry, type MemoryConfigInput } from '../../src/index.js';
-import { withPgClient } from '../harness/cells/postgres-main.js';
+import { withPgClient } from '../harness/pg-tools.js';
 import { freshConfig, useCleanups } from './fixture.js';
 
 const MAIN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

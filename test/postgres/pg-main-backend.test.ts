@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { MemorySubstrate, type Logger, type MemoryConfigInput } from '../../src/index.js';
-import { freshSchemaName, TEST_PG_URL, withPgClient } from '../harness/cells/postgres-main.js';
+import { freshSchemaName, TEST_PG_URL, withPgClient } from '../harness/pg-tools.js';
 import { tempDir } from '../harness/cells/sqlite.js';
 import { freshConfig, useCleanups } from './fixture.js';
 

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { MemorySubstrate, type MemoryConfigInput } from '../../../src/index.js';
 import { createGateway } from '../../../src/server/app.js';
 import type { BackendCell, CellInstance, CellOpenOptions } from '../cells.js';
-import { dropSchema, freshSchemaName, POSTGRES_MAIN_CELLS, TEST_PG_URL, toDollarParams, withPgClient } from './postgres-main.js';
+import { dropSchema, freshSchemaName, pgRawSql, TEST_PG_URL } from '../pg-tools.js';
+import { POSTGRES_MAIN_CELLS } from './postgres-main.js';
+import { sqliteRawSql } from './sqlite.js';
 import { tempDir } from './sqlite.js';
 
 /** The env var the cells hand the gateway's token through (to the client substrate only). */
@@ -173,16 +175,7 @@ function sqliteMain(dir: string): MainSide {
   const sqlitePath = join(dir, 'main.db');
   return {
     config: { backend: 'sqlite', sqlitePath },
-    async rawSql(text, params) {
-      const { default: Database } = await import('better-sqlite3');
-      const db = new Database(sqlitePath);
-      try {
-        const stmt = db.prepare(text);
-        return stmt.reader ? stmt.all(...params) : (stmt.run(...params), []);
-      } finally {
-        db.close();
-      }
-    },
+    rawSql: async (text, params) => sqliteRawSql(sqlitePath, text, params),
     cleanup: async () => {},
   };
 }
@@ -192,7 +185,7 @@ function postgresMain(dir: string): MainSide {
   return {
     // sqlitePath is unused (nothing on this side is SQLite) but kept inside the temp dir regardless.
     config: { backend: 'postgres', postgresUrl: TEST_PG_URL, postgresSchema: schema, postgresPoolSize: 4, sqlitePath: join(dir, 'unused.db') },
-    rawSql: (text, params) => withPgClient(schema, async (client) => (await client.query(toDollarParams(text), params)).rows),
+    rawSql: (text, params) => pgRawSql(schema, text, params),
     cleanup: () => dropSchema(schema),
   };
 }

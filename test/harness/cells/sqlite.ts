@@ -2,11 +2,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MemorySubstrate, type MemoryConfigInput } from '../../../src/index.js';
-import type { BackendCell, CellInstance, CellOpenOptions } from '../cells.js';
+import type { BackendCell } from '../cells.js';
+import { openLayout } from './layout.js';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'memstrate-test-'));
+}
+
+/** Raw SQL on a SQLite file through a short-lived connection. */
+export function sqliteRawSql(path: string, text: string, params: unknown[]): unknown[] {
+  const db = new Database(path);
+  try {
+    const stmt = db.prepare(text);
+    return stmt.reader ? stmt.all(...params) : (stmt.run(...params), []);
+  } finally {
+    db.close();
+  }
 }
 
 export const sqliteSqlite: BackendCell = {
@@ -17,41 +28,15 @@ export const sqliteSqlite: BackendCell = {
   capabilities: { rawSql: true, multiProcess: true, sqliteFile: true },
   async open(options = {}) {
     const dir = tempDir();
-    const config: MemoryConfigInput = {
-      backend: 'sqlite',
-      semanticBackend: 'sqlite',
-      sqlitePath: join(dir, 'memstrate.db'),
-      auditAnchorPath: join(dir, 'memstrate.db.audit-anchor'),
-      ...options.config,
-    };
-    const openWith = (o: CellOpenOptions) =>
-      MemorySubstrate.open({ ...config, ...o.config }, { clock: o.clock, embedder: o.embedder, env: o.env ?? {} });
-    let mem = await openWith(options);
-    const instance: CellInstance = {
-      get mem() {
-        return mem;
+    const sqlitePath = join(dir, 'memstrate.db');
+    return openLayout(
+      {
+        config: { backend: 'sqlite', semanticBackend: 'sqlite', sqlitePath, auditAnchorPath: join(dir, 'memstrate.db.audit-anchor'), ...options.config },
+        rawSql: async (text, params) => sqliteRawSql(sqlitePath, text, params),
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
       },
-      config,
-      async reopen(o = options) {
-        await mem.close();
-        mem = await openWith(o);
-        return mem;
-      },
-      async rawSql(text, ...params) {
-        const db = new Database(config.sqlitePath as string);
-        try {
-          const stmt = db.prepare(text);
-          return stmt.reader ? stmt.all(...params) : (stmt.run(...params), []);
-        } finally {
-          db.close();
-        }
-      },
-      async dispose() {
-        await mem.close().catch(() => {});
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-    return instance;
+      options,
+    );
   },
 };
 
