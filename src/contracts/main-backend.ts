@@ -4,7 +4,8 @@ import type { KnowledgeStore } from './knowledge-store.js';
 import type { PairedDeviceStore } from './device-store.js';
 import type { SessionStore } from './session-store.js';
 import type { StructuredStore } from './structured-store.js';
-import type { TaskQueue } from './task-queue.js';
+import type { TaskQueue, TaskStatus } from './task-queue.js';
+import type { JsonValue } from './types.js';
 import type { UsageStore } from './usage-store.js';
 
 /**
@@ -33,6 +34,15 @@ export interface AuditStorage {
   saveCheckpoint(tip: AuditTip): Promise<void>;
 }
 
+/**
+ * The task queue as a main backend provides it: state changes also report the agent that held the
+ * lease, so the substrate's audit entry names it without reading the task again.
+ */
+export interface BackendTaskQueue extends TaskQueue {
+  completeFor(id: string, result: JsonValue, options: { token: string }): Promise<{ claimedBy: string | undefined }>;
+  failFor(id: string, error: string, options: { token: string }): Promise<{ status: TaskStatus; claimedBy: string | undefined }>;
+}
+
 /** What a main backend (`sqlite`, `postgres`) provides: eight stores and the audit storage. */
 export interface MainBackend {
   readonly name: string;
@@ -42,7 +52,7 @@ export interface MainBackend {
   readonly sessions: SessionStore;
   readonly usage: UsageStore;
   readonly devices: PairedDeviceStore;
-  readonly tasks: TaskQueue;
+  readonly tasks: BackendTaskQueue;
   readonly auditStorage: AuditStorage;
   health(): Promise<BackendHealth>;
   close(): Promise<void>;

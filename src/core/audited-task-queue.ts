@@ -1,10 +1,11 @@
 import type { AuditLog } from '../contracts/audit-log.js';
+import type { BackendTaskQueue } from '../contracts/main-backend.js';
 import type { ClaimedTask, Task, TaskInput, TaskQueue, TaskStatus } from '../contracts/task-queue.js';
 import type { EpochMs, JsonValue } from '../contracts/types.js';
 
 /** A TaskQueue whose every state change also appends an audit entry. */
 export class AuditedTaskQueue implements TaskQueue {
-  constructor(private readonly inner: TaskQueue, private readonly audit: AuditLog) {}
+  constructor(private readonly inner: BackendTaskQueue, private readonly audit: AuditLog) {}
 
   private record(agentId: string | undefined, action: string, detail: object): Promise<unknown> {
     return this.audit.append({ agentId: agentId ?? '', action, detail: JSON.stringify(detail), outcome: 'ok' });
@@ -23,13 +24,13 @@ export class AuditedTaskQueue implements TaskQueue {
   }
 
   async complete(id: string, result: JsonValue, options: { token: string }): Promise<void> {
-    await this.inner.complete(id, result, options);
-    await this.record((await this.inner.get(id))?.claimedBy, 'task.complete', { id });
+    const { claimedBy } = await this.inner.completeFor(id, result, options);
+    await this.record(claimedBy, 'task.complete', { id });
   }
 
   async fail(id: string, error: string, options: { token: string }): Promise<TaskStatus> {
-    const status = await this.inner.fail(id, error, options);
-    await this.record((await this.inner.get(id))?.claimedBy, 'task.fail', { id, status });
+    const { status, claimedBy } = await this.inner.failFor(id, error, options);
+    await this.record(claimedBy, 'task.fail', { id, status });
     return status;
   }
 

@@ -215,7 +215,14 @@ conformance('audit', ({ open, itIf }) => {
     const claimed = await mem.tasks.claim('agent-2');
     expect(claimed?.id).toBe(taskId);
     await mem.tasks.complete(taskId, { done: true }, { token: claimed!.token });
-    const actions = (await mem.audit.entries({ limit: 100 })).map((e) => e.action);
+    const entries = await mem.audit.entries({ limit: 100 });
+    // Task state changes name the agent that held the lease.
+    expect(entries.filter((e) => e.action.startsWith('task.')).map((e) => [e.action, e.agentId])).toEqual([
+      ['task.post', 'agent-1'],
+      ['task.claim', 'agent-2'],
+      ['task.complete', 'agent-2'],
+    ]);
+    const actions = entries.map((e) => e.action);
     expect(actions).toEqual([
       'kv.set',
       'kv.delete',

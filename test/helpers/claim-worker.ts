@@ -8,8 +8,8 @@
  * writes), then loops claim → complete until claim returns null, printing each claimed task id on
  * its own line. Exits 0 on success; on error prints the error code/message to stderr and exits 1.
  */
-import { createInterface } from 'node:readline';
 import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
+import { waitForGo } from './wait-for-go.js';
 
 async function main(): Promise<void> {
   const [configJson, worker, envJson] = process.argv.slice(2);
@@ -18,19 +18,7 @@ async function main(): Promise<void> {
   const mem = await MemorySubstrate.open(JSON.parse(configJson) as MemoryConfigInput, { env });
   try {
     process.stdout.write('ready\n');
-    await new Promise<void>((resolve, reject) => {
-      let started = false;
-      const lines = createInterface({ input: process.stdin });
-      lines.on('line', (line) => {
-        if (line.trim() === 'go') {
-          started = true;
-          lines.close();
-          resolve();
-        }
-      });
-      lines.on('close', () => (started ? undefined : reject(new Error('stdin closed before "go"'))));
-      process.stdin.on('error', reject);
-    });
+    await waitForGo();
     for (;;) {
       const task = await mem.tasks.claim(worker, { leaseMs: 120_000 });
       if (task === null) break;

@@ -11,24 +11,8 @@
  *   `<workerName>`, prints `appended <n>`, closes.
  * Exits 0 on success; on error prints the error code and message to stderr and exits 1.
  */
-import { createInterface } from 'node:readline';
 import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
-
-function waitForGo(): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let started = false;
-    const lines = createInterface({ input: process.stdin });
-    lines.on('line', (line) => {
-      if (line.trim() === 'go') {
-        started = true;
-        lines.close();
-        resolve();
-      }
-    });
-    lines.on('close', () => (started ? undefined : reject(new Error('stdin closed before "go"'))));
-    process.stdin.on('error', reject);
-  });
-}
+import { waitForGo } from './wait-for-go.js';
 
 async function main(): Promise<void> {
   const [mode, configJson, worker, countText] = process.argv.slice(2);

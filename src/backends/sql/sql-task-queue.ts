@@ -102,17 +102,18 @@ export class SqlTaskQueue extends SqlStore implements TaskQueue {
     );
 
     // complete / fail / heartbeat share one fence: in progress, same token, lease not yet expired.
-    this.qComplete = prepare<'id' | 'token' | 'now' | 'result', unknown>((p) =>
+    this.qComplete = prepare<'id' | 'token' | 'now' | 'result', { claimed_by: string | null }>((p) =>
       db
         .updateTable('tasks')
         .set({ status: 'completed', result: p('result'), completed_at: p('now'), updated_at: p('now'), lease_token: null, lease_expires_at: null })
         .where('id', '=', p('id'))
         .where('status', '=', 'in_progress')
         .where('lease_token', '=', p('token'))
-        .where('lease_expires_at', '>', p('now')),
+        .where('lease_expires_at', '>', p('now'))
+        .returning('claimed_by'),
     );
 
-    this.qFail = prepare<'id' | 'token' | 'now' | 'error', { status: string }>((p) =>
+    this.qFail = prepare<'id' | 'token' | 'now' | 'error', { status: string; claimed_by: string | null }>((p) =>
       db
         .updateTable('tasks')
         .set((eb) => ({
@@ -126,7 +127,7 @@ export class SqlTaskQueue extends SqlStore implements TaskQueue {
         .where('status', '=', 'in_progress')
         .where('lease_token', '=', p('token'))
         .where('lease_expires_at', '>', p('now'))
-        .returning('status'),
+        .returning(['status', 'claimed_by']),
     );
 
     this.qHeartbeat = prepare<'id' | 'token' | 'now' | 'expires', unknown>((p) =>
@@ -231,11 +232,17 @@ export class SqlTaskQueue extends SqlStore implements TaskQueue {
    *   token is stale or the lease has expired; ValidationError for a result JSON cannot hold.
    */
   async complete(id: string, result: JsonValue, options: { token: string }): Promise<void> {
+    await this.completeFor(id, result, options);
+  }
+
+  /** `complete`, returning the agent that held the lease (for the audit entry, without another read). */
+  async completeFor(id: string, result: JsonValue, options: { token: string }): Promise<{ claimedBy: string | undefined }> {
     this.v.id('id', id);
     const text = this.v.json('result', result, LIMITS.valueBytes);
     const token = this.v.id('token', options?.token);
-    const changed = await this.guard('task complete', () => this.engine.run(this.qComplete({ id, token, now: this.clock(), result: text })));
-    if (changed === 0) await this.lostLease(id, 'complete');
+    const row = await this.guard('task complete', () => this.engine.first(this.qComplete({ id, token, now: this.clock(), result: text })));
+    if (!row) return this.lostLease(id, 'complete');
+    return { claimedBy: row.claimed_by ?? undefined };
   }
 
   /**
@@ -243,12 +250,17 @@ export class SqlTaskQueue extends SqlStore implements TaskQueue {
    * else `failed` for good. Returns the new status. Same fencing and errors as `complete`.
    */
   async fail(id: string, error: string, options: { token: string }): Promise<TaskStatus> {
+    return (await this.failFor(id, error, options)).status;
+  }
+
+  /** `fail`, also returning the agent that held the lease. */
+  async failFor(id: string, error: string, options: { token: string }): Promise<{ status: TaskStatus; claimedBy: string | undefined }> {
     this.v.id('id', id);
     const message = this.v.text('error', error, LIMITS.textLength, { allowEmpty: true });
     const token = this.v.id('token', options?.token);
     const row = await this.guard('task fail', () => this.engine.first(this.qFail({ id, token, now: this.clock(), error: message })));
     if (!row) return this.lostLease(id, 'fail');
-    return row.status as TaskStatus;
+    return { status: row.status as TaskStatus, claimedBy: row.claimed_by ?? undefined };
   }
 
   /**
