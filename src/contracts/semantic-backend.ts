@@ -72,7 +72,7 @@ export interface SemanticBackend {
    * at most `scope.k` hits, best first.
    */
   hybridSearch?(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]>;
-  /** Records in the order of `ids`; unknown ids are skipped. */
+  /** The records of `ids` that exist, in any order (the caller orders them). */
   fetch(ids: readonly string[]): Promise<MemoryRecord[]>;
   get(id: string): Promise<MemoryRecord | undefined>;
   delete(id: string): Promise<boolean>;

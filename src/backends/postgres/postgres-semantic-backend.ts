@@ -263,19 +263,13 @@ export class PostgresSemanticBackend implements SemanticBackend {
     });
   }
 
-  /** Records in the order of `ids` (unknown ids skipped; superseded ones included). */
+  /** The records of `ids` that exist (superseded ones included), in no particular order. */
   async fetch(ids: readonly string[]): Promise<MemoryRecord[]> {
     if (ids.length === 0) return [];
     const rows = await this.guard('fetch memories', () =>
       this.engine.rows<MemoryRow>(raw(`select ${MEMORY_COLUMNS} from ${this.t.memories} m where m.id = any($1::text[])`, [[...ids]])),
     );
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const out: MemoryRecord[] = [];
-    for (const id of ids) {
-      const row = byId.get(id);
-      if (row) out.push(toRecord(row));
-    }
-    return out;
+    return rows.map((row) => toRecord(row));
   }
 
   /** One memory with its vector (`embedding`) when it has one, and `supersededBy` when merged. */

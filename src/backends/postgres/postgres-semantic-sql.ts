@@ -1,6 +1,5 @@
-import type { MemoryFilter, MemoryRecord, MemorySource } from '../../contracts/semantic-store.js';
-import type { JsonObject } from '../../contracts/types.js';
-import { num } from '../sql/context.js';
+import { memoryRecordFromRow, type MemoryRowBase } from '../semantic-row.js';
+import type { MemoryFilter, MemoryRecord } from '../../contracts/semantic-store.js';
 
 /**
  * SQL for the pgvector semantic backend: table names qualified with the schema (never relying on
@@ -223,37 +222,13 @@ export const MEMORY_COLUMNS =
   'm.confidence as confidence, m.created_at as created_at, m.accessed_at as accessed_at, m.access_count as access_count, ' +
   'm.superseded_by as superseded_by';
 
-export interface MemoryRow {
-  id: string;
-  agent_id: string;
-  content: string;
-  source: string;
-  scope: string;
-  /** jsonb: parsed by `pg`. */
-  metadata: JsonObject;
-  confidence: number;
-  created_at: number;
-  accessed_at: number;
-  access_count: number;
-  superseded_by: string | null;
+export interface MemoryRow extends MemoryRowBase {
   /** pgvector text, when selected and present. */
   embedding?: string | null;
 }
 
 export function toRecord(row: MemoryRow): MemoryRecord {
-  const record: MemoryRecord = {
-    id: row.id,
-    agentId: row.agent_id,
-    content: row.content,
-    source: row.source as MemorySource,
-    scope: row.scope,
-    metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as JsonObject) : row.metadata,
-    confidence: num(row.confidence),
-    createdAt: num(row.created_at),
-    accessedAt: num(row.accessed_at),
-    accessCount: num(row.access_count),
-  };
-  if (row.superseded_by !== null) record.supersededBy = row.superseded_by;
+  const record = memoryRecordFromRow(row);
   if (typeof row.embedding === 'string') record.embedding = parseVector(row.embedding);
   return record;
 }

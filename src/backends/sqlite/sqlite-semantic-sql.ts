@@ -1,7 +1,6 @@
-import type { MemoryFilter, MemoryRecord, MemorySource } from '../../contracts/semantic-store.js';
-import type { JsonObject } from '../../contracts/types.js';
+import { memoryRecordFromRow, type MemoryRowBase } from '../semantic-row.js';
+import type { MemoryFilter, MemoryRecord } from '../../contracts/semantic-store.js';
 import { bufferToVector } from '../../core/vector.js';
-import { num } from '../sql/context.js';
 
 /**
  * SQL fragments for the SQLite semantic backend: filter clauses (bound parameters only, never
@@ -23,19 +22,9 @@ export const MEMORY_COLUMNS =
   'm.metadata as metadata, m.confidence as confidence, m.created_at as created_at, m.accessed_at as accessed_at, ' +
   'm.access_count as access_count, m.superseded_by as superseded_by';
 
-export interface MemoryRow {
+export interface MemoryRow extends MemoryRowBase {
   rowid: number | bigint;
-  id: string;
-  agent_id: string;
-  content: string;
-  source: string;
-  scope: string;
   metadata: string;
-  confidence: number;
-  created_at: number | bigint;
-  accessed_at: number | bigint;
-  access_count: number | bigint;
-  superseded_by: string | null;
 }
 
 /**
@@ -135,19 +124,7 @@ export function similarityFromL2(distance: number): number {
 }
 
 export function toRecord(row: MemoryRow, embedding?: Uint8Array | null): MemoryRecord {
-  const record: MemoryRecord = {
-    id: row.id,
-    agentId: row.agent_id,
-    content: row.content,
-    source: row.source as MemorySource,
-    scope: row.scope,
-    metadata: JSON.parse(row.metadata) as JsonObject,
-    confidence: num(row.confidence),
-    createdAt: num(row.created_at),
-    accessedAt: num(row.accessed_at),
-    accessCount: num(row.access_count),
-  };
-  if (row.superseded_by !== null) record.supersededBy = row.superseded_by;
+  const record = memoryRecordFromRow(row);
   if (embedding) record.embedding = bufferToVector(embedding);
   return record;
 }
