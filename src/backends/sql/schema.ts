@@ -1,6 +1,7 @@
 /**
  * Kysely table types shared by the SQL engines. Timestamps are epoch milliseconds; JSON values are
- * stored as text. Engine-specific tables (the SQLite vec0 / FTS5 indexes) are not listed here.
+ * stored as text. The semantic tables are engine-specific (src/backends/<engine>/…-semantic-*) and
+ * are not listed here.
  */
 export interface KvTable {
   agent_id: string;
@@ -120,21 +121,6 @@ export interface MetaTable {
   value: string;
 }
 
-export interface MemoriesTable {
-  rowid: number;
-  id: string;
-  agent_id: string;
-  content: string;
-  source: string;
-  scope: string;
-  metadata: string;
-  confidence: number;
-  created_at: number;
-  accessed_at: number;
-  access_count: number;
-  superseded_by: string | null;
-}
-
 export interface Database {
   kv: KvTable;
   agents: AgentsTable;
@@ -148,5 +134,4 @@ export interface Database {
   audit_entries: AuditEntriesTable;
   audit_checkpoints: AuditCheckpointsTable;
   meta: MetaTable;
-  memories: MemoriesTable;
 }
