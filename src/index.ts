@@ -1,12 +1,15 @@
 /** memstrate — the public entry point. */
-export { MemorySubstrate, type OpenOptions, type SubstrateInfo } from './core/substrate.js';
-export { loadConfig } from './config/load.js';
+export { MemorySubstrate, type OpenOptions, type SubstrateInfo } from './assembly/substrate.js';
+export { loadConfig } from './assembly/load-config.js';
+export { registerBackend, registeredBackends } from './assembly/backends.js';
+export { BackendRegistry } from './assembly/registry.js';
 export {
   MAIN_BACKENDS,
   SEMANTIC_BACKENDS,
   EMBEDDING_PROVIDERS,
   type MemoryConfig,
   type MemoryConfigInput,
+  type LegacyFlatKeys,
   type MainBackendKind,
   type SemanticBackendKind,
   type EmbeddingProviderKind,

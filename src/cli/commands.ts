@@ -1,7 +1,7 @@
 import type { TaskStatus } from '../contracts/task-queue.js';
 import { TASK_STATUSES } from '../contracts/task-queue.js';
 import type { VerifyReport } from '../contracts/audit-log.js';
-import { MemorySubstrate } from '../core/substrate.js';
+import { MemorySubstrate } from '../assembly/substrate.js';
 import { ConfigError, MemoryError } from '../errors.js';
 import type { RunningGateway } from '../server/serve.js';
 

@@ -1,79 +1,150 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
+import type { BackendCatalog, BackendDefinition } from '../contracts/backend-plugin.js';
 import { ConfigError } from '../errors.js';
-import { CONFIG_KEYS, memoryConfigSchema, NUMERIC_KEYS, type MemoryConfig, type MemoryConfigInput } from './schema.js';
+import { CONFIG_KEYS, memoryConfigSchema, NUMERIC_KEYS, toCamel, toSnake, type MemoryConfig, type MemoryConfigInput } from './schema.js';
 
-/** Where each key's value came from, so an error points at the place to fix. */
-type Origin = { kind: 'file'; path: string } | { kind: 'object' } | { kind: 'env'; variable: string };
+/** Where a value came from, so an error points at the place to fix. */
+type Origin = { kind: 'file'; path: string; key: string } | { kind: 'object'; key: string } | { kind: 'env'; variable: string };
 
-const SNAKE_TO_CAMEL = new Map([...CONFIG_KEYS].map(([camel, snake]) => [snake, camel]));
 const TOP_LEVEL_TABLES = new Set(['memory', 'server']);
+const SNAKE_TO_CAMEL = new Map([...CONFIG_KEYS].map(([camel, snake]) => [snake, camel]));
 
 export interface LoadConfigOptions {
   /** Environment used for `MEMSTRATE_*` overrides; defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
 
-/** Reads a TOML file (its `[memory]` table), or takes an object; applies env overrides; validates. */
-export async function loadConfig(
-  source?: string | MemoryConfigInput,
-  options: LoadConfigOptions = {},
-): Promise<MemoryConfig> {
-  return resolveConfig(source, options);
+export interface ResolveConfigOptions extends LoadConfigOptions {
+  /** The registered backends: their names, option schemas and flat-key aliases. */
+  backends: BackendCatalog;
 }
 
-/** Synchronous core of loadConfig. */
-export function resolveConfig(source?: string | MemoryConfigInput, options: LoadConfigOptions = {}): MemoryConfig {
-  const problems: string[] = [];
-  const raw: Record<string, unknown> = {};
-  const origins = new Map<string, Origin>();
+/** A flat pre-registry key and the table option it stands for. */
+interface FlatAlias {
+  backend: string;
+  option: string;
+}
+
+/** Raw values gathered from every source, before validation. */
+class RawConfig {
+  readonly core: Record<string, unknown> = {};
+  readonly tables = new Map<string, Record<string, unknown>>();
+  readonly origins = new Map<string, Origin>();
+  readonly problems: string[] = [];
+
+  table(name: string): Record<string, unknown> {
+    let table = this.tables.get(name);
+    if (!table) this.tables.set(name, (table = {}));
+    return table;
+  }
+
+  setCore(key: string, value: unknown, origin: Origin): void {
+    this.core[key] = value;
+    this.origins.set(key, origin);
+  }
+
+  /** Sets a backend option; the same option given twice in one source (flat and table) is a problem. */
+  setOption(backend: string, option: string, value: unknown, origin: Origin, override: boolean): void {
+    const table = this.table(backend);
+    const id = `${backend}.${option}`;
+    const before = this.origins.get(id);
+    if (!override && before && before.kind !== 'env' && option in table) {
+      this.problems.push(`${describe(before)} and ${describe(origin)} set the same option (${id}); keep one`);
+    }
+    table[option] = value;
+    this.origins.set(id, origin);
+  }
+}
+
+/**
+ * Validates a configuration against the registered backends: reads a TOML file (its `[memory]`
+ * table) or takes an object, applies `MEMSTRATE_*` overrides, validates the substrate-wide keys and
+ * each backend's options (its own zod schema), and lists every problem in one ConfigError.
+ */
+export function resolveConfig(source: string | MemoryConfigInput | undefined, options: ResolveConfigOptions): MemoryConfig {
+  const catalog = options.backends;
+  const flat = flatAliases(catalog);
+  const raw = new RawConfig();
 
   if (typeof source === 'string') {
-    readMemoryTable(source, raw, origins, problems);
+    readFile(source, raw, catalog, flat);
   } else if (source !== undefined) {
     if (typeof source !== 'object' || source === null || Array.isArray(source)) {
       throw new ConfigError(['configuration must be an object or a path to a TOML file']);
     }
-    for (const [key, value] of Object.entries(source)) {
-      if (value === undefined) continue;
-      raw[key] = value;
-      origins.set(key, { kind: 'object' });
-    }
+    readObject(source, raw, catalog, flat);
   }
+  applyEnv(options.env ?? process.env, raw, catalog, flat);
 
-  applyEnv(options.env ?? process.env, raw, origins, problems);
+  const { problems } = raw;
+  const result = memoryConfigSchema.safeParse(raw.core);
+  if (!result.success) problems.push(...formatIssues(result.error.issues, (key) => describeCore(key, raw.origins)));
+  // Go on with what can be read, so that every problem is listed at once.
+  const rawName = (key: string) => (typeof raw.core[key] === 'string' ? (raw.core[key] as string) : undefined);
+  const backend = result.data?.backend ?? rawName('backend') ?? 'sqlite';
+  const explicitSemantic = result.data ? result.data.semanticBackend : rawName('semanticBackend');
+  const main = pick(catalog, backend, 'main', describeCore('backend', raw.origins), problems);
+  // An implicit semantic backend (= backend) is reported once, as the main backend.
+  const semantic =
+    explicitSemantic === undefined && !main
+      ? undefined
+      : pick(catalog, explicitSemantic ?? backend, 'semantic', describeCore(explicitSemantic === undefined ? 'backend' : 'semanticBackend', raw.origins), problems);
 
-  const result = memoryConfigSchema.safeParse(raw);
-  if (!result.success) problems.push(...formatIssues(result.error.issues, origins));
-  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  // Validate the options of every backend in use and of every table given.
+  const backendOptions: Record<string, Record<string, unknown>> = {};
+  const wanted = new Set([...(main ? [main.name] : []), ...(semantic ? [semantic.name] : []), ...raw.tables.keys()]);
+  for (const name of wanted) {
+    const definition = catalog.get(name);
+    if (!definition) continue; // reported where the table was read
+    const given = raw.tables.get(name) ?? {};
+    const parsedOptions = definition.options.safeParse(given);
+    if (parsedOptions.success) {
+      backendOptions[name] = parsedOptions.data as Record<string, unknown>;
+    } else {
+      problems.push(...formatIssues(parsedOptions.error.issues, (key) => describeOption(name, key, raw.origins), definition));
+    }
+    // Facet checks (e.g. a required URL) also run on options that failed validation, to list every problem.
+    const options = (backendOptions[name] ?? given) as never;
+    const checks = [...(definition === main ? (main.main?.check?.(options) ?? []) : []), ...(definition === semantic ? (semantic.semantic?.check?.(options) ?? []) : [])];
+    for (const problem of checks) if (!problems.includes(problem)) problems.push(problem);
+  }
+  const mainOptions = main ? backendOptions[main.name] : undefined;
 
   const parsed = result.data;
-  const config: MemoryConfig = {
+  if (parsed?.embeddingProvider === 'openai' && !parsed.embeddingModel) {
+    problems.push(`embedding_model: required when embedding_provider is "openai"`);
+  }
+  if (parsed?.embeddingProvider === 'none' && parsed.embeddingModel !== undefined) {
+    problems.push(`${describeCore('embeddingModel', raw.origins)}: set, but embedding_provider is "none"`);
+  }
+  if (problems.length > 0 || !parsed) throw new ConfigError(problems);
+
+  return {
     ...parsed,
-    semanticBackend: parsed.semanticBackend ?? parsed.backend,
-    auditAnchorPath: parsed.auditAnchorPath ?? defaultAnchorPath(parsed),
+    semanticBackend: explicitSemantic ?? backend,
+    auditAnchorPath: parsed.auditAnchorPath ?? main?.main?.defaultAuditAnchorPath(mainOptions ?? {}),
+    backendOptions,
   };
-  problems.push(...crossFieldProblems(config, origins));
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
 }
 
-/**
- * Beside the SQLite file; none (an in-memory anchor) for `:memory:`; for PostgreSQL one file per
- * database and schema under ./data, so two stores never share an anchor.
- */
-function defaultAnchorPath(parsed: { backend: string; sqlitePath: string; postgresUrl?: string | undefined; postgresSchema: string }): string | undefined {
-  if (parsed.backend === 'sqlite') return parsed.sqlitePath === ':memory:' ? undefined : `${parsed.sqlitePath}.audit-anchor`;
-  let database = 'postgres';
-  try {
-    database = decodeURIComponent(new URL(parsed.postgresUrl ?? '').pathname.slice(1)) || database;
-  } catch {
-    // keep the default name; the URL is validated elsewhere
+/** The definition named `name` with the wanted facet, or a problem listing the registered ones. */
+function pick(catalog: BackendCatalog, name: string, facet: 'main' | 'semantic', where: string, problems: string[]): BackendDefinition | undefined {
+  const definition = catalog.get(name);
+  if (definition?.[facet]) return definition;
+  const names = catalog.all().filter((d) => d[facet] !== undefined).map((d) => JSON.stringify(d.name));
+  const kind = facet === 'main' ? 'main backend' : 'semantic backend';
+  problems.push(`${where}: unknown ${kind} ${JSON.stringify(name)}; registered ${kind}s: ${names.join(', ') || '(none)'}`);
+  return undefined;
+}
+
+function flatAliases(catalog: BackendCatalog): Map<string, FlatAlias> {
+  const aliases = new Map<string, FlatAlias>();
+  for (const definition of catalog.all()) {
+    for (const [flatKey, option] of Object.entries(definition.flatKeys ?? {})) aliases.set(flatKey, { backend: definition.name, option });
   }
-  const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return join('.', 'data', `memstrate-${safe(database)}-${safe(parsed.postgresSchema)}.audit-anchor`);
+  return aliases;
 }
 
 /** Reads and parses a TOML file; ConfigError (without echoing the file's text) when it cannot. */
@@ -93,96 +164,155 @@ export function readTomlFile(path: string): Record<string, unknown> {
   }
 }
 
-function readMemoryTable(path: string, raw: Record<string, unknown>, origins: Map<string, Origin>, problems: string[]): void {
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function registeredList(catalog: BackendCatalog): string {
+  return catalog.all().map((d) => d.name).join(', ');
+}
+
+function readFile(path: string, raw: RawConfig, catalog: BackendCatalog, flat: Map<string, FlatAlias>): void {
   const doc = readTomlFile(path);
   for (const table of Object.keys(doc)) {
-    if (!TOP_LEVEL_TABLES.has(table)) problems.push(`${path}: unknown table or key "${table}" (expected [memory] or [server])`);
+    if (!TOP_LEVEL_TABLES.has(table)) raw.problems.push(`${path}: unknown table or key "${table}" (expected [memory] or [server])`);
   }
   const memory = doc['memory'];
   if (memory === undefined) return;
-  if (typeof memory !== 'object' || memory === null || Array.isArray(memory)) {
-    problems.push(`${path}: memory must be a table`);
+  if (!isTable(memory)) {
+    raw.problems.push(`${path}: memory must be a table`);
     return;
   }
   for (const [snake, value] of Object.entries(memory)) {
     const camel = SNAKE_TO_CAMEL.get(snake);
-    if (camel === undefined) {
-      problems.push(`memory.${snake}: unknown key (in ${path})`);
-      continue;
+    const alias = flat.get(toCamel(snake));
+    if (camel !== undefined) {
+      raw.setCore(camel, value, { kind: 'file', path, key: `memory.${snake}` });
+    } else if (alias !== undefined && !isTable(value)) {
+      raw.setOption(alias.backend, alias.option, value, { kind: 'file', path, key: `memory.${snake}` }, false);
+    } else if (catalog.get(snake) !== undefined) {
+      if (!isTable(value)) {
+        raw.problems.push(`memory.${snake} (in ${path}): must be a table of the ${snake} backend's options ([memory.${snake}])`);
+        continue;
+      }
+      raw.table(snake);
+      for (const [option, v] of Object.entries(value)) {
+        raw.setOption(snake, toCamel(option), v, { kind: 'file', path, key: `memory.${snake}.${option}` }, false);
+      }
+    } else if (isTable(value)) {
+      raw.problems.push(`memory.${snake} (in ${path}): no backend named "${snake}" is registered (registered: ${registeredList(catalog)})`);
+    } else {
+      raw.problems.push(`memory.${snake}: unknown key (in ${path})`);
     }
-    raw[camel] = value;
-    origins.set(camel, { kind: 'file', path });
   }
 }
 
-function applyEnv(env: NodeJS.ProcessEnv, raw: Record<string, unknown>, origins: Map<string, Origin>, problems: string[]): void {
+function readObject(source: MemoryConfigInput, raw: RawConfig, catalog: BackendCatalog, flat: Map<string, FlatAlias>): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (value === undefined) continue;
+    const alias = flat.get(key);
+    if (CONFIG_KEYS.has(key)) {
+      raw.setCore(key, value, { kind: 'object', key });
+    } else if (alias !== undefined) {
+      raw.setOption(alias.backend, alias.option, value, { kind: 'object', key }, false);
+    } else if (catalog.get(key) !== undefined) {
+      if (!isTable(value)) {
+        raw.problems.push(`${key}: must be an object of the ${key} backend's options`);
+        continue;
+      }
+      raw.table(key);
+      for (const [option, v] of Object.entries(value)) {
+        if (v !== undefined) raw.setOption(key, option, v, { kind: 'object', key: `${key}.${option}` }, false);
+      }
+    } else if (isTable(value)) {
+      raw.problems.push(`${key}: no backend named "${key}" is registered (registered: ${registeredList(catalog)})`);
+    } else {
+      raw.problems.push(`${key}: unknown key`);
+    }
+  }
+}
+
+/** `MEMSTRATE_<KEY>` for substrate-wide and flat keys, `MEMSTRATE_<BACKEND>_<OPTION>` for backend options. */
+function applyEnv(env: NodeJS.ProcessEnv, raw: RawConfig, catalog: BackendCatalog, flat: Map<string, FlatAlias>): void {
   for (const [camel, snake] of CONFIG_KEYS) {
     const variable = `MEMSTRATE_${snake.toUpperCase()}`;
     const value = env[variable];
     if (value === undefined) continue;
-    origins.set(camel, { kind: 'env', variable });
     if (NUMERIC_KEYS.has(camel)) {
       const n = value.trim() === '' ? Number.NaN : Number(value);
       if (!Number.isFinite(n)) {
-        problems.push(`${variable}: expected a number, got ${JSON.stringify(value)}`);
-        delete raw[camel];
+        raw.problems.push(`${variable}: expected a number, got ${JSON.stringify(value)}`);
+        delete raw.core[camel];
         continue;
       }
-      raw[camel] = n;
+      raw.setCore(camel, n, { kind: 'env', variable });
     } else {
-      raw[camel] = value;
+      raw.setCore(camel, value, { kind: 'env', variable });
     }
+  }
+  const variables = new Map<string, FlatAlias>();
+  for (const [flatKey, alias] of flat) variables.set(`MEMSTRATE_${toSnake(flatKey).toUpperCase()}`, alias);
+  for (const definition of catalog.all()) {
+    const prefix = `MEMSTRATE_${definition.name.replace(/-/g, '_').toUpperCase()}_`;
+    for (const option of Object.keys(definition.options.shape)) {
+      variables.set(`${prefix}${toSnake(option).toUpperCase()}`, { backend: definition.name, option });
+    }
+  }
+  for (const [variable, alias] of variables) {
+    const value = env[variable];
+    if (value === undefined) continue;
+    const definition = catalog.get(alias.backend);
+    const field = (definition?.options.shape as Record<string, z.ZodType> | undefined)?.[alias.option];
+    raw.setOption(alias.backend, alias.option, field ? coerce(field, value) : value, { kind: 'env', variable }, true);
   }
 }
 
-function describeKey(camel: string, origins: Map<string, Origin>): string {
-  const origin = origins.get(camel);
-  const snake = CONFIG_KEYS.get(camel) ?? camel;
-  if (!origin) return camel;
-  if (origin.kind === 'env') return origin.variable;
-  if (origin.kind === 'file') return `memory.${snake} (in ${origin.path})`;
-  return camel;
+/** An env string as the option's schema wants it: the string itself, else a number, else a boolean. */
+function coerce(field: z.ZodType, value: string): unknown {
+  if (field.safeParse(value).success) return value;
+  const trimmed = value.trim();
+  if (trimmed !== '' && Number.isFinite(Number(trimmed)) && field.safeParse(Number(trimmed)).success) return Number(trimmed);
+  if ((trimmed === 'true' || trimmed === 'false') && field.safeParse(trimmed === 'true').success) return trimmed === 'true';
+  // Not acceptable in any form: pass a number when it looks like one, so the message says why (e.g. ">= 1").
+  return trimmed !== '' && Number.isFinite(Number(trimmed)) ? Number(trimmed) : value;
 }
 
-function formatIssues(issues: readonly z.core.$ZodIssue[], origins: Map<string, Origin>): string[] {
+function describe(origin: Origin): string {
+  if (origin.kind === 'env') return origin.variable;
+  if (origin.kind === 'file') return `${origin.key} (in ${origin.path})`;
+  return origin.key;
+}
+
+function describeCore(camel: string, origins: Map<string, Origin>): string {
+  const origin = origins.get(camel);
+  return origin ? describe(origin) : camel;
+}
+
+function describeOption(backend: string, option: string, origins: Map<string, Origin>): string {
+  const origin = origins.get(`${backend}.${option}`);
+  return origin ? describe(origin) : `${backend}.${option}`;
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[], where: (key: string) => string, definition?: BackendDefinition): string[] {
   const out: string[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push(`${key}: unknown key`);
+      const known = definition ? ` (options of ${definition.name}: ${Object.keys(definition.options.shape).map(toSnake).join(', ')})` : '';
+      for (const key of issue.keys) out.push(`${definition ? `${definition.name}.${toSnake(key)}` : key}: unknown key${known}`);
       continue;
     }
     const key = String(issue.path[0] ?? '');
-    const where = key ? describeKey(key, origins) : 'config';
+    const at = key ? where(key) : definition ? `${definition.name} options` : 'config';
     if (issue.code === 'invalid_value') {
-      out.push(`${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}`);
+      out.push(`${at}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}`);
     } else if (issue.code === 'too_small' || issue.code === 'too_big') {
       const bound = issue.code === 'too_small' ? `>= ${String(issue.minimum)}` : `<= ${String(issue.maximum)}`;
-      out.push(`${where}: must be ${bound}`);
+      out.push(`${at}: must be ${bound}`);
     } else if (issue.code === 'invalid_type') {
-      out.push(`${where}: expected ${issue.expected}`);
+      out.push(`${at}: expected ${issue.expected}`);
     } else {
-      out.push(`${where}: ${issue.message}`);
+      out.push(`${at}: ${issue.message}`);
     }
   }
   return out;
-}
-
-function crossFieldProblems(config: MemoryConfig, origins: Map<string, Origin>): string[] {
-  const problems: string[] = [];
-  if (config.backend === 'postgres' && !config.postgresUrl) {
-    problems.push(`postgres_url: required when backend is "postgres"`);
-  }
-  if (config.semanticBackend === 'postgres' && !config.postgresUrl && !config.semanticPostgresUrl) {
-    problems.push(`postgres_url (or semantic_postgres_url): required when semantic_backend is "postgres"`);
-  }
-  if (config.semanticBackend === 'http' && !config.httpUrl) {
-    problems.push(`http_url: required when semantic_backend is "http"`);
-  }
-  if (config.embeddingProvider === 'openai' && !config.embeddingModel) {
-    problems.push(`embedding_model: required when embedding_provider is "openai"`);
-  }
-  if (config.embeddingProvider === 'none' && config.embeddingModel !== undefined) {
-    problems.push(`${describeKey('embeddingModel', origins)}: set, but embedding_provider is "none"`);
-  }
-  return problems;
 }

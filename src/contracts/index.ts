@@ -13,3 +13,4 @@ export * from './audit-log.js';
 export * from './semantic-backend.js';
 export * from './main-backend.js';
 export * from './semantic-provider.js';
+export * from './backend-plugin.js';

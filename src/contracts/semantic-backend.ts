@@ -1,4 +1,5 @@
 import type { MemoryFilter, MemoryRecord, MemorySource } from './semantic-store.js';
+import type { SemanticCapabilities } from './backend-plugin.js';
 import type { BackendHealth } from './health.js';
 import type { EpochMs, JsonObject } from './types.js';
 
@@ -59,6 +60,8 @@ export interface DecayPolicy {
 
 export interface SemanticBackend {
   readonly name: string;
+  /** Where this opened instance differs from its definition's declared capabilities. */
+  readonly capabilities?: Partial<SemanticCapabilities>;
   /** The vector space fixed for this store, if any vector was ever stored or one was configured. */
   vectorSpace(): Promise<VectorSpace | undefined>;
   /** Fixes the vector space (first use). ConfigError/ValidationError when another one is fixed. */

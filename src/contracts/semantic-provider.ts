@@ -1,3 +1,4 @@
+import type { SemanticCapabilities } from './backend-plugin.js';
 import type { ConsolidationStore } from './consolidation-store.js';
 import type { BackendHealth } from './health.js';
 import type { SemanticStore } from './semantic-store.js';
@@ -9,6 +10,8 @@ import type { SemanticStore } from './semantic-store.js';
  */
 export interface SemanticProvider {
   readonly name: string;
+  /** Where this opened instance differs from its definition's declared capabilities. */
+  readonly capabilities?: Partial<SemanticCapabilities>;
   readonly store: SemanticStore;
   readonly consolidation: ConsolidationStore;
   /** Dimension of the fixed vector space, if known. */

@@ -1,5 +1,13 @@
 import type { Logger } from '../contracts/types.js';
-import type { MemorySubstrate } from './substrate.js';
+import type { ConsolidationReport } from '../contracts/consolidation-store.js';
+import type { StructuredStore } from '../contracts/structured-store.js';
+
+/** What the schedule needs of a substrate. */
+export interface SchedulableSubstrate {
+  readonly config: { consolidationIntervalHours: number };
+  readonly structured: StructuredStore;
+  consolidate(options?: { dryRun?: boolean }): Promise<ConsolidationReport>;
+}
 
 /** Where the last run's time is kept (the structured store of a reserved agent id). */
 export const SYSTEM_AGENT_ID = 'memstrate:system';
@@ -17,7 +25,7 @@ export interface ConsolidationSchedule {
  * after the last one recorded — persisted, so a restart does not push it back a whole interval
  * (OpenFang's G-29). Used by `memstrate serve`; library users call it themselves if they want it.
  */
-export async function startConsolidationSchedule(mem: MemorySubstrate, logger: Logger): Promise<ConsolidationSchedule> {
+export async function startConsolidationSchedule(mem: SchedulableSubstrate, logger: Logger): Promise<ConsolidationSchedule> {
   const intervalMs = mem.config.consolidationIntervalHours * 3_600_000;
   if (intervalMs <= 0) return { stop: async () => {} };
   let timer: NodeJS.Timeout | undefined;

@@ -1,3 +1,4 @@
+import type { SemanticCapabilities } from '../contracts/backend-plugin.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { BackendHealth } from '../contracts/health.js';
 import type { SemanticBackend } from '../contracts/semantic-backend.js';
@@ -10,6 +11,7 @@ import { SemanticService } from './semantic-service.js';
 export class LocalSemanticProvider implements SemanticProvider {
   readonly name: string;
   readonly consolidation: Consolidator;
+  readonly capabilities: Partial<SemanticCapabilities> | undefined;
 
   private constructor(
     readonly store: SemanticService,
@@ -18,6 +20,7 @@ export class LocalSemanticProvider implements SemanticProvider {
     clock: Clock,
   ) {
     this.name = backend.name;
+    this.capabilities = backend.capabilities;
     this.consolidation = new Consolidator(backend, decayRate, clock, () => store.flushTouches());
   }
 

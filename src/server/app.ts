@@ -3,7 +3,7 @@
  * under `/v1/`, bearer auth, schema-validated requests, mapped errors and structured logs.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { MemorySubstrate } from '../core/substrate.js';
+import type { MemorySubstrate } from '../assembly/substrate.js';
 import { installBearerAuth } from './auth.js';
 import { installErrorHandling } from './error-handling.js';
 import { RouteTable } from './route.js';

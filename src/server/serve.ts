@@ -9,7 +9,7 @@ import { loadServerConfig, readServerToken } from '../config/server.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { Clock } from '../contracts/types.js';
 import { startConsolidationSchedule } from '../core/consolidation-schedule.js';
-import { MemorySubstrate } from '../core/substrate.js';
+import { MemorySubstrate } from '../assembly/substrate.js';
 import { BackendUnavailableError, ConfigError } from '../errors.js';
 import { createGateway, type GatewayOptions } from './app.js';
 

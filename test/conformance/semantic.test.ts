@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { MemoryFilter, MemoryRecord, MemorySource, RecallMode, RecalledMemory, RememberInput } from '../../src/contracts/semantic-store.js';
-import type { MemorySubstrate } from '../../src/core/substrate.js';
+import type { MemorySubstrate } from '../../src/assembly/substrate.js';
 import { conformance } from '../harness/conformance.js';
 import { ManualClock } from '../helpers/clock.js';
 
@@ -53,7 +53,24 @@ async function countWith(mem: MemorySubstrate, word: string): Promise<number> {
   return (await mem.semantic.recall({ allAgents: true, text: word, mode: 'keyword', limit: 1000 })).length;
 }
 
-conformance('semantic', ({ open }) => {
+conformance('semantic', ({ open, itIf }) => {
+  itIf('exactVectorSearch', 'vector recall returns exactly the true nearest neighbours (brute-force check over 300 random vectors)', async () => {
+    const mem = (await open()).mem;
+    const next = rng(7);
+    const vectors = Array.from({ length: 300 }, () => Array.from({ length: DIM }, () => next() * 2 - 1));
+    const stored = await mem.semantic.rememberMany(vectors.map((embedding, i) => ({ agentId: 'exact', content: `v${i}`, embedding })));
+    for (let q = 0; q < 5; q++) {
+      const query = Array.from({ length: DIM }, () => next() * 2 - 1);
+      const truth = vectors
+        .map((v, i) => ({ id: stored[i] as string, score: cosine(query, v) }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 10)
+        .map((r) => r.id);
+      const hits = await mem.semantic.recall({ agentId: 'exact', embedding: query, mode: 'vector', limit: 10 });
+      expect(ids(hits)).toEqual(truth);
+    }
+  });
+
   it('remember/get round-trips every field, with defaults and the unit-length vector', async () => {
     const clock = new ManualClock();
     const mem = (await open({ clock: clock.fn })).mem;

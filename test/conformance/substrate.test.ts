@@ -2,10 +2,22 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { MemorySubstrate } from '../../src/index.js';
+import { MemorySubstrate, registeredBackends } from '../../src/index.js';
+import { declaredSemantic } from '../harness/capabilities.js';
 import { conformance } from '../harness/conformance.js';
 
 conformance('substrate', ({ open, cell }) => {
+  it('reports the capabilities its backends declare (info, and refined by the opened instance)', async () => {
+    const { mem } = await open();
+    const main = registeredBackends().find((d) => d.name === cell.main)?.main?.capabilities;
+    expect(mem.info.capabilities.main).toEqual(main);
+    const { sharedTransactions, ...declared } = declaredSemantic(cell.semantic);
+    expect(mem.info.capabilities.semantic).toMatchObject(declared);
+    // Only a semantic store in the main store's own SQLite file shares its transactions.
+    expect(mem.info.capabilities.semantic.sharedTransactions).toBe(cell.main === 'sqlite' && cell.semantic === 'sqlite');
+    expect(typeof sharedTransactions).toBe('boolean');
+  });
+
   it('reports what it runs on', async () => {
     const { mem } = await open();
     expect(mem.info).toMatchObject({ backend: cell.main, semanticBackend: cell.semantic });

@@ -28,6 +28,8 @@ export interface CellCapabilities {
   multiProcess: boolean;
   /** The main database is one SQLite file that can be copied (rollback tests). */
   sqliteFile: boolean;
+  /** The semantic backend declares exact vector search (true nearest neighbours, not an ANN index). */
+  exactVectorSearch: boolean;
 }
 
 export interface CellOpenOptions {

@@ -39,7 +39,7 @@ export async function startWire(o: CellOpenOptions = {}): Promise<WireSetup> {
     proxy,
     async client(options = {}) {
       const { url = proxy.url, token: t = token, ...rest } = options;
-      const settings = resolveHttpSettings({ httpUrl: url, httpTokenEnv: TOKEN_ENV }, { [TOKEN_ENV]: t });
+      const settings = resolveHttpSettings({ url, tokenEnv: TOKEN_ENV }, { [TOKEN_ENV]: t });
       const client = await HttpSemanticProvider.open({ settings, retryBaseMs: 5, ...rest });
       clients.push(client);
       return client;

@@ -12,12 +12,12 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HNSW_INDEX, searchSettings, semanticTables, vectorSearchSql } from '../../src/backends/postgres/postgres-semantic-sql.js';
 import { openPostgresSemanticBackend } from '../../src/backends/postgres/postgres-semantic-backend.js';
-import { resolveConfig } from '../../src/config/load.js';
+import type { PostgresOptions } from '../../src/backends/postgres/postgres-backend.js';
 import type { FusedHit } from '../../src/contracts/semantic-backend.js';
 import type { RecalledMemory, RememberInput } from '../../src/contracts/semantic-store.js';
 import { defaultLogger } from '../../src/core/logger.js';
 import { reciprocalRankFusion, RRF_K } from '../../src/core/rrf.js';
-import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
+import { loadConfig, MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
 import { tempDir } from '../harness/cells/sqlite.js';
 import { adminQuery, pgvectorTarget } from '../harness/pglite-server.js';
 import { TEST_PG_URL } from '../harness/pg-tools.js';
@@ -197,12 +197,13 @@ describe('pgvector semantic backend', () => {
     const { mem, config } = await openPgvector();
     await mem.close();
     // The backend itself, on the same schema: hybridSearch is what core calls instead of fusing.
-    const backend = await openPostgresSemanticBackend({
-      config: resolveConfig(config, { env: {} }),
+    const resolved = await loadConfig(config, { env: {} });
+    const backend = await openPostgresSemanticBackend(resolved.backendOptions['postgres'] as PostgresOptions, {
       clock: () => Date.now(),
       logger: defaultLogger(),
       env: {},
       embedder: undefined,
+      settings: { embeddingDimensions: undefined, decayRate: resolved.decayRate },
     });
     cleanups.push(() => backend.close());
     expect(typeof backend.hybridSearch).toBe('function');

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, MemorySubstrate, type MemoryConfig } from '../../src/index.js';
+import { ConfigError, loadConfig, MemorySubstrate, registeredBackends, type MemoryConfig } from '../../src/index.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -35,22 +35,18 @@ async function configError(promise: Promise<unknown>): Promise<ConfigError> {
 const DEFAULTS: MemoryConfig = {
   backend: 'sqlite',
   semanticBackend: 'sqlite',
-  sqlitePath: './data/memstrate.db',
-  postgresPoolSize: 10,
-  postgresSchema: 'public',
-  qdrantUrl: 'http://localhost:6333',
-  qdrantCollection: 'memstrate_memories',
   embeddingProvider: 'none',
   decayRate: 0.1,
   consolidationIntervalHours: 24,
   auditAnchorPath: './data/memstrate.db.audit-anchor',
+  backendOptions: { sqlite: { path: './data/memstrate.db' } },
 };
 
 describe('loadConfig: sources and defaults', () => {
   it('applies every default when given nothing', async () => {
     const config = await loadConfig(undefined, { env: {} });
     expect(config).toEqual(DEFAULTS);
-    for (const key of ['postgresUrl', 'qdrantApiKeyEnv', 'httpUrl', 'httpTokenEnv', 'embeddingModel', 'embeddingUrl', 'embeddingApiKeyEnv', 'embeddingDimensions', 'auditKeyEnv'] as const) {
+    for (const key of ['embeddingModel', 'embeddingUrl', 'embeddingApiKeyEnv', 'embeddingDimensions', 'auditKeyEnv'] as const) {
       expect(config[key]).toBeUndefined();
     }
   });
@@ -61,7 +57,7 @@ describe('loadConfig: sources and defaults', () => {
     await expect(loadConfig(tomlFile('# nothing\n'), { env: {} })).resolves.toEqual(DEFAULTS);
   });
 
-  it('reads the snake_case keys of a TOML [memory] table', async () => {
+  it('reads the snake_case keys of a TOML [memory] table, flat built-in keys included', async () => {
     const path = tomlFile(`
 [memory]
 backend = "sqlite"
@@ -86,10 +82,11 @@ postgres_schema = "mem"
     expect(config).toEqual({
       ...DEFAULTS,
       semanticBackend: 'qdrant',
-      sqlitePath: '/var/lib/memstrate/mem.db',
-      qdrantUrl: 'http://qdrant:6333',
-      qdrantApiKeyEnv: 'QDRANT_KEY',
-      qdrantCollection: 'my_memories',
+      backendOptions: {
+        sqlite: { path: '/var/lib/memstrate/mem.db' },
+        qdrant: { url: 'http://qdrant:6333', apiKeyEnv: 'QDRANT_KEY', collection: 'my_memories' },
+        postgres: { poolSize: 20, schema: 'mem' },
+      },
       embeddingProvider: 'openai',
       embeddingModel: 'text-embedding-3-small',
       embeddingUrl: 'http://localhost:11434/v1',
@@ -99,14 +96,72 @@ postgres_schema = "mem"
       consolidationIntervalHours: 6,
       auditKeyEnv: 'AUDIT_KEY',
       auditAnchorPath: '/var/lib/memstrate/anchor',
-      postgresPoolSize: 20,
-      postgresSchema: 'mem',
     });
+  });
+
+  it('reads a [memory.<backend>] table per backend (snake_case in TOML, camelCase in objects)', async () => {
+    const path = tomlFile(`
+[memory]
+backend = "postgres"
+semantic_backend = "http"
+
+[memory.postgres]
+url = "postgres://db:5432/mem"
+pool_size = 4
+schema = "tenant_1"
+
+[memory.http]
+url = "http://gateway:8787"
+token_env = "GATEWAY_TOKEN"
+`);
+    const config = await loadConfig(path, { env: {} });
+    expect(config.backendOptions).toEqual({
+      postgres: { url: 'postgres://db:5432/mem', poolSize: 4, schema: 'tenant_1' },
+      http: { url: 'http://gateway:8787', tokenEnv: 'GATEWAY_TOKEN' },
+    });
+    const fromObject = await loadConfig(
+      { backend: 'postgres', semanticBackend: 'http', postgres: { url: 'postgres://db:5432/mem', poolSize: 4, schema: 'tenant_1' }, http: { url: 'http://gateway:8787', tokenEnv: 'GATEWAY_TOKEN' } },
+      { env: {} },
+    );
+    expect(fromObject).toEqual(config);
+  });
+
+  it('a backend table with an unknown option, a bad value or a missing required option lists every problem', async () => {
+    const path = tomlFile(`
+[memory]
+backend = "postgres"
+
+[memory.postgres]
+pool_size = 0
+colour = "blue"
+`);
+    const error = await configError(loadConfig(path, { env: {} }));
+    // pool_size, colour, and the URL twice: needed both as the main and (semantic follows) the semantic backend
+    expect(error.problems).toHaveLength(4);
+    expect(error.problems.join('\n')).toContain('memory.postgres.pool_size');
+    expect(error.problems.join('\n')).toContain('postgres.colour: unknown key');
+    expect(error.problems.join('\n')).toContain('postgres.url (postgres_url): required');
+  });
+
+  it('a table for an unregistered backend, or a flat key and its table option both set, is CONFIG_INVALID', async () => {
+    const unknown = await configError(loadConfig({ pinecone: { url: 'http://x' } } as never, { env: {} }));
+    expect(unknown.problems[0]).toMatch(/no backend named "pinecone" is registered \(registered: sqlite, postgres, http, qdrant\)/);
+    const twice = await configError(loadConfig({ sqlitePath: '/a.db', sqlite: { path: '/b.db' } }, { env: {} }));
+    expect(twice.problems[0]).toMatch(/set the same option \(sqlite\.path\)/);
+  });
+
+  it('an unknown backend name is CONFIG_INVALID listing the registered ones of that kind', async () => {
+    const main = await configError(loadConfig({ backend: 'mysql' }, { env: {} }));
+    expect(main.problems).toEqual(['backend: unknown main backend "mysql"; registered main backends: "sqlite", "postgres"']);
+    const semantic = await configError(loadConfig({ semanticBackend: 'pinecone' }, { env: {} }));
+    expect(semantic.problems).toEqual(['semanticBackend: unknown semantic backend "pinecone"; registered semantic backends: "sqlite", "postgres", "http", "qdrant"']);
+    // http has no main facet
+    await configError(loadConfig({ backend: 'http' }, { env: {} }));
   });
 
   it('takes a camelCase object', async () => {
     const config = await loadConfig({ sqlitePath: ':memory:', embeddingProvider: 'hash', embeddingDimensions: 64, decayRate: 0 }, { env: {} });
-    expect(config).toMatchObject({ sqlitePath: ':memory:', embeddingProvider: 'hash', embeddingDimensions: 64, decayRate: 0 });
+    expect(config).toMatchObject({ backendOptions: { sqlite: { path: ':memory:' } }, embeddingProvider: 'hash', embeddingDimensions: 64, decayRate: 0 });
     // no anchor file for an in-memory database
     expect(config.auditAnchorPath).toBeUndefined();
   });
@@ -149,20 +204,24 @@ describe('loadConfig: MEMSTRATE_* environment overrides', () => {
     };
     const fromFile = await loadConfig(path, { env });
     expect(fromFile).toMatchObject({
-      sqlitePath: '/from/env.db',
+      backendOptions: { sqlite: { path: '/from/env.db' }, postgres: { poolSize: 25 } },
       decayRate: 0.5,
-      postgresPoolSize: 25,
       consolidationIntervalHours: 1.5,
       embeddingProvider: 'hash',
       embeddingDimensions: 128,
     });
     const fromObject = await loadConfig({ sqlitePath: '/from/object.db', decayRate: 0.9 }, { env });
-    expect(fromObject).toMatchObject({ sqlitePath: '/from/env.db', decayRate: 0.5 });
+    expect(fromObject).toMatchObject({ backendOptions: { sqlite: { path: '/from/env.db' } }, decayRate: 0.5 });
+    // MEMSTRATE_<BACKEND>_<OPTION> reaches any backend's table; the legacy flat variable names still work.
+    const tables = await loadConfig(undefined, {
+      env: { MEMSTRATE_SEMANTIC_BACKEND: 'http', MEMSTRATE_HTTP_URL: 'http://gw:1', MEMSTRATE_HTTP_TOKEN_ENV: 'TOK', MEMSTRATE_SEMANTIC_POSTGRES_URL: 'postgres://v/db' },
+    });
+    expect(tables.backendOptions).toMatchObject({ http: { url: 'http://gw:1', tokenEnv: 'TOK' }, postgres: { semanticUrl: 'postgres://v/db' } });
   });
 
   it('MEMSTRATE_BACKEND and MEMSTRATE_POSTGRES_URL select postgres (semantic follows)', async () => {
     const config = await loadConfig(undefined, { env: { MEMSTRATE_BACKEND: 'postgres', MEMSTRATE_POSTGRES_URL: 'postgres://db:5432/mem' } });
-    expect(config).toMatchObject({ backend: 'postgres', semanticBackend: 'postgres', postgresUrl: 'postgres://db:5432/mem' });
+    expect(config).toMatchObject({ backend: 'postgres', semanticBackend: 'postgres', backendOptions: { postgres: { url: 'postgres://db:5432/mem' } } });
   });
 
   it('ignores unrelated variables', async () => {
@@ -236,7 +295,7 @@ x = 1
 
   it('accepts the range limits', async () => {
     const config = await loadConfig({ postgresPoolSize: 1000, decayRate: 1, consolidationIntervalHours: 0, embeddingDimensions: 16000 }, { env: {} });
-    expect(config).toMatchObject({ postgresPoolSize: 1000, decayRate: 1, consolidationIntervalHours: 0, embeddingDimensions: 16000 });
+    expect(config).toMatchObject({ backendOptions: { postgres: { poolSize: 1000 } }, decayRate: 1, consolidationIntervalHours: 0, embeddingDimensions: 16000 });
   });
 
   it('semantic_backend follows backend unless set explicitly', async () => {
@@ -264,7 +323,7 @@ x = 1
     await configError(loadConfig({ semanticBackend: 'http' }, { env: {} }));
     await expect(loadConfig({ semanticBackend: 'http', httpUrl: 'http://127.0.0.1:8787' }, { env: {} })).resolves.toMatchObject({
       semanticBackend: 'http',
-      httpUrl: 'http://127.0.0.1:8787',
+      backendOptions: { http: { url: 'http://127.0.0.1:8787' } },
     });
   });
 
@@ -355,5 +414,20 @@ describe('memory.config.toml (the shipped sample)', () => {
     const { CONFIG_KEYS } = await import('../../src/config/schema.js');
     const text = readFileSync(sample, 'utf8');
     for (const snake of CONFIG_KEYS.values()) expect(text).toMatch(new RegExp(`^#? ?${snake} = `, 'm'));
+  });
+
+  it("documents every built-in backend's table and every option in it", async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(sample, 'utf8');
+    for (const definition of registeredBackends()) {
+      const table = text.indexOf(`[memory.${definition.name}]`);
+      expect(table, `[memory.${definition.name}]`).toBeGreaterThan(0);
+      const next = text.indexOf('[', table + 1 + `[memory.${definition.name}]`.length);
+      const section = text.slice(table, next < 0 ? undefined : next);
+      for (const option of Object.keys(definition.options.shape)) {
+        const snake = option.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+        expect(section).toMatch(new RegExp(`^#? ?${snake} = `, 'm'));
+      }
+    }
   });
 });

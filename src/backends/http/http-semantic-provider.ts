@@ -2,7 +2,7 @@ import type { BackendHealth } from '../../contracts/health.js';
 import type { SemanticProvider } from '../../contracts/semantic-provider.js';
 import type { Logger } from '../../contracts/types.js';
 import { BackendUnavailableError, ConfigError, MemoryError } from '../../errors.js';
-import type { BackendContext } from '../open-backends.js';
+import type { BackendContext, SemanticCapabilities } from '../../contracts/backend-plugin.js';
 import { GatewayClient, type GatewayClientOptions } from './gateway-client.js';
 import { HttpSemanticStore } from './http-semantic-store.js';
 import { HTTP_BACKEND, resolveHttpSettings, type HttpSettings } from './http-settings.js';
@@ -27,6 +27,8 @@ export class HttpSemanticProvider implements SemanticProvider {
   readonly name = HTTP_BACKEND;
   readonly store: HttpSemanticStore;
   readonly consolidation: HttpSemanticStore;
+  /** What the gateway's own semantic backend can do, as its GET /v1/info reported it at open. */
+  readonly capabilities: Partial<SemanticCapabilities>;
 
   private constructor(
     private readonly client: GatewayClient,
@@ -35,6 +37,8 @@ export class HttpSemanticProvider implements SemanticProvider {
   ) {
     this.store = new HttpSemanticStore(client, gateway.embedding.dimensions);
     this.consolidation = this.store;
+    // Through a gateway, nothing shares a transaction with this side's main store.
+    this.capabilities = { ...gateway.semanticCapabilities, sharedTransactions: false };
   }
 
   /**
@@ -112,8 +116,8 @@ async function probe(client: GatewayClient, maxRetries?: number): Promise<Gatewa
  * (the variable holding the bearer token, read from `ctx.env`; set but empty is a ConfigError).
  * Timeouts 10 s per request, 3 retries with backoff for idempotent calls.
  */
-export async function openHttpSemanticProvider(ctx: BackendContext): Promise<SemanticProvider> {
-  const settings = resolveHttpSettings(ctx.config, ctx.env);
-  const expectedDimensions = ctx.embedder?.dimensions ?? ctx.config.embeddingDimensions;
+export async function openHttpSemanticProvider(options: { url?: string | undefined; tokenEnv?: string | undefined }, ctx: BackendContext): Promise<SemanticProvider> {
+  const settings = resolveHttpSettings(options, ctx.env);
+  const expectedDimensions = ctx.embedder?.dimensions ?? ctx.settings.embeddingDimensions;
   return HttpSemanticProvider.open({ settings, logger: ctx.logger, ...(expectedDimensions === undefined ? {} : { expectedDimensions }) });
 }

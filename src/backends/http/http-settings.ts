@@ -1,4 +1,3 @@
-import type { MemoryConfig } from '../../config/schema.js';
 import { redactUrl } from '../../core/redact.js';
 import { ConfigError } from '../../errors.js';
 
@@ -18,12 +17,12 @@ export interface HttpSettings {
 }
 
 /**
- * Resolves `http_url` and `http_token_env`. ConfigError when the URL is missing, not http(s),
+ * Resolves `http.url` and `http.token_env` (flat: `http_url`, `http_token_env`). ConfigError when the URL is missing, not http(s),
  * or carries credentials (the token belongs in the env var), or when `http_token_env` names a
  * variable that is unset or empty in `env`. Never touches the network.
  */
-export function resolveHttpSettings(config: Pick<MemoryConfig, 'httpUrl' | 'httpTokenEnv'>, env: NodeJS.ProcessEnv): HttpSettings {
-  const raw = config.httpUrl;
+export function resolveHttpSettings(options: { url?: string | undefined; tokenEnv?: string | undefined }, env: NodeJS.ProcessEnv): HttpSettings {
+  const raw = options.url;
   if (raw === undefined || raw === '') {
     throw new ConfigError(['http_url: required when semantic_backend is "http"'], { backend: HTTP_BACKEND });
   }
@@ -43,7 +42,7 @@ export function resolveHttpSettings(config: Pick<MemoryConfig, 'httpUrl' | 'http
   if (url.hash) problems.push(`http_url: must not have a #fragment (${where})`);
   if (url.search) problems.push(`http_url: must not have a ?query (${where})`);
 
-  const tokenEnv = config.httpTokenEnv;
+  const tokenEnv = options.tokenEnv;
   let token: string | undefined;
   if (tokenEnv !== undefined) {
     token = env[tokenEnv];

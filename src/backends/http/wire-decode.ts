@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { SemanticCapabilities } from '../../contracts/backend-plugin.js';
 import type { ConsolidationReport } from '../../contracts/consolidation-store.js';
 import type { MemoryRecord, RecalledMemory } from '../../contracts/semantic-store.js';
 import { BackendUnavailableError, InternalError } from '../../errors.js';
@@ -17,6 +18,31 @@ export interface GatewayInfo {
   semanticBackend: string;
   schemaVersion: string;
   embedding: { provider: string; model: string | undefined; dimensions: number | undefined };
+  /** The gateway's semantic capabilities, when it reports them (gateways since the backend registry do). */
+  semanticCapabilities: SemanticCapabilities | undefined;
+}
+
+const CAPABILITY_FIELDS: Record<keyof SemanticCapabilities, (v: unknown) => boolean> = {
+  vectorSearch: (v) => typeof v === 'string',
+  keywordRanking: (v) => typeof v === 'string',
+  hybridInEngine: (v) => typeof v === 'boolean',
+  sharedTransactions: (v) => typeof v === 'boolean',
+  multiProcess: (v) => typeof v === 'boolean',
+  maxDimensions: (v) => Number.isInteger(v),
+  maxBatch: (v) => Number.isInteger(v),
+};
+
+/** The semantic capabilities in an info body, if present and well-formed (unknown extra fields ignored). */
+function semanticCapabilities(body: Partial<Record<string, unknown>>): SemanticCapabilities | undefined {
+  const semantic = (body['capabilities'] as { semantic?: unknown } | null | undefined)?.semantic;
+  if (typeof semantic !== 'object' || semantic === null) return undefined;
+  const fields = semantic as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, ok] of Object.entries(CAPABILITY_FIELDS)) {
+    if (!ok(fields[key])) return undefined;
+    out[key] = fields[key];
+  }
+  return out as unknown as SemanticCapabilities;
 }
 
 /**
@@ -103,6 +129,7 @@ export class WireDecoder {
       semanticBackend: b['semanticBackend'],
       schemaVersion: b['schemaVersion'],
       embedding: { provider: e['provider'], model: str(model) ? model : undefined, dimensions: typeof dims === 'number' ? dims : undefined },
+      semanticCapabilities: semanticCapabilities(b),
     };
   }
 

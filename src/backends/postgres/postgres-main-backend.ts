@@ -1,8 +1,9 @@
 import { postgresMigrations } from '../../../migrations/postgres/index.js';
 import type { MainBackend } from '../../contracts/main-backend.js';
 import { ConfigError } from '../../errors.js';
-import type { BackendContext } from '../open-backends.js';
+import type { BackendContext } from '../../contracts/backend-plugin.js';
 import { SqlMainBackend } from '../sql/sql-main-backend.js';
+import type { PostgresOptions } from './postgres-backend.js';
 import { PostgresEngine } from './postgres-engine.js';
 
 /**
@@ -10,16 +11,15 @@ import { PostgresEngine } from './postgres-engine.js';
  * lives in the engine (claims use `FOR UPDATE SKIP LOCKED`; audit and canonical appends take a
  * schema-scoped advisory lock in their transaction).
  *
- * Connects to `postgres_url` (pool of `postgres_pool_size`, connections on `postgres_schema`),
+ * Connects to `postgres.url` (pool of `postgres.pool_size`, connections on `postgres.schema`),
  * probes the server (fails fast with BackendUnavailableError naming the redacted URL), applies the
  * migrations under Kysely's advisory lock and returns the eight main stores on it.
  * @throws ConfigError when `postgres_url` is missing; BackendUnavailableError when the server cannot
  *   be reached or a migration fails. No message contains the password or the user name.
  */
-export async function openPostgresMainBackend(ctx: BackendContext): Promise<MainBackend> {
-  const { config } = ctx;
-  if (!config.postgresUrl) throw new ConfigError('postgres_url: required when backend is "postgres"', { backend: 'postgres' });
-  const engine = await PostgresEngine.open({ url: config.postgresUrl, poolSize: config.postgresPoolSize, schema: config.postgresSchema });
+export async function openPostgresMainBackend(options: PostgresOptions, ctx: BackendContext): Promise<MainBackend> {
+  if (!options.url) throw new ConfigError('postgres.url (postgres_url): required when backend is "postgres"', { backend: 'postgres' });
+  const engine = await PostgresEngine.open({ url: options.url, poolSize: options.poolSize, schema: options.schema });
   try {
     const schemaVersion = await engine.migrate(postgresMigrations);
     return new SqlMainBackend(engine, schemaVersion, `${engine.redacted} schema ${engine.schema}`, ctx);

@@ -7,7 +7,8 @@ import type { Logger } from '../../contracts/types.js';
 import { redactUrl } from '../../core/redact.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
 import { ConfigError, ValidationError } from '../../errors.js';
-import type { BackendContext } from '../open-backends.js';
+import type { BackendContext } from '../../contracts/backend-plugin.js';
+import type { PostgresOptions } from './postgres-backend.js';
 import { num, optNum } from '../sql/context.js';
 import type { SqlExecutor } from '../sql/engine.js';
 import { PostgresEngine } from './postgres-engine.js';
@@ -55,13 +56,12 @@ function stmt<R>(s: Statement): CompiledQuery<R> {
  *   lacks the `vector` extension (the message names it), or a migration fails. Messages carry the
  *   redacted URL only.
  */
-export async function openPostgresSemanticBackend(ctx: BackendContext): Promise<SemanticBackend> {
-  const { config } = ctx;
-  const url = config.semanticPostgresUrl ?? config.postgresUrl;
+export async function openPostgresSemanticBackend(options: PostgresOptions, ctx: BackendContext): Promise<SemanticBackend> {
+  const url = options.semanticUrl ?? options.url;
   if (!url) {
-    throw new ConfigError('postgres_url (or semantic_postgres_url): required when semantic_backend is "postgres"', { backend: 'semantic:postgres' });
+    throw new ConfigError('postgres.url or postgres.semantic_url: required when semantic_backend is "postgres"', { backend: 'semantic:postgres' });
   }
-  const engine = await PostgresEngine.open({ url, poolSize: config.postgresPoolSize, schema: config.postgresSchema, backendName: 'semantic:postgres' });
+  const engine = await PostgresEngine.open({ url, poolSize: options.poolSize, schema: options.schema, backendName: 'semantic:postgres' });
   try {
     const extension = await ensureVectorExtension(engine, redactUrl(url));
     await engine.migrate(postgresMigrations);

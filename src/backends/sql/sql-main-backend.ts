@@ -32,7 +32,7 @@ export class SqlMainBackend<E extends SqlEngine = SqlEngine> implements MainBack
     readonly engine: E,
     readonly schemaVersion: string,
     /** Shown as the health `detail` (a file path, a redacted URL — never a secret). */
-    private readonly location: string,
+    readonly location: string,
     options: { clock: Clock; logger: Logger },
   ) {
     this.name = engine.dialect;

@@ -50,18 +50,27 @@ export class SqliteSemanticBackend implements SemanticBackend {
   /** Whether `memories_vec` exists (created with the vector space, possibly by another process). */
   private hasVec = false;
 
+  /** Refines the declared capabilities: transactions are shared when the main store's connection is. */
+  readonly capabilities: { sharedTransactions: boolean };
+
   private constructor(
     private readonly engine: SqliteEngine,
     private readonly logger: Logger,
     private readonly ownsEngine: boolean,
-  ) {}
+    sharesMainConnection: boolean,
+  ) {
+    this.capabilities = { sharedTransactions: sharesMainConnection };
+  }
 
   /**
    * Opens the backend on a migrated engine. With `ownsEngine` the backend closes it; otherwise the
    * engine is shared with the main backend, which closes it.
    */
-  static async open(engine: SqliteEngine, options: { clock: Clock; logger: Logger; ownsEngine?: boolean }): Promise<SqliteSemanticBackend> {
-    const backend = new SqliteSemanticBackend(engine, options.logger, options.ownsEngine === true);
+  static async open(
+    engine: SqliteEngine,
+    options: { clock: Clock; logger: Logger; ownsEngine?: boolean; sharesMainConnection?: boolean },
+  ): Promise<SqliteSemanticBackend> {
+    const backend = new SqliteSemanticBackend(engine, options.logger, options.ownsEngine === true, options.sharesMainConnection === true);
     await backend.guard('open semantic store', () => backend.engine.exclusive((db) => backend.vecReady(db)));
     return backend;
   }

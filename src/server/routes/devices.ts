@@ -1,6 +1,6 @@
 /** The paired-device store under `/v1/devices…`. */
 import type { PairedDevice } from '../../contracts/device-store.js';
-import type { MemorySubstrate } from '../../core/substrate.js';
+import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { ValidationError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
 import { DeletedResponse } from '../schemas/common.js';

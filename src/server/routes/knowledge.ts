@@ -1,6 +1,6 @@
 /** The knowledge graph: `/v1/entities`, `/v1/relations`, `/v1/graph/query`. */
 import type { EntityInput, GraphPattern, RelationInput } from '../../contracts/knowledge-store.js';
-import type { MemorySubstrate } from '../../core/substrate.js';
+import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
 import { DeletedResponse, IdParams, IdResponse } from '../schemas/common.js';

@@ -4,7 +4,7 @@
  * audited on the gateway.
  */
 import type { RecallQuery, RememberInput } from '../../contracts/semantic-store.js';
-import type { MemorySubstrate } from '../../core/substrate.js';
+import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
 import { DeletedResponse, IdParams, IdResponse } from '../schemas/common.js';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { MemorySource } from '../../contracts/semantic-store.js';
 import type { JsonObject } from '../../contracts/types.js';
-import type { MemorySubstrate } from '../../core/substrate.js';
+import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { KeyedLock } from '../keyed-lock.js';
 import type { RouteTable } from '../route.js';
 import { OpenFangHealth, OpenFangSearch, OpenFangSearchResponse, OpenFangStore, OpenFangStoreResponse } from '../schemas/openfang.js';

@@ -1,6 +1,6 @@
 /** The session store: `/v1/sessions`, per-agent listings and the canonical session under `/v1/agents/:agentId/canonical`. */
 import type { CanonicalSession, Message, Session } from '../../contracts/session-store.js';
-import type { MemorySubstrate } from '../../core/substrate.js';
+import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
 import { AgentParams, CountResponse, DeletedResponse, IdParams } from '../schemas/common.js';

@@ -1,7 +1,7 @@
 /** The structured store: per-agent key/value under `/v1/agents/:agentId/kv` and the agent registry. */
 import type { AgentEntry } from '../../contracts/structured-store.js';
 import type { JsonValue } from '../../contracts/types.js';
-import type { MemorySubstrate } from '../../core/substrate.js';
+import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
 import { AgentParams, DeletedResponse } from '../schemas/common.js';

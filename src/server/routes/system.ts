@@ -1,6 +1,6 @@
 /** Substrate-level routes: `/v1/health`, `/v1/info` and the OpenAPI document itself. */
 import { z } from 'zod';
-import type { MemorySubstrate } from '../../core/substrate.js';
+import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { buildOpenApiDocument } from '../openapi.js';
 import type { RouteTable } from '../route.js';
 import { named } from '../schemas/common.js';

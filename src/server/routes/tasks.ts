@@ -1,7 +1,7 @@
 /** The leased task queue under `/v1/tasks…` (the substrate's queue, which audits every transition). */
 import type { TaskInput } from '../../contracts/task-queue.js';
 import type { JsonValue } from '../../contracts/types.js';
-import type { MemorySubstrate } from '../../core/substrate.js';
+import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
 import { IdParams, IdResponse } from '../schemas/common.js';

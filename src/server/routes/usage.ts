@@ -1,6 +1,6 @@
 /** The usage store (LLM metering) under `/v1/usage…`. */
 import type { UsageInput } from '../../contracts/usage-store.js';
-import type { MemorySubstrate } from '../../core/substrate.js';
+import type { MemorySubstrate } from '../../assembly/substrate.js';
 import type { RouteTable } from '../route.js';
 import { CountResponse, IdResponse } from '../schemas/common.js';
 import {

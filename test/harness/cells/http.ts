@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { MemorySubstrate, type MemoryConfigInput } from '../../../src/index.js';
 import { createGateway } from '../../../src/server/app.js';
 import type { BackendCell, CellInstance, CellOpenOptions } from '../cells.js';
+import { semanticCellCapabilities } from '../capabilities.js';
 import { dropSchema, freshSchemaName, pgRawSql, TEST_PG_URL } from '../pg-tools.js';
 import { POSTGRES_MAIN_CELLS } from './postgres-main.js';
 import { sqliteRawSql } from './sqlite.js';
@@ -110,7 +111,7 @@ function makeHttpCell(main: 'sqlite' | 'postgres'): BackendCell {
     main,
     semantic: 'http',
     engines: `main: ${mainEngine}; semantic: http client → real in-process memstrate gateway (Fastify, 127.0.0.1) on its own SQLite file (sqlite-vec + FTS5)`,
-    capabilities: { rawSql: true, multiProcess: true, sqliteFile: main === 'sqlite' },
+    capabilities: { rawSql: true, multiProcess: true, sqliteFile: main === 'sqlite', ...semanticCellCapabilities('http') },
     async open(options = {}) {
       const dir = tempDir();
       const side = main === 'sqlite' ? sqliteMain(dir) : postgresMain(dir);

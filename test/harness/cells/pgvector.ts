@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendCell } from '../cells.js';
+import { semanticCellCapabilities } from '../capabilities.js';
 import { pgvectorTarget } from '../pglite-server.js';
 import { dropSchema, freshSchemaName, pgRawSql, TEST_PG_URL } from '../pg-tools.js';
 import { openLayout, type Layout } from './layout.js';
@@ -26,7 +27,7 @@ export const sqlitePostgres: BackendCell = {
   get engines() {
     return `main: SQLite file (better-sqlite3); semantic: ${resolvedSemanticEngine ?? PGVECTOR_ENGINE_TEXT}`;
   },
-  capabilities: { rawSql: true, multiProcess: true, sqliteFile: true },
+  capabilities: { rawSql: true, multiProcess: true, sqliteFile: true, ...semanticCellCapabilities('postgres') },
   async open(options = {}) {
     const target = await pgvectorTarget();
     resolvedSemanticEngine = target.engine;
@@ -61,7 +62,7 @@ export const postgresPostgres: BackendCell = {
   get engines() {
     return `main: PostgreSQL server (${new URL(TEST_PG_URL).host}, pg); semantic: ${resolvedSemanticEngine ?? PGVECTOR_ENGINE_TEXT}`;
   },
-  capabilities: { rawSql: true, multiProcess: true, sqliteFile: false },
+  capabilities: { rawSql: true, multiProcess: true, sqliteFile: false, ...semanticCellCapabilities('postgres') },
   async open(options = {}) {
     const target = await pgvectorTarget();
     resolvedSemanticEngine = target.engine;

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendCell } from '../cells.js';
+import { semanticCellCapabilities } from '../capabilities.js';
 import { dropSchema, freshSchemaName, pgRawSql, TEST_PG_URL, withPgClient } from '../pg-tools.js';
 import { openLayout } from './layout.js';
 import { tempDir } from './sqlite.js';
@@ -25,7 +26,7 @@ export const postgresSqlite: BackendCell = {
   main: 'postgres',
   semantic: 'sqlite',
   engines: 'main: PostgreSQL server (pg pool, own schema); semantic: SQLite file (sqlite-vec + FTS5)',
-  capabilities: { rawSql: true, multiProcess: true, sqliteFile: false },
+  capabilities: { rawSql: true, multiProcess: true, sqliteFile: false, ...semanticCellCapabilities('sqlite') },
   async open(options = {}) {
     const dir = tempDir();
     const schema = freshSchemaName();

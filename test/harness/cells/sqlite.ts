@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BackendCell } from '../cells.js';
+import { semanticCellCapabilities } from '../capabilities.js';
 import { openLayout } from './layout.js';
 
 export function tempDir(): string {
@@ -25,7 +26,7 @@ export const sqliteSqlite: BackendCell = {
   main: 'sqlite',
   semantic: 'sqlite',
   engines: 'main: SQLite file (better-sqlite3); semantic: SQLite file (sqlite-vec + FTS5)',
-  capabilities: { rawSql: true, multiProcess: true, sqliteFile: true },
+  capabilities: { rawSql: true, multiProcess: true, sqliteFile: true, ...semanticCellCapabilities('sqlite') },
   async open(options = {}) {
     const dir = tempDir();
     const sqlitePath = join(dir, 'memstrate.db');

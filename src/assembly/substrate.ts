@@ -1,6 +1,6 @@
-import { openMainBackend, openSemanticProvider, type BackendContext } from '../backends/open-backends.js';
 import { resolveConfig } from '../config/load.js';
 import type { MemoryConfig, MemoryConfigInput } from '../config/schema.js';
+import type { BackendCatalog, BackendContext, MainCapabilities, SemanticCapabilities } from '../contracts/backend-plugin.js';
 import type { AuditLog } from '../contracts/audit-log.js';
 import type { ConsolidationReport, ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
@@ -17,11 +17,13 @@ import type { Clock, JsonValue, Logger } from '../contracts/types.js';
 import type { UsageStore } from '../contracts/usage-store.js';
 import { createEmbedder } from '../embedders/index.js';
 import { ConfigError, NotSupportedError } from '../errors.js';
-import { FileAnchor, MemoryAnchor } from './audit-anchor.js';
-import { ChainedAuditLog } from './audit-log.js';
-import { AuditedTaskQueue } from './audited-task-queue.js';
-import { systemClock } from './clock.js';
-import { defaultLogger } from './logger.js';
+import { FileAnchor, MemoryAnchor } from '../core/audit-anchor.js';
+import { ChainedAuditLog } from '../core/audit-log.js';
+import { AuditedTaskQueue } from '../core/audited-task-queue.js';
+import { systemClock } from '../core/clock.js';
+import { defaultLogger } from '../core/logger.js';
+import { backendRegistry } from './backends.js';
+import { openMainBackend, openSemanticProvider, type OpenedCapabilities } from './open-backends.js';
 
 export interface OpenOptions {
   clock?: Clock;
@@ -29,6 +31,8 @@ export interface OpenOptions {
   logger?: Logger;
   /** Environment for `MEMSTRATE_*` overrides and secret lookups; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The backends `backend` / `semantic_backend` may name; default: every one registered with `registerBackend`. */
+  backends?: BackendCatalog;
 }
 
 export interface SubstrateInfo {
@@ -36,6 +40,8 @@ export interface SubstrateInfo {
   semanticBackend: string;
   schemaVersion: string;
   embedding: { provider: string; model: string | undefined; dimensions: number | undefined };
+  /** What each opened backend can do (declared by its definition, refined by the opened instance). */
+  capabilities: { main: MainCapabilities; semantic: SemanticCapabilities };
 }
 
 /**
@@ -62,6 +68,7 @@ export class MemorySubstrate {
     private readonly semanticProvider: SemanticProvider,
     private readonly auditLog: ChainedAuditLog,
     embedder: Embedder | undefined,
+    private readonly capabilities: OpenedCapabilities,
   ) {
     this.config = config;
     this.structured = main.structured;
@@ -82,22 +89,29 @@ export class MemorySubstrate {
    */
   static async open(config?: MemoryConfigInput | MemoryConfig | string, options: OpenOptions = {}): Promise<MemorySubstrate> {
     const env = options.env ?? process.env;
-    const resolved = resolveConfig(config as MemoryConfigInput | string | undefined, { env });
+    const catalog = options.backends ?? backendRegistry;
+    const resolved = isResolved(config) ? config : resolveConfig(config as MemoryConfigInput | string | undefined, { env, backends: catalog });
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? defaultLogger();
     const embedder = options.embedder ?? createEmbedder(resolved, env);
     const key = auditKey(resolved, env);
-    const ctx: BackendContext = { config: resolved, clock, logger, env, embedder };
+    const ctx: BackendContext = {
+      clock,
+      logger,
+      env,
+      embedder,
+      settings: { embeddingDimensions: resolved.embeddingDimensions, decayRate: resolved.decayRate },
+    };
 
     const cleanups: (() => Promise<void>)[] = [];
     try {
-      const main = await openMainBackend(ctx);
+      const { main, capabilities: mainCapabilities } = await openMainBackend(resolved, catalog, ctx);
       cleanups.push(() => main.close());
-      const semantic = await openSemanticProvider(ctx, main);
+      const { provider: semantic, capabilities: semanticCapabilities } = await openSemanticProvider(resolved, catalog, ctx, main);
       cleanups.push(() => semantic.close());
       const anchor = resolved.auditAnchorPath === undefined ? new MemoryAnchor() : new FileAnchor(resolved.auditAnchorPath, main.name);
       const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key });
-      return new MemorySubstrate(resolved, main, semantic, auditLog, embedder);
+      return new MemorySubstrate(resolved, main, semantic, auditLog, embedder, { main: mainCapabilities, semantic: semanticCapabilities });
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
       throw error;
@@ -116,6 +130,7 @@ export class MemorySubstrate {
         model: config.embeddingModel ?? embedder?.id,
         dimensions: this.semanticProvider.dimensions ?? embedder?.dimensions,
       },
+      capabilities: { main: { ...this.capabilities.main }, semantic: { ...this.capabilities.semantic } },
     };
   }
 
@@ -201,6 +216,11 @@ export class MemorySubstrate {
     })();
     return this.closing;
   }
+}
+
+/** A config `loadConfig` already resolved (it carries the validated backend tables). */
+function isResolved(config: unknown): config is MemoryConfig {
+  return typeof config === 'object' && config !== null && 'backendOptions' in config;
 }
 
 function auditKey(config: MemoryConfig, env: NodeJS.ProcessEnv): Buffer | undefined {

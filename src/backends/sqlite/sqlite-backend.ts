@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { BackendDefinition } from '../../contracts/backend-plugin.js';
+import { LIMITS } from '../../core/limits.js';
+import { SqlMainBackend } from '../sql/sql-main-backend.js';
+import { openSqliteEngine } from './open-sqlite-engine.js';
+import { SqliteEngine } from './sqlite-engine.js';
+import { SqliteSemanticBackend } from './sqlite-semantic-backend.js';
+
+/** `[memory.sqlite]`: where the database file is. */
+export const sqliteOptions = z.strictObject({
+  /** SQLite database file (created with its directory if missing); `:memory:` for a throwaway store. */
+  path: z.string().min(1).default('./data/memstrate.db'),
+});
+
+export type SqliteOptions = z.output<typeof sqliteOptions>;
+
+/**
+ * The embedded default: the eight main stores on one SQLite file (better-sqlite3, WAL), and semantic
+ * memory in the same file (sqlite-vec exact KNN + FTS5 bm25). When both sides are `sqlite`, they
+ * share one connection.
+ */
+export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
+  name: 'sqlite',
+  description: 'embedded SQLite file: better-sqlite3, sqlite-vec exact KNN, FTS5 bm25',
+  options: sqliteOptions,
+  flatKeys: { sqlitePath: 'path' },
+  main: {
+    capabilities: { multiProcess: true, transactions: true, skipLockedClaims: false },
+    defaultAuditAnchorPath: (options) => (options.path === ':memory:' ? undefined : `${options.path}.audit-anchor`),
+    async open(options, ctx) {
+      const { engine, schemaVersion } = await openSqliteEngine(options.path);
+      return new SqlMainBackend(engine, schemaVersion, options.path, ctx);
+    },
+  },
+  semantic: {
+    capabilities: {
+      vectorSearch: 'exact',
+      keywordRanking: 'bm25',
+      hybridInEngine: false,
+      sharedTransactions: false,
+      multiProcess: true,
+      maxDimensions: LIMITS.maxDimensions,
+      maxBatch: LIMITS.maxBatch,
+    },
+    async open(options, ctx) {
+      // Share the main backend's connection when both live in the same SQLite file.
+      const { main } = ctx;
+      const shared = main instanceof SqlMainBackend && main.engine instanceof SqliteEngine && main.location === options.path ? main.engine : undefined;
+      const engine = shared ?? (await openSqliteEngine(options.path)).engine;
+      try {
+        return await SqliteSemanticBackend.open(engine, { clock: ctx.clock, logger: ctx.logger, ownsEngine: shared === undefined, sharesMainConnection: shared !== undefined });
+      } catch (error) {
+        if (!shared) await engine.close();
+        throw error;
+      }
+    },
+  },
+};

@@ -1,0 +1,125 @@
+import type { z } from 'zod';
+import type { Embedder } from './embedder.js';
+import type { MainBackend } from './main-backend.js';
+import type { SemanticBackend } from './semantic-backend.js';
+import type { SemanticProvider } from './semantic-provider.js';
+import type { Clock, Logger } from './types.js';
+
+/**
+ * The backend plugin contract. Every backend — the built-in `sqlite`, `postgres`, `http`, `qdrant`
+ * and any third-party package — is one `BackendDefinition` handed to `registerBackend()`. A
+ * definition names the backend, validates its own options (the `[memory.<name>]` table) with a zod
+ * schema, declares what it can do and opens it. Nothing in memstrate dispatches on a backend's name.
+ */
+
+/** What every backend is opened with, besides its own validated options. */
+export interface BackendContext {
+  clock: Clock;
+  logger: Logger;
+  /** Environment for secrets named by `*_env` options (never read process.env directly). */
+  env: NodeJS.ProcessEnv;
+  /** The configured embedder, if any (semantic backends check vector spaces against it). */
+  embedder: Embedder | undefined;
+  /** The substrate-wide settings a backend may need. */
+  settings: {
+    /** `embedding_dimensions`, if configured. */
+    embeddingDimensions: number | undefined;
+    /** `decay_rate` (consolidation). */
+    decayRate: number;
+  };
+}
+
+/** What a semantic backend is opened with: the context plus the main backend already open. */
+export interface SemanticOpenContext extends BackendContext {
+  /** The opened main backend (e.g. to share its connection when both live in one file). */
+  main: MainBackend;
+}
+
+/** What a main backend (the eight non-semantic stores and the audit storage) can do. */
+export interface MainCapabilities {
+  /** Several OS processes may open the same store at once (claims, audit appends stay correct). */
+  multiProcess: boolean;
+  /** Multi-statement writes are atomic (all or nothing). */
+  transactions: boolean;
+  /** Task claims skip rows locked by other claimers instead of waiting (`FOR UPDATE SKIP LOCKED`). */
+  skipLockedClaims: boolean;
+}
+
+export const VECTOR_SEARCH_KINDS = ['exact', 'approximate', 'none'] as const;
+export const KEYWORD_RANKINGS = ['bm25', 'ts_rank_cd', 'sparse', 'none'] as const;
+
+/** What a semantic backend can do. */
+export interface SemanticCapabilities {
+  /** `exact`: true nearest neighbours; `approximate`: an ANN index (recall < 1 possible); `none`: no vectors. */
+  vectorSearch: (typeof VECTOR_SEARCH_KINDS)[number];
+  /** How keyword recall ranks: FTS5 bm25, PostgreSQL ts_rank_cd, a sparse vector, or no keyword search. */
+  keywordRanking: (typeof KEYWORD_RANKINGS)[number];
+  /** Hybrid recall is fused inside the engine (one query) rather than by core from two searches. */
+  hybridInEngine: boolean;
+  /** A memory write can share one transaction with the main store (same database). */
+  sharedTransactions: boolean;
+  /** Several OS processes may use the same semantic store at once. */
+  multiProcess: boolean;
+  /** Largest vector dimension the backend stores. */
+  maxDimensions: number;
+  /** Most memories one `rememberMany` call may carry. */
+  maxBatch: number;
+}
+
+/** The opened semantic side: either the SPI (core adds validation, embedding and fusion) or a whole provider. */
+export type OpenedSemantic = SemanticBackend | SemanticProvider;
+
+/** The main-backend side of a definition. */
+export interface MainFacet<O> {
+  capabilities: MainCapabilities;
+  /** Problems (one line each) with `options` when this backend is the main backend, e.g. a missing URL. */
+  check?(options: O): string[];
+  /**
+   * Where the audit anchor goes when `audit_anchor_path` is not set; undefined = kept in memory
+   * (only sensible for a throwaway store).
+   */
+  defaultAuditAnchorPath(options: O): string | undefined;
+  open(options: O, ctx: BackendContext): Promise<MainBackend>;
+}
+
+/** The semantic-backend side of a definition. */
+export interface SemanticFacet<O> {
+  capabilities: SemanticCapabilities;
+  /** Problems (one line each) with `options` when this backend is the semantic backend. */
+  check?(options: O): string[];
+  /**
+   * Opens the semantic side. Return the `SemanticBackend` SPI (persist and search only; core does
+   * validation, embedding, vector spaces, fusion and consolidation), or a whole `SemanticProvider`
+   * when a remote side does that work.
+   */
+  open(options: O, ctx: SemanticOpenContext): Promise<OpenedSemantic>;
+}
+
+/**
+ * A backend plugin. `options` is a zod object schema in camelCase: it validates the backend's
+ * `[memory.<name>]` table (snake_case in TOML, camelCase in objects, `MEMSTRATE_<NAME>_<KEY>` in the
+ * environment) and supplies its defaults. A definition provides a `main` facet, a `semantic` facet,
+ * or both (then both share the one options table).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface BackendDefinition<S extends z.ZodObject<any> = z.ZodObject<any>> {
+  /** Lowercase letters, digits and `-`; the value of `backend` / `semantic_backend`. */
+  name: string;
+  /** One line for listings. */
+  description: string;
+  options: S;
+  /**
+   * Flat `[memory]` keys (camelCase) accepted as aliases of options, e.g. `{ sqlitePath: 'path' }`.
+   * For the built-ins' pre-registry keys; new backends should not need any.
+   */
+  flatKeys?: Readonly<Record<string, keyof z.output<S> & string>>;
+  main?: MainFacet<z.output<S>>;
+  semantic?: SemanticFacet<z.output<S>>;
+}
+
+/** The registered backends, as configuration and assembly see them. */
+export interface BackendCatalog {
+  get(name: string): BackendDefinition | undefined;
+  /** Every registered definition, in registration order. */
+  all(): readonly BackendDefinition[];
+}
