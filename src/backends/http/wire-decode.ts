@@ -2,13 +2,13 @@ import type { z } from 'zod';
 import type { ConsolidationReport } from '../../contracts/consolidation-store.js';
 import type { MemoryRecord, RecalledMemory } from '../../contracts/semantic-store.js';
 import { BackendUnavailableError, InternalError } from '../../errors.js';
-import { DeletedResponse, IdResponse } from '../../server/schemas/common.js';
+import { DeletedResponse, IdResponse } from '../../wire/common.js';
 import {
   ConsolidationReport as ConsolidationReportSchema,
   IdsResponse,
   MemoryRecord as MemoryRecordSchema,
   RecallResponse,
-} from '../../server/schemas/memories.js';
+} from '../../wire/memories.js';
 import { HTTP_BACKEND } from './http-settings.js';
 
 /** What GET /v1/info tells about the gateway's substrate. */
@@ -20,7 +20,7 @@ export interface GatewayInfo {
 }
 
 /**
- * Checks every gateway answer against the gateway's own response schemas (src/server/schemas) and
+ * Checks every gateway answer against the gateway's own response schemas (src/wire) and
  * the request it answers. Nothing is filled in or repaired: a body of the wrong shape is a
  * BackendUnavailableError (not a compatible memstrate gateway); an answer that contradicts the
  * request — another agent's memory for an agent-scoped recall, another id than asked, more results

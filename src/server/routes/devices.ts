@@ -3,8 +3,8 @@ import type { PairedDevice } from '../../contracts/device-store.js';
 import type { MemorySubstrate } from '../../core/substrate.js';
 import { ValidationError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { DeletedResponse } from '../schemas/common.js';
-import { DeviceList, DeviceParams, DevicePut } from '../schemas/devices.js';
+import { DeletedResponse } from '../../wire/common.js';
+import { DeviceList, DeviceParams, DevicePut } from '../../wire/devices.js';
 
 const DEVICES = 'devices';
 

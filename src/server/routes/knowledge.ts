@@ -3,8 +3,8 @@ import type { EntityInput, GraphPattern, RelationInput } from '../../contracts/k
 import type { MemorySubstrate } from '../../core/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { DeletedResponse, IdParams, IdResponse } from '../schemas/common.js';
-import { Entity, EntityInput as EntityInputSchema, GraphMatches, GraphPattern as GraphPatternSchema, RelationInput as RelationInputSchema } from '../schemas/knowledge.js';
+import { DeletedResponse, IdParams, IdResponse } from '../../wire/common.js';
+import { Entity, EntityInput as EntityInputSchema, GraphMatches, GraphPattern as GraphPatternSchema, RelationInput as RelationInputSchema } from '../../wire/knowledge.js';
 
 const TAG = 'knowledge';
 

@@ -7,7 +7,7 @@ import type { RecallQuery, RememberInput } from '../../contracts/semantic-store.
 import type { MemorySubstrate } from '../../core/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { DeletedResponse, IdParams, IdResponse } from '../schemas/common.js';
+import { DeletedResponse, IdParams, IdResponse } from '../../wire/common.js';
 import {
   ConsolidationBody,
   ConsolidationReport,
@@ -18,7 +18,7 @@ import {
   RecallResponse,
   RememberBatch,
   RememberInput as RememberInputSchema,
-} from '../schemas/memories.js';
+} from '../../wire/memories.js';
 
 const TAG = 'memories';
 

@@ -3,7 +3,7 @@ import type { CanonicalSession, Message, Session } from '../../contracts/session
 import type { MemorySubstrate } from '../../core/substrate.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { AgentParams, CountResponse, DeletedResponse, IdParams } from '../schemas/common.js';
+import { AgentParams, CountResponse, DeletedResponse, IdParams } from '../../wire/common.js';
 import {
   CanonicalAppend,
   CanonicalContext,
@@ -17,7 +17,7 @@ import {
   SessionCreate,
   SessionList,
   SessionSave,
-} from '../schemas/sessions.js';
+} from '../../wire/sessions.js';
 
 const TAG = 'sessions';
 const CANONICAL = 'canonical';

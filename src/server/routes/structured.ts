@@ -4,8 +4,8 @@ import type { JsonValue } from '../../contracts/types.js';
 import type { MemorySubstrate } from '../../core/substrate.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { AgentParams, DeletedResponse } from '../schemas/common.js';
-import { AgentList, AgentPut, AgentEntry as AgentEntrySchema, KvList, KvParams, KvPut, KvValue } from '../schemas/structured.js';
+import { AgentParams, DeletedResponse } from '../../wire/common.js';
+import { AgentList, AgentPut, AgentEntry as AgentEntrySchema, KvList, KvParams, KvPut, KvValue } from '../../wire/structured.js';
 
 const KV = 'kv';
 const AGENTS = 'agents';

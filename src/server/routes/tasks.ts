@@ -4,7 +4,7 @@ import type { JsonValue } from '../../contracts/types.js';
 import type { MemorySubstrate } from '../../core/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { IdParams, IdResponse } from '../schemas/common.js';
+import { IdParams, IdResponse } from '../../wire/common.js';
 import {
   ClaimBody,
   ClaimResponse,
@@ -17,7 +17,7 @@ import {
   TaskInput as TaskInputSchema,
   TaskList,
   TaskListQuery,
-} from '../schemas/tasks.js';
+} from '../../wire/tasks.js';
 
 const TASKS = 'tasks';
 

@@ -2,7 +2,7 @@
 import type { UsageInput } from '../../contracts/usage-store.js';
 import type { MemorySubstrate } from '../../core/substrate.js';
 import type { RouteTable } from '../route.js';
-import { CountResponse, IdResponse } from '../schemas/common.js';
+import { CountResponse, IdResponse } from '../../wire/common.js';
 import {
   AgentQuery,
   CleanupBody,
@@ -13,7 +13,7 @@ import {
   ModelUsageList,
   UsageInput as UsageInputSchema,
   UsageSummary,
-} from '../schemas/usage.js';
+} from '../../wire/usage.js';
 
 const USAGE = 'usage';
 

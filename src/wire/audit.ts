@@ -1,6 +1,6 @@
 /** Schemas of the audit log (read-only over the wire). */
 import { z } from 'zod';
-import { LIMITS } from '../../core/limits.js';
+import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, intQuery, named } from './common.js';
 
 export const AuditEntry = named(

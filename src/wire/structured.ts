@@ -1,6 +1,6 @@
 /** Schemas of the structured store: per-agent key/value and the agent registry. */
 import { z } from 'zod';
-import { LIMITS } from '../../core/limits.js';
+import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, JsonValue, named } from './common.js';
 
 export const KvParams = z.strictObject({ agentId: Id, key: z.string().min(1).max(LIMITS.keyLength) });

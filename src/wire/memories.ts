@@ -1,7 +1,7 @@
 /** Schemas of the semantic store (memories), recall and consolidation over the wire. */
 import { z } from 'zod';
-import { MEMORY_SOURCES } from '../../contracts/semantic-store.js';
-import { LIMITS } from '../../core/limits.js';
+import { MEMORY_SOURCES } from '../contracts/semantic-store.js';
+import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, JsonObject, named, Vector } from './common.js';
 
 export const MemorySource = z.enum(MEMORY_SOURCES);

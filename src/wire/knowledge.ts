@@ -1,7 +1,7 @@
 /** Schemas of the knowledge graph: entities, relations and graph queries. */
 import { z } from 'zod';
-import { ENTITY_TYPES, RELATION_TYPES } from '../../contracts/knowledge-store.js';
-import { LIMITS } from '../../core/limits.js';
+import { ENTITY_TYPES, RELATION_TYPES } from '../contracts/knowledge-store.js';
+import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, JsonObject, named } from './common.js';
 
 export const EntityType = z.enum(ENTITY_TYPES);

@@ -3,7 +3,7 @@
  * names is registered in `components` with its id; the same zod objects validate the requests.
  */
 import { z } from 'zod';
-import { LIMITS } from '../../core/limits.js';
+import { LIMITS } from '../core/limits.js';
 
 /** Named schemas: they become `#/components/schemas/<id>` in the OpenAPI document. */
 export const components = z.registry<{ id: string; description?: string }>();

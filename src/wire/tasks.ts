@@ -1,7 +1,7 @@
 /** Schemas of the leased task queue. */
 import { z } from 'zod';
-import { TASK_STATUSES } from '../../contracts/task-queue.js';
-import { LIMITS } from '../../core/limits.js';
+import { TASK_STATUSES } from '../contracts/task-queue.js';
+import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, intQuery, JsonValue, named } from './common.js';
 
 export const TaskStatus = z.enum(TASK_STATUSES);
