@@ -20,8 +20,8 @@ export interface GatewayInfo {
 }
 
 /**
- * Checks every gateway answer against the gateway's own response schemas (src/wire) and
- * the request it answers. Nothing is filled in or repaired: a body of the wrong shape is a
+ * Checks every gateway answer against the wire's response schemas (src/wire, the ones the gateway
+ * documents its answers with) and the request it answers. Nothing is filled in or repaired: a body of the wrong shape is a
  * BackendUnavailableError (not a compatible memstrate gateway); an answer that contradicts the
  * request — another agent's memory for an agent-scoped recall, another id than asked, more results
  * than the limit — is an InternalError, and nothing of it is returned (fail closed).
@@ -54,12 +54,12 @@ export class WireDecoder {
         if (r.memory.agentId !== agentId) this.contradiction(label, `a memory of another agent than "${agentId}" was returned`);
       }
     }
-    return results as RecalledMemory[];
+    return results;
   }
 
   /** A MemoryRecord of GET /v1/memories/:id; its id must be the one asked for. */
   record(body: unknown, id: string, label: string): MemoryRecord {
-    const record = this.shape(MemoryRecordSchema, body, label) as MemoryRecord;
+    const record = this.shape(MemoryRecordSchema, body, label);
     if (record.id !== id) this.contradiction(label, 'the memory returned has another id than asked');
     return record;
   }

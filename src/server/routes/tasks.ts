@@ -1,6 +1,4 @@
 /** The leased task queue under `/v1/tasks…` (the substrate's queue, which audits every transition). */
-import type { TaskInput } from '../../contracts/task-queue.js';
-import type { JsonValue } from '../../contracts/types.js';
 import type { MemorySubstrate } from '../../core/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
@@ -14,7 +12,7 @@ import {
   HeartbeatBody,
   HeartbeatResponse,
   Task,
-  TaskInput as TaskInputSchema,
+  TaskInput,
   TaskList,
   TaskListQuery,
 } from '../../wire/tasks.js';
@@ -28,11 +26,11 @@ export function taskRoutes(table: RouteTable, mem: MemorySubstrate): void {
     operationId: 'postTask',
     tag: TASKS,
     summary: 'Post a task; returns its id.',
-    body: TaskInputSchema,
+    body: TaskInput,
     status: 201,
     response: IdResponse,
     async handler({ body }) {
-      return { id: await mem.tasks.post(body as TaskInput) };
+      return { id: await mem.tasks.post(body) };
     },
   });
 
@@ -61,7 +59,7 @@ export function taskRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 204,
     errors: [404, 409],
     async handler({ params, body }) {
-      await mem.tasks.complete(params.id, body.result as JsonValue, { token: body.token });
+      await mem.tasks.complete(params.id, body.result, { token: body.token });
     },
   });
 

@@ -1,5 +1,4 @@
 /** The usage store (LLM metering) under `/v1/usage…`. */
-import type { UsageInput } from '../../contracts/usage-store.js';
 import type { MemorySubstrate } from '../../core/substrate.js';
 import type { RouteTable } from '../route.js';
 import { CountResponse, IdResponse } from '../../wire/common.js';
@@ -11,7 +10,7 @@ import {
   DaysQuery,
   FirstEvent,
   ModelUsageList,
-  UsageInput as UsageInputSchema,
+  UsageInput,
   UsageSummary,
 } from '../../wire/usage.js';
 
@@ -24,11 +23,11 @@ export function usageRoutes(table: RouteTable, mem: MemorySubstrate): void {
     operationId: 'recordUsage',
     tag: USAGE,
     summary: 'Record one LLM call\'s usage; returns the event id.',
-    body: UsageInputSchema,
+    body: UsageInput,
     status: 201,
     response: IdResponse,
     async handler({ body }) {
-      return { id: await mem.usage.record(body as UsageInput) };
+      return { id: await mem.usage.record(body) };
     },
   });
 
