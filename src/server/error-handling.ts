@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { MemoryError } from '../errors.js';
-import { toWireError, wireErrorBody } from './wire-errors.js';
+import { toWireError, wireErrorBody } from '../wire/errors.js';
 
 /** The request path without its query string (which may hold a token someone put there). */
 export function pathOf(request: FastifyRequest): string {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { AnyRoute } from './route.js';
-import { components } from './schemas/common.js';
+import { components } from '../wire/common.js';
 
 type Json = Record<string, unknown>;
 

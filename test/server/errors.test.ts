@@ -14,7 +14,7 @@ import {
   type MemoryErrorCode,
   type MemorySubstrate,
 } from '../../src/index.js';
-import { errorFromWire, STATUS_BY_CODE } from '../../src/server/wire-errors.js';
+import { errorFromWire, STATUS_BY_CODE } from '../../src/wire/errors.js';
 import { startGateway } from './fixture.js';
 
 const SECRET = 'hunter2-very-secret';

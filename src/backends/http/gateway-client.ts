@@ -3,7 +3,7 @@ import { scrub } from '../../core/redact.js';
 import { BackendUnavailableError, MemoryError } from '../../errors.js';
 import { HTTP_BACKEND, type HttpSettings } from './http-settings.js';
 import { HttpTransport, type Exchange } from './http-transport.js';
-import { errorFromWire, stripMessagePrefix } from '../../server/wire-errors.js';
+import { errorFromWire, stripMessagePrefix } from '../../wire/errors.js';
 
 /** Longest server error text quoted in a message. */
 const MAX_QUOTE = 300;
@@ -200,7 +200,7 @@ export class GatewayClient {
   }
 
   /**
-   * A non-2xx answer as the MemoryError of the gateway's wire table (src/server/wire-errors.ts),
+   * A non-2xx answer as the MemoryError of the gateway's wire table (src/wire/errors.ts),
    * with the gateway (redacted) and the request added to the message. A body that is not a
    * memstrate error body (a proxy's page, another server) is mapped from the status alone.
    */

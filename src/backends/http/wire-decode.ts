@@ -3,13 +3,13 @@ import type { SemanticCapabilities } from '../../contracts/backend-plugin.js';
 import type { ConsolidationReport } from '../../contracts/consolidation-store.js';
 import type { MemoryRecord, RecalledMemory } from '../../contracts/semantic-store.js';
 import { BackendUnavailableError, InternalError } from '../../errors.js';
-import { DeletedResponse, IdResponse } from '../../server/schemas/common.js';
+import { DeletedResponse, IdResponse } from '../../wire/common.js';
 import {
   ConsolidationReport as ConsolidationReportSchema,
   IdsResponse,
   MemoryRecord as MemoryRecordSchema,
   RecallResponse,
-} from '../../server/schemas/memories.js';
+} from '../../wire/memories.js';
 import { HTTP_BACKEND } from './http-settings.js';
 
 /** What GET /v1/info tells about the gateway's substrate. */
@@ -46,8 +46,8 @@ function semanticCapabilities(body: Partial<Record<string, unknown>>): SemanticC
 }
 
 /**
- * Checks every gateway answer against the gateway's own response schemas (src/server/schemas) and
- * the request it answers. Nothing is filled in or repaired: a body of the wrong shape is a
+ * Checks every gateway answer against the wire's response schemas (src/wire, the ones the gateway
+ * documents its answers with) and the request it answers. Nothing is filled in or repaired: a body of the wrong shape is a
  * BackendUnavailableError (not a compatible memstrate gateway); an answer that contradicts the
  * request — another agent's memory for an agent-scoped recall, another id than asked, more results
  * than the limit — is an InternalError, and nothing of it is returned (fail closed).
@@ -80,12 +80,12 @@ export class WireDecoder {
         if (r.memory.agentId !== agentId) this.contradiction(label, `a memory of another agent than "${agentId}" was returned`);
       }
     }
-    return results as RecalledMemory[];
+    return results;
   }
 
   /** A MemoryRecord of GET /v1/memories/:id; its id must be the one asked for. */
   record(body: unknown, id: string, label: string): MemoryRecord {
-    const record = this.shape(MemoryRecordSchema, body, label) as MemoryRecord;
+    const record = this.shape(MemoryRecordSchema, body, label);
     if (record.id !== id) this.contradiction(label, 'the memory returned has another id than asked');
     return record;
   }

@@ -1,7 +1,7 @@
 /** The audit log under `/v1/audit…`: read and verify only (entries are appended by the substrate). */
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import type { RouteTable } from '../route.js';
-import { AuditEntries, AuditQuery, AuditTip, VerifyReport } from '../schemas/audit.js';
+import { AuditEntries, AuditQuery, AuditTip, VerifyReport } from '../../wire/audit.js';
 
 const AUDIT = 'audit';
 

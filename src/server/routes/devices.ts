@@ -1,10 +1,9 @@
 /** The paired-device store under `/v1/devices…`. */
-import type { PairedDevice } from '../../contracts/device-store.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { ValidationError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { DeletedResponse } from '../schemas/common.js';
-import { DeviceList, DeviceParams, DevicePut } from '../schemas/devices.js';
+import { DeletedResponse } from '../../wire/common.js';
+import { DeviceList, DeviceParams, DevicePut } from '../../wire/devices.js';
 
 const DEVICES = 'devices';
 
@@ -35,7 +34,7 @@ export function deviceRoutes(table: RouteTable, mem: MemorySubstrate): void {
       if (body.deviceId !== undefined && body.deviceId !== params.deviceId) {
         throw new ValidationError(`body deviceId ${JSON.stringify(body.deviceId)} does not match the path ${JSON.stringify(params.deviceId)}`, { backend: 'gateway' });
       }
-      await mem.devices.save({ ...body, deviceId: params.deviceId } as PairedDevice);
+      await mem.devices.save({ ...body, deviceId: params.deviceId });
     },
   });
 

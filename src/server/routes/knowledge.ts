@@ -1,10 +1,9 @@
 /** The knowledge graph: `/v1/entities`, `/v1/relations`, `/v1/graph/query`. */
-import type { EntityInput, GraphPattern, RelationInput } from '../../contracts/knowledge-store.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { DeletedResponse, IdParams, IdResponse } from '../schemas/common.js';
-import { Entity, EntityInput as EntityInputSchema, GraphMatches, GraphPattern as GraphPatternSchema, RelationInput as RelationInputSchema } from '../schemas/knowledge.js';
+import { DeletedResponse, IdParams, IdResponse } from '../../wire/common.js';
+import { Entity, EntityInput, GraphMatches, GraphPattern, RelationInput } from '../../wire/knowledge.js';
 
 const TAG = 'knowledge';
 
@@ -15,12 +14,12 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
     operationId: 'addEntity',
     tag: TAG,
     summary: 'Add (or, with an existing id, update) an entity (audited).',
-    body: EntityInputSchema,
+    body: EntityInput,
     status: 201,
     response: IdResponse,
     errors: [409],
     async handler({ body }) {
-      return { id: await mem.addEntity(body as EntityInput) };
+      return { id: await mem.addEntity(body) };
     },
   });
 
@@ -61,11 +60,11 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
     operationId: 'addRelation',
     tag: TAG,
     summary: 'Add a relation between two entities of the same agent (audited).',
-    body: RelationInputSchema,
+    body: RelationInput,
     status: 201,
     response: IdResponse,
     async handler({ body }) {
-      return { id: await mem.addRelation(body as RelationInput) };
+      return { id: await mem.addRelation(body) };
     },
   });
 
@@ -75,11 +74,11 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
     operationId: 'queryGraph',
     tag: TAG,
     summary: 'Graph pattern query: edges from a start entity up to maxDepth hops, ordered by depth.',
-    body: GraphPatternSchema,
+    body: GraphPattern,
     status: 200,
     response: GraphMatches,
     async handler({ body }) {
-      return { matches: await mem.queryGraph(body as GraphPattern) };
+      return { matches: await mem.queryGraph(body) };
     },
   });
 }

@@ -3,22 +3,21 @@
  * consolidation. Mutations go through the substrate facade where it has the method, so they are
  * audited on the gateway.
  */
-import type { RecallQuery, RememberInput } from '../../contracts/semantic-store.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { DeletedResponse, IdParams, IdResponse } from '../schemas/common.js';
+import { DeletedResponse, IdParams, IdResponse } from '../../wire/common.js';
 import {
   ConsolidationBody,
   ConsolidationReport,
   EmbeddingBody,
   IdsResponse,
   MemoryRecord,
-  RecallQuery as RecallQuerySchema,
+  RecallQuery,
   RecallResponse,
   RememberBatch,
-  RememberInput as RememberInputSchema,
-} from '../schemas/memories.js';
+  RememberInput,
+} from '../../wire/memories.js';
 
 const TAG = 'memories';
 
@@ -29,12 +28,12 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     operationId: 'remember',
     tag: TAG,
     summary: 'Remember one memory (embedded on the server when no vector is given and an embedder is configured).',
-    body: RememberInputSchema,
+    body: RememberInput,
     status: 201,
     response: IdResponse,
     errors: [501, 503],
     async handler({ body }) {
-      return { id: await mem.remember(body as RememberInput) };
+      return { id: await mem.remember(body) };
     },
   });
 
@@ -49,7 +48,7 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     response: IdsResponse,
     errors: [501, 503],
     async handler({ body }) {
-      return { ids: await mem.semantic.rememberMany(body.memories as RememberInput[]) };
+      return { ids: await mem.semantic.rememberMany(body.memories) };
     },
   });
 
@@ -59,12 +58,12 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     operationId: 'recall',
     tag: TAG,
     summary: 'Recall memories of one agent (or allAgents: true) by text and/or vector; hybrid, vector or keyword.',
-    body: RecallQuerySchema,
+    body: RecallQuery,
     status: 200,
     response: RecallResponse,
     errors: [501, 503],
     async handler({ body }) {
-      return { results: await mem.recall(body as RecallQuery) };
+      return { results: await mem.recall(body) };
     },
   });
 

@@ -10,7 +10,7 @@ import type { JsonObject } from '../../contracts/types.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { KeyedLock } from '../keyed-lock.js';
 import type { RouteTable } from '../route.js';
-import { OpenFangHealth, OpenFangSearch, OpenFangSearchResponse, OpenFangStore, OpenFangStoreResponse } from '../schemas/openfang.js';
+import { OpenFangHealth, OpenFangSearch, OpenFangSearchResponse, OpenFangStore, OpenFangStoreResponse } from '../../wire/openfang.js';
 
 /** Owner of memories stored without an agentId. */
 export const NIL_AGENT_ID = '00000000-0000-0000-0000-000000000000';

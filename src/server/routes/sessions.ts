@@ -1,23 +1,23 @@
 /** The session store: `/v1/sessions`, per-agent listings and the canonical session under `/v1/agents/:agentId/canonical`. */
-import type { CanonicalSession, Message, Session } from '../../contracts/session-store.js';
+import type * as C from '../../contracts/session-store.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { AgentParams, CountResponse, DeletedResponse, IdParams } from '../schemas/common.js';
+import { AgentParams, CountResponse, DeletedResponse, IdParams } from '../../wire/common.js';
 import {
   CanonicalAppend,
   CanonicalContext,
   CanonicalContextQuery,
   CanonicalSave,
-  CanonicalSession as CanonicalSessionSchema,
+  CanonicalSession,
   CanonicalSummary,
   LabelBody,
   LabelParams,
-  Session as SessionSchema,
+  Session,
   SessionCreate,
   SessionList,
   SessionSave,
-} from '../schemas/sessions.js';
+} from '../../wire/sessions.js';
 
 const TAG = 'sessions';
 const CANONICAL = 'canonical';
@@ -35,7 +35,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     summary: 'Create an empty session for an agent (a label must be unique per agent).',
     body: SessionCreate,
     status: 201,
-    response: SessionSchema,
+    response: Session,
     errors: [409],
     async handler({ body }) {
       return mem.sessions.create(body.agentId, body.label === undefined ? {} : { label: body.label });
@@ -63,7 +63,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     summary: 'One session with its messages (404 when unknown).',
     params: IdParams,
     status: 200,
-    response: SessionSchema,
+    response: Session,
     errors: [404],
     async handler({ params }) {
       const session = await mem.sessions.get(params.id);
@@ -85,7 +85,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     async handler({ params, body }) {
       if (body.id !== undefined && body.id !== params.id) throw mismatch('id', body.id, params.id);
       const { label, ...rest } = body;
-      await mem.sessions.save({ ...rest, id: params.id, ...(label === null || label === undefined ? {} : { label }), updatedAt: body.updatedAt ?? 0 } as Session);
+      await mem.sessions.save({ ...rest, id: params.id, ...(label === null || label === undefined ? {} : { label }), updatedAt: body.updatedAt ?? 0 });
     },
   });
 
@@ -154,7 +154,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     summary: 'The agent\'s session with this label (404 when none).',
     params: LabelParams,
     status: 200,
-    response: SessionSchema,
+    response: Session,
     errors: [404],
     async handler({ params }) {
       const session = await mem.sessions.findByLabel(params.agentId, params.label);
@@ -171,7 +171,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     summary: 'The agent\'s canonical session (an empty one when none exists).',
     params: AgentParams,
     status: 200,
-    response: CanonicalSessionSchema,
+    response: CanonicalSession,
     async handler({ params }) {
       return mem.sessions.loadCanonical(params.agentId);
     },
@@ -188,9 +188,9 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 204,
     async handler({ params, body }) {
       if (body.agentId !== undefined && body.agentId !== params.agentId) throw mismatch('agentId', body.agentId, params.agentId);
-      const session: CanonicalSession = {
+      const session: C.CanonicalSession = {
         agentId: params.agentId,
-        messages: body.messages as Message[],
+        messages: body.messages,
         compactionCursor: body.compactionCursor ?? 0,
         updatedAt: body.updatedAt ?? 0,
         ...(body.compactedSummary === undefined || body.compactedSummary === null ? {} : { compactedSummary: body.compactedSummary }),
@@ -208,9 +208,9 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     params: AgentParams,
     body: CanonicalAppend,
     status: 200,
-    response: CanonicalSessionSchema,
+    response: CanonicalSession,
     async handler({ params, body }) {
-      return mem.sessions.appendCanonical(params.agentId, body.messages as Message[], body.threshold === undefined ? {} : { threshold: body.threshold });
+      return mem.sessions.appendCanonical(params.agentId, body.messages, body.threshold === undefined ? {} : { threshold: body.threshold });
     },
   });
 
@@ -239,7 +239,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     body: CanonicalSummary,
     status: 204,
     async handler({ params, body }) {
-      await mem.sessions.storeLlmSummary(params.agentId, body.summary, body.keptMessages as Message[]);
+      await mem.sessions.storeLlmSummary(params.agentId, body.summary, body.keptMessages);
     },
   });
 

@@ -1,11 +1,9 @@
 /** The structured store: per-agent key/value under `/v1/agents/:agentId/kv` and the agent registry. */
-import type { AgentEntry } from '../../contracts/structured-store.js';
-import type { JsonValue } from '../../contracts/types.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { AgentParams, DeletedResponse } from '../schemas/common.js';
-import { AgentList, AgentPut, AgentEntry as AgentEntrySchema, KvList, KvParams, KvPut, KvValue } from '../schemas/structured.js';
+import { AgentParams, DeletedResponse } from '../../wire/common.js';
+import { AgentList, AgentPut, AgentEntry, KvList, KvParams, KvPut, KvValue } from '../../wire/structured.js';
 
 const KV = 'kv';
 const AGENTS = 'agents';
@@ -52,7 +50,7 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
     body: KvPut,
     status: 204,
     async handler({ params, body }) {
-      await mem.set(params.agentId, params.key, body.value as JsonValue);
+      await mem.set(params.agentId, params.key, body.value);
     },
   });
 
@@ -91,7 +89,7 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
     summary: 'One registered agent (404 when unknown).',
     params: AgentParams,
     status: 200,
-    response: AgentEntrySchema,
+    response: AgentEntry,
     errors: [404],
     async handler({ params }) {
       const entry = await mem.structured.loadAgent(params.agentId);
@@ -113,7 +111,7 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
       if (body.id !== undefined && body.id !== params.agentId) {
         throw new ValidationError(`body id ${JSON.stringify(body.id)} does not match the path agent ${JSON.stringify(params.agentId)}`, { backend: 'gateway' });
       }
-      await mem.structured.saveAgent({ ...body, id: params.agentId } as AgentEntry);
+      await mem.structured.saveAgent({ ...body, id: params.agentId });
     },
   });
 

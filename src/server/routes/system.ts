@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { buildOpenApiDocument } from '../openapi.js';
 import type { RouteTable } from '../route.js';
-import { named } from '../schemas/common.js';
-import { HealthReport, SubstrateInfo } from '../schemas/system.js';
+import { named } from '../../wire/common.js';
+import { HealthReport, SubstrateInfo } from '../../wire/system.js';
 
 const TAG = 'system';
 const OpenApiDocument = named('OpenApiDocument', z.looseObject({ openapi: z.string() }), 'This document.');

@@ -1,10 +1,8 @@
 /** The leased task queue under `/v1/tasks…` (the substrate's queue, which audits every transition). */
-import type { TaskInput } from '../../contracts/task-queue.js';
-import type { JsonValue } from '../../contracts/types.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { IdParams, IdResponse } from '../schemas/common.js';
+import { IdParams, IdResponse } from '../../wire/common.js';
 import {
   ClaimBody,
   ClaimResponse,
@@ -14,10 +12,10 @@ import {
   HeartbeatBody,
   HeartbeatResponse,
   Task,
-  TaskInput as TaskInputSchema,
+  TaskInput,
   TaskList,
   TaskListQuery,
-} from '../schemas/tasks.js';
+} from '../../wire/tasks.js';
 
 const TASKS = 'tasks';
 
@@ -28,11 +26,11 @@ export function taskRoutes(table: RouteTable, mem: MemorySubstrate): void {
     operationId: 'postTask',
     tag: TASKS,
     summary: 'Post a task; returns its id.',
-    body: TaskInputSchema,
+    body: TaskInput,
     status: 201,
     response: IdResponse,
     async handler({ body }) {
-      return { id: await mem.tasks.post(body as TaskInput) };
+      return { id: await mem.tasks.post(body) };
     },
   });
 
@@ -61,7 +59,7 @@ export function taskRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 204,
     errors: [404, 409],
     async handler({ params, body }) {
-      await mem.tasks.complete(params.id, body.result as JsonValue, { token: body.token });
+      await mem.tasks.complete(params.id, body.result, { token: body.token });
     },
   });
 

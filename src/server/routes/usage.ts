@@ -1,8 +1,7 @@
 /** The usage store (LLM metering) under `/v1/usage…`. */
-import type { UsageInput } from '../../contracts/usage-store.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import type { RouteTable } from '../route.js';
-import { CountResponse, IdResponse } from '../schemas/common.js';
+import { CountResponse, IdResponse } from '../../wire/common.js';
 import {
   AgentQuery,
   CleanupBody,
@@ -11,9 +10,9 @@ import {
   DaysQuery,
   FirstEvent,
   ModelUsageList,
-  UsageInput as UsageInputSchema,
+  UsageInput,
   UsageSummary,
-} from '../schemas/usage.js';
+} from '../../wire/usage.js';
 
 const USAGE = 'usage';
 
@@ -24,11 +23,11 @@ export function usageRoutes(table: RouteTable, mem: MemorySubstrate): void {
     operationId: 'recordUsage',
     tag: USAGE,
     summary: 'Record one LLM call\'s usage; returns the event id.',
-    body: UsageInputSchema,
+    body: UsageInput,
     status: 201,
     response: IdResponse,
     async handler({ body }) {
-      return { id: await mem.usage.record(body as UsageInput) };
+      return { id: await mem.usage.record(body) };
     },
   });
 

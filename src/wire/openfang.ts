@@ -3,7 +3,7 @@
  * counts as absent, so an OpenFang daemon pointed at this server works unchanged.
  */
 import { z } from 'zod';
-import { LIMITS } from '../../core/limits.js';
+import { LIMITS } from '../core/limits.js';
 import { EpochMs, named } from './common.js';
 
 export const OpenFangStore = named(

@@ -1,9 +1,17 @@
 /**
- * Building blocks of the gateway's request and response schemas. Every schema the OpenAPI document
- * names is registered in `components` with its id; the same zod objects validate the requests.
+ * Building blocks of the HTTP wire's request and response schemas, shared by the gateway
+ * (src/server validates requests and builds its OpenAPI document with them) and the `http` semantic
+ * backend (src/backends/http checks the gateway's answers with them). Every schema the OpenAPI
+ * document names is registered in `components` with its id.
+ *
+ * Each request schema is checked against its contract type at compile time
+ * (`satisfies z.ZodType<Contract>`): what the schema parses to must be assignable to what the store
+ * takes, so a route hands it over without a cast and a drift between the two is a type error.
+ * Response schemas are checked the same way against the type the store returns.
  */
 import { z } from 'zod';
-import { LIMITS } from '../../core/limits.js';
+import type * as C from '../contracts/types.js';
+import { LIMITS } from '../core/limits.js';
 
 /** Named schemas: they become `#/components/schemas/<id>` in the OpenAPI document. */
 export const components = z.registry<{ id: string; description?: string }>();
@@ -14,8 +22,14 @@ export function named<S extends z.ZodType>(id: string, schema: S, description?: 
   return schema;
 }
 
-export const JsonValue = named('JsonValue', z.json(), 'Any JSON value.');
-export const JsonObject = named('JsonObject', z.record(z.string(), JsonValue), 'A JSON object.');
+export const JsonValue = named('JsonValue', z.json() satisfies z.ZodType<C.JsonValue>, 'Any JSON value.');
+export const JsonObject = named('JsonObject', z.record(z.string(), JsonValue) satisfies z.ZodType<C.JsonObject>, 'A JSON object.');
+/**
+ * The extra fields of an open object whose contract says they are JSON (an agent registry entry):
+ * accepted as they are, exactly as a loose object keeps them (a request body is parsed JSON, so
+ * they are JSON values), and documented as any value.
+ */
+export const JsonField = z.custom<C.JsonValue>();
 
 /** An id or agent id: a non-empty string (memstrate's own ids are UUIDs). */
 export const Id = z.string().min(1).max(LIMITS.idLength);

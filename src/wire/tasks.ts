@@ -1,10 +1,10 @@
 /** Schemas of the leased task queue. */
 import { z } from 'zod';
-import { TASK_STATUSES } from '../../contracts/task-queue.js';
-import { LIMITS } from '../../core/limits.js';
+import * as C from '../contracts/task-queue.js';
+import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, intQuery, JsonValue, named } from './common.js';
 
-export const TaskStatus = z.enum(TASK_STATUSES);
+export const TaskStatus = z.enum(C.TASK_STATUSES);
 
 export const TaskInput = named(
   'TaskInput',
@@ -15,7 +15,7 @@ export const TaskInput = named(
     createdBy: Id.optional(),
     priority: z.int().optional().describe('Higher is claimed first. Default 0.'),
     maxAttempts: z.int().min(1).optional().describe('Attempts before the task stays failed. Default 3.'),
-  }),
+  }) satisfies z.ZodType<C.TaskInput>,
 );
 
 export const Task = named(
@@ -38,7 +38,7 @@ export const Task = named(
     completedAt: EpochMs.optional(),
     leaseExpiresAt: EpochMs.optional(),
     token: z.string().optional().describe('Present on a claimed task: the fencing token complete/fail/heartbeat must present.'),
-  }),
+  }) satisfies z.ZodType<C.Task>,
 );
 
 export const ClaimBody = named('TaskClaim', z.strictObject({ agentId: Id, leaseMs: z.int().min(1).optional().describe('Default 30000.') }));

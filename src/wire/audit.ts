@@ -1,6 +1,7 @@
 /** Schemas of the audit log (read-only over the wire). */
 import { z } from 'zod';
-import { LIMITS } from '../../core/limits.js';
+import type * as C from '../contracts/audit-log.js';
+import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, intQuery, named } from './common.js';
 
 export const AuditEntry = named(
@@ -14,7 +15,7 @@ export const AuditEntry = named(
     outcome: z.string(),
     prevHash: z.string(),
     hash: z.string(),
-  }),
+  }) satisfies z.ZodType<C.AuditEntry>,
 );
 export const AuditQuery = z.strictObject({
   agentId: Id.optional(),
@@ -22,5 +23,5 @@ export const AuditQuery = z.strictObject({
   after: intQuery(0, Number.MAX_SAFE_INTEGER, 'Exclusive seq.').optional(),
 });
 export const AuditEntries = named('AuditEntries', z.object({ entries: z.array(AuditEntry) }));
-export const AuditTip = named('AuditTip', z.object({ seq: z.int(), hash: z.string() }));
-export const VerifyReport = named('VerifyReport', z.object({ ok: z.literal(true), entries: z.int(), tipHash: z.string() }));
+export const AuditTip = named('AuditTip', z.object({ seq: z.int(), hash: z.string() }) satisfies z.ZodType<C.AuditTip>);
+export const VerifyReport = named('VerifyReport', z.object({ ok: z.literal(true), entries: z.int(), tipHash: z.string() }) satisfies z.ZodType<C.VerifyReport>);

@@ -1,11 +1,12 @@
 /** Schemas of the semantic store (memories), recall and consolidation over the wire. */
 import { z } from 'zod';
-import { MEMORY_SOURCES } from '../../contracts/semantic-store.js';
-import { LIMITS } from '../../core/limits.js';
+import type * as CC from '../contracts/consolidation-store.js';
+import * as C from '../contracts/semantic-store.js';
+import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, JsonObject, named, Vector } from './common.js';
 
-export const MemorySource = z.enum(MEMORY_SOURCES);
-export const RecallMode = z.enum(['hybrid', 'vector', 'keyword']);
+export const MemorySource = z.enum(C.MEMORY_SOURCES);
+export const RecallMode = z.enum(['hybrid', 'vector', 'keyword']) satisfies z.ZodType<C.RecallMode>;
 
 export const RememberInput = named(
   'RememberInput',
@@ -17,7 +18,7 @@ export const RememberInput = named(
     metadata: JsonObject.optional(),
     embedding: Vector.optional().describe('Caller-supplied vector; absent + an embedder configured = the content is embedded.'),
     confidence: z.number().min(0).max(1).optional().describe('In [0, 1]. Default 1.'),
-  }),
+  }) satisfies z.ZodType<C.RememberInput>,
 );
 
 export const RememberBatch = named(
@@ -37,9 +38,14 @@ export const MemoryFilter = named(
     before: EpochMs.optional().describe('createdAt strictly before this instant.'),
     metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional()
       .describe('Every key must be present with exactly this scalar value.'),
-  }),
+  }) satisfies z.ZodType<C.MemoryFilter>,
 );
 
+/**
+ * The recall body as sent: one flat object. The contract's RecallQuery says "an agentId, or
+ * allAgents: true" as a union; the check that exactly one is given runs after the object parsed
+ * (the same rule, in the same words, as the semantic service's), and turns the body into that union.
+ */
 export const RecallQuery = named(
   'RecallQuery',
   z.object({
@@ -51,6 +57,18 @@ export const RecallQuery = named(
     mode: RecallMode.optional().describe('Default: hybrid when both a vector and text are available, else whichever is.'),
     filter: MemoryFilter.optional(),
     explain: z.boolean().optional(),
+  }).transform((body, ctx): C.RecallQuery => {
+    const { agentId, allAgents, ...rest } = body;
+    if (allAgents === true) {
+      if (agentId === undefined) return { ...rest, allAgents };
+      ctx.issues.push({ code: 'custom', input: body, message: 'give either agentId or allAgents: true, not both' });
+      return z.NEVER;
+    }
+    if (agentId === undefined) {
+      ctx.issues.push({ code: 'custom', input: body, message: 'recall must name an agentId (or say allAgents: true)' });
+      return z.NEVER;
+    }
+    return { ...rest, agentId, ...(allAgents === undefined ? {} : { allAgents }) };
   }),
 );
 
@@ -69,7 +87,7 @@ export const MemoryRecord = named(
     accessCount: z.int(),
     supersededBy: z.string().optional(),
     embedding: z.array(z.number()).optional(),
-  }),
+  }) satisfies z.ZodType<C.MemoryRecord>,
 );
 
 export const RecalledMemory = named(
@@ -87,7 +105,7 @@ export const RecalledMemory = named(
         rrfK: z.number().optional(),
       })
       .optional(),
-  }),
+  }) satisfies z.ZodType<C.RecalledMemory>,
 );
 
 export const RecallResponse = named('RecallResponse', z.object({ results: z.array(RecalledMemory) }));
@@ -97,5 +115,5 @@ export const EmbeddingBody = named('EmbeddingBody', z.strictObject({ embedding: 
 export const ConsolidationBody = named('ConsolidationOptions', z.strictObject({ dryRun: z.boolean().optional() }));
 export const ConsolidationReport = named(
   'ConsolidationReport',
-  z.object({ decayed: z.int(), merged: z.int(), durationMs: z.number(), dryRun: z.boolean() }),
+  z.object({ decayed: z.int(), merged: z.int(), durationMs: z.number(), dryRun: z.boolean() }) satisfies z.ZodType<CC.ConsolidationReport>,
 );

@@ -1,11 +1,11 @@
 /** Schemas of the knowledge graph: entities, relations and graph queries. */
 import { z } from 'zod';
-import { ENTITY_TYPES, RELATION_TYPES } from '../../contracts/knowledge-store.js';
-import { LIMITS } from '../../core/limits.js';
+import * as C from '../contracts/knowledge-store.js';
+import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, JsonObject, named } from './common.js';
 
-export const EntityType = z.enum(ENTITY_TYPES);
-export const RelationType = z.enum(RELATION_TYPES);
+export const EntityType = z.enum(C.ENTITY_TYPES);
+export const RelationType = z.enum(C.RELATION_TYPES);
 
 export const EntityInput = named(
   'EntityInput',
@@ -15,12 +15,12 @@ export const EntityInput = named(
     entityType: EntityType,
     name: z.string(),
     properties: JsonObject.optional(),
-  }),
+  }) satisfies z.ZodType<C.EntityInput>,
 );
 
 export const Entity = named(
   'Entity',
-  z.object({ id: z.string(), agentId: z.string(), entityType: EntityType, name: z.string(), properties: JsonObject, createdAt: EpochMs, updatedAt: EpochMs }),
+  z.object({ id: z.string(), agentId: z.string(), entityType: EntityType, name: z.string(), properties: JsonObject, createdAt: EpochMs, updatedAt: EpochMs }) satisfies z.ZodType<C.Entity>,
 );
 
 export const RelationInput = named(
@@ -32,7 +32,7 @@ export const RelationInput = named(
     target: Id.describe('Entity id of the target; must exist for the same agent.'),
     properties: JsonObject.optional(),
     confidence: z.number().min(0).max(1).optional(),
-  }),
+  }) satisfies z.ZodType<C.RelationInput>,
 );
 
 export const Relation = named(
@@ -46,7 +46,7 @@ export const Relation = named(
     properties: JsonObject,
     confidence: z.number(),
     createdAt: EpochMs,
-  }),
+  }) satisfies z.ZodType<C.Relation>,
 );
 
 export const GraphPattern = named(
@@ -58,10 +58,10 @@ export const GraphPattern = named(
     target: z.string().optional().describe('Only edges ending at this entity (id or exact name).'),
     maxDepth: z.int().min(1).max(LIMITS.maxGraphDepth).optional().describe(`Hops from source, 1..${LIMITS.maxGraphDepth} (default 1).`),
     limit: z.int().min(1).max(LIMITS.maxGraphLimit).optional().describe(`1..${LIMITS.maxGraphLimit} (default 100).`),
-  }),
+  }) satisfies z.ZodType<C.GraphPattern>,
 );
 
 export const GraphMatches = named(
   'GraphMatches',
-  z.object({ matches: z.array(z.object({ source: Entity, relation: Relation, target: Entity, depth: z.int() })) }),
+  z.object({ matches: z.array(z.object({ source: Entity, relation: Relation, target: Entity, depth: z.int() }) satisfies z.ZodType<C.GraphMatch>) }),
 );

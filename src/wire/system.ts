@@ -1,5 +1,6 @@
 /** Schemas of the substrate-level routes: health, info. */
 import { z } from 'zod';
+import type * as C from '../contracts/health.js';
 import { named } from './common.js';
 
 export const HealthReport = named(
@@ -7,7 +8,7 @@ export const HealthReport = named(
   z.object({
     ok: z.boolean(),
     backends: z.array(z.object({ name: z.string(), ok: z.boolean(), latencyMs: z.number(), detail: z.string().optional() })),
-  }),
+  }) satisfies z.ZodType<C.HealthReport>,
   'Each backend: whether it answered, how fast, and why not.',
 );
 

@@ -1,5 +1,6 @@
 /** Schemas of the session store: regular sessions and the canonical cross-channel session. */
 import { z } from 'zod';
+import type * as C from '../contracts/session-store.js';
 import { EpochMs, Id, intQuery, JsonValue, named } from './common.js';
 
 export const ContentBlock = named(
@@ -10,12 +11,12 @@ export const ContentBlock = named(
     z.looseObject({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: JsonValue }),
     z.looseObject({ type: z.literal('tool_result'), toolUseId: z.string(), toolName: z.string().optional(), content: z.string(), isError: z.boolean().optional() }),
     z.looseObject({ type: z.literal('thinking'), thinking: z.string() }),
-  ]),
+  ]) satisfies z.ZodType<C.ContentBlock>,
 );
 
 export const Message = named(
   'Message',
-  z.looseObject({ role: z.enum(['system', 'user', 'assistant']), content: z.union([z.string(), z.array(ContentBlock)]) }),
+  z.looseObject({ role: z.enum(['system', 'user', 'assistant']), content: z.union([z.string(), z.array(ContentBlock)]) }) satisfies z.ZodType<C.Message>,
 );
 
 export const Session = named(
@@ -28,7 +29,7 @@ export const Session = named(
     label: z.string().optional(),
     createdAt: EpochMs,
     updatedAt: EpochMs,
-  }),
+  }) satisfies z.ZodType<C.Session>,
 );
 
 export const SessionSave = named(
@@ -41,7 +42,7 @@ export const SessionSave = named(
     label: z.string().nullish(),
     createdAt: EpochMs,
     updatedAt: EpochMs.optional().describe('Ignored: the store sets it.'),
-  }),
+  }) satisfies z.ZodType<Omit<C.Session, 'id' | 'label' | 'updatedAt'> & { id?: string; label?: string | null; updatedAt?: number }>,
   'The whole session (upsert).',
 );
 
@@ -49,7 +50,7 @@ export const SessionCreate = named('SessionCreate', z.object({ agentId: Id, labe
 
 export const SessionSummary = named(
   'SessionSummary',
-  z.object({ id: z.string(), agentId: z.string(), label: z.string().optional(), messageCount: z.int(), createdAt: EpochMs, updatedAt: EpochMs }),
+  z.object({ id: z.string(), agentId: z.string(), label: z.string().optional(), messageCount: z.int(), createdAt: EpochMs, updatedAt: EpochMs }) satisfies z.ZodType<C.SessionSummary>,
 );
 export const SessionList = named('SessionList', z.object({ sessions: z.array(SessionSummary) }));
 export const LabelBody = named('LabelBody', z.strictObject({ label: z.string().nullable().describe('null clears the label.') }));
@@ -63,7 +64,7 @@ export const CanonicalSession = named(
     compactionCursor: z.int(),
     compactedSummary: z.string().optional(),
     updatedAt: EpochMs,
-  }),
+  }) satisfies z.ZodType<C.CanonicalSession>,
 );
 
 export const CanonicalSave = named(
@@ -74,7 +75,7 @@ export const CanonicalSave = named(
     compactionCursor: z.int().min(0).optional(),
     compactedSummary: z.string().nullish(),
     updatedAt: EpochMs.optional().describe('Ignored: the store sets it.'),
-  }),
+  }) satisfies z.ZodType<Partial<Omit<C.CanonicalSession, 'compactedSummary'>> & Pick<C.CanonicalSession, 'messages'> & { compactedSummary?: string | null }>,
 );
 
 export const CanonicalAppend = named(
@@ -86,7 +87,7 @@ export const CanonicalAppend = named(
 );
 
 export const CanonicalContextQuery = z.strictObject({ window: intQuery(1, Number.MAX_SAFE_INTEGER, 'Messages to return (default 50).').optional() });
-export const CanonicalContext = named('CanonicalContext', z.object({ summary: z.string().optional(), messages: z.array(Message) }));
+export const CanonicalContext = named('CanonicalContext', z.object({ summary: z.string().optional(), messages: z.array(Message) }) satisfies z.ZodType<C.CanonicalContext>);
 export const CanonicalSummary = named(
   'CanonicalSummary',
   z.strictObject({ summary: z.string(), keptMessages: z.array(Message) }),
