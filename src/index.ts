@@ -1,5 +1,5 @@
 /** memstrate — the public entry point. */
-export { MemorySubstrate, type OpenOptions, type SubstrateInfo } from './assembly/substrate.js';
+export { MemorySubstrate, type OpenOptions } from './assembly/substrate.js';
 export { loadConfig } from './assembly/load-config.js';
 export { registerBackend, registeredBackends } from './assembly/backends.js';
 export { BackendRegistry } from './assembly/registry.js';

@@ -1,6 +1,7 @@
 import { resolveConfig } from '../config/load.js';
 import type { MemoryConfig, MemoryConfigInput } from '../config/schema.js';
-import type { BackendCatalog, BackendContext, MainCapabilities, SemanticCapabilities } from '../contracts/backend-plugin.js';
+import type { BackendCatalog, BackendContext } from '../contracts/backend-plugin.js';
+import type { SubstrateInfo } from '../contracts/substrate-info.js';
 import type { AuditLog } from '../contracts/audit-log.js';
 import type { ConsolidationReport, ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
@@ -33,15 +34,6 @@ export interface OpenOptions {
   env?: NodeJS.ProcessEnv;
   /** The backends `backend` / `semantic_backend` may name; default: every one registered with `registerBackend`. */
   backends?: BackendCatalog;
-}
-
-export interface SubstrateInfo {
-  backend: string;
-  semanticBackend: string;
-  schemaVersion: string;
-  embedding: { provider: string; model: string | undefined; dimensions: number | undefined };
-  /** What each opened backend can do (declared by its definition, refined by the opened instance). */
-  capabilities: { main: MainCapabilities; semantic: SemanticCapabilities };
 }
 
 /**

@@ -14,3 +14,4 @@ export * from './semantic-backend.js';
 export * from './main-backend.js';
 export * from './semantic-provider.js';
 export * from './backend-plugin.js';
+export * from './substrate-info.js';

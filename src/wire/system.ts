@@ -1,7 +1,30 @@
 /** Schemas of the substrate-level routes: health, info. */
 import { z } from 'zod';
+import { KEYWORD_RANKINGS, VECTOR_SEARCH_KINDS } from '../contracts/backend-plugin.js';
+import type * as P from '../contracts/backend-plugin.js';
 import type * as C from '../contracts/health.js';
+import type * as S from '../contracts/substrate-info.js';
 import { named } from './common.js';
+
+export const MainCapabilities = named(
+  'MainCapabilities',
+  z.object({ multiProcess: z.boolean(), transactions: z.boolean(), skipLockedClaims: z.boolean() }) satisfies z.ZodType<P.MainCapabilities>,
+  'What the main backend can do, as its definition declares.',
+);
+
+export const SemanticCapabilities = named(
+  'SemanticCapabilities',
+  z.object({
+    vectorSearch: z.enum(VECTOR_SEARCH_KINDS),
+    keywordRanking: z.enum(KEYWORD_RANKINGS),
+    hybridInEngine: z.boolean(),
+    sharedTransactions: z.boolean(),
+    multiProcess: z.boolean(),
+    maxDimensions: z.int(),
+    maxBatch: z.int(),
+  }) satisfies z.ZodType<P.SemanticCapabilities>,
+  'What the semantic backend can do: declared by its definition, refined by the opened instance.',
+);
 
 export const HealthReport = named(
   'HealthReport',
@@ -19,5 +42,7 @@ export const SubstrateInfo = named(
     semanticBackend: z.string(),
     schemaVersion: z.string(),
     embedding: z.object({ provider: z.string(), model: z.string().optional(), dimensions: z.int().optional() }),
-  }),
+    capabilities: z.object({ main: MainCapabilities, semantic: SemanticCapabilities }),
+  }) satisfies z.ZodType<S.SubstrateInfo>,
+  'What the substrate runs on and what its backends can do.',
 );
