@@ -7,22 +7,20 @@ import type { ConsolidationReport, ConsolidationStore } from '../contracts/conso
 import type { PairedDeviceStore } from '../contracts/device-store.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { HealthReport } from '../contracts/health.js';
-import type { GraphMatch, GraphPattern, EntityInput, KnowledgeStore, RelationInput } from '../contracts/knowledge-store.js';
-import type { MainBackend } from '../contracts/main-backend.js';
-import type { SemanticProvider } from '../contracts/semantic-provider.js';
-import type { RecallQuery, RecalledMemory, RememberInput, SemanticStore } from '../contracts/semantic-store.js';
-import type { SessionStore } from '../contracts/session-store.js';
+import type { GraphMatch, GraphPattern, EntityInput, RelationInput } from '../contracts/knowledge-store.js';
+import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue, MainBackend } from '../contracts/main-backend.js';
+import type { BackendSemanticStore, SemanticProvider } from '../contracts/semantic-provider.js';
+import type { RecallQuery, RecalledMemory, RememberInput } from '../contracts/semantic-store.js';
 import type { StructuredStore } from '../contracts/structured-store.js';
-import type { TaskQueue } from '../contracts/task-queue.js';
 import type { Clock, JsonValue, Logger } from '../contracts/types.js';
 import type { UsageStore } from '../contracts/usage-store.js';
 import { createEmbedder } from '../embedders/index.js';
 import { ConfigError, NotSupportedError } from '../errors.js';
 import { FileAnchor, MemoryAnchor } from '../core/audit-anchor.js';
 import { ChainedAuditLog } from '../core/audit-log.js';
-import { AuditedTaskQueue } from '../core/audited-task-queue.js';
 import { systemClock } from '../core/clock.js';
 import { defaultLogger } from '../core/logger.js';
+import { auditStores, type AuditedStores } from './audited-stores.js';
 import { backendRegistry } from './backends.js';
 import { openMainBackend, openSemanticProvider, type OpenedCapabilities } from './open-backends.js';
 
@@ -41,13 +39,15 @@ export interface OpenOptions {
  * facade over them. `open` is the only constructor.
  */
 export class MemorySubstrate {
+  // Every store is wrapped once at assembly: each of its mutations, by whatever path, appends exactly
+  // one audit entry. The `…For` methods (forgetFor, deleteEntityFor, …) also report the owner.
   readonly structured: StructuredStore;
-  readonly semantic: SemanticStore;
-  readonly knowledge: KnowledgeStore;
-  readonly sessions: SessionStore;
+  readonly semantic: BackendSemanticStore;
+  readonly knowledge: BackendKnowledgeStore;
+  readonly sessions: BackendSessionStore;
   readonly usage: UsageStore;
   readonly devices: PairedDeviceStore;
-  readonly tasks: TaskQueue;
+  readonly tasks: BackendTaskQueue;
   readonly consolidation: ConsolidationStore;
   readonly audit: AuditLog;
   private readonly embedder: Embedder | undefined;
@@ -59,19 +59,20 @@ export class MemorySubstrate {
     private readonly main: MainBackend,
     private readonly semanticProvider: SemanticProvider,
     private readonly auditLog: ChainedAuditLog,
+    stores: AuditedStores,
     embedder: Embedder | undefined,
     private readonly capabilities: OpenedCapabilities,
   ) {
     this.config = config;
-    this.structured = main.structured;
-    this.semantic = semanticProvider.store;
-    this.knowledge = main.knowledge;
-    this.sessions = main.sessions;
-    this.usage = main.usage;
-    this.devices = main.devices;
+    this.structured = stores.structured;
+    this.semantic = stores.semantic;
+    this.knowledge = stores.knowledge;
+    this.sessions = stores.sessions;
+    this.usage = stores.usage;
+    this.devices = stores.devices;
+    this.tasks = stores.tasks;
+    this.consolidation = stores.consolidation;
     this.audit = auditLog;
-    this.tasks = new AuditedTaskQueue(main.tasks, auditLog);
-    this.consolidation = semanticProvider.consolidation;
     this.embedder = embedder;
   }
 
@@ -103,7 +104,8 @@ export class MemorySubstrate {
       cleanups.push(() => semantic.close());
       const anchor = resolved.auditAnchorPath === undefined ? new MemoryAnchor() : new FileAnchor(resolved.auditAnchorPath, main.name);
       const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key });
-      return new MemorySubstrate(resolved, main, semantic, auditLog, embedder, { main: mainCapabilities, semantic: semanticCapabilities });
+      const stores = auditStores(main, semantic, auditLog);
+      return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities });
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
       throw error;
@@ -126,60 +128,46 @@ export class MemorySubstrate {
     };
   }
 
-  // ── OpenFang Memory-trait facade: thin delegations; every mutation appends an audit entry ──
+  // ── OpenFang Memory-trait facade: plain delegations (the stores audit their own mutations) ──
 
   get(agentId: string, key: string): Promise<JsonValue | undefined> {
     return this.structured.get(agentId, key);
   }
 
   async set(agentId: string, key: string, value: JsonValue): Promise<void> {
-    const version = await this.structured.set(agentId, key, value);
-    await this.record(agentId, 'kv.set', { key, version });
+    await this.structured.set(agentId, key, value);
   }
 
-  async delete(agentId: string, key: string): Promise<boolean> {
-    const removed = await this.structured.delete(agentId, key);
-    if (removed) await this.record(agentId, 'kv.delete', { key });
-    return removed;
+  delete(agentId: string, key: string): Promise<boolean> {
+    return this.structured.delete(agentId, key);
   }
 
-  async remember(input: RememberInput): Promise<string> {
-    const id = await this.semantic.remember(input);
-    await this.record(input.agentId, 'memory.remember', { id, scope: input.scope ?? 'episodic', source: input.source ?? 'observation' });
-    return id;
+  remember(input: RememberInput): Promise<string> {
+    return this.semantic.remember(input);
   }
 
   recall(query: RecallQuery): Promise<RecalledMemory[]> {
     return this.semantic.recall(query);
   }
 
-  async forget(id: string): Promise<boolean> {
-    const memory = await this.semantic.get(id);
-    const removed = await this.semantic.forget(id);
-    if (removed) await this.record(memory?.agentId ?? '', 'memory.forget', { id });
-    return removed;
+  forget(id: string): Promise<boolean> {
+    return this.semantic.forget(id);
   }
 
-  async addEntity(entity: EntityInput): Promise<string> {
-    const id = await this.knowledge.addEntity(entity);
-    await this.record(entity.agentId, 'knowledge.add_entity', { id, entityType: entity.entityType });
-    return id;
+  addEntity(entity: EntityInput): Promise<string> {
+    return this.knowledge.addEntity(entity);
   }
 
-  async addRelation(relation: RelationInput): Promise<string> {
-    const id = await this.knowledge.addRelation(relation);
-    await this.record(relation.agentId, 'knowledge.add_relation', { id, relation: relation.relation, source: relation.source, target: relation.target });
-    return id;
+  addRelation(relation: RelationInput): Promise<string> {
+    return this.knowledge.addRelation(relation);
   }
 
   queryGraph(pattern: GraphPattern): Promise<GraphMatch[]> {
     return this.knowledge.queryGraph(pattern);
   }
 
-  async consolidate(options?: { dryRun?: boolean }): Promise<ConsolidationReport> {
-    const report = await this.consolidation.consolidate(options);
-    if (!report.dryRun) await this.record('', 'memory.consolidate', { decayed: report.decayed, merged: report.merged });
-    return report;
+  consolidate(options?: { dryRun?: boolean }): Promise<ConsolidationReport> {
+    return this.consolidation.consolidate(options);
   }
 
   async export(): Promise<never> {
@@ -188,10 +176,6 @@ export class MemorySubstrate {
 
   async import(): Promise<never> {
     throw new NotSupportedError('import is not implemented yet', { backend: this.info.backend });
-  }
-
-  private async record(agentId: string, action: string, detail: object): Promise<void> {
-    await this.auditLog.append({ agentId, action, detail: JSON.stringify(detail), outcome: 'ok' });
   }
 
   async health(): Promise<HealthReport> {

@@ -15,3 +15,4 @@ export * from './main-backend.js';
 export * from './semantic-provider.js';
 export * from './backend-plugin.js';
 export * from './substrate-info.js';
+export * from './store-methods.js';

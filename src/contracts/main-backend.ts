@@ -5,7 +5,7 @@ import type { PairedDeviceStore } from './device-store.js';
 import type { SessionStore } from './session-store.js';
 import type { StructuredStore } from './structured-store.js';
 import type { TaskQueue, TaskStatus } from './task-queue.js';
-import type { JsonValue } from './types.js';
+import type { EpochMs, JsonValue } from './types.js';
 import type { UsageStore } from './usage-store.js';
 
 /**
@@ -34,6 +34,11 @@ export interface AuditStorage {
   saveCheckpoint(tip: AuditTip): Promise<void>;
 }
 
+/** The agent a changed record belongs to, as the change itself reports it. */
+export interface Owner {
+  agentId: string;
+}
+
 /**
  * The task queue as a main backend provides it: state changes also report the agent that held the
  * lease, so the substrate's audit entry names it without reading the task again.
@@ -41,6 +46,21 @@ export interface AuditStorage {
 export interface BackendTaskQueue extends TaskQueue {
   completeFor(id: string, result: JsonValue, options: { token: string }): Promise<{ claimedBy: string | undefined }>;
   failFor(id: string, error: string, options: { token: string }): Promise<{ status: TaskStatus; claimedBy: string | undefined }>;
+  heartbeatFor(id: string, token: string, options?: { leaseMs?: number }): Promise<{ leaseExpiresAt: EpochMs; claimedBy: string | undefined }>;
+}
+
+/** The knowledge store as a main backend provides it: a delete reports whose entity it removed. */
+export interface BackendKnowledgeStore extends KnowledgeStore {
+  /** `deleteEntity`, returning the owner of the removed entity (undefined when there was none). */
+  deleteEntityFor(id: string): Promise<Owner | undefined>;
+}
+
+/** The session store as a main backend provides it: id-addressed changes report the session's agent. */
+export interface BackendSessionStore extends SessionStore {
+  /** `delete`, returning the owner of the removed session (undefined when there was none). */
+  deleteFor(id: string): Promise<Owner | undefined>;
+  /** `setLabel`, returning the session's agent. */
+  setLabelFor(id: string, label: string | undefined): Promise<Owner>;
 }
 
 /** What a main backend (`sqlite`, `postgres`) provides: eight stores and the audit storage. */
@@ -48,8 +68,8 @@ export interface MainBackend {
   readonly name: string;
   readonly schemaVersion: string;
   readonly structured: StructuredStore;
-  readonly knowledge: KnowledgeStore;
-  readonly sessions: SessionStore;
+  readonly knowledge: BackendKnowledgeStore;
+  readonly sessions: BackendSessionStore;
   readonly usage: UsageStore;
   readonly devices: PairedDeviceStore;
   readonly tasks: BackendTaskQueue;

@@ -1,6 +1,7 @@
 import type { MemoryFilter, MemoryRecord, MemorySource } from './semantic-store.js';
 import type { SemanticCapabilities } from './backend-plugin.js';
 import type { BackendHealth } from './health.js';
+import type { Owner } from './main-backend.js';
 import type { EpochMs, JsonObject } from './types.js';
 
 /**
@@ -78,9 +79,10 @@ export interface SemanticBackend {
   /** The records of `ids` that exist, in any order (the caller orders them). */
   fetch(ids: readonly string[]): Promise<MemoryRecord[]>;
   get(id: string): Promise<MemoryRecord | undefined>;
-  delete(id: string): Promise<boolean>;
-  /** false when no such memory exists. */
-  setEmbedding(id: string, vector: Float32Array): Promise<boolean>;
+  /** Removes the memory (and what merged into it); returns its owner, or undefined when it did not exist. */
+  delete(id: string): Promise<Owner | undefined>;
+  /** Replaces the vector; returns the memory's owner, or undefined when no such memory exists. */
+  setEmbedding(id: string, vector: Float32Array): Promise<Owner | undefined>;
   /** accessCount += 1 and accessedAt = at, for each id (ids may repeat). */
   touch(ids: readonly string[], at: EpochMs): Promise<void>;
   decay(policy: DecayPolicy): Promise<number>;

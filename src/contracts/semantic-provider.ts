@@ -1,7 +1,8 @@
 import type { SemanticCapabilities } from './backend-plugin.js';
 import type { ConsolidationStore } from './consolidation-store.js';
 import type { BackendHealth } from './health.js';
-import type { SemanticStore } from './semantic-store.js';
+import type { Owner } from './main-backend.js';
+import type { SemanticStore, VectorInput } from './semantic-store.js';
 
 /**
  * What the substrate needs from the configured semantic backend: the store, consolidation over it,
@@ -12,11 +13,19 @@ export interface SemanticProvider {
   readonly name: string;
   /** Where this opened instance differs from its definition's declared capabilities. */
   readonly capabilities?: Partial<SemanticCapabilities>;
-  readonly store: SemanticStore;
+  readonly store: BackendSemanticStore;
   readonly consolidation: ConsolidationStore;
   /** Dimension of the fixed vector space, if known. */
   readonly dimensions: number | undefined;
   health(): Promise<BackendHealth>;
   /** Flushes pending work (e.g. access bumps) and releases what the provider owns. */
   close(): Promise<void>;
+}
+
+/** The semantic store as a provider offers it: id-addressed changes report the memory's agent. */
+export interface BackendSemanticStore extends SemanticStore {
+  /** `forget`, returning the owner of the removed memory (undefined when there was none). */
+  forgetFor(id: string): Promise<Owner | undefined>;
+  /** `updateEmbedding`, returning the memory's agent. NotFoundError when no such memory exists. */
+  updateEmbeddingFor(id: string, vector: VectorInput): Promise<Owner>;
 }

@@ -1,3 +1,5 @@
+import type { Owner } from '../contracts/main-backend.js';
+import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { FusedHit, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
 import {
@@ -8,7 +10,7 @@ import {
   type RecallQuery,
   type RecalledMemory,
   type RememberInput,
-  type SemanticStore,
+
   type VectorInput,
 } from '../contracts/semantic-store.js';
 import type { Clock, Logger } from '../contracts/types.js';
@@ -38,7 +40,7 @@ export interface SemanticServiceOptions {
  * The public SemanticStore, written once over any SemanticBackend: validation, embedding, the
  * fixed vector space, mode selection, Reciprocal Rank Fusion and the batched access bump.
  */
-export class SemanticService implements SemanticStore {
+export class SemanticService implements BackendSemanticStore {
   private readonly backend: SemanticBackend;
   private readonly v: Validator;
   private space: VectorSpace | undefined;
@@ -280,12 +282,20 @@ export class SemanticService implements SemanticStore {
   }
 
   async forget(id: string): Promise<boolean> {
+    return (await this.forgetFor(id)) !== undefined;
+  }
+
+  async forgetFor(id: string): Promise<Owner | undefined> {
     this.v.id('id', id);
     await this.flushTouches();
     return this.backend.delete(id);
   }
 
   async updateEmbedding(id: string, vector: VectorInput): Promise<void> {
+    await this.updateEmbeddingFor(id, vector);
+  }
+
+  async updateEmbeddingFor(id: string, vector: VectorInput): Promise<Owner> {
     this.v.id('id', id);
     const unit = toUnitVector(vector, this.space?.dimensions, this.backend.name);
     if (this.space === undefined) {
@@ -294,7 +304,9 @@ export class SemanticService implements SemanticStore {
       await this.backend.fixVectorSpace(space);
       this.space = space;
     }
-    if (!(await this.backend.setEmbedding(id, unit))) throw new NotFoundError(`no memory ${id}`, { backend: this.backend.name });
+    const owner = await this.backend.setEmbedding(id, unit);
+    if (!owner) throw new NotFoundError(`no memory ${id}`, { backend: this.backend.name });
+    return owner;
   }
 
   async get(id: string): Promise<MemoryRecord | undefined> {

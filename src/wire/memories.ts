@@ -112,6 +112,15 @@ export const RecallResponse = named('RecallResponse', z.object({ results: z.arra
 export const IdsResponse = named('IdsResponse', z.object({ ids: z.array(z.string()) }));
 export const EmbeddingBody = named('EmbeddingBody', z.strictObject({ embedding: Vector }));
 
+/** What a change to one memory reports: whose memory it was (the caller's audit entry names it). */
+export const MemoryOwner = named('MemoryOwner', z.object({ agentId: z.string() }), 'The agent the changed memory belongs to.');
+
+export const ForgetResponse = named(
+  'ForgetResponse',
+  z.object({ deleted: z.boolean(), agentId: z.string().optional().describe('The owner of the removed memory (when one was removed).') }),
+  'Whether a memory was removed, and whose it was.',
+);
+
 export const ConsolidationBody = named('ConsolidationOptions', z.strictObject({ dryRun: z.boolean().optional() }));
 export const ConsolidationReport = named(
   'ConsolidationReport',

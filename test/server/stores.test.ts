@@ -33,11 +33,13 @@ describe('the /v1 API, one store family at a time', () => {
     const got = await gw.call('GET', `/v1/memories/${one.body.id}`);
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ id: one.body.id, embedding: [1, 0, 0] });
-    expect((await gw.call('PUT', `/v1/memories/${one.body.id}/embedding`, { embedding: [0, 0, 1] })).status).toBe(204);
+    const updated = await gw.call('PUT', `/v1/memories/${one.body.id}/embedding`, { embedding: [0, 0, 1] });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toEqual({ agentId: 'a' });
     expect((await gw.call('GET', `/v1/memories/${one.body.id}`)).body.embedding).toEqual([0, 0, 1]);
     expect((await gw.call('PUT', `/v1/memories/${one.body.id}/embedding`, { embedding: [0, 1] })).status).toBe(400);
 
-    expect((await gw.call('DELETE', `/v1/memories/${one.body.id}`)).body).toEqual({ deleted: true });
+    expect((await gw.call('DELETE', `/v1/memories/${one.body.id}`)).body).toEqual({ deleted: true, agentId: 'a' });
     expect((await gw.call('DELETE', `/v1/memories/${one.body.id}`)).body).toEqual({ deleted: false });
     expect((await gw.call('GET', `/v1/memories/${one.body.id}`)).status).toBe(404);
 
@@ -53,9 +55,9 @@ describe('the /v1 API, one store family at a time', () => {
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ ok: true, backends: [{ name: 'main:sqlite', ok: true }, { name: 'semantic:sqlite', ok: true }] });
 
-    // Mutations went through the audited facade on the gateway.
+    // Every mutation through the gateway is audited there, once.
     const actions = (await gw.mem.audit.entries({ limit: 100 })).map((e) => e.action);
-    expect(actions).toEqual(['memory.remember', 'memory.forget', 'memory.consolidate']);
+    expect(actions).toEqual(['memory.remember', 'memory.remember_many', 'memory.update_embedding', 'memory.forget', 'memory.consolidate']);
   });
 
   it('kv and the agent registry', async () => {
@@ -81,7 +83,7 @@ describe('the /v1 API, one store family at a time', () => {
     expect((await gw.call('GET', '/v1/agents')).body.agents.map((a: { id: string }) => a.id)).toEqual(['agent-1']);
     expect((await gw.call('DELETE', '/v1/agents/agent-1')).body).toEqual({ deleted: true });
     expect((await gw.call('GET', '/v1/agents/agent-1')).status).toBe(404);
-    expect((await gw.mem.audit.entries({ limit: 100 })).map((e) => e.action)).toEqual(['kv.set', 'kv.set', 'kv.set', 'kv.delete']);
+    expect((await gw.mem.audit.entries({ limit: 100 })).map((e) => e.action)).toEqual(['kv.set', 'kv.set', 'kv.set', 'kv.delete', 'agent.save', 'agent.remove']);
   });
 
   it('knowledge: entities, relations, graph queries', async () => {

@@ -1,5 +1,7 @@
 import type { ConsolidationReport, ConsolidationStore } from '../../contracts/consolidation-store.js';
-import type { MemoryRecord, RecallQuery, RecalledMemory, RememberInput, SemanticStore, VectorInput } from '../../contracts/semantic-store.js';
+import type { Owner } from '../../contracts/main-backend.js';
+import type { BackendSemanticStore } from '../../contracts/semantic-provider.js';
+import type { MemoryRecord, RecallQuery, RecalledMemory, RememberInput, VectorInput } from '../../contracts/semantic-store.js';
 import { LIMITS } from '../../core/limits.js';
 import { Validator } from '../../core/validate.js';
 import type { CallOptions, GatewayClient } from './gateway-client.js';
@@ -19,7 +21,7 @@ import { encodeBody } from './wire-encode.js';
  * BackendUnavailableError (unreachable, timeout, aborted, closed). Never a local fallback.
  * Every method takes an optional last `{ signal }` (not part of the SemanticStore contract).
  */
-export class HttpSemanticStore implements SemanticStore, ConsolidationStore {
+export class HttpSemanticStore implements BackendSemanticStore, ConsolidationStore {
   private readonly v = new Validator(HTTP_BACKEND);
   private readonly decode: WireDecoder;
 
@@ -95,16 +97,28 @@ export class HttpSemanticStore implements SemanticStore, ConsolidationStore {
 
   /** DELETE /v1/memories/:id. True when something was removed. */
   async forget(id: string, options: CallOptions = {}): Promise<boolean> {
+    return (await this.forgetFor(id, options)) !== undefined;
+  }
+
+  /** DELETE /v1/memories/:id; the gateway names the owner of what it removed (one round trip). */
+  async forgetFor(id: string, options: CallOptions = {}): Promise<Owner | undefined> {
     const path = this.memoryPath(id);
     const res = await this.client.request({ method: 'DELETE', path, idempotent: true, signal: options.signal });
-    return this.decode.deleted(res.body, 'DELETE /v1/memories/:id');
+    return this.decode.forgotten(res.body, 'DELETE /v1/memories/:id');
   }
 
   /** PUT /v1/memories/:id/embedding. NotFoundError when the gateway has no such memory. */
   async updateEmbedding(id: string, vector: VectorInput, options: CallOptions = {}): Promise<void> {
+    await this.updateEmbeddingFor(id, vector, options);
+  }
+
+  /** PUT /v1/memories/:id/embedding; the gateway answers whose memory it is. */
+  async updateEmbeddingFor(id: string, vector: VectorInput, options: CallOptions = {}): Promise<Owner> {
     const path = `${this.memoryPath(id)}/embedding`;
-    await this.client.request({ method: 'PUT', path, body: this.json('vector', { embedding: vector }), idempotent: true, signal: options.signal });
+    const res = await this.client.request({ method: 'PUT', path, body: this.json('vector', { embedding: vector }), idempotent: true, signal: options.signal });
+    const owner = this.decode.owner(res.body, 'PUT /v1/memories/:id/embedding');
     this.observe(vector);
+    return owner;
   }
 
   /** GET /v1/memories/:id; undefined when the gateway answers NOT_FOUND. */

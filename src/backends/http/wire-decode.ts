@@ -1,13 +1,16 @@
 import type { z } from 'zod';
 import type { SemanticCapabilities } from '../../contracts/backend-plugin.js';
 import type { ConsolidationReport } from '../../contracts/consolidation-store.js';
+import type { Owner } from '../../contracts/main-backend.js';
 import type { MemoryRecord, RecalledMemory } from '../../contracts/semantic-store.js';
 import { BackendUnavailableError, InternalError } from '../../errors.js';
-import { DeletedResponse, IdResponse } from '../../wire/common.js';
+import { IdResponse } from '../../wire/common.js';
 import {
   ConsolidationReport as ConsolidationReportSchema,
+  ForgetResponse,
   IdsResponse,
   MemoryRecord as MemoryRecordSchema,
+  MemoryOwner,
   RecallResponse,
 } from '../../wire/memories.js';
 import { HTTP_BACKEND } from './http-settings.js';
@@ -90,9 +93,21 @@ export class WireDecoder {
     return record;
   }
 
-  /** `{ deleted }` of DELETE /v1/memories/:id. */
-  deleted(body: unknown, label: string): boolean {
-    return this.shape(DeletedResponse, body, label).deleted;
+  /**
+   * `{ deleted, agentId? }` of DELETE /v1/memories/:id: the owner of the removed memory, or
+   * undefined when nothing was removed. A gateway that removed something without naming its owner
+   * is not compatible (this side's audit entry must name the agent).
+   */
+  forgotten(body: unknown, label: string): Owner | undefined {
+    const { deleted, agentId } = this.shape(ForgetResponse, body, label);
+    if (!deleted) return undefined;
+    if (agentId === undefined) this.incompatible(label, 'a removed memory without its agentId');
+    return { agentId };
+  }
+
+  /** `{ agentId }` of PUT /v1/memories/:id/embedding. */
+  owner(body: unknown, label: string): Owner {
+    return this.shape(MemoryOwner, body, label);
   }
 
   /** The ConsolidationReport of POST /v1/consolidation; `dryRun` must echo the request. */

@@ -1,6 +1,7 @@
 import { CompiledQuery } from 'kysely';
 import { postgresMigrations } from '../../../migrations/postgres/index.js';
 import type { BackendHealth } from '../../contracts/health.js';
+import type { Owner } from '../../contracts/main-backend.js';
 import type { DecayPolicy, FusedHit, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
@@ -284,36 +285,37 @@ export class PostgresSemanticBackend implements SemanticBackend {
    * Hard-deletes the memory (its vector and tsvector live in the same row), together with the
    * duplicates consolidation merged into it. True when it existed.
    */
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string): Promise<Owner | undefined> {
     const rows = await this.guard('forget', () =>
-      this.engine.rows<{ id: string }>(
+      this.engine.rows<{ id: string; agent_id: string }>(
         raw(
-          `delete from ${this.t.memories} where (id = $1 or superseded_by = $1) and exists (select 1 from ${this.t.memories} where id = $1) returning id`,
+          `delete from ${this.t.memories} where (id = $1 or superseded_by = $1) and exists (select 1 from ${this.t.memories} where id = $1) returning id, agent_id`,
           [id],
         ),
       ),
     );
-    return rows.some((r) => r.id === id);
+    const target = rows.find((r) => r.id === id);
+    return target ? { agentId: target.agent_id } : undefined;
   }
 
   /**
    * Replaces the memory's vector; false when no such memory exists. A memory merged into another
    * (superseded) keeps no vector: it is never recalled on its own.
    */
-  async setEmbedding(id: string, vector: Float32Array): Promise<boolean> {
+  async setEmbedding(id: string, vector: Float32Array): Promise<Owner | undefined> {
     const type = await this.vectorType();
     if (type === undefined) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
     const row = await this.guard('update embedding', () =>
-      this.engine.first<{ superseded_by: string | null }>(
+      this.engine.first<{ agent_id: string }>(
         raw(
-          `with target as (select id, superseded_by from ${this.t.memories} where id = $1), ` +
+          `with target as (select id, agent_id, superseded_by from ${this.t.memories} where id = $1), ` +
             `changed as (update ${this.t.memories} m set embedding = $2::${type} from target where m.id = target.id and target.superseded_by is null returning 1) ` +
-            'select target.superseded_by from target',
+            'select target.agent_id from target',
           [id, vectorLiteral(vector)],
         ),
       ),
     );
-    return row !== undefined;
+    return row ? { agentId: row.agent_id } : undefined;
   }
 
   /** accessCount += occurrences and accessedAt = at, for every id, in one statement. */

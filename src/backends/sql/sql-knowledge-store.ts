@@ -7,11 +7,11 @@ import {
   type EntityType,
   type GraphMatch,
   type GraphPattern,
-  type KnowledgeStore,
   type Relation,
   type RelationInput,
   type RelationType,
 } from '../../contracts/knowledge-store.js';
+import type { BackendKnowledgeStore, Owner } from '../../contracts/main-backend.js';
 import type { JsonObject } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
 import { newId } from '../../core/ids.js';
@@ -38,7 +38,7 @@ function toEntity(row: EntitiesTable): Entity {
  * Entities and relations on a SQL engine, scoped per agent. Relations must join two entities of
  * their agent; graph queries walk outgoing edges with a depth-bounded recursive CTE.
  */
-export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
+export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore {
   /**
    * Creates an entity (new time-ordered id) or, when `id` is given, upserts it: an existing entity
    * gets the new type, name and properties (omitted properties become `{}`) and keeps its creation time.
@@ -138,17 +138,23 @@ export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
 
   /** Removes the entity and every relation touching it, in one transaction; true when it existed. */
   async deleteEntity(id: string): Promise<boolean> {
+    return (await this.deleteEntityFor(id)) !== undefined;
+  }
+
+  /** `deleteEntity`, returning the owner of the removed entity (undefined when there was none). */
+  async deleteEntityFor(id: string): Promise<Owner | undefined> {
     this.v.id('id', id);
     const db = this.engine.db;
     const deleteRelations = db
       .deleteFrom('relations')
       .where((eb) => eb.or([eb('source_entity', '=', id), eb('target_entity', '=', id)]))
       .compile();
-    const deleteEntity = db.deleteFrom('entities').where('id', '=', id).compile();
+    const deleteEntity = db.deleteFrom('entities').where('id', '=', id).returning('agent_id').compile();
     return this.guard('entity delete', () =>
       this.engine.transaction(async (tx) => {
         await tx.run(deleteRelations);
-        return (await tx.run(deleteEntity)) > 0;
+        const row = await tx.first(deleteEntity);
+        return row ? { agentId: row.agent_id } : undefined;
       }),
     );
   }

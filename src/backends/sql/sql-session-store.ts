@@ -4,9 +4,9 @@ import type {
   CanonicalSession,
   Message,
   Session,
-  SessionStore,
   SessionSummary,
 } from '../../contracts/session-store.js';
+import type { BackendSessionStore, Owner } from '../../contracts/main-backend.js';
 import { compactCanonical, COMPACTION } from '../../core/compaction.js';
 import { newId } from '../../core/ids.js';
 import { LIMITS } from '../../core/limits.js';
@@ -114,7 +114,7 @@ function serialiseMessages(v: Validator, field: string, messages: unknown): { li
  * Sessions and the per-agent canonical session on a SQL engine. Messages are JSON text; labels are
  * unique per agent (a partial unique index); the canonical append is one locked read-modify-write.
  */
-export class SqlSessionStore extends SqlStore implements SessionStore {
+export class SqlSessionStore extends SqlStore implements BackendSessionStore {
   private readonly qGet;
   private readonly qCanonical;
   private readonly qCanonicalLocked;
@@ -260,11 +260,16 @@ export class SqlSessionStore extends SqlStore implements SessionStore {
 
   /** Deletes one session; false when it did not exist. */
   async delete(id: string): Promise<boolean> {
+    return (await this.deleteFor(id)) !== undefined;
+  }
+
+  /** `delete`, returning the owner of the removed session (undefined when there was none). */
+  async deleteFor(id: string): Promise<Owner | undefined> {
     this.v.id('id', id);
-    const changed = await this.guard('session delete', () =>
-      this.engine.run(this.engine.db.deleteFrom('sessions').where('id', '=', id).compile()),
+    const row = await this.guard('session delete', () =>
+      this.engine.first(this.engine.db.deleteFrom('sessions').where('id', '=', id).returning('agent_id').compile()),
     );
-    return changed > 0;
+    return row ? { agentId: row.agent_id } : undefined;
   }
 
   /** Deletes every regular session of the agent (its canonical session stays); returns how many. */
@@ -302,13 +307,21 @@ export class SqlSessionStore extends SqlStore implements SessionStore {
    * @throws NotFoundError for an unknown session; ConflictError when the agent already uses the label.
    */
   async setLabel(id: string, label: string | undefined): Promise<void> {
+    await this.setLabelFor(id, label);
+  }
+
+  /** `setLabel`, returning the session's agent. */
+  async setLabelFor(id: string, label: string | undefined): Promise<Owner> {
     this.v.id('id', id);
     const value = this.label(label);
     const now = this.clock();
-    const changed = await this.guard('session set label', () =>
-      this.engine.run(this.engine.db.updateTable('sessions').set({ label: value ?? null, updated_at: now }).where('id', '=', id).compile()),
+    const row = await this.guard('session set label', () =>
+      this.engine.first(
+        this.engine.db.updateTable('sessions').set({ label: value ?? null, updated_at: now }).where('id', '=', id).returning('agent_id').compile(),
+      ),
     );
-    if (changed === 0) throw new NotFoundError(`session ${id} does not exist`, { backend: this.engine.backendName });
+    if (!row) throw new NotFoundError(`session ${id} does not exist`, { backend: this.engine.backendName });
+    return { agentId: row.agent_id };
   }
 
   /** The agent's session with that label, or undefined. */

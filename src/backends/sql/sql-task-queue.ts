@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { TASK_STATUSES, type ClaimedTask, type Task, type TaskInput, type TaskQueue, type TaskStatus } from '../../contracts/task-queue.js';
+import type { BackendTaskQueue } from '../../contracts/main-backend.js';
+import { TASK_STATUSES, type ClaimedTask, type Task, type TaskInput, type TaskStatus } from '../../contracts/task-queue.js';
 import type { EpochMs, JsonValue } from '../../contracts/types.js';
 import { newId } from '../../core/ids.js';
 import { LIMITS } from '../../core/limits.js';
@@ -48,7 +49,7 @@ function toTask(row: TasksTable): Task {
  * `UPDATE … WHERE id = (SELECT … LIMIT 1 [FOR UPDATE SKIP LOCKED]) RETURNING *` takes the best
  * claimable task. complete/fail/heartbeat are single statements fenced by the lease token and expiry.
  */
-export class SqlTaskQueue extends SqlStore implements TaskQueue {
+export class SqlTaskQueue extends SqlStore implements BackendTaskQueue {
   private readonly qExpire;
   private readonly qClaim;
   private readonly qComplete;
@@ -130,14 +131,15 @@ export class SqlTaskQueue extends SqlStore implements TaskQueue {
         .returning(['status', 'claimed_by']),
     );
 
-    this.qHeartbeat = prepare<'id' | 'token' | 'now' | 'expires', unknown>((p) =>
+    this.qHeartbeat = prepare<'id' | 'token' | 'now' | 'expires', { claimed_by: string | null }>((p) =>
       db
         .updateTable('tasks')
         .set({ lease_expires_at: p('expires'), updated_at: p('now') })
         .where('id', '=', p('id'))
         .where('status', '=', 'in_progress')
         .where('lease_token', '=', p('token'))
-        .where('lease_expires_at', '>', p('now')),
+        .where('lease_expires_at', '>', p('now'))
+        .returning('claimed_by'),
     );
 
     this.qGet = prepare<'id', TasksTable>((p) => db.selectFrom('tasks').selectAll().where('id', '=', p('id')));
@@ -268,14 +270,19 @@ export class SqlTaskQueue extends SqlStore implements TaskQueue {
    * errors as `complete`.
    */
   async heartbeat(id: string, token: string, options: { leaseMs?: number } = {}): Promise<EpochMs> {
+    return (await this.heartbeatFor(id, token, options)).leaseExpiresAt;
+  }
+
+  /** `heartbeat`, also returning the agent that holds the lease. */
+  async heartbeatFor(id: string, token: string, options: { leaseMs?: number } = {}): Promise<{ leaseExpiresAt: EpochMs; claimedBy: string | undefined }> {
     this.v.id('id', id);
     this.v.id('token', token);
     const leaseMs = this.leaseMs(options?.leaseMs);
     const now = this.clock();
     const expires = now + leaseMs;
-    const changed = await this.guard('task heartbeat', () => this.engine.run(this.qHeartbeat({ id, token, now, expires })));
-    if (changed === 0) await this.lostLease(id, 'heartbeat');
-    return expires;
+    const row = await this.guard('task heartbeat', () => this.engine.first(this.qHeartbeat({ id, token, now, expires })));
+    if (!row) return this.lostLease(id, 'heartbeat');
+    return { leaseExpiresAt: expires, claimedBy: row.claimed_by ?? undefined };
   }
 
   /** The task, or undefined. */

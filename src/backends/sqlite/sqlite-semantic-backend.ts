@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
 import type { BackendHealth } from '../../contracts/health.js';
+import type { Owner } from '../../contracts/main-backend.js';
 import type { DecayPolicy, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
@@ -236,20 +237,25 @@ export class SqliteSemanticBackend implements SemanticBackend {
    * Hard-deletes the memory, its vector and (by trigger) its keyword entry, together with the
    * duplicates consolidation merged into it (they stood for the same content). True when it existed.
    */
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string): Promise<Owner | undefined> {
     return this.guard('forget', () =>
       this.engine.exclusive((db) =>
         db
-          .transaction(() => {
-            const rows = this.prep(db, 'select rowid, id from memories where id = ? or superseded_by = ?').all(id, id) as { rowid: number | bigint; id: string }[];
-            if (!rows.some((r) => r.id === id)) return false;
+          .transaction((): Owner | undefined => {
+            const rows = this.prep(db, 'select rowid, id, agent_id from memories where id = ? or superseded_by = ?').all(id, id) as {
+              rowid: number | bigint;
+              id: string;
+              agent_id: string;
+            }[];
+            const target = rows.find((r) => r.id === id);
+            if (!target) return undefined;
             const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
             const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
             for (const { rowid } of rows) {
               dropMemory.run(rowid);
               dropVector?.run(BigInt(rowid));
             }
-            return true;
+            return { agentId: target.agent_id };
           })
           .immediate(),
       ),
@@ -260,7 +266,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
    * Replaces the memory's vector; false when no such memory exists. A memory merged into another
    * (superseded) keeps no vector: it is never recalled on its own.
    */
-  async setEmbedding(id: string, vector: Float32Array): Promise<boolean> {
+  async setEmbedding(id: string, vector: Float32Array): Promise<Owner | undefined> {
     return this.guard('update embedding', () =>
       this.engine.exclusive((db) => {
         if (!this.vecReady(db)) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
@@ -268,14 +274,14 @@ export class SqliteSemanticBackend implements SemanticBackend {
         const dropVector = this.prep(db, DELETE_VECTOR);
         const insertVector = this.prep(db, INSERT_VECTOR);
         return db
-          .transaction(() => {
+          .transaction((): Owner | undefined => {
             const row = find.get(id) as Omit<MemoryRow, 'id' | 'content' | 'metadata' | 'accessed_at' | 'access_count'> | undefined;
-            if (!row) return false;
-            if (row.superseded_by !== null) return true;
+            if (!row) return undefined;
+            if (row.superseded_by !== null) return { agentId: row.agent_id };
             const rowid = BigInt(row.rowid);
             dropVector.run(rowid);
             insertVector.run(rowid, row.agent_id, vectorToBuffer(vector), row.scope, row.source, num(row.confidence), BigInt(row.created_at));
-            return true;
+            return { agentId: row.agent_id };
           })
           .immediate();
       }),

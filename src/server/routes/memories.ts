@@ -6,11 +6,13 @@
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { DeletedResponse, IdParams, IdResponse } from '../../wire/common.js';
+import { IdParams, IdResponse } from '../../wire/common.js';
 import {
   ConsolidationBody,
   ConsolidationReport,
   EmbeddingBody,
+  ForgetResponse,
+  MemoryOwner,
   IdsResponse,
   MemoryRecord,
   RecallQuery,
@@ -92,10 +94,11 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     summary: 'Forget a memory (its vector and keyword entry too).',
     params: IdParams,
     status: 200,
-    response: DeletedResponse,
+    response: ForgetResponse,
     errors: [503],
     async handler({ params }) {
-      return { deleted: await mem.forget(params.id) };
+      const owner = await mem.semantic.forgetFor(params.id);
+      return owner ? { deleted: true, agentId: owner.agentId } : { deleted: false };
     },
   });
 
@@ -104,13 +107,14 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     url: '/v1/memories/:id/embedding',
     operationId: 'updateEmbedding',
     tag: TAG,
-    summary: 'Replace the vector of a memory.',
+    summary: 'Replace the vector of a memory; answers whose memory it is.',
     params: IdParams,
     body: EmbeddingBody,
-    status: 204,
+    status: 200,
+    response: MemoryOwner,
     errors: [404, 501, 503],
     async handler({ params, body }) {
-      await mem.semantic.updateEmbedding(params.id, body.embedding);
+      return mem.semantic.updateEmbeddingFor(params.id, body.embedding);
     },
   });
 

@@ -1,0 +1,118 @@
+import type { ConsolidationStore } from './consolidation-store.js';
+import type { PairedDeviceStore } from './device-store.js';
+import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue } from './main-backend.js';
+import type { BackendSemanticStore } from './semantic-provider.js';
+import type { StructuredStore } from './structured-store.js';
+import type { UsageStore } from './usage-store.js';
+
+/**
+ * Which methods of each store change data (`mutation`) and which only read (`read`). The compiler
+ * holds each table to its interface — a method added to a store without being classified here, or
+ * a stale entry, is a type error — and the substrate audits exactly the `mutation`s, each with one
+ * audit entry (src/core/audited-stores.ts). Recall's access-count bumps are bookkeeping of a read,
+ * not a mutation.
+ */
+export type MethodKind = 'read' | 'mutation';
+
+export type MethodKinds<S> = { readonly [K in keyof S]-?: MethodKind };
+
+/** The keys of `S` classified as mutations in `kinds`. */
+export type MutationKeys<S, T extends MethodKinds<S>> = { [K in keyof S & keyof T]: T[K] extends 'mutation' ? K : never }[keyof S & keyof T];
+
+export const STRUCTURED_METHODS = {
+  get: 'read',
+  set: 'mutation',
+  delete: 'mutation',
+  list: 'read',
+  saveAgent: 'mutation',
+  loadAgent: 'read',
+  removeAgent: 'mutation',
+  listAgents: 'read',
+} as const satisfies MethodKinds<StructuredStore>;
+
+export const SEMANTIC_METHODS = {
+  remember: 'mutation',
+  rememberMany: 'mutation',
+  recall: 'read',
+  forget: 'mutation',
+  forgetFor: 'mutation',
+  updateEmbedding: 'mutation',
+  updateEmbeddingFor: 'mutation',
+  get: 'read',
+} as const satisfies MethodKinds<BackendSemanticStore>;
+
+export const KNOWLEDGE_METHODS = {
+  addEntity: 'mutation',
+  addRelation: 'mutation',
+  getEntity: 'read',
+  deleteEntity: 'mutation',
+  deleteEntityFor: 'mutation',
+  queryGraph: 'read',
+} as const satisfies MethodKinds<BackendKnowledgeStore>;
+
+export const SESSION_METHODS = {
+  create: 'mutation',
+  get: 'read',
+  save: 'mutation',
+  delete: 'mutation',
+  deleteFor: 'mutation',
+  deleteForAgent: 'mutation',
+  list: 'read',
+  listForAgent: 'read',
+  setLabel: 'mutation',
+  setLabelFor: 'mutation',
+  findByLabel: 'read',
+  loadCanonical: 'read',
+  saveCanonical: 'mutation',
+  appendCanonical: 'mutation',
+  canonicalContext: 'read',
+  storeLlmSummary: 'mutation',
+  deleteCanonical: 'mutation',
+} as const satisfies MethodKinds<BackendSessionStore>;
+
+export const USAGE_METHODS = {
+  record: 'mutation',
+  costLastHour: 'read',
+  costToday: 'read',
+  costThisMonth: 'read',
+  summary: 'read',
+  byModel: 'read',
+  dailyBreakdown: 'read',
+  firstEventAt: 'read',
+  cleanupOlderThan: 'mutation',
+} as const satisfies MethodKinds<UsageStore>;
+
+export const DEVICE_METHODS = {
+  list: 'read',
+  save: 'mutation',
+  remove: 'mutation',
+} as const satisfies MethodKinds<PairedDeviceStore>;
+
+export const TASK_METHODS = {
+  post: 'mutation',
+  claim: 'mutation',
+  complete: 'mutation',
+  completeFor: 'mutation',
+  fail: 'mutation',
+  failFor: 'mutation',
+  heartbeat: 'mutation',
+  heartbeatFor: 'mutation',
+  get: 'read',
+  list: 'read',
+} as const satisfies MethodKinds<BackendTaskQueue>;
+
+export const CONSOLIDATION_METHODS = {
+  consolidate: 'mutation',
+} as const satisfies MethodKinds<ConsolidationStore>;
+
+/** Every audited store of the substrate and its method table, by the substrate's property name. */
+export const STORE_METHODS = {
+  structured: STRUCTURED_METHODS,
+  semantic: SEMANTIC_METHODS,
+  knowledge: KNOWLEDGE_METHODS,
+  sessions: SESSION_METHODS,
+  usage: USAGE_METHODS,
+  devices: DEVICE_METHODS,
+  tasks: TASK_METHODS,
+  consolidation: CONSOLIDATION_METHODS,
+} as const;

@@ -1,0 +1,228 @@
+import type { AuditLog } from '../contracts/audit-log.js';
+import type { ConsolidationStore } from '../contracts/consolidation-store.js';
+import type { PairedDeviceStore } from '../contracts/device-store.js';
+import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue } from '../contracts/main-backend.js';
+import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
+import type { RememberInput } from '../contracts/semantic-store.js';
+import {
+  CONSOLIDATION_METHODS,
+  DEVICE_METHODS,
+  KNOWLEDGE_METHODS,
+  SEMANTIC_METHODS,
+  SESSION_METHODS,
+  STRUCTURED_METHODS,
+  TASK_METHODS,
+  USAGE_METHODS,
+} from '../contracts/store-methods.js';
+import type { StructuredStore } from '../contracts/structured-store.js';
+import type { UsageStore } from '../contracts/usage-store.js';
+import { audited, type AuditRecord } from './audit-wrap.js';
+
+/**
+ * The audit entry of every mutation of every store, written once for every backend: the action
+ * name, the agent and the ids. Assembly wraps each store with these, so the facade, `mem.<store>.*`,
+ * every gateway route and the CLI all leave exactly one entry per mutation.
+ */
+
+const rec = (agentId: string | undefined, action: string, detail: object): AuditRecord => ({ agentId, action, detail });
+/** A record only when something changed. */
+const when = (changed: boolean, record: () => AuditRecord): AuditRecord | undefined => (changed ? record() : undefined);
+
+export function auditedStructured(inner: StructuredStore, log: AuditLog): StructuredStore {
+  return audited(inner, STRUCTURED_METHODS, {
+    async set(agentId, key, value) {
+      const version = await inner.set(agentId, key, value);
+      return { result: version, record: rec(agentId, 'kv.set', { key, version }) };
+    },
+    async delete(agentId, key) {
+      const removed = await inner.delete(agentId, key);
+      return { result: removed, record: when(removed, () => rec(agentId, 'kv.delete', { key })) };
+    },
+    async saveAgent(entry) {
+      await inner.saveAgent(entry);
+      return { result: undefined, record: rec(entry.id, 'agent.save', { id: entry.id }) };
+    },
+    async removeAgent(id) {
+      const removed = await inner.removeAgent(id);
+      return { result: removed, record: when(removed, () => rec(id, 'agent.remove', { id })) };
+    },
+  }, log);
+}
+
+/** The one agent of a batch, or undefined when it spans several (the entry then lists them). */
+function batchAgent(inputs: readonly RememberInput[]): { agentId: string | undefined; agents: string[] } {
+  const agents = [...new Set(inputs.map((i) => i.agentId))];
+  return { agentId: agents.length === 1 ? agents[0] : undefined, agents };
+}
+
+export function auditedSemantic(inner: BackendSemanticStore, log: AuditLog): BackendSemanticStore {
+  return audited(inner, SEMANTIC_METHODS, {
+    async remember(input) {
+      const id = await inner.remember(input);
+      return { result: id, record: rec(input.agentId, 'memory.remember', { id, scope: input.scope ?? 'episodic', source: input.source ?? 'observation' }) };
+    },
+    async rememberMany(inputs) {
+      const ids = await inner.rememberMany(inputs);
+      const { agentId, agents } = batchAgent(inputs);
+      return { result: ids, record: when(ids.length > 0, () => rec(agentId, 'memory.remember_many', agentId === undefined ? { ids, agents } : { ids })) };
+    },
+    async forget(id) {
+      const owner = await inner.forgetFor(id);
+      return { result: owner !== undefined, record: owner && rec(owner.agentId, 'memory.forget', { id }) };
+    },
+    async forgetFor(id) {
+      const owner = await inner.forgetFor(id);
+      return { result: owner, record: owner && rec(owner.agentId, 'memory.forget', { id }) };
+    },
+    async updateEmbedding(id, vector) {
+      const owner = await inner.updateEmbeddingFor(id, vector);
+      return { result: undefined, record: rec(owner.agentId, 'memory.update_embedding', { id }) };
+    },
+    async updateEmbeddingFor(id, vector) {
+      const owner = await inner.updateEmbeddingFor(id, vector);
+      return { result: owner, record: rec(owner.agentId, 'memory.update_embedding', { id }) };
+    },
+  }, log);
+}
+
+export function auditedKnowledge(inner: BackendKnowledgeStore, log: AuditLog): BackendKnowledgeStore {
+  return audited(inner, KNOWLEDGE_METHODS, {
+    async addEntity(entity) {
+      const id = await inner.addEntity(entity);
+      return { result: id, record: rec(entity.agentId, 'knowledge.add_entity', { id, entityType: entity.entityType }) };
+    },
+    async addRelation(relation) {
+      const id = await inner.addRelation(relation);
+      return { result: id, record: rec(relation.agentId, 'knowledge.add_relation', { id, relation: relation.relation, source: relation.source, target: relation.target }) };
+    },
+    async deleteEntity(id) {
+      const owner = await inner.deleteEntityFor(id);
+      return { result: owner !== undefined, record: owner && rec(owner.agentId, 'knowledge.delete_entity', { id }) };
+    },
+    async deleteEntityFor(id) {
+      const owner = await inner.deleteEntityFor(id);
+      return { result: owner, record: owner && rec(owner.agentId, 'knowledge.delete_entity', { id }) };
+    },
+  }, log);
+}
+
+export function auditedSessions(inner: BackendSessionStore, log: AuditLog): BackendSessionStore {
+  return audited(inner, SESSION_METHODS, {
+    async create(agentId, options) {
+      const session = await inner.create(agentId, options);
+      return { result: session, record: rec(agentId, 'session.create', { id: session.id }) };
+    },
+    async save(session) {
+      await inner.save(session);
+      return { result: undefined, record: rec(session.agentId, 'session.save', { id: session.id, messages: session.messages.length }) };
+    },
+    async delete(id) {
+      const owner = await inner.deleteFor(id);
+      return { result: owner !== undefined, record: owner && rec(owner.agentId, 'session.delete', { id }) };
+    },
+    async deleteFor(id) {
+      const owner = await inner.deleteFor(id);
+      return { result: owner, record: owner && rec(owner.agentId, 'session.delete', { id }) };
+    },
+    async deleteForAgent(agentId) {
+      const count = await inner.deleteForAgent(agentId);
+      return { result: count, record: when(count > 0, () => rec(agentId, 'session.delete_for_agent', { count })) };
+    },
+    async setLabel(id, label) {
+      const owner = await inner.setLabelFor(id, label);
+      return { result: undefined, record: rec(owner.agentId, 'session.set_label', { id, label: label ?? null }) };
+    },
+    async setLabelFor(id, label) {
+      const owner = await inner.setLabelFor(id, label);
+      return { result: owner, record: rec(owner.agentId, 'session.set_label', { id, label: label ?? null }) };
+    },
+    async saveCanonical(session) {
+      await inner.saveCanonical(session);
+      return { result: undefined, record: rec(session.agentId, 'canonical.save', { messages: session.messages.length }) };
+    },
+    async appendCanonical(agentId, messages, options) {
+      const session = await inner.appendCanonical(agentId, messages, options);
+      return { result: session, record: rec(agentId, 'canonical.append', { appended: messages.length, compactionCursor: session.compactionCursor }) };
+    },
+    async storeLlmSummary(agentId, summary, keptMessages) {
+      await inner.storeLlmSummary(agentId, summary, keptMessages);
+      return { result: undefined, record: rec(agentId, 'canonical.store_summary', { kept: keptMessages.length }) };
+    },
+    async deleteCanonical(agentId) {
+      const removed = await inner.deleteCanonical(agentId);
+      return { result: removed, record: when(removed, () => rec(agentId, 'canonical.delete', {})) };
+    },
+  }, log);
+}
+
+export function auditedUsage(inner: UsageStore, log: AuditLog): UsageStore {
+  return audited(inner, USAGE_METHODS, {
+    async record(usage) {
+      const id = await inner.record(usage);
+      return { result: id, record: rec(usage.agentId, 'usage.record', { id, model: usage.model }) };
+    },
+    async cleanupOlderThan(days) {
+      const deleted = await inner.cleanupOlderThan(days);
+      return { result: deleted, record: when(deleted > 0, () => rec(undefined, 'usage.cleanup', { days, deleted })) };
+    },
+  }, log);
+}
+
+export function auditedDevices(inner: PairedDeviceStore, log: AuditLog): PairedDeviceStore {
+  return audited(inner, DEVICE_METHODS, {
+    async save(device) {
+      await inner.save(device);
+      return { result: undefined, record: rec(undefined, 'device.save', { deviceId: device.deviceId }) };
+    },
+    async remove(deviceId) {
+      const removed = await inner.remove(deviceId);
+      return { result: removed, record: when(removed, () => rec(undefined, 'device.remove', { deviceId })) };
+    },
+  }, log);
+}
+
+export function auditedTasks(inner: BackendTaskQueue, log: AuditLog): BackendTaskQueue {
+  return audited(inner, TASK_METHODS, {
+    async post(task) {
+      const id = await inner.post(task);
+      return { result: id, record: rec(task.createdBy, 'task.post', { id, assignedTo: task.assignedTo ?? null }) };
+    },
+    async claim(agentId, options) {
+      const task = await inner.claim(agentId, options);
+      return { result: task, record: task ? rec(agentId, 'task.claim', { id: task.id, attempt: task.attempts }) : undefined };
+    },
+    async complete(id, result, options) {
+      const { claimedBy } = await inner.completeFor(id, result, options);
+      return { result: undefined, record: rec(claimedBy, 'task.complete', { id }) };
+    },
+    async completeFor(id, result, options) {
+      const outcome = await inner.completeFor(id, result, options);
+      return { result: outcome, record: rec(outcome.claimedBy, 'task.complete', { id }) };
+    },
+    async fail(id, error, options) {
+      const { status, claimedBy } = await inner.failFor(id, error, options);
+      return { result: status, record: rec(claimedBy, 'task.fail', { id, status }) };
+    },
+    async failFor(id, error, options) {
+      const outcome = await inner.failFor(id, error, options);
+      return { result: outcome, record: rec(outcome.claimedBy, 'task.fail', { id, status: outcome.status }) };
+    },
+    async heartbeat(id, token, options) {
+      const { leaseExpiresAt, claimedBy } = await inner.heartbeatFor(id, token, options);
+      return { result: leaseExpiresAt, record: rec(claimedBy, 'task.heartbeat', { id, leaseExpiresAt }) };
+    },
+    async heartbeatFor(id, token, options) {
+      const outcome = await inner.heartbeatFor(id, token, options);
+      return { result: outcome, record: rec(outcome.claimedBy, 'task.heartbeat', { id, leaseExpiresAt: outcome.leaseExpiresAt }) };
+    },
+  }, log);
+}
+
+export function auditedConsolidation(inner: ConsolidationStore, log: AuditLog): ConsolidationStore {
+  return audited(inner, CONSOLIDATION_METHODS, {
+    async consolidate(options) {
+      const report = await inner.consolidate(options);
+      return { result: report, record: when(!report.dryRun, () => rec(undefined, 'memory.consolidate', { decayed: report.decayed, merged: report.merged })) };
+    },
+  }, log);
+}
