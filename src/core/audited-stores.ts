@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AuditLog } from '../contracts/audit-log.js';
 import type { ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
@@ -49,6 +50,18 @@ export function auditedStructured(inner: StructuredStore, log: AuditLog): Struct
   }, log);
 }
 
+/** Ids listed in an entry up to this much JSON; a longer list is recorded as its count and SHA-256. */
+const LISTED_BYTES = 32_768;
+
+/**
+ * A list of ids for an audit detail: the ids themselves while they fit (an entry's detail is at most
+ * 64 KiB), else `{ count, sha256 }` of the newline-joined list — enough to check a list against it.
+ */
+export function idList(ids: readonly string[]): string[] | { count: number; sha256: string } {
+  if (JSON.stringify(ids).length <= LISTED_BYTES) return [...ids];
+  return { count: ids.length, sha256: createHash('sha256').update(ids.join('\n')).digest('hex') };
+}
+
 /** The one agent of a batch, or undefined when it spans several (the entry then lists them). */
 function batchAgent(inputs: readonly RememberInput[]): { agentId: string | undefined; agents: string[] } {
   const agents = [...new Set(inputs.map((i) => i.agentId))];
@@ -64,7 +77,8 @@ export function auditedSemantic(inner: BackendSemanticStore, log: AuditLog): Bac
     async rememberMany(inputs) {
       const ids = await inner.rememberMany(inputs);
       const { agentId, agents } = batchAgent(inputs);
-      return { result: ids, record: when(ids.length > 0, () => rec(agentId, 'memory.remember_many', agentId === undefined ? { ids, agents } : { ids })) };
+      const detail = agentId === undefined ? { ids: idList(ids), agents: idList(agents) } : { ids: idList(ids) };
+      return { result: ids, record: when(ids.length > 0, () => rec(agentId, 'memory.remember_many', detail)) };
     },
     async forget(id) {
       const owner = await inner.forgetFor(id);

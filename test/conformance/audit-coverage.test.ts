@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { STORE_METHODS, type MethodKinds, type MutationKeys } from '../../src/contracts/store-methods.js';
 import type { MemorySubstrate } from '../../src/index.js';
@@ -150,6 +151,18 @@ conformance('audit coverage', ({ open }) => {
       });
     }
   }, 120_000);
+
+  it('a batch too long to list in one entry is recorded by its count and SHA-256 (still exactly one entry)', async () => {
+    const { mem } = await open();
+    const inputs = Array.from({ length: 1500 }, (_, i) => ({ agentId: `agent-${i % 2}`, content: `m${i}`, embedding: vec(i / 1500) }));
+    const ids = await mem.semantic.rememberMany(inputs);
+    const entries = await mem.audit.entries({});
+    expect(entries).toHaveLength(1);
+    const detail = JSON.parse((entries[0] as { detail: string }).detail) as { ids: { count: number; sha256: string }; agents: string[] };
+    expect(detail.ids).toEqual({ count: 1500, sha256: createHash('sha256').update(ids.join('\n')).digest('hex') });
+    expect(detail.agents).toEqual(['agent-0', 'agent-1']);
+    expect(entries[0]?.agentId).toBe('');
+  });
 
   it('a mutation that changes nothing appends nothing; a rejected one appends nothing', async () => {
     const { mem } = await open();

@@ -1,0 +1,92 @@
+/**
+ * memstrate's layers, checked on every `npm test` (`npm run deps`). The drawing in README.md
+ * ("Architecture — where things go") and the code cannot drift apart: a forbidden arrow fails the run.
+ *
+ *   contracts   types and interfaces only: import nothing of ours but other contracts
+ *   errors      the MemoryError family: imports nothing of ours
+ *   config      config schemas and loading: contracts, errors
+ *   core        logic written once: contracts, errors, config types — never a backend, the wire,
+ *               assembly, the server or the CLI
+ *   embedders   contracts, errors, config, core
+ *   wire        request/response shapes: contracts, errors, core — never server, backends, assembly
+ *   backends/*  each backend in its own folder (sql/ shared by the SQL engines); never assembly,
+ *               server, CLI or testing
+ *   assembly    registry + opening + audit wrapping: everything below, never server, CLI or testing
+ *   server, cli, testing   the ways in, on top
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-cycles',
+      severity: 'error',
+      comment: 'No import cycles anywhere (type-only imports included).',
+      from: { path: '^(src|migrations)/' },
+      to: { circular: true },
+    },
+    {
+      name: 'contracts-import-nothing',
+      severity: 'error',
+      comment: 'contracts/ holds types and interfaces only and imports nothing of ours but other contracts.',
+      from: { path: '^src/contracts/' },
+      to: { path: '^(src|migrations)/', pathNot: '^src/contracts/' },
+    },
+    {
+      name: 'errors-import-nothing',
+      severity: 'error',
+      from: { path: '^src/errors\\.ts$' },
+      to: { path: '^(src|migrations)/' },
+    },
+    {
+      name: 'config-below-core',
+      severity: 'error',
+      from: { path: '^src/config/' },
+      to: { path: '^src/(core|backends|assembly|server|cli|wire|embedders|testing)/' },
+    },
+    {
+      name: 'core-imports-no-backend',
+      severity: 'error',
+      comment: 'core/ is logic written once for every backend: it imports no backend, no wire shape, no assembly, server, CLI or testing.',
+      from: { path: '^src/core/' },
+      to: { path: '^(src/(backends|assembly|server|cli|wire|embedders|testing)/|migrations/)' },
+    },
+    {
+      name: 'wire-below-server-and-backends',
+      severity: 'error',
+      comment: 'wire/ is shared by the server and the http backend, so it imports neither.',
+      from: { path: '^src/wire/' },
+      to: { path: '^src/(backends|assembly|server|cli|embedders|testing)/' },
+    },
+    {
+      name: 'backends-below-assembly',
+      severity: 'error',
+      comment: 'A backend never reaches up into assembly, the server, the CLI or the testing kit.',
+      from: { path: '^src/backends/' },
+      to: { path: '^src/(assembly|server|cli|testing)/' },
+    },
+    {
+      name: 'backends-independent',
+      severity: 'error',
+      comment: 'Each backend lives in its own folder; only sql/ (shared by the SQL engines) and semantic-row.ts are shared.',
+      from: { path: '^src/backends/([^/]+)/' },
+      to: { path: '^src/backends/([^/]+)/', pathNot: ['^src/backends/$1/', '^src/backends/sql/'] },
+    },
+    {
+      name: 'assembly-below-the-ways-in',
+      severity: 'error',
+      from: { path: '^src/assembly/' },
+      to: { path: '^src/(server|cli|testing)/' },
+    },
+    {
+      name: 'server-not-cli',
+      severity: 'error',
+      from: { path: '^src/server/' },
+      to: { path: '^src/(cli|testing)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.build.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+  },
+};
