@@ -3,7 +3,10 @@ import type { Embedder } from './embedder.js';
 import type { MainBackend } from './main-backend.js';
 import type { SemanticBackend } from './semantic-backend.js';
 import type { SemanticProvider } from './semantic-provider.js';
+import type { MainCapabilities, SemanticCapabilities } from './capabilities.js';
 import type { Clock, Logger } from './types.js';
+
+export type { MainCapabilities, SemanticCapabilities } from './capabilities.js';
 
 /**
  * The backend plugin contract. Every backend — the built-in `sqlite`, `postgres`, `http`, `qdrant`
@@ -33,37 +36,6 @@ export interface BackendContext {
 export interface SemanticOpenContext extends BackendContext {
   /** The opened main backend (e.g. to share its connection when both live in one file). */
   main: MainBackend;
-}
-
-/** What a main backend (the eight non-semantic stores and the audit storage) can do. */
-export interface MainCapabilities {
-  /** Several OS processes may open the same store at once (claims, audit appends stay correct). */
-  multiProcess: boolean;
-  /** Multi-statement writes are atomic (all or nothing). */
-  transactions: boolean;
-  /** Task claims skip rows locked by other claimers instead of waiting (`FOR UPDATE SKIP LOCKED`). */
-  skipLockedClaims: boolean;
-}
-
-export const VECTOR_SEARCH_KINDS = ['exact', 'approximate', 'none'] as const;
-export const KEYWORD_RANKINGS = ['bm25', 'ts_rank_cd', 'sparse', 'none'] as const;
-
-/** What a semantic backend can do. */
-export interface SemanticCapabilities {
-  /** `exact`: true nearest neighbours; `approximate`: an ANN index (recall < 1 possible); `none`: no vectors. */
-  vectorSearch: (typeof VECTOR_SEARCH_KINDS)[number];
-  /** How keyword recall ranks: FTS5 bm25, PostgreSQL ts_rank_cd, a sparse vector, or no keyword search. */
-  keywordRanking: (typeof KEYWORD_RANKINGS)[number];
-  /** Hybrid recall is fused inside the engine (one query) rather than by core from two searches. */
-  hybridInEngine: boolean;
-  /** A memory write can share one transaction with the main store (same database). */
-  sharedTransactions: boolean;
-  /** Several OS processes may use the same semantic store at once. */
-  multiProcess: boolean;
-  /** Largest vector dimension the backend stores. */
-  maxDimensions: number;
-  /** Most memories one `rememberMany` call may carry. */
-  maxBatch: number;
 }
 
 /** The opened semantic side: either the SPI (core adds validation, embedding and fusion) or a whole provider. */

@@ -13,6 +13,7 @@ export * from './audit-log.js';
 export * from './semantic-backend.js';
 export * from './main-backend.js';
 export * from './semantic-provider.js';
+export * from './capabilities.js';
 export * from './backend-plugin.js';
 export * from './substrate-info.js';
 export * from './store-methods.js';

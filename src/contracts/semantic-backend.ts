@@ -1,5 +1,5 @@
 import type { MemoryFilter, MemoryRecord, MemorySource } from './semantic-store.js';
-import type { SemanticCapabilities } from './backend-plugin.js';
+import type { SemanticCapabilities } from './capabilities.js';
 import type { BackendHealth } from './health.js';
 import type { Owner } from './main-backend.js';
 import type { EpochMs, JsonObject } from './types.js';

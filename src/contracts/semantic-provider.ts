@@ -1,4 +1,4 @@
-import type { SemanticCapabilities } from './backend-plugin.js';
+import type { SemanticCapabilities } from './capabilities.js';
 import type { ConsolidationStore } from './consolidation-store.js';
 import type { BackendHealth } from './health.js';
 import type { Owner } from './main-backend.js';

@@ -1,4 +1,4 @@
-import type { MainCapabilities, SemanticCapabilities } from './backend-plugin.js';
+import type { MainCapabilities, SemanticCapabilities } from './capabilities.js';
 
 /** What a substrate runs on (`mem.info`, `GET /v1/info`, `memstrate stats`). */
 export interface SubstrateInfo {

@@ -1,7 +1,7 @@
 /** Schemas of the substrate-level routes: health, info. */
 import { z } from 'zod';
-import { KEYWORD_RANKINGS, VECTOR_SEARCH_KINDS } from '../contracts/backend-plugin.js';
-import type * as P from '../contracts/backend-plugin.js';
+import { KEYWORD_RANKINGS, VECTOR_SEARCH_KINDS } from '../contracts/capabilities.js';
+import type * as P from '../contracts/capabilities.js';
 import type * as C from '../contracts/health.js';
 import type * as S from '../contracts/substrate-info.js';
 import { named } from './common.js';

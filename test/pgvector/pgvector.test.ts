@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HNSW_INDEX, searchSettings, semanticTables, vectorSearchSql } from '../../src/backends/postgres/postgres-semantic-sql.js';
 import { openPostgresSemanticBackend } from '../../src/backends/postgres/postgres-semantic-backend.js';
-import type { PostgresOptions } from '../../src/backends/postgres/postgres-backend.js';
+import type { PostgresOptions } from '../../src/backends/postgres/postgres-options.js';
 import type { FusedHit } from '../../src/contracts/semantic-backend.js';
 import type { RecalledMemory, RememberInput } from '../../src/contracts/semantic-store.js';
 import { defaultLogger } from '../../src/core/logger.js';

@@ -3,7 +3,7 @@ import type { MainBackend } from '../../contracts/main-backend.js';
 import { ConfigError } from '../../errors.js';
 import type { BackendContext } from '../../contracts/backend-plugin.js';
 import { SqlMainBackend } from '../sql/sql-main-backend.js';
-import type { PostgresOptions } from './postgres-backend.js';
+import type { PostgresOptions } from './postgres-options.js';
 import { PostgresEngine } from './postgres-engine.js';
 
 /**

@@ -9,7 +9,7 @@ import { redactUrl } from '../../core/redact.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import type { BackendContext } from '../../contracts/backend-plugin.js';
-import type { PostgresOptions } from './postgres-backend.js';
+import type { PostgresOptions } from './postgres-options.js';
 import { num, optNum } from '../sql/context.js';
 import type { SqlExecutor } from '../sql/engine.js';
 import { PostgresEngine } from './postgres-engine.js';
