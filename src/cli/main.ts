@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { MemoryError } from '../errors.js';
 import { auditVerifyCommand, migrateCommand, serveCommand, statsCommand } from './commands.js';
+import { backendsCommand, loadPlugins, pluginSpecifiers } from './plugins.js';
 
 const EXIT_ERROR = 1;
 const EXIT_CHAIN_INTEGRITY = 2;
@@ -16,13 +17,21 @@ function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /** Builds the program; each action prints its result. */
 function buildProgram(): Command {
   const program = new Command('memstrate')
     .description('memstrate: a memory substrate for AI-agent runtimes')
     .option('-c, --config <file>', 'TOML configuration file with a [memory] table (default: ./data/memstrate.db and MEMSTRATE_* variables)')
+    .option('--plugin <module>', 'import a backend plugin before running (repeatable; also MEMSTRATE_PLUGINS, comma-separated)', collect, [])
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', async (thisCommand) => {
+      await loadPlugins(pluginSpecifiers((thisCommand.opts() as { plugin: string[] }).plugin));
+    });
 
   const configOf = (command: Command): string | undefined => (command.optsWithGlobals() as { config?: string }).config;
 
@@ -30,6 +39,11 @@ function buildProgram(): Command {
     .command('stats')
     .description('print backend info, health and counts as JSON')
     .action(async (_options: unknown, command: Command) => print(await statsCommand(configOf(command))));
+
+  program
+    .command('backends')
+    .description('list the registered backends (built-ins and plugins): options and declared capabilities')
+    .action(() => print(backendsCommand()));
 
   program
     .command('migrate')

@@ -17,9 +17,10 @@ export function spaceFromMeta(rows: readonly { key: string; value: string }[]): 
   return { dimensions: Number(dims), embedderId: embedder };
 }
 
-export function checkDimensions(dimensions: number, backend: string): void {
-  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > LIMITS.maxDimensions) {
-    throw new ValidationError(`vector dimensions must be an integer in 1..${LIMITS.maxDimensions}`, { backend });
+/** ValidationError unless `dimensions` is an integer in 1..max (default: the substrate-wide limit). */
+export function checkDimensions(dimensions: number, backend: string, max: number = LIMITS.maxDimensions): void {
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > max) {
+    throw new ValidationError(`vector dimensions must be an integer in 1..${max} on this backend`, { backend });
   }
 }
 

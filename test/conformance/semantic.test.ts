@@ -54,6 +54,18 @@ async function countWith(mem: MemorySubstrate, word: string): Promise<number> {
 }
 
 conformance('semantic', ({ open, itIf }) => {
+  it('stores a vector of the declared maxDimensions; one more is VALIDATION and writes nothing', async () => {
+    const { mem } = await open();
+    const max = mem.info.capabilities.semantic.maxDimensions;
+    const tooLong = Array.from({ length: max + 1 }, (_, i) => ((i % 5) - 2) / 3);
+    await expect(mem.semantic.remember({ agentId: 'dims', content: 'too long', embedding: tooLong })).rejects.toMatchObject({ code: 'VALIDATION' });
+    expect(await mem.semantic.recall({ agentId: 'dims', text: 'long', mode: 'keyword' })).toEqual([]);
+    const longest = tooLong.slice(0, max);
+    const id = await mem.semantic.remember({ agentId: 'dims', content: 'longest', embedding: longest });
+    const hits = await mem.semantic.recall({ agentId: 'dims', embedding: longest, mode: 'vector', limit: 1 });
+    expect(hits.map((h) => h.memory.id)).toEqual([id]);
+  }, 60_000);
+
   itIf('exactVectorSearch', 'vector recall returns exactly the true nearest neighbours (brute-force check over 300 random vectors)', async () => {
     const mem = (await open()).mem;
     const next = rng(7);

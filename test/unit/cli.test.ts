@@ -124,4 +124,36 @@ describe('memstrate CLI', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('frobnicate');
   }, 60_000);
+
+  it('backends lists the registered backends; --plugin registers a plugin module first and stats shows its capabilities', () => {
+    const builtIn = cli(['backends']);
+    expect(builtIn.status).toBe(0);
+    const names = (JSON.parse(builtIn.stdout) as { name: string }[]).map((b) => b.name);
+    expect(names).toEqual(['sqlite', 'postgres', 'http', 'qdrant']);
+
+    // A plugin module: a main backend that is the built-in sqlite one under another name.
+    const { dir, dbPath } = setup();
+    const plugin = join(dir, 'plugin.mjs');
+    writeFileSync(
+      plugin,
+      `import { registeredBackends } from ${JSON.stringify(join(ROOT, 'src', 'index.ts'))};\n` +
+        `const sqlite = registeredBackends().find((d) => d.name === 'sqlite');\n` +
+        `export default { ...sqlite, name: 'lite', description: 'sqlite again', flatKeys: undefined };\n`,
+    );
+    const listed = cli(['--plugin', plugin, 'backends']);
+    expect(listed.status).toBe(0);
+    expect((JSON.parse(listed.stdout) as { name: string }[]).map((b) => b.name)).toEqual([...names, 'lite']);
+    const config = join(dir, 'lite.toml');
+    writeFileSync(config, `[memory]\nbackend = "lite"\n\n[memory.lite]\npath = ${JSON.stringify(dbPath)}\n`);
+    const stats = cli(['--config', config, 'stats'], { MEMSTRATE_PLUGINS: plugin });
+    expect(stats.status, stats.stderr).toBe(0);
+    const info = (JSON.parse(stats.stdout) as { info: { backend: string; capabilities: { main: object; semantic: object } } }).info;
+    expect(info.backend).toBe('lite');
+    expect(info.capabilities.main).toEqual({ multiProcess: true, transactions: true, skipLockedClaims: false });
+    expect(info.capabilities.semantic).toMatchObject({ vectorSearch: 'exact', keywordRanking: 'bm25' });
+
+    const missing = cli(['--plugin', join(dir, 'absent.mjs'), 'backends']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^error CONFIG_INVALID: .*plugin .*absent\.mjs: cannot be imported/s);
+  }, 120_000);
 });

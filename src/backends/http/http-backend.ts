@@ -30,7 +30,7 @@ export const httpBackend: BackendDefinition<typeof httpOptions> = {
       hybridInEngine: false,
       sharedTransactions: false,
       multiProcess: true,
-      maxDimensions: LIMITS.maxDimensions,
+      maxDimensions: 8192,
       maxBatch: LIMITS.maxBatch,
     },
     check: (options) => (options.url ? [] : ['http.url (http_url): required when semantic_backend is "http"']),

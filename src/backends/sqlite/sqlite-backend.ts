@@ -4,7 +4,7 @@ import { LIMITS } from '../../core/limits.js';
 import { SqlMainBackend } from '../sql/sql-main-backend.js';
 import { openSqliteEngine } from './open-sqlite-engine.js';
 import { SqliteEngine } from './sqlite-engine.js';
-import { SqliteSemanticBackend } from './sqlite-semantic-backend.js';
+import { SqliteSemanticBackend, VEC0_MAX_DIMENSIONS } from './sqlite-semantic-backend.js';
 
 /** `[memory.sqlite]`: where the database file is. */
 export const sqliteOptions = z.strictObject({
@@ -39,7 +39,7 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
       hybridInEngine: false,
       sharedTransactions: false,
       multiProcess: true,
-      maxDimensions: LIMITS.maxDimensions,
+      maxDimensions: VEC0_MAX_DIMENSIONS,
       maxBatch: LIMITS.maxBatch,
     },
     async open(options, ctx) {
