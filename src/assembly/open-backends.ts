@@ -9,14 +9,12 @@ import type {
 import type { MemoryConfig } from '../config/schema.js';
 import type { MainBackend } from '../contracts/main-backend.js';
 import type { SemanticProvider } from '../contracts/semantic-provider.js';
+import type { SubstrateInfo } from '../contracts/substrate-info.js';
 import { LocalSemanticProvider } from '../core/local-semantic-provider.js';
 import { ConfigError } from '../errors.js';
 
 /** The capabilities of the opened backends: the declared ones, refined by what the instances report. */
-export interface OpenedCapabilities {
-  main: MainCapabilities;
-  semantic: SemanticCapabilities;
-}
+export type OpenedCapabilities = SubstrateInfo['capabilities'];
 
 function definition(catalog: BackendCatalog, name: string, facet: 'main' | 'semantic'): BackendDefinition {
   const found = catalog.get(name);

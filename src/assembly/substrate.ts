@@ -83,7 +83,9 @@ export class MemorySubstrate {
   static async open(config?: MemoryConfigInput | MemoryConfig | string, options: OpenOptions = {}): Promise<MemorySubstrate> {
     const env = options.env ?? process.env;
     const catalog = options.backends ?? backendRegistry;
-    const resolved = isResolved(config) ? config : resolveConfig(config as MemoryConfigInput | string | undefined, { env, backends: catalog });
+    // A config loadConfig() resolved is validated again (env overrides included), like any other.
+    const input = isResolved(config) ? toInput(config) : (config as MemoryConfigInput | string | undefined);
+    const resolved = resolveConfig(input, { env, backends: catalog });
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? defaultLogger();
     const embedder = options.embedder ?? createEmbedder(resolved, env);
@@ -197,6 +199,15 @@ export class MemorySubstrate {
 /** A config `loadConfig` already resolved (it carries the validated backend tables). */
 function isResolved(config: unknown): config is MemoryConfig {
   return typeof config === 'object' && config !== null && 'backendOptions' in config;
+}
+
+/** A resolved config back in input form: the substrate-wide keys and one table per backend. */
+function toInput(config: MemoryConfig): MemoryConfigInput {
+  const { backendOptions, ...rest } = config;
+  const input: MemoryConfigInput = {};
+  for (const [key, value] of Object.entries(rest)) if (value !== undefined) input[key] = value;
+  for (const [name, options] of Object.entries(backendOptions ?? {})) input[name] = options;
+  return input;
 }
 
 function auditKey(config: MemoryConfig, env: NodeJS.ProcessEnv): Buffer | undefined {

@@ -392,6 +392,18 @@ describe('MemorySubstrate.open with a bad configuration', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('opens what loadConfig resolved, validating it again (a tampered table is still CONFIG_INVALID)', async () => {
+    const config = await loadConfig({ sqlite: { path: ':memory:' }, decayRate: 0.3 }, { env: {} });
+    const mem = await MemorySubstrate.open(config, { env: {} });
+    try {
+      expect(mem.config).toEqual(config);
+    } finally {
+      await mem.close();
+    }
+    const tampered = { ...config, backendOptions: { sqlite: { path: ':memory:', colour: 'blue' } } };
+    await configError(MemorySubstrate.open(tampered, { env: {} }));
+  });
+
   it('opens when the audit key variable is set', async () => {
     const mem = await MemorySubstrate.open({ sqlitePath: ':memory:', auditKeyEnv: 'K' }, { env: { K: 'a-long-hmac-key' } });
     try {
