@@ -49,6 +49,12 @@ export interface ConformanceOptions<S extends z.ZodObject<any> = z.ZodObject<any
    * `multiProcess`. A TypeScript module makes the child run through `--import tsx`.
    */
   register?: string | URL;
+  /**
+   * Whether the opened substrate reports `sharedTransactions` in role `both` (an instance may refine
+   * its declaration, e.g. when both sides share one connection). Default: the semantic facet's
+   * declaration. In roles `main` and `semantic` it is always false.
+   */
+  sharedTransactions?: boolean;
   /** Run only these suites (default: every one). */
   suites?: readonly ConformanceSuiteName[];
 }
@@ -119,7 +125,7 @@ function pluginCell(options: ConformanceOptions, registry: BackendRegistry, role
     capabilities: { rawSql, multiProcess, sqliteFile: mainIsSqlite, exactVectorSearch },
     lacking,
     // Only a backend on both sides can share one transaction between them.
-    sharedTransactions: role === 'both' ? semantic.sharedTransactions : false,
+    sharedTransactions: role === 'both' ? (options.sharedTransactions ?? semantic.sharedTransactions) : false,
     backends: registry,
     ...(register !== undefined ? { childModules: [register] } : {}),
     async open(openOptions = {}) {
