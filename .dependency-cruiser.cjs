@@ -12,7 +12,10 @@
  *   backends/*  each backend in its own folder (sql/ shared by the SQL engines); never assembly,
  *               server, CLI or testing
  *   assembly    registry + opening + audit wrapping: everything below, never server, CLI or testing
- *   server, cli, testing   the ways in, on top
+ *   server, cli             the ways in, on top
+ *   testing     the conformance kit (memstrate/testing): the public entry point (src/index.ts),
+ *               contracts, assembly and backends; nothing imports it but itself, and it never
+ *               reaches into test/
  */
 module.exports = {
   forbidden: [
@@ -81,6 +84,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/server/' },
       to: { path: '^src/(cli|testing)/' },
+    },
+    {
+      name: 'testing-imported-by-nothing',
+      severity: 'error',
+      comment: 'The conformance kit (memstrate/testing) sits on top: nothing but src/testing/ itself imports it.',
+      from: { path: '^(src|migrations)/', pathNot: '^src/testing/' },
+      to: { path: '^src/testing/' },
+    },
+    {
+      name: 'testing-on-the-public-surface',
+      severity: 'error',
+      comment: 'The kit runs suites written against the contracts: it imports src/index.ts, contracts, assembly and backends (never core, config, wire, embedders, the server or the CLI), and never test/.',
+      from: { path: '^src/testing/' },
+      to: { path: '^(src/(core|config|wire|embedders|server|cli)/|test/|migrations/)' },
     },
   ],
   options: {

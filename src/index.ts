@@ -18,3 +18,5 @@ export * from './errors.js';
 export * from './contracts/index.js';
 export { HashEmbedder, OpenAiEmbedder, type OpenAiEmbedderOptions } from './embedders/index.js';
 export { GENESIS_HASH, hashEntry } from './core/audit-chain.js';
+/** For semantic backend plugins: the vector-space rule core applies (a `caller` space fits any embedder of its dimension). */
+export { assertSameSpace, CALLER_VECTOR_SPACE } from './core/vector-space.js';

@@ -1,38 +1,13 @@
-import { afterEach, describe, it } from 'vitest';
-import { selectedCells, type BackendCell, type CellCapabilities, type CellInstance, type CellOpenOptions } from './cells.js';
+import { conformance as declareFor, type ConformanceSuite } from '../../src/testing/conformance.js';
+import { selectedCells } from './cells.js';
 
-export type { BackendCell, CellInstance, CellOpenOptions } from './cells.js';
+export type { BackendCell, CellInstance, CellOpenOptions } from '../../src/testing/cell.js';
+export type { ConformanceSuite, SuiteContext } from '../../src/testing/conformance.js';
 
 /**
- * Declares a conformance suite once; it runs for every selected backend cell. Inside, `open()`
- * gives a fresh substrate that is disposed after the test.
+ * Declares a conformance suite (src/testing/suites/) once for every selected built-in backend cell.
+ * Inside, `open()` gives a fresh substrate that is disposed after the test.
  */
-export function conformance(store: string, body: (ctx: SuiteContext) => void): void {
-  for (const cell of selectedCells()) {
-    describe(`${store} [${cell.name}]`, () => {
-      const opened: CellInstance[] = [];
-      afterEach(async () => {
-        while (opened.length > 0) await opened.pop()?.dispose();
-      });
-      body({
-        cell,
-        open: async (options?: CellOpenOptions) => {
-          const instance = await cell.open(options);
-          opened.push(instance);
-          return instance;
-        },
-        itIf: (capability, title, fn, timeout) => {
-          if (cell.capabilities[capability]) it(title, fn, timeout);
-          else it.skip(`${title} — skipped: ${cell.name} lacks capability "${capability}"`, fn);
-        },
-      });
-    });
-  }
-}
-
-export interface SuiteContext {
-  cell: BackendCell;
-  open(options?: CellOpenOptions): Promise<CellInstance>;
-  /** A test that runs only where the cell declares the capability; otherwise skipped with the reason in its title. */
-  itIf(capability: keyof CellCapabilities, title: string, fn: () => Promise<void>, timeout?: number): void;
+export function conformance(suite: ConformanceSuite): void {
+  declareFor(suite, selectedCells());
 }

@@ -12,7 +12,7 @@
  * Exits 0 on success; on error prints the error code and message to stderr and exits 1.
  */
 import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
-import { waitForGo } from './wait-for-go.js';
+import { waitForGo } from '../../src/testing/wait-for-go.js';
 
 async function main(): Promise<void> {
   const [mode, configJson, worker, countText] = process.argv.slice(2);

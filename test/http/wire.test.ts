@@ -1,6 +1,6 @@
 /** The http semantic backend against the real gateway: ids, isolation, answers checked, errors mapped. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../helpers/clock.js';
+import { ManualClock } from '../../src/testing/clock.js';
 import { planar, startWire, type WireSetup } from './setup.js';
 
 const DAY = 86_400_000;

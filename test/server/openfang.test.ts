@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HashEmbedder } from '../../src/embedders/hash-embedder.js';
 import { NIL_AGENT_ID } from '../../src/server/routes/openfang.js';
-import { ManualClock } from '../helpers/clock.js';
+import { ManualClock } from '../../src/testing/clock.js';
 import { startGateway, UUID } from './fixture.js';
 
 const A = '7b0c51d6-3f7e-4a51-9a3e-0c6a3f1f0a01';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../helpers/clock.js';
+import { ManualClock } from '../../src/testing/clock.js';
 import { startGateway, UUID } from './fixture.js';
 
 const HOUR = 3_600_000;

@@ -112,6 +112,7 @@ function makeHttpCell(main: 'sqlite' | 'postgres'): BackendCell {
     semantic: 'http',
     engines: `main: ${mainEngine}; semantic: http client → real in-process memstrate gateway (Fastify, 127.0.0.1) on its own SQLite file (sqlite-vec + FTS5)`,
     capabilities: { rawSql: true, multiProcess: true, sqliteFile: main === 'sqlite', ...semanticCellCapabilities('http') },
+    sharedTransactions: false,
     async open(options = {}) {
       const dir = tempDir();
       const side = main === 'sqlite' ? sqliteMain(dir) : postgresMain(dir);

@@ -4,7 +4,7 @@ import type { BackendCell } from '../cells.js';
 import { semanticCellCapabilities } from '../capabilities.js';
 import { pgvectorTarget } from '../pglite-server.js';
 import { dropSchema, freshSchemaName, pgRawSql, TEST_PG_URL } from '../pg-tools.js';
-import { openLayout, type Layout } from './layout.js';
+import { openLayout, type Layout } from '../../../src/testing/layout.js';
 import { sqliteRawSql, tempDir } from './sqlite.js';
 
 /**
@@ -28,6 +28,7 @@ export const sqlitePostgres: BackendCell = {
     return `main: SQLite file (better-sqlite3); semantic: ${resolvedSemanticEngine ?? PGVECTOR_ENGINE_TEXT}`;
   },
   capabilities: { rawSql: true, multiProcess: true, sqliteFile: true, ...semanticCellCapabilities('postgres') },
+  sharedTransactions: false,
   async open(options = {}) {
     const target = await pgvectorTarget();
     resolvedSemanticEngine = target.engine;
@@ -63,6 +64,7 @@ export const postgresPostgres: BackendCell = {
     return `main: PostgreSQL server (${new URL(TEST_PG_URL).host}, pg); semantic: ${resolvedSemanticEngine ?? PGVECTOR_ENGINE_TEXT}`;
   },
   capabilities: { rawSql: true, multiProcess: true, sqliteFile: false, ...semanticCellCapabilities('postgres') },
+  sharedTransactions: false,
   async open(options = {}) {
     const target = await pgvectorTarget();
     resolvedSemanticEngine = target.engine;

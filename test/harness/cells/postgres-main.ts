@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BackendCell } from '../cells.js';
 import { semanticCellCapabilities } from '../capabilities.js';
 import { dropSchema, freshSchemaName, pgRawSql, TEST_PG_URL, withPgClient } from '../pg-tools.js';
-import { openLayout } from './layout.js';
+import { openLayout } from '../../../src/testing/layout.js';
 import { tempDir } from './sqlite.js';
 
 /** Whether the test server answers; the cell is always listed in CI or when MEMSTRATE_TEST_PG_URL is set. */
@@ -27,6 +27,7 @@ export const postgresSqlite: BackendCell = {
   semantic: 'sqlite',
   engines: 'main: PostgreSQL server (pg pool, own schema); semantic: SQLite file (sqlite-vec + FTS5)',
   capabilities: { rawSql: true, multiProcess: true, sqliteFile: false, ...semanticCellCapabilities('sqlite') },
+  sharedTransactions: false,
   async open(options = {}) {
     const dir = tempDir();
     const schema = freshSchemaName();

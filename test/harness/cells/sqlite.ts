@@ -1,25 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openLayout } from '../../../src/testing/layout.js';
+import { sqliteRawSql, tempDir } from '../../../src/testing/sqlite-tools.js';
 import type { BackendCell } from '../cells.js';
 import { semanticCellCapabilities } from '../capabilities.js';
-import { openLayout } from './layout.js';
 
-export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'memstrate-test-'));
-}
-
-/** Raw SQL on a SQLite file through a short-lived connection. */
-export function sqliteRawSql(path: string, text: string, params: unknown[]): unknown[] {
-  const db = new Database(path);
-  try {
-    const stmt = db.prepare(text);
-    return stmt.reader ? stmt.all(...params) : (stmt.run(...params), []);
-  } finally {
-    db.close();
-  }
-}
+export { sqliteRawSql, tempDir } from '../../../src/testing/sqlite-tools.js';
 
 export const sqliteSqlite: BackendCell = {
   name: 'sqlite × sqlite',
@@ -27,6 +13,8 @@ export const sqliteSqlite: BackendCell = {
   semantic: 'sqlite',
   engines: 'main: SQLite file (better-sqlite3); semantic: SQLite file (sqlite-vec + FTS5)',
   capabilities: { rawSql: true, multiProcess: true, sqliteFile: true, ...semanticCellCapabilities('sqlite') },
+  // Semantic memory lives in the main store's own SQLite file and shares its connection.
+  sharedTransactions: true,
   async open(options = {}) {
     const dir = tempDir();
     const sqlitePath = join(dir, 'memstrate.db');

@@ -1,0 +1,55 @@
+import type { ConformanceSuite } from '../conformance.js';
+import { auditCoverageSuite } from './audit-coverage.js';
+import { auditSuite } from './audit.js';
+import { consolidationSuite } from './consolidation.js';
+import { devicesSuite } from './devices.js';
+import { knowledgeSuite } from './knowledge.js';
+import { semanticSuite } from './semantic.js';
+import { sessionsSuite } from './sessions.js';
+import { structuredSuite } from './structured.js';
+import { substrateSuite } from './substrate.js';
+import { tasksSuite } from './tasks.js';
+import { usageSuite } from './usage.js';
+
+export {
+  auditCoverageSuite,
+  auditSuite,
+  consolidationSuite,
+  devicesSuite,
+  knowledgeSuite,
+  semanticSuite,
+  sessionsSuite,
+  structuredSuite,
+  substrateSuite,
+  tasksSuite,
+  usageSuite,
+};
+
+/** Every conformance suite, one per store (plus the substrate and audit coverage), in a fixed order. */
+export const CONFORMANCE_SUITES: readonly ConformanceSuite[] = [
+  substrateSuite,
+  structuredSuite,
+  semanticSuite,
+  knowledgeSuite,
+  sessionsSuite,
+  usageSuite,
+  devicesSuite,
+  tasksSuite,
+  consolidationSuite,
+  auditSuite,
+  auditCoverageSuite,
+];
+
+/** The suites' store names: `substrate`, `structured`, `semantic`, …, `audit coverage`. */
+export type ConformanceSuiteName =
+  | 'substrate'
+  | 'structured'
+  | 'semantic'
+  | 'knowledge'
+  | 'sessions'
+  | 'usage'
+  | 'devices'
+  | 'tasks'
+  | 'consolidation'
+  | 'audit'
+  | 'audit coverage';

@@ -1,0 +1,349 @@
+import { expect, it } from 'vitest';
+import type { EntityInput, GraphMatch, RelationInput } from '../../contracts/knowledge-store.js';
+import type { MemorySubstrate } from '../../index.js';
+import { defineSuite } from '../conformance.js';
+import { ManualClock } from '../clock.js';
+
+/** `source-name -relation-> target-name @depth` for compact assertions. */
+function edges(matches: GraphMatch[]): string[] {
+  return matches.map((m) => `${m.source.name}-${m.relation.relation}->${m.target.name}@${m.depth}`);
+}
+
+async function entity(mem: MemorySubstrate, agentId: string, name: string): Promise<string> {
+  return mem.knowledge.addEntity({ agentId, entityType: 'concept', name });
+}
+
+/** A→B→C→D (`related_to`), created in that order one second apart. */
+async function chain(mem: MemorySubstrate, clock: ManualClock, agentId = 'agent-a'): Promise<Record<'A' | 'B' | 'C' | 'D', string>> {
+  const ids = { A: await entity(mem, agentId, 'A'), B: await entity(mem, agentId, 'B'), C: await entity(mem, agentId, 'C'), D: await entity(mem, agentId, 'D') };
+  for (const [s, t] of [['A', 'B'], ['B', 'C'], ['C', 'D']] as const) {
+    clock.advance(1000);
+    await mem.knowledge.addRelation({ agentId, source: ids[s], relation: 'related_to', target: ids[t] });
+  }
+  return ids;
+}
+
+export const knowledgeSuite = defineSuite('knowledge', ({ open, itIf }) => {
+  it('adds an entity and reads it back', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const id = await mem.knowledge.addEntity({ agentId: 'agent-a', entityType: 'person', name: 'Alice', properties: { role: 'engineer', skills: ['ts', 'sql'], senior: true } });
+    expect(await mem.knowledge.getEntity(id)).toStrictEqual({
+      id,
+      agentId: 'agent-a',
+      entityType: 'person',
+      name: 'Alice',
+      properties: { role: 'engineer', skills: ['ts', 'sql'], senior: true },
+      createdAt: clock.now,
+      updatedAt: clock.now,
+    });
+    const other = await mem.knowledge.addEntity({ agentId: 'agent-a', entityType: 'organization', name: 'Acme' });
+    expect(other).not.toBe(id);
+    expect((await mem.knowledge.getEntity(other))?.properties).toEqual({});
+    expect(await mem.knowledge.getEntity('no-such-id')).toBeUndefined();
+  });
+
+  it('upserts by id: type, name and properties change, createdAt is kept', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const created = clock.now;
+    expect(await mem.knowledge.addEntity({ id: 'e-1', agentId: 'agent-a', entityType: 'person', name: 'Al', properties: { a: 1 } })).toBe('e-1');
+    clock.advance(5000);
+    expect(await mem.knowledge.addEntity({ id: 'e-1', agentId: 'agent-a', entityType: 'tool', name: 'Al 2', properties: { b: 2 } })).toBe('e-1');
+    expect(await mem.knowledge.getEntity('e-1')).toStrictEqual({
+      id: 'e-1', agentId: 'agent-a', entityType: 'tool', name: 'Al 2', properties: { b: 2 }, createdAt: created, updatedAt: created + 5000,
+    });
+  });
+
+  it('refuses with CONFLICT to upsert an entity id owned by another agent', async () => {
+    const mem = (await open()).mem;
+    await mem.knowledge.addEntity({ id: 'e-1', agentId: 'agent-a', entityType: 'person', name: 'Mine' });
+    await expect(mem.knowledge.addEntity({ id: 'e-1', agentId: 'agent-b', entityType: 'person', name: 'Stolen' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await mem.knowledge.getEntity('e-1')).toMatchObject({ agentId: 'agent-a', name: 'Mine' });
+  });
+
+  it('rejects bad entities with VALIDATION and writes nothing', async () => {
+    const mem = (await open()).mem;
+    const base: EntityInput = { id: 'e-bad', agentId: 'agent-a', entityType: 'person', name: 'Valid' };
+    const bad: unknown[] = [
+      null,
+      { ...base, agentId: '' },
+      { ...base, id: '' },
+      { ...base, entityType: 'alien' },
+      { ...base, entityType: undefined },
+      { ...base, name: '' },
+      { ...base, name: 'n'.repeat(1025) },
+      { ...base, name: 5 },
+      { ...base, properties: [1, 2] },
+      { ...base, properties: 'text' },
+      { ...base, properties: null },
+      { ...base, properties: { n: NaN } },
+      { ...base, properties: { big: 'x'.repeat(65_537) } },
+    ];
+    for (const input of bad) {
+      await expect(mem.knowledge.addEntity(input as EntityInput)).rejects.toMatchObject({ code: 'VALIDATION' });
+    }
+    expect(await mem.knowledge.getEntity('e-bad')).toBeUndefined();
+    await expect(mem.knowledge.getEntity('')).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.knowledge.deleteEntity('')).rejects.toMatchObject({ code: 'VALIDATION' });
+    // The longest name is accepted.
+    expect(await mem.knowledge.addEntity({ ...base, name: 'n'.repeat(1024) })).toBe('e-bad');
+  });
+
+  it('adds relations with new ids, default confidence 1 and properties', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const alice = await mem.knowledge.addEntity({ agentId: 'agent-a', entityType: 'person', name: 'Alice' });
+    const acme = await mem.knowledge.addEntity({ agentId: 'agent-a', entityType: 'organization', name: 'Acme Corp' });
+    const r1 = await mem.knowledge.addRelation({ agentId: 'agent-a', source: alice, relation: 'works_at', target: acme, properties: { since: 2020 } });
+    clock.advance(1);
+    const r2 = await mem.knowledge.addRelation({ agentId: 'agent-a', source: alice, relation: 'works_at', target: acme, confidence: 0.25 });
+    expect(r2).not.toBe(r1);
+    const matches = await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'Alice' });
+    expect(matches.map((m) => m.relation)).toStrictEqual([
+      { id: r1, agentId: 'agent-a', source: alice, relation: 'works_at', target: acme, properties: { since: 2020 }, confidence: 1, createdAt: clock.now - 1 },
+      { id: r2, agentId: 'agent-a', source: alice, relation: 'works_at', target: acme, properties: {}, confidence: 0.25, createdAt: clock.now },
+    ]);
+    expect(matches[0]?.source).toMatchObject({ id: alice, name: 'Alice', entityType: 'person' });
+    expect(matches[0]?.target).toMatchObject({ id: acme, name: 'Acme Corp', entityType: 'organization' });
+    expect(matches[0]?.depth).toBe(1);
+    // By id as well as by name.
+    expect((await mem.knowledge.queryGraph({ agentId: 'agent-a', source: alice })).map((m) => m.relation.id)).toEqual([r1, r2]);
+  });
+
+  it('rejects dangling or cross-agent relations and bad relation input with VALIDATION; nothing is written', async () => {
+    const mem = (await open()).mem;
+    const a = await entity(mem, 'agent-a', 'A');
+    const b = await entity(mem, 'agent-a', 'B');
+    const foreign = await entity(mem, 'agent-b', 'F');
+    const base: RelationInput = { agentId: 'agent-a', source: a, relation: 'related_to', target: b };
+    const bad: unknown[] = [
+      null,
+      { ...base, target: 'missing' },
+      { ...base, source: 'missing' },
+      { ...base, target: foreign },
+      { ...base, source: foreign },
+      { ...base, agentId: 'agent-b' },
+      { ...base, agentId: '' },
+      { ...base, relation: 'hates' },
+      { ...base, confidence: 1.5 },
+      { ...base, confidence: -0.1 },
+      { ...base, confidence: NaN },
+      { ...base, properties: [] },
+      { ...base, properties: { f: () => 1 } },
+    ];
+    for (const input of bad) {
+      await expect(mem.knowledge.addRelation(input as RelationInput)).rejects.toMatchObject({ code: 'VALIDATION' });
+    }
+    expect(await mem.knowledge.queryGraph({ agentId: 'agent-a' })).toEqual([]);
+    expect(await mem.knowledge.queryGraph({ agentId: 'agent-b' })).toEqual([]);
+    // Boundary confidences are accepted.
+    await mem.knowledge.addRelation({ ...base, confidence: 0 });
+    await mem.knowledge.addRelation({ ...base, confidence: 1 });
+    expect((await mem.knowledge.queryGraph({ agentId: 'agent-a' })).map((m) => m.relation.confidence)).toEqual([0, 1]);
+  });
+
+  it('deleteEntity removes the entity and every relation touching it', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const ids = await chain(mem, clock);
+    expect(await mem.knowledge.deleteEntity(ids.B)).toBe(true);
+    expect(await mem.knowledge.getEntity(ids.B)).toBeUndefined();
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', maxDepth: 3 }))).toEqual(['C-related_to->D@1']);
+    expect(await mem.knowledge.deleteEntity(ids.B)).toBe(false);
+    expect(await mem.knowledge.deleteEntity('never-existed')).toBe(false);
+    // Relations to a deleted entity cannot be added any more.
+    await expect(mem.knowledge.addRelation({ agentId: 'agent-a', source: ids.A, relation: 'uses', target: ids.B })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it('follows a chain A→B→C→D to exactly maxDepth hops', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const ids = await chain(mem, clock);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A' }))).toEqual(['A-related_to->B@1']);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 1 }))).toEqual(['A-related_to->B@1']);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 2 }))).toEqual(['A-related_to->B@1', 'B-related_to->C@2']);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: ids.A, maxDepth: 3 }))).toEqual([
+      'A-related_to->B@1', 'B-related_to->C@2', 'C-related_to->D@3',
+    ]);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 16 }))).toHaveLength(3);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'C', maxDepth: 5 }))).toEqual(['C-related_to->D@1']);
+    expect(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'D', maxDepth: 5 })).toEqual([]);
+    expect(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'nobody' })).toEqual([]);
+  });
+
+  it('without a source every relation of the agent is a depth-1 match', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    await chain(mem, clock);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', maxDepth: 3 }))).toEqual([
+      'A-related_to->B@1', 'B-related_to->C@1', 'C-related_to->D@1',
+    ]);
+  });
+
+  it('terminates on cycles and reports each relation once at its smallest depth', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const [a, b, c] = [await entity(mem, 'agent-a', 'A'), await entity(mem, 'agent-a', 'B'), await entity(mem, 'agent-a', 'C')];
+    for (const [s, t] of [[a, b], [b, c], [c, a], [a, a]] as const) {
+      clock.advance(1000);
+      await mem.knowledge.addRelation({ agentId: 'agent-a', source: s, relation: 'related_to', target: t });
+    }
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 16 }))).toEqual([
+      'A-related_to->B@1', 'A-related_to->A@1', 'B-related_to->C@2', 'C-related_to->A@3',
+    ]);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'B', maxDepth: 16 }))).toEqual([
+      'B-related_to->C@1', 'C-related_to->A@2', 'A-related_to->B@3', 'A-related_to->A@3',
+    ]);
+  });
+
+  it('walks a dense cyclic graph to depth 16 without enumerating paths', async () => {
+    const mem = (await open()).mem;
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(await entity(mem, 'agent-a', `n${i}`));
+    for (const s of ids) for (const t of ids) if (s !== t) await mem.knowledge.addRelation({ agentId: 'agent-a', source: s, relation: 'related_to', target: t });
+    const started = Date.now();
+    const matches = await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'n0', maxDepth: 16, limit: 10_000 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(matches).toHaveLength(90);
+    expect(matches.filter((m) => m.depth === 1)).toHaveLength(9);
+    expect(matches.filter((m) => m.depth === 2)).toHaveLength(81);
+  }, 20_000);
+
+  it('uses the shortest hop when an edge is reachable along paths of different length', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const [a, b, c, d] = [await entity(mem, 'agent-a', 'A'), await entity(mem, 'agent-a', 'B'), await entity(mem, 'agent-a', 'C'), await entity(mem, 'agent-a', 'D')];
+    for (const [s, t] of [[a, b], [b, c], [c, d], [a, c]] as const) {
+      clock.advance(1000);
+      await mem.knowledge.addRelation({ agentId: 'agent-a', source: s, relation: 'related_to', target: t });
+    }
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 3 }))).toEqual([
+      'A-related_to->B@1', 'A-related_to->C@1', 'B-related_to->C@2', 'C-related_to->D@2',
+    ]);
+  });
+
+  it('applies the relation filter on every hop', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const [a, b, c, d, e] = await Promise.all(['A', 'B', 'C', 'D', 'E'].map((n) => entity(mem, 'agent-a', n)));
+    const links = [[a, 'uses', b], [b, 'uses', c], [b, 'part_of', d], [d, 'uses', e], [a, 'part_of', e]] as const;
+    for (const [s, relation, t] of links) {
+      clock.advance(1000);
+      await mem.knowledge.addRelation({ agentId: 'agent-a', source: s!, relation, target: t! });
+    }
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', relation: 'uses', maxDepth: 3 }))).toEqual([
+      'A-uses->B@1', 'B-uses->C@2',
+    ]);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', relation: 'part_of', maxDepth: 3 }))).toEqual(['A-part_of->E@1']);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', relation: 'part_of' }))).toEqual(['B-part_of->D@1', 'A-part_of->E@1']);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 3 }))).toEqual([
+      'A-uses->B@1', 'A-part_of->E@1', 'B-uses->C@2', 'B-part_of->D@2', 'D-uses->E@3',
+    ]);
+  });
+
+  it('keeps only edges ending at the target (by id or name)', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const ids = await chain(mem, clock);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', target: 'D', maxDepth: 3 }))).toEqual(['C-related_to->D@3']);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', target: ids.C, maxDepth: 3 }))).toEqual(['B-related_to->C@2']);
+    expect(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', target: 'D', maxDepth: 2 })).toEqual([]);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', target: 'B' }))).toEqual(['A-related_to->B@1']);
+  });
+
+  it('applies limit after ordering by depth, creation time and id', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    await chain(mem, clock);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 3, limit: 2 }))).toEqual([
+      'A-related_to->B@1', 'B-related_to->C@2',
+    ]);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', limit: 1 }))).toEqual(['A-related_to->B@1']);
+    // Same creation time: ordered by relation id.
+    const a = await entity(mem, 'agent-b', 'A');
+    const b = await entity(mem, 'agent-b', 'B');
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await mem.knowledge.addRelation({ agentId: 'agent-b', source: a, relation: 'knows_about', target: b }));
+    expect((await mem.knowledge.queryGraph({ agentId: 'agent-b', source: 'A' })).map((m) => m.relation.id)).toEqual([...ids].sort());
+  });
+
+  it('returns more than 100 matches when asked (no silent cap)', async () => {
+    const mem = (await open()).mem;
+    const hub = await entity(mem, 'agent-a', 'hub');
+    const leaf = await entity(mem, 'agent-a', 'leaf');
+    for (let i = 0; i < 120; i++) await mem.knowledge.addRelation({ agentId: 'agent-a', source: hub, relation: 'uses', target: leaf });
+    expect(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'hub' })).toHaveLength(100);
+    expect(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'hub', limit: 10_000 })).toHaveLength(120);
+  });
+
+  it('rejects out-of-range maxDepth/limit and bad patterns with VALIDATION', async () => {
+    const mem = (await open()).mem;
+    const bad: unknown[] = [
+      null,
+      { agentId: '' },
+      { agentId: 'agent-a', maxDepth: 0 },
+      { agentId: 'agent-a', maxDepth: 17 },
+      { agentId: 'agent-a', maxDepth: 1.5 },
+      { agentId: 'agent-a', maxDepth: '2' },
+      { agentId: 'agent-a', limit: 0 },
+      { agentId: 'agent-a', limit: 10_001 },
+      { agentId: 'agent-a', limit: -1 },
+      { agentId: 'agent-a', relation: 'hates' },
+      { agentId: 'agent-a', source: '' },
+      { agentId: 'agent-a', target: 3 },
+    ];
+    for (const pattern of bad) {
+      await expect(mem.knowledge.queryGraph(pattern as never)).rejects.toMatchObject({ code: 'VALIDATION' });
+    }
+    expect(await mem.knowledge.queryGraph({ agentId: 'agent-a', maxDepth: 16, limit: 10_000 })).toEqual([]);
+  });
+
+  it('isolates agents: queries never cross into another agent’s graph', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    await chain(mem, clock, 'agent-a');
+    const bx = await entity(mem, 'agent-b', 'A');
+    const by = await entity(mem, 'agent-b', 'Y');
+    await mem.knowledge.addRelation({ agentId: 'agent-b', source: bx, relation: 'uses', target: by });
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-b', source: 'A', maxDepth: 3 }))).toEqual(['A-uses->Y@1']);
+    expect(edges(await mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 3 }))).toHaveLength(3);
+    expect(await mem.knowledge.queryGraph({ agentId: 'agent-c', source: 'A' })).toEqual([]);
+    const aIds = (await mem.knowledge.queryGraph({ agentId: 'agent-a' })).flatMap((m) => [m.source.agentId, m.target.agentId, m.relation.agentId]);
+    expect(new Set(aIds)).toEqual(new Set(['agent-a']));
+  });
+
+  itIf('rawSql', 'fails closed instead of returning another agent’s entity from a tampered graph', async () => {
+    const inst = await open();
+    const a = await entity(inst.mem, 'agent-a', 'A');
+    const b = await entity(inst.mem, 'agent-a', 'B');
+    const foreign = await entity(inst.mem, 'agent-b', 'Secret');
+    await inst.mem.knowledge.addRelation({ agentId: 'agent-a', source: a, relation: 'uses', target: b });
+    await inst.rawSql(
+      "insert into relations (id, agent_id, source_entity, relation_type, target_entity, properties, confidence, created_at) values ('tampered', 'agent-a', ?, 'uses', ?, '{}', 1, 0)",
+      b,
+      foreign,
+    );
+    await expect(inst.mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 2 })).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(edges(await inst.mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 1 }))).toEqual(['A-uses->B@1']);
+  });
+
+  it('the facade addEntity/addRelation/queryGraph use the same store', async () => {
+    const mem = (await open()).mem;
+    const a = await mem.addEntity({ agentId: 'agent-a', entityType: 'project', name: 'P' });
+    const b = await mem.addEntity({ agentId: 'agent-a', entityType: 'tool', name: 'T' });
+    const r = await mem.addRelation({ agentId: 'agent-a', source: a, relation: 'uses', target: b });
+    expect((await mem.queryGraph({ agentId: 'agent-a', source: 'P' })).map((m) => m.relation.id)).toEqual([r]);
+    expect((await mem.knowledge.getEntity(a))?.entityType).toBe('project');
+  });
+
+  it('keeps entities and relations across a restart', async () => {
+    const clock = new ManualClock();
+    const inst = await open({ clock: clock.fn });
+    const ids = await chain(inst.mem, clock);
+    const before = await inst.mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 3 });
+    await inst.reopen();
+    expect(await inst.mem.knowledge.queryGraph({ agentId: 'agent-a', source: 'A', maxDepth: 3 })).toStrictEqual(before);
+    expect(await inst.mem.knowledge.getEntity(ids.D)).toMatchObject({ id: ids.D, name: 'D', agentId: 'agent-a' });
+  });
+});

@@ -1,0 +1,463 @@
+import { expect, it } from 'vitest';
+import type { MemoryFilter, MemoryRecord, MemorySource, RecallMode, RecalledMemory, RememberInput } from '../../contracts/semantic-store.js';
+import type { MemorySubstrate } from '../../index.js';
+import { defineSuite } from '../conformance.js';
+import { ManualClock } from '../clock.js';
+import { cosine, rng } from '../vectors.js';
+
+const DIM = 8;
+const DAY = 86_400_000;
+
+/** A vector at `angle` radians from the x axis in the x/y plane, plus a small seeded tail. */
+function planar(angle: number, tail = 0): number[] {
+  const v = new Array<number>(DIM).fill(0);
+  v[0] = Math.cos(angle);
+  v[1] = Math.sin(angle);
+  if (tail) v[DIM - 1] = tail;
+  return v;
+}
+
+/** A random vector pointing away from the x axis (cosine with [1,0,…] well below `planar` ones). */
+function farVector(next: () => number): number[] {
+  const v = Array.from({ length: DIM }, () => next() * 2 - 1);
+  v[0] = -Math.abs(v[0] as number) - 0.5;
+  return v;
+}
+
+const QUERY = planar(0);
+const ids = (results: RecalledMemory[]) => results.map((r) => r.memory.id);
+
+/** Every memory of every agent whose content has `word`, via keyword recall. */
+async function countWith(mem: MemorySubstrate, word: string): Promise<number> {
+  return (await mem.semantic.recall({ allAgents: true, text: word, mode: 'keyword', limit: 1000 })).length;
+}
+
+export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
+  it('stores a vector of the declared maxDimensions; one more is VALIDATION and writes nothing', async () => {
+    const { mem } = await open();
+    const max = mem.info.capabilities.semantic.maxDimensions;
+    const tooLong = Array.from({ length: max + 1 }, (_, i) => ((i % 5) - 2) / 3);
+    await expect(mem.semantic.remember({ agentId: 'dims', content: 'too long', embedding: tooLong })).rejects.toMatchObject({ code: 'VALIDATION' });
+    expect(await mem.semantic.recall({ agentId: 'dims', text: 'long', mode: 'keyword' })).toEqual([]);
+    const longest = tooLong.slice(0, max);
+    const id = await mem.semantic.remember({ agentId: 'dims', content: 'longest', embedding: longest });
+    const hits = await mem.semantic.recall({ agentId: 'dims', embedding: longest, mode: 'vector', limit: 1 });
+    expect(hits.map((h) => h.memory.id)).toEqual([id]);
+  }, 60_000);
+
+  itIf('exactVectorSearch', 'vector recall returns exactly the true nearest neighbours (brute-force check over 300 random vectors)', async () => {
+    const mem = (await open()).mem;
+    const next = rng(7);
+    const vectors = Array.from({ length: 300 }, () => Array.from({ length: DIM }, () => next() * 2 - 1));
+    const stored = await mem.semantic.rememberMany(vectors.map((embedding, i) => ({ agentId: 'exact', content: `v${i}`, embedding })));
+    for (let q = 0; q < 5; q++) {
+      const query = Array.from({ length: DIM }, () => next() * 2 - 1);
+      const truth = vectors
+        .map((v, i) => ({ id: stored[i] as string, score: cosine(query, v) }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 10)
+        .map((r) => r.id);
+      const hits = await mem.semantic.recall({ agentId: 'exact', embedding: query, mode: 'vector', limit: 10 });
+      expect(ids(hits)).toEqual(truth);
+    }
+  });
+
+  it('remember/get round-trips every field, with defaults and the unit-length vector', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const id = await mem.semantic.remember({
+      agentId: 'agent-a',
+      content: 'the first memory',
+      source: 'document',
+      scope: 'facts',
+      metadata: { topic: 'intro', n: 2, nested: { ok: [1, true, null] } },
+      embedding: [3, 4, 0, 0, 0, 0, 0, 0],
+      confidence: 0.75,
+    });
+    const record = await mem.semantic.get(id);
+    expect(record).toMatchObject({
+      id,
+      agentId: 'agent-a',
+      content: 'the first memory',
+      source: 'document',
+      scope: 'facts',
+      metadata: { topic: 'intro', n: 2, nested: { ok: [1, true, null] } },
+      confidence: 0.75,
+      createdAt: clock.now,
+      accessedAt: clock.now,
+      accessCount: 0,
+    });
+    expect(record?.supersededBy).toBeUndefined();
+    expect(record?.embedding?.length).toBe(DIM);
+    expect(record?.embedding?.[0]).toBeCloseTo(0.6, 6);
+    expect(record?.embedding?.[1]).toBeCloseTo(0.8, 6);
+
+    const plain = await mem.semantic.remember({ agentId: 'agent-a', content: 'no vector here' });
+    const plainRecord = (await mem.semantic.get(plain)) as MemoryRecord;
+    expect(plainRecord).toMatchObject({ source: 'observation', scope: 'episodic', metadata: {}, confidence: 1 });
+    expect(plainRecord.embedding).toBeUndefined();
+    expect(await mem.semantic.get('no-such-memory')).toBeUndefined();
+  });
+
+  it('vector recall returns the true nearest neighbours over the whole set, not the recently used ones', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const next = rng(1);
+    // The five nearest to the query are written first, then 295 far ones, much later.
+    const nearest: string[] = [];
+    for (let i = 0; i < 5; i++) nearest.push(await mem.semantic.remember({ agentId: 'A', content: `near ${i}`, embedding: planar(0.05 * (i + 1)) }));
+    clock.advance(30 * DAY);
+    const far = Array.from({ length: 295 }, (_, i) => ({ agentId: 'A', content: `far memory ${i} popular`, embedding: farVector(next) }));
+    await mem.semantic.rememberMany(far);
+    // Another agent holds vectors even closer to the query; they must never show up for A.
+    await mem.semantic.rememberMany(Array.from({ length: 50 }, (_, i) => ({ agentId: 'B', content: `b ${i}`, embedding: planar(0.001 * (i + 1)) })));
+    // The far ones are recently and often accessed; the near ones never.
+    for (let i = 0; i < 3; i++) await mem.semantic.recall({ agentId: 'A', text: 'popular', mode: 'keyword', limit: 1000 });
+
+    const results = await mem.semantic.recall({ agentId: 'A', embedding: QUERY, limit: 5, explain: true });
+    expect(ids(results)).toEqual(nearest);
+    results.forEach((r, i) => {
+      expect(r.matchedBy).toBe('vector');
+      expect(r.score).toBeCloseTo(cosine(QUERY, planar(0.05 * (i + 1))), 5);
+      expect(r.explanation).toMatchObject({ vectorRank: i + 1 });
+      expect(r.explanation?.vectorSimilarity).toBeCloseTo(r.score, 10);
+    });
+    // A larger limit continues in true similarity order.
+    const many = await mem.semantic.recall({ agentId: 'A', embedding: QUERY, limit: 300, mode: 'vector' });
+    expect(many).toHaveLength(300);
+    for (let i = 1; i < many.length; i++) expect((many[i - 1] as RecalledMemory).score).toBeGreaterThanOrEqual((many[i] as RecalledMemory).score);
+  });
+
+  it('a selective filter matching 3 of 500 returns exactly those 3, ranked (no over-fetch truncation)', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const inputs: RememberInput[] = Array.from({ length: 497 }, (_, i) => ({
+      agentId: 'A',
+      content: `common memory ${i} needle`,
+      embedding: planar(0.001 * (i + 1)),
+    }));
+    // The three that match sit far from the query, behind all 497 others.
+    const rare: RememberInput[] = [2.0, 1.6, 2.4].map((angle, i) => ({
+      agentId: 'A',
+      content: `rare memory ${i} needle`,
+      source: 'inference' as const,
+      scope: 'rare-scope',
+      metadata: { tag: 'rare' },
+      embedding: planar(angle),
+    }));
+    const [r0, r1, r2] = (await mem.semantic.rememberMany([...inputs.slice(0, 200), ...rare, ...inputs.slice(200)])).slice(200, 203);
+    const expected = [r1, r0, r2]; // angles 1.6 < 2.0 < 2.4
+    for (const filter of [{ metadata: { tag: 'rare' } }, { source: 'inference' }, { scope: 'rare-scope' }] as MemoryFilter[]) {
+      const vector = await mem.semantic.recall({ agentId: 'A', embedding: QUERY, limit: 10, mode: 'vector', filter });
+      expect(ids(vector)).toEqual(expected);
+      const hybrid = await mem.semantic.recall({ agentId: 'A', embedding: QUERY, text: 'needle', limit: 10, filter });
+      expect(new Set(ids(hybrid))).toEqual(new Set(expected));
+      expect(hybrid.every((r) => r.matchedBy === 'hybrid')).toBe(true);
+      const keyword = await mem.semantic.recall({ agentId: 'A', text: 'needle', limit: 10, filter });
+      expect(new Set(ids(keyword))).toEqual(new Set(expected));
+    }
+  });
+
+  it('keyword recall ranks by bm25 relevance and ignores query syntax', async () => {
+    const mem = (await open()).mem;
+    const filler = Array.from({ length: 12 }, (_, i) => ({ agentId: 'A', content: `unrelated filler text number ${i}` }));
+    await mem.semantic.rememberMany(filler);
+    const both = await mem.semantic.remember({ agentId: 'A', content: 'quantum entanglement experiment' });
+    const one = await mem.semantic.remember({ agentId: 'A', content: 'a note on quantum computing hardware and more words' });
+    await mem.semantic.remember({ agentId: 'A', content: 'classical physics' });
+    const results = await mem.semantic.recall({ agentId: 'A', text: 'Quantum entanglement?', explain: true });
+    expect(ids(results)).toEqual([both, one]);
+    expect(results.every((r) => r.matchedBy === 'keyword')).toBe(true);
+    expect((results[0] as RecalledMemory).score).toBeGreaterThan((results[1] as RecalledMemory).score);
+    expect(results[0]?.explanation).toMatchObject({ keywordRank: 1 });
+    expect(results[0]?.explanation?.keywordScore).toBeCloseTo((results[0] as RecalledMemory).score, 10);
+    // Stemming: "experiments" finds "experiment".
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'experiments' }))).toEqual([both]);
+    // FTS5 operators and quotes in the text are plain words, never syntax errors.
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'quantum AND "entanglement OR (NOT* ^x' }))).toContain(both);
+    expect(await mem.semantic.recall({ agentId: 'A', text: '!!! ... ???', mode: 'keyword' })).toEqual([]);
+    expect(await mem.semantic.recall({ agentId: 'A', text: 'absentword', mode: 'keyword' })).toEqual([]);
+  });
+
+  it('keyword recall finds the best matches of a filtered minority hidden behind many better global matches', async () => {
+    const mem = (await open()).mem;
+    // Agent A's short documents outrank everything of B's for "apple"; B's must still be found, in order.
+    await mem.semantic.rememberMany(Array.from({ length: 60 }, (_, i) => ({ agentId: 'A', content: `apple apple ${i}` })));
+    const b1 = await mem.semantic.remember({ agentId: 'B', content: 'apple pie recipe with cinnamon and a long list of other ingredients' });
+    const b2 = await mem.semantic.remember({ agentId: 'B', content: 'apple orchard visit notes, plus many more words about the weather that day and the drive home' });
+    await mem.semantic.remember({ agentId: 'B', content: 'banana bread' });
+    expect(ids(await mem.semantic.recall({ agentId: 'B', text: 'apple', limit: 5 }))).toEqual([b1, b2]);
+    expect(ids(await mem.semantic.recall({ agentId: 'B', text: 'apple', limit: 1 }))).toEqual([b1]);
+    const scoped = await mem.semantic.remember({ agentId: 'A', content: 'apple in another scope', scope: 'rare' });
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'apple', filter: { scope: 'rare' } }))).toEqual([scoped]);
+  });
+
+  it('hybrid is the default with text and a vector, and fuses both signals', async () => {
+    const mem = (await open()).mem;
+    const both = await mem.semantic.remember({ agentId: 'A', content: 'the lighthouse keeper', embedding: planar(0.1) });
+    const vectorOnly = await mem.semantic.remember({ agentId: 'A', content: 'a quiet harbour', embedding: planar(0.05) });
+    const keywordOnly = await mem.semantic.remember({ agentId: 'A', content: 'lighthouse history notes' });
+    const results = await mem.semantic.recall({ agentId: 'A', text: 'lighthouse', embedding: QUERY, explain: true });
+    const byId = new Map(results.map((r) => [r.memory.id, r]));
+    expect(byId.get(both)?.matchedBy).toBe('hybrid');
+    expect(byId.get(vectorOnly)?.matchedBy).toBe('vector');
+    expect(byId.get(keywordOnly)?.matchedBy).toBe('keyword');
+    expect(results[0]?.memory.id).toBe(both); // found by both signals: highest fused score
+    expect(byId.get(both)?.explanation).toMatchObject({ vectorRank: 2, keywordRank: expect.any(Number), rrfK: 60 });
+    expect(byId.get(both)?.score).toBeCloseTo(1 / (60 + 2) + 1 / (60 + (byId.get(both)?.explanation?.keywordRank as number)), 10);
+    expect(byId.get(keywordOnly)?.explanation?.vectorRank).toBeUndefined();
+    // An explicit mode wins over the default.
+    const vector = await mem.semantic.recall({ agentId: 'A', text: 'lighthouse', embedding: QUERY, mode: 'vector' });
+    expect(ids(vector)).toEqual([vectorOnly, both]);
+  });
+
+  it('with the offline hash embedder, text alone gives hybrid recall', async () => {
+    const mem = (await open({ config: { embeddingProvider: 'hash', embeddingDimensions: 64 } })).mem;
+    const target = await mem.semantic.remember({ agentId: 'A', content: 'the red bicycle is in the garage' });
+    await mem.semantic.remember({ agentId: 'A', content: 'stock prices fell sharply today' });
+    const results = await mem.semantic.recall({ agentId: 'A', text: 'red bicycle', explain: true });
+    expect(results[0]?.memory.id).toBe(target);
+    expect(results[0]?.matchedBy).toBe('hybrid');
+    expect(results[0]?.explanation?.rrfK).toBe(60);
+    expect((await mem.semantic.get(target))?.embedding?.length).toBe(64);
+  });
+
+  it('honours every filter field in vector, keyword and hybrid recall', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const sources: MemorySource[] = ['observation', 'document', 'conversation'];
+    const quoteKey = 'say "hi"';
+    const slashKey = 'back\\slash';
+    const docs: (RememberInput & { id: string; createdAt: number })[] = [];
+    for (let i = 0; i < 12; i++) {
+      const metadata: Record<string, string | number | boolean | null> = { [quoteKey]: i % 2 === 0 ? 'yes' : 'no', n: i % 3, flag: i % 4 === 0 };
+      if (i % 5 === 0) metadata[slashKey] = 'v';
+      if (i % 3 === 1) metadata['maybe'] = null;
+      const input = {
+        agentId: 'A',
+        content: `alpha entry ${i}`,
+        source: sources[i % 3] as MemorySource,
+        scope: i % 2 === 0 ? 'episodic' : 'semantic',
+        confidence: [0.2, 0.5, 0.9][i % 3] as number,
+        metadata,
+        embedding: planar(0.05 * (i + 1)),
+      };
+      const id = await mem.semantic.remember(input);
+      // Another agent holds identical memories: never returned for A.
+      await mem.semantic.remember({ ...input, agentId: 'B' });
+      docs.push({ ...input, id, createdAt: clock.now });
+      clock.advance(1000);
+    }
+    const t = (i: number) => (docs[i] as { createdAt: number }).createdAt;
+    const filters: MemoryFilter[] = [
+      {},
+      { source: 'document' },
+      { scope: 'semantic' },
+      { minConfidence: 0.5 },
+      { minConfidence: 0.95 },
+      { after: t(3) },
+      { before: t(8) },
+      { after: t(2), before: t(9) },
+      { metadata: { [quoteKey]: 'yes' } },
+      { metadata: { n: 1 } },
+      { metadata: { flag: true } },
+      { metadata: { [slashKey]: 'v' } },
+      { metadata: { maybe: null } },
+      { metadata: { absent: 'x' } },
+      { metadata: { n: '1' } },
+      { source: 'conversation', scope: 'episodic', minConfidence: 0.8, metadata: { [quoteKey]: 'yes', n: 2 } },
+      { scope: 'episodic', after: t(1), metadata: { flag: true } },
+    ];
+    const matches = (d: (typeof docs)[number], f: MemoryFilter): boolean =>
+      (f.source === undefined || d.source === f.source) &&
+      (f.scope === undefined || d.scope === f.scope) &&
+      (f.minConfidence === undefined || (d.confidence as number) >= f.minConfidence) &&
+      (f.after === undefined || d.createdAt > f.after) &&
+      (f.before === undefined || d.createdAt < f.before) &&
+      Object.entries(f.metadata ?? {}).every(([k, v]) => d.metadata !== undefined && k in d.metadata && d.metadata[k] === v);
+    for (const filter of filters) {
+      const expected = docs.filter((d) => matches(d, filter)).map((d) => d.id);
+      for (const mode of ['vector', 'keyword', 'hybrid'] as RecallMode[]) {
+        const results = await mem.semantic.recall({ agentId: 'A', text: 'alpha', embedding: QUERY, mode, filter, limit: 100 });
+        const got = ids(results);
+        if (mode === 'vector') expect(got, `${mode} ${JSON.stringify(filter)}`).toEqual(expected); // nearest first = insertion order
+        else expect(new Set(got), `${mode} ${JSON.stringify(filter)}`).toEqual(new Set(expected));
+        expect(got).toHaveLength(expected.length);
+      }
+    }
+    // Sanity: the matrix exercised non-trivial subsets.
+    expect(docs.filter((d) => matches(d, { metadata: { [quoteKey]: 'yes' } }))).toHaveLength(6);
+  });
+
+  it('isolates agents; allAgents sees everyone; recall must name an agent', async () => {
+    const mem = (await open()).mem;
+    const a = await mem.semantic.remember({ agentId: 'A', content: 'shared secret words', embedding: planar(0.1) });
+    const b = await mem.semantic.remember({ agentId: 'B', content: 'shared secret words', embedding: planar(0.1) });
+    for (const mode of ['vector', 'keyword', 'hybrid'] as RecallMode[]) {
+      expect(ids(await mem.semantic.recall({ agentId: 'B', text: 'secret', embedding: QUERY, mode }))).toEqual([b]);
+      expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'secret', embedding: QUERY, mode }))).toEqual([a]);
+      expect(new Set(ids(await mem.semantic.recall({ allAgents: true, text: 'secret', embedding: QUERY, mode })))).toEqual(new Set([a, b]));
+      expect(await mem.semantic.recall({ agentId: 'C', text: 'secret', embedding: QUERY, mode })).toEqual([]);
+    }
+    await expect(mem.semantic.recall({ text: 'secret' } as never)).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.recall({ agentId: 'A', allAgents: true, text: 'secret' } as never)).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.recall({ text: 'secret' } as never)).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it('rejects bad input with VALIDATION and writes nothing', async () => {
+    const mem = (await open()).mem;
+    await mem.semantic.remember({ agentId: 'A', content: 'baseline zebra', embedding: planar(0) });
+    const bad: RememberInput[] = [
+      { agentId: 'A', content: 'zebra wrong dimension', embedding: [1, 2, 3] },
+      { agentId: 'A', content: 'zebra nan', embedding: [Number.NaN, 0, 0, 0, 0, 0, 0, 1] },
+      { agentId: 'A', content: 'zebra infinite', embedding: [Infinity, 0, 0, 0, 0, 0, 0, 1] },
+      { agentId: 'A', content: 'zebra zero vector', embedding: new Array(DIM).fill(0) },
+      { agentId: 'A', content: `zebra ${'x'.repeat(262_144)}` },
+      { agentId: 'A', content: 'zebra bad source', source: 'rumour' as MemorySource },
+      { agentId: 'A', content: 'zebra bad confidence', confidence: 1.5 },
+      { agentId: 'A', content: '' },
+      { agentId: '', content: 'zebra no agent' },
+      { agentId: 'A', content: 'zebra bad metadata', metadata: [] as never },
+      { agentId: 'A', content: 'zebra long scope', scope: 's'.repeat(129) },
+    ];
+    for (const input of bad) {
+      await expect(mem.semantic.remember(input), JSON.stringify(input).slice(0, 80)).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(mem.remember(input)).rejects.toMatchObject({ code: 'VALIDATION' });
+    }
+    expect(await countWith(mem, 'zebra')).toBe(1);
+    // Only the baseline memory was audited.
+    expect((await mem.audit.entries({})).map((e) => e.action)).toEqual(['memory.remember']);
+
+    for (const limit of [0, 1001, 1.5, -1, Number.NaN]) {
+      await expect(mem.semantic.recall({ agentId: 'A', text: 'zebra', limit })).rejects.toMatchObject({ code: 'VALIDATION' });
+    }
+    const badQueries = [
+      { agentId: 'A', embedding: [1, 2, 3] },
+      { agentId: 'A', embedding: [Number.NaN, 0, 0, 0, 0, 0, 0, 1] },
+      { agentId: 'A', text: 'zebra', filter: { source: 'rumour' } },
+      { agentId: 'A', text: 'zebra', filter: { unknownField: 1 } },
+      { agentId: 'A', text: 'zebra', filter: { minConfidence: 2 } },
+      { agentId: 'A', text: 'zebra', filter: { after: 1.5 } },
+      { agentId: 'A', text: 'zebra', filter: { metadata: { k: { nested: true } } } },
+      { agentId: 'A', text: 'zebra', mode: 'fuzzy' },
+      { agentId: 'A', mode: 'keyword' },
+      { agentId: 'A', text: 'zebra', mode: 'vector' }, // no embedder, no vector
+    ];
+    for (const query of badQueries) {
+      await expect(mem.semantic.recall(query as never), JSON.stringify(query)).rejects.toMatchObject({ code: 'VALIDATION' });
+    }
+  });
+
+  it('stores and recalls content up to the size limit on every backend', async () => {
+    const mem = (await open()).mem;
+    const big = `needle ${'lorem ipsum dolor sit amet '.repeat(9_000)}`.slice(0, 240_000);
+    const id = await mem.remember({ agentId: 'A', content: big, embedding: planar(0.1) });
+    const twin = await mem.remember({ agentId: 'A', content: big, embedding: planar(0.2) });
+    expect((await mem.semantic.get(id))?.content).toBe(big);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'needle', mode: 'keyword' })).sort()).toEqual([id, twin].sort());
+    expect((await mem.consolidate()).merged).toBe(1);
+  });
+
+  it('rememberMany is all or nothing and returns ids in input order', async () => {
+    const mem = (await open()).mem;
+    const good = (i: number): RememberInput => ({ agentId: 'A', content: `okapi batch ${i}`, embedding: planar(0.1 * (i + 1)) });
+    await expect(mem.semantic.rememberMany([good(0), { ...good(1), source: 'bogus' as MemorySource }, good(2)])).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.rememberMany([good(0), good(1), { ...good(2), embedding: [1, 2] }])).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.rememberMany([good(0), { ...good(1), embedding: [1, 0, 0, 0, 0, 0, 0, Number.NaN] }])).rejects.toMatchObject({ code: 'VALIDATION' });
+    expect(await countWith(mem, 'okapi')).toBe(0);
+    expect(await mem.semantic.rememberMany([])).toEqual([]);
+    const created = await mem.semantic.rememberMany([good(0), good(1), good(2)]);
+    expect(created).toHaveLength(3);
+    for (const [i, id] of created.entries()) expect((await mem.semantic.get(id))?.content).toBe(`okapi batch ${i}`);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY }))).toEqual(created);
+  });
+
+  it('keeps memories and the fixed dimension across a restart', async () => {
+    const inst = await open();
+    const id = await inst.mem.semantic.remember({ agentId: 'A', content: 'persistent walrus', metadata: { k: 'v' }, embedding: planar(0.2) });
+    await inst.reopen();
+    const mem = inst.mem;
+    expect(await mem.semantic.get(id)).toMatchObject({ id, content: 'persistent walrus', metadata: { k: 'v' } });
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY }))).toEqual([id]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'walrus' }))).toEqual([id]);
+    await expect(mem.semantic.remember({ agentId: 'A', content: 'walrus other size', embedding: [1, 2, 3, 4] })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.recall({ agentId: 'A', embedding: [1, 2, 3, 4] })).rejects.toMatchObject({ code: 'VALIDATION' });
+    expect(mem.info.embedding.dimensions).toBe(DIM);
+  });
+
+  it('refuses to open with an embedder or dimension that does not match the stored vectors', async () => {
+    const inst = await open({ config: { embeddingProvider: 'hash', embeddingDimensions: 16 } });
+    await inst.mem.semantic.remember({ agentId: 'A', content: 'embedded by hash' });
+    await expect(inst.reopen({ config: { embeddingProvider: 'hash', embeddingDimensions: 32 } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(inst.reopen({ config: { embeddingProvider: 'none', embeddingDimensions: 8 } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    // The original configuration still opens, with the data intact.
+    await inst.reopen({ config: { embeddingProvider: 'hash', embeddingDimensions: 16 } });
+    expect(await countWith(inst.mem, 'hash')).toBe(1);
+
+    const caller = await open();
+    await caller.mem.semantic.remember({ agentId: 'A', content: 'caller vector', embedding: planar(0) });
+    await expect(caller.reopen({ config: { embeddingProvider: 'hash', embeddingDimensions: 64 } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
+  it('forget removes a memory from vector and keyword recall', async () => {
+    const mem = (await open()).mem;
+    const gone = await mem.semantic.remember({ agentId: 'A', content: 'forgettable heron', embedding: planar(0.01) });
+    const kept = await mem.semantic.remember({ agentId: 'A', content: 'memorable heron', embedding: planar(0.5) });
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY }))).toEqual([gone, kept]);
+    expect(await mem.semantic.forget(gone)).toBe(true);
+    expect(await mem.semantic.get(gone)).toBeUndefined();
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY }))).toEqual([kept]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'heron' }))).toEqual([kept]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'forgettable' }))).toEqual([]);
+    expect(await mem.semantic.forget(gone)).toBe(false);
+    expect(await mem.semantic.forget('never-existed')).toBe(false);
+    // The facade forgets too.
+    expect(await mem.forget(kept)).toBe(true);
+    expect(await countWith(mem, 'heron')).toBe(0);
+  });
+
+  it('updateEmbedding changes the ranking; unknown id is NOT_FOUND', async () => {
+    const mem = (await open()).mem;
+    const a = await mem.semantic.remember({ agentId: 'A', content: 'first', embedding: planar(0.1) });
+    const b = await mem.semantic.remember({ agentId: 'A', content: 'second', embedding: planar(0.6) });
+    const c = await mem.semantic.remember({ agentId: 'A', content: 'third without vector' });
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY }))).toEqual([a, b]);
+    await mem.semantic.updateEmbedding(b, planar(0.01));
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY }))).toEqual([b, a]);
+    expect((await mem.semantic.get(b))?.embedding?.[0]).toBeCloseTo(Math.cos(0.01), 6);
+    // A memory stored without a vector gains one.
+    await mem.semantic.updateEmbedding(c, [10, 0, 0, 0, 0, 0, 0, 0]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY }))[0]).toBe(c);
+    expect((await mem.semantic.get(c))?.embedding?.[0]).toBeCloseTo(1, 6);
+    await expect(mem.semantic.updateEmbedding('no-such-id', planar(0))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(mem.semantic.updateEmbedding(a, [1, 2])).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.updateEmbedding(a, [Number.NaN, 0, 0, 0, 0, 0, 0, 0])).rejects.toMatchObject({ code: 'VALIDATION' });
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY }))).toEqual([c, b, a]);
+  });
+
+  it('updateEmbedding on a store without vectors fixes the dimension; unknown id is NOT_FOUND first', async () => {
+    const mem = (await open()).mem;
+    await expect(mem.semantic.updateEmbedding('no-such-id', [1, 0, 0])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const id = await mem.semantic.remember({ agentId: 'A', content: 'plain text only' });
+    await mem.semantic.updateEmbedding(id, [0, 1, 0]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: [0, 1, 0] }))).toEqual([id]);
+    await expect(mem.semantic.remember({ agentId: 'A', content: 'x', embedding: planar(0) })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it('recall bumps access counts and times (visible through get)', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const hit = await mem.semantic.remember({ agentId: 'A', content: 'recalled often', embedding: planar(0) });
+    const miss = await mem.semantic.remember({ agentId: 'A', content: 'never matched' });
+    const created = clock.now;
+    clock.advance(5000);
+    await mem.semantic.recall({ agentId: 'A', text: 'recalled' });
+    clock.advance(5000);
+    await mem.semantic.recall({ agentId: 'A', embedding: QUERY, mode: 'vector' });
+    const record = await mem.semantic.get(hit);
+    expect(record?.accessCount).toBe(2);
+    expect(record?.accessedAt).toBeGreaterThan(created);
+    expect(record?.accessedAt).toBeLessThanOrEqual(clock.now);
+    expect(await mem.semantic.get(miss)).toMatchObject({ accessCount: 0, accessedAt: created });
+  });
+});
