@@ -3,11 +3,14 @@
  * values, sequential awaits, interleaved with the baseline in slices of 1000 ops) against raw prepared better-sqlite3 statements on a WITHOUT ROWID
  * table of the same shape as the substrate's `kv` table: get = stmt.get + JSON.parse, set =
  * JSON.stringify + upsert returning the new version (autocommit). Target (anchors §6.7):
- * ≥ 0.5× raw ops/s for both.
+ * ≥ 0.5× raw ops/s for both. Every memstrate set also appends its audit entry, so a second baseline
+ * shows the floor of an audited write: the raw upsert plus an audit row (tip read, SHA-256, insert)
+ * in one transaction (info).
  *
  * Env: BENCH_KV_KEYS (key space, default 100000), BENCH_KV_GETS (gets per run, default 50000),
  *      BENCH_KV_SETS (sets per run, default 20000), BENCH_RUNS.
  */
+import { createHash } from 'node:crypto';
 import { MemorySubstrate } from '../src/index.js';
 import type { JsonValue } from '../src/index.js';
 import { compareRate, engineDescription, envInt, openRawSqlite, progress, Rng, RUNS, tempDir, type BenchResult } from './lib.js';
@@ -52,6 +55,11 @@ export async function kv(results: BenchResult[]): Promise<void> {
   try {
     raw.exec(`create table kv (agent_id text not null, key text not null, value text not null, version integer not null,
       updated_at integer not null, primary key (agent_id, key)) without rowid`);
+    raw.exec('create table audit (seq integer primary key, prev_hash text not null, hash text not null, detail text not null)');
+    const rawTip = raw.prepare<[], { seq: number; hash: string }>('select seq, hash from audit order by seq desc limit 1');
+    const rawAudit = raw.prepare<[number, string, string, string]>('insert into audit (seq, prev_hash, hash, detail) values (?, ?, ?, ?)');
+    const rawBegin = raw.prepare('begin immediate');
+    const rawCommit = raw.prepare('commit');
     const rawGet = raw.prepare<[string, string], { value: string }>('select value from kv where agent_id = ? and key = ?');
     // Run with .all(): with better-sqlite3, .get()/.run() on a RETURNING statement leaves it
     // unfinished, so the WAL auto-checkpoint never runs and the WAL grows without bound (≈ 4 KB per
@@ -106,6 +114,23 @@ export async function kv(results: BenchResult[]): Promise<void> {
             }
           },
         },
+        {
+          name: 'raw set+audit',
+          chunk: (start, count) => {
+            for (let i = start; i < start + count; i++) {
+              const key = setKeys[i] as string;
+              rawBegin.run();
+              const version = (rawSet.all(AGENT, key, JSON.stringify(pool[i % pool.length]), Date.now())[0] as { version: number }).version;
+              const tip = rawTip.get();
+              const seq = (tip?.seq ?? 0) + 1;
+              const detail = JSON.stringify({ key, version });
+              const hash = createHash('sha256').update(`${seq}|${tip?.hash ?? ''}|${detail}`).digest('hex');
+              rawAudit.run(seq, tip?.hash ?? '', hash, detail);
+              rawCommit.run();
+              sink += version;
+            }
+          },
+        },
       ],
       { total: sets, chunk: CHUNK, runs },
     );
@@ -117,6 +142,8 @@ export async function kv(results: BenchResult[]): Promise<void> {
     results.push(
       { bench: 'kv', metric: `get, random key of ${keys / 1000}k`, measured: rate(getStats, 'memstrate get'), unit: 'ops/s', baseline: { name: 'raw prepared get', value: rate(getStats, 'raw get') }, target: tgt, engine },
       { bench: 'kv', metric: `set (upsert), random key of ${keys / 1000}k`, measured: rate(setStats, 'memstrate set'), unit: 'ops/s', baseline: { name: 'raw prepared upsert', value: rate(setStats, 'raw set') }, target: tgt, engine },
+      { bench: 'kv', metric: 'set (upsert) — floor of an audited write', measured: rate(setStats, 'raw set+audit'), unit: 'ops/s', baseline: { name: 'raw prepared upsert', value: rate(setStats, 'raw set') }, engine },
+      { bench: 'kv', metric: 'set (upsert, audited)', measured: rate(setStats, 'memstrate set'), unit: 'ops/s', baseline: { name: 'raw upsert + audit row, one txn', value: rate(setStats, 'raw set+audit') }, engine },
     );
   } finally {
     raw.close();
