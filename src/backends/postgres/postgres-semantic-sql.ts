@@ -1,3 +1,4 @@
+import pgvector from 'pgvector';
 import { memoryRecordFromRow, type MemoryRowBase } from '../semantic-row.js';
 import type { MemoryFilter, MemoryRecord } from '../../contracts/semantic-store.js';
 
@@ -69,21 +70,14 @@ export class Params {
   }
 }
 
-/** pgvector's text form `[x,y,…]`, 9 significant digits (enough to round-trip a float32). */
+/** pgvector's text form `[x,y,…]` (the `pgvector` package's toSql; float32 values written exactly). */
 export function vectorLiteral(vector: Float32Array): string {
-  let out = '[';
-  for (let i = 0; i < vector.length; i++) {
-    if (i > 0) out += ',';
-    out += (vector[i] as number).toPrecision(9);
-  }
-  return `${out}]`;
+  return pgvector.toSql(Array.from(vector)) as string;
 }
 
-/** Parses pgvector's text output (`[x,y,…]`, vector or halfvec) into float32 values (as SQLite returns them). */
+/** Parses pgvector's text output (vector or halfvec, with the `pgvector` package) into float32 values (as SQLite returns them). */
 export function parseVector(text: string): number[] {
-  const body = text.trim().replace(/^\[/, '').replace(/\]$/, '');
-  if (body === '') return [];
-  return Array.from(Float32Array.from(body.split(','), Number));
+  return Array.from(Float32Array.from(pgvector.fromSql(text) as number[]));
 }
 
 /**
