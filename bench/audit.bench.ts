@@ -6,14 +6,21 @@
  * 2. full-chain verification rate of `mem.audit.verify()` over N entries — target ≥ 100k entries/s
  *    (a raw iterate + re-hash with the same hashEntry is printed as the baseline);
  * 3. open() time with 1M entries once a verified checkpoint exists — target < 1 s (the first open,
- *    which verifies everything and records the checkpoint, is the baseline).
+ *    which verifies everything and records the checkpoint, is the baseline);
+ * 4. the chain's hash library: SHA-256 and HMAC-SHA-256 of the same encoded entries with
+ *    node:crypto (what hashEntry uses) and with @noble/hashes (the design card's choice) — the
+ *    digests are checked equal, the rates printed side by side (info; it decides which one the
+ *    chain uses).
  * Long chains are bulk-inserted directly with better-sqlite3 (valid chain via hashEntry, anchor file
  * written alongside), so building them does not dominate the run.
  *
  * Env: BENCH_AUDIT_APPEND_N (appends per run, default 20000), BENCH_AUDIT_VERIFY_N (100000),
  *      BENCH_AUDIT_OPEN_N (1000000), BENCH_RUNS.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { hmac as nobleHmac } from '@noble/hashes/hmac';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2';
+import { bytesToHex } from '@noble/hashes/utils';
 import { writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { GENESIS_HASH, hashEntry, MemorySubstrate } from '../src/index.js';
@@ -120,6 +127,35 @@ export async function audit(results: BenchResult[]): Promise<void> {
         raw.close();
         await mem.close();
       }
+    }
+
+    // ── 4. hash library: node:crypto vs @noble/hashes, same digests ──
+    {
+      const n = Math.max(20_000, Math.floor(appendN));
+      const encoder = new TextEncoder();
+      const payloads = Array.from({ length: 1000 }, (_, i) => encoder.encode(`memstrate.audit.v1\n${i}|${JSON.stringify(entryFields(i))}|${GENESIS_HASH}`));
+      const key = encoder.encode('a-benchmark-hmac-key-of-32-bytes!');
+      const nodeKey = Buffer.from(key);
+      for (const p of payloads.slice(0, 50)) {
+        if (createHash('sha256').update(p).digest('hex') !== bytesToHex(nobleSha256(p))) throw new Error('sha256 digests differ');
+        if (createHmac('sha256', nodeKey).update(p).digest('hex') !== bytesToHex(nobleHmac(nobleSha256, key, p))) throw new Error('hmac digests differ');
+      }
+      let sink = 0;
+      const stats = await compareRate(
+        [
+          { name: 'node sha256', chunk: (start, count) => { for (let i = start; i < start + count; i++) sink += createHash('sha256').update(payloads[i % 1000] as Uint8Array).digest('hex').length; } },
+          { name: 'noble sha256', chunk: (start, count) => { for (let i = start; i < start + count; i++) sink += bytesToHex(nobleSha256(payloads[i % 1000] as Uint8Array)).length; } },
+          { name: 'node hmac', chunk: (start, count) => { for (let i = start; i < start + count; i++) sink += createHmac('sha256', nodeKey).update(payloads[i % 1000] as Uint8Array).digest('hex').length; } },
+          { name: 'noble hmac', chunk: (start, count) => { for (let i = start; i < start + count; i++) sink += bytesToHex(nobleHmac(nobleSha256, key, payloads[i % 1000] as Uint8Array)).length; } },
+        ],
+        { total: n, chunk: 1000, runs },
+      );
+      const rate = (name: string) => (stats.get(name) as { opsPerSec: number }).opsPerSec;
+      progress(started, `hash library: node sha256 ${Math.round(rate('node sha256'))}/s, noble ${Math.round(rate('noble sha256'))}/s; node hmac ${Math.round(rate('node hmac'))}/s, noble ${Math.round(rate('noble hmac'))}/s (checksum ${sink})`);
+      results.push(
+        { bench: 'audit', metric: 'entry hash, @noble/hashes sha256', measured: rate('noble sha256'), unit: 'hashes/s', baseline: { name: 'node:crypto sha256', value: rate('node sha256') }, engine, note: 'same digests' },
+        { bench: 'audit', metric: 'entry hash, @noble/hashes hmac-sha256', measured: rate('noble hmac'), unit: 'hashes/s', baseline: { name: 'node:crypto hmac-sha256', value: rate('node hmac') }, engine, note: 'same digests' },
+      );
     }
 
     // ── 2. verify ──
