@@ -45,6 +45,8 @@ export interface GatewayRequest {
   signal?: AbortSignal | undefined;
   /** Overrides the client's retry count (health probes use 0). */
   maxRetries?: number;
+  /** A shorter per-attempt timeout than the client's (the probe at open fails fast with it). */
+  timeoutMs?: number;
   /**
    * Resolve with `{ status: 404, body: undefined }` when the gateway answers 404 with a NOT_FOUND
    * error body (the resource does not exist). A 404 without one (an unknown route: not a memstrate
@@ -161,11 +163,12 @@ export class GatewayClient {
     // caller's. Linked by hand with one timer: AbortSignal.any([AbortSignal.timeout(ms), …]) costs
     // ~30 µs per request on Node 20 and keeps every request's signal alive for the whole timeout.
     const controller = new AbortController();
+    const timeoutMs = Math.min(req.timeoutMs ?? this.timeoutMs, this.timeoutMs);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort(new Error('timeout'));
-    }, this.timeoutMs);
+    }, timeoutMs);
     const unlink = link(controller, this.internal.signal, req.signal);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
@@ -177,7 +180,7 @@ export class GatewayClient {
       } catch (cause) {
         if (req.signal?.aborted) throw new AttemptError(this.unavailable(`${label} to ${this.where} was aborted by the caller`, cause), false);
         if (this.internal.signal.aborted) throw new AttemptError(this.unavailable(`${label} to ${this.where} was cut off: the http semantic backend was closed`, cause), false);
-        if (timedOut) throw new AttemptError(this.unavailable(`no answer from the gateway at ${this.where} to ${label} within ${this.timeoutMs} ms`, cause), false);
+        if (timedOut) throw new AttemptError(this.unavailable(`no answer from the gateway at ${this.where} to ${label} within ${timeoutMs} ms`, cause), false);
         throw new AttemptError(this.unavailable(`cannot reach the gateway at ${this.where} (${label}): ${this.safe(describeNetworkError(cause))}`, cause), true);
       }
       const { status, text } = response;

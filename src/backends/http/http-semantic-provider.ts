@@ -18,6 +18,11 @@ export interface HttpSemanticProviderOptions extends GatewayClientOptions {
   expectedDimensions?: number;
 }
 
+/** Per-request timeout of the health probe (open and health checks): an unreachable gateway fails fast. */
+const OPEN_PROBE_TIMEOUT_MS = 2000;
+/** Retries of a failed probe request at open (a gateway that is just restarting). */
+const OPEN_PROBE_RETRIES = 1;
+
 /**
  * `semantic_backend = "http"`: semantic memory and consolidation on a remote memstrate gateway.
  * open() checks the gateway first (GET /health, then GET /v1/info with the token) and fails fast;
@@ -50,7 +55,7 @@ export class HttpSemanticProvider implements SemanticProvider {
   static async open(options: HttpSemanticProviderOptions): Promise<HttpSemanticProvider> {
     const client = new GatewayClient(options.settings, options.logger, options);
     try {
-      const info = await probe(client);
+      const info = await probe(client, OPEN_PROBE_RETRIES);
       const dims = info.embedding.dimensions;
       if (options.expectedDimensions !== undefined && dims !== undefined && dims !== options.expectedDimensions) {
         throw new ConfigError(
@@ -93,9 +98,11 @@ export class HttpSemanticProvider implements SemanticProvider {
 }
 
 /** The health check: GET /health must answer `{ status: "ok" }`, then GET /v1/info (authenticated). */
-async function probe(client: GatewayClient, maxRetries?: number): Promise<GatewayInfo> {
+async function probe(client: GatewayClient, maxRetries: number): Promise<GatewayInfo> {
   const decode = new WireDecoder(client.where);
-  const retry = maxRetries === undefined ? {} : { maxRetries };
+  // Bounded well under the client's request timeout: two requests of at most OPEN_PROBE_TIMEOUT_MS
+  // each (plus one retry of a failed attempt at open), so an unreachable gateway fails open fast.
+  const retry = { maxRetries, timeoutMs: OPEN_PROBE_TIMEOUT_MS };
   try {
     const health = await client.request({ method: 'GET', path: '/health', idempotent: true, auth: false, ...retry });
     if ((health.body as { status?: unknown } | undefined)?.status !== 'ok') {

@@ -45,6 +45,9 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** How long open() waits for the server to answer its probe before failing (well under 5 s). */
+const PROBE_TIMEOUT_MS = 3000;
+
 /**
  * PostgreSQL through `pg`: a pool whose connections use the configured schema, Kysely for building
  * queries and running migrations (under Kysely's advisory lock, each in a transaction), and
@@ -94,16 +97,28 @@ export class PostgresEngine implements SqlEngine {
     this.db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool: this.pool }, options.schema) });
   }
 
-  /** Connects and probes the server (fail fast, URL redacted in every message). */
+  /**
+   * Connects and probes the server (fail fast, URL redacted in every message): a server that does
+   * not answer within PROBE_TIMEOUT_MS fails open, without waiting for the pool's own connect timeout.
+   */
   static async open(options: PostgresEngineOptions): Promise<PostgresEngine> {
     const engine = new PostgresEngine(options);
+    const probe = engine.pool.query('select 1');
+    probe.catch(() => {}); // settled below, or abandoned after the deadline
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+    });
     try {
-      await engine.pool.query('select 1');
+      await Promise.race([probe, deadline]);
     } catch (cause) {
-      await engine.pool.end().catch(() => {});
+      // Not awaited: a connection attempt to a stalled server ends at the pool's connect timeout.
+      void engine.pool.end().catch(() => {});
       throw new BackendUnavailableError(`cannot connect to PostgreSQL at ${engine.redacted}: ${engine.clean(cause)}`, {
         backend: engine.backendName,
       });
+    } finally {
+      clearTimeout(timer);
     }
     return engine;
   }
