@@ -17,6 +17,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    reporters: ['default'],
+    // default: per-test output; the matrix: cell × suite counts and the engines each cell used.
+    reporters: ['default', './test/harness/matrix-reporter.ts'],
   },
 });

@@ -30,7 +30,9 @@ export function conformance(suite: ConformanceSuite, cells: readonly BackendCell
   for (const cell of cells) {
     describe(`${suite.store} [${cell.name}]`, () => {
       const opened: CellInstance[] = [];
-      afterEach(async () => {
+      afterEach(async ({ task }) => {
+        // Which engines this cell really ran on (resolved once a substrate was opened), for reports.
+        (task.meta as { engines?: string }).engines = cell.engines;
         while (opened.length > 0) await opened.pop()?.dispose();
       });
       suite.body({
