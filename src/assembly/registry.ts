@@ -23,11 +23,12 @@ export class BackendRegistry implements BackendCatalog {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   register<S extends z.ZodObject<any>>(definition: BackendDefinition<S>): void {
-    const existing = this.definitions.get(definition?.name);
-    if (existing === (definition as unknown as BackendDefinition)) return;
-    const problems = definitionProblems(definition as unknown as BackendDefinition, this);
-    if (problems.length > 0) throw new ConfigError(problems, { backend: typeof definition?.name === 'string' ? definition.name : undefined });
-    this.definitions.set(definition.name, definition as unknown as BackendDefinition);
+    // Stored with its options type erased: the registry only hands each definition its own options.
+    const d = definition as unknown as BackendDefinition;
+    if (this.definitions.get(d?.name) === d) return;
+    const problems = definitionProblems(d, this);
+    if (problems.length > 0) throw new ConfigError(problems, { backend: typeof d?.name === 'string' ? d.name : undefined });
+    this.definitions.set(d.name, d);
   }
 
   get(name: string): BackendDefinition | undefined {
