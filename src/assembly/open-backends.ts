@@ -58,6 +58,7 @@ export async function openSemanticProvider(
         backend: opened,
         embedder: ctx.embedder,
         dimensions: ctx.settings.embeddingDimensions,
+        maxDimensions: facet.capabilities.maxDimensions,
         decayRate: ctx.settings.decayRate,
         clock: ctx.clock,
         logger: ctx.logger,

@@ -28,6 +28,7 @@ export class LocalSemanticProvider implements SemanticProvider {
     backend: SemanticBackend;
     embedder: Embedder | undefined;
     dimensions: number | undefined;
+    maxDimensions?: number;
     decayRate: number;
     clock: Clock;
     logger: Logger;

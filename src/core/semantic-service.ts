@@ -20,7 +20,7 @@ import { LIMITS } from './limits.js';
 import { reciprocalRankFusion, RRF_K } from './rrf.js';
 import { Validator } from './validate.js';
 import { toUnitVector } from './vector.js';
-import { CALLER_VECTOR_SPACE } from './vector-space.js';
+import { CALLER_VECTOR_SPACE, checkDimensions } from './vector-space.js';
 
 /** Candidates drawn from each signal before fusion, per result wanted (RRF weighs rank r by 1/(60+r)). */
 const HYBRID_DEPTH_FACTOR = 2;
@@ -32,6 +32,8 @@ export interface SemanticServiceOptions {
   embedder: Embedder | undefined;
   /** `embedding_dimensions` from the config, when set. */
   dimensions: number | undefined;
+  /** The backend's declared `maxDimensions`: a longer vector space is refused before the backend sees it. */
+  maxDimensions?: number;
   clock: Clock;
   logger: Logger;
 }
@@ -82,7 +84,7 @@ export class SemanticService implements BackendSemanticStore {
       }
       this.space = stored;
     } else if (wanted) {
-      await this.backend.fixVectorSpace(wanted);
+      await this.fixSpace(wanted);
       this.space = wanted;
     } else {
       this.space = stored;
@@ -126,7 +128,7 @@ export class SemanticService implements BackendSemanticStore {
     }
     if (this.space === undefined && dims !== undefined && rows.some((r) => r.embedding)) {
       const space = { dimensions: dims, embedderId: this.o.embedder?.id ?? CALLER_VECTOR_SPACE };
-      await this.backend.fixVectorSpace(space);
+      await this.fixSpace(space);
       this.space = space;
     }
     await this.backend.insert(rows);
@@ -281,6 +283,12 @@ export class SemanticService implements BackendSemanticStore {
     }
   }
 
+  /** Fixes the vector space on the backend, within its declared maximum dimension (VALIDATION beyond). */
+  private async fixSpace(space: VectorSpace): Promise<void> {
+    checkDimensions(space.dimensions, this.backend.name, this.o.maxDimensions);
+    await this.backend.fixVectorSpace(space);
+  }
+
   async forget(id: string): Promise<boolean> {
     return (await this.forgetFor(id)) !== undefined;
   }
@@ -301,7 +309,7 @@ export class SemanticService implements BackendSemanticStore {
     if (this.space === undefined) {
       const space = { dimensions: unit.length, embedderId: this.o.embedder?.id ?? CALLER_VECTOR_SPACE };
       if (!(await this.backend.get(id))) throw new NotFoundError(`no memory ${id}`, { backend: this.backend.name });
-      await this.backend.fixVectorSpace(space);
+      await this.fixSpace(space);
       this.space = space;
     }
     const owner = await this.backend.setEmbedding(id, unit);

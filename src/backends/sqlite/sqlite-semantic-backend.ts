@@ -24,7 +24,7 @@ import {
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
-/** The largest vector column sqlite-vec's vec0 accepts (measured: 8193 is refused). */
+/** The largest vector column sqlite-vec's vec0 accepts (measured: 8193 is refused); declared as maxDimensions, enforced by core. */
 export const VEC0_MAX_DIMENSIONS = 8192;
 
 /** Keyword search first ranks this many FTS5 candidates per result wanted, before filtering. */
@@ -94,7 +94,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
    */
   async fixVectorSpace(space: VectorSpace): Promise<void> {
     const { dimensions, embedderId } = space;
-    checkDimensions(dimensions, this.name, VEC0_MAX_DIMENSIONS);
+    checkDimensions(dimensions, this.name);
     await this.guard('fix vector space', () =>
       this.engine.exclusive((db) =>
         db
