@@ -7,19 +7,5 @@ export { runConformance } from './run-conformance.js';
 export { pluginCells, type ConformanceOptions, type PluginInstance, type PluginRole } from './plugin-cell.js';
 export { conformance, defineSuite, type ConformanceSuite, type SuiteContext } from './conformance.js';
 export type { BackendCell, CellCapabilities, CellInstance, CellOpenOptions } from './cell.js';
-export {
-  CONFORMANCE_SUITES,
-  auditCoverageSuite,
-  auditSuite,
-  consolidationSuite,
-  devicesSuite,
-  knowledgeSuite,
-  semanticSuite,
-  sessionsSuite,
-  structuredSuite,
-  substrateSuite,
-  tasksSuite,
-  usageSuite,
-  type ConformanceSuiteName,
-} from './suites/index.js';
+export * from './suites/index.js';
 export { ManualClock } from './clock.js';

@@ -18,20 +18,10 @@ import type { RecalledMemory, RememberInput } from '../../src/contracts/semantic
 import { defaultLogger } from '../../src/core/logger.js';
 import { reciprocalRankFusion, RRF_K } from '../../src/core/rrf.js';
 import { loadConfig, MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
+import { rng } from '../../src/testing/vectors.js';
 import { tempDir } from '../harness/cells/sqlite.js';
 import { adminQuery, pgvectorTarget } from '../harness/pglite-server.js';
 import { TEST_PG_URL } from '../harness/pg-tools.js';
-
-/** mulberry32. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function unitVectors(n: number, dim: number, seed: number): Float32Array[] {
   const next = rng(seed);
