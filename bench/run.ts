@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   pgvector: async () => (await import('./pgvector.bench.js')).pgvector,
   gateway: async () => (await import('./gateway.bench.js')).gateway,
   'pg-tasks': async () => (await import('./pg-tasks.bench.js')).pgTasks,
+  'semantic-matrix': async () => (await import('./semantic-matrix.bench.js')).semanticMatrix,
 };
 
 function describe(error: unknown): string {

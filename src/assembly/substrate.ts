@@ -101,7 +101,8 @@ export class MemorySubstrate {
     const cleanups: (() => Promise<void>)[] = [];
     try {
       const { main, capabilities: mainCapabilities } = await openMainBackend(resolved, catalog, ctx);
-      cleanups.push(() => main.close());
+      // A failed open removes what the main backend created (a new file or schema), where it can.
+      cleanups.push(() => (main.discard ? main.discard() : main.close()));
       const { provider: semantic, capabilities: semanticCapabilities } = await openSemanticProvider(resolved, catalog, ctx, main);
       cleanups.push(() => semantic.close());
       const anchor = resolved.auditAnchorPath === undefined ? new MemoryAnchor() : new FileAnchor(resolved.auditAnchorPath, main.name);

@@ -76,4 +76,9 @@ export interface MainBackend {
   readonly auditStorage: AuditStorage;
   health(): Promise<BackendHealth>;
   close(): Promise<void>;
+  /**
+   * Optional: closes the backend and removes what its open() created (a new database file, a new
+   * schema), when opening the substrate fails after it. Without it the substrate only closes it.
+   */
+  discard?(): Promise<void>;
 }

@@ -14,6 +14,11 @@ export interface BackendCell {
   semantic: string;
   /** Which engine actually runs each side (printed in reports). */
   engines: string;
+  /**
+   * Said after the name in test titles and the matrix, e.g. `on the Qdrant emulator` when a
+   * stand-in runs instead of the real engine.
+   */
+  label?: string;
   capabilities: CellCapabilities;
   /**
    * Why the cell lacks a capability, shown after the skip reason in a skipped test's title (plugin

@@ -12,7 +12,7 @@ export interface SuiteContext {
 
 /** One store's conformance suite: written once against the contracts, declared once per cell. */
 export interface ConformanceSuite {
-  /** The store it covers; the describe block is `<store> [<cell name>]`. */
+  /** The store it covers; the describe block is `<store> [<cell name> <label>]`. */
   readonly store: string;
   /** Declares the suite's tests (vitest `it`, or `ctx.itIf`) for one cell. */
   readonly body: (ctx: SuiteContext) => void;
@@ -28,7 +28,7 @@ export function defineSuite(store: string, body: (ctx: SuiteContext) => void): C
  */
 export function conformance(suite: ConformanceSuite, cells: readonly BackendCell[]): void {
   for (const cell of cells) {
-    describe(`${suite.store} [${cell.name}]`, () => {
+    describe(`${suite.store} [${cell.name}${cell.label ? ` ${cell.label}` : ''}]`, () => {
       const opened: CellInstance[] = [];
       afterEach(async ({ task }) => {
         // Which engines this cell really ran on (resolved once a substrate was opened), for reports.

@@ -23,9 +23,3 @@ it('a bad configuration fails open with one ConfigError and creates nothing', as
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-it('a backend this version does not ship fails open with NOT_SUPPORTED, never a silent fallback', async () => {
-  await expect(
-    MemorySubstrate.open({ sqlitePath: ':memory:', semanticBackend: 'qdrant' }, { env: {} }),
-  ).rejects.toMatchObject({ code: 'NOT_SUPPORTED' });
-});

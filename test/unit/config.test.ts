@@ -84,7 +84,7 @@ postgres_schema = "mem"
       semanticBackend: 'qdrant',
       backendOptions: {
         sqlite: { path: '/var/lib/memstrate/mem.db' },
-        qdrant: { url: 'http://qdrant:6333', apiKeyEnv: 'QDRANT_KEY', collection: 'my_memories' },
+        qdrant: { url: 'http://qdrant:6333', apiKeyEnv: 'QDRANT_KEY', collection: 'my_memories', timeoutMs: 30_000 },
         postgres: { poolSize: 20, schema: 'mem' },
       },
       embeddingProvider: 'openai',

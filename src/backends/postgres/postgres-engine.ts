@@ -123,6 +123,25 @@ export class PostgresEngine implements SqlEngine {
     return engine;
   }
 
+  /** Whether the engine's schema exists already. */
+  async schemaExists(): Promise<boolean> {
+    try {
+      const res = await this.pool.query('select 1 from pg_namespace where nspname = $1', [this.schema]);
+      return (res.rowCount ?? 0) > 0;
+    } catch (error) {
+      throw this.mapError(error, 'read schema');
+    }
+  }
+
+  /** Drops the engine's schema and everything in it (a substrate open that failed after creating it). */
+  async dropSchema(): Promise<void> {
+    try {
+      await this.pool.query(`drop schema if exists ${quoteIdent(this.schema)} cascade`);
+    } catch (error) {
+      throw this.mapError(error, 'drop schema');
+    }
+  }
+
   /** Creates the schema if needed and applies every pending migration under Kysely's advisory lock. */
   async migrate(migrations: Record<string, Migration>): Promise<string> {
     try {

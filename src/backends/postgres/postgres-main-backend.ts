@@ -21,8 +21,16 @@ export async function openPostgresMainBackend(options: PostgresOptions, ctx: Bac
   if (!options.url) throw new ConfigError('postgres.url (postgres_url): required when backend is "postgres"', { backend: 'postgres' });
   const engine = await PostgresEngine.open({ url: options.url, poolSize: options.poolSize, schema: options.schema });
   try {
+    const existed = await engine.schemaExists();
     const schemaVersion = await engine.migrate(postgresMigrations);
-    return new SqlMainBackend(engine, schemaVersion, `${engine.redacted} schema ${engine.schema}`, ctx);
+    const discard = async () => {
+      try {
+        if (!existed) await engine.dropSchema();
+      } finally {
+        await engine.close();
+      }
+    };
+    return new SqlMainBackend(engine, schemaVersion, `${engine.redacted} schema ${engine.schema}`, { ...ctx, discard });
   } catch (error) {
     await engine.close().catch(() => {});
     throw error;

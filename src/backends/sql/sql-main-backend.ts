@@ -27,14 +27,16 @@ export class SqlMainBackend<E extends SqlEngine = SqlEngine> implements MainBack
   readonly devices: SqlDeviceStore;
   readonly tasks: SqlTaskQueue;
   readonly auditStorage: SqlAuditStorage;
+  private readonly undo: (() => Promise<void>) | undefined;
 
   constructor(
     readonly engine: E,
     readonly schemaVersion: string,
     /** Shown as the health `detail` (a file path, a redacted URL — never a secret). */
     readonly location: string,
-    options: { clock: Clock; logger: Logger },
+    options: { clock: Clock; logger: Logger; discard?: () => Promise<void> },
   ) {
+    this.undo = options.discard;
     this.name = engine.dialect;
     const ctx: SqlStoreContext = { engine, clock: options.clock, logger: options.logger };
     this.structured = new SqlStructuredStore(ctx);
@@ -60,5 +62,11 @@ export class SqlMainBackend<E extends SqlEngine = SqlEngine> implements MainBack
 
   async close(): Promise<void> {
     await this.engine.close();
+  }
+
+  /** Closes, then removes what open() created (the engine's `discard` option), if anything. */
+  async discard(): Promise<void> {
+    if (this.undo) await this.undo();
+    else await this.close();
   }
 }

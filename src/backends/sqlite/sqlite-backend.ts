@@ -1,3 +1,5 @@
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BackendDefinition } from '../../contracts/backend-plugin.js';
 import { LIMITS } from '../../core/limits.js';
@@ -19,6 +21,21 @@ export type SqliteOptions = z.output<typeof sqliteOptions>;
  * memory in the same file (sqlite-vec exact KNN + FTS5 bm25). When both sides are `sqlite`, they
  * share one connection.
  */
+/**
+ * What opening `path` is about to create (the file, its WAL companions, missing parent folders),
+ * as a function that removes it again: a failed substrate open leaves nothing behind.
+ */
+function createdBy(path: string): () => void {
+  if (path === ':memory:') return () => {};
+  const missing: string[] = [];
+  for (let dir = dirname(resolve(path)); !existsSync(dir); dir = dirname(dir)) missing.push(dir);
+  if (existsSync(path)) return () => {};
+  return () => {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(path + suffix, { force: true });
+    for (const dir of missing) rmSync(dir, { recursive: true, force: true });
+  };
+}
+
 export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
   name: 'sqlite',
   description: 'embedded SQLite file: better-sqlite3, sqlite-vec exact KNN, FTS5 bm25',
@@ -28,8 +45,15 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
     capabilities: { multiProcess: true, transactions: true, skipLockedClaims: false },
     defaultAuditAnchorPath: (options) => (options.path === ':memory:' ? undefined : `${options.path}.audit-anchor`),
     async open(options, ctx) {
+      const created = createdBy(options.path);
       const { engine, schemaVersion } = await openSqliteEngine(options.path);
-      return new SqlMainBackend(engine, schemaVersion, options.path, ctx);
+      return new SqlMainBackend(engine, schemaVersion, options.path, {
+        ...ctx,
+        discard: async () => {
+          await engine.close();
+          created();
+        },
+      });
     },
   },
   semantic: {

@@ -1,0 +1,295 @@
+import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
+import type { BackendHealth } from '../../contracts/health.js';
+import type { Owner } from '../../contracts/main-backend.js';
+import type { DecayPolicy, FusedHit, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { MemoryRecord } from '../../contracts/semantic-store.js';
+import type { Logger } from '../../contracts/types.js';
+import { LIMITS } from '../../core/limits.js';
+import { assertSameSpace, checkDimensions } from '../../core/vector-space.js';
+import { ConfigError, MemoryError, ValidationError } from '../../errors.js';
+import { describeCollection, ensureCollection, qdrantCaller, recordVectorSpace, type CollectionState, type QdrantCall } from './qdrant-collection.js';
+import { QDRANT_BACKEND, type QdrantWhere } from './qdrant-errors.js';
+import { queryVector } from './qdrant-keywords.js';
+import { decayPoints, mergeDuplicatePoints } from './qdrant-maintenance.js';
+import { DENSE, isPointId, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, SPARSE, type MemoryPayload } from './qdrant-points.js';
+
+/** Points per upsert / retrieve request (Qdrant's default request limit is 32 MB). */
+const CHUNK = 1000;
+/** HNSW beam width for dense queries: at least this, and at least k. */
+const MIN_HNSW_EF = 128;
+
+export interface QdrantSettings {
+  client: QdrantClient;
+  collection: string;
+  where: QdrantWhere;
+  logger: Logger;
+}
+
+/**
+ * Semantic memory in a Qdrant collection. Each memory is one point (id = the memory's UUID) holding
+ * the whole record in its payload, a `dense` Cosine vector (when it has one) and a `text` sparse
+ * vector of its terms (BM25 weights; IDF applied by the server). Every write waits for the server to
+ * apply it. Vector, keyword and hybrid recall are Query API calls with every filter inside each
+ * prefetch; hybrid fuses the two prefetches with Qdrant's RRF in the same call.
+ */
+export class QdrantSemanticBackend implements SemanticBackend {
+  readonly name = 'qdrant';
+  private readonly call: QdrantCall;
+  private readonly collection: string;
+  /** The collection's layout as last read (another process may fix the vector space). */
+  private state: CollectionState;
+
+  private constructor(
+    private readonly s: QdrantSettings,
+    state: CollectionState,
+  ) {
+    this.call = qdrantCaller(s.client, s.where);
+    this.collection = s.collection;
+    this.state = state;
+  }
+
+  /** Ensures the collection (and its payload indexes) exist; `dimensions` when already known. */
+  static async open(settings: QdrantSettings, dimensions: number | undefined): Promise<QdrantSemanticBackend> {
+    const call = qdrantCaller(settings.client, settings.where);
+    const state = await ensureCollection(call, settings.collection, dimensions);
+    if (dimensions !== undefined && state.denseSize !== undefined && state.denseSize !== dimensions) {
+      throw new ConfigError(
+        [`qdrant.collection "${settings.collection}" holds ${state.denseSize}-dimensional vectors but the configuration gives ${dimensions}; use another collection, or the original embedder`],
+        { backend: QDRANT_BACKEND },
+      );
+    }
+    return new QdrantSemanticBackend(settings, state);
+  }
+
+  private async refresh(): Promise<CollectionState> {
+    const state = await describeCollection(this.call, this.collection);
+    if (!state) throw new ConfigError([`qdrant.collection "${this.collection}" was deleted while the store was open`], { backend: QDRANT_BACKEND });
+    this.state = state;
+    return state;
+  }
+
+  /** The space recorded in the collection's metadata (re-read until one is known). */
+  async vectorSpace(): Promise<VectorSpace | undefined> {
+    if (this.state.space) return this.state.space;
+    return (await this.refresh()).space;
+  }
+
+  /** Records the space and adds the `dense` vector if missing; ValidationError when another space is recorded. */
+  async fixVectorSpace(space: VectorSpace): Promise<void> {
+    checkDimensions(space.dimensions, QDRANT_BACKEND, LIMITS.maxDimensions);
+    const current = await this.refresh();
+    if (current.space) {
+      assertSameSpace(current.space, space, QDRANT_BACKEND);
+      if (current.denseSize !== undefined) return;
+    }
+    if (current.denseSize !== undefined && current.denseSize !== space.dimensions) {
+      throw new ValidationError(`the collection's "${DENSE}" vector has ${current.denseSize} dimensions, not ${space.dimensions}`, { backend: QDRANT_BACKEND });
+    }
+    await recordVectorSpace(this.call, this.collection, current.space ?? space, current.denseSize);
+    const after = await this.refresh();
+    if (after.space) assertSameSpace(after.space, space, QDRANT_BACKEND);
+  }
+
+  private async hasDense(): Promise<boolean> {
+    if (this.state.denseSize !== undefined) return true;
+    return (await this.refresh()).denseSize !== undefined;
+  }
+
+  /**
+   * Upserts the memories, waited for, in requests of 1,000. When a later request fails, the points
+   * already written by this call are deleted again, so a batch is stored whole or not at all.
+   */
+  async insert(rows: readonly NewMemoryRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    if (rows.some((r) => r.embedding !== undefined) && !(await this.hasDense())) {
+      throw new ValidationError('no vector space is fixed for this store', { backend: QDRANT_BACKEND });
+    }
+    const written: string[] = [];
+    try {
+      for (let start = 0; start < rows.length; start += CHUNK) {
+        const chunk = rows.slice(start, start + CHUNK);
+        await this.call('remember', (c) => c.upsert(this.collection, { points: chunk.map(pointFor), wait: true }));
+        written.push(...chunk.map((r) => r.id));
+      }
+    } catch (error) {
+      if (written.length > 0) {
+        await this.call('undo partial remember', (c) => c.delete(this.collection, { points: written, wait: true })).catch((undo: unknown) =>
+          this.s.logger.error({ err: undo, backend: QDRANT_BACKEND, points: written.length }, 'could not remove the points of a failed batch'),
+        );
+      }
+      throw error;
+    }
+  }
+
+  private denseQuery(scope: SearchScope, vector: Float32Array): Schemas['Prefetch'] {
+    return { query: Array.from(vector), using: DENSE, filter: scopeFilter(scope), limit: scope.k, params: { hnsw_ef: Math.max(MIN_HNSW_EF, scope.k) } };
+  }
+
+  private sparseQuery(scope: SearchScope, sparse: { indices: number[]; values: number[] }): Schemas['Prefetch'] {
+    return { query: sparse, using: SPARSE, filter: scopeFilter(scope), limit: scope.k };
+  }
+
+  /** The k nearest by cosine among the scope's memories (HNSW; the filter applied inside the search). */
+  async vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]> {
+    if (!(await this.hasDense())) return [];
+    const res = await this.call('vector recall', (c) => c.query(this.collection, { ...this.denseQuery(scope, vector), with_payload: false }));
+    return res.points.map((p) => ({ id: String(p.id), score: p.score }));
+  }
+
+  /** Memories sharing a term with `text`, ranked by BM25 (IDF from the server). [] without words. */
+  async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
+    const sparse = queryVector(text);
+    if (!sparse) return [];
+    const res = await this.call('keyword recall', (c) => c.query(this.collection, { ...this.sparseQuery(scope, sparse), with_payload: false }));
+    return res.points.map((p) => ({ id: String(p.id), score: p.score }));
+  }
+
+  /**
+   * One batched Query API call: the dense and sparse prefetches fused with Qdrant's RRF (its `k` is
+   * rrfK + 1, because Qdrant ranks from 0 where memstrate ranks from 1), plus the two prefetches on
+   * their own for the per-signal ranks and scores. Fused scores are recomputed from those ranks in
+   * double precision (Qdrant returns 32-bit floats).
+   */
+  async hybridSearch(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]> {
+    const sparse = queryVector(text);
+    if (!sparse || !(await this.hasDense())) {
+      const hits = sparse ? await this.keywordSearch(scope, text) : await this.vectorSearch(scope, vector);
+      return hits.map((h, i) => {
+        const signal = sparse ? { keywordRank: i + 1, keywordScore: h.score } : { vectorRank: i + 1, vectorScore: h.score };
+        return { id: h.id, score: 1 / (rrfK + i + 1), ...signal };
+      });
+    }
+    const dense = this.denseQuery(scope, vector);
+    const keyword = this.sparseQuery(scope, sparse);
+    const [fused, denseHits, sparseHits] = await this.call('hybrid recall', (c) =>
+      c.queryBatch(this.collection, {
+        searches: [
+          { prefetch: [dense, keyword], query: { rrf: { k: rrfK + 1 } }, filter: scopeFilter(scope), limit: scope.k, with_payload: false },
+          { ...dense, with_payload: false },
+          { ...keyword, with_payload: false },
+        ],
+      }),
+    );
+    const ranks = (list: Schemas['QueryResponse'] | undefined) => new Map((list?.points ?? []).map((p, i) => [String(p.id), { rank: i + 1, score: p.score }]));
+    const byVector = ranks(denseHits);
+    const byKeyword = ranks(sparseHits);
+    const hits = (fused?.points ?? []).map((p) => {
+      const id = String(p.id);
+      const v = byVector.get(id);
+      const k = byKeyword.get(id);
+      const hit: FusedHit = { id, score: (v ? 1 / (rrfK + v.rank) : 0) + (k ? 1 / (rrfK + k.rank) : 0) };
+      if (v) Object.assign(hit, { vectorRank: v.rank, vectorScore: v.score });
+      if (k) Object.assign(hit, { keywordRank: k.rank, keywordScore: k.score });
+      return hit;
+    });
+    return hits.sort((a, b) => b.score - a.score);
+  }
+
+  private async retrieve(ids: readonly string[], withVector: boolean): Promise<Schemas['Record'][]> {
+    const valid = ids.filter(isPointId);
+    const out: Schemas['Record'][] = [];
+    for (let start = 0; start < valid.length; start += CHUNK) {
+      const chunk = valid.slice(start, start + CHUNK);
+      out.push(
+        ...(await this.call('fetch memories', (c) =>
+          c.retrieve(this.collection, { ids: chunk, with_payload: RECORD_PAYLOAD, with_vector: withVector ? [DENSE] : false }),
+        )),
+      );
+    }
+    return out;
+  }
+
+  async fetch(ids: readonly string[]): Promise<MemoryRecord[]> {
+    return (await this.retrieve([...new Set(ids)], false)).map(recordFromPoint);
+  }
+
+  async get(id: string): Promise<MemoryRecord | undefined> {
+    const [point] = await this.retrieve([id], true);
+    return point ? recordFromPoint(point) : undefined;
+  }
+
+  private async owner(id: string): Promise<(Owner & { superseded: boolean }) | undefined> {
+    if (!isPointId(id)) return undefined;
+    const [point] = await this.call('read memory', (c) =>
+      c.retrieve(this.collection, { ids: [id], with_payload: { include: ['agent_id', 'superseded_by'] }, with_vector: false }),
+    );
+    if (!point) return undefined;
+    const payload = (point.payload ?? {}) as Partial<MemoryPayload>;
+    return { agentId: String(payload.agent_id), superseded: typeof payload.superseded_by === 'string' };
+  }
+
+  /** Deletes the point and the points merged into it (waited for). */
+  async delete(id: string): Promise<Owner | undefined> {
+    const owner = await this.owner(id);
+    if (!owner) return undefined;
+    await this.call('forget', (c) =>
+      c.delete(this.collection, { filter: { should: [{ has_id: [id] }, { key: 'superseded_by', match: { value: id } }] }, wait: true }),
+    );
+    return { agentId: owner.agentId };
+  }
+
+  /** Replaces only the dense vector (payload and keyword vector kept). A merged memory keeps none. */
+  async setEmbedding(id: string, vector: Float32Array): Promise<Owner | undefined> {
+    if (!(await this.hasDense())) throw new ValidationError('no vector space is fixed for this store', { backend: QDRANT_BACKEND });
+    const owner = await this.owner(id);
+    if (!owner) return undefined;
+    if (owner.superseded) return { agentId: owner.agentId };
+    try {
+      await this.call('update embedding', (c) => c.updateVectors(this.collection, { points: [{ id, vector: { [DENSE]: Array.from(vector) } }], wait: true }));
+    } catch (error) {
+      if (MemoryError.is(error) && error.code === 'NOT_FOUND') return undefined; // forgotten meanwhile
+      throw error;
+    }
+    return { agentId: owner.agentId };
+  }
+
+  /**
+   * accessCount += occurrences, accessedAt = at: the counts are read, then written back in one
+   * waited batch. Qdrant has no atomic increment: two processes touching the same memory at the
+   * same instant may count one access once.
+   */
+  async touch(ids: readonly string[], at: number): Promise<void> {
+    const counts = new Map<string, number>();
+    for (const id of ids) if (isPointId(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+    if (counts.size === 0) return;
+    const points = await this.call('record access', (c) =>
+      c.retrieve(this.collection, { ids: [...counts.keys()], with_payload: { include: ['access_count'] }, with_vector: false }),
+    );
+    if (points.length === 0) return;
+    const operations: Schemas['UpdateOperation'][] = points.map((p) => {
+      const id = String(p.id);
+      const before = Number((p.payload as Partial<MemoryPayload> | null | undefined)?.access_count ?? 0);
+      return { set_payload: { payload: { access_count: before + (counts.get(id) ?? 0), accessed_at: at }, points: [id] } };
+    });
+    await this.call('record access', (c) => c.batchUpdate(this.collection, { operations, wait: true }));
+  }
+
+  async decay(policy: DecayPolicy): Promise<number> {
+    return decayPoints(this.call, this.collection, policy);
+  }
+
+  async mergeExactDuplicates(options: { dryRun: boolean }): Promise<number> {
+    return mergeDuplicatePoints(this.call, this.collection, options);
+  }
+
+  /** Times a version request; `detail` names the redacted URL, the collection and Qdrant's version. */
+  async health(): Promise<BackendHealth> {
+    const started = performance.now();
+    try {
+      const info = await this.call('health check', (c) => c.versionInfo());
+      return {
+        name: QDRANT_BACKEND,
+        ok: true,
+        latencyMs: performance.now() - started,
+        detail: `${this.s.where.url} collection ${this.collection}, Qdrant ${info.version}`,
+      };
+    } catch (error) {
+      const message = MemoryError.is(error) ? error.message : String(error);
+      this.s.logger.warn({ err: error, backend: QDRANT_BACKEND }, 'semantic health check failed');
+      return { name: QDRANT_BACKEND, ok: false, latencyMs: performance.now() - started, detail: message };
+    }
+  }
+
+  /** Nothing to release: the client's connections close when idle. */
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,94 @@
+import type { Schemas } from '@qdrant/js-client-rest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { uniqueName, useEmulator } from './fixture.js';
+
+const points: Schemas['PointStruct'][] = [
+  { id: 1, vector: {}, payload: { kind: 'note', n: 1, tags: ['x', 'y'], nums: [1, 10], meta: { lang: 'en' }, items: [{ sku: 'a' }, { sku: 'b' }] } },
+  { id: 2, vector: {}, payload: { kind: 'task', n: 5, tags: [], meta: { lang: 'fr' }, items: [{ sku: 'c' }], flag: true } },
+  { id: 3, vector: {}, payload: { kind: 'note', n: 9, tags: null, code: '1', nothing: null } },
+  { id: 4, vector: { v: [1, 0] }, payload: { kind: 1, flag: false } },
+];
+
+describe('qdrant emulator: filters', () => {
+  const f = useEmulator();
+  const name = uniqueName('filter');
+  const matching = async (filter: Schemas['Filter']) =>
+    (await f.client.scroll(name, { filter, with_payload: false })).points.map((p) => p.id);
+
+  beforeAll(async () => {
+    await f.client.createCollection(name, { vectors: { v: { size: 2, distance: 'Dot' } } });
+    await f.client.upsert(name, { points });
+  });
+
+  it('must: all conditions', async () => {
+    expect(await matching({ must: [{ key: 'kind', match: { value: 'note' } }, { key: 'n', range: { gt: 5 } }] })).toEqual([3]);
+  });
+
+  it('should: at least one; an empty should list does not restrict', async () => {
+    expect(await matching({ should: [{ key: 'n', match: { value: 1 } }, { key: 'n', match: { value: 5 } }] })).toEqual([1, 2]);
+    expect(await matching({ should: [] })).toEqual([1, 2, 3, 4]);
+  });
+
+  it('must_not: none of the conditions', async () => {
+    expect(await matching({ must_not: [{ key: 'kind', match: { value: 'note' } }] })).toEqual([2, 4]);
+  });
+
+  it('min_should: at least min_count conditions', async () => {
+    const conditions: Schemas['Condition'][] = [
+      { key: 'kind', match: { value: 'note' } },
+      { key: 'n', range: { lte: 5 } },
+      { key: 'meta.lang', match: { value: 'en' } },
+    ];
+    expect(await matching({ min_should: { conditions, min_count: 2 } })).toEqual([1]);
+  });
+
+  it('nested Filter objects as conditions', async () => {
+    expect(await matching({ must: [{ should: [{ key: 'n', match: { value: 9 } }, { key: 'flag', match: { value: true } }] }] })).toEqual([2, 3]);
+  });
+
+  it('match value on an array matches when any element matches', async () => {
+    expect(await matching({ must: [{ key: 'tags', match: { value: 'y' } }] })).toEqual([1]);
+  });
+
+  it('match any and match except', async () => {
+    expect(await matching({ must: [{ key: 'kind', match: { any: ['task', 'other'] } }] })).toEqual([2]);
+    // except: the field must exist; an integer value is not in a list of strings.
+    expect(await matching({ must: [{ key: 'kind', match: { except: ['note'] } }] })).toEqual([2, 4]);
+    expect(await matching({ must: [{ key: 'n', match: { except: [1, 5] } }] })).toEqual([3]);
+  });
+
+  it('match compares by type: the string "1" is not the integer 1, bools are bools', async () => {
+    expect(await matching({ must: [{ key: 'code', match: { value: 1 } }] })).toEqual([]);
+    expect(await matching({ must: [{ key: 'code', match: { value: '1' } }] })).toEqual([3]);
+    expect(await matching({ must: [{ key: 'kind', match: { value: 1 } }] })).toEqual([4]);
+    expect(await matching({ must: [{ key: 'flag', match: { value: false } }] })).toEqual([4]);
+  });
+
+  it('range on numbers, and on arrays when any element is in range', async () => {
+    expect(await matching({ must: [{ key: 'n', range: { gte: 5, lt: 9 } }] })).toEqual([2]);
+    expect(await matching({ must: [{ key: 'nums', range: { gt: 5 } }] })).toEqual([1]);
+  });
+
+  it('is_empty: missing, null or []', async () => {
+    expect(await matching({ must: [{ is_empty: { key: 'tags' } }] })).toEqual([2, 3, 4]);
+  });
+
+  it('is_null: the value is null (a missing key is not null)', async () => {
+    expect(await matching({ must: [{ is_null: { key: 'nothing' } }] })).toEqual([3]);
+    expect(await matching({ must: [{ is_null: { key: 'tags' } }] })).toEqual([3]);
+  });
+
+  it('has_id and has_vector', async () => {
+    expect(await matching({ must: [{ has_id: [2, 4, 99] }] })).toEqual([2, 4]);
+    expect(await matching({ must: [{ has_vector: 'v' }] })).toEqual([4]);
+  });
+
+  it('dotted keys into objects and a[].b into arrays of objects', async () => {
+    expect(await matching({ must: [{ key: 'meta.lang', match: { value: 'fr' } }] })).toEqual([2]);
+    expect(await matching({ must: [{ key: 'items[].sku', match: { value: 'b' } }] })).toEqual([1]);
+  });
+
+  it('count applies the same filter', async () => {
+    expect((await f.client.count(name, { filter: { must: [{ key: 'kind', match: { value: 'note' } }] } })).count).toBe(2);
+  });
+});

@@ -1,0 +1,1 @@
+export { startQdrantEmulator, QDRANT_VERSION, type QdrantEmulator, type QdrantEmulatorOptions } from './server.js';

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
+import { dropCollection, QDRANT_KIND_LABEL, qdrantKind, qdrantTarget, type QdrantTarget } from '../harness/qdrant-target.js';
+import { startQdrantEmulator, type QdrantEmulator } from '../qdrant-emulator/index.js';
+
+/**
+ * What is specific to the Qdrant backend (the conformance suite covers the stores' behaviour): the
+ * collection's layout and the vector space it records, refusals of a foreign collection, that
+ * updateEmbedding changes only the dense vector, and errors. Against the Qdrant the cells use.
+ */
+const label = QDRANT_KIND_LABEL[await qdrantKind()];
+let target: QdrantTarget;
+let client: QdrantClient;
+const collections: string[] = [];
+
+beforeAll(async () => {
+  target = await qdrantTarget();
+  const apiKey = target.apiKeyEnv ? process.env[target.apiKeyEnv] : undefined;
+  client = new QdrantClient({ url: target.url, checkCompatibility: false, ...(apiKey ? { apiKey } : {}) });
+});
+
+afterAll(async () => {
+  for (const c of collections) await dropCollection(target, c);
+});
+
+function fresh(): string {
+  const name = `memstrate_test_${randomBytes(6).toString('hex')}`;
+  collections.push(name);
+  return name;
+}
+
+function open(collection: string, extra: Partial<MemoryConfigInput> = {}): Promise<MemorySubstrate> {
+  const env = target.apiKeyEnv ? { [target.apiKeyEnv]: process.env[target.apiKeyEnv] } : {};
+  return MemorySubstrate.open(
+    { sqlitePath: ':memory:', semanticBackend: 'qdrant', qdrant: { url: target.url, collection, ...(target.apiKeyEnv ? { apiKeyEnv: target.apiKeyEnv } : {}) }, ...extra },
+    { env },
+  );
+}
+
+describe(`qdrant backend ${label}`, () => {
+  it('creates the collection: named dense Cosine vector, sparse "text" with IDF, payload indexes, the space in its metadata', async () => {
+    const name = fresh();
+    const mem = await open(name, { embeddingProvider: 'hash', embeddingDimensions: 32 });
+    await mem.close();
+    const info = await client.getCollection(name);
+    expect(info.config.params.vectors).toMatchObject({ dense: { size: 32, distance: 'Cosine' } });
+    expect(info.config.params.sparse_vectors).toMatchObject({ text: { modifier: 'idf' } });
+    expect(Object.keys(info.payload_schema ?? {})).toEqual(
+      expect.arrayContaining(['agent_id', 'scope', 'source', 'created_at', 'confidence', 'accessed_at', 'meta_eq', 'superseded_by']),
+    );
+    expect(info.config.metadata).toMatchObject({ memstrate_format: 1, memstrate: { vector_dimensions: 32, vector_embedder: expect.stringContaining('hash') } });
+  });
+
+  it('a store opened without a dimension gets its dense vector when the first vector arrives, and reads the space back on the next open', async () => {
+    const name = fresh();
+    let mem = await open(name);
+    const keywordOnly = await mem.semantic.remember({ agentId: 'A', content: 'keyword only lighthouse' });
+    expect((await client.getCollection(name)).config.params.vectors ?? {}).not.toHaveProperty('dense');
+    const withVector = await mem.semantic.remember({ agentId: 'A', content: 'vector lighthouse', embedding: [1, 0, 0, 0] });
+    await mem.close();
+    mem = await open(name);
+    expect(mem.info.embedding?.dimensions).toBe(4);
+    const hits = await mem.semantic.recall({ agentId: 'A', text: 'lighthouse', embedding: [1, 0, 0, 0] });
+    expect(hits.map((h) => h.memory.id)).toEqual([withVector, keywordOnly]);
+    await expect(mem.semantic.remember({ agentId: 'A', content: 'x', embedding: [1, 0, 0] })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await mem.close();
+    await expect(open(name, { embeddingProvider: 'hash', embeddingDimensions: 8 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
+  it('refuses, without touching it, a collection of another dimension, distance or layout', async () => {
+    const other = fresh();
+    await client.createCollection(other, { vectors: { dense: { size: 8, distance: 'Cosine' } }, sparse_vectors: { text: { modifier: 'idf' } } });
+    await client.upsert(other, { points: [{ id: 1, vector: { dense: [1, 0, 0, 0, 0, 0, 0, 0] }, payload: { keep: true } }], wait: true });
+    await expect(open(other, { embeddingProvider: 'hash', embeddingDimensions: 16 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+
+    const euclid = fresh();
+    await client.createCollection(euclid, { vectors: { dense: { size: 8, distance: 'Euclid' } }, sparse_vectors: { text: { modifier: 'idf' } } });
+    await expect(open(euclid)).rejects.toThrow(/Euclid distance; memstrate needs Cosine/);
+
+    const foreign = fresh();
+    await client.createCollection(foreign, { vectors: { size: 8, distance: 'Cosine' } });
+    await expect(open(foreign)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+
+    const noIdf = fresh();
+    await client.createCollection(noIdf, { sparse_vectors: { text: {} } });
+    await expect(open(noIdf)).rejects.toThrow(/lacks the IDF modifier/);
+
+    expect((await client.count(other, { exact: true })).count).toBe(1); // never wiped
+  });
+
+  it('updateEmbedding changes only the dense vector: payload and keyword vector stay (OpenFang G-4)', async () => {
+    const name = fresh();
+    const mem = await open(name);
+    const id = await mem.semantic.remember({ agentId: 'A', content: 'harbour lights', scope: 's', metadata: { k: 'v' }, embedding: [1, 0, 0, 0] });
+    const before = (await client.retrieve(name, { ids: [id], with_payload: true, with_vector: true }))[0] as Schemas['Record'];
+    await mem.semantic.updateEmbedding(id, [0, 1, 0, 0]);
+    const after = (await client.retrieve(name, { ids: [id], with_payload: true, with_vector: true }))[0] as Schemas['Record'];
+    expect(after.payload).toEqual(before.payload);
+    const vectors = after.vector as Record<string, unknown>;
+    expect(vectors['text']).toEqual((before.vector as Record<string, unknown>)['text']);
+    expect(vectors['dense']).toEqual([0, 1, 0, 0]);
+    expect((await mem.semantic.recall({ agentId: 'A', text: 'harbour', mode: 'keyword' })).map((r) => r.memory.id)).toEqual([id]);
+    expect((await mem.semantic.get(id))?.metadata).toEqual({ k: 'v' });
+    await mem.close();
+  });
+
+  it('forget deletes the point for good, and an id Qdrant would accept but memstrate never made is not found', async () => {
+    const name = fresh();
+    const mem = await open(name);
+    const id = await mem.semantic.remember({ agentId: 'A', content: 'to be forgotten', embedding: [1, 0, 0, 0] });
+    expect(await mem.semantic.recall({ agentId: 'A', text: 'forgotten' })).toHaveLength(1);
+    expect(await mem.semantic.forget(id)).toBe(true);
+    expect(await client.retrieve(name, { ids: [id] })).toEqual([]);
+    expect(await mem.semantic.recall({ agentId: 'A', text: 'forgotten' })).toEqual([]);
+    expect(await mem.semantic.get(id.toUpperCase())).toBeUndefined();
+    expect(await mem.semantic.forget('42')).toBe(false);
+    await expect(mem.semantic.updateEmbedding('not-a-uuid', [1, 0, 0, 0])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await mem.close();
+  });
+});
+
+describe('qdrant backend errors (on the Qdrant emulator, which can require an API key)', () => {
+  let secured: QdrantEmulator;
+  const KEY = 'qdrant-secret-key-123';
+  beforeAll(async () => {
+    secured = await startQdrantEmulator({ apiKey: KEY });
+  });
+  afterAll(async () => {
+    await secured.close();
+  });
+
+  it('the API key comes from the env var named in config; a wrong key is BACKEND_UNAVAILABLE naming the variable, never the key', async () => {
+    const config: MemoryConfigInput = { sqlitePath: ':memory:', semanticBackend: 'qdrant', qdrant: { url: secured.url, apiKeyEnv: 'MY_QDRANT_KEY', collection: fresh() } };
+    const ok = await MemorySubstrate.open(config, { env: { MY_QDRANT_KEY: KEY } });
+    await ok.semantic.remember({ agentId: 'A', content: 'secured' });
+    await ok.close();
+    const error = await MemorySubstrate.open(config, { env: { MY_QDRANT_KEY: 'wrong-key-456789' } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE', backend: 'semantic:qdrant' });
+    expect(String((error as Error).message)).toContain('MY_QDRANT_KEY');
+    expect(String((error as Error).message)).not.toContain('wrong-key-456789');
+    await expect(MemorySubstrate.open(config, { env: {} })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
+  it('a URL with credentials is a ConfigError that does not echo them', async () => {
+    const error = await MemorySubstrate.open(
+      { sqlitePath: ':memory:', semanticBackend: 'qdrant', qdrant: { url: `http://user:pw-secret@${new URL(secured.url).host}` } },
+      { env: {} },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(String((error as Error).message)).not.toContain('pw-secret');
+  });
+});
