@@ -31,6 +31,8 @@ interface Contender {
   engine: string;
   config: MemoryConfigInput;
   env?: NodeJS.ProcessEnv;
+  /** Memories per rememberMany (default 1,000). */
+  batch?: number;
   /** After the first batch fixed the space and before the rest loads (pgvector: drop the HNSW index). */
   beforeBulk?: () => Promise<void>;
   /** After the load (pgvector: build the index once). */
@@ -89,6 +91,8 @@ async function httpContender(dir: string): Promise<Contender> {
   return {
     name: 'http',
     engine: `memstrate gateway in this process (${url}) over a SQLite file`,
+    // 100 × 384-dim memories per request stay under the gateway's 1 MiB body limit.
+    batch: 100,
     config: { sqlitePath: `${dir}/http-main.db`, semanticBackend: 'http', httpUrl: url },
     cleanup: async () => {
       await app.close();
@@ -124,7 +128,7 @@ export async function semanticMatrix(results: BenchResult[]): Promise<void> {
     qdrant: () => qdrantContender(dir),
     http: () => httpContender(dir),
   };
-  const size = `${n / 1000}k×${dim}`;
+  const shape = `${n / 1000}k×${dim}`;
   const bruteEngine = `JS Float32Array dot product, Node ${process.version}`;
   try {
     for (const name of wanted) {
@@ -136,9 +140,10 @@ export async function semanticMatrix(results: BenchResult[]): Promise<void> {
       try {
         const ids: string[] = [];
         const t0 = performance.now();
-        for (let start = 0; start < n; start += BATCH) {
+        const size = c.batch ?? BATCH;
+        for (let start = 0; start < n; start += size) {
           const batch = [];
-          for (let i = start; i < Math.min(n, start + BATCH); i++) batch.push({ agentId: AGENT, content: texts[i] as string, embedding: row(vectors, dim, i) });
+          for (let i = start; i < Math.min(n, start + size); i++) batch.push({ agentId: AGENT, content: texts[i] as string, embedding: row(vectors, dim, i) });
           ids.push(...(await mem.semantic.rememberMany(batch)));
           if (start === 0) await c.beforeBulk?.();
         }
@@ -169,7 +174,7 @@ export async function semanticMatrix(results: BenchResult[]): Promise<void> {
         const engine = `${name}: ${c.engine}`;
         const baseline = { name: 'JS brute p50', value: brute.p50 };
         results.push(
-          { bench: 'semantic-matrix', metric: `${name} vector p50 (${size})`, measured: get('vector').p50, unit: 'ms', baseline, engine: `${engine}; baseline ${bruteEngine}` },
+          { bench: 'semantic-matrix', metric: `${name} vector p50 (${shape})`, measured: get('vector').p50, unit: 'ms', baseline, engine: `${engine}; baseline ${bruteEngine}` },
           { bench: 'semantic-matrix', metric: `${name} keyword p50`, measured: get('keyword').p50, unit: 'ms', baseline, engine },
           { bench: 'semantic-matrix', metric: `${name} hybrid p50`, measured: get('hybrid').p50, unit: 'ms', baseline, engine },
           {
@@ -180,7 +185,7 @@ export async function semanticMatrix(results: BenchResult[]): Promise<void> {
             target: { on: 'value', op: '>=', value: exact ? 1 : 0.95 },
             engine,
           },
-          { bench: 'semantic-matrix', metric: `${name} load via rememberMany`, measured: loadRate, unit: 'rows/s', engine },
+          { bench: 'semantic-matrix', metric: `${name} load via rememberMany (${size}/batch)`, measured: loadRate, unit: 'rows/s', engine },
         );
       } finally {
         await mem.close();

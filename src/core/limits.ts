@@ -19,4 +19,12 @@ export const LIMITS = {
   textLength: 65_536,
   /** Session messages, serialised. */
   sessionBytes: 16_777_216,
+  /**
+   * One usage event's input or output tokens (a billion: beyond any model's context), and its tool
+   * calls. Sums stay exact up to 2^53 tokens, millions of maximal events.
+   */
+  usageTokens: 1_000_000_000,
+  usageToolCalls: 1_000_000,
+  /** One usage event's cost in USD (a million dollars for one call is not a real bill). */
+  usageCostUsd: 1_000_000,
 } as const;

@@ -1,6 +1,7 @@
 /** Schemas of the usage store (LLM metering). */
 import { z } from 'zod';
 import type * as C from '../contracts/usage-store.js';
+import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, intQuery, named } from './common.js';
 
 export const UsageInput = named(
@@ -8,10 +9,10 @@ export const UsageInput = named(
   z.object({
     agentId: Id,
     model: z.string(),
-    inputTokens: z.int().min(0),
-    outputTokens: z.int().min(0),
-    costUsd: z.number().min(0),
-    toolCalls: z.int().min(0).optional(),
+    inputTokens: z.int().min(0).max(LIMITS.usageTokens),
+    outputTokens: z.int().min(0).max(LIMITS.usageTokens),
+    costUsd: z.number().min(0).max(LIMITS.usageCostUsd),
+    toolCalls: z.int().min(0).max(LIMITS.usageToolCalls).optional(),
     timestamp: EpochMs.optional().describe('Default: the server clock\'s now.'),
   }) satisfies z.ZodType<C.UsageInput>,
 );

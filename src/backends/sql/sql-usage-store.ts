@@ -3,6 +3,7 @@ import type { DailyUsage, ModelUsage, UsageInput, UsageStore, UsageSummary } fro
 import type { EpochMs } from '../../contracts/types.js';
 import { DAY_MS, HOUR_MS, startOfUtcDay, startOfUtcMonth, utcDate } from '../../core/clock.js';
 import { newId } from '../../core/ids.js';
+import { LIMITS } from '../../core/limits.js';
 import { num, optNum, SqlStore } from './context.js';
 
 const MODEL_LENGTH = 256;
@@ -11,14 +12,24 @@ const MAX_BREAKDOWN_DAYS = 3660;
 const MAX_CLEANUP_DAYS = 100_000_000;
 
 /**
+ * A column's sum in double precision, on every engine: SQLite's integer sum() fails with "integer
+ * overflow" past 2^63 and PostgreSQL's numeric sum outgrows a JS number; a double never overflows at
+ * the bounded inputs and is exact for integers up to 2^53.
+ */
+function total(column: 'input_tokens' | 'output_tokens' | 'cost_usd' | 'tool_calls') {
+  return sql<number>`sum(cast(${sql.ref(column)} as double precision))`;
+}
+
+/**
  * LLM usage events on a SQL engine. Timestamps are integer epoch ms, so every window is an exact
  * integer comparison (OpenFang's G-3 compared text). Calendar windows are UTC.
  */
 export class SqlUsageStore extends SqlStore implements UsageStore {
   /**
    * Records one LLM call; returns the new event id. `toolCalls` defaults to 0, `timestamp` to now.
-   * @throws ValidationError for a bad agent id, an empty or over-long model (256), token/tool counts
-   *   that are not non-negative integers, a cost that is not a finite number ≥ 0, or a bad timestamp.
+   * @throws ValidationError for a bad agent id, an empty or over-long model (256), token counts that
+   *   are not integers in 0..1e9, tool calls not in 0..1e6, a cost not a number in 0..1e6, or a bad
+   *   timestamp.
    */
   async record(usage: UsageInput): Promise<string> {
     if (typeof usage !== 'object' || usage === null) this.v.fail('usage must be an object');
@@ -26,10 +37,10 @@ export class SqlUsageStore extends SqlStore implements UsageStore {
       id: newId(),
       agent_id: this.v.id('agentId', usage.agentId),
       model: this.v.text('model', usage.model, MODEL_LENGTH),
-      input_tokens: this.v.int('inputTokens', usage.inputTokens, 0, Number.MAX_SAFE_INTEGER),
-      output_tokens: this.v.int('outputTokens', usage.outputTokens, 0, Number.MAX_SAFE_INTEGER),
-      cost_usd: this.v.number('costUsd', usage.costUsd, 0, Number.MAX_VALUE),
-      tool_calls: usage.toolCalls === undefined ? 0 : this.v.int('toolCalls', usage.toolCalls, 0, Number.MAX_SAFE_INTEGER),
+      input_tokens: this.v.int('inputTokens', usage.inputTokens, 0, LIMITS.usageTokens),
+      output_tokens: this.v.int('outputTokens', usage.outputTokens, 0, LIMITS.usageTokens),
+      cost_usd: this.v.number('costUsd', usage.costUsd, 0, LIMITS.usageCostUsd),
+      tool_calls: usage.toolCalls === undefined ? 0 : this.v.int('toolCalls', usage.toolCalls, 0, LIMITS.usageToolCalls),
       timestamp: usage.timestamp === undefined ? this.clock() : this.v.timestamp('timestamp', usage.timestamp),
     };
     await this.guard('usage record', () => this.engine.run(this.engine.db.insertInto('usage_events').values(row).compile()));
@@ -61,11 +72,11 @@ export class SqlUsageStore extends SqlStore implements UsageStore {
     if (agentId !== undefined) this.v.id('agentId', agentId);
     return this.guard('usage summary', async () => {
       let q = this.engine.db.selectFrom('usage_events').select((eb) => [
-        eb.fn.coalesce(eb.fn.sum<number>('input_tokens'), sql.lit(0)).as('input'),
-        eb.fn.coalesce(eb.fn.sum<number>('output_tokens'), sql.lit(0)).as('output'),
-        eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), sql.lit(0)).as('cost'),
+        eb.fn.coalesce(total('input_tokens'), sql.lit(0)).as('input'),
+        eb.fn.coalesce(total('output_tokens'), sql.lit(0)).as('output'),
+        eb.fn.coalesce(total('cost_usd'), sql.lit(0)).as('cost'),
         eb.fn.countAll<number>().as('calls'),
-        eb.fn.coalesce(eb.fn.sum<number>('tool_calls'), sql.lit(0)).as('tools'),
+        eb.fn.coalesce(total('tool_calls'), sql.lit(0)).as('tools'),
       ]);
       if (agentId !== undefined) q = q.where('agent_id', '=', agentId);
       const row = await this.engine.first(q.compile());
@@ -87,9 +98,9 @@ export class SqlUsageStore extends SqlStore implements UsageStore {
           .selectFrom('usage_events')
           .select((eb) => [
             'model',
-            eb.fn.sum<number>('cost_usd').as('cost'),
-            eb.fn.sum<number>('input_tokens').as('input'),
-            eb.fn.sum<number>('output_tokens').as('output'),
+            total('cost_usd').as('cost'),
+            total('input_tokens').as('input'),
+            total('output_tokens').as('output'),
             eb.fn.countAll<number>().as('calls'),
           ])
           .groupBy('model')
@@ -124,8 +135,8 @@ export class SqlUsageStore extends SqlStore implements UsageStore {
           .selectFrom('usage_events')
           .select((eb) => [
             day.as('day'),
-            eb.fn.sum<number>('cost_usd').as('cost'),
-            eb.fn.sum<number>(eb('input_tokens', '+', eb.ref('output_tokens'))).as('tokens'),
+            total('cost_usd').as('cost'),
+            sql<number>`sum(cast(${sql.ref('input_tokens')} as double precision) + cast(${sql.ref('output_tokens')} as double precision))`.as('tokens'),
             eb.fn.countAll<number>().as('calls'),
           ])
           .where('timestamp', '>=', from)
@@ -177,7 +188,7 @@ export class SqlUsageStore extends SqlStore implements UsageStore {
     return this.guard(action, async () => {
       let q = this.engine.db
         .selectFrom('usage_events')
-        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('cost_usd'), sql.lit(0)).as('cost'))
+        .select((eb) => eb.fn.coalesce(total('cost_usd'), sql.lit(0)).as('cost'))
         .where('timestamp', fromOp, from)
         .where('timestamp', toOp, to);
       if (agentId !== undefined) q = q.where('agent_id', '=', agentId);

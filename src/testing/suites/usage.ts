@@ -221,6 +221,35 @@ export const usageSuite = defineSuite('usage', ({ open }) => {
     expect(await mem.usage.summary()).toMatchObject({ callCount: 1 });
   });
 
+  it('bounds each event to real-world sizes (1e9 tokens, 1e6 tool calls, $1e6) and sums maximal events exactly on every read', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    for (const over of [
+      call({ inputTokens: 1_000_000_001 }),
+      call({ outputTokens: Number.MAX_SAFE_INTEGER }),
+      call({ costUsd: 1_000_000.01 }),
+      call({ costUsd: Number.MAX_VALUE }),
+      call({ toolCalls: 1_000_001 }),
+    ]) {
+      await expect(mem.usage.record(over)).rejects.toMatchObject({ code: 'VALIDATION' });
+    }
+    const max = { inputTokens: 1_000_000_000, outputTokens: 1_000_000_000, costUsd: 1_000_000, toolCalls: 1_000_000 };
+    for (let i = 0; i < 7; i++) await mem.usage.record(call({ ...max, timestamp: clock.now - i }));
+    expect(await mem.usage.summary()).toStrictEqual({
+      totalInputTokens: 7_000_000_000,
+      totalOutputTokens: 7_000_000_000,
+      totalCostUsd: 7_000_000,
+      callCount: 7,
+      totalToolCalls: 7_000_000,
+    });
+    expect(await mem.usage.costLastHour()).toBe(7_000_000);
+    expect(await mem.usage.costToday()).toBe(7_000_000);
+    expect(await mem.usage.byModel()).toStrictEqual([
+      { model: 'model-x', totalCostUsd: 7_000_000, totalInputTokens: 7_000_000_000, totalOutputTokens: 7_000_000_000, callCount: 7 },
+    ]);
+    expect((await mem.usage.dailyBreakdown(1))[0]).toMatchObject({ costUsd: 7_000_000, tokens: 14_000_000_000, calls: 7 });
+  });
+
   it('keeps events across a restart', async () => {
     const clock = new ManualClock();
     const inst = await open({ clock: clock.fn });
