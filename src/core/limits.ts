@@ -12,6 +12,8 @@ export const LIMITS = {
   labelLength: 256,
   maxDimensions: 16_000,
   maxRecallLimit: 1000,
+  /** Distinct words of a recall's text that keyword ranking uses (the rest are ignored). */
+  maxQueryTerms: 64,
   maxBatch: 10_000,
   maxGraphDepth: 16,
   maxGraphLimit: 10_000,

@@ -1,3 +1,4 @@
+import { boundedKeywordText } from './keyword-query.js';
 import type { Owner } from '../contracts/main-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
 import type { Embedder } from '../contracts/embedder.js';
@@ -191,7 +192,8 @@ export class SemanticService implements BackendSemanticStore {
 
     const depth = mode === 'hybrid' ? Math.min(MAX_DEPTH, Math.max(limit * HYBRID_DEPTH_FACTOR, HYBRID_MIN_DEPTH)) : limit;
     const scope = { agentId, filter, k: depth };
-    const fused = await this.search(mode, scope, vector, text, limit);
+    const keywordText = text === undefined ? undefined : boundedKeywordText(text);
+    const fused = await this.search(mode, scope, vector, keywordText, limit);
     if (fused.length === 0) return [];
     const records = await this.backend.fetch(fused.map((h) => h.id));
     const byId = new Map(records.map((r) => [r.id, r]));

@@ -179,6 +179,18 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect(await mem.semantic.recall({ agentId: 'A', text: 'absentword', mode: 'keyword' })).toEqual([]);
   });
 
+  it('keyword ranking uses the first 64 distinct words of the text: a 64 KiB query works, words past the bound are ignored', async () => {
+    const mem = (await open()).mem;
+    const zebra = await mem.semantic.remember({ agentId: 'A', content: 'zebra crossing at night' });
+    const filler = (from: number, count: number) => Array.from({ length: count }, (_, i) => `w${(from + i).toString(36)}`).join(' ');
+    const long = `zebra ${filler(0, 11_000)}`;
+    expect(Buffer.byteLength(long)).toBeGreaterThan(50_000);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: long, mode: 'keyword' }))).toEqual([zebra]);
+    // Repeats count once: 63 distinct fillers, then "zebra" as the 64th distinct word, is kept.
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: `${filler(0, 63)} ${filler(0, 63)} ZEBRA`, mode: 'keyword' }))).toEqual([zebra]);
+    expect(await mem.semantic.recall({ agentId: 'A', text: `${filler(0, 64)} zebra`, mode: 'keyword' })).toEqual([]);
+  });
+
   it('keyword recall finds the best matches of a filtered minority hidden behind many better global matches', async () => {
     const mem = (await open()).mem;
     // Agent A's short documents outrank everything of B's for "apple"; B's must still be found, in order.
