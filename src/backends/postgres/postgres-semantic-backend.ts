@@ -14,7 +14,7 @@ import { num, optNum } from '../sql/context.js';
 import type { SqlExecutor } from '../sql/engine.js';
 import { PostgresEngine } from './postgres-engine.js';
 import { ensureVectorExtension, type VectorExtension } from './postgres-semantic-extension.js';
-import { decayMemories, mergeDuplicates } from './postgres-semantic-maintenance.js';
+import { decayMemories, mergeDuplicates, ROW_LOCK_ORDER } from './postgres-semantic-maintenance.js';
 import {
   HALFVEC_MAX_INDEXED_DIMS,
   hybridSearchSql,
@@ -318,7 +318,11 @@ export class PostgresSemanticBackend implements SemanticBackend {
     return row ? { agentId: row.agent_id } : undefined;
   }
 
-  /** accessCount += occurrences and accessedAt = at, for every id, in one statement. */
+  /**
+   * accessCount += occurrences and accessedAt = at, for every id, in one statement that first locks
+   * the rows in id order (ROW_LOCK_ORDER): concurrent bumps, merges and decays, each locking in that
+   * same order, never deadlock, and the increments are lossless (each row is read under its lock).
+   */
   async touch(ids: readonly string[], at: number): Promise<void> {
     if (ids.length === 0) return;
     const counts = new Map<string, number>();
@@ -326,8 +330,10 @@ export class PostgresSemanticBackend implements SemanticBackend {
     await this.guard('record access', () =>
       this.engine.run(
         raw(
-          `update ${this.t.memories} m set access_count = m.access_count + c.n, accessed_at = $3::int8 ` +
-            'from unnest($1::text[], $2::int8[]) as c(id, n) where m.id = c.id',
+          `with c(id, n) as (select * from unnest($1::text[], $2::int8[])), ` +
+            `locked as (select l.id from ${this.t.memories} l where l.id = any($1::text[]) order by ${ROW_LOCK_ORDER('l')} for update) ` +
+            `update ${this.t.memories} m set access_count = m.access_count + c.n, accessed_at = $3::int8 ` +
+            'from c join locked on locked.id = c.id where m.id = c.id',
           [[...counts.keys()], [...counts.values()], at],
         ),
       ),

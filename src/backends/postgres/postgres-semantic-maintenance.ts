@@ -11,6 +11,12 @@ function raw<R>(text: string, params: readonly unknown[] = []): CompiledQuery<R>
 const DECAY_WHERE = 'superseded_by is null and accessed_at < $1::int8 and confidence > $2::float8';
 
 /**
+ * The one order in which every statement that updates several memory rows locks them (the id,
+ * byte-wise): two such statements never wait for each other in a cycle, so they never deadlock.
+ */
+export const ROW_LOCK_ORDER = (alias: string) => `${alias}.id collate "C"`;
+
+/**
  * Confidence decay (as on SQLite): non-superseded memories last accessed before `accessedBefore`,
  * and above the floor, get `greatest(floor, confidence × factor)`, in one statement. Returns how
  * many decayed (with `dryRun`, how many would).
@@ -21,11 +27,11 @@ export async function decayMemories(db: SqlExecutor, t: SemanticTables, policy: 
     return num(row?.n ?? 0);
   }
   return db.run(
-    raw(`update ${t.memories} set confidence = greatest($2::float8, confidence * $3::float8) where ${DECAY_WHERE}`, [
-      policy.accessedBefore,
-      policy.floor,
-      policy.factor,
-    ]),
+    raw(
+      `with locked as (select l.id from ${t.memories} l where ${DECAY_WHERE} order by ${ROW_LOCK_ORDER('l')} for update) ` +
+        `update ${t.memories} m set confidence = greatest($2::float8, m.confidence * $3::float8) from locked where m.id = locked.id`,
+      [policy.accessedBefore, policy.floor, policy.factor],
+    ),
   );
 }
 
@@ -61,6 +67,8 @@ export async function mergeDuplicates(db: SqlExecutor, t: SemanticTables, option
   const members = await db.rows<{ id: string; survivor: string; rn: number }>(raw(DUPLICATE_MEMBERS(t)));
   if (members.length === 0) return 0;
   const ids = members.map((m) => m.id);
+  // Every row the merge will update, locked first and in ROW_LOCK_ORDER (as access bumps do).
+  await db.run(raw(`select l.id from ${t.memories} l where l.id = any($1::text[]) order by ${ROW_LOCK_ORDER('l')} for update`, [ids]));
   const survivors = members.map((m) => m.survivor);
   const order = members.map((m) => num(m.rn));
   const pairs = 'unnest($1::text[], $2::text[], $3::int8[]) as p(id, survivor, rn)';
