@@ -32,6 +32,13 @@ export interface OpenOptions {
   env?: NodeJS.ProcessEnv;
   /** The backends `backend` / `semantic_backend` may name; default: every one registered with `registerBackend`. */
   backends?: BackendCatalog;
+  /**
+   * Recovery: re-verify the whole audit chain from genesis, ignoring the anchor, then replace the
+   * anchor with the verified tip and append an `audit.anchor_adopt` entry (`memstrate audit anchor
+   * --adopt`). For a moved store or a changed `audit_anchor_path`, or an anchor from an older
+   * version. A broken chain still fails with CHAIN_INTEGRITY.
+   */
+  adoptAuditAnchor?: boolean;
 }
 
 /**
@@ -106,7 +113,7 @@ export class MemorySubstrate {
       const { provider: semantic, capabilities: semanticCapabilities } = await openSemanticProvider(resolved, catalog, ctx, main);
       cleanups.push(() => semantic.close());
       const anchor = resolved.auditAnchorPath === undefined ? new MemoryAnchor() : new FileAnchor(resolved.auditAnchorPath, main.name);
-      const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key });
+      const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key, adoptAnchor: options.adoptAuditAnchor === true });
       const stores = auditStores(main, semantic, auditLog);
       return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities });
     } catch (error) {

@@ -35,6 +35,20 @@ export async function auditVerifyCommand(config: string | undefined): Promise<Ve
   return withSubstrate(config, (mem) => mem.audit.verify());
 }
 
+/**
+ * `memstrate audit anchor --adopt`: re-verifies the whole chain from genesis ignoring the anchor,
+ * then replaces the anchor with the verified tip and records `audit.anchor_adopt` in the log.
+ */
+export async function auditAdoptAnchorCommand(config: string | undefined): Promise<{ adopted: { seq: number; hash: string } }> {
+  const mem = await MemorySubstrate.open(config, { adoptAuditAnchor: true });
+  try {
+    const tip = await mem.audit.tip();
+    return { adopted: { seq: tip.seq, hash: tip.hash } };
+  } finally {
+    await mem.close();
+  }
+}
+
 /** `memstrate stats`: what the substrate is, whether it is healthy, and how much it holds. */
 export async function statsCommand(config: string | undefined): Promise<Record<string, unknown>> {
   return withSubstrate(config, async (mem) => {

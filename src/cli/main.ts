@@ -6,8 +6,8 @@
  * SIGINT/SIGTERM and writes its logs (pino JSON lines) on stdout.
  */
 import { Command, CommanderError } from 'commander';
-import { MemoryError } from '../errors.js';
-import { auditVerifyCommand, migrateCommand, serveCommand, statsCommand } from './commands.js';
+import { ConfigError, MemoryError } from '../errors.js';
+import { auditAdoptAnchorCommand, auditVerifyCommand, migrateCommand, serveCommand, statsCommand } from './commands.js';
 import { backendsCommand, loadPlugins, pluginSpecifiers } from './plugins.js';
 
 const EXIT_ERROR = 1;
@@ -65,6 +65,14 @@ function buildProgram(): Command {
     .command('verify')
     .description('re-hash the whole audit chain; exit 2 if it is broken')
     .action(async (_options: unknown, command: Command) => print(await auditVerifyCommand(configOf(command))));
+  audit
+    .command('anchor')
+    .description('recovery: with --adopt, re-verify the whole chain from genesis and make its tip the new anchor (recorded in the log)')
+    .option('--adopt', 'replace the anchor after a full verify (a broken chain still fails, exit 2)')
+    .action(async (options: { adopt?: boolean }, command: Command) => {
+      if (!options.adopt) throw new ConfigError(['memstrate audit anchor: say --adopt to replace the anchor after a full verify']);
+      print(await auditAdoptAnchorCommand(configOf(command)));
+    });
 
   return program;
 }

@@ -2,7 +2,7 @@ import type { AuditEntry, AuditInput, AuditLog, AuditTip, VerifyReport } from '.
 import type { AuditStorage } from '../contracts/main-backend.js';
 import type { Clock, Logger } from '../contracts/types.js';
 import { ChainIntegrityError } from '../errors.js';
-import type { AuditAnchor } from './audit-anchor.js';
+import { anchorAuthentic, anchorMac, type AnchorRecord, type AuditAnchor } from './audit-anchor.js';
 import { GENESIS_HASH, GENESIS_TIP, hashEntry, verifySegment } from './audit-chain.js';
 import { LIMITS } from './limits.js';
 import { Validator } from './validate.js';
@@ -21,7 +21,16 @@ export interface ChainedAuditLogOptions {
   logger: Logger;
   backend: string;
   key?: Buffer;
+  /**
+   * Re-verify the whole chain from genesis, ignoring the anchor and any checkpoint, then replace the
+   * anchor with the verified tip and append an `audit.anchor_adopt` entry naming what it replaced.
+   * A broken chain still fails.
+   */
+  adoptAnchor?: boolean;
 }
+
+/** The action of the entry an anchor adoption appends. */
+export const ANCHOR_ADOPT_ACTION = 'audit.anchor_adopt';
 
 /**
  * The hash-chained audit log. Backends only store rows; hashing, verification, the anchor and
@@ -47,7 +56,8 @@ export class ChainedAuditLog implements AuditLog {
    */
   static async open(options: ChainedAuditLogOptions): Promise<ChainedAuditLog> {
     const log = new ChainedAuditLog(options);
-    await log.verifyOnOpen();
+    if (options.adoptAnchor) await log.adopt();
+    else await log.verifyOnOpen();
     return log;
   }
 
@@ -55,10 +65,68 @@ export class ChainedAuditLog implements AuditLog {
     throw new ChainIntegrityError(seq, message, { backend: this.o.backend });
   }
 
+  /** The anchor's record; with an audit key it must carry a valid MAC (fail closed otherwise). */
+  private readAnchor(): AnchorRecord | undefined {
+    const record = this.o.anchor.read();
+    if (record && this.o.key && !anchorAuthentic(record, this.o.key)) {
+      this.fail(Math.max(1, record.seq), `the ${this.o.anchor.description} is not authenticated by the audit key (rewritten, or written without the key)`);
+    }
+    return record;
+  }
+
+  /**
+   * Records `tip` and `checkpoint` in the anchor, never moving either backwards: the stored record
+   * (when it is this chain's and, with a key, authentic) wins where it is further. With a key the
+   * record is MAC'd.
+   */
+  private writeAnchor(tip: AuditTip, checkpoint: AuditTip): void {
+    let current: AnchorRecord | undefined;
+    try {
+      current = this.o.anchor.read();
+    } catch {
+      current = undefined;
+    }
+    if (current && (current.chainId !== this.chainId || (this.o.key && !anchorAuthentic(current, this.o.key)))) current = undefined;
+    let head = tip;
+    let cp = checkpoint;
+    if (current) {
+      if (current.seq > head.seq) head = { seq: current.seq, hash: current.hash };
+      if (current.checkpoint && current.checkpoint.seq > cp.seq) cp = current.checkpoint;
+      if (current.seq === head.seq && (current.checkpoint?.seq ?? 0) === cp.seq) return;
+    }
+    const record: AnchorRecord = { chainId: this.chainId, seq: head.seq, hash: head.hash, ...(cp.seq > 0 ? { checkpoint: cp } : {}) };
+    this.o.anchor.write(this.o.key ? { ...record, mac: anchorMac(record, this.o.key) } : record);
+  }
+
+  /** See ChainedAuditLogOptions.adoptAnchor. */
+  private async adopt(): Promise<void> {
+    const { storage, anchor } = this.o;
+    this.chainId = await storage.chainId();
+    let previous: string;
+    try {
+      const record = anchor.read();
+      previous = record ? `seq ${record.seq} of chain ${record.chainId}${this.o.key && !anchorAuthentic(record, this.o.key) ? ' (not authenticated by the key)' : ''}` : 'none';
+    } catch (error) {
+      previous = `unreadable (${(error as Error).message})`;
+    }
+    const tip = await storage.tip();
+    const verified = await this.verifyFrom(GENESIS_TIP, tip.seq);
+    if (verified.seq !== tip.seq) this.fail(verified.seq + 1, `entry ${verified.seq + 1} is missing`);
+    if (verified.seq >= CHECKPOINT_EVERY) {
+      await storage.saveCheckpoint(verified);
+      this.lastCheckpoint = verified;
+    }
+    const record: AnchorRecord = { chainId: this.chainId, ...verified, ...(this.lastCheckpoint.seq > 0 ? { checkpoint: this.lastCheckpoint } : {}) };
+    anchor.write(this.o.key ? { ...record, mac: anchorMac(record, this.o.key) } : record);
+    this.o.logger.warn({ backend: this.o.backend, anchor: anchor.description, previous, seq: verified.seq }, 'audit anchor adopted after a full verify');
+    await this.append({ agentId: '', action: ANCHOR_ADOPT_ACTION, detail: `${anchor.description}: replaced ${previous}; verified ${verified.seq} entries from genesis`, outcome: 'ok' });
+    this.flushAnchor();
+  }
+
   private async verifyOnOpen(): Promise<void> {
     const { storage, anchor } = this.o;
     this.chainId = await storage.chainId();
-    const anchored = anchor.read();
+    const anchored = this.readAnchor();
     const tip = await storage.tip();
     if (anchored === undefined && tip.seq > 0) {
       this.fail(1, `the log has ${tip.seq} entries but the ${anchor.description} is missing`);
@@ -67,16 +135,25 @@ export class ChainedAuditLog implements AuditLog {
       this.fail(1, `the ${anchor.description} belongs to another audit log (chain ${anchored.chainId}, this one is ${this.chainId}); set audit_anchor_path to this log's anchor`);
     }
 
+    // Incremental verification starts only from a checkpoint the anchor vouches for: one inserted
+    // into the database (by whoever can write it) is not trusted.
     let start = GENESIS_TIP;
-    const checkpoint = await storage.checkpoint();
-    if (checkpoint) {
+    const checkpoint = anchored?.checkpoint;
+    if (checkpoint && checkpoint.seq <= tip.seq) {
       const row = await storage.at(checkpoint.seq);
-      if (!row) this.fail(Math.min(checkpoint.seq, tip.seq + 1), `entry ${checkpoint.seq} (a verified checkpoint) is missing`);
+      if (!row) this.fail(checkpoint.seq, `entry ${checkpoint.seq} (a verified checkpoint) is missing`);
       const { hash, ...unhashed } = row;
       if (hash !== checkpoint.hash || hashEntry(unhashed, this.o.key) !== hash) {
         this.fail(checkpoint.seq, 'entry differs from its verified checkpoint');
       }
       start = checkpoint;
+    }
+    const stored = await storage.checkpoint();
+    if (stored && stored.seq > start.seq) {
+      this.o.logger.warn(
+        { backend: this.o.backend, seq: stored.seq, anchor: anchor.description },
+        'a checkpoint in the database is not vouched for by the anchor (inserted, or recorded just before a stop): verifying from the anchored one',
+      );
     }
     // Stop at the tip read above: other processes may append while this one verifies.
     const verified = await this.verifyFrom(start, tip.seq);
@@ -98,7 +175,7 @@ export class ChainedAuditLog implements AuditLog {
       await storage.saveCheckpoint(verified);
       this.lastCheckpoint = verified;
     }
-    anchor.write({ chainId: this.chainId, ...verified });
+    this.writeAnchor(verified, this.lastCheckpoint);
   }
 
   /** Verifies every entry after `start` (up to seq `upTo`, if given); returns the last one's tip. */
@@ -145,7 +222,7 @@ export class ChainedAuditLog implements AuditLog {
     if (!tip) return;
     this.pendingAnchor = undefined;
     try {
-      this.o.anchor.write({ chainId: this.chainId, ...tip });
+      this.writeAnchor(tip, this.lastCheckpoint);
       this.lastAnchored = tip;
     } catch (error) {
       this.o.logger.error({ err: error, anchor: this.o.anchor.description }, 'audit anchor write failed');
@@ -161,6 +238,7 @@ export class ChainedAuditLog implements AuditLog {
         if (tip.seq > this.lastCheckpoint.seq) {
           await this.o.storage.saveCheckpoint(tip);
           this.lastCheckpoint = tip;
+          this.writeAnchor(tip, tip);
         }
       } catch (error) {
         this.o.logger.error({ err: error }, 'audit checkpoint verification failed');
@@ -173,7 +251,7 @@ export class ChainedAuditLog implements AuditLog {
 
   async verify(): Promise<VerifyReport> {
     const tip = await this.verifyFrom(GENESIS_TIP);
-    const anchored = this.o.anchor.read();
+    const anchored = this.readAnchor();
     if (anchored && anchored.chainId !== this.chainId) this.fail(1, `the ${this.o.anchor.description} belongs to another audit log`);
     if (anchored && anchored.seq > tip.seq) {
       this.fail(tip.seq + 1, `the log ends at seq ${tip.seq} but the ${this.o.anchor.description} records seq ${anchored.seq}`);

@@ -88,6 +88,33 @@ describe('memstrate CLI', () => {
     expect(cli(['--config', configPath, 'stats']).status).toBe(2);
   }, 120_000);
 
+  it('audit anchor --adopt recovers a store whose anchor moved: full verify, new anchor, an audit.anchor_adopt entry; a broken chain still exits 2', async () => {
+    const { dir, dbPath, configPath } = setup();
+    const mem = await MemorySubstrate.open(configPath, { env: {} });
+    for (let i = 1; i <= 3; i++) await mem.audit.append({ agentId: 'agent-1', action: 'test.step', detail: `step ${i}`, outcome: 'ok' });
+    await mem.close();
+    // The anchor path changes (a moved data directory): every command fails closed.
+    writeFileSync(configPath, `[memory]\nsqlite_path = ${JSON.stringify(dbPath)}\naudit_anchor_path = ${JSON.stringify(join(dir, 'moved', 'anchor'))}\n`);
+    expect(cli(['--config', configPath, 'stats']).status).toBe(2);
+    expect(cli(['--config', configPath, 'audit', 'anchor']).status).toBe(1); // --adopt must be said
+    const adopted = cli(['--config', configPath, 'audit', 'anchor', '--adopt']);
+    expect(adopted.status).toBe(0);
+    expect(JSON.parse(adopted.stdout)).toMatchObject({ adopted: { seq: 4 } });
+    expect(cli(['--config', configPath, 'stats']).status).toBe(0);
+    const reopened = await MemorySubstrate.open(configPath, { env: {} });
+    const last = (await reopened.audit.entries({ after: 3 }))[0];
+    expect(last).toMatchObject({ seq: 4, action: 'audit.anchor_adopt' });
+    expect(last?.detail).toContain('replaced none; verified 3 entries from genesis');
+    await reopened.close();
+    const db = new Database(dbPath);
+    try {
+      db.prepare("update audit_entries set detail = 'rewritten' where seq = 2").run();
+    } finally {
+      db.close();
+    }
+    expect(cli(['--config', configPath, 'audit', 'anchor', '--adopt']).status).toBe(2);
+  }, 120_000);
+
   it('without --config it uses MEMSTRATE_* variables', () => {
     const { dbPath } = setup();
     const run = cli(['migrate'], { MEMSTRATE_SQLITE_PATH: dbPath });

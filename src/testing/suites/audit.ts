@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { GENESIS_HASH, hashEntry, MemoryError } from '../../index.js';
 import { ManualClock } from '../clock.js';
@@ -161,6 +161,33 @@ export const auditSuite = defineSuite('audit', ({ open, itIf }) => {
     // Its own anchor still opens it.
     await a.reopen();
     expect((await a.mem.audit.verify()).entries).toBe(3);
+  });
+
+  itIf('rawSql', 'with an audit key the anchor is MAC\'d: a truncated tail with the anchor rewritten to the new last row fails open', async () => {
+    const env = { AUDIT_KEY: 'k'.repeat(32) };
+    const inst = await open({ config: { auditKeyEnv: 'AUDIT_KEY' }, env });
+    await appendN(inst, 10);
+    await inst.mem.close();
+    const path = inst.config.auditAnchorPath as string;
+    const anchor = JSON.parse(readFileSync(path, 'utf8')) as { chain: string; mac?: string };
+    expect(anchor.mac).toMatch(/^[0-9a-f]{64}$/);
+    await inst.rawSql('delete from audit_entries where seq > 7');
+    const [row] = (await inst.rawSql('select hash from audit_entries where seq = 7')) as { hash: string }[];
+    // The genuine row 7 as the new tip, with the old MAC kept, and without one: both refused.
+    writeFileSync(path, JSON.stringify({ version: 1, chain: anchor.chain, seq: 7, hash: row?.hash, mac: anchor.mac }));
+    await expectOpenFails(inst, 7);
+    writeFileSync(path, JSON.stringify({ version: 1, chain: anchor.chain, seq: 7, hash: row?.hash }));
+    await expectOpenFails(inst, 7);
+  });
+
+  itIf('rawSql', 'a checkpoint inserted into the database is not trusted: an edit before it still fails open', async () => {
+    const inst = await open();
+    await appendN(inst, 30);
+    await inst.mem.close();
+    await inst.rawSql(`update audit_entries set detail = 'forged' where seq = 5`);
+    const [row] = (await inst.rawSql('select hash from audit_entries where seq = 30')) as { hash: string }[];
+    await inst.rawSql('insert into audit_checkpoints (seq, hash, created_at) values (?, ?, ?)', 30, row?.hash, 1);
+    await expectOpenFails(inst, 5);
   });
 
   itIf('rawSql', 'with an HMAC key a recomputed unkeyed hash is detected, and the key is required to open', async () => {
