@@ -1,4 +1,3 @@
-import type { AuditLog } from '../contracts/audit-log.js';
 import type { ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue, MainBackend } from '../contracts/main-backend.js';
@@ -15,6 +14,8 @@ import {
   auditedTasks,
   auditedUsage,
 } from '../core/audited-stores.js';
+import type { AuditTarget } from '../core/audit-wrap.js';
+import type { ChainedAuditLog } from '../core/audit-log.js';
 
 /** The substrate's stores, each wrapped once so that every mutation appends one audit entry. */
 export interface AuditedStores {
@@ -28,16 +29,26 @@ export interface AuditedStores {
   consolidation: ConsolidationStore;
 }
 
-/** Wraps every store of the opened backends with its audit entries (src/core/audited-stores.ts). */
-export function auditStores(main: MainBackend, semantic: SemanticProvider, log: AuditLog): AuditedStores {
+/**
+ * Wraps every store of the opened backends with its audit entries (src/core/audited-stores.ts).
+ * Each mutation and its entry run in one transaction of the main backend (`atomically`) — for the
+ * semantic stores too when they share the main store's transactions; otherwise the mutation
+ * commits first, then its entry.
+ */
+export function auditStores(main: MainBackend, semantic: SemanticProvider, log: ChainedAuditLog, sharedTransactions: boolean): AuditedStores {
+  const stage = (input: Parameters<ChainedAuditLog['stage']>[0]) => log.stage(input);
+  const separate: AuditTarget = { stage, scope: (fn) => fn() };
+  const atomically = main.atomically?.bind(main);
+  const onMain: AuditTarget = atomically ? { stage, scope: (fn) => atomically(fn) } : separate;
+  const onSemantic = sharedTransactions ? onMain : separate;
   return {
-    structured: auditedStructured(main.structured, log),
-    semantic: auditedSemantic(semantic.store, log),
-    knowledge: auditedKnowledge(main.knowledge, log),
-    sessions: auditedSessions(main.sessions, log),
-    usage: auditedUsage(main.usage, log),
-    devices: auditedDevices(main.devices, log),
-    tasks: auditedTasks(main.tasks, log),
-    consolidation: auditedConsolidation(semantic.consolidation, log),
+    structured: auditedStructured(main.structured, onMain),
+    semantic: auditedSemantic(semantic.store, onSemantic),
+    knowledge: auditedKnowledge(main.knowledge, onMain),
+    sessions: auditedSessions(main.sessions, onMain),
+    usage: auditedUsage(main.usage, onMain),
+    devices: auditedDevices(main.devices, onMain),
+    tasks: auditedTasks(main.tasks, onMain),
+    consolidation: auditedConsolidation(semantic.consolidation, onSemantic),
   };
 }

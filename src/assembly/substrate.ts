@@ -114,7 +114,7 @@ export class MemorySubstrate {
       cleanups.push(() => semantic.close());
       const anchor = resolved.auditAnchorPath === undefined ? new MemoryAnchor() : new FileAnchor(resolved.auditAnchorPath, main.name);
       const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key, adoptAnchor: options.adoptAuditAnchor === true });
-      const stores = auditStores(main, semantic, auditLog);
+      const stores = auditStores(main, semantic, auditLog, semanticCapabilities.sharedTransactions);
       return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities });
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});

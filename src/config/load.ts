@@ -3,6 +3,7 @@ import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import type { BackendCatalog, BackendDefinition } from '../contracts/backend-plugin.js';
 import { ConfigError } from '../errors.js';
+import { configVariables, unknownVariables } from './env-names.js';
 import { CONFIG_KEYS, memoryConfigSchema, NUMERIC_KEYS, toCamel, toSnake, type MemoryConfig, type MemoryConfigInput } from './schema.js';
 
 /** Where a value came from, so an error points at the place to fix. */
@@ -33,6 +34,8 @@ class RawConfig {
   readonly tables = new Map<string, Record<string, unknown>>();
   readonly origins = new Map<string, Origin>();
   readonly problems: string[] = [];
+  /** `[key, variable]` of secret variables named outside [memory] (the gateway's `[server] token_env`). */
+  readonly secretNames: [string, unknown][] = [];
 
   table(name: string): Record<string, unknown> {
     let table = this.tables.get(name);
@@ -76,7 +79,8 @@ export function resolveConfig(source: string | MemoryConfigInput | undefined, op
     }
     readObject(source, raw, catalog, flat);
   }
-  applyEnv(options.env ?? process.env, raw, catalog, flat);
+  const env = options.env ?? process.env;
+  applyEnv(env, raw, catalog, flat);
 
   const { problems } = raw;
   const result = memoryConfigSchema.safeParse(raw.core);
@@ -119,6 +123,11 @@ export function resolveConfig(source: string | MemoryConfigInput | undefined, op
   if (parsed?.embeddingProvider === 'none' && parsed.embeddingModel !== undefined) {
     problems.push(`${describeCore('embeddingModel', raw.origins)}: set, but embedding_provider is "none"`);
   }
+  // Variables the configuration names for secrets (`*_env` keys, the gateway's token_env) are known too.
+  const secretVariables = [...Object.entries(raw.core), ...[...raw.tables.values()].flatMap((t) => Object.entries(t)), ...raw.secretNames]
+    .filter(([key, value]) => /Env$/.test(key) && typeof value === 'string')
+    .map(([, value]) => value as string);
+  problems.push(...unknownVariables(env, configVariables(catalog, flat.keys()), secretVariables));
   if (problems.length > 0 || !parsed) throw new ConfigError(problems);
 
   return {
@@ -177,6 +186,8 @@ function readFile(path: string, raw: RawConfig, catalog: BackendCatalog, flat: M
   for (const table of Object.keys(doc)) {
     if (!TOP_LEVEL_TABLES.has(table)) raw.problems.push(`${path}: unknown table or key "${table}" (expected [memory] or [server])`);
   }
+  const server = doc['server'];
+  if (isTable(server) && typeof server['token_env'] === 'string') raw.secretNames.push(['tokenEnv', server['token_env']]);
   const memory = doc['memory'];
   if (memory === undefined) return;
   if (!isTable(memory)) {

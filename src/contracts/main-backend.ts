@@ -77,6 +77,14 @@ export interface MainBackend {
   health(): Promise<BackendHealth>;
   close(): Promise<void>;
   /**
+   * Optional: runs `fn` so that every statement the backend's stores and its audit storage run
+   * inside it is in ONE transaction, committed when `fn` resolves and rolled back when it throws.
+   * The substrate runs each mutation and its audit entry through it, so neither is ever durable
+   * without the other. A semantic backend that shares the main store's transactions
+   * (`sharedTransactions`) is covered too. Without it, the mutation commits, then its entry.
+   */
+  atomically?<T>(fn: () => Promise<T>): Promise<T>;
+  /**
    * Optional: closes the backend and removes what its open() created (a new database file, a new
    * schema), when opening the substrate fails after it. Without it the substrate only closes it.
    */

@@ -190,6 +190,17 @@ export class ChainedAuditLog implements AuditLog {
   }
 
   async append(input: AuditInput): Promise<AuditEntry> {
+    const { entry, anchor } = await this.stage(input);
+    anchor();
+    return entry;
+  }
+
+  /**
+   * Appends an entry without anchoring it yet: for an append inside a caller's transaction scope,
+   * which calls `anchor()` once the scope committed (an anchor never names an entry that a rollback
+   * could still take back).
+   */
+  async stage(input: AuditInput): Promise<{ entry: AuditEntry; anchor(): void }> {
     if (this.closed) this.v.fail('the audit log is closed');
     const agentId = this.v.text('agentId', input?.agentId, LIMITS.idLength, { allowEmpty: true });
     const action = this.v.text('action', input.action, LIMITS.idLength);
@@ -201,8 +212,7 @@ export class ChainedAuditLog implements AuditLog {
       const base = { seq: tip.seq + 1, timestamp, agentId, action, detail, outcome, prevHash: tip.hash };
       return { ...base, hash: hashEntry(base, key) };
     });
-    this.noteTip({ seq: entry.seq, hash: entry.hash });
-    return entry;
+    return { entry, anchor: () => this.noteTip({ seq: entry.seq, hash: entry.hash }) };
   }
 
   private noteTip(tip: AuditTip): void {

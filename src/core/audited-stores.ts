@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { AuditLog } from '../contracts/audit-log.js';
 import type { ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue } from '../contracts/main-backend.js';
@@ -17,7 +16,7 @@ import {
 } from '../contracts/store-methods.js';
 import type { StructuredStore } from '../contracts/structured-store.js';
 import type { UsageStore } from '../contracts/usage-store.js';
-import { audited, type AuditRecord } from './audit-wrap.js';
+import { audited, type AuditRecord, type AuditTarget } from './audit-wrap.js';
 
 /**
  * The audit entry of every mutation of every store, written once for every backend: the action
@@ -29,7 +28,7 @@ const rec = (agentId: string | undefined, action: string, detail: object): Audit
 /** A record only when something changed. */
 const when = (changed: boolean, record: () => AuditRecord): AuditRecord | undefined => (changed ? record() : undefined);
 
-export function auditedStructured(inner: StructuredStore, log: AuditLog): StructuredStore {
+export function auditedStructured(inner: StructuredStore, log: AuditTarget): StructuredStore {
   return audited(inner, STRUCTURED_METHODS, {
     async set(agentId, key, value) {
       const version = await inner.set(agentId, key, value);
@@ -68,7 +67,7 @@ function batchAgent(inputs: readonly RememberInput[]): { agentId: string | undef
   return { agentId: agents.length === 1 ? agents[0] : undefined, agents };
 }
 
-export function auditedSemantic(inner: BackendSemanticStore, log: AuditLog): BackendSemanticStore {
+export function auditedSemantic(inner: BackendSemanticStore, log: AuditTarget): BackendSemanticStore {
   return audited(inner, SEMANTIC_METHODS, {
     async remember(input) {
       const id = await inner.remember(input);
@@ -99,7 +98,7 @@ export function auditedSemantic(inner: BackendSemanticStore, log: AuditLog): Bac
   }, log);
 }
 
-export function auditedKnowledge(inner: BackendKnowledgeStore, log: AuditLog): BackendKnowledgeStore {
+export function auditedKnowledge(inner: BackendKnowledgeStore, log: AuditTarget): BackendKnowledgeStore {
   return audited(inner, KNOWLEDGE_METHODS, {
     async addEntity(entity) {
       const id = await inner.addEntity(entity);
@@ -120,7 +119,7 @@ export function auditedKnowledge(inner: BackendKnowledgeStore, log: AuditLog): B
   }, log);
 }
 
-export function auditedSessions(inner: BackendSessionStore, log: AuditLog): BackendSessionStore {
+export function auditedSessions(inner: BackendSessionStore, log: AuditTarget): BackendSessionStore {
   return audited(inner, SESSION_METHODS, {
     async create(agentId, options) {
       const session = await inner.create(agentId, options);
@@ -169,7 +168,7 @@ export function auditedSessions(inner: BackendSessionStore, log: AuditLog): Back
   }, log);
 }
 
-export function auditedUsage(inner: UsageStore, log: AuditLog): UsageStore {
+export function auditedUsage(inner: UsageStore, log: AuditTarget): UsageStore {
   return audited(inner, USAGE_METHODS, {
     async record(usage) {
       const id = await inner.record(usage);
@@ -182,7 +181,7 @@ export function auditedUsage(inner: UsageStore, log: AuditLog): UsageStore {
   }, log);
 }
 
-export function auditedDevices(inner: PairedDeviceStore, log: AuditLog): PairedDeviceStore {
+export function auditedDevices(inner: PairedDeviceStore, log: AuditTarget): PairedDeviceStore {
   return audited(inner, DEVICE_METHODS, {
     async save(device) {
       await inner.save(device);
@@ -195,7 +194,7 @@ export function auditedDevices(inner: PairedDeviceStore, log: AuditLog): PairedD
   }, log);
 }
 
-export function auditedTasks(inner: BackendTaskQueue, log: AuditLog): BackendTaskQueue {
+export function auditedTasks(inner: BackendTaskQueue, log: AuditTarget): BackendTaskQueue {
   return audited(inner, TASK_METHODS, {
     async post(task) {
       const id = await inner.post(task);
@@ -232,7 +231,7 @@ export function auditedTasks(inner: BackendTaskQueue, log: AuditLog): BackendTas
   }, log);
 }
 
-export function auditedConsolidation(inner: ConsolidationStore, log: AuditLog): ConsolidationStore {
+export function auditedConsolidation(inner: ConsolidationStore, log: AuditTarget): ConsolidationStore {
   return audited(inner, CONSOLIDATION_METHODS, {
     async consolidate(options) {
       const report = await inner.consolidate(options);

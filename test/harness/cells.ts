@@ -10,9 +10,9 @@ export type { BackendCell, CellCapabilities, CellInstance, CellOpenOptions } fro
 
 const ALL_CELLS: BackendCell[] = [...SQLITE_CELLS, ...POSTGRES_MAIN_CELLS, ...PGVECTOR_CELLS, ...QDRANT_CELLS, ...HTTP_CELLS];
 
-/** Cells selected by MEMSTRATE_CELLS (comma-separated names like `sqlite×sqlite`), default all. */
+/** Cells selected by MEMSTRATE_TEST_CELLS (comma-separated names like `sqlite×sqlite`), default all. */
 export function selectedCells(): BackendCell[] {
-  const wanted = process.env['MEMSTRATE_CELLS'];
+  const wanted = process.env['MEMSTRATE_TEST_CELLS'];
   if (!wanted) return ALL_CELLS;
   const names = new Set(wanted.split(',').map((s) => s.replace(/\s+/g, '')));
   return ALL_CELLS.filter((c) => names.has(c.name.replace(/\s+/g, '')));

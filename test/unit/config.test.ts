@@ -224,8 +224,9 @@ describe('loadConfig: MEMSTRATE_* environment overrides', () => {
     expect(config).toMatchObject({ backend: 'postgres', semanticBackend: 'postgres', backendOptions: { postgres: { url: 'postgres://db:5432/mem' } } });
   });
 
-  it('ignores unrelated variables', async () => {
-    await expect(loadConfig(undefined, { env: { MEMSTRATE_COLOUR: 'blue', PATH: '/bin' } })).resolves.toEqual(DEFAULTS);
+  it('ignores variables outside the MEMSTRATE_ namespace; an unknown MEMSTRATE_ one is an error', async () => {
+    await expect(loadConfig(undefined, { env: { COLOUR: 'blue', PATH: '/bin' } })).resolves.toEqual(DEFAULTS);
+    await expect(loadConfig(undefined, { env: { MEMSTRATE_COLOUR: 'blue' } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
   it('a bad number is CONFIG_INVALID naming the variable; every bad one is listed', async () => {
@@ -441,5 +442,22 @@ describe('memory.config.toml (the shipped sample)', () => {
         expect(section).toMatch(new RegExp(`^#? ?${snake} = `, 'm'));
       }
     }
+  });
+});
+
+describe('MEMSTRATE_* variables', () => {
+  it('an unknown one is a ConfigError naming the closest variable; tool, test and named secret variables are known', async () => {
+    const error = await loadConfig({ sqlitePath: ':memory:' }, { env: { MEMSTRATE_SQLITE_PTH: '/tmp/x.db', MEMSTRATE_DECAY_RATES: '0.1' } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect((error as { problems: string[] }).problems).toEqual([
+      'MEMSTRATE_DECAY_RATES: not a memstrate variable; did you mean MEMSTRATE_DECAY_RATE?',
+      'MEMSTRATE_SQLITE_PTH: not a memstrate variable; did you mean MEMSTRATE_SQLITE_PATH?',
+    ]);
+    await expect(
+      loadConfig(
+        { sqlitePath: ':memory:', auditKeyEnv: 'MEMSTRATE_AUDIT_SECRET' },
+        { env: { MEMSTRATE_AUDIT_SECRET: 'k'.repeat(32), MEMSTRATE_LOG_LEVEL: 'warn', MEMSTRATE_DEBUG: '1', MEMSTRATE_PLUGINS: '', MEMSTRATE_TOKEN: 't', MEMSTRATE_TEST_ANYTHING: 'x', OTHER: 'y' } },
+      ),
+    ).resolves.toMatchObject({ auditKeyEnv: 'MEMSTRATE_AUDIT_SECRET' });
   });
 });

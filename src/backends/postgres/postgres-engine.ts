@@ -9,6 +9,7 @@ import {
   type Migration,
   type TableMetadata,
 } from 'kysely';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { redactUrl, scrub } from '../../core/redact.js';
 import { BackendUnavailableError, ConflictError, InternalError, MemoryError, ValidationError } from '../../errors.js';
@@ -53,6 +54,14 @@ const PROBE_TIMEOUT_MS = 3000;
  * queries and running migrations (under Kysely's advisory lock, each in a transaction), and
  * advisory-locked transactions for appends that must be serialised across processes.
  */
+/** An `atomically` scope: its transaction (one pooled client) begins at the first statement run inside it. */
+interface Scope {
+  client: Promise<pg.PoolClient> | undefined;
+  savepoints: number;
+  /** Set when the scope ended: work it scheduled and that runs later is outside it. */
+  ended: boolean;
+}
+
 export class PostgresEngine implements SqlEngine {
   readonly dialect = 'postgres' as const;
   readonly forUpdate = ' for update';
@@ -65,6 +74,7 @@ export class PostgresEngine implements SqlEngine {
   /** The password and user name, removed from every driver message we pass on. */
   private readonly secrets: string[];
   private closed = false;
+  private readonly scopes = new AsyncLocalStorage<Scope>();
 
   private constructor(options: PostgresEngineOptions) {
     this.backendName = options.backendName ?? 'postgres';
@@ -176,32 +186,107 @@ export class PostgresEngine implements SqlEngine {
     };
   }
 
-  private get direct(): SqlExecutor {
-    return this.executor(this.pool);
+  /** The live `atomically` scope of the caller, if any. */
+  private scope(): Scope | undefined {
+    const scope = this.scopes.getStore();
+    return scope && !scope.ended ? scope : undefined;
   }
 
-  rows<R>(q: CompiledQuery<R>): Promise<R[]> {
-    return this.direct.rows(q);
+  /** The scope's client, its transaction begun at the first statement. */
+  private enter(scope: Scope): Promise<pg.PoolClient> {
+    scope.client ??= (async () => {
+      if (this.closed) throw new BackendUnavailableError('the substrate is closed', { backend: this.backendName });
+      const client = await this.pool.connect();
+      try {
+        await client.query('begin');
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+      return client;
+    })();
+    return scope.client;
   }
 
-  first<R>(q: CompiledQuery<R>): Promise<R | undefined> {
-    return this.direct.first(q);
+  /** Statements run on the caller's scope transaction when there is one, else on the pool. */
+  private async current(): Promise<SqlExecutor> {
+    const scope = this.scope();
+    return scope ? this.executor(await this.enter(scope)) : this.executor(this.pool);
   }
 
-  run(q: CompiledQuery<unknown>): Promise<number> {
-    return this.direct.run(q);
+  async rows<R>(q: CompiledQuery<R>): Promise<R[]> {
+    return (await this.current()).rows(q);
+  }
+
+  async first<R>(q: CompiledQuery<R>): Promise<R | undefined> {
+    return (await this.current()).first(q);
+  }
+
+  async run(q: CompiledQuery<unknown>): Promise<number> {
+    return (await this.current()).run(q);
+  }
+
+  private lockStatement(client: pg.PoolClient, lock: string): Promise<unknown> {
+    return client.query('select pg_advisory_xact_lock(hashtext($1))', [`${this.schema}:${lock}`]);
+  }
+
+  /**
+   * Runs `fn` so that every statement it runs on this engine — through rows/first/run and
+   * transaction (which become savepoints, taking their advisory locks in the one transaction) — is
+   * in ONE transaction on one pooled connection, begun at the first statement, committed when `fn`
+   * resolves and rolled back when it throws. Nested calls join.
+   */
+  async atomically<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.scope()) return fn();
+    const scope: Scope = { client: undefined, savepoints: 0, ended: false };
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: await this.scopes.run(scope, fn) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    scope.ended = true;
+    const client = scope.client ? await scope.client.catch(() => undefined) : undefined;
+    if (client) {
+      let broken = false;
+      try {
+        await client.query(outcome.ok ? 'commit' : 'rollback');
+      } catch (error) {
+        await client.query('rollback').catch(() => {
+          broken = true;
+        });
+        if (outcome.ok) outcome = { ok: false, error: this.mapError(error, 'commit') };
+      } finally {
+        client.release(broken);
+      }
+    }
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: { lock?: string } = {}): Promise<T> {
     if (this.closed) throw new BackendUnavailableError('the substrate is closed', { backend: this.backendName });
+    const scope = this.scope();
+    if (scope) {
+      const client = await this.enter(scope);
+      const name = `memstrate_sp${++scope.savepoints}`;
+      await client.query(`savepoint ${name}`);
+      try {
+        if (options.lock !== undefined) await this.lockStatement(client, options.lock);
+        const result = await fn(this.executor(client));
+        await client.query(`release savepoint ${name}`);
+        return result;
+      } catch (error) {
+        await client.query(`rollback to savepoint ${name}`).catch(() => {});
+        throw error;
+      }
+    }
     const client = await this.pool.connect();
     let broken = false;
     try {
       await client.query('begin');
       try {
-        if (options.lock !== undefined) {
-          await client.query('select pg_advisory_xact_lock(hashtext($1))', [`${this.schema}:${options.lock}`]);
-        }
+        if (options.lock !== undefined) await this.lockStatement(client, options.lock);
         const result = await fn(this.executor(client));
         await client.query('commit');
         return result;

@@ -27,6 +27,12 @@ export interface SqlEngine extends SqlExecutor {
    * transaction that names the same lock across connections and processes.
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: { lock?: string }): Promise<T>;
+  /**
+   * Runs `fn` so that every statement it runs on this engine (directly or through `transaction`,
+   * which then becomes a savepoint) is in one transaction, begun at its first statement, committed
+   * when `fn` resolves, rolled back when it throws. Nested calls join the outer one.
+   */
+  atomically<T>(fn: () => Promise<T>): Promise<T>;
   /** SQL appended to a SELECT that must lock the rows it reads (empty on SQLite). */
   readonly forUpdate: string;
   /** Maps an engine error to a MemoryError (constraint → ConflictError, busy → BackendUnavailable, …). */

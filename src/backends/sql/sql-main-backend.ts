@@ -64,6 +64,11 @@ export class SqlMainBackend<E extends SqlEngine = SqlEngine> implements MainBack
     await this.engine.close();
   }
 
+  /** One transaction around `fn` on the engine (see MainBackend.atomically). */
+  atomically<T>(fn: () => Promise<T>): Promise<T> {
+    return this.engine.atomically(fn);
+  }
+
   /** Closes, then removes what open() created (the engine's `discard` option), if anything. */
   async discard(): Promise<void> {
     if (this.undo) await this.undo();

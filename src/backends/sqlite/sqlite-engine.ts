@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, type DatabaseConnection, type Driver, type DialectAdapter, type Migration, Migrator, sql } from 'kysely';
 import * as sqliteVec from 'sqlite-vec';
@@ -8,6 +9,15 @@ import type { SqlEngine, SqlExecutor } from '../sql/engine.js';
 import type { Database } from '../sql/schema.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+
+/** An `atomically` scope: its transaction begins at the first statement run inside it. */
+interface Scope {
+  begun: Promise<void> | undefined;
+  release: (() => void) | undefined;
+  savepoints: number;
+  /** Set when the scope ended: work it scheduled and that runs later is outside it. */
+  ended: boolean;
+}
 
 /** Prepared statements kept per connection (dynamic queries beyond this are re-prepared). */
 const STATEMENT_CACHE_SIZE = 512;
@@ -27,6 +37,7 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   private locked = false;
   private lockTail: Promise<void> = Promise.resolve();
   private readonly direct: SqlExecutor;
+  private readonly scopes = new AsyncLocalStorage<Scope>();
 
   private constructor(raw: BetterSqlite3.Database) {
     this.raw = raw;
@@ -105,28 +116,8 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
     while (this.locked) await this.lockTail;
   }
 
-  async rows<R>(q: CompiledQuery<R>): Promise<R[]> {
-    if (this.locked) await this.idle();
-    return this.execRows(q);
-  }
-
-  async first<R>(q: CompiledQuery<R>): Promise<R | undefined> {
-    if (this.locked) await this.idle();
-    return this.execRows(q)[0];
-  }
-
-  async run(q: CompiledQuery<unknown>): Promise<number> {
-    if (this.locked) await this.idle();
-    return this.execRun(q);
-  }
-
-  /** Runs synchronous work outside any other caller's transaction (for batch paths). */
-  async exclusive<T>(fn: (db: BetterSqlite3.Database) => T): Promise<T> {
-    if (this.locked) await this.idle();
-    return fn(this.raw);
-  }
-
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  /** Waits for the write lock; returns its release. */
+  private async acquire(): Promise<() => void> {
     const previous = this.lockTail;
     let release!: () => void;
     this.lockTail = new Promise<void>((resolve) => {
@@ -134,6 +125,112 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
     });
     await previous;
     this.locked = true;
+    return () => {
+      this.locked = false;
+      release();
+    };
+  }
+
+  /** The live `atomically` scope of the caller, if any. */
+  private scope(): Scope | undefined {
+    const scope = this.scopes.getStore();
+    return scope && !scope.ended ? scope : undefined;
+  }
+
+  /** Enters the scope's transaction: the write lock and BEGIN IMMEDIATE, once, at its first statement. */
+  private enter(scope: Scope): Promise<void> {
+    scope.begun ??= (async () => {
+      const release = await this.acquire();
+      try {
+        this.statement('begin immediate').run();
+      } catch (error) {
+        release();
+        throw error;
+      }
+      scope.release = release;
+    })();
+    return scope.begun;
+  }
+
+  /** Before a statement: inside a scope, its transaction; else wait for any transaction to end. */
+  private async ready(): Promise<void> {
+    const scope = this.scope();
+    if (scope) await this.enter(scope);
+    else if (this.locked) await this.idle();
+  }
+
+  async rows<R>(q: CompiledQuery<R>): Promise<R[]> {
+    await this.ready();
+    return this.execRows(q);
+  }
+
+  async first<R>(q: CompiledQuery<R>): Promise<R | undefined> {
+    await this.ready();
+    return this.execRows(q)[0];
+  }
+
+  async run(q: CompiledQuery<unknown>): Promise<number> {
+    await this.ready();
+    return this.execRun(q);
+  }
+
+  /** Runs synchronous work outside any other caller's transaction (for batch paths). */
+  async exclusive<T>(fn: (db: BetterSqlite3.Database) => T): Promise<T> {
+    await this.ready();
+    return fn(this.raw);
+  }
+
+  /**
+   * Runs `fn` so that every statement it runs on this engine — through rows/first/run, exclusive and
+   * transaction (which become savepoints) — is in ONE transaction, begun (BEGIN IMMEDIATE, under the
+   * write lock) at the first statement, committed when `fn` resolves and rolled back when it throws.
+   * Work before the first statement (validation, embedding) holds no lock. Nested calls join.
+   */
+  async atomically<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.scope()) return fn();
+    const scope: Scope = { begun: undefined, release: undefined, savepoints: 0, ended: false };
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: await this.scopes.run(scope, fn) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    scope.ended = true;
+    if (scope.begun) await scope.begun.catch(() => {});
+    if (scope.release) {
+      try {
+        if (outcome.ok) this.statement('commit').run();
+        else if (this.raw.inTransaction) this.statement('rollback').run();
+      } catch (error) {
+        if (this.raw.inTransaction) this.statement('rollback').run();
+        outcome = { ok: false, error: this.mapError(error, 'commit') };
+      } finally {
+        scope.release();
+      }
+    }
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const scope = this.scope();
+    if (scope) {
+      await this.enter(scope);
+      const name = `memstrate_sp${++scope.savepoints}`;
+      this.statement(`savepoint ${name}`).run();
+      try {
+        const result = await fn(this.direct);
+        this.statement(`release ${name}`).run();
+        return result;
+      } catch (error) {
+        if (this.raw.inTransaction) {
+          this.statement(`rollback to ${name}`).run();
+          this.statement(`release ${name}`).run();
+        }
+        throw error;
+      }
+    }
+    const release = await this.acquire();
     try {
       this.statement('begin immediate').run();
       try {
@@ -145,7 +242,6 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
         throw error;
       }
     } finally {
-      this.locked = false;
       release();
     }
   }

@@ -21,7 +21,7 @@ async function expectOpenFails(inst: CellInstance, seq?: number): Promise<void> 
   if (seq !== undefined) expect((error as { seq: number }).seq).toBe(seq);
 }
 
-export const auditSuite = defineSuite('audit', ({ open, itIf }) => {
+export const auditSuite = defineSuite('audit', ({ cell, open, itIf }) => {
   it('append returns exactly the persisted entry, chained from genesis', async () => {
     const clock = new ManualClock();
     const inst = await open({ clock: clock.fn });
@@ -228,6 +228,35 @@ export const auditSuite = defineSuite('audit', ({ open, itIf }) => {
     await inst.reopen();
     await expect(inst.mem.audit.verify()).rejects.toMatchObject({ code: 'CHAIN_INTEGRITY', seq: 3 });
   }, 120_000);
+
+  itIf('rawSql', 'a mutation whose audit entry cannot be written is not kept: the two are one transaction on one engine', async () => {
+    const inst = await open();
+    const { mem } = inst;
+    await mem.structured.set('agent-1', 'before', 1);
+    const memoryBefore = await mem.semantic.remember({ agentId: 'agent-1', content: 'kept' });
+    // The audit table disappears: every append fails after its mutation ran.
+    await inst.rawSql('alter table audit_entries rename to audit_entries_away');
+    let memory: string | undefined;
+    try {
+      await expect(mem.structured.set('agent-1', 'k', { v: 1 })).rejects.toBeInstanceOf(Error);
+      await expect(mem.sessions.create('agent-1', { label: 'lost' })).rejects.toBeInstanceOf(Error);
+      await expect(mem.semantic.rememberMany([{ agentId: 'agent-1', content: 'unaudited memory' }])).rejects.toBeInstanceOf(Error);
+      const found = await mem.semantic.recall({ agentId: 'agent-1', text: 'unaudited', mode: 'keyword' });
+      memory = found[0]?.memory.id;
+    } finally {
+      await inst.rawSql('alter table audit_entries_away rename to audit_entries');
+    }
+    expect(await mem.structured.get('agent-1', 'k')).toBeUndefined();
+    expect(await mem.sessions.listForAgent('agent-1')).toEqual([]);
+    // Semantic memory shares the transaction only where the cell says so; elsewhere the order is
+    // mutation, then entry (README: order across engines), so the memory stays.
+    if (cell.sharedTransactions) expect(memory).toBeUndefined();
+    else expect(memory).toBeDefined();
+    expect(await mem.semantic.get(memoryBefore)).toBeDefined();
+    expect((await mem.audit.verify()).entries).toBe(2);
+    await inst.reopen();
+    expect((await inst.mem.audit.verify()).entries).toBe(2);
+  });
 
   it('every mutation through the facade appends an audit entry', async () => {
     const inst = await open();
