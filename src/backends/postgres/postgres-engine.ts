@@ -75,6 +75,7 @@ export class PostgresEngine implements SqlEngine {
   private readonly secrets: string[];
   private closed = false;
   private readonly scopes = new AsyncLocalStorage<Scope>();
+  private activeScopes = 0;
 
   private constructor(options: PostgresEngineOptions) {
     this.backendName = options.backendName ?? 'postgres';
@@ -240,12 +241,15 @@ export class PostgresEngine implements SqlEngine {
     if (this.scope()) return fn();
     const scope: Scope = { client: undefined, savepoints: 0, ended: false };
     let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    this.activeScopes++;
     try {
       outcome = { ok: true, value: await this.scopes.run(scope, fn) };
     } catch (error) {
       outcome = { ok: false, error };
     }
     scope.ended = true;
+    // Node 20 tracks every promise while a storage is enabled: switch it off between scopes.
+    if (--this.activeScopes === 0) this.scopes.disable();
     const client = scope.client ? await scope.client.catch(() => undefined) : undefined;
     if (client) {
       let broken = false;

@@ -14,7 +14,8 @@ type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 interface Scope {
   begun: Promise<void> | undefined;
   release: (() => void) | undefined;
-  savepoints: number;
+  /** A nested transaction failed: the scope rolls back even if its caller went on. */
+  failed: unknown;
   /** Set when the scope ended: work it scheduled and that runs later is outside it. */
   ended: boolean;
 }
@@ -38,6 +39,7 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   private lockTail: Promise<void> = Promise.resolve();
   private readonly direct: SqlExecutor;
   private readonly scopes = new AsyncLocalStorage<Scope>();
+  private activeScopes = 0;
 
   private constructor(raw: BetterSqlite3.Database) {
     this.raw = raw;
@@ -188,14 +190,18 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
    */
   async atomically<T>(fn: () => Promise<T>): Promise<T> {
     if (this.scope()) return fn();
-    const scope: Scope = { begun: undefined, release: undefined, savepoints: 0, ended: false };
+    const scope: Scope = { begun: undefined, release: undefined, failed: undefined, ended: false };
     let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    this.activeScopes++;
     try {
       outcome = { ok: true, value: await this.scopes.run(scope, fn) };
     } catch (error) {
       outcome = { ok: false, error };
     }
     scope.ended = true;
+    // Node 20 tracks every promise while a storage is enabled: switch it off between scopes.
+    if (--this.activeScopes === 0) this.scopes.disable();
+    if (outcome.ok && scope.failed !== undefined) outcome = { ok: false, error: scope.failed };
     if (scope.begun) await scope.begun.catch(() => {});
     if (scope.release) {
       try {
@@ -215,18 +221,13 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const scope = this.scope();
     if (scope) {
+      // Flat: part of the scope's transaction. No savepoint — on SQLite a savepoint makes the commit
+      // of vec0 and FTS5 pages markedly slower — so a failure fails the whole scope, even if caught.
       await this.enter(scope);
-      const name = `memstrate_sp${++scope.savepoints}`;
-      this.statement(`savepoint ${name}`).run();
       try {
-        const result = await fn(this.direct);
-        this.statement(`release ${name}`).run();
-        return result;
+        return await fn(this.direct);
       } catch (error) {
-        if (this.raw.inTransaction) {
-          this.statement(`rollback to ${name}`).run();
-          this.statement(`release ${name}`).run();
-        }
+        scope.failed ??= error;
         throw error;
       }
     }

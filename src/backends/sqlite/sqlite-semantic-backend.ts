@@ -127,14 +127,18 @@ export class SqliteSemanticBackend implements SemanticBackend {
         if (withVectors && !this.vecReady(db)) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
         const insertMemory = this.prep(db, INSERT_MEMORY);
         const insertVector = withVectors ? this.prep(db, INSERT_VECTOR) : undefined;
-        db.transaction(() => {
+        const insertAll = () => {
           for (const r of rows) {
             const { lastInsertRowid } = insertMemory.run(r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt, r.createdAt);
             if (r.embedding !== undefined && insertVector) {
               insertVector.run(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(r.createdAt));
             }
           }
-        }).immediate();
+        };
+        // Inside the substrate's transaction (an audited remember on a shared file): part of it, no
+        // savepoint (they slow vec0's commit); a failure fails the whole transaction. Else its own.
+        if (db.inTransaction) insertAll();
+        else db.transaction(insertAll).immediate();
       }),
     );
   }
