@@ -39,6 +39,12 @@ export interface OpenOptions {
    * version. A broken chain still fails with CHAIN_INTEGRITY.
    */
   adoptAuditAnchor?: boolean;
+  /**
+   * Open an existing store only: when the main backend's store does not exist (no SQLite file, an
+   * unmigrated PostgreSQL schema) open() fails with NOT_FOUND and creates nothing. The CLI's
+   * read-only commands use it.
+   */
+  existingOnly?: boolean;
 }
 
 /**
@@ -102,7 +108,7 @@ export class MemorySubstrate {
       logger,
       env,
       embedder,
-      settings: { embeddingDimensions: resolved.embeddingDimensions, decayRate: resolved.decayRate },
+      settings: { embeddingDimensions: resolved.embeddingDimensions, decayRate: resolved.decayRate, existingOnly: options.existingOnly === true },
     };
 
     const cleanups: (() => Promise<void>)[] = [];

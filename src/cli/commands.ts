@@ -11,9 +11,12 @@ const LIST_CAP = 10_000;
 /** A count: exact, ">=N" when it reached the list cap, or null when the store does not support it yet. */
 export type Count = number | string | null;
 
-/** Opens the substrate named by `config` (a TOML path; undefined = defaults + MEMSTRATE_* env), runs `fn`, closes it. */
-export async function withSubstrate<T>(config: string | undefined, fn: (mem: MemorySubstrate) => Promise<T>): Promise<T> {
-  const mem = await MemorySubstrate.open(config);
+/**
+ * Opens the substrate named by `config` (a TOML path; undefined = defaults + MEMSTRATE_* env), runs
+ * `fn`, closes it. Read-only commands pass `existingOnly`: they never create a store.
+ */
+export async function withSubstrate<T>(config: string | undefined, fn: (mem: MemorySubstrate) => Promise<T>, options: { existingOnly?: boolean } = {}): Promise<T> {
+  const mem = await MemorySubstrate.open(config, options);
   try {
     return await fn(mem);
   } finally {
@@ -32,7 +35,7 @@ export async function migrateCommand(config: string | undefined): Promise<{ sche
 
 /** `memstrate audit verify`: re-hashes the whole chain from genesis (throws ChainIntegrityError on a break). */
 export async function auditVerifyCommand(config: string | undefined): Promise<VerifyReport> {
-  return withSubstrate(config, (mem) => mem.audit.verify());
+  return withSubstrate(config, (mem) => mem.audit.verify(), { existingOnly: true });
 }
 
 /**
@@ -40,7 +43,7 @@ export async function auditVerifyCommand(config: string | undefined): Promise<Ve
  * then replaces the anchor with the verified tip and records `audit.anchor_adopt` in the log.
  */
 export async function auditAdoptAnchorCommand(config: string | undefined): Promise<{ adopted: { seq: number; hash: string } }> {
-  const mem = await MemorySubstrate.open(config, { adoptAuditAnchor: true });
+  const mem = await MemorySubstrate.open(config, { adoptAuditAnchor: true, existingOnly: true });
   try {
     const tip = await mem.audit.tip();
     return { adopted: { seq: tip.seq, hash: tip.hash } };
@@ -69,7 +72,7 @@ export async function statsCommand(config: string | undefined): Promise<Record<s
       audit: { tipSeq: tip.seq, tipHash: tip.hash },
       usage: await optional(() => mem.usage.summary()),
     };
-  });
+  }, { existingOnly: true });
 }
 
 async function count(list: () => Promise<readonly unknown[]>, cap?: number): Promise<Count> {

@@ -29,6 +29,11 @@ export interface BackendContext {
     embeddingDimensions: number | undefined;
     /** `decay_rate` (consolidation). */
     decayRate: number;
+    /**
+     * Open an existing store only (read-only commands such as `memstrate stats`): a main backend
+     * whose store does not exist yet fails with NOT_FOUND and creates nothing. Undefined = false.
+     */
+    existingOnly?: boolean;
   };
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -115,6 +115,19 @@ describe('memstrate CLI', () => {
     expect(cli(['--config', configPath, 'audit', 'anchor', '--adopt']).status).toBe(2);
   }, 120_000);
 
+  it('read-only commands never create a store: stats, audit verify and audit anchor on a missing file exit 1 with NOT_FOUND', () => {
+    const { dir, dbPath, configPath } = setup();
+    for (const args of [['stats'], ['audit', 'verify'], ['audit', 'anchor', '--adopt']]) {
+      const run = cli(['--config', configPath, ...args]);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/^error NOT_FOUND: .*no store at/);
+    }
+    expect(existsSync(dbPath)).toBe(false);
+    expect(readdirSync(dir)).toEqual(['memory.config.toml']);
+    expect(cli(['--config', configPath, 'migrate']).status).toBe(0);
+    expect(cli(['--config', configPath, 'stats']).status).toBe(0);
+  }, 60_000);
+
   it('without --config it uses MEMSTRATE_* variables', () => {
     const { dbPath } = setup();
     const run = cli(['migrate'], { MEMSTRATE_SQLITE_PATH: dbPath });
@@ -172,6 +185,7 @@ describe('memstrate CLI', () => {
     expect((JSON.parse(listed.stdout) as { name: string }[]).map((b) => b.name)).toEqual([...names, 'lite']);
     const config = join(dir, 'lite.toml');
     writeFileSync(config, `[memory]\nbackend = "lite"\n\n[memory.lite]\npath = ${JSON.stringify(dbPath)}\n`);
+    expect(cli(['--config', config, 'migrate'], { MEMSTRATE_PLUGINS: plugin }).status).toBe(0);
     const stats = cli(['--config', config, 'stats'], { MEMSTRATE_PLUGINS: plugin });
     expect(stats.status, stats.stderr).toBe(0);
     const info = (JSON.parse(stats.stdout) as { info: { backend: string; capabilities: { main: object; semantic: object } } }).info;

@@ -144,6 +144,16 @@ export class PostgresEngine implements SqlEngine {
     }
   }
 
+  /** Whether a store was ever migrated into the schema (its migration table exists). */
+  async migrated(): Promise<boolean> {
+    try {
+      const res = await this.pool.query("select 1 from pg_tables where schemaname = $1 and tablename = 'kysely_migration'", [this.schema]);
+      return (res.rowCount ?? 0) > 0;
+    } catch (error) {
+      throw this.mapError(error, 'read schema');
+    }
+  }
+
   /** Drops the engine's schema and everything in it (a substrate open that failed after creating it). */
   async dropSchema(): Promise<void> {
     try {

@@ -1,6 +1,6 @@
 import { postgresMigrations } from '../../../migrations/postgres/index.js';
 import type { MainBackend } from '../../contracts/main-backend.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, NotFoundError } from '../../errors.js';
 import type { BackendContext } from '../../contracts/backend-plugin.js';
 import { SqlMainBackend } from '../sql/sql-main-backend.js';
 import type { PostgresOptions } from './postgres-options.js';
@@ -22,6 +22,9 @@ export async function openPostgresMainBackend(options: PostgresOptions, ctx: Bac
   const engine = await PostgresEngine.open({ url: options.url, poolSize: options.poolSize, schema: options.schema });
   try {
     const existed = await engine.schemaExists();
+    if (ctx.settings.existingOnly && !(existed && (await engine.migrated()))) {
+      throw new NotFoundError(`no store in schema ${engine.schema} at ${engine.redacted} (this command opens an existing store only; \`memstrate migrate\` creates one)`, { backend: 'postgres' });
+    }
     const schemaVersion = await engine.migrate(postgresMigrations);
     const discard = async () => {
       try {

@@ -1,4 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
+import { NotFoundError } from '../../errors.js';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BackendDefinition } from '../../contracts/backend-plugin.js';
@@ -45,6 +46,9 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
     capabilities: { multiProcess: true, transactions: true, skipLockedClaims: false },
     defaultAuditAnchorPath: (options) => (options.path === ':memory:' ? undefined : `${options.path}.audit-anchor`),
     async open(options, ctx) {
+      if (ctx.settings.existingOnly && options.path !== ':memory:' && !existsSync(options.path)) {
+        throw new NotFoundError(`no store at ${options.path} (this command opens an existing store only; \`memstrate migrate\` creates one)`, { backend: 'sqlite' });
+      }
       const created = createdBy(options.path);
       const { engine, schemaVersion } = await openSqliteEngine(options.path);
       return new SqlMainBackend(engine, schemaVersion, options.path, {
