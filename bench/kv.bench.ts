@@ -51,6 +51,8 @@ export async function kv(results: BenchResult[]): Promise<void> {
 
   const { dir, cleanup } = tempDir('kv');
   const mem = await MemorySubstrate.open({ sqlitePath: `${dir}/mem.db` }, { env: {} });
+  // The same store with durability = "full" (synchronous=FULL: every commit synced), for its cost.
+  const memFull = await MemorySubstrate.open({ sqlitePath: `${dir}/mem-full.db`, durability: 'full' }, { env: {} });
   const raw = openRawSqlite(`${dir}/raw.db`);
   try {
     raw.exec(`create table kv (agent_id text not null, key text not null, value text not null, version integer not null,
@@ -75,6 +77,8 @@ export async function kv(results: BenchResult[]): Promise<void> {
     progress(started, 'raw table populated (sequential upserts)');
     for (let k = 0; k < keys; k++) await mem.structured.set(AGENT, keyName(k), values[k] as JsonValue);
     progress(started, 'memstrate populated (sequential set)');
+    for (let k = 0; k < keys; k++) await memFull.structured.set(AGENT, keyName(k), values[k] as JsonValue);
+    progress(started, 'memstrate (durability full) populated');
 
     let sink = 0;
     const getStats = await compareRate(
@@ -104,6 +108,12 @@ export async function kv(results: BenchResult[]): Promise<void> {
           name: 'memstrate set',
           chunk: async (start, count) => {
             for (let i = start; i < start + count; i++) sink += await mem.structured.set(AGENT, setKeys[i] as string, pool[i % pool.length] as JsonValue);
+          },
+        },
+        {
+          name: 'memstrate set full',
+          chunk: async (start, count) => {
+            for (let i = start; i < start + count; i++) sink += await memFull.structured.set(AGENT, setKeys[i] as string, pool[i % pool.length] as JsonValue);
           },
         },
         {
@@ -144,10 +154,12 @@ export async function kv(results: BenchResult[]): Promise<void> {
       { bench: 'kv', metric: `set (upsert), random key of ${keys / 1000}k`, measured: rate(setStats, 'memstrate set'), unit: 'ops/s', baseline: { name: 'raw prepared upsert', value: rate(setStats, 'raw set') }, target: tgt, engine },
       { bench: 'kv', metric: 'set (upsert) — floor of an audited write', measured: rate(setStats, 'raw set+audit'), unit: 'ops/s', baseline: { name: 'raw prepared upsert', value: rate(setStats, 'raw set') }, engine },
       { bench: 'kv', metric: 'set (upsert, audited)', measured: rate(setStats, 'memstrate set'), unit: 'ops/s', baseline: { name: 'raw upsert + audit row, one txn', value: rate(setStats, 'raw set+audit') }, engine },
+      { bench: 'kv', metric: 'set, durability = "full"', measured: rate(setStats, 'memstrate set full'), unit: 'ops/s', baseline: { name: 'set, durability "normal"', value: rate(setStats, 'memstrate set') }, engine: `${engine}; synchronous=FULL` },
     );
   } finally {
     raw.close();
     await mem.close();
+    await memFull.close();
     cleanup();
   }
 }

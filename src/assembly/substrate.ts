@@ -108,7 +108,7 @@ export class MemorySubstrate {
       logger,
       env,
       embedder,
-      settings: { embeddingDimensions: resolved.embeddingDimensions, decayRate: resolved.decayRate, existingOnly: options.existingOnly === true },
+      settings: { embeddingDimensions: resolved.embeddingDimensions, decayRate: resolved.decayRate, existingOnly: options.existingOnly === true, durability: resolved.durability },
     };
 
     const cleanups: (() => Promise<void>)[] = [];
@@ -118,7 +118,7 @@ export class MemorySubstrate {
       cleanups.push(() => (main.discard ? main.discard() : main.close()));
       const { provider: semantic, capabilities: semanticCapabilities } = await openSemanticProvider(resolved, catalog, ctx, main);
       cleanups.push(() => semantic.close());
-      const anchor = resolved.auditAnchorPath === undefined ? new MemoryAnchor() : new FileAnchor(resolved.auditAnchorPath, main.name);
+      const anchor = resolved.auditAnchorPath === undefined ? new MemoryAnchor() : new FileAnchor(resolved.auditAnchorPath, main.name, { syncFolder: resolved.durability === 'full' });
       const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key, adoptAnchor: options.adoptAuditAnchor === true });
       const stores = auditStores(main, semantic, auditLog, semanticCapabilities.sharedTransactions);
       return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities });

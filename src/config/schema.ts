@@ -43,6 +43,11 @@ export const memoryConfigSchema = z.strictObject({
   consolidationIntervalHours: z.number().min(0).max(24 * 365).default(24),
   auditKeyEnv: envName.optional(),
   auditAnchorPath: z.string().min(1).optional(),
+  /**
+   * `normal` (default): SQLite synchronous=NORMAL — a power loss may lose the last commits.
+   * `full`: every commit and the audit anchor (file and folder) reach the disk before they return.
+   */
+  durability: z.enum(['normal', 'full']).default('normal'),
 });
 
 type Parsed = z.output<typeof memoryConfigSchema>;

@@ -34,6 +34,8 @@ export interface BackendContext {
      * whose store does not exist yet fails with NOT_FOUND and creates nothing. Undefined = false.
      */
     existingOnly?: boolean;
+    /** `durability`: `full` = every commit synced to disk before it returns (undefined = normal). */
+    durability?: 'normal' | 'full';
   };
 }
 

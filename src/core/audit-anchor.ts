@@ -64,6 +64,8 @@ export class FileAnchor implements AuditAnchor {
   constructor(
     readonly path: string,
     private readonly backend: string,
+    /** `durability = "full"`: fsync the folder after the rename, so the new name survives a power loss. */
+    private readonly options: { syncFolder?: boolean } = {},
   ) {}
 
   get description(): string {
@@ -104,6 +106,14 @@ export class FileAnchor implements AuditAnchor {
       closeSync(fd);
     }
     renameSync(tmp, this.path);
+    if (this.options.syncFolder) {
+      const dir = openSync(dirname(this.path), 'r');
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    }
   }
 }
 

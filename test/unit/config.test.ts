@@ -38,6 +38,7 @@ const DEFAULTS: MemoryConfig = {
   embeddingProvider: 'none',
   decayRate: 0.1,
   consolidationIntervalHours: 24,
+  durability: 'normal',
   auditAnchorPath: './data/memstrate.db.audit-anchor',
   backendOptions: { sqlite: { path: './data/memstrate.db' } },
 };

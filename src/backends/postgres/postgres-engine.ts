@@ -23,6 +23,8 @@ export interface PostgresEngineOptions {
   /** The backend name used in messages (`postgres`, `semantic:postgres`). */
   backendName?: string;
   connectTimeoutMs?: number;
+  /** `full`: every session runs with synchronous_commit = on, whatever the server's default. */
+  durability?: 'normal' | 'full';
 }
 
 // int8 (bigint: epoch-ms timestamps, counts) as JS numbers: every value memstrate stores fits in
@@ -101,6 +103,7 @@ export class PostgresEngine implements SqlEngine {
       // statement can ever run — and no table be created — outside the configured schema.
       onConnect: async (client) => {
         await client.query(setPath);
+        if (options.durability === 'full') await client.query('set synchronous_commit to on');
       },
     });
     // An idle client's error (server restart) must not crash the process; the next query reports it.

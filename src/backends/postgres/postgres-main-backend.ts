@@ -19,7 +19,7 @@ import { PostgresEngine } from './postgres-engine.js';
  */
 export async function openPostgresMainBackend(options: PostgresOptions, ctx: BackendContext): Promise<MainBackend> {
   if (!options.url) throw new ConfigError('postgres.url (postgres_url): required when backend is "postgres"', { backend: 'postgres' });
-  const engine = await PostgresEngine.open({ url: options.url, poolSize: options.poolSize, schema: options.schema });
+  const engine = await PostgresEngine.open({ url: options.url, poolSize: options.poolSize, schema: options.schema, durability: ctx.settings.durability });
   try {
     const existed = await engine.schemaExists();
     if (ctx.settings.existingOnly && !(existed && (await engine.migrated()))) {

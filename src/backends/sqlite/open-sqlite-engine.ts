@@ -2,8 +2,8 @@ import { sqliteMigrations } from '../../../migrations/sqlite/index.js';
 import { SqliteEngine } from './sqlite-engine.js';
 
 /** Opens a SQLite file (or `:memory:`) and applies the migrations; shared by the main and semantic backends. */
-export async function openSqliteEngine(path: string): Promise<{ engine: SqliteEngine; schemaVersion: string }> {
-  const engine = SqliteEngine.open(path);
+export async function openSqliteEngine(path: string, options: { durability?: 'normal' | 'full' } = {}): Promise<{ engine: SqliteEngine; schemaVersion: string }> {
+  const engine = SqliteEngine.open(path, options);
   try {
     const schemaVersion = await engine.migrate(sqliteMigrations);
     return { engine, schemaVersion };

@@ -50,7 +50,7 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
         throw new NotFoundError(`no store at ${options.path} (this command opens an existing store only; \`memstrate migrate\` creates one)`, { backend: 'sqlite' });
       }
       const created = createdBy(options.path);
-      const { engine, schemaVersion } = await openSqliteEngine(options.path);
+      const { engine, schemaVersion } = await openSqliteEngine(options.path, { durability: ctx.settings.durability });
       return new SqlMainBackend(engine, schemaVersion, options.path, {
         ...ctx,
         discard: async () => {
@@ -74,7 +74,7 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
       // Share the main backend's connection when both live in the same SQLite file.
       const { main } = ctx;
       const shared = main instanceof SqlMainBackend && main.engine instanceof SqliteEngine && main.location === options.path ? main.engine : undefined;
-      const engine = shared ?? (await openSqliteEngine(options.path)).engine;
+      const engine = shared ?? (await openSqliteEngine(options.path, { durability: ctx.settings.durability })).engine;
       try {
         return await SqliteSemanticBackend.open(engine, { clock: ctx.clock, logger: ctx.logger, ownsEngine: shared === undefined, sharesMainConnection: shared !== undefined });
       } catch (error) {

@@ -52,13 +52,15 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   }
 
   /** Opens (creating the directory if needed) and configures the database file. */
-  static open(path: string): SqliteEngine {
+  static open(path: string, options: { durability?: 'normal' | 'full' } = {}): SqliteEngine {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     let raw: BetterSqlite3.Database;
     try {
       raw = new BetterSqlite3(path, { timeout: 5000 });
       raw.pragma('journal_mode = WAL');
-      raw.pragma('synchronous = NORMAL');
+      // NORMAL in WAL mode: durable against a crash of the process, not of the machine; FULL syncs
+      // the WAL on every commit.
+      raw.pragma(options.durability === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
       raw.pragma('foreign_keys = ON');
       raw.pragma('cache_size = -65536');
       raw.pragma('mmap_size = 268435456');
