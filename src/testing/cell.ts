@@ -19,6 +19,11 @@ export interface BackendCell {
    * stand-in runs instead of the real engine.
    */
   label?: string;
+  /**
+   * Why the cell cannot run here (its engine is missing and not required): every suite declares one
+   * skipped test saying so instead of its tests. Undefined: the cell runs.
+   */
+  unavailable?: string;
   capabilities: CellCapabilities;
   /**
    * Why the cell lacks a capability, shown after the skip reason in a skipped test's title (plugin

@@ -28,7 +28,13 @@ export function defineSuite(store: string, body: (ctx: SuiteContext) => void): C
  */
 export function conformance(suite: ConformanceSuite, cells: readonly BackendCell[]): void {
   for (const cell of cells) {
-    describe(`${suite.store} [${cell.name}${cell.label ? ` ${cell.label}` : ''}]`, () => {
+    const title = `${suite.store} [${cell.name}${cell.label ? ` ${cell.label}` : ''}]`;
+    if (cell.unavailable !== undefined) {
+      const reason = cell.unavailable;
+      describe(title, () => it.skip(`every ${suite.store} test — skipped: ${reason}`, () => {}));
+      continue;
+    }
+    describe(title, () => {
       const opened: CellInstance[] = [];
       afterEach(async ({ task }) => {
         // Which engines this cell really ran on (resolved once a substrate was opened), for reports.

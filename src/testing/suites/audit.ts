@@ -141,6 +141,21 @@ export const auditSuite = defineSuite('audit', ({ cell, open, itIf }) => {
     await expectOpenFails(inst, 6);
   });
 
+  itIf('rawSql', 'restoring an older copy of the audit table (an old backup) is caught by the anchor, on every engine', async () => {
+    const inst = await open();
+    await appendN(inst, 5);
+    await inst.mem.close();
+    await inst.rawSql('create table audit_backup as select * from audit_entries');
+    await inst.reopen();
+    await appendN(inst, 5);
+    await inst.mem.structured.set('agent-a', 'after-backup', 1);
+    await inst.mem.close();
+    await inst.rawSql('delete from audit_entries');
+    await inst.rawSql('insert into audit_entries select * from audit_backup');
+    await inst.rawSql('drop table audit_backup');
+    await expectOpenFails(inst, 6);
+  });
+
   itIf('rawSql', 'a missing anchor for a non-empty log fails closed', async () => {
     const inst = await open();
     await appendN(inst, 3);

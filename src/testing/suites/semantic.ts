@@ -179,6 +179,36 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect(await mem.semantic.recall({ agentId: 'A', text: 'absentword', mode: 'keyword' })).toEqual([]);
   });
 
+  it('concurrent writers: every acknowledged memory is stored once, concurrent forgets and re-embeddings land, one audit entry each', async () => {
+    const mem = (await open()).mem;
+    const singles = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => mem.semantic.remember({ agentId: `w${i % 4}`, content: `concurrent single ${i}`, embedding: planar(0.01 * (i + 1)) })),
+    );
+    const batches = await Promise.all(
+      Array.from({ length: 5 }, (_, b) => mem.semantic.rememberMany(Array.from({ length: 20 }, (_, i) => ({ agentId: 'w-batch', content: `concurrent batch ${b} item ${i}` })))),
+    );
+    const forgotten = singles.slice(0, 10);
+    const moved = singles.slice(10, 20);
+    const [forgets] = await Promise.all([
+      Promise.all(forgotten.map((id) => mem.semantic.forget(id))),
+      Promise.all(moved.map((id, i) => mem.semantic.updateEmbedding(id, planar(2 + 0.01 * i)))),
+      Promise.all(singles.slice(20).map((id) => mem.semantic.recall({ agentId: `w${singles.indexOf(id) % 4}`, embedding: planar(0.5), limit: 3 }))),
+    ]);
+    expect(forgets).toEqual(forgotten.map(() => true));
+    for (const id of forgotten) expect(await mem.semantic.get(id)).toBeUndefined();
+    for (const [i, id] of moved.entries()) {
+      const embedding = (await mem.semantic.get(id))?.embedding as number[];
+      expect(cosine(embedding, planar(2 + 0.01 * i))).toBeCloseTo(1, 5);
+    }
+    for (const id of singles.slice(20)) expect((await mem.semantic.get(id))?.content).toMatch(/^concurrent single \d+$/);
+    expect(new Set(batches.flat()).size).toBe(100);
+    expect(await countWith(mem, 'concurrent')).toBe(130);
+    const actions = (await mem.audit.entries({ limit: 1000 })).map((e) => e.action);
+    const tally = (a: string) => actions.filter((x) => x === a).length;
+    expect([tally('memory.remember'), tally('memory.remember_many'), tally('memory.forget'), tally('memory.update_embedding')]).toEqual([40, 5, 10, 10]);
+    expect((await mem.audit.verify()).entries).toBe(actions.length);
+  });
+
   it('keyword ranking uses the first 64 distinct words of the text: a 64 KiB query works, words past the bound are ignored', async () => {
     const mem = (await open()).mem;
     const zebra = await mem.semantic.remember({ agentId: 'A', content: 'zebra crossing at night' });

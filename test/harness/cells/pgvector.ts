@@ -5,6 +5,7 @@ import { semanticCellCapabilities } from '../capabilities.js';
 import { pgvectorTarget } from '../pglite-server.js';
 import { dropSchema, freshSchemaName, pgRawSql, TEST_PG_URL } from '../pg-tools.js';
 import { openLayout, type Layout } from '../../../src/testing/layout.js';
+import { PG_UNAVAILABLE } from './postgres-main.js';
 import { sqliteRawSql, tempDir } from './sqlite.js';
 
 /**
@@ -95,4 +96,7 @@ export const postgresPostgres: BackendCell = {
   },
 };
 
+
+// Skipped, saying why, where no PostgreSQL server can be had (outside CI).
+postgresPostgres.unavailable = PG_UNAVAILABLE;
 export const PGVECTOR_CELLS: BackendCell[] = [sqlitePostgres, postgresPostgres];
