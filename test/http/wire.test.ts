@@ -45,10 +45,17 @@ describe('http semantic backend: wire', () => {
     expect(await client.store.get(id)).toBeUndefined();
     expect(await client.store.forget(id)).toBe(false);
     await expect(client.store.updateEmbedding(id, planar(0))).rejects.toMatchObject({ code: 'NOT_FOUND', backend: 'http' });
-    // Ids are path segments: anything in them is encoded, never interpreted as a path or query.
+    // Ids are path segments: anything in them is encoded, never interpreted as a path or query. The
+    // proxy records each request line exactly as the client sent it (an unknown route would be a 404
+    // too, so the answers alone could not tell an unencoded id apart).
     for (const odd of ['odd/id', '../memories', 'q?x=1#y', 'sp ace%']) {
+      setup.proxy.clear();
       expect(await client.store.get(odd)).toBeUndefined();
       expect(await client.store.forget(odd)).toBe(false);
+      const encoded = `/v1/memories/${encodeURIComponent(odd)}`;
+      expect(encoded).not.toContain(odd);
+      expect(setup.proxy.seen.map((r) => `${r.method} ${r.path}`)).toEqual([`GET ${encoded}`, `DELETE ${encoded}`]);
+      expect(setup.proxy.seen.filter((r) => r.path.includes(odd))).toEqual([]);
     }
     // The gateway's id scheme (UUID v7), not one made up on this side.
     expect(batch[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MemorySubstrate, type Logger, type MemoryConfigInput } from '../../src/index.js';
 import { freshSchemaName, TEST_PG_URL, withPgClient } from '../harness/pg-tools.js';
 import { tempDir } from '../harness/cells/sqlite.js';
@@ -49,6 +49,34 @@ const MAIN_TABLES = [
   'tasks',
   'usage_events',
 ];
+
+const COLLATION_KEYS = ['b', 'B', 'a', '_', 'é', 'Z', 'ä', '~', 'a b', 'a-b', 'ab', '\u{1F600}', '\uFFFD', '10', '9', 'Ab', 'aB'];
+
+/**
+ * A scratch database whose default collation is ICU "und" (root locale) for the collation test,
+ * created before the tests are declared and dropped after them. `reason` when this server cannot
+ * create one (no CREATEDB privilege, no ICU support): the test is then skipped with that reason in
+ * its title. Any other failure (`error`) fails the test.
+ */
+async function createIcuDatabase(): Promise<{ url?: string; reason?: string; error?: unknown }> {
+  const name = freshSchemaName('mst_icu');
+  try {
+    await query(undefined, `create database ${name} template template0 locale_provider icu icu_locale 'und' locale 'C.UTF-8'`);
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (['42501', '0A000', '22023', '42704'].includes(code ?? '')) {
+      return { reason: `the PostgreSQL test server cannot create a database with an ICU default collation (${code}: ${message})` };
+    }
+    return { error };
+  }
+  afterAll(async () => {
+    await query(undefined, `drop database if exists ${name} with (force)`);
+  });
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString() };
+}
+const icu = await createIcuDatabase();
 
 describe('PostgreSQL main backend: schema', () => {
   it('0001_core mirrors the SQLite schema table for table, column for column, index for index, with PostgreSQL types', async () => {
@@ -123,27 +151,19 @@ describe('PostgreSQL main backend: schema', () => {
     expect(health.backends[0]).toMatchObject({ name: 'main:postgres', ok: true });
   });
 
-  it('text orders by bytes (collation "C"), identically to SQLite, even in a database whose default collation is linguistic', async () => {
-    const keys = ['b', 'B', 'a', '_', 'é', 'Z', 'ä', '~', 'a b', 'a-b', 'ab', '\u{1F600}', '\uFFFD', '10', '9', 'Ab', 'aB'];
+  const collationTitle = 'text orders by bytes (collation "C"), identically to SQLite, even in a database whose default collation is linguistic';
+  it.skipIf(icu.reason !== undefined)(icu.reason === undefined ? collationTitle : `${collationTitle} (skipped: ${icu.reason})`, async () => {
+    if (icu.error !== undefined) throw icu.error;
+    const url = icu.url as string;
+    const keys = COLLATION_KEYS;
     const byBytes = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
-    // A scratch database whose default collation is ICU "und" (root locale): there, plain `order by`
-    // sorts these keys differently, so only the columns' own "C" collation can give byte order.
-    const dbName = freshSchemaName('mst_icu');
-    let url = TEST_PG_URL;
-    try {
-      await query(undefined, `create database ${dbName} template template0 locale_provider icu icu_locale 'und' locale 'C.UTF-8'`);
-      cleanups.push(async () => {
-        await query(undefined, `drop database if exists ${dbName} with (force)`);
-      });
-      const u = new URL(TEST_PG_URL);
-      u.pathname = `/${dbName}`;
-      url = u.toString();
-      const [row] = await withPgClient(undefined, async (c) => (await c.query(`select array_agg(k order by k) as keys from unnest($1::text[]) k`, [keys])).rows, url);
-      expect(row?.['keys']).not.toEqual(byBytes);
-    } catch (error) {
-      // Without CREATEDB (or ICU) on a foreign test server, fall back to the test database.
-      if (!['42501', '0A000', '22023', '42704'].includes((error as { code?: string }).code ?? '')) throw error;
-    }
+    // There, plain `order by` sorts these keys differently, so only the columns' own "C" collation
+    // can give byte order.
+    const [row] = await withPgClient(undefined, async (c) => (await c.query(`select array_agg(k order by k) as keys from unnest($1::text[]) k`, [keys])).rows, url);
+    expect(row?.['keys']).not.toEqual(byBytes);
+    const [collation] = await withPgClient(undefined, async (c) => (await c.query('select datlocprovider as provider from pg_database where datname = current_database()')).rows, url);
+    expect(collation).toEqual({ provider: 'i' });
+
     const { mem } = await openPg({ postgresUrl: url });
     const dir = tempDir();
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));

@@ -39,8 +39,10 @@ export interface StartOptions {
   clock?: Clock;
   embedder?: Embedder;
   config?: Partial<MemoryConfigInput>;
-  /** Build the gateway on this (fake) substrate instead of opening one. */
-  substrate?: MemorySubstrate;
+  /** Environment the substrate reads its secrets from (e.g. `http_token_env`); default: none. */
+  env?: NodeJS.ProcessEnv;
+  /** Adds routes of the test's own to the gateway before it listens (they share its error handling). */
+  routes?: (app: FastifyInstance, mem: MemorySubstrate) => void;
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -62,13 +64,14 @@ export async function startGateway(options: StartOptions = {}): Promise<GatewayU
     auditAnchorPath: join(dir, 'memstrate.db.audit-anchor'),
     ...options.config,
   };
-  const mem = options.substrate ?? (await MemorySubstrate.open(config, { clock: options.clock, embedder: options.embedder, env: {}, logger: silentLogger }));
+  const mem = await MemorySubstrate.open(config, { clock: options.clock, embedder: options.embedder, env: options.env ?? {}, logger: silentLogger });
   const token = options.token === null ? undefined : (options.token ?? TOKEN);
   const app = createGateway(mem, { token, ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}) });
+  options.routes?.(app, mem);
   await app.listen({ port: 0, host: '127.0.0.1' });
   cleanups.push(async () => {
     await app.close();
-    if (!options.substrate) await mem.close();
+    await mem.close();
   });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return { base, mem, app, dir, config, call: (method, path, body, o) => call(base, method, path, body, o, token) };
