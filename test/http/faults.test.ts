@@ -114,39 +114,56 @@ describe('http semantic backend: retries', () => {
 describe('http semantic backend: timeouts and aborts', () => {
   it('a request that gets no answer times out with BACKEND_UNAVAILABLE (not retried)', async () => {
     setup = await startWire();
-    const client = await setup.client({ timeoutMs: 600, maxRetries: 3 });
+    // 1 s: a local request reaches the proxy, and a delayed answer (below) gets back, well within it
+    // even on a loaded machine; the default timeout (10 s) would be far beyond the bounds checked.
+    const TIMEOUT_MS = 1000;
+    const client = await setup.client({ timeoutMs: TIMEOUT_MS, maxRetries: 3 });
     await client.store.remember({ agentId: 'A', content: 'a slow answer' });
     setup.proxy.setPlan((r) => (r.path.startsWith('/v1/memories') ? 'hang' : 'pass'));
     const started = performance.now();
-    await expect(client.store.recall({ agentId: 'A', text: 'slow' })).rejects.toMatchObject(unavailable);
+    const error = await client.store.recall({ agentId: 'A', text: 'slow' }).catch((e: unknown) => e);
     const elapsed = performance.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(590);
-    expect(elapsed).toBeLessThan(3_000);
+    expect(error).toMatchObject(unavailable);
+    expect(String((error as Error).message)).toContain(`within ${TIMEOUT_MS} ms`); // the timeout ended it
+    expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 10);
+    expect(elapsed).toBeLessThan(5_000);
     expect(setup.proxy.count('POST', '/v1/memories/recall')).toBe(1);
     await expect(client.store.remember({ agentId: 'A', content: 'slow' })).rejects.toMatchObject(unavailable);
-    // A slow but in-time answer is fine.
-    setup.proxy.setPlan(() => ({ delayMs: 50 }));
+    // A slow but in-time answer (100 ms late, 900 ms before the timeout) is fine.
+    setup.proxy.setPlan(() => ({ delayMs: 100 }));
     expect(await client.store.recall({ agentId: 'A', text: 'slow' })).toHaveLength(1);
   });
 
   it('a caller signal aborts the call (and its retries) with BACKEND_UNAVAILABLE', async () => {
     setup = await startWire();
-    const client = await setup.client({ maxRetries: 10, retryBaseMs: 200 });
-    setup.proxy.setPlan(() => 'hang');
+    // Backoffs of 10–30 s and the default 10 s timeout: only the abort can end these calls within the bounds checked.
+    const client = await setup.client({ maxRetries: 10, retryBaseMs: 20_000, retryMaxMs: 20_000 });
+    // Aborted while the request hangs: the caller aborts once the proxy holds the request.
     const controller = new AbortController();
-    const pending = client.store.get('any', { signal: controller.signal });
-    setTimeout(() => controller.abort(), 100);
+    setup.proxy.setPlan(() => {
+      controller.abort();
+      return 'hang';
+    });
     const started = performance.now();
-    await expect(pending).rejects.toMatchObject(unavailable);
-    expect(performance.now() - started).toBeLessThan(1_000);
-    // Aborted during the backoff between retries.
-    setup.proxy.setPlan(() => ({ status: 503 }));
+    const error = await client.store.get('any', { signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toMatchObject(unavailable);
+    expect(String((error as Error).message)).toContain('aborted by the caller');
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(setup.proxy.count('GET', '/v1/memories/')).toBe(1);
+    // Aborted during the backoff between retries: the first attempt gets a 503, the caller aborts
+    // 200 ms after it was answered (the backoff is 10 s at least), and no second attempt is made.
     setup.proxy.clear();
     const backoff = new AbortController();
-    const retrying = client.store.recall({ agentId: 'A', text: 'x' }, { signal: backoff.signal });
-    setTimeout(() => backoff.abort(), 300);
-    await expect(retrying).rejects.toMatchObject(unavailable);
-    expect(setup.proxy.count('POST', '/v1/memories/recall')).toBeLessThan(5);
+    setup.proxy.setPlan(() => {
+      setTimeout(() => backoff.abort(), 200);
+      return { status: 503 };
+    });
+    const retryStarted = performance.now();
+    const retryError = await client.store.recall({ agentId: 'A', text: 'x' }, { signal: backoff.signal }).catch((e: unknown) => e);
+    expect(retryError).toMatchObject(unavailable);
+    expect(String((retryError as Error).message)).toContain('aborted by the caller');
+    expect(performance.now() - retryStarted).toBeLessThan(5_000);
+    expect(setup.proxy.count('POST', '/v1/memories/recall')).toBe(1);
     // An already aborted signal sends nothing.
     setup.proxy.clear();
     await expect(client.store.get('any', { signal: AbortSignal.abort() })).rejects.toMatchObject(unavailable);
@@ -156,10 +173,26 @@ describe('http semantic backend: timeouts and aborts', () => {
   it('close() lets in-flight calls finish, then refuses new ones', async () => {
     setup = await startWire();
     const client = await setup.client();
-    setup.proxy.setPlan(() => ({ delayMs: 150 }));
+    // close() is called once the proxy holds the request, which it forwards 150 ms later: the call is
+    // in flight when close() starts, whatever the machine's speed.
+    let arrived!: () => void;
+    const atProxy = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    setup.proxy.setPlan(() => {
+      arrived();
+      return { delayMs: 150 };
+    });
     const inFlight = client.store.remember({ agentId: 'A', content: 'finishing during close' });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    let settled = false;
+    void inFlight.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await atProxy;
+    expect(settled).toBe(false);
     await client.close();
+    expect(settled).toBe(true); // close() waited for it
     expect(typeof (await inFlight)).toBe('string');
     await expect(client.store.recall({ agentId: 'A', text: 'finishing' })).rejects.toMatchObject(unavailable);
   });

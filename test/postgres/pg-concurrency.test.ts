@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MemorySubstrate, type AuditEntry, type MemoryConfigInput } from '../../src/index.js';
+import { ManualClock } from '../../src/testing/clock.js';
 import { withPgClient } from '../harness/pg-tools.js';
 import { freshConfig, useCleanups } from './fixture.js';
 
@@ -78,9 +79,14 @@ describe('PostgreSQL concurrency (real server)', () => {
     async () => {
       const TASKS = 2000;
       const WORKERS = 8;
-      const LEASE_MS = 3000;
+      const LEASE_MS = 60_000;
+      // Leases are timed by one manual clock shared by every substrate: it stands still while the
+      // workers drain the queue, so no healthy lease can expire however slow the machine is, and it
+      // moves only when the test makes the abandoned leases expire (below). The 8 connections still
+      // race for every claim in real time.
+      const clock = new ManualClock();
       const config = freshConfig();
-      const admin = await MemorySubstrate.open({ ...config, postgresPoolSize: 8 }, { env: {} });
+      const admin = await MemorySubstrate.open({ ...config, postgresPoolSize: 8 }, { env: {}, clock: clock.fn });
       cleanups.push(() => admin.close());
       // Every 100th task stalls: its first claimer abandons it, so it must be re-claimed after expiry.
       const stalled = new Set<string>();
@@ -99,7 +105,7 @@ describe('PostgreSQL concurrency (real server)', () => {
       // 8 substrates with one connection each: 8 connections compete for every claim.
       const workers = await Promise.all(
         Array.from({ length: WORKERS }, async () => {
-          const mem = await MemorySubstrate.open({ ...config, postgresPoolSize: 1 }, { env: {} });
+          const mem = await MemorySubstrate.open({ ...config, postgresPoolSize: 1 }, { env: {}, clock: clock.fn });
           cleanups.push(() => mem.close());
           return mem;
         }),
@@ -107,13 +113,23 @@ describe('PostgreSQL concurrency (real server)', () => {
       const claims: ClaimRecord[] = [];
       const staleCompletes: { taskId: string; code: unknown }[] = [];
       let completed = 0;
+      /** Workers inside claim() or holding a lease they will complete. */
+      let busy = 0;
+      let expiries = 0;
       await Promise.all(
         workers.map(async (mem, w) => {
           const worker = `worker-${w}`;
           while (completed < TASKS) {
+            busy++;
             const task = await mem.tasks.claim(worker, { leaseMs: LEASE_MS });
             if (task === null) {
-              await sleep(50); // only abandoned tasks with live leases are left
+              busy--;
+              // Only abandoned tasks with live leases are left. With no worker claiming or holding a
+              // lease, moving the clock past a lease cannot cut a healthy one short: expire them.
+              if (busy === 0 && completed < TASKS) {
+                clock.advance(LEASE_MS + 1);
+                expiries++;
+              } else await sleep(50);
               continue;
             }
             const record: ClaimRecord = {
@@ -128,6 +144,7 @@ describe('PostgreSQL concurrency (real server)', () => {
             claims.push(record);
             if (task.title.startsWith('stall') && task.attempts === 1) {
               record.abandoned = true;
+              busy--;
               // Come back after the task was re-claimed: the stale token must be fenced off.
               void (async () => {
                 while ((await mem.tasks.get(task.id))?.status !== 'completed') await sleep(100);
@@ -140,8 +157,9 @@ describe('PostgreSQL concurrency (real server)', () => {
               continue;
             }
             await mem.tasks.complete(task.id, { worker }, { token: task.token });
-            record.endedAt = Date.now();
+            record.endedAt = clock.now;
             completed++;
+            busy--;
           }
         }),
       );
@@ -177,6 +195,8 @@ describe('PostgreSQL concurrency (real server)', () => {
         for (let i = 1; i < sorted.length; i++) if ((sorted[i] as ClaimRecord).claimedAt < (sorted[i - 1] as ClaimRecord).endedAt) overlaps++;
       }
       expect(overlaps).toBe(0);
+      // The abandoned leases expired because the test moved the clock, not because the machine was slow.
+      expect(expiries).toBeGreaterThanOrEqual(1);
       // Every stale token was fenced off.
       expect(staleCompletes.map((s) => s.code)).toEqual(staleCompletes.map(() => 'LEASE_LOST'));
       // All 8 connections took part, and the audit chain every worker appended to holds.

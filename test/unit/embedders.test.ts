@@ -196,20 +196,24 @@ describe('OpenAiEmbedder', () => {
       // never answer
     });
     const started = Date.now();
-    const error = await embedder(server, { timeoutMs: 100, maxRetries: 1 }).embed(['a']).catch((e: unknown) => e);
+    // 500 ms: ample for a local request to reach the server first, even on a loaded machine.
+    const error = await embedder(server, { timeoutMs: 500, maxRetries: 1 }).embed(['a']).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE', backend: 'embedder:openai' });
+    expect(String((error as Error).message)).toContain('within 500 ms'); // the timeout ended it, not a network error
     expect(server.requests).toHaveLength(2);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - started).toBeLessThan(5_000); // 2 × 500 ms, far below the 30 s default timeout
   });
 
   it("honours the caller's abort signal without retrying", async () => {
-    const server = await startServer(() => {
-      // never answer
-    });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    // The caller aborts once the request has reached the server, which never answers: only the abort
+    // can end the call (long before the default 30 s timeout).
+    const server = await startServer(() => controller.abort());
+    const started = Date.now();
     const error = await embedder(server).embed(['a'], { signal: controller.signal }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    expect(String((error as Error).message)).toContain('aborted by the caller');
+    expect(Date.now() - started).toBeLessThan(5_000);
     expect(server.requests).toHaveLength(1);
   });
 
