@@ -188,6 +188,9 @@ function readFile(path: string, raw: RawConfig, catalog: BackendCatalog, flat: M
   }
   const server = doc['server'];
   if (isTable(server) && typeof server['token_env'] === 'string') raw.secretNames.push(['tokenEnv', server['token_env']]);
+  if (isTable(server) && Array.isArray(server['tokens'])) {
+    for (const t of server['tokens']) if (isTable(t) && typeof t['token_env'] === 'string') raw.secretNames.push(['tokenEnv', t['token_env']]);
+  }
   const memory = doc['memory'];
   if (memory === undefined) return;
   if (!isTable(memory)) {

@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { MemorySubstrate } from '../assembly/substrate.js';
+import { TOKEN_SCOPES, type GatewayToken } from './access.js';
 import { installBearerAuth } from './auth.js';
 import { installErrorHandling } from './error-handling.js';
 import { RouteTable } from './route.js';
@@ -18,6 +19,11 @@ import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
 import { usageRoutes } from './routes/usage.js';
 
+/** The unscoped token: every agent, every scope. */
+function fullToken(token: string): GatewayToken {
+  return { name: 'default', token, agents: '*', scopes: TOKEN_SCOPES };
+}
+
 /** Default request body limit: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1_048_576;
 /** Longest path parameter accepted (a 1024-character key, percent-encoded). */
@@ -26,8 +32,13 @@ const MAX_PARAM_LENGTH = 8192;
 type LoggerOption = FastifyServerOptions['logger'];
 
 export interface GatewayOptions {
-  /** Bearer token every route but `GET /health` requires; undefined = no auth (loopback only, see serve()). */
+  /**
+   * A bearer token with every scope on every agent (the `[server] token_env` one); undefined = none.
+   * With neither `token` nor `tokens` there is no auth (loopback only, see serve()).
+   */
   token: string | undefined;
+  /** Scoped tokens (`[[server.tokens]]`): each limited to some agents and scopes (src/server/access.ts). */
+  tokens?: readonly GatewayToken[];
   /** Fastify's (pino) logger: false (default) = silent, true = info level, or pino options. */
   logger?: boolean | Exclude<LoggerOption, boolean | undefined>;
   /** Largest request body in bytes (413 PAYLOAD_TOO_LARGE beyond). Default 1 MiB. */
@@ -87,7 +98,7 @@ export function createGateway(substrate: MemorySubstrate, options: GatewayOption
   }) as unknown as FastifyInstance;
 
   installErrorHandling(app, bodyLimit);
-  installBearerAuth(app, options.token);
+  installBearerAuth(app, [...(options.token !== undefined ? [fullToken(options.token)] : []), ...(options.tokens ?? [])]);
   closeConnectionsWhenDraining(app);
 
   const table = new RouteTable();

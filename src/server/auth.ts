@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { wireErrorBody } from '../wire/errors.js';
+import { grantOf, type GatewayToken, type Grant } from './access.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
@@ -23,13 +24,22 @@ export function bearerMatches(header: string | undefined, expected: Buffer): boo
   return timingSafeEqual(digest(given), expected);
 }
 
-/** Requires the bearer token on every route not marked `public` (and on unknown routes). */
-export function installBearerAuth(app: FastifyInstance, token: string | undefined): void {
-  if (token === undefined) return;
-  const expected = digest(token);
+/**
+ * Requires one of the bearer tokens on every route not marked `public` (and on unknown routes), and
+ * records what it grants on the request (`request.grant`). Every configured token is compared (in
+ * constant time each), so the time taken does not tell which one matched. No tokens: no auth.
+ */
+export function installBearerAuth(app: FastifyInstance, tokens: readonly GatewayToken[]): void {
+  if (tokens.length === 0) return;
+  const expected = tokens.map((t) => ({ digest: digest(t.token), grant: grantOf(t) }));
   app.addHook('onRequest', async (request, reply) => {
+    let matched: Grant | undefined;
+    for (const e of expected) if (bearerMatches(request.headers.authorization, e.digest) && matched === undefined) matched = e.grant;
+    if (matched) {
+      request.grant = matched;
+      return;
+    }
     if (request.routeOptions.config?.public === true) return;
-    if (bearerMatches(request.headers.authorization, expected)) return;
     const message = request.headers.authorization === undefined ? 'missing bearer token' : 'invalid bearer token';
     return reply.code(401).header('www-authenticate', 'Bearer').send(wireErrorBody('UNAUTHORIZED', message));
   });

@@ -4,6 +4,7 @@
  * routes as NOT_FOUND, anything else as a bare INTERNAL 500. No stack trace, secret or request body
  * is ever sent, and request bodies are never logged.
  */
+import { ForbiddenError } from './access.js';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { MemoryError } from '../errors.js';
 import { toWireError, wireErrorBody } from '../wire/errors.js';
@@ -34,6 +35,10 @@ function fastifyMessage(error: FastifyError, bodyLimit: number): { status: numbe
 
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error: FastifyError | MemoryError | Error, request, reply) => {
+    if (error instanceof ForbiddenError) {
+      request.log.info({ code: 'FORBIDDEN' }, 'request refused');
+      return reply.code(403).send(wireErrorBody('FORBIDDEN', error.message));
+    }
     if (MemoryError.is(error)) {
       const { status, body } = toWireError(error);
       if (status >= 500) request.log.error({ err: error }, 'request failed');

@@ -91,10 +91,18 @@ function operation(route: AnyRoute): Json {
       : {}),
     responses,
     ...(route.public ? { security: [] } : {}),
+    // What a scoped token must grant (src/server/access.ts): public, read, write, admin; `owner` = checked on the record's agent.
+    'x-memstrate-access': accessLabel(route.access),
   };
 }
 
 /** Builds the OpenAPI 3.1 document for `routes`. */
+function accessLabel(access: AnyRoute['access']): string {
+  if ('public' in access) return 'public';
+  if (access.scope === 'admin') return 'admin';
+  return 'owner' in access ? `${access.scope} (owner)` : access.scope;
+}
+
 export function buildOpenApiDocument(routes: readonly AnyRoute[]): Json {
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
@@ -114,7 +122,7 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[]): Json {
         'CHAIN_INTEGRITY 422, NOT_SUPPORTED 501, BACKEND_UNAVAILABLE 503, INTERNAL 500).',
     },
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'The token from the env var named by [server] token_env.' } },
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'The token from the env var named by [server] token_env (every agent, every scope), or a scoped token of [[server.tokens]]: x-memstrate-access on each operation says what it needs.' } },
       schemas: componentSchemas(),
     },
     security: [{ bearerAuth: [] }],

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { authorize, authorizeRoute, requestGrant, type Access } from './access.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -28,6 +29,8 @@ export interface RouteSpec<P extends z.ZodType | undefined = undefined, Q extend
   description?: string;
   /** No bearer token needed (only `GET /health`). */
   public?: boolean;
+  /** What a token must grant to call the route (src/server/access.ts); checked before the handler. */
+  access: Access<RouteInput<P, Q, B>>;
   params?: P;
   query?: Q;
   body?: B;
@@ -86,12 +89,14 @@ export class RouteTable {
         url: spec.url,
         config: { public: spec.public === true },
         handler: async (request, reply) => {
+          authorizeRoute(requestGrant(request), spec.access);
           const problems: string[] = [];
           const params = parse(spec.params, request.params, 'path', problems);
           const query = parse(spec.query, request.query ?? {}, 'query', problems);
           const rawBody = request.body === undefined && spec.bodyOptional ? {} : request.body;
           const body = parse(spec.body, rawBody, 'body', problems);
           if (problems.length > 0) throw new RequestValidationError(problems);
+          authorize(requestGrant(request), spec.access, { params, query, body });
           reply.code(spec.status);
           const result = await spec.handler({ params, query, body }, request, reply);
           if (spec.status === 204 && reply.statusCode === 204) return reply.send();

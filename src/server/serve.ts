@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { isIP } from 'node:net';
-import { loadServerConfig, readServerToken } from '../config/server.js';
+import { loadServerConfig, readScopedTokens, readServerToken } from '../config/server.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { Clock } from '../contracts/types.js';
 import { startConsolidationSchedule } from '../core/consolidation-schedule.js';
@@ -73,7 +73,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningGateway>
   const server = loadServerConfig(options.configPath);
   const token = readServerToken(server, env);
   if (token !== undefined && /\s/.test(token)) throw new ConfigError([`${server.tokenEnv}: the token must not contain whitespace`]);
-  if (token === undefined && !isLoopbackHost(host)) {
+  const tokens = readScopedTokens(server, env, token);
+  if (token === undefined && tokens.length === 0 && !isLoopbackHost(host)) {
     throw new ConfigError([
       `refusing to listen on ${host} without a bearer token: set ${server.tokenEnv} (the env var named by [server] token_env), or listen on 127.0.0.1`,
     ]);
@@ -84,7 +85,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningGateway>
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.embedder ? { embedder: options.embedder } : {}),
   });
-  const app = createGateway(substrate, { token, logger: options.logger ?? true, bodyLimit: server.bodyLimitBytes });
+  const app = createGateway(substrate, { token, tokens, logger: options.logger ?? true, bodyLimit: server.bodyLimitBytes });
   try {
     await app.listen({ port, host });
   } catch (error) {

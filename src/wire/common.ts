@@ -69,6 +69,7 @@ export const ErrorBody = named(
         'BACKEND_UNAVAILABLE',
         'INTERNAL',
         'UNAUTHORIZED',
+        'FORBIDDEN',
         'PAYLOAD_TOO_LARGE',
       ]),
       message: z.string(),

@@ -32,7 +32,7 @@ export const STATUS_BY_CODE: Readonly<Record<MemoryErrorCode, number>> = {
 };
 
 /** Codes that only exist on the wire (the request never reached a store). */
-export type WireOnlyCode = 'UNAUTHORIZED' | 'PAYLOAD_TOO_LARGE';
+export type WireOnlyCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE';
 export type WireErrorCode = MemoryErrorCode | WireOnlyCode;
 
 /** The JSON body of every error response. */
@@ -69,8 +69,9 @@ export function codeForStatus(status: number): WireErrorCode {
     case 422:
       return 'CHAIN_INTEGRITY';
     case 401:
-    case 403:
       return 'UNAUTHORIZED';
+    case 403:
+      return 'FORBIDDEN';
     case 404:
       return 'NOT_FOUND';
     case 409:
@@ -123,13 +124,13 @@ export interface FromWireOptions {
 /**
  * Rebuilds the MemoryError a gateway sent: the body's code when it is one of the nine (else the
  * code for the status), the same subclass, and the remote message (without its prefix, so the new
- * one is not doubled). UNAUTHORIZED becomes a ConfigError (the configured token is wrong or missing;
- * retrying will not help); PAYLOAD_TOO_LARGE a ValidationError. `body` may be anything — a parsed
+ * one is not doubled). UNAUTHORIZED and FORBIDDEN become ConfigErrors (the configured token is wrong,
+ * missing or lacks the scope; retrying will not help); PAYLOAD_TOO_LARGE a ValidationError. `body` may be anything — a parsed
  * JSON value, a text, undefined.
  */
 export function errorFromWire(status: number, body: unknown, options: FromWireOptions = {}): MemoryError {
   const wire = readWireBody(body);
-  const code: WireErrorCode = wire && (isMemoryErrorCode(wire.code) || wire.code === 'UNAUTHORIZED' || wire.code === 'PAYLOAD_TOO_LARGE')
+  const code: WireErrorCode = wire && (isMemoryErrorCode(wire.code) || wire.code === 'UNAUTHORIZED' || wire.code === 'FORBIDDEN' || wire.code === 'PAYLOAD_TOO_LARGE')
     ? wire.code
     : codeForStatus(status);
   const remote = wire?.message ? stripMessagePrefix(wire.message) : `gateway answered HTTP ${status}`;
@@ -143,6 +144,8 @@ export function errorFromWire(status: number, body: unknown, options: FromWireOp
       return new ConfigError(wire?.problems && wire.problems.length > 0 ? wire.problems : [remote], opts);
     case 'UNAUTHORIZED':
       return new ConfigError([`the gateway rejected the bearer token (HTTP ${status}): ${remote}`], opts);
+    case 'FORBIDDEN':
+      return new ConfigError([`the gateway's token does not allow this (HTTP ${status}): ${remote}`], opts);
     case 'NOT_FOUND':
       return new NotFoundError(remote, opts);
     case 'CONFLICT':

@@ -2,6 +2,7 @@
  * A real gateway for the server tests: a substrate on a temp SQLite file behind createGateway(),
  * listening on 127.0.0.1 port 0, spoken to with real fetch.
  */
+import type { GatewayToken } from '../../src/server/access.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,6 +42,8 @@ export interface StartOptions {
   config?: Partial<MemoryConfigInput>;
   /** Environment the substrate reads its secrets from (e.g. `http_token_env`); default: none. */
   env?: NodeJS.ProcessEnv;
+  /** Scoped tokens beside `token` (src/server/access.ts). */
+  tokens?: GatewayToken[];
   /** Adds routes of the test's own to the gateway before it listens (they share its error handling). */
   routes?: (app: FastifyInstance, mem: MemorySubstrate) => void;
 }
@@ -66,7 +69,7 @@ export async function startGateway(options: StartOptions = {}): Promise<GatewayU
   };
   const mem = await MemorySubstrate.open(config, { clock: options.clock, embedder: options.embedder, env: options.env ?? {}, logger: silentLogger });
   const token = options.token === null ? undefined : (options.token ?? TOKEN);
-  const app = createGateway(mem, { token, ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}) });
+  const app = createGateway(mem, { token, ...(options.tokens ? { tokens: options.tokens } : {}), ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}) });
   options.routes?.(app, mem);
   await app.listen({ port: 0, host: '127.0.0.1' });
   cleanups.push(async () => {

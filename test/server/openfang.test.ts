@@ -105,18 +105,41 @@ describe('OpenFang memory-api wire', () => {
     expect(results.filter((r) => r.body.deduplicated === false)).toHaveLength(1);
   });
 
-  it('enforces agent scope: a search sees only its agent, one without agentId only agent-less memories (G-5)', async () => {
+  it('enforces agent scope: a search naming an agent sees only it; without one, what the token may read (G-5)', async () => {
     const gw = await startGateway();
     const a = await gw.call('POST', '/memory/store', { content: 'secret plan of agent A about rockets', agentId: A });
     const b = await gw.call('POST', '/memory/store', { content: 'secret plan of agent B about rockets', agentId: B });
     const shared = await gw.call('POST', '/memory/store', { content: 'shared note about rockets' });
     expect((await gw.mem.semantic.get(shared.body.id))?.agentId).toBe(NIL_AGENT_ID);
 
-    const ids = async (body: object) => ((await gw.call('POST', '/memory/search', body)).body.results as { id: string }[]).map((r) => r.id);
+    const ids = async (body: object) => ((await gw.call('POST', '/memory/search', body)).body.results as { id: string }[]).map((r) => r.id).sort();
     expect(await ids({ query: 'rockets', agentId: A })).toEqual([a.body.id]);
     expect(await ids({ query: 'rockets', agentId: B })).toEqual([b.body.id]);
-    expect(await ids({ query: 'rockets' })).toEqual([shared.body.id]);
+    // The unscoped token reads every agent: a single-tenant deployment, as OpenFang's client assumes.
+    expect(await ids({ query: 'rockets' })).toEqual([a.body.id, b.body.id, shared.body.id].sort());
     expect(await ids({ query: 'rockets', agentId: '7b0c51d6-3f7e-4a51-9a3e-0c6a3f1f0aff' })).toEqual([]);
+  });
+
+  it("OpenFang's own client (v0.6.9 request shapes: stores with agentId and category, searches with query, limit, category only) recalls what it stored, through a token bound to its agent", async () => {
+    const gw = await startGateway({ tokens: [
+      { name: 'agent-a', token: 'token-of-agent-a', agents: [A], scopes: ['read', 'write'] },
+      { name: 'agent-b', token: 'token-of-agent-b', agents: [B], scopes: ['read', 'write'] },
+    ] });
+    const asA = { auth: 'Bearer token-of-agent-a' };
+    const asB = { auth: 'Bearer token-of-agent-b' };
+    // crates/openfang-memory/src/http_client.rs: store {content, agentId, category, source, importance, tags}; search {query, limit, category}.
+    const stored = await gw.call('POST', '/memory/store', { content: 'the deploy key rotates on Fridays', agentId: A, category: 'ops', source: 'conversation', importance: 5, tags: [] }, asA);
+    expect(stored.status).toBe(201);
+    await gw.call('POST', '/memory/store', { content: 'the deploy freeze starts in December', agentId: B, category: 'ops', source: 'conversation', importance: 5, tags: [] }, asB);
+    const found = await gw.call('POST', '/memory/search', { query: 'deploy', limit: 5, category: 'ops' }, asA);
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ count: 1, results: [{ id: stored.body.id, category: 'ops' }] });
+    expect((await gw.call('POST', '/memory/search', { query: 'deploy', limit: 5, category: 'other' }, asA)).body).toMatchObject({ count: 0 });
+    // A store without agentId lands under the token's agent; naming another agent is refused.
+    const implicit = await gw.call('POST', '/memory/store', { content: 'implicit owner note', category: 'ops' }, asA);
+    expect((await gw.mem.semantic.get(implicit.body.id))?.agentId).toBe(A);
+    expect((await gw.call('POST', '/memory/search', { query: 'deploy', agentId: B }, asA)).status).toBe(403);
+    expect((await gw.call('POST', '/memory/store', { content: 'x', agentId: B }, asA)).status).toBe(403);
   });
 
   it('search is hybrid when an embedder is configured', async () => {

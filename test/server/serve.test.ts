@@ -119,7 +119,31 @@ describe('serve()', () => {
     }
     expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
     expect((error as { problems: string[] }).problems).toHaveLength(3);
-    expect(loadServerConfig(configFile(tempDir()).path)).toEqual({ tokenEnv: 'MEMSTRATE_TOKEN', bodyLimitBytes: 1_048_576 });
+    expect(loadServerConfig(configFile(tempDir()).path)).toEqual({ tokenEnv: 'MEMSTRATE_TOKEN', bodyLimitBytes: 1_048_576, tokens: [] });
+  });
+
+  it('serves scoped tokens from [[server.tokens]] (each from its env var); an unset variable, a shared token or an unknown key is CONFIG_INVALID', async () => {
+    const tokens = '[[server.tokens]]\nname = "agent-a"\ntoken_env = "TOKEN_A"\nagents = ["a"]\nscopes = ["read", "write"]\n\n[[server.tokens]]\nname = "ops"\ntoken_env = "TOKEN_OPS"\nagents = ["*"]\nscopes = ["read", "write", "admin"]\n';
+    const { path } = configFile(tempDir(), tokens);
+    expect(loadServerConfig(path).tokens).toEqual([
+      { name: 'agent-a', tokenEnv: 'TOKEN_A', agents: ['a'], scopes: ['read', 'write'] },
+      { name: 'ops', tokenEnv: 'TOKEN_OPS', agents: ['*'], scopes: ['read', 'write', 'admin'] },
+    ]);
+    await expect(serve({ configPath: path, port: 0, env: { TOKEN_A: 'ta-secret' }, logger: false })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(serve({ configPath: path, port: 0, env: { TOKEN_A: 'same-token', TOKEN_OPS: 'same-token' }, logger: false })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    const bad = configFile(tempDir(), '[[server.tokens]]\nname = "x"\ntoken_env = "T"\nagents = ["a"]\nscopes = ["root"]\ncolour = "red"\n').path;
+    expect(() => loadServerConfig(bad)).toThrow(/server.tokens\[0\]/);
+    // Only scoped tokens: the gateway may listen beyond loopback, and each token works as scoped.
+    const gw = await serve({ configPath: path, port: 0, host: '0.0.0.0', env: { TOKEN_A: 'ta-secret', TOKEN_OPS: 'ops-secret' }, logger: false });
+    try {
+      const url = gw.url.replace('0.0.0.0', '127.0.0.1');
+      const get = (p: string, token: string) => fetch(`${url}${p}`, { headers: { authorization: `Bearer ${token}` } });
+      expect((await get('/v1/agents/a/kv', 'ta-secret')).status).toBe(200);
+      expect((await get('/v1/agents/b/kv', 'ta-secret')).status).toBe(403);
+      expect((await get('/v1/audit/tip', 'ops-secret')).status).toBe(200);
+    } finally {
+      await gw.close();
+    }
   });
 
   it('knows loopback hosts', () => {

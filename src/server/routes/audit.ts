@@ -9,6 +9,7 @@ export function auditRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/audit/entries',
+    access: { scope: 'admin' },
     operationId: 'auditEntries',
     tag: AUDIT,
     summary: 'Audit entries in seq order (after is exclusive).',
@@ -29,6 +30,7 @@ export function auditRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/audit/tip',
+    access: { scope: 'admin' },
     operationId: 'auditTip',
     tag: AUDIT,
     summary: 'The last seq and hash (seq 0 and the genesis hash for an empty log).',
@@ -42,6 +44,7 @@ export function auditRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/audit/verify',
+    access: { scope: 'admin' },
     operationId: 'auditVerify',
     tag: AUDIT,
     summary: 'Re-hash the whole chain from genesis (422 CHAIN_INTEGRITY naming the first bad seq).',

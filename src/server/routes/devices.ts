@@ -11,6 +11,7 @@ export function deviceRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/devices',
+    access: { scope: 'admin' },
     operationId: 'listDevices',
     tag: DEVICES,
     summary: 'Every paired device, by pairedAt then deviceId.',
@@ -24,6 +25,7 @@ export function deviceRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'PUT',
     url: '/v1/devices/:deviceId',
+    access: { scope: 'admin' },
     operationId: 'saveDevice',
     tag: DEVICES,
     summary: 'Save a device (upsert replacing every field).',
@@ -41,6 +43,7 @@ export function deviceRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'DELETE',
     url: '/v1/devices/:deviceId',
+    access: { scope: 'admin' },
     operationId: 'removeDevice',
     tag: DEVICES,
     summary: 'Unpair a device.',

@@ -1,4 +1,5 @@
 /** The knowledge graph: `/v1/entities`, `/v1/relations`, `/v1/graph/query`. */
+import { checkOwner, limitedToSomeAgents, mayTouchAgent } from '../access.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
@@ -11,6 +12,7 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/v1/entities',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
     operationId: 'addEntity',
     tag: TAG,
     summary: 'Add (or, with an existing id, update) an entity (audited).',
@@ -26,6 +28,7 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/entities/:id',
+    access: { scope: 'read', owner: true },
     operationId: 'getEntity',
     tag: TAG,
     summary: 'One entity (404 when unknown).',
@@ -33,9 +36,10 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 200,
     response: Entity,
     errors: [404],
-    async handler({ params }) {
+    async handler({ params }, request) {
       const entity = await mem.knowledge.getEntity(params.id);
       if (entity === undefined) throw new NotFoundError(`no entity ${params.id}`, { backend: 'gateway' });
+      checkOwner(request, entity.agentId, `entity ${params.id}`);
       return entity;
     },
   });
@@ -43,13 +47,18 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'DELETE',
     url: '/v1/entities/:id',
+    access: { scope: 'write', owner: true },
     operationId: 'deleteEntity',
     tag: TAG,
     summary: 'Delete an entity and every relation touching it.',
     params: IdParams,
     status: 200,
     response: DeletedResponse,
-    async handler({ params }) {
+    async handler({ params }, request) {
+      if (limitedToSomeAgents(request)) {
+        const entity = await mem.knowledge.getEntity(params.id);
+        if (entity === undefined || !mayTouchAgent(request, entity.agentId)) return { deleted: false };
+      }
       return { deleted: await mem.knowledge.deleteEntity(params.id) };
     },
   });
@@ -57,6 +66,7 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/v1/relations',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
     operationId: 'addRelation',
     tag: TAG,
     summary: 'Add a relation between two entities of the same agent (audited).',
@@ -71,6 +81,7 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/v1/graph/query',
+    access: { scope: 'read', agents: ({ body }) => body.agentId },
     operationId: 'queryGraph',
     tag: TAG,
     summary: 'Graph pattern query: edges from a start entity up to maxDepth hops, ordered by depth.',

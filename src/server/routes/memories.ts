@@ -3,6 +3,7 @@
  * consolidation. Mutations go through the substrate facade where it has the method, so they are
  * audited on the gateway.
  */
+import { checkOwner, limitedToSomeAgents, mayTouchAgent } from '../access.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
@@ -27,6 +28,7 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/v1/memories',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
     operationId: 'remember',
     tag: TAG,
     summary: 'Remember one memory (embedded on the server when no vector is given and an embedder is configured).',
@@ -42,6 +44,7 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/v1/memories/batch',
+    access: { scope: 'write', agents: ({ body }) => body.memories.map((m) => m.agentId) },
     operationId: 'rememberMany',
     tag: TAG,
     summary: 'Remember many memories, all or nothing; ids in input order.',
@@ -57,6 +60,7 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/v1/memories/recall',
+    access: { scope: 'read', agents: ({ body }) => body.agentId, allAgents: ({ body }) => body.allAgents === true },
     operationId: 'recall',
     tag: TAG,
     summary: 'Recall memories of one agent (or allAgents: true) by text and/or vector; hybrid, vector or keyword.',
@@ -72,6 +76,7 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/memories/:id',
+    access: { scope: 'read', owner: true },
     operationId: 'getMemory',
     tag: TAG,
     summary: 'One memory, with its vector when it has one.',
@@ -79,9 +84,10 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 200,
     response: MemoryRecord,
     errors: [404, 503],
-    async handler({ params }) {
+    async handler({ params }, request) {
       const record = await mem.semantic.get(params.id);
       if (record === undefined) throw new NotFoundError(`no memory ${params.id}`, { backend: 'gateway' });
+      checkOwner(request, record.agentId, `memory ${params.id}`);
       return record;
     },
   });
@@ -89,6 +95,7 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'DELETE',
     url: '/v1/memories/:id',
+    access: { scope: 'write', owner: true },
     operationId: 'forget',
     tag: TAG,
     summary: 'Forget a memory (its vector and keyword entry too).',
@@ -96,7 +103,11 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 200,
     response: ForgetResponse,
     errors: [503],
-    async handler({ params }) {
+    async handler({ params }, request) {
+      if (limitedToSomeAgents(request)) {
+        const record = await mem.semantic.get(params.id);
+        if (record === undefined || !mayTouchAgent(request, record.agentId)) return { deleted: false };
+      }
       const owner = await mem.semantic.forgetFor(params.id);
       return owner ? { deleted: true, agentId: owner.agentId } : { deleted: false };
     },
@@ -105,6 +116,7 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'PUT',
     url: '/v1/memories/:id/embedding',
+    access: { scope: 'write', owner: true },
     operationId: 'updateEmbedding',
     tag: TAG,
     summary: 'Replace the vector of a memory; answers whose memory it is.',
@@ -113,7 +125,11 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 200,
     response: MemoryOwner,
     errors: [404, 501, 503],
-    async handler({ params, body }) {
+    async handler({ params, body }, request) {
+      if (limitedToSomeAgents(request)) {
+        const record = await mem.semantic.get(params.id);
+        checkOwner(request, record?.agentId, `memory ${params.id}`);
+      }
       return mem.semantic.updateEmbeddingFor(params.id, body.embedding);
     },
   });
@@ -121,6 +137,7 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/v1/consolidation',
+    access: { scope: 'admin' },
     operationId: 'consolidate',
     tag: 'consolidation',
     summary: 'Decay unused memories and merge exact duplicates (dryRun: count only).',

@@ -1,9 +1,11 @@
 /**
  * OpenFang's memory-api wire (reference spec §8.4): `GET /health`, `POST /memory/store`,
- * `POST /memory/search`. Agent scope is enforced here (OpenFang's G-5): a search names the agent it
- * searches for, and one without an agentId sees only memories stored without one (kept under the
- * nil agent) — never another agent's.
+ * `POST /memory/search`. Agent scope is enforced here (OpenFang's G-5): a search that names an agent
+ * sees that agent's memories; one without an agentId sees what the request's token may read (its
+ * agent, or every agent for an unlimited token) — never an agent the token is not allowed.
  */
+import type { RecalledMemory } from '../../contracts/semantic-store.js';
+import { ForbiddenError, mayTouch, requestGrant, type Grant } from '../access.js';
 import { createHash } from 'node:crypto';
 import type { MemorySource } from '../../contracts/semantic-store.js';
 import type { JsonObject } from '../../contracts/types.js';
@@ -36,12 +38,35 @@ export function mapOpenFangSource(source: string | null | undefined): MemorySour
   return SOURCES[source.toLowerCase().replace(/[^a-z]/g, '')] ?? 'conversation';
 }
 
+/**
+ * The agent a store without an agentId is kept under: the token's one agent when it is bound to
+ * exactly one (OpenFang's client never sends an agent id: its memory-api is single-tenant), else the
+ * nil agent (which the token must then be allowed).
+ */
+export function storeAgent(grant: Grant, given: string | null | undefined): string {
+  if (typeof given === 'string') return given;
+  if (grant.agents !== '*' && grant.agents.size === 1) return [...grant.agents][0] as string;
+  if (!mayTouch(grant, NIL_AGENT_ID)) throw new ForbiddenError(`token "${grant.name}" names several agents: say which one (agentId)`);
+  return NIL_AGENT_ID;
+}
+
+/**
+ * Whose memories a search sees: the agent it names; without one, what the token may read — its
+ * agent(s), or every agent for a token not limited to some (a single-tenant deployment, as
+ * OpenFang's client assumes: it stores with an agentId but searches without one).
+ */
+export function searchAgents(grant: Grant, given: string | null | undefined): { agents: string[] } | { allAgents: true } {
+  if (typeof given === 'string') return { agents: [given] };
+  return grant.agents === '*' ? { allAgents: true } : { agents: [...grant.agents] };
+}
+
 export function openFangRoutes(table: RouteTable, mem: MemorySubstrate): void {
   const lock = new KeyedLock();
 
   table.add({
     method: 'GET',
     url: '/health',
+    access: { public: true },
     operationId: 'health',
     tag: 'openfang',
     summary: 'Liveness as OpenFang expects it (200 {status: ok}, 503 {status: degraded} when a backend is down), with each backend by name.',
@@ -61,6 +86,7 @@ export function openFangRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/memory/store',
+    access: { scope: 'write', agents: ({ body }) => body.agentId ?? undefined },
     operationId: 'openfangStore',
     tag: 'openfang',
     summary: 'Store a memory (OpenFang wire). Identical content for the same agent and category is not stored twice.',
@@ -68,8 +94,8 @@ export function openFangRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 201,
     response: OpenFangStoreResponse,
     errors: [503],
-    async handler({ body }) {
-      const agentId = body.agentId ?? NIL_AGENT_ID;
+    async handler({ body }, request) {
+      const agentId = storeAgent(requestGrant(request), body.agentId);
       const scope = body.category ?? DEFAULT_CATEGORY;
       const metadata: JsonObject = {};
       if (body.importance !== undefined && body.importance !== null) metadata['importance'] = body.importance;
@@ -87,6 +113,7 @@ export function openFangRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/memory/search',
+    access: { scope: 'read', agents: ({ body }) => body.agentId ?? undefined },
     operationId: 'openfangSearch',
     tag: 'openfang',
     summary: 'Search memories (OpenFang wire): hybrid when an embedder is configured, else keyword. Scoped to one agent.',
@@ -94,13 +121,16 @@ export function openFangRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 200,
     response: OpenFangSearchResponse,
     errors: [503],
-    async handler({ body }) {
-      const recalled = await mem.recall({
-        agentId: body.agentId ?? NIL_AGENT_ID,
-        text: body.query,
-        limit: body.limit ?? 10,
-        ...(body.category !== undefined && body.category !== null ? { filter: { scope: body.category } } : {}),
-      });
+    async handler({ body }, request) {
+      const limit = body.limit ?? 10;
+      const base = { text: body.query, limit, ...(body.category !== undefined && body.category !== null ? { filter: { scope: body.category } } : {}) };
+      const who = searchAgents(requestGrant(request), body.agentId);
+      let recalled: RecalledMemory[];
+      if ('allAgents' in who) recalled = await mem.recall({ ...base, allAgents: true });
+      else {
+        const lists = await Promise.all(who.agents.map((agentId) => mem.recall({ ...base, agentId })));
+        recalled = lists.flat().sort((a, b) => b.score - a.score).slice(0, limit);
+      }
       const results = recalled.map((r) => ({
         id: r.memory.id,
         content: r.memory.content,

@@ -1,4 +1,5 @@
 /** The session store: `/v1/sessions`, per-agent listings and the canonical session under `/v1/agents/:agentId/canonical`. */
+import { checkOwner, ForbiddenError, limitedToSomeAgents, mayTouchAgent } from '../access.js';
 import type * as C from '../../contracts/session-store.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
@@ -30,6 +31,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/v1/sessions',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
     operationId: 'createSession',
     tag: TAG,
     summary: 'Create an empty session for an agent (a label must be unique per agent).',
@@ -45,6 +47,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/sessions',
+    access: { scope: 'admin' },
     operationId: 'listSessions',
     tag: TAG,
     summary: 'Every session, newest first.',
@@ -58,6 +61,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/sessions/:id',
+    access: { scope: 'read', owner: true },
     operationId: 'getSession',
     tag: TAG,
     summary: 'One session with its messages (404 when unknown).',
@@ -65,9 +69,10 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 200,
     response: Session,
     errors: [404],
-    async handler({ params }) {
+    async handler({ params }, request) {
       const session = await mem.sessions.get(params.id);
       if (session === undefined) throw new NotFoundError(`no session ${params.id}`, { backend: 'gateway' });
+      checkOwner(request, session.agentId, `session ${params.id}`);
       return session;
     },
   });
@@ -75,6 +80,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'PUT',
     url: '/v1/sessions/:id',
+    access: { scope: 'write', owner: true },
     operationId: 'saveSession',
     tag: TAG,
     summary: 'Save a whole session (upsert).',
@@ -82,8 +88,12 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     body: SessionSave,
     status: 204,
     errors: [409],
-    async handler({ params, body }) {
+    async handler({ params, body }, request) {
       if (body.id !== undefined && body.id !== params.id) throw mismatch('id', body.id, params.id);
+      if (limitedToSomeAgents(request)) {
+        if (!mayTouchAgent(request, body.agentId)) throw new ForbiddenError(`this token may not touch agent ${body.agentId}`);
+        checkOwner(request, (await mem.sessions.get(params.id))?.agentId, `session ${params.id}`);
+      }
       const { label, ...rest } = body;
       await mem.sessions.save({ ...rest, id: params.id, ...(label === null || label === undefined ? {} : { label }), updatedAt: body.updatedAt ?? 0 });
     },
@@ -92,13 +102,18 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'DELETE',
     url: '/v1/sessions/:id',
+    access: { scope: 'write', owner: true },
     operationId: 'deleteSession',
     tag: TAG,
     summary: 'Delete a session.',
     params: IdParams,
     status: 200,
     response: DeletedResponse,
-    async handler({ params }) {
+    async handler({ params }, request) {
+      if (limitedToSomeAgents(request)) {
+        const session = await mem.sessions.get(params.id);
+        if (session === undefined || !mayTouchAgent(request, session.agentId)) return { deleted: false };
+      }
       return { deleted: await mem.sessions.delete(params.id) };
     },
   });
@@ -106,6 +121,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'PUT',
     url: '/v1/sessions/:id/label',
+    access: { scope: 'write', owner: true },
     operationId: 'setSessionLabel',
     tag: TAG,
     summary: 'Set (or, with null, clear) the label of a session.',
@@ -113,7 +129,8 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     body: LabelBody,
     status: 204,
     errors: [404, 409],
-    async handler({ params, body }) {
+    async handler({ params, body }, request) {
+      if (limitedToSomeAgents(request)) checkOwner(request, (await mem.sessions.get(params.id))?.agentId, `session ${params.id}`);
       await mem.sessions.setLabel(params.id, body.label ?? undefined);
     },
   });
@@ -121,6 +138,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/agents/:agentId/sessions',
+    access: { scope: 'read', agents: ({ params }) => params.agentId },
     operationId: 'listSessionsForAgent',
     tag: TAG,
     summary: 'The agent\'s sessions, newest first.',
@@ -135,6 +153,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'DELETE',
     url: '/v1/agents/:agentId/sessions',
+    access: { scope: 'write', agents: ({ params }) => params.agentId },
     operationId: 'deleteSessionsForAgent',
     tag: TAG,
     summary: 'Delete every regular session of the agent (not its canonical session).',
@@ -149,6 +168,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/agents/:agentId/sessions/by-label/:label',
+    access: { scope: 'read', agents: ({ params }) => params.agentId },
     operationId: 'findSessionByLabel',
     tag: TAG,
     summary: 'The agent\'s session with this label (404 when none).',
@@ -166,6 +186,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/agents/:agentId/canonical',
+    access: { scope: 'read', agents: ({ params }) => params.agentId },
     operationId: 'loadCanonical',
     tag: CANONICAL,
     summary: 'The agent\'s canonical session (an empty one when none exists).',
@@ -180,6 +201,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'PUT',
     url: '/v1/agents/:agentId/canonical',
+    access: { scope: 'write', agents: ({ params }) => params.agentId },
     operationId: 'saveCanonical',
     tag: CANONICAL,
     summary: 'Save the canonical session as given.',
@@ -202,6 +224,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/v1/agents/:agentId/canonical/messages',
+    access: { scope: 'write', agents: ({ params }) => params.agentId },
     operationId: 'appendCanonical',
     tag: CANONICAL,
     summary: 'Append messages atomically; compacts once the window exceeds the threshold. Returns the session.',
@@ -217,6 +240,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/agents/:agentId/canonical/context',
+    access: { scope: 'read', agents: ({ params }) => params.agentId },
     operationId: 'canonicalContext',
     tag: CANONICAL,
     summary: 'The summary and the last `window` messages (default 50).',
@@ -232,6 +256,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'PUT',
     url: '/v1/agents/:agentId/canonical/summary',
+    access: { scope: 'write', agents: ({ params }) => params.agentId },
     operationId: 'storeLlmSummary',
     tag: CANONICAL,
     summary: 'Replace the compacted part with an LLM-written summary and keep these messages.',
@@ -246,6 +271,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'DELETE',
     url: '/v1/agents/:agentId/canonical',
+    access: { scope: 'write', agents: ({ params }) => params.agentId },
     operationId: 'deleteCanonical',
     tag: CANONICAL,
     summary: 'Delete the agent\'s canonical session.',

@@ -12,6 +12,7 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
   table.add({
     method: 'GET',
     url: '/v1/agents/:agentId/kv',
+    access: { scope: 'read', agents: ({ params }) => params.agentId },
     operationId: 'kvList',
     tag: KV,
     summary: 'Every key/value entry of the agent, ordered by key.',
@@ -26,6 +27,7 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
   table.add({
     method: 'GET',
     url: '/v1/agents/:agentId/kv/:key',
+    access: { scope: 'read', agents: ({ params }) => params.agentId },
     operationId: 'kvGet',
     tag: KV,
     summary: 'One value (404 when the key is not set). Keys are percent-encoded in the path.',
@@ -43,6 +45,7 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
   table.add({
     method: 'PUT',
     url: '/v1/agents/:agentId/kv/:key',
+    access: { scope: 'write', agents: ({ params }) => params.agentId },
     operationId: 'kvSet',
     tag: KV,
     summary: 'Set a value (upsert; audited).',
@@ -57,6 +60,7 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
   table.add({
     method: 'DELETE',
     url: '/v1/agents/:agentId/kv/:key',
+    access: { scope: 'write', agents: ({ params }) => params.agentId },
     operationId: 'kvDelete',
     tag: KV,
     summary: 'Delete a value (audited when something was removed).',
@@ -71,6 +75,7 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
   table.add({
     method: 'GET',
     url: '/v1/agents',
+    access: { scope: 'admin' },
     operationId: 'listAgents',
     tag: AGENTS,
     summary: 'Every registered agent, ordered by name then id.',
@@ -84,6 +89,7 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
   table.add({
     method: 'GET',
     url: '/v1/agents/:agentId',
+    access: { scope: 'read', agents: ({ params }) => params.agentId },
     operationId: 'loadAgent',
     tag: AGENTS,
     summary: 'One registered agent (404 when unknown).',
@@ -101,6 +107,7 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
   table.add({
     method: 'PUT',
     url: '/v1/agents/:agentId',
+    access: { scope: 'write', agents: ({ params }) => params.agentId },
     operationId: 'saveAgent',
     tag: AGENTS,
     summary: 'Save (replace) a registry entry; every field is kept.',
@@ -118,6 +125,7 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
   table.add({
     method: 'DELETE',
     url: '/v1/agents/:agentId',
+    access: { scope: 'write', agents: ({ params }) => params.agentId },
     operationId: 'removeAgent',
     tag: AGENTS,
     summary: 'Remove a registry entry.',

@@ -13,6 +13,7 @@ export function systemRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/health',
+    access: { scope: 'read', agents: () => undefined },
     operationId: 'healthReport',
     tag: TAG,
     summary: 'Health of each backend (503 with the same report when one is down).',
@@ -29,6 +30,7 @@ export function systemRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/info',
+    access: { scope: 'read', agents: () => undefined },
     operationId: 'info',
     tag: TAG,
     summary: 'What the substrate is: backends, schema version, embedding provider, model and dimensions.',
@@ -43,6 +45,7 @@ export function systemRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/openapi.json',
+    access: { scope: 'read', agents: () => undefined },
     operationId: 'openapi',
     tag: TAG,
     summary: 'This API as an OpenAPI 3.1 document, generated from the schemas that validate requests.',

@@ -20,6 +20,7 @@ export function usageRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/v1/usage',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
     operationId: 'recordUsage',
     tag: USAGE,
     summary: 'Record one LLM call\'s usage; returns the event id.',
@@ -40,6 +41,7 @@ export function usageRoutes(table: RouteTable, mem: MemorySubstrate): void {
     table.add({
       method: 'GET',
       url: `/v1/usage/cost/${path}`,
+      access: { scope: 'read', agents: ({ query }) => query.agentId, allAgents: ({ query }) => query.agentId === undefined },
       operationId: method,
       tag: USAGE,
       summary,
@@ -55,6 +57,7 @@ export function usageRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/usage/summary',
+    access: { scope: 'read', agents: ({ query }) => query.agentId, allAgents: ({ query }) => query.agentId === undefined },
     operationId: 'usageSummary',
     tag: USAGE,
     summary: 'Totals for one agent, or for every agent.',
@@ -69,6 +72,7 @@ export function usageRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/usage/by-model',
+    access: { scope: 'admin' },
     operationId: 'usageByModel',
     tag: USAGE,
     summary: 'Totals per model, by total cost descending.',
@@ -82,6 +86,7 @@ export function usageRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/usage/daily',
+    access: { scope: 'admin' },
     operationId: 'usageDaily',
     tag: USAGE,
     summary: 'One row per UTC day for the last `days` days including today, oldest first (zero-filled).',
@@ -96,6 +101,7 @@ export function usageRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'GET',
     url: '/v1/usage/first-event',
+    access: { scope: 'admin' },
     operationId: 'usageFirstEvent',
     tag: USAGE,
     summary: 'When the first recorded event happened (null when none).',
@@ -109,6 +115,7 @@ export function usageRoutes(table: RouteTable, mem: MemorySubstrate): void {
   table.add({
     method: 'POST',
     url: '/v1/usage/cleanup',
+    access: { scope: 'admin' },
     operationId: 'usageCleanup',
     tag: USAGE,
     summary: 'Delete events older than `olderThanDays` days; returns how many.',
