@@ -17,6 +17,8 @@ export const LIMITS = {
   maxBatch: 10_000,
   maxGraphDepth: 16,
   maxGraphLimit: 10_000,
+  /** Entities one graph query may reach before it stops with VALIDATION (its work budget). */
+  maxGraphVisited: 100_000,
   maxListLimit: 10_000,
   textLength: 65_536,
   /** Session messages, serialised. */

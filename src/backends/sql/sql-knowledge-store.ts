@@ -21,6 +21,35 @@ import type { EntitiesTable } from './schema.js';
 
 /** Longest entity name (characters and UTF-8 bytes); also bounds the id-or-name graph filters. */
 const NAME_BYTES = 1024;
+/** One edge of a graph query with both endpoints, as selected. */
+interface GraphRow {
+  depth: number;
+  r_id: string;
+  r_agent_id: string;
+  r_source: string;
+  r_type: string;
+  r_target: string;
+  r_properties: string;
+  r_confidence: number;
+  r_created_at: number;
+  s_id: string;
+  s_agent_id: string;
+  s_type: string;
+  s_name: string;
+  s_properties: string;
+  s_created_at: number;
+  s_updated_at: number;
+  t_id: string;
+  t_agent_id: string;
+  t_type: string;
+  t_name: string;
+  t_properties: string;
+  t_created_at: number;
+  t_updated_at: number;
+}
+
+/** Ids per `in (…)` list of a graph walk. */
+const IN_CHUNK = 500;
 
 function toEntity(row: EntitiesTable): Entity {
   return {
@@ -178,10 +207,9 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
       pattern.relation === undefined ? undefined : this.v.oneOf('relation', pattern.relation, RELATION_TYPES);
     const maxDepth = pattern.maxDepth === undefined ? 1 : this.v.int('maxDepth', pattern.maxDepth, 1, LIMITS.maxGraphDepth);
     const limit = pattern.limit === undefined ? 100 : this.v.int('limit', pattern.limit, 1, LIMITS.maxGraphLimit);
-    // Without a start entity every relation is already a depth-1 match; walking further adds nothing.
-    const query = this.graphQuery(agentId, source, relation, target, source === undefined ? 1 : maxDepth, limit);
     return this.guard('graph query', async () => {
-      const rows = await this.engine.rows(query);
+      // Without a start entity every relation of the agent is a depth-1 match; walking further adds nothing.
+      const rows = source === undefined ? await this.agentEdges(agentId, relation, target, limit) : await this.walk(agentId, source, relation, target, maxDepth, limit);
       if (rows.some((r) => r.r_agent_id !== agentId || r.s_agent_id !== agentId || r.t_agent_id !== agentId)) {
         throw new InternalError(`graph of agent ${agentId} links to another agent's data`, { backend: this.engine.backendName });
       }
@@ -210,67 +238,95 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
   }
 
   /**
-   * The portable recursive CTE behind queryGraph. `reach(node, depth)` holds the start entities at
-   * depth 0 and every entity reached by following matching edges, each (entity, depth) pair once
-   * (UNION, not UNION ALL), so even a dense or cyclic graph yields at most entities × hops rows and
-   * the depth bound ends the recursion. `first_hop` keeps each entity's smallest depth; an edge's
-   * depth is its source entity's plus one, so each relation appears once, at its smallest hop.
-   * Edges are followed by source entity alone, so every join uses the relations_source index or a
-   * primary key: a relation's endpoints are always entities of its agent (addRelation checks it and
-   * an entity id never changes agent). queryGraph re-checks the owner of every returned row.
+   * Breadth-first, one level at a time: the start entities (`source` by id or exact name), then the
+   * targets of matching edges out of each level, every entity kept at the first depth it is reached
+   * (so each is expanded once, whatever the graph's cycles). Each level is a few indexed statements
+   * of at most IN_CHUNK ids, awaited one by one, so other requests keep being served between them; a
+   * walk that reaches more than LIMITS.maxGraphVisited entities stops with VALIDATION. Then the
+   * edges out of each level, in depth order, until `limit` matches.
    */
-  private graphQuery(
-    agentId: string,
-    source: string | undefined,
+  private async walk(agentId: string, source: string, relation: RelationType | undefined, target: string | undefined, hops: number, limit: number): Promise<GraphRow[]> {
+    const db = this.engine.db;
+    const start = await this.engine.rows(
+      db
+        .selectFrom('entities as e')
+        .select('e.id')
+        // Each branch is one index lookup (primary key; agent + name).
+        .where((eb) => eb.or([eb.and([eb('e.id', '=', source), eb('e.agent_id', '=', agentId)]), eb.and([eb('e.agent_id', '=', agentId), eb('e.name', '=', source)])]))
+        .compile(),
+    );
+    const levels: string[][] = [start.map((r) => r.id)];
+    const seen = new Set(levels[0]);
+    for (let depth = 1; depth < hops; depth++) {
+      const frontier = levels[depth - 1] as string[];
+      if (frontier.length === 0) break;
+      const next: string[] = [];
+      for (let i = 0; i < frontier.length; i += IN_CHUNK) {
+        const targets = await this.engine.rows(
+          db
+            .selectFrom('relations as r')
+            .select('r.target_entity')
+            .where('r.source_entity', 'in', frontier.slice(i, i + IN_CHUNK))
+            .$if(relation !== undefined, (q) => q.where('r.relation_type', '=', relation as RelationType))
+            .compile(),
+        );
+        for (const { target_entity: id } of targets) {
+          if (seen.has(id)) continue;
+          seen.add(id);
+          next.push(id);
+        }
+        if (seen.size > LIMITS.maxGraphVisited) {
+          this.v.fail(`the graph query reaches more than ${LIMITS.maxGraphVisited} entities; narrow it (a relation type, a smaller maxDepth)`);
+        }
+      }
+      levels.push(next);
+    }
+    const out: GraphRow[] = [];
+    for (const [depth, nodes] of levels.entries()) {
+      const remaining = limit - out.length;
+      if (remaining <= 0) break;
+      const rows: GraphRow[] = [];
+      for (let i = 0; i < nodes.length; i += IN_CHUNK) {
+        rows.push(...(await this.engine.rows(this.edgeQuery(relation, target, remaining, depth + 1, { sources: nodes.slice(i, i + IN_CHUNK) }))));
+      }
+      // Chunks are each ordered and limited; their union holds the level's first `remaining`.
+      rows.sort((a, b) => num(a.r_created_at) - num(b.r_created_at) || (a.r_id < b.r_id ? -1 : a.r_id > b.r_id ? 1 : 0));
+      out.push(...rows.slice(0, remaining));
+    }
+    return out;
+  }
+
+  /** Every relation of the agent (depth 1), with the filters, in order: one indexed statement. */
+  private agentEdges(agentId: string, relation: RelationType | undefined, target: string | undefined, limit: number): Promise<GraphRow[]> {
+    return this.engine.rows(this.edgeQuery(relation, target, limit, 1, { agentId }));
+  }
+
+  /** Edges with their endpoints, filtered (relation type, target by id or name), ordered by creation time then id. */
+  private edgeQuery(
     relation: RelationType | undefined,
     target: string | undefined,
-    hops: number,
     limit: number,
+    depth: number,
+    scope: { agentId: string } | { sources: string[] },
   ) {
-    return this.engine.db
-      .withRecursive('reach(node, depth)', (db) =>
-        db
-          .selectFrom('entities as e')
-          .select(['e.id as node', sql.lit(0).as('depth')])
-          .where((eb) =>
-            source === undefined
-              ? eb('e.agent_id', '=', agentId)
-              : // Each branch is one index lookup (primary key; agent + name).
-                eb.or([
-                  eb.and([eb('e.id', '=', source), eb('e.agent_id', '=', agentId)]),
-                  eb.and([eb('e.agent_id', '=', agentId), eb('e.name', '=', source)]),
-                ]),
-          )
-          .union(
-            db
-              .selectFrom('reach')
-              .innerJoin('relations as r', 'r.source_entity', 'reach.node')
-              .select(['r.target_entity as node', sql<number>`${sql.ref('reach.depth')} + 1`.as('depth')])
-              .where('reach.depth', '<', hops - 1)
-              .$if(relation !== undefined, (q) => q.where('r.relation_type', '=', relation as RelationType)),
-          ),
-      )
-      .with('first_hop', (db) =>
-        db.selectFrom('reach').select(['reach.node', (eb) => eb.fn.min<number>('reach.depth').as('depth')]).groupBy('reach.node'),
-      )
-      .selectFrom('first_hop')
-      .innerJoin('relations as r', 'r.source_entity', 'first_hop.node')
+    const base = this.engine.db
+      .selectFrom('relations as r')
       .innerJoin('entities as s', 's.id', 'r.source_entity')
       .innerJoin('entities as t', 't.id', 'r.target_entity')
       .select([
-        sql<number>`${sql.ref('first_hop.depth')} + 1`.as('depth'),
+        sql<number>`${sql.lit(depth)}`.as('depth'),
         'r.id as r_id', 'r.agent_id as r_agent_id', 'r.source_entity as r_source', 'r.relation_type as r_type',
         'r.target_entity as r_target', 'r.properties as r_properties', 'r.confidence as r_confidence', 'r.created_at as r_created_at',
         's.id as s_id', 's.agent_id as s_agent_id', 's.entity_type as s_type', 's.name as s_name',
         's.properties as s_properties', 's.created_at as s_created_at', 's.updated_at as s_updated_at',
         't.id as t_id', 't.agent_id as t_agent_id', 't.entity_type as t_type', 't.name as t_name',
         't.properties as t_properties', 't.created_at as t_created_at', 't.updated_at as t_updated_at',
-      ])
+      ]);
+    return base
+      .$if('agentId' in scope, (q) => q.where('r.agent_id', '=', (scope as { agentId: string }).agentId))
+      .$if('sources' in scope, (q) => q.where('r.source_entity', 'in', (scope as { sources: string[] }).sources))
       .$if(relation !== undefined, (q) => q.where('r.relation_type', '=', relation as RelationType))
-      .$if(target !== undefined, (q) =>
-        q.where((eb) => eb.or([eb('t.id', '=', target as string), eb('t.name', '=', target as string)])),
-      )
-      .orderBy('first_hop.depth')
+      .$if(target !== undefined, (q) => q.where((eb) => eb.or([eb('t.id', '=', target as string), eb('t.name', '=', target as string)])))
       .orderBy('r.created_at')
       .orderBy('r.id')
       .limit(limit)
