@@ -28,6 +28,8 @@ export const serverConfigSchema = z.strictObject({
   tokenEnv: envVar.default('MEMSTRATE_TOKEN'),
   /** Largest request body accepted (413 beyond): 1 KiB .. 1 GiB, default 1 MiB. */
   bodyLimitBytes: z.int().min(1024).max(1_073_741_824).default(1_048_576),
+  /** Requests per minute per client (its token, or its address); 429 beyond. Absent: no limit. */
+  rateLimitPerMinute: z.int().min(1).max(1_000_000).optional(),
   /**
    * Scoped tokens (`[[server.tokens]]`), each from its own env var: the agents it may touch (`*` =
    * every agent) and its scopes (`read`, `write`, `admin`). See src/server/access.ts.

@@ -2,6 +2,8 @@
  * The gateway as a Fastify instance (not listening): OpenFang's memory-api wire and the full API
  * under `/v1/`, bearer auth, schema-validated requests, mapped errors and structured logs.
  */
+import { createHash } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { MemorySubstrate } from '../assembly/substrate.js';
 import { TOKEN_SCOPES, type GatewayToken } from './access.js';
@@ -43,6 +45,11 @@ export interface GatewayOptions {
   logger?: boolean | Exclude<LoggerOption, boolean | undefined>;
   /** Largest request body in bytes (413 PAYLOAD_TOO_LARGE beyond). Default 1 MiB. */
   bodyLimit?: number;
+  /**
+   * Requests per minute each client may make (429 RATE_LIMITED beyond); a client is its bearer
+   * token, or its address without one. `GET /health` is exempt. Undefined: no limit.
+   */
+  rateLimitPerMinute?: number;
 }
 
 /**
@@ -83,6 +90,22 @@ function closeConnectionsWhenDraining(app: FastifyInstance): void {
   });
 }
 
+/** @fastify/rate-limit per client (token digest, else address), answering with the wire's error body. */
+function installRateLimit(app: FastifyInstance, max: number): void {
+  void app.register(rateLimit, {
+    global: true,
+    max,
+    timeWindow: 60_000,
+    keyGenerator: (request) => {
+      const auth = request.headers.authorization;
+      return typeof auth === 'string' ? `t:${createHash('sha256').update(auth).digest('hex')}` : `a:${request.ip}`;
+    },
+    allowList: (request) => request.routeOptions.config?.public === true,
+    // Thrown to the error handler, which answers 429 with the wire's RATE_LIMITED body.
+    errorResponseBuilder: (_request, context) => Object.assign(new Error(`more than ${context.max} requests per minute; retry after ${context.after}`), { statusCode: 429 }),
+  });
+}
+
 /**
  * Builds the gateway on `substrate` and returns it without listening (call `listen`, or `inject` in
  * tests). The caller owns the substrate: closing the app does not close it (see serve()).
@@ -98,6 +121,7 @@ export function createGateway(substrate: MemorySubstrate, options: GatewayOption
   }) as unknown as FastifyInstance;
 
   installErrorHandling(app, bodyLimit);
+  if (options.rateLimitPerMinute !== undefined) installRateLimit(app, options.rateLimitPerMinute);
   installBearerAuth(app, [...(options.token !== undefined ? [fullToken(options.token)] : []), ...(options.tokens ?? [])]);
   closeConnectionsWhenDraining(app);
 
@@ -112,7 +136,8 @@ export function createGateway(substrate: MemorySubstrate, options: GatewayOption
   taskRoutes(table, substrate);
   auditRoutes(table, substrate);
   systemRoutes(table, substrate);
-  table.register(app);
+  // In a plugin, loaded after the rate limiter (when configured), so its route hook sees every route.
+  void app.register(async (scope) => table.register(scope));
 
   return app;
 }

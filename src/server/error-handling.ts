@@ -35,6 +35,10 @@ function fastifyMessage(error: FastifyError, bodyLimit: number): { status: numbe
 
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error: FastifyError | MemoryError | Error, request, reply) => {
+    if ((error as FastifyError).statusCode === 429) {
+      request.log.info({ code: 'RATE_LIMITED' }, 'request refused');
+      return reply.code(429).send(wireErrorBody('RATE_LIMITED', error.message));
+    }
     if (error instanceof ForbiddenError) {
       request.log.info({ code: 'FORBIDDEN' }, 'request refused');
       return reply.code(403).send(wireErrorBody('FORBIDDEN', error.message));

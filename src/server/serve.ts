@@ -85,7 +85,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningGateway>
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.embedder ? { embedder: options.embedder } : {}),
   });
-  const app = createGateway(substrate, { token, tokens, logger: options.logger ?? true, bodyLimit: server.bodyLimitBytes });
+  const app = createGateway(substrate, {
+    token,
+    tokens,
+    logger: options.logger ?? true,
+    bodyLimit: server.bodyLimitBytes,
+    ...(server.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: server.rateLimitPerMinute } : {}),
+  });
   try {
     await app.listen({ port, host });
   } catch (error) {

@@ -70,6 +70,7 @@ export const ErrorBody = named(
         'INTERNAL',
         'UNAUTHORIZED',
         'FORBIDDEN',
+        'RATE_LIMITED',
         'PAYLOAD_TOO_LARGE',
       ]),
       message: z.string(),

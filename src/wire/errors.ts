@@ -32,7 +32,7 @@ export const STATUS_BY_CODE: Readonly<Record<MemoryErrorCode, number>> = {
 };
 
 /** Codes that only exist on the wire (the request never reached a store). */
-export type WireOnlyCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE';
+export type WireOnlyCode = 'UNAUTHORIZED' | 'FORBIDDEN' | 'PAYLOAD_TOO_LARGE' | 'RATE_LIMITED';
 export type WireErrorCode = MemoryErrorCode | WireOnlyCode;
 
 /** The JSON body of every error response. */
@@ -130,7 +130,7 @@ export interface FromWireOptions {
  */
 export function errorFromWire(status: number, body: unknown, options: FromWireOptions = {}): MemoryError {
   const wire = readWireBody(body);
-  const code: WireErrorCode = wire && (isMemoryErrorCode(wire.code) || wire.code === 'UNAUTHORIZED' || wire.code === 'FORBIDDEN' || wire.code === 'PAYLOAD_TOO_LARGE')
+  const code: WireErrorCode = wire && (isMemoryErrorCode(wire.code) || wire.code === 'UNAUTHORIZED' || wire.code === 'FORBIDDEN' || wire.code === 'PAYLOAD_TOO_LARGE' || wire.code === 'RATE_LIMITED')
     ? wire.code
     : codeForStatus(status);
   const remote = wire?.message ? stripMessagePrefix(wire.message) : `gateway answered HTTP ${status}`;
@@ -144,6 +144,8 @@ export function errorFromWire(status: number, body: unknown, options: FromWireOp
       return new ConfigError(wire?.problems && wire.problems.length > 0 ? wire.problems : [remote], opts);
     case 'UNAUTHORIZED':
       return new ConfigError([`the gateway rejected the bearer token (HTTP ${status}): ${remote}`], opts);
+    case 'RATE_LIMITED':
+      return new BackendUnavailableError(`the gateway is rate limiting this client: ${remote}`, opts);
     case 'FORBIDDEN':
       return new ConfigError([`the gateway's token does not allow this (HTTP ${status}): ${remote}`], opts);
     case 'NOT_FOUND':

@@ -44,6 +44,7 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Scoped tokens beside `token` (src/server/access.ts). */
   tokens?: GatewayToken[];
+  rateLimitPerMinute?: number;
   /** Adds routes of the test's own to the gateway before it listens (they share its error handling). */
   routes?: (app: FastifyInstance, mem: MemorySubstrate) => void;
 }
@@ -69,7 +70,7 @@ export async function startGateway(options: StartOptions = {}): Promise<GatewayU
   };
   const mem = await MemorySubstrate.open(config, { clock: options.clock, embedder: options.embedder, env: options.env ?? {}, logger: silentLogger });
   const token = options.token === null ? undefined : (options.token ?? TOKEN);
-  const app = createGateway(mem, { token, ...(options.tokens ? { tokens: options.tokens } : {}), ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}) });
+  const app = createGateway(mem, { token, ...(options.tokens ? { tokens: options.tokens } : {}), ...(options.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}), ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}) });
   options.routes?.(app, mem);
   await app.listen({ port: 0, host: '127.0.0.1' });
   cleanups.push(async () => {
