@@ -15,6 +15,7 @@ import {
   auditedUsage,
 } from '../core/audited-stores.js';
 import type { AuditTarget } from '../core/audit-wrap.js';
+import { ValidationError } from '../errors.js';
 import type { ChainedAuditLog } from '../core/audit-log.js';
 
 /** The substrate's stores, each wrapped once so that every mutation appends one audit entry. */
@@ -35,12 +36,24 @@ export interface AuditedStores {
  * semantic stores too when they share the main store's transactions; otherwise the mutation
  * commits first, then its entry.
  */
-export function auditStores(main: MainBackend, semantic: SemanticProvider, log: ChainedAuditLog, sharedTransactions: boolean): AuditedStores {
+export function auditStores(main: MainBackend, semantic: SemanticProvider, log: ChainedAuditLog, sharedTransactions: boolean, readOnly = false): AuditedStores {
   const stage = (input: Parameters<ChainedAuditLog['stage']>[0]) => log.stage(input);
   const separate: AuditTarget = { stage, scope: (fn) => fn() };
   const atomically = main.atomically?.bind(main);
   const onMain: AuditTarget = atomically ? { stage, scope: (fn) => atomically(fn) } : separate;
   const onSemantic = sharedTransactions ? onMain : separate;
+  if (readOnly) {
+    // A forensic open: every mutation is refused before it runs.
+    const refuse: AuditTarget = {
+      stage,
+      scope: () => Promise.reject(new ValidationError('this is a read-only (forensic) open: nothing can be written', { backend: main.name })),
+    };
+    return wrapAll(main, semantic, refuse, refuse);
+  }
+  return wrapAll(main, semantic, onMain, onSemantic);
+}
+
+function wrapAll(main: MainBackend, semantic: SemanticProvider, onMain: AuditTarget, onSemantic: AuditTarget): AuditedStores {
   return {
     structured: auditedStructured(main.structured, onMain),
     semantic: auditedSemantic(semantic.store, onSemantic),

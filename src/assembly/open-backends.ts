@@ -62,6 +62,7 @@ export async function openSemanticProvider(
         decayRate: ctx.settings.decayRate,
         clock: ctx.clock,
         logger: ctx.logger,
+        readOnly: ctx.settings.readOnly === true,
       });
     } catch (error) {
       await opened.close().catch(() => {});

@@ -45,6 +45,13 @@ export interface OpenOptions {
    * read-only commands use it.
    */
   existingOnly?: boolean;
+  /**
+   * Forensic open of an existing store, read-only: nothing is written (SQLite opens the file
+   * read-only, PostgreSQL sessions are read-only, no migration, no anchor, no access bumps), a broken
+   * audit chain does not fail the open (`info.forensic` says where it broke), and every mutation fails
+   * with VALIDATION before it runs. For inspecting a store that fails closed (`memstrate --forensic`).
+   */
+  forensic?: boolean;
 }
 
 /**
@@ -75,6 +82,8 @@ export class MemorySubstrate {
     stores: AuditedStores,
     embedder: Embedder | undefined,
     private readonly capabilities: OpenedCapabilities,
+    /** Opened read-only for forensics (OpenOptions.forensic). */
+    private readonly forensic = false,
   ) {
     this.config = config;
     this.structured = stores.structured;
@@ -108,7 +117,7 @@ export class MemorySubstrate {
       logger,
       env,
       embedder,
-      settings: { embeddingDimensions: resolved.embeddingDimensions, decayRate: resolved.decayRate, existingOnly: options.existingOnly === true, durability: resolved.durability },
+      settings: { embeddingDimensions: resolved.embeddingDimensions, decayRate: resolved.decayRate, existingOnly: options.existingOnly === true || options.forensic === true, durability: resolved.durability, readOnly: options.forensic === true },
     };
 
     const cleanups: (() => Promise<void>)[] = [];
@@ -119,9 +128,9 @@ export class MemorySubstrate {
       const { provider: semantic, capabilities: semanticCapabilities } = await openSemanticProvider(resolved, catalog, ctx, main);
       cleanups.push(() => semantic.close());
       const anchor = resolved.auditAnchorPath === undefined ? new MemoryAnchor() : new FileAnchor(resolved.auditAnchorPath, main.name, { syncFolder: resolved.durability === 'full' });
-      const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key, adoptAnchor: options.adoptAuditAnchor === true });
-      const stores = auditStores(main, semantic, auditLog, semanticCapabilities.sharedTransactions);
-      return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities });
+      const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key, adoptAnchor: options.adoptAuditAnchor === true, readOnly: options.forensic === true });
+      const stores = auditStores(main, semantic, auditLog, semanticCapabilities.sharedTransactions, options.forensic === true);
+      return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities }, options.forensic === true);
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
       throw error;
@@ -141,6 +150,7 @@ export class MemorySubstrate {
         dimensions: this.semanticProvider.dimensions ?? embedder?.dimensions,
       },
       capabilities: { main: { ...this.capabilities.main }, semantic: { ...this.capabilities.semantic } },
+      ...(this.forensic ? { forensic: this.auditLog.integrity } : {}),
     };
   }
 

@@ -15,7 +15,7 @@ export type Count = number | string | null;
  * Opens the substrate named by `config` (a TOML path; undefined = defaults + MEMSTRATE_* env), runs
  * `fn`, closes it. Read-only commands pass `existingOnly`: they never create a store.
  */
-export async function withSubstrate<T>(config: string | undefined, fn: (mem: MemorySubstrate) => Promise<T>, options: { existingOnly?: boolean } = {}): Promise<T> {
+export async function withSubstrate<T>(config: string | undefined, fn: (mem: MemorySubstrate) => Promise<T>, options: { existingOnly?: boolean; forensic?: boolean } = {}): Promise<T> {
   const mem = await MemorySubstrate.open(config, options);
   try {
     return await fn(mem);
@@ -53,7 +53,7 @@ export async function auditAdoptAnchorCommand(config: string | undefined): Promi
 }
 
 /** `memstrate stats`: what the substrate is, whether it is healthy, and how much it holds. */
-export async function statsCommand(config: string | undefined): Promise<Record<string, unknown>> {
+export async function statsCommand(config: string | undefined, options: { forensic?: boolean } = {}): Promise<Record<string, unknown>> {
   return withSubstrate(config, async (mem) => {
     const tip = await mem.audit.tip();
     const tasks = {} as Record<TaskStatus, Count>;
@@ -72,7 +72,7 @@ export async function statsCommand(config: string | undefined): Promise<Record<s
       audit: { tipSeq: tip.seq, tipHash: tip.hash },
       usage: await optional(() => mem.usage.summary()),
     };
-  }, { existingOnly: true });
+  }, { existingOnly: true, forensic: options.forensic === true });
 }
 
 async function count(list: () => Promise<readonly unknown[]>, cap?: number): Promise<Count> {

@@ -38,7 +38,8 @@ function buildProgram(): Command {
   program
     .command('stats')
     .description('print backend info, health and counts as JSON')
-    .action(async (_options: unknown, command: Command) => print(await statsCommand(configOf(command))));
+    .option('--forensic', 'open read-only, even with a broken audit chain (info.forensic says where it broke); writes nothing')
+    .action(async (options: { forensic?: boolean }, command: Command) => print(await statsCommand(configOf(command), { forensic: options.forensic === true })));
 
   program
     .command('backends')

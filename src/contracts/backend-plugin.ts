@@ -36,6 +36,11 @@ export interface BackendContext {
     existingOnly?: boolean;
     /** `durability`: `full` = every commit synced to disk before it returns (undefined = normal). */
     durability?: 'normal' | 'full';
+    /**
+     * A read-only (forensic) open: the backend opens an existing store without writing anything —
+     * no migration, no creation; connections read-only where the engine allows. Implies existingOnly.
+     */
+    readOnly?: boolean;
   };
 }
 

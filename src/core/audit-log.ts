@@ -27,6 +27,11 @@ export interface ChainedAuditLogOptions {
    * A broken chain still fails.
    */
   adoptAnchor?: boolean;
+  /**
+   * A forensic (read-only) open: a broken chain does not fail the open (`integrity` says where it
+   * broke), and nothing is written — no anchor, no checkpoint, no entry.
+   */
+  readOnly?: boolean;
 }
 
 /** The action of the entry an anchor adoption appends. */
@@ -45,6 +50,8 @@ export class ChainedAuditLog implements AuditLog {
   private lastCheckpoint: AuditTip = GENESIS_TIP;
   private checkpointing: Promise<void> | undefined;
   private closed = false;
+  /** Where the chain broke, on a read-only open that went on despite it. */
+  private broken: ChainIntegrityError | undefined;
 
   private constructor(private readonly o: ChainedAuditLogOptions) {
     this.v = new Validator(o.backend);
@@ -57,12 +64,24 @@ export class ChainedAuditLog implements AuditLog {
   static async open(options: ChainedAuditLogOptions): Promise<ChainedAuditLog> {
     const log = new ChainedAuditLog(options);
     if (options.adoptAnchor) await log.adopt();
-    else await log.verifyOnOpen();
+    else if (options.readOnly) {
+      try {
+        await log.verifyOnOpen();
+      } catch (error) {
+        if (!(error instanceof ChainIntegrityError)) throw error;
+        log.broken = error;
+      }
+    } else await log.verifyOnOpen();
     return log;
   }
 
   private fail(seq: number, message: string): never {
     throw new ChainIntegrityError(seq, message, { backend: this.o.backend });
+  }
+
+  /** How the chain verified on open (read-only opens go on despite a break). */
+  get integrity(): { chain: 'intact' } | { chain: 'broken'; seq: number; message: string } {
+    return this.broken ? { chain: 'broken', seq: this.broken.seq, message: this.broken.message } : { chain: 'intact' };
   }
 
   /** The anchor's record; with an audit key it must carry a valid MAC (fail closed otherwise). */
@@ -80,6 +99,7 @@ export class ChainedAuditLog implements AuditLog {
    * record is MAC'd.
    */
   private writeAnchor(tip: AuditTip, checkpoint: AuditTip): void {
+    if (this.o.readOnly) return;
     let current: AnchorRecord | undefined;
     try {
       current = this.o.anchor.read();
@@ -171,7 +191,7 @@ export class ChainedAuditLog implements AuditLog {
       }
     }
     this.lastCheckpoint = start;
-    if (verified.seq - start.seq >= CHECKPOINT_EVERY) {
+    if (verified.seq - start.seq >= CHECKPOINT_EVERY && !this.o.readOnly) {
       await storage.saveCheckpoint(verified);
       this.lastCheckpoint = verified;
     }
@@ -202,6 +222,7 @@ export class ChainedAuditLog implements AuditLog {
    */
   async stage(input: AuditInput): Promise<{ entry: AuditEntry; anchor(): void }> {
     if (this.closed) this.v.fail('the audit log is closed');
+    if (this.o.readOnly) this.v.fail('this is a read-only (forensic) open: nothing can be written');
     const agentId = this.v.text('agentId', input?.agentId, LIMITS.idLength, { allowEmpty: true });
     const action = this.v.text('action', input.action, LIMITS.idLength);
     const detail = this.v.text('detail', input.detail, LIMITS.textLength, { allowEmpty: true });
@@ -292,6 +313,7 @@ export class ChainedAuditLog implements AuditLog {
     this.anchorTimer = undefined;
     this.flushAnchor();
     if (this.checkpointing) await this.checkpointing;
+    if (this.o.readOnly) return;
     const tip = await this.o.storage.tip();
     if (tip.seq - this.lastCheckpoint.seq >= CHECKPOINT_EVERY) await this.checkpoint();
   }

@@ -32,6 +32,7 @@ export class LocalSemanticProvider implements SemanticProvider {
     decayRate: number;
     clock: Clock;
     logger: Logger;
+    readOnly?: boolean;
   }): Promise<LocalSemanticProvider> {
     const store = await SemanticService.open(options);
     return new LocalSemanticProvider(store, options.backend, options.decayRate, options.clock);

@@ -37,6 +37,8 @@ export interface SemanticServiceOptions {
   maxDimensions?: number;
   clock: Clock;
   logger: Logger;
+  /** A forensic (read-only) open: the vector space is only read, never fixed, and recalls bump no access counts. */
+  readOnly?: boolean;
 }
 
 /**
@@ -84,7 +86,7 @@ export class SemanticService implements BackendSemanticStore {
         );
       }
       this.space = stored;
-    } else if (wanted) {
+    } else if (wanted && !this.o.readOnly) {
       await this.fixSpace(wanted);
       this.space = wanted;
     } else {
@@ -266,7 +268,7 @@ export class SemanticService implements BackendSemanticStore {
 
   /** Access counts are bumped in one batched write after the read, never inside it. */
   private scheduleTouch(ids: string[]): void {
-    if (ids.length === 0) return;
+    if (ids.length === 0 || this.o.readOnly) return;
     this.pendingTouches.push(...ids);
     if (this.touchScheduled) return;
     this.touchScheduled = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushTouches());

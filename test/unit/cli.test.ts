@@ -84,7 +84,11 @@ describe('memstrate CLI', () => {
     expect(broken.stderr).toMatch(/^error CHAIN_INTEGRITY: /);
     expect(broken.stderr).not.toMatch(/\n\s+at /); // no stack trace
 
-    // Every command refuses a broken chain (open fails closed).
+    // Every command refuses a broken chain (open fails closed) — but a forensic stats reads it.
+    expect(cli(['--config', configPath, 'stats']).status).toBe(2);
+    const forensic = cli(['--config', configPath, 'stats', '--forensic']);
+    expect(forensic.status, forensic.stderr).toBe(0);
+    expect(JSON.parse(forensic.stdout)).toMatchObject({ info: { forensic: { chain: 'broken', seq: 2 } }, counts: { auditEntries: 3 } });
     expect(cli(['--config', configPath, 'stats']).status).toBe(2);
   }, 120_000);
 

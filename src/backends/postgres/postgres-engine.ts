@@ -25,6 +25,8 @@ export interface PostgresEngineOptions {
   connectTimeoutMs?: number;
   /** `full`: every session runs with synchronous_commit = on, whatever the server's default. */
   durability?: 'normal' | 'full';
+  /** Every session read-only (default_transaction_read_only): a forensic open writes nothing. */
+  readOnly?: boolean;
 }
 
 // int8 (bigint: epoch-ms timestamps, counts) as JS numbers: every value memstrate stores fits in
@@ -77,10 +79,12 @@ export class PostgresEngine implements SqlEngine {
   private readonly secrets: string[];
   private closed = false;
   private readonly scopes = new AsyncLocalStorage<Scope>();
+  private readonly readOnly: boolean;
   private activeScopes = 0;
 
   private constructor(options: PostgresEngineOptions) {
     this.backendName = options.backendName ?? 'postgres';
+    this.readOnly = options.readOnly === true;
     this.schema = options.schema;
     this.redacted = redactUrl(options.url);
     this.secrets = [];
@@ -104,6 +108,7 @@ export class PostgresEngine implements SqlEngine {
       onConnect: async (client) => {
         await client.query(setPath);
         if (options.durability === 'full') await client.query('set synchronous_commit to on');
+        if (options.readOnly) await client.query('set default_transaction_read_only to on');
       },
     });
     // An idle client's error (server restart) must not crash the process; the next query reports it.
@@ -144,6 +149,16 @@ export class PostgresEngine implements SqlEngine {
       return (res.rowCount ?? 0) > 0;
     } catch (error) {
       throw this.mapError(error, 'read schema');
+    }
+  }
+
+  /** The last migration applied in the schema ('' when none). */
+  async appliedVersion(): Promise<string> {
+    try {
+      const res = await this.pool.query<{ name: string }>(`select name from ${quoteIdent(this.schema)}.kysely_migration order by name desc limit 1`);
+      return res.rows[0]?.name ?? '';
+    } catch (error) {
+      throw this.mapError(error, 'read schema version');
     }
   }
 
@@ -351,6 +366,8 @@ export class PostgresEngine implements SqlEngine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A server whose connections share one session (PGlite over a socket) would keep it read-only.
+    if (this.readOnly) await this.pool.query('reset default_transaction_read_only').catch(() => {});
     await this.pool.end();
   }
 }

@@ -19,13 +19,13 @@ import { PostgresEngine } from './postgres-engine.js';
  */
 export async function openPostgresMainBackend(options: PostgresOptions, ctx: BackendContext): Promise<MainBackend> {
   if (!options.url) throw new ConfigError('postgres.url (postgres_url): required when backend is "postgres"', { backend: 'postgres' });
-  const engine = await PostgresEngine.open({ url: options.url, poolSize: options.poolSize, schema: options.schema, durability: ctx.settings.durability });
+  const engine = await PostgresEngine.open({ url: options.url, poolSize: options.poolSize, schema: options.schema, durability: ctx.settings.durability, readOnly: ctx.settings.readOnly === true });
   try {
     const existed = await engine.schemaExists();
-    if (ctx.settings.existingOnly && !(existed && (await engine.migrated()))) {
+    if ((ctx.settings.existingOnly || ctx.settings.readOnly) && !(existed && (await engine.migrated()))) {
       throw new NotFoundError(`no store in schema ${engine.schema} at ${engine.redacted} (this command opens an existing store only; \`memstrate migrate\` creates one)`, { backend: 'postgres' });
     }
-    const schemaVersion = await engine.migrate(postgresMigrations);
+    const schemaVersion = ctx.settings.readOnly ? await engine.appliedVersion() : await engine.migrate(postgresMigrations);
     const discard = async () => {
       try {
         if (!existed) await engine.dropSchema();

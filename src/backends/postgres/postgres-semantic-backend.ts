@@ -62,10 +62,11 @@ export async function openPostgresSemanticBackend(options: PostgresOptions, ctx:
   if (!url) {
     throw new ConfigError('postgres.url or postgres.semantic_url: required when semantic_backend is "postgres"', { backend: 'semantic:postgres' });
   }
-  const engine = await PostgresEngine.open({ url, poolSize: options.poolSize, schema: options.schema, backendName: 'semantic:postgres' });
+  const readOnly = ctx.settings.readOnly === true;
+  const engine = await PostgresEngine.open({ url, poolSize: options.poolSize, schema: options.schema, backendName: 'semantic:postgres', readOnly });
   try {
     const extension = await ensureVectorExtension(engine, redactUrl(url));
-    await engine.migrate(postgresMigrations);
+    if (!readOnly) await engine.migrate(postgresMigrations);
     return await PostgresSemanticBackend.open(engine, { logger: ctx.logger, extension, redactedUrl: redactUrl(url) });
   } catch (error) {
     await engine.close().catch(() => {});

@@ -52,7 +52,7 @@ async function openQdrant(options: QdrantOptions, ctx: BackendContext): Promise<
   }
   const client = new QdrantClient({ ...clientOptions, timeout: options.timeoutMs });
   try {
-    return await QdrantSemanticBackend.open({ client, collection: options.collection, where, logger: ctx.logger }, ctx.settings.embeddingDimensions);
+    return await QdrantSemanticBackend.open({ client, collection: options.collection, where, logger: ctx.logger }, ctx.settings.embeddingDimensions, ctx.settings.readOnly === true);
   } catch (error) {
     throw MemoryError.is(error) ? error : mapQdrantError(error, 'open collection', where);
   }

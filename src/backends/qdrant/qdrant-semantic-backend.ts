@@ -6,7 +6,7 @@ import type { MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
 import { assertSameSpace, checkDimensions } from '../../core/vector-space.js';
-import { ConfigError, MemoryError, ValidationError } from '../../errors.js';
+import { ConfigError, MemoryError, NotFoundError, ValidationError } from '../../errors.js';
 import { describeCollection, ensureCollection, qdrantCaller, recordVectorSpace, type CollectionState, type QdrantCall } from './qdrant-collection.js';
 import { QDRANT_BACKEND, type QdrantWhere } from './qdrant-errors.js';
 import { queryVector } from './qdrant-keywords.js';
@@ -49,9 +49,10 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 
   /** Ensures the collection (and its payload indexes) exist; `dimensions` when already known. */
-  static async open(settings: QdrantSettings, dimensions: number | undefined): Promise<QdrantSemanticBackend> {
+  static async open(settings: QdrantSettings, dimensions: number | undefined, readOnly = false): Promise<QdrantSemanticBackend> {
     const call = qdrantCaller(settings.client, settings.where);
-    const state = await ensureCollection(call, settings.collection, dimensions);
+    const state = readOnly ? await describeCollection(call, settings.collection) : await ensureCollection(call, settings.collection, dimensions);
+    if (!state) throw new NotFoundError(`no collection "${settings.collection}" (a read-only open creates nothing)`, { backend: QDRANT_BACKEND });
     if (dimensions !== undefined && state.denseSize !== undefined && state.denseSize !== dimensions) {
       throw new ConfigError(
         [`qdrant.collection "${settings.collection}" holds ${state.denseSize}-dimensional vectors but the configuration gives ${dimensions}; use another collection, or the original embedder`],

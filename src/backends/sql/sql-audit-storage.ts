@@ -98,10 +98,14 @@ export class SqlAuditStorage extends SqlStore implements AuditStorage {
   chainId(): Promise<string> {
     return this.guard('audit chain id', async () => {
       const db = this.engine.db;
+      const read = () => this.engine.first(db.selectFrom('meta').select('value').where('key', '=', CHAIN_ID_KEY).compile());
+      // Read first: a store that has one is never written to (read-only opens rely on it).
+      const existing = await read();
+      if (existing) return existing.value;
       await this.engine.run(
         db.insertInto('meta').values({ key: CHAIN_ID_KEY, value: newId() }).onConflict((oc) => oc.column('key').doNothing()).compile(),
       );
-      const row = await this.engine.first(db.selectFrom('meta').select('value').where('key', '=', CHAIN_ID_KEY).compile());
+      const row = await read();
       if (!row) throw new Error('audit chain id was not recorded');
       return row.value;
     });

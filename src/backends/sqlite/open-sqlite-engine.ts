@@ -2,10 +2,10 @@ import { sqliteMigrations } from '../../../migrations/sqlite/index.js';
 import { SqliteEngine } from './sqlite-engine.js';
 
 /** Opens a SQLite file (or `:memory:`) and applies the migrations; shared by the main and semantic backends. */
-export async function openSqliteEngine(path: string, options: { durability?: 'normal' | 'full' } = {}): Promise<{ engine: SqliteEngine; schemaVersion: string }> {
+export async function openSqliteEngine(path: string, options: { durability?: 'normal' | 'full'; readOnly?: boolean } = {}): Promise<{ engine: SqliteEngine; schemaVersion: string }> {
   const engine = SqliteEngine.open(path, options);
   try {
-    const schemaVersion = await engine.migrate(sqliteMigrations);
+    const schemaVersion = options.readOnly ? engine.appliedVersion() : await engine.migrate(sqliteMigrations);
     return { engine, schemaVersion };
   } catch (error) {
     await engine.close();

@@ -46,11 +46,11 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
     capabilities: { multiProcess: true, transactions: true, skipLockedClaims: false },
     defaultAuditAnchorPath: (options) => (options.path === ':memory:' ? undefined : `${options.path}.audit-anchor`),
     async open(options, ctx) {
-      if (ctx.settings.existingOnly && options.path !== ':memory:' && !existsSync(options.path)) {
+      if ((ctx.settings.existingOnly || ctx.settings.readOnly) && options.path !== ':memory:' && !existsSync(options.path)) {
         throw new NotFoundError(`no store at ${options.path} (this command opens an existing store only; \`memstrate migrate\` creates one)`, { backend: 'sqlite' });
       }
       const created = createdBy(options.path);
-      const { engine, schemaVersion } = await openSqliteEngine(options.path, { durability: ctx.settings.durability });
+      const { engine, schemaVersion } = await openSqliteEngine(options.path, { durability: ctx.settings.durability, readOnly: ctx.settings.readOnly === true });
       return new SqlMainBackend(engine, schemaVersion, options.path, {
         ...ctx,
         discard: async () => {
@@ -74,7 +74,7 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
       // Share the main backend's connection when both live in the same SQLite file.
       const { main } = ctx;
       const shared = main instanceof SqlMainBackend && main.engine instanceof SqliteEngine && main.location === options.path ? main.engine : undefined;
-      const engine = shared ?? (await openSqliteEngine(options.path, { durability: ctx.settings.durability })).engine;
+      const engine = shared ?? (await openSqliteEngine(options.path, { durability: ctx.settings.durability, readOnly: ctx.settings.readOnly === true })).engine;
       try {
         return await SqliteSemanticBackend.open(engine, { clock: ctx.clock, logger: ctx.logger, ownsEngine: shared === undefined, sharesMainConnection: shared !== undefined });
       } catch (error) {

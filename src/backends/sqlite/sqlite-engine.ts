@@ -52,12 +52,13 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   }
 
   /** Opens (creating the directory if needed) and configures the database file. */
-  static open(path: string, options: { durability?: 'normal' | 'full' } = {}): SqliteEngine {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  static open(path: string, options: { durability?: 'normal' | 'full'; readOnly?: boolean } = {}): SqliteEngine {
+    if (path !== ':memory:' && !options.readOnly) mkdirSync(dirname(path), { recursive: true });
     let raw: BetterSqlite3.Database;
     try {
-      raw = new BetterSqlite3(path, { timeout: 5000 });
-      raw.pragma('journal_mode = WAL');
+      // Read-only (a forensic open): SQLite itself refuses every write on this connection.
+      raw = new BetterSqlite3(path, { timeout: 5000, ...(options.readOnly ? { readonly: true, fileMustExist: true } : {}) });
+      if (!options.readOnly) raw.pragma('journal_mode = WAL');
       // NORMAL in WAL mode: durable against a crash of the process, not of the machine; FULL syncs
       // the WAL on every commit.
       raw.pragma(options.durability === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
@@ -72,6 +73,12 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
       });
     }
     return new SqliteEngine(raw);
+  }
+
+  /** The last migration applied (read-only opens report it instead of migrating). */
+  appliedVersion(): string {
+    const row = this.raw.prepare('select name from kysely_migration order by name desc limit 1').get() as { name: string } | undefined;
+    return row?.name ?? '';
   }
 
   async migrate(migrations: Record<string, Migration>): Promise<string> {

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { GENESIS_HASH, hashEntry, MemoryError } from '../../index.js';
+import { GENESIS_HASH, hashEntry, MemoryError, MemorySubstrate } from '../../index.js';
 import { ManualClock } from '../clock.js';
 import type { CellInstance } from '../cell.js';
 import { defineSuite } from '../conformance.js';
@@ -154,6 +154,34 @@ export const auditSuite = defineSuite('audit', ({ cell, open, itIf }) => {
     await inst.rawSql('insert into audit_entries select * from audit_backup');
     await inst.rawSql('drop table audit_backup');
     await expectOpenFails(inst, 6);
+  });
+
+  itIf('rawSql', 'a forensic open reads a store whose chain is broken, says where it broke, and writes nothing', async () => {
+    const inst = await open();
+    await appendN(inst, 5);
+    await inst.mem.structured.set('agent-a', 'k', { kept: true });
+    const memory = await inst.mem.semantic.remember({ agentId: 'agent-a', content: 'evidence about the breach' });
+    await inst.mem.close();
+    await inst.rawSql(`update audit_entries set detail = 'forged' where seq = 3`);
+    await expectOpenFails(inst, 3);
+    const anchorBefore = readFileSync(inst.config.auditAnchorPath as string, 'utf8');
+    const [{ n: entriesBefore } = { n: 0 }] = (await inst.rawSql('select count(*) as n from audit_entries')) as { n: number }[];
+
+    const mem = await MemorySubstrate.open(inst.config, { env: inst.env ?? {}, forensic: true, ...(cell.backends ? { backends: cell.backends } : {}) });
+    try {
+      expect(mem.info.forensic).toMatchObject({ chain: 'broken', seq: 3 });
+      expect(await mem.structured.get('agent-a', 'k')).toEqual({ kept: true });
+      expect((await mem.semantic.recall({ agentId: 'agent-a', text: 'breach', mode: 'keyword' })).map((r) => r.memory.id)).toEqual([memory]);
+      expect((await mem.audit.entries({ limit: 100 })).length).toBe(entriesBefore);
+      await expect(mem.structured.set('agent-a', 'k', 1)).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(mem.semantic.forget(memory)).rejects.toMatchObject({ code: 'VALIDATION' });
+      await expect(mem.audit.append({ agentId: 'a', action: 'x', detail: '', outcome: 'ok' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    } finally {
+      await mem.close();
+    }
+    expect(await inst.rawSql('select count(*) as n from audit_entries')).toEqual([{ n: entriesBefore }]);
+    expect(readFileSync(inst.config.auditAnchorPath as string, 'utf8')).toBe(anchorBefore);
+    expect(((await inst.rawSql("select value from kv where key = 'k'")) as { value: string }[])[0]?.value).toBe(JSON.stringify({ kept: true }));
   });
 
   itIf('rawSql', 'a missing anchor for a non-empty log fails closed', async () => {
