@@ -16,7 +16,8 @@ import type { Clock, JsonValue, Logger } from '../contracts/types.js';
 import type { UsageStore } from '../contracts/usage-store.js';
 import { createEmbedder } from '../embedders/index.js';
 import { ConfigError, NotSupportedError } from '../errors.js';
-import { FileAnchor, MemoryAnchor } from '../core/audit-anchor.js';
+import { FileAnchor, MemoryAnchor, type AuditAnchor } from '../core/audit-anchor.js';
+import { PostgresAnchor } from '../backends/postgres/postgres-anchor.js';
 import { ChainedAuditLog } from '../core/audit-log.js';
 import { systemClock } from '../core/clock.js';
 import { defaultLogger } from '../core/logger.js';
@@ -127,7 +128,13 @@ export class MemorySubstrate {
       cleanups.push(() => (main.discard ? main.discard() : main.close()));
       const { provider: semantic, capabilities: semanticCapabilities } = await openSemanticProvider(resolved, catalog, ctx, main);
       cleanups.push(() => semantic.close());
-      const anchor = resolved.auditAnchorPath === undefined ? new MemoryAnchor() : new FileAnchor(resolved.auditAnchorPath, main.name, { syncFolder: resolved.durability === 'full' });
+      const anchor: AuditAnchor =
+        resolved.auditAnchorUrl !== undefined
+          ? await PostgresAnchor.open(resolved.auditAnchorUrl, resolved.auditAnchorName ?? 'memstrate')
+          : resolved.auditAnchorPath === undefined
+            ? new MemoryAnchor()
+            : new FileAnchor(resolved.auditAnchorPath, main.name, { syncFolder: resolved.durability === 'full' });
+      cleanups.push(async () => anchor.close?.());
       const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key, adoptAnchor: options.adoptAuditAnchor === true, readOnly: options.forensic === true });
       const stores = auditStores(main, semantic, auditLog, semanticCapabilities.sharedTransactions, options.forensic === true);
       return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities }, options.forensic === true);

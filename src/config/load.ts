@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import type { BackendCatalog, BackendDefinition } from '../contracts/backend-plugin.js';
@@ -128,12 +129,21 @@ export function resolveConfig(source: string | MemoryConfigInput | undefined, op
     .filter(([key, value]) => /Env$/.test(key) && typeof value === 'string')
     .map(([, value]) => value as string);
   problems.push(...unknownVariables(env, configVariables(catalog, flat.keys()), secretVariables));
+  if (parsed?.auditAnchorUrl !== undefined && parsed.auditAnchorPath !== undefined) {
+    problems.push(`${describeCore('auditAnchorUrl', raw.origins)} and ${describeCore('auditAnchorPath', raw.origins)}: choose one anchor, a file or a PostgreSQL table`);
+  }
   if (problems.length > 0 || !parsed) throw new ConfigError(problems);
 
+  const defaultAnchor = main?.main?.defaultAuditAnchorPath(mainOptions ?? {});
+  if (parsed.auditAnchorUrl !== undefined) {
+    // The shared anchor's row: by default named like the file anchor would be (store identity).
+    const name = parsed.auditAnchorName ?? (defaultAnchor ? basename(defaultAnchor).replace(/\.audit-anchor$/, '') : 'memstrate');
+    return { ...parsed, semanticBackend: explicitSemantic ?? backend, auditAnchorPath: undefined, auditAnchorName: name, backendOptions };
+  }
   return {
     ...parsed,
     semanticBackend: explicitSemantic ?? backend,
-    auditAnchorPath: parsed.auditAnchorPath ?? main?.main?.defaultAuditAnchorPath(mainOptions ?? {}),
+    auditAnchorPath: parsed.auditAnchorPath ?? defaultAnchor,
     backendOptions,
   };
 }

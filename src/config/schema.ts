@@ -44,6 +44,13 @@ export const memoryConfigSchema = z.strictObject({
   auditKeyEnv: envName.optional(),
   auditAnchorPath: z.string().min(1).optional(),
   /**
+   * A shared anchor in PostgreSQL instead of a file (several gateway hosts, any working directory):
+   * a postgres:// URL, ideally a database or role the store's own credentials cannot write.
+   */
+  auditAnchorUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /** The row of the shared anchor table this store uses (default: derived from the store's location). */
+  auditAnchorName: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'letters, digits and _ . : - (1..200)').optional(),
+  /**
    * `normal` (default): SQLite synchronous=NORMAL — a power loss may lose the last commits.
    * `full`: every commit and the audit anchor (file and folder) reach the disk before they return.
    */

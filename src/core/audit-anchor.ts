@@ -23,9 +23,14 @@ export interface AnchorRecord extends AuditTip {
 
 /** Stores one anchor record; the audit log decides what goes in it (core/audit-log.ts). */
 export interface AuditAnchor {
-  read(): AnchorRecord | undefined;
-  /** Replaces the stored record (atomically where the medium allows). */
-  write(record: AnchorRecord): void;
+  read(): Promise<AnchorRecord | undefined>;
+  /**
+   * Replaces the stored record (atomically where the medium allows). A shared anchor (several
+   * hosts) may refuse to move backwards: the record it keeps is never behind one it was given.
+   */
+  write(record: AnchorRecord): Promise<void>;
+  /** Releases what the anchor holds (a connection). */
+  close?(): Promise<void>;
   readonly description: string;
 }
 
@@ -59,6 +64,23 @@ function tipOf(value: unknown): AuditTip | undefined {
   return v && Number.isInteger(v.seq) && typeof v.hash === 'string' && HASH.test(v.hash) ? { seq: v.seq as number, hash: v.hash } : undefined;
 }
 
+/** An anchor record from its JSON form (`{version: 1, chain, seq, hash, checkpoint?, mac?}`), or undefined when malformed. */
+export function parseAnchorRecord(value: unknown): AnchorRecord | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const parsed = value as { version?: unknown; chain?: unknown; seq?: unknown; hash?: unknown; checkpoint?: unknown; mac?: unknown };
+  const tip = tipOf(parsed);
+  const checkpoint = parsed.checkpoint === undefined ? undefined : tipOf(parsed.checkpoint);
+  const macOk = parsed.mac === undefined || (typeof parsed.mac === 'string' && HASH.test(parsed.mac));
+  if (parsed.version !== 1 || typeof parsed.chain !== 'string' || !tip || (parsed.checkpoint !== undefined && !checkpoint) || !macOk) return undefined;
+  return { chainId: parsed.chain, ...tip, ...(checkpoint ? { checkpoint } : {}), ...(typeof parsed.mac === 'string' ? { mac: parsed.mac } : {}) };
+}
+
+/** The JSON form of an anchor record. */
+export function anchorJson(record: AnchorRecord): Record<string, unknown> {
+  const { chainId, seq, hash, checkpoint, mac } = record;
+  return { version: 1, chain: chainId, seq, hash, ...(checkpoint ? { checkpoint } : {}), ...(mac ? { mac } : {}) };
+}
+
 /** A small JSON file replaced atomically (write a temp file, fsync, rename). */
 export class FileAnchor implements AuditAnchor {
   constructor(
@@ -72,7 +94,7 @@ export class FileAnchor implements AuditAnchor {
     return `anchor file ${this.path}`;
   }
 
-  read(): AnchorRecord | undefined {
+  async read(): Promise<AnchorRecord | undefined> {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
@@ -80,27 +102,23 @@ export class FileAnchor implements AuditAnchor {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new ChainIntegrityError(0, `cannot read the ${this.description}: ${(error as Error).message}`, { backend: this.backend, cause: error });
     }
+    let parsed: unknown;
     try {
-      const parsed = JSON.parse(text) as { version?: unknown; chain?: unknown; seq?: unknown; hash?: unknown; checkpoint?: unknown; mac?: unknown };
-      const tip = tipOf(parsed);
-      const checkpoint = parsed.checkpoint === undefined ? undefined : tipOf(parsed.checkpoint);
-      const macOk = parsed.mac === undefined || (typeof parsed.mac === 'string' && HASH.test(parsed.mac));
-      if (parsed.version === 1 && typeof parsed.chain === 'string' && tip && (parsed.checkpoint === undefined || checkpoint) && macOk) {
-        return { chainId: parsed.chain, ...tip, ...(checkpoint ? { checkpoint } : {}), ...(typeof parsed.mac === 'string' ? { mac: parsed.mac } : {}) };
-      }
+      parsed = JSON.parse(text);
     } catch {
-      // fall through
+      parsed = undefined;
     }
+    const record = parseAnchorRecord(parsed);
+    if (record) return record;
     throw new ChainIntegrityError(0, `the ${this.description} is malformed`, { backend: this.backend });
   }
 
-  write(record: AnchorRecord): void {
+  async write(record: AnchorRecord): Promise<void> {
     mkdirSync(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.${process.pid}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
     try {
-      const { chainId, seq, hash, checkpoint, mac } = record;
-      writeSync(fd, JSON.stringify({ version: 1, chain: chainId, seq, hash, ...(checkpoint ? { checkpoint } : {}), ...(mac ? { mac } : {}) }));
+      writeSync(fd, JSON.stringify(anchorJson(record)));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -121,10 +139,10 @@ export class FileAnchor implements AuditAnchor {
 export class MemoryAnchor implements AuditAnchor {
   private record: AnchorRecord | undefined;
   readonly description = 'in-memory anchor';
-  read(): AnchorRecord | undefined {
+  async read(): Promise<AnchorRecord | undefined> {
     return this.record;
   }
-  write(record: AnchorRecord): void {
+  async write(record: AnchorRecord): Promise<void> {
     this.record = record;
   }
 }

@@ -52,6 +52,8 @@ export class ChainedAuditLog implements AuditLog {
   private closed = false;
   /** Where the chain broke, on a read-only open that went on despite it. */
   private broken: ChainIntegrityError | undefined;
+  /** The anchor write in flight (writes are serialised). */
+  private flushing: Promise<void> = Promise.resolve();
 
   private constructor(private readonly o: ChainedAuditLogOptions) {
     this.v = new Validator(o.backend);
@@ -85,8 +87,8 @@ export class ChainedAuditLog implements AuditLog {
   }
 
   /** The anchor's record; with an audit key it must carry a valid MAC (fail closed otherwise). */
-  private readAnchor(): AnchorRecord | undefined {
-    const record = this.o.anchor.read();
+  private async readAnchor(): Promise<AnchorRecord | undefined> {
+    const record = await this.o.anchor.read();
     if (record && this.o.key && !anchorAuthentic(record, this.o.key)) {
       this.fail(Math.max(1, record.seq), `the ${this.o.anchor.description} is not authenticated by the audit key (rewritten, or written without the key)`);
     }
@@ -98,11 +100,11 @@ export class ChainedAuditLog implements AuditLog {
    * (when it is this chain's and, with a key, authentic) wins where it is further. With a key the
    * record is MAC'd.
    */
-  private writeAnchor(tip: AuditTip, checkpoint: AuditTip): void {
+  private async writeAnchor(tip: AuditTip, checkpoint: AuditTip): Promise<void> {
     if (this.o.readOnly) return;
     let current: AnchorRecord | undefined;
     try {
-      current = this.o.anchor.read();
+      current = await this.o.anchor.read();
     } catch {
       current = undefined;
     }
@@ -115,7 +117,7 @@ export class ChainedAuditLog implements AuditLog {
       if (current.seq === head.seq && (current.checkpoint?.seq ?? 0) === cp.seq) return;
     }
     const record: AnchorRecord = { chainId: this.chainId, seq: head.seq, hash: head.hash, ...(cp.seq > 0 ? { checkpoint: cp } : {}) };
-    this.o.anchor.write(this.o.key ? { ...record, mac: anchorMac(record, this.o.key) } : record);
+    await this.o.anchor.write(this.o.key ? { ...record, mac: anchorMac(record, this.o.key) } : record);
   }
 
   /** See ChainedAuditLogOptions.adoptAnchor. */
@@ -124,7 +126,7 @@ export class ChainedAuditLog implements AuditLog {
     this.chainId = await storage.chainId();
     let previous: string;
     try {
-      const record = anchor.read();
+      const record = await anchor.read();
       previous = record ? `seq ${record.seq} of chain ${record.chainId}${this.o.key && !anchorAuthentic(record, this.o.key) ? ' (not authenticated by the key)' : ''}` : 'none';
     } catch (error) {
       previous = `unreadable (${(error as Error).message})`;
@@ -137,16 +139,16 @@ export class ChainedAuditLog implements AuditLog {
       this.lastCheckpoint = verified;
     }
     const record: AnchorRecord = { chainId: this.chainId, ...verified, ...(this.lastCheckpoint.seq > 0 ? { checkpoint: this.lastCheckpoint } : {}) };
-    anchor.write(this.o.key ? { ...record, mac: anchorMac(record, this.o.key) } : record);
+    await anchor.write(this.o.key ? { ...record, mac: anchorMac(record, this.o.key) } : record);
     this.o.logger.warn({ backend: this.o.backend, anchor: anchor.description, previous, seq: verified.seq }, 'audit anchor adopted after a full verify');
     await this.append({ agentId: '', action: ANCHOR_ADOPT_ACTION, detail: `${anchor.description}: replaced ${previous}; verified ${verified.seq} entries from genesis`, outcome: 'ok' });
-    this.flushAnchor();
+    await this.flushAnchor();
   }
 
   private async verifyOnOpen(): Promise<void> {
     const { storage, anchor } = this.o;
     this.chainId = await storage.chainId();
-    const anchored = this.readAnchor();
+    const anchored = await this.readAnchor();
     const tip = await storage.tip();
     if (anchored === undefined && tip.seq > 0) {
       this.fail(1, `the log has ${tip.seq} entries but the ${anchor.description} is missing`);
@@ -195,7 +197,7 @@ export class ChainedAuditLog implements AuditLog {
       await storage.saveCheckpoint(verified);
       this.lastCheckpoint = verified;
     }
-    this.writeAnchor(verified, this.lastCheckpoint);
+    await this.writeAnchor(verified, this.lastCheckpoint);
   }
 
   /** Verifies every entry after `start` (up to seq `upTo`, if given); returns the last one's tip. */
@@ -241,19 +243,26 @@ export class ChainedAuditLog implements AuditLog {
     if (this.anchorTimer === undefined) {
       this.anchorTimer = setTimeout(() => {
         this.anchorTimer = undefined;
-        this.flushAnchor();
-        if ((this.lastAnchored?.seq ?? 0) - this.lastCheckpoint.seq >= CHECKPOINT_EVERY) void this.checkpoint();
+        void this.flushAnchor().then(() => {
+          if ((this.lastAnchored?.seq ?? 0) - this.lastCheckpoint.seq >= CHECKPOINT_EVERY) void this.checkpoint();
+        });
       }, ANCHOR_DELAY_MS);
       this.anchorTimer.unref();
     }
   }
 
-  private flushAnchor(): void {
+  /** Writes the pending tip (one write at a time: a later flush waits for the one in flight). */
+  private flushAnchor(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushPending());
+    return this.flushing;
+  }
+
+  private async flushPending(): Promise<void> {
     const tip = this.pendingAnchor;
     if (!tip) return;
     this.pendingAnchor = undefined;
     try {
-      this.writeAnchor(tip, this.lastCheckpoint);
+      await this.writeAnchor(tip, this.lastCheckpoint);
       this.lastAnchored = tip;
     } catch (error) {
       this.o.logger.error({ err: error, anchor: this.o.anchor.description }, 'audit anchor write failed');
@@ -269,7 +278,7 @@ export class ChainedAuditLog implements AuditLog {
         if (tip.seq > this.lastCheckpoint.seq) {
           await this.o.storage.saveCheckpoint(tip);
           this.lastCheckpoint = tip;
-          this.writeAnchor(tip, tip);
+          await this.writeAnchor(tip, tip);
         }
       } catch (error) {
         this.o.logger.error({ err: error }, 'audit checkpoint verification failed');
@@ -282,7 +291,7 @@ export class ChainedAuditLog implements AuditLog {
 
   async verify(): Promise<VerifyReport> {
     const tip = await this.verifyFrom(GENESIS_TIP);
-    const anchored = this.readAnchor();
+    const anchored = await this.readAnchor();
     if (anchored && anchored.chainId !== this.chainId) this.fail(1, `the ${this.o.anchor.description} belongs to another audit log`);
     if (anchored && anchored.seq > tip.seq) {
       this.fail(tip.seq + 1, `the log ends at seq ${tip.seq} but the ${this.o.anchor.description} records seq ${anchored.seq}`);
@@ -311,10 +320,12 @@ export class ChainedAuditLog implements AuditLog {
     this.closed = true;
     if (this.anchorTimer) clearTimeout(this.anchorTimer);
     this.anchorTimer = undefined;
-    this.flushAnchor();
+    await this.flushAnchor();
     if (this.checkpointing) await this.checkpointing;
-    if (this.o.readOnly) return;
-    const tip = await this.o.storage.tip();
-    if (tip.seq - this.lastCheckpoint.seq >= CHECKPOINT_EVERY) await this.checkpoint();
+    if (!this.o.readOnly) {
+      const tip = await this.o.storage.tip();
+      if (tip.seq - this.lastCheckpoint.seq >= CHECKPOINT_EVERY) await this.checkpoint();
+    }
+    await this.o.anchor.close?.();
   }
 }
