@@ -51,6 +51,8 @@ export class SemanticService implements BackendSemanticStore {
   private space: VectorSpace | undefined;
   private pendingTouches: string[] = [];
   private touchScheduled: Promise<void> | undefined;
+  /** The access bump being written (bumps are written one at a time, in order). */
+  private touching: Promise<void> = Promise.resolve();
 
   private constructor(private readonly o: SemanticServiceOptions) {
     this.backend = o.backend;
@@ -274,17 +276,21 @@ export class SemanticService implements BackendSemanticStore {
     this.touchScheduled = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushTouches());
   }
 
-  /** Writes pending access bumps now. */
+  /** Writes pending access bumps now (after any bump still in flight, which close() also waits for). */
   async flushTouches(): Promise<void> {
     const ids = this.pendingTouches;
     this.pendingTouches = [];
     this.touchScheduled = undefined;
-    if (ids.length === 0) return;
-    try {
-      await this.backend.touch(ids, this.o.clock());
-    } catch (error) {
-      this.o.logger.warn({ err: error, backend: this.backend.name }, 'access-count bump failed');
-    }
+    if (ids.length === 0) return this.touching;
+    const at = this.o.clock();
+    this.touching = this.touching.then(async () => {
+      try {
+        await this.backend.touch(ids, at);
+      } catch (error) {
+        this.o.logger.warn({ err: error, backend: this.backend.name }, 'access-count bump failed');
+      }
+    });
+    return this.touching;
   }
 
   /** Fixes the vector space on the backend, within its declared maximum dimension (VALIDATION beyond). */
