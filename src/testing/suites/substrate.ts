@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { registeredBackends } from '../../index.js';
 import { defineSuite } from '../conformance.js';
+import { rng } from '../vectors.js';
 
 export const substrateSuite = defineSuite('substrate', ({ open, cell }) => {
   it('reports the capabilities its backends declare (info, and refined by the opened instance)', async () => {
@@ -64,5 +65,64 @@ export const substrateSuite = defineSuite('substrate', ({ open, cell }) => {
     await mem.close();
     await mem.close();
     await expect(mem.structured.get('a', 'k')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+  });
+
+  it('isolation property: seeded random data of three agents, and every agent-scoped read of one agent returns only its own', async () => {
+    const { mem } = await open();
+    const next = rng(4242);
+    const int = (n: number) => Math.floor(next() * n);
+    const agents = ['iso-a', 'iso-b', 'iso-c'];
+    const words = ['apple', 'river', 'stone', 'cloud', 'ember', 'frost'];
+    const sentence = () => Array.from({ length: 4 }, () => words[int(words.length)]).join(' ');
+    const owner = new Map<string, string>();
+    const lastEntities = new Set<string>();
+    let edges = 0;
+    for (let i = 0; i < 60; i++) {
+      const agentId = agents[int(3)] as string;
+      const text = sentence();
+      const scope = ['s1', 's2'][int(2)] as string;
+      owner.set(await mem.semantic.remember({ agentId, content: text, scope, metadata: { k: int(3) }, embedding: [next(), next(), next(), next()] }), agentId);
+      await mem.structured.set(agentId, `key-${int(10)}`, { from: agentId });
+      if (i % 3 === 0) {
+        const entity = await mem.knowledge.addEntity({ agentId, entityType: 'concept', name: `${words[int(6)]}-${i}` });
+        const previous = [...owner].reverse().find(([id, a]) => a === agentId && id !== entity && lastEntities.has(id));
+        if (previous) await mem.knowledge.addRelation({ agentId, source: previous[0], relation: 'related_to', target: entity });
+        owner.set(entity, agentId);
+        lastEntities.add(entity);
+      }
+      if (i % 5 === 0) await mem.sessions.create(agentId, { label: `l-${i}` });
+      if (i % 4 === 0) await mem.sessions.appendCanonical(agentId, [{ role: 'user', content: `${agentId} says ${text}` }]);
+      await mem.usage.record({ agentId, model: 'm', inputTokens: 1, outputTokens: 1, costUsd: agents.indexOf(agentId) + 1 });
+    }
+    let reads = 0;
+    for (const agentId of agents) {
+      for (let q = 0; q < 6; q++) {
+        const text = sentence();
+        for (const mode of ['keyword', 'vector', 'hybrid'] as const) {
+          const filter = int(2) === 0 ? {} : { scope: ['s1', 's2'][int(2)] as string, ...(int(2) === 0 ? { metadata: { k: int(3) } } : {}) };
+          const hits = await mem.semantic.recall({ agentId, text, embedding: [next(), next(), next(), next()], mode, limit: 50, filter });
+          reads++;
+          for (const h of hits) expect(h.memory.agentId, `${mode} recall of ${agentId}`).toBe(agentId);
+        }
+      }
+      for (const e of await mem.structured.list(agentId)) expect(e.value).toEqual({ from: agentId });
+      for (const s of await mem.sessions.listForAgent(agentId)) expect(s.agentId).toBe(agentId);
+      const canonical = await mem.sessions.canonicalContext(agentId);
+      for (const m of canonical.messages) expect(String(m.content).startsWith(`${agentId} says`)).toBe(true);
+      for (const match of await mem.knowledge.queryGraph({ agentId, limit: 1000 })) {
+        edges++;
+        expect([match.source.agentId, match.relation.agentId, match.target.agentId]).toEqual([agentId, agentId, agentId]);
+      }
+      const cost = await mem.usage.summary(agentId);
+      expect(cost.totalCostUsd).toBe(cost.callCount * (agents.indexOf(agentId) + 1));
+      reads += 5;
+    }
+    expect(reads).toBeGreaterThan(50);
+    expect(edges).toBeGreaterThan(0);
+    // Reads by id return the record with its true owner.
+    for (const [id, agentId] of owner) {
+      const record = (await mem.semantic.get(id)) ?? (await mem.knowledge.getEntity(id));
+      expect(record?.agentId).toBe(agentId);
+    }
   });
 });
