@@ -9,10 +9,10 @@ import {
   type Migration,
   type TableMetadata,
 } from 'kysely';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { redactUrl, scrub } from '../../core/redact.js';
 import { BackendUnavailableError, ConflictError, InternalError, MemoryError, ValidationError } from '../../errors.js';
+import { ScopeRunner } from '../sql/scope-runner.js';
 import type { SqlEngine, SqlExecutor } from '../sql/engine.js';
 import type { Database } from '../sql/schema.js';
 
@@ -78,9 +78,8 @@ export class PostgresEngine implements SqlEngine {
   /** The password and user name, removed from every driver message we pass on. */
   private readonly secrets: string[];
   private closed = false;
-  private readonly scopes = new AsyncLocalStorage<Scope>();
+  private readonly scopes = new ScopeRunner<Scope>();
   private readonly readOnly: boolean;
-  private activeScopes = 0;
 
   private constructor(options: PostgresEngineOptions) {
     this.backendName = options.backendName ?? 'postgres';
@@ -217,8 +216,7 @@ export class PostgresEngine implements SqlEngine {
 
   /** The live `atomically` scope of the caller, if any. */
   private scope(): Scope | undefined {
-    const scope = this.scopes.getStore();
-    return scope && !scope.ended ? scope : undefined;
+    return this.scopes.current();
   }
 
   /** The scope's client, its transaction begun at the first statement. */
@@ -268,16 +266,7 @@ export class PostgresEngine implements SqlEngine {
   async atomically<T>(fn: () => Promise<T>): Promise<T> {
     if (this.scope()) return fn();
     const scope: Scope = { client: undefined, savepoints: 0, ended: false };
-    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
-    this.activeScopes++;
-    try {
-      outcome = { ok: true, value: await this.scopes.run(scope, fn) };
-    } catch (error) {
-      outcome = { ok: false, error };
-    }
-    scope.ended = true;
-    // Node 20 tracks every promise while a storage is enabled: switch it off between scopes.
-    if (--this.activeScopes === 0) this.scopes.disable();
+    let outcome = await this.scopes.run(scope, fn);
     const client = scope.client ? await scope.client.catch(() => undefined) : undefined;
     if (client) {
       let broken = false;

@@ -1,10 +1,10 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, type DatabaseConnection, type Driver, type DialectAdapter, type Migration, Migrator, sql } from 'kysely';
 import * as sqliteVec from 'sqlite-vec';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BackendUnavailableError, ConflictError, InternalError, MemoryError, ValidationError } from '../../errors.js';
+import { ScopeRunner } from '../sql/scope-runner.js';
 import type { SqlEngine, SqlExecutor } from '../sql/engine.js';
 import type { Database } from '../sql/schema.js';
 
@@ -38,8 +38,7 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   private locked = false;
   private lockTail: Promise<void> = Promise.resolve();
   private readonly direct: SqlExecutor;
-  private readonly scopes = new AsyncLocalStorage<Scope>();
-  private activeScopes = 0;
+  private readonly scopes = new ScopeRunner<Scope>();
 
   private constructor(raw: BetterSqlite3.Database) {
     this.raw = raw;
@@ -144,8 +143,7 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
 
   /** The live `atomically` scope of the caller, if any. */
   private scope(): Scope | undefined {
-    const scope = this.scopes.getStore();
-    return scope && !scope.ended ? scope : undefined;
+    return this.scopes.current();
   }
 
   /** Enters the scope's transaction: the write lock and BEGIN IMMEDIATE, once, at its first statement. */
@@ -200,16 +198,7 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   async atomically<T>(fn: () => Promise<T>): Promise<T> {
     if (this.scope()) return fn();
     const scope: Scope = { begun: undefined, release: undefined, failed: undefined, ended: false };
-    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
-    this.activeScopes++;
-    try {
-      outcome = { ok: true, value: await this.scopes.run(scope, fn) };
-    } catch (error) {
-      outcome = { ok: false, error };
-    }
-    scope.ended = true;
-    // Node 20 tracks every promise while a storage is enabled: switch it off between scopes.
-    if (--this.activeScopes === 0) this.scopes.disable();
+    let outcome = await this.scopes.run(scope, fn);
     if (outcome.ok && scope.failed !== undefined) outcome = { ok: false, error: scope.failed };
     if (scope.begun) await scope.begun.catch(() => {});
     if (scope.release) {
