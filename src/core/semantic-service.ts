@@ -28,6 +28,9 @@ const HYBRID_DEPTH_FACTOR = 2;
 const HYBRID_MIN_DEPTH = 20;
 const MAX_DEPTH = 4096;
 
+const REMEMBER_KEYS = ['agentId', 'content', 'source', 'scope', 'metadata', 'embedding', 'confidence'] as const satisfies readonly (keyof RememberInput)[];
+const RECALL_KEYS = ['agentId', 'allAgents', 'text', 'embedding', 'limit', 'mode', 'filter', 'explain'] as const;
+
 export interface SemanticServiceOptions {
   backend: SemanticBackend;
   embedder: Embedder | undefined;
@@ -142,6 +145,7 @@ export class SemanticService implements BackendSemanticStore {
 
   private validateInput(input: RememberInput, prefix: string, now: number): NewMemoryRow {
     if (typeof input !== 'object' || input === null) this.v.fail(`${prefix || 'input'} must be an object`);
+    this.v.knownKeys(prefix, input, REMEMBER_KEYS);
     const agentId = this.v.id(`${prefix}agentId`, input.agentId);
     const content = this.v.text(`${prefix}content`, input.content, LIMITS.contentBytes);
     const source = input.source === undefined ? 'observation' : this.v.oneOf(`${prefix}source`, input.source, MEMORY_SOURCES);
@@ -162,6 +166,7 @@ export class SemanticService implements BackendSemanticStore {
 
   async recall(query: RecallQuery): Promise<RecalledMemory[]> {
     if (typeof query !== 'object' || query === null) this.v.fail('query must be an object');
+    this.v.knownKeys('', query, RECALL_KEYS);
     let agentId: string | undefined;
     if (query.allAgents === true) {
       if (query.agentId !== undefined) this.v.fail('give either agentId or allAgents: true, not both');

@@ -13,6 +13,12 @@ export class Validator {
     throw new ValidationError(message, { backend: this.backend });
   }
 
+  /** Rejects every key of `value` outside `allowed`, naming it (a typo is never silently dropped). */
+  knownKeys(prefix: string, value: object, allowed: readonly string[]): void {
+    const unknown = Object.keys(value).filter((k) => !allowed.includes(k) && (value as Record<string, unknown>)[k] !== undefined);
+    if (unknown.length > 0) this.fail(`${unknown.map((k) => `${prefix}${k}`).join(', ')}: unknown key${unknown.length > 1 ? 's' : ''} (known: ${allowed.join(', ')})`);
+  }
+
   id(field: string, value: unknown): string {
     if (typeof value !== 'string' || value.length === 0) this.fail(`${field} must be a non-empty string`);
     if (value.length > LIMITS.idLength) this.fail(`${field} is longer than ${LIMITS.idLength} characters`);

@@ -10,7 +10,7 @@ export const RecallMode = z.enum(['hybrid', 'vector', 'keyword']) satisfies z.Zo
 
 export const RememberInput = named(
   'RememberInput',
-  z.object({
+  z.strictObject({
     agentId: Id,
     content: z.string().describe(`The memory text (at most ${LIMITS.contentBytes} bytes UTF-8).`),
     source: MemorySource.optional().describe('Default `observation`.'),
@@ -27,7 +27,7 @@ export const RememberBatch = named(
   'All or nothing: every memory is validated (and embedded) before anything is written.',
 );
 
-/** Unknown fields are rejected in a filter (as the store does), ignored elsewhere (as the stores do). */
+/** Unknown fields are rejected, in a filter and everywhere else (as the stores do). */
 export const MemoryFilter = named(
   'MemoryFilter',
   z.strictObject({
@@ -48,7 +48,7 @@ export const MemoryFilter = named(
  */
 export const RecallQuery = named(
   'RecallQuery',
-  z.object({
+  z.strictObject({
     agentId: Id.optional().describe('The agent whose memories are searched; exactly one of agentId or allAgents: true.'),
     allAgents: z.boolean().optional(),
     text: z.string().optional(),

@@ -8,7 +8,7 @@ export const TaskStatus = z.enum(C.TASK_STATUSES);
 
 export const TaskInput = named(
   'TaskInput',
-  z.object({
+  z.strictObject({
     title: z.string(),
     description: z.string().optional(),
     assignedTo: Id.optional().describe('Only this agent may claim it; absent = anyone.'),

@@ -169,6 +169,7 @@ export class SqlTaskQueue extends SqlStore implements BackendTaskQueue {
    */
   async post(task: TaskInput): Promise<string> {
     if (typeof task !== 'object' || task === null || Array.isArray(task)) this.v.fail('task must be an object');
+    this.v.knownKeys('', task, ['title', 'description', 'assignedTo', 'createdBy', 'priority', 'maxAttempts']);
     const title = this.v.text('title', task.title, TASK_LIMITS.titleBytes);
     const description = this.v.text('description', task.description ?? '', LIMITS.textLength, { allowEmpty: true });
     const assignedTo = this.optionalId('assignedTo', task.assignedTo);

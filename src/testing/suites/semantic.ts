@@ -209,6 +209,17 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect((await mem.audit.verify()).entries).toBe(actions.length);
   });
 
+  it('rejects unknown keys in remember, rememberMany and recall, naming them — a typo is never dropped', async () => {
+    const mem = (await open()).mem;
+    const typo = { agentId: 'A', content: 'typo', metdata: { k: 1 } } as unknown as RememberInput;
+    await expect(mem.semantic.remember(typo)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('metdata') });
+    await expect(mem.semantic.rememberMany([{ agentId: 'A', content: 'ok' }, typo])).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('metdata') });
+    const recall = { agentId: 'A', text: 'typo', limt: 5 } as unknown as Parameters<typeof mem.semantic.recall>[0];
+    await expect(mem.semantic.recall(recall)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('limt') });
+    expect(await countWith(mem, 'typo')).toBe(0);
+    expect(await countWith(mem, 'ok')).toBe(0);
+  });
+
   it('keyword ranking uses the first 64 distinct words of the text: a 64 KiB query works, words past the bound are ignored', async () => {
     const mem = (await open()).mem;
     const zebra = await mem.semantic.remember({ agentId: 'A', content: 'zebra crossing at night' });

@@ -60,6 +60,13 @@ export const tasksSuite = defineSuite('tasks', ({ open, itIf, cell }) => {
     expect(await mem.tasks.post({ title: 'a'.repeat(1024), maxAttempts: 100, priority: 2_147_483_647 })).toEqual(expect.any(String));
   });
 
+  it('post rejects an unknown key, naming it (a typo is never dropped)', async () => {
+    const { mem } = await open();
+    const typo = { title: 't', priorty: 5 } as unknown as Parameters<MemorySubstrate['tasks']['post']>[0];
+    await expect(mem.tasks.post(typo)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('priorty') });
+    expect(await mem.tasks.list()).toEqual([]);
+  });
+
   it('claim takes the task with a lease and a token; complete stores the result', async () => {
     const clock = new ManualClock();
     const { mem } = await open({ clock: clock.fn });
