@@ -16,7 +16,7 @@ export const PairedDevice = named(
 );
 export const DevicePut = named(
   'DevicePut',
-  z.object({
+  z.strictObject({
     deviceId: Id.optional().describe('Must equal the path id when given.'),
     displayName: z.string(),
     platform: z.string(),

@@ -9,7 +9,7 @@ export const RelationType = z.enum(C.RELATION_TYPES);
 
 export const EntityInput = named(
   'EntityInput',
-  z.object({
+  z.strictObject({
     id: Id.optional().describe('Keep to upsert an existing entity; omit for a new id.'),
     agentId: Id,
     entityType: EntityType,
@@ -25,7 +25,7 @@ export const Entity = named(
 
 export const RelationInput = named(
   'RelationInput',
-  z.object({
+  z.strictObject({
     agentId: Id,
     source: Id.describe('Entity id of the source; must exist for the same agent.'),
     relation: RelationType,
@@ -51,7 +51,7 @@ export const Relation = named(
 
 export const GraphPattern = named(
   'GraphPattern',
-  z.object({
+  z.strictObject({
     agentId: Id,
     source: z.string().optional().describe('Start entity: id or exact name.'),
     relation: RelationType.optional(),

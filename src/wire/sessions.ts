@@ -34,7 +34,7 @@ export const Session = named(
 
 export const SessionSave = named(
   'SessionSave',
-  z.object({
+  z.strictObject({
     id: Id.optional().describe('Must equal the path id when given.'),
     agentId: Id,
     messages: z.array(Message),
@@ -46,7 +46,7 @@ export const SessionSave = named(
   'The whole session (upsert).',
 );
 
-export const SessionCreate = named('SessionCreate', z.object({ agentId: Id, label: z.string().optional() }));
+export const SessionCreate = named('SessionCreate', z.strictObject({ agentId: Id, label: z.string().optional() }));
 
 export const SessionSummary = named(
   'SessionSummary',
@@ -69,7 +69,7 @@ export const CanonicalSession = named(
 
 export const CanonicalSave = named(
   'CanonicalSave',
-  z.object({
+  z.strictObject({
     agentId: Id.optional().describe('Must equal the path agent when given.'),
     messages: z.array(Message),
     compactionCursor: z.int().min(0).optional(),

@@ -18,7 +18,7 @@ export const AgentEntry = named(
 );
 export const AgentPut = named(
   'AgentPut',
-  z.object({ id: Id.optional().describe('Must equal the path id when given.'), name: z.string() }).catchall(JsonField) satisfies z.ZodType<
+  z.strictObject({ id: Id.optional().describe('Must equal the path id when given.'), name: z.string() }).catchall(JsonField) satisfies z.ZodType<
     Partial<C.AgentEntry> & Pick<C.AgentEntry, 'name'>
   >,
   'The whole entry (replaces the stored one).',

@@ -6,7 +6,7 @@ import { EpochMs, Id, intQuery, named } from './common.js';
 
 export const UsageInput = named(
   'UsageInput',
-  z.object({
+  z.strictObject({
     agentId: Id,
     model: z.string(),
     inputTokens: z.int().min(0).max(LIMITS.usageTokens),

@@ -34,6 +34,7 @@ export class SqlDeviceStore extends SqlStore implements PairedDeviceStore {
    */
   async save(device: PairedDevice): Promise<void> {
     if (typeof device !== 'object' || device === null) this.v.fail('device must be an object');
+    this.v.knownKeys('device.', device, ['deviceId', 'displayName', 'platform', 'pairedAt', 'lastSeen', 'pushToken']);
     const row: PairedDevicesTable = {
       device_id: this.v.id('deviceId', device.deviceId),
       display_name: this.v.text('displayName', device.displayName, LIMITS.labelLength),

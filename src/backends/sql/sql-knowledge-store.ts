@@ -77,6 +77,7 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
    */
   async addEntity(entity: EntityInput): Promise<string> {
     if (typeof entity !== 'object' || entity === null) this.v.fail('entity must be an object');
+    this.v.knownKeys('', entity, ['id', 'agentId', 'entityType', 'name', 'properties']);
     const agentId = this.v.id('agentId', entity.agentId);
     const id = entity.id === undefined ? newId() : this.v.id('id', entity.id);
     const entityType = this.v.oneOf('entityType', entity.entityType, ENTITY_TYPES);
@@ -116,6 +117,7 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
    */
   async addRelation(relation: RelationInput): Promise<string> {
     if (typeof relation !== 'object' || relation === null) this.v.fail('relation must be an object');
+    this.v.knownKeys('', relation, ['agentId', 'source', 'relation', 'target', 'properties', 'confidence']);
     const agentId = this.v.id('agentId', relation.agentId);
     const source = this.v.id('source', relation.source);
     const target = this.v.id('target', relation.target);
@@ -200,6 +202,7 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
    */
   async queryGraph(pattern: GraphPattern): Promise<GraphMatch[]> {
     if (typeof pattern !== 'object' || pattern === null) this.v.fail('pattern must be an object');
+    this.v.knownKeys('', pattern, ['agentId', 'source', 'relation', 'target', 'maxDepth', 'limit']);
     const agentId = this.v.id('agentId', pattern.agentId);
     const source = this.v.optionalText('source', pattern.source, NAME_BYTES);
     const target = this.v.optionalText('target', pattern.target, NAME_BYTES);

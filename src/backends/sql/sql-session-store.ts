@@ -217,6 +217,7 @@ export class SqlSessionStore extends SqlStore implements BackendSessionStore {
    */
   async save(session: Session): Promise<void> {
     if (!isPlainObject(session)) this.v.fail('session must be an object');
+    this.v.knownKeys('session.', session, ['id', 'agentId', 'messages', 'contextWindowTokens', 'label', 'createdAt', 'updatedAt']);
     const id = this.v.id('session.id', session.id);
     const agentId = this.v.id('session.agentId', session.agentId);
     const { list, text } = serialiseMessages(this.v, 'session.messages', session.messages);
@@ -360,6 +361,7 @@ export class SqlSessionStore extends SqlStore implements BackendSessionStore {
    */
   async saveCanonical(session: CanonicalSession): Promise<void> {
     if (!isPlainObject(session)) this.v.fail('canonical session must be an object');
+    this.v.knownKeys('session.', session, ['agentId', 'messages', 'compactionCursor', 'compactedSummary', 'updatedAt']);
     const agentId = this.v.id('session.agentId', session.agentId);
     const { text } = serialiseMessages(this.v, 'session.messages', session.messages);
     const cursor = this.v.int('session.compactionCursor', session.compactionCursor ?? 0, 0, MAX_TOKENS);

@@ -33,6 +33,7 @@ export class SqlUsageStore extends SqlStore implements UsageStore {
    */
   async record(usage: UsageInput): Promise<string> {
     if (typeof usage !== 'object' || usage === null) this.v.fail('usage must be an object');
+    this.v.knownKeys('', usage, ['agentId', 'model', 'inputTokens', 'outputTokens', 'costUsd', 'toolCalls', 'timestamp']);
     const row = {
       id: newId(),
       agent_id: this.v.id('agentId', usage.agentId),

@@ -125,4 +125,24 @@ export const substrateSuite = defineSuite('substrate', ({ open, cell }) => {
       expect(record?.agentId).toBe(agentId);
     }
   });
+
+  it('every store input rejects an unknown key, naming it, and writes nothing', async () => {
+    const { mem } = await open();
+    const bad = async (what: string, call: () => Promise<unknown>, key: string) => {
+      await expect(call(), what).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining(key) });
+    };
+    const loose = <T,>(value: object) => value as unknown as T;
+    await bad('usage.record', () => mem.usage.record(loose({ agentId: 'a', model: 'm', inputTokens: 1, outputTokens: 1, costUsd: 0, tokens: 5 })), 'tokens');
+    await bad('knowledge.addEntity', () => mem.knowledge.addEntity(loose({ agentId: 'a', entityType: 'person', name: 'n', propertes: {} })), 'propertes');
+    const e = await mem.knowledge.addEntity({ agentId: 'a', entityType: 'person', name: 'n' });
+    await bad('knowledge.addRelation', () => mem.knowledge.addRelation(loose({ agentId: 'a', source: e, relation: 'knows', target: e, weight: 1 })), 'weight');
+    await bad('knowledge.queryGraph', () => mem.knowledge.queryGraph(loose({ agentId: 'a', depth: 3 })), 'depth');
+    await bad('devices.save', () => mem.devices.save(loose({ deviceId: 'd', displayName: 'D', platform: 'p', pairedAt: 1, lastSeen: 1, pushtoken: 'x' })), 'pushtoken');
+    const session = await mem.sessions.create('a');
+    await bad('sessions.save', () => mem.sessions.save(loose({ ...session, lable: 'x' })), 'lable');
+    await bad('sessions.saveCanonical', () => mem.sessions.saveCanonical(loose({ agentId: 'a', messages: [], compactionCursor: 0, updatedAt: 1, sumary: 'x' })), 'sumary');
+    expect(await mem.usage.summary()).toMatchObject({ callCount: 0 });
+    expect(await mem.devices.list()).toEqual([]);
+    expect((await mem.sessions.get(session.id))?.label).toBeUndefined();
+  });
 });
