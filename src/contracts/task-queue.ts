@@ -13,6 +13,8 @@ export interface TaskInput {
   priority?: number;
   /** Attempts before the task stays `failed`. Default 3. */
   maxAttempts?: number;
+  /** The work to do: any JSON value (at most LIMITS.valueBytes serialised). */
+  payload?: JsonValue;
 }
 
 export interface Task {
@@ -27,6 +29,8 @@ export interface Task {
   claimedBy?: string;
   attempts: number;
   maxAttempts: number;
+  /** As posted. */
+  payload?: JsonValue;
   result?: JsonValue;
   error?: string;
   createdAt: EpochMs;

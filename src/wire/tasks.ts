@@ -15,6 +15,7 @@ export const TaskInput = named(
     createdBy: Id.optional(),
     priority: z.int().optional().describe('Higher is claimed first. Default 0.'),
     maxAttempts: z.int().min(1).optional().describe('Attempts before the task stays failed. Default 3.'),
+    payload: JsonValue.optional().describe('The work to do: any JSON value.'),
   }) satisfies z.ZodType<C.TaskInput>,
 );
 
@@ -31,6 +32,7 @@ export const Task = named(
     claimedBy: z.string().optional(),
     attempts: z.int(),
     maxAttempts: z.int(),
+    payload: JsonValue.optional(),
     result: JsonValue.optional(),
     error: z.string().optional(),
     createdAt: EpochMs,

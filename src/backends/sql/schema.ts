@@ -97,6 +97,8 @@ export interface TasksTable {
   created_at: number;
   updated_at: number;
   completed_at: number | null;
+  /** JSON text (0003). */
+  payload: string | null;
 }
 
 export interface AuditEntriesTable {

@@ -34,6 +34,7 @@ function toTask(row: TasksTable): Task {
     claimedBy: row.claimed_by ?? undefined,
     attempts: num(row.attempts),
     maxAttempts: num(row.max_attempts),
+    ...(row.payload === null || row.payload === undefined ? {} : { payload: JSON.parse(row.payload) as JsonValue }),
     result: row.result === null ? undefined : (JSON.parse(row.result) as JsonValue),
     error: row.error ?? undefined,
     createdAt: num(row.created_at),
@@ -169,13 +170,14 @@ export class SqlTaskQueue extends SqlStore implements BackendTaskQueue {
    */
   async post(task: TaskInput): Promise<string> {
     if (typeof task !== 'object' || task === null || Array.isArray(task)) this.v.fail('task must be an object');
-    this.v.knownKeys('', task, ['title', 'description', 'assignedTo', 'createdBy', 'priority', 'maxAttempts']);
+    this.v.knownKeys('', task, ['title', 'description', 'assignedTo', 'createdBy', 'priority', 'maxAttempts', 'payload']);
     const title = this.v.text('title', task.title, TASK_LIMITS.titleBytes);
     const description = this.v.text('description', task.description ?? '', LIMITS.textLength, { allowEmpty: true });
     const assignedTo = this.optionalId('assignedTo', task.assignedTo);
     const createdBy = this.optionalId('createdBy', task.createdBy);
     const priority = this.v.int('priority', task.priority ?? 0, TASK_LIMITS.minPriority, TASK_LIMITS.maxPriority);
     const maxAttempts = this.v.int('maxAttempts', task.maxAttempts ?? TASK_LIMITS.defaultMaxAttempts, 1, TASK_LIMITS.maxAttempts);
+    const payload = task.payload === undefined ? null : this.v.json('payload', task.payload, LIMITS.valueBytes);
     const id = newId();
     const now = this.clock();
     await this.guard('task post', () =>
@@ -197,6 +199,7 @@ export class SqlTaskQueue extends SqlStore implements BackendTaskQueue {
             max_attempts: maxAttempts,
             result: null,
             error: null,
+            payload,
             created_at: now,
             updated_at: now,
             completed_at: null,

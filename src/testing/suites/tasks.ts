@@ -60,6 +60,18 @@ export const tasksSuite = defineSuite('tasks', ({ open, itIf, cell }) => {
     expect(await mem.tasks.post({ title: 'a'.repeat(1024), maxAttempts: 100, priority: 2_147_483_647 })).toEqual(expect.any(String));
   });
 
+  it('a task carries a JSON payload, as posted, through claim and get; a payload JSON cannot hold is VALIDATION', async () => {
+    const { mem } = await open();
+    const payload = { url: 'https://example.com/a', retries: [1, 2], nested: { ok: true, none: null } };
+    const id = await mem.tasks.post({ title: 'fetch', payload });
+    expect((await mem.tasks.get(id))?.payload).toEqual(payload);
+    const claimed = await mem.tasks.claim('worker');
+    expect(claimed).toMatchObject({ id, payload });
+    const plain = await mem.tasks.post({ title: 'no payload' });
+    expect((await mem.tasks.get(plain))?.payload).toBeUndefined();
+    await expect(mem.tasks.post({ title: 'bad', payload: { n: Number.NaN } })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
   it('post rejects an unknown key, naming it (a typo is never dropped)', async () => {
     const { mem } = await open();
     const typo = { title: 't', priorty: 5 } as unknown as Parameters<MemorySubstrate['tasks']['post']>[0];
