@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
+import { MemorySubstrate, type AuditEntry, type MemoryConfigInput } from '../../src/index.js';
 import { PG_UNAVAILABLE } from '../harness/cells/postgres-main.js';
 import { dropSchema, freshSchemaName, TEST_PG_URL } from '../harness/pg-tools.js';
 import { PROJECT_ROOT } from '../helpers/spawn.js';
@@ -76,7 +76,8 @@ async function cycles(config: MemoryConfigInput, semanticPath: string, shared: b
       for (const key of acked) expect(await mem.structured.get('crash-agent', key), key).toEqual({ step: Number(key.split('-')[1]) });
       const kv = await mem.structured.list('crash-agent');
       const sessions = await mem.sessions.listForAgent('crash-agent');
-      const entries = await mem.audit.entries({ limit: 10_000 });
+      const entries: AuditEntry[] = [];
+      for (let page = await mem.audit.entries({ limit: 10_000 }); page.length > 0; page = await mem.audit.entries({ limit: 10_000, after: (page.at(-1) as AuditEntry).seq })) entries.push(...page);
       const count = (action: string) => entries.filter((e) => e.action === action).length;
       // Main-store mutations and their entries are one transaction: exactly the audited ones exist.
       expect([count('kv.set'), count('session.create')]).toEqual([kv.length, sessions.length]);
