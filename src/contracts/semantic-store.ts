@@ -103,4 +103,6 @@ export interface SemanticStore {
   /** Replaces the vector. NotFoundError when no such memory exists. */
   updateEmbedding(id: string, vector: VectorInput): Promise<void>;
   get(id: string): Promise<MemoryRecord | undefined>;
+  /** The memories of `ids` (at most 1,000) that exist, in the order asked; unknown ids are left out. */
+  getMany(ids: readonly string[]): Promise<MemoryRecord[]>;
 }

@@ -39,6 +39,7 @@ export const SEMANTIC_METHODS = {
   updateEmbedding: 'mutation',
   updateEmbeddingFor: 'mutation',
   get: 'read',
+  getMany: 'read',
 } as const satisfies MethodKinds<BackendSemanticStore>;
 
 export const KNOWLEDGE_METHODS = {

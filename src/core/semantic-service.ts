@@ -338,6 +338,17 @@ export class SemanticService implements BackendSemanticStore {
     return this.backend.get(id);
   }
 
+  /** The records of `ids` that exist, in the order asked (each once); VALIDATION beyond 1,000 ids. */
+  async getMany(ids: readonly string[]): Promise<MemoryRecord[]> {
+    if (!Array.isArray(ids)) this.v.fail('ids must be an array');
+    if (ids.length > LIMITS.maxRecallLimit) this.v.fail(`at most ${LIMITS.maxRecallLimit} ids per call`);
+    const wanted = [...new Set(ids.map((id, i) => this.v.id(`ids[${i}]`, id)))];
+    if (wanted.length === 0) return [];
+    await this.flushTouches();
+    const byId = new Map((await this.backend.fetch(wanted)).map((r) => [r.id, r]));
+    return wanted.flatMap((id) => (byId.has(id) ? [byId.get(id) as MemoryRecord] : []));
+  }
+
   async close(): Promise<void> {
     if (this.touchScheduled) await this.touchScheduled;
     await this.flushTouches();

@@ -109,6 +109,8 @@ export const RecalledMemory = named(
 );
 
 export const RecallResponse = named('RecallResponse', z.object({ results: z.array(RecalledMemory) }));
+export const GetManyBody = named('GetMany', z.strictObject({ ids: z.array(Id).max(LIMITS.maxRecallLimit) }), `At most ${LIMITS.maxRecallLimit} ids.`);
+export const MemoryList = named('MemoryList', z.object({ memories: z.array(MemoryRecord) }), 'The memories asked for that exist, in the order asked.');
 export const IdsResponse = named('IdsResponse', z.object({ ids: z.array(z.string()) }));
 export const EmbeddingBody = named('EmbeddingBody', z.strictObject({ embedding: Vector }));
 

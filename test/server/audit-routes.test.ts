@@ -43,6 +43,7 @@ const CASES: Record<string, Case> = {
   remember: { expect: { action: 'memory.remember', agentId: A }, request: async () => ({ method: 'POST', path: '/v1/memories', body: { agentId: A, content: 'x', embedding: [1, 0, 0] } }) },
   rememberMany: { expect: { action: 'memory.remember_many', agentId: A }, request: async () => ({ method: 'POST', path: '/v1/memories/batch', body: { memories: [{ agentId: A, content: 'x', embedding: [1, 0, 0] }] } }) },
   recall: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/recall', body: { agentId: A, text: 'sky' } }) },
+  getMemories: { expect: null, request: async (gw) => ({ method: 'POST', path: '/v1/memories/get-many', body: { ids: [(await memory(gw)).id] } }) },
   forget: { expect: { action: 'memory.forget', agentId: A }, request: async (gw) => ({ method: 'DELETE', path: `/v1/memories/${(await memory(gw)).id}` }) },
   updateEmbedding: { expect: { action: 'memory.update_embedding', agentId: A }, request: async (gw) => ({ method: 'PUT', path: `/v1/memories/${(await memory(gw)).id}/embedding`, body: { embedding: [0, 1, 0] } }) },
   consolidate: { expect: { action: 'memory.consolidate', agentId: '' }, request: async () => ({ method: 'POST', path: '/v1/consolidation', body: {} }) },

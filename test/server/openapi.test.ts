@@ -10,6 +10,7 @@ const EXPECTED = [
   'POST /v1/memories',
   'POST /v1/memories/batch',
   'POST /v1/memories/recall',
+  'POST /v1/memories/get-many',
   'GET /v1/memories/{id}',
   'DELETE /v1/memories/{id}',
   'PUT /v1/memories/{id}/embedding',

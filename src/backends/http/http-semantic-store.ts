@@ -131,6 +131,19 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
     return record;
   }
 
+  /** POST /v1/memories/get-many (a read: retried): the records that exist, in the order asked. */
+  async getMany(ids: readonly string[], options: CallOptions = {}): Promise<MemoryRecord[]> {
+    if (!Array.isArray(ids)) this.v.fail('ids must be an array');
+    if (ids.length > LIMITS.maxRecallLimit) this.v.fail(`at most ${LIMITS.maxRecallLimit} ids per call`);
+    const wanted = [...new Set(ids)];
+    if (wanted.length === 0) return [];
+    const label = 'POST /v1/memories/get-many';
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/get-many', body: this.json('ids', { ids: wanted }), idempotent: true, signal: options.signal });
+    const records = this.decode.records(res.body, wanted, label);
+    for (const r of records) this.observe(r.embedding);
+    return records;
+  }
+
   /** POST /v1/consolidation (not retried): decay and merge run on the gateway's store. */
   async consolidate(options: { dryRun?: boolean } & CallOptions = {}): Promise<ConsolidationReport> {
     if (typeof options !== 'object' || options === null) this.v.fail('options must be an object');

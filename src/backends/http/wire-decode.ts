@@ -12,7 +12,7 @@ import {
   MemoryRecord as MemoryRecordSchema,
   MemoryOwner,
   RecallResponse,
-} from '../../wire/memories.js';
+ MemoryList } from '../../wire/memories.js';
 import { HTTP_BACKEND } from './http-settings.js';
 
 /** What GET /v1/info tells about the gateway's substrate. */
@@ -84,6 +84,20 @@ export class WireDecoder {
       }
     }
     return results;
+  }
+
+  /** `{ memories }` of POST /v1/memories/get-many: only ids asked for, each once, in the order asked. */
+  records(body: unknown, ids: readonly string[], label: string): MemoryRecord[] {
+    const { memories } = this.shape(MemoryList, body, label);
+    const asked = new Map(ids.map((id, i) => [id, i]));
+    let last = -1;
+    for (const m of memories) {
+      const at = asked.get(m.id);
+      if (at === undefined) this.contradiction(label, 'a memory that was not asked for was returned');
+      if (at <= last) this.contradiction(label, 'memories out of the order asked, or twice');
+      last = at;
+    }
+    return memories;
   }
 
   /** A MemoryRecord of GET /v1/memories/:id; its id must be the one asked for. */

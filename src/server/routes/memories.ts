@@ -13,6 +13,8 @@ import {
   ConsolidationReport,
   EmbeddingBody,
   ForgetResponse,
+  GetManyBody,
+  MemoryList,
   MemoryOwner,
   IdsResponse,
   MemoryRecord,
@@ -89,6 +91,23 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
       if (record === undefined) throw new NotFoundError(`no memory ${params.id}`, { backend: 'gateway' });
       checkOwner(request, record.agentId, `memory ${params.id}`);
       return record;
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/get-many',
+    access: { scope: 'read', owner: true },
+    operationId: 'getMemories',
+    tag: TAG,
+    summary: 'The memories of up to 1000 ids that exist, in the order asked (unknown ids, and those of agents the token may not read, are left out).',
+    body: GetManyBody,
+    status: 200,
+    response: MemoryList,
+    errors: [503],
+    async handler({ body }, request) {
+      const memories = await mem.semantic.getMany(body.ids);
+      return { memories: limitedToSomeAgents(request) ? memories.filter((m) => mayTouchAgent(request, m.agentId)) : memories };
     },
   });
 

@@ -209,6 +209,20 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect((await mem.audit.verify()).entries).toBe(actions.length);
   });
 
+  it('getMany returns the memories that exist, in the order asked, each once; more than 1000 ids is VALIDATION', async () => {
+    const mem = (await open()).mem;
+    const [a, b, c] = await mem.semantic.rememberMany([
+      { agentId: 'A', content: 'first' },
+      { agentId: 'B', content: 'second' },
+      { agentId: 'A', content: 'third' },
+    ]) as [string, string, string];
+    const absent = '00000000-0000-7000-8000-00000000abcd';
+    const got = await mem.semantic.getMany([c, absent, a, c, b]);
+    expect(got.map((m) => [m.id, m.content])).toEqual([[c, 'third'], [a, 'first'], [b, 'second']]);
+    expect(await mem.semantic.getMany([])).toEqual([]);
+    await expect(mem.semantic.getMany(Array.from({ length: 1001 }, () => a))).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
   it('rejects unknown keys in remember, rememberMany and recall, naming them — a typo is never dropped', async () => {
     const mem = (await open()).mem;
     const typo = { agentId: 'A', content: 'typo', metdata: { k: 1 } } as unknown as RememberInput;
