@@ -70,6 +70,12 @@ export type RecallQuery = (
   filter?: MemoryFilter;
   /** Attach per-signal ranks and scores to each result. */
   explain?: boolean;
+  /**
+   * Leave out results scoring below this: for `vector` the cosine similarity (−1..1, the same on
+   * every backend); for `hybrid` the RRF score (Σ 1/(60 + rank)); for `keyword` the backend's
+   * relevance (bm25 on SQLite, ts_rank_cd on PostgreSQL, BM25 with IDF on Qdrant: scales differ).
+   */
+  minScore?: number;
 };
 
 export interface RecallExplanation {

@@ -29,7 +29,7 @@ const HYBRID_MIN_DEPTH = 20;
 const MAX_DEPTH = 4096;
 
 const REMEMBER_KEYS = ['agentId', 'content', 'source', 'scope', 'metadata', 'embedding', 'confidence'] as const satisfies readonly (keyof RememberInput)[];
-const RECALL_KEYS = ['agentId', 'allAgents', 'text', 'embedding', 'limit', 'mode', 'filter', 'explain'] as const;
+const RECALL_KEYS = ['agentId', 'allAgents', 'text', 'embedding', 'limit', 'mode', 'filter', 'explain', 'minScore'] as const;
 
 export interface SemanticServiceOptions {
   backend: SemanticBackend;
@@ -202,7 +202,9 @@ export class SemanticService implements BackendSemanticStore {
     const depth = mode === 'hybrid' ? Math.min(MAX_DEPTH, Math.max(limit * HYBRID_DEPTH_FACTOR, HYBRID_MIN_DEPTH)) : limit;
     const scope = { agentId, filter, k: depth };
     const keywordText = text === undefined ? undefined : boundedKeywordText(text);
-    const fused = await this.search(mode, scope, vector, keywordText, limit);
+    const minScore = query.minScore === undefined ? undefined : this.v.number('minScore', query.minScore, -Number.MAX_VALUE, Number.MAX_VALUE);
+    const found = await this.search(mode, scope, vector, keywordText, limit);
+    const fused = minScore === undefined ? found : found.filter((h) => h.score >= minScore);
     if (fused.length === 0) return [];
     const records = await this.backend.fetch(fused.map((h) => h.id));
     const byId = new Map(records.map((r) => [r.id, r]));

@@ -209,6 +209,20 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect((await mem.audit.verify()).entries).toBe(actions.length);
   });
 
+  it('minScore leaves out results scoring below it (cosine for vector, the RRF score for hybrid); a non-number is VALIDATION', async () => {
+    const mem = (await open()).mem;
+    const near = await mem.semantic.remember({ agentId: 'A', content: 'near harbour', embedding: planar(0.1) });
+    const mid = await mem.semantic.remember({ agentId: 'A', content: 'mid harbour', embedding: planar(0.8) });
+    await mem.semantic.remember({ agentId: 'A', content: 'far harbour', embedding: planar(2.5) });
+    const vector = await mem.semantic.recall({ agentId: 'A', embedding: QUERY, mode: 'vector', minScore: Math.cos(1) });
+    expect(ids(vector)).toEqual([near, mid]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY, mode: 'vector', minScore: 0.99 }))).toEqual([near]);
+    // Hybrid: 'near' is first in both lists (2/61); the others score at most 1/61 + 1/62.
+    const hybrid = await mem.semantic.recall({ agentId: 'A', embedding: QUERY, text: 'near harbour', minScore: 2 / 61 - 1e-9 });
+    expect(ids(hybrid)).toEqual([near]);
+    await expect(mem.semantic.recall({ agentId: 'A', embedding: QUERY, minScore: 'high' as unknown as number })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
   it('getMany returns the memories that exist, in the order asked, each once; more than 1000 ids is VALIDATION', async () => {
     const mem = (await open()).mem;
     const [a, b, c] = await mem.semantic.rememberMany([
