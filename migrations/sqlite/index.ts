@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_core.js';
 import * as m0002 from './0002_semantic.js';
 import * as m0003 from './0003_task_payload.js';
+import * as m0004 from './0004_kv_expiry.js';
 
 /** Every SQLite migration, by name (applied in name order by Kysely's Migrator). Never edit one that shipped. */
 export const sqliteMigrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_semantic': m0002,
   '0003_task_payload': m0003,
+  '0004_kv_expiry': m0004,
 };

@@ -18,12 +18,23 @@ export interface AgentEntry {
   [field: string]: JsonValue | undefined;
 }
 
+export interface KvSetOptions {
+  /** Milliseconds from now after which the entry reads as absent. */
+  ttlMs?: number;
+  /** Epoch ms after which the entry reads as absent (not together with ttlMs). */
+  expiresAt?: EpochMs;
+}
+
 /** Per-agent key/value memory plus the agent registry. */
 export interface StructuredStore {
   /** The value, or `undefined` when the key is not set. */
   get(agentId: string, key: string): Promise<JsonValue | undefined>;
-  /** Upsert; returns the key's new version (1 on first write). */
-  set(agentId: string, key: string, value: JsonValue): Promise<number>;
+  /**
+   * Upsert; returns the key's new version (1 on first write, and on the first write after it
+   * expired). `ttlMs` or `expiresAt` make the entry read as absent from then on; a set without
+   * either keeps it forever.
+   */
+  set(agentId: string, key: string, value: JsonValue, options?: KvSetOptions): Promise<number>;
   /** True when a value was removed. */
   delete(agentId: string, key: string): Promise<boolean>;
   /** Every entry of the agent, ordered by key. */

@@ -30,9 +30,10 @@ const when = (changed: boolean, record: () => AuditRecord): AuditRecord | undefi
 
 export function auditedStructured(inner: StructuredStore, log: AuditTarget): StructuredStore {
   return audited(inner, STRUCTURED_METHODS, {
-    async set(agentId, key, value) {
-      const version = await inner.set(agentId, key, value);
-      return { result: version, record: rec(agentId, 'kv.set', { key, version }) };
+    async set(agentId, key, value, options) {
+      const version = await inner.set(agentId, key, value, options);
+      const expires = options?.expiresAt !== undefined || options?.ttlMs !== undefined;
+      return { result: version, record: rec(agentId, 'kv.set', { key, version, ...(expires ? { expires } : {}) }) };
     },
     async delete(agentId, key) {
       const removed = await inner.delete(agentId, key);

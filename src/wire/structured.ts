@@ -5,7 +5,15 @@ import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, JsonField, JsonValue, named } from './common.js';
 
 export const KvParams = z.strictObject({ agentId: Id, key: z.string().min(1).max(LIMITS.keyLength) });
-export const KvPut = named('KvPut', z.strictObject({ value: JsonValue }), 'The new value (any JSON, including null).');
+export const KvPut = named(
+  'KvPut',
+  z.strictObject({
+    value: JsonValue,
+    ttlMs: z.int().min(1).optional().describe('Milliseconds from now after which the entry reads as absent.'),
+    expiresAt: EpochMs.optional().describe('Epoch ms after which the entry reads as absent (not with ttlMs).'),
+  }),
+  'The new value (any JSON, including null), optionally expiring.',
+);
 export const KvValue = named('KvValue', z.object({ key: z.string(), value: JsonValue }));
 export const KvEntry = named('KvEntry', z.object({ key: z.string(), value: JsonValue, version: z.int(), updatedAt: EpochMs }) satisfies z.ZodType<C.KvEntry>);
 export const KvList = named('KvList', z.object({ entries: z.array(KvEntry) }));

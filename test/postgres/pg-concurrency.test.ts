@@ -249,7 +249,7 @@ describe('PostgreSQL concurrency (real server)', () => {
       await Promise.all(workers.map((w) => w.ready));
       for (const w of workers) w.go();
       const outputs = await Promise.all(workers.map((w) => w.done));
-      expect(outputs).toEqual(workers.map(() => ['version 0003_task_payload']));
+      expect(outputs).toEqual(workers.map(() => ['version 0004_kv_expiry']));
       const migrations = await withPgClient(config.postgresSchema, async (c) =>
         (await c.query('select name, count(*) as n from kysely_migration group by name order by name')).rows,
       );
@@ -257,6 +257,7 @@ describe('PostgreSQL concurrency (real server)', () => {
         { name: '0001_core', n: 1 },
         { name: '0002_semantic', n: 1 },
         { name: '0003_task_payload', n: 1 },
+        { name: '0004_kv_expiry', n: 1 },
       ]);
       const mem = await MemorySubstrate.open(config, { env: {} });
       cleanups.push(() => mem.close());

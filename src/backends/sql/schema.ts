@@ -9,6 +9,8 @@ export interface KvTable {
   value: string;
   version: number;
   updated_at: number;
+  /** Epoch ms after which the entry reads as absent; null = never (0004). */
+  expires_at: number | null;
 }
 
 export interface AgentsTable {

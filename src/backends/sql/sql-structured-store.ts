@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { AgentEntry, KvEntry, StructuredStore } from '../../contracts/structured-store.js';
+import type { AgentEntry, KvEntry, KvSetOptions, StructuredStore } from '../../contracts/structured-store.js';
 import type { JsonValue } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
 import { num, SqlStore, type SqlStoreContext } from './context.js';
@@ -13,6 +13,9 @@ const AGENT_NAME_BYTES = 1024;
  * path: their SQL is compiled once, and `set` is a single upsert statement (no transaction, no read
  * before write) that returns the key's new version.
  */
+/** Longest ttlMs: 100 years. */
+const MAX_TTL_MS = 100 * 365 * 86_400_000;
+
 export class SqlStructuredStore extends SqlStore implements StructuredStore {
   private readonly qGet;
   private readonly qSet;
@@ -21,24 +24,31 @@ export class SqlStructuredStore extends SqlStore implements StructuredStore {
   constructor(ctx: SqlStoreContext) {
     super(ctx);
     const db = this.engine.db;
-    this.qGet = prepare<'agentId' | 'key', { value: string }>((p) =>
-      db.selectFrom('kv').select('value').where('agent_id', '=', p('agentId')).where('key', '=', p('key')),
+    this.qGet = prepare<'agentId' | 'key' | 'now', { value: string }>((p) =>
+      db
+        .selectFrom('kv')
+        .select('value')
+        .where('agent_id', '=', p('agentId'))
+        .where('key', '=', p('key'))
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', p('now'))])),
     );
-    this.qSet = prepare<'agentId' | 'key' | 'value' | 'now', { version: number }>((p) =>
+    // An entry that expired counts as absent: writing it again starts over at version 1.
+    this.qSet = prepare<'agentId' | 'key' | 'value' | 'now' | 'expiresAt', { version: number }>((p) =>
       db
         .insertInto('kv')
-        .values({ agent_id: p('agentId'), key: p('key'), value: p('value'), version: sql.lit(1), updated_at: p('now') })
+        .values({ agent_id: p('agentId'), key: p('key'), value: p('value'), version: sql.lit(1), updated_at: p('now'), expires_at: p('expiresAt') })
         .onConflict((oc) =>
           oc.columns(['agent_id', 'key']).doUpdateSet((eb) => ({
             value: eb.ref('excluded.value'),
-            version: sql<number>`${sql.ref('kv.version')} + 1`,
+            version: sql<number>`case when ${sql.ref('kv.expires_at')} is not null and ${sql.ref('kv.expires_at')} <= ${sql.ref('excluded.updated_at')} then 1 else ${sql.ref('kv.version')} + 1 end`,
             updated_at: eb.ref('excluded.updated_at'),
+            expires_at: eb.ref('excluded.expires_at'),
           })),
         )
         .returning('version'),
     );
-    this.qDelete = prepare<'agentId' | 'key', unknown>((p) =>
-      db.deleteFrom('kv').where('agent_id', '=', p('agentId')).where('key', '=', p('key')),
+    this.qDelete = prepare<'agentId' | 'key', { expires_at: number | null }>((p) =>
+      db.deleteFrom('kv').where('agent_id', '=', p('agentId')).where('key', '=', p('key')).returning('expires_at'),
     );
   }
 
@@ -50,7 +60,7 @@ export class SqlStructuredStore extends SqlStore implements StructuredStore {
     this.v.id('agentId', agentId);
     this.checkKey(key);
     try {
-      const row = await this.engine.first(this.qGet({ agentId, key }));
+      const row = await this.engine.first(this.qGet({ agentId, key, now: this.clock() }));
       return row === undefined ? undefined : (JSON.parse(row.value) as JsonValue);
     } catch (error) {
       throw this.engine.mapError(error, 'kv get');
@@ -62,12 +72,18 @@ export class SqlStructuredStore extends SqlStore implements StructuredStore {
    * @throws ValidationError for a bad id or key, or a value JSON cannot hold faithfully (undefined,
    *   NaN/Infinity, functions, class instances, cycles) or larger than LIMITS.valueBytes; nothing is written.
    */
-  async set(agentId: string, key: string, value: JsonValue): Promise<number> {
+  async set(agentId: string, key: string, value: JsonValue, options: KvSetOptions = {}): Promise<number> {
     this.v.id('agentId', agentId);
     this.checkKey(key);
     const text = this.v.json('value', value, LIMITS.valueBytes);
+    if (typeof options !== 'object' || options === null) this.v.fail('options must be an object');
+    this.v.knownKeys('options.', options, ['ttlMs', 'expiresAt']);
+    if (options.ttlMs !== undefined && options.expiresAt !== undefined) this.v.fail('give either ttlMs or expiresAt, not both');
+    const now = this.clock();
+    const expiresAt =
+      options.ttlMs !== undefined ? now + this.v.int('ttlMs', options.ttlMs, 1, MAX_TTL_MS) : options.expiresAt !== undefined ? this.v.timestamp('expiresAt', options.expiresAt) : null;
     try {
-      const row = await this.engine.first(this.qSet({ agentId, key, value: text, now: this.clock() }));
+      const row = await this.engine.first(this.qSet({ agentId, key, value: text, now, expiresAt }));
       return num(row?.version);
     } catch (error) {
       throw this.engine.mapError(error, 'kv set');
@@ -79,7 +95,9 @@ export class SqlStructuredStore extends SqlStore implements StructuredStore {
     this.v.id('agentId', agentId);
     this.checkKey(key);
     try {
-      return (await this.engine.run(this.qDelete({ agentId, key }))) > 0;
+      const now = this.clock();
+      // An expired entry is removed too, but it was already absent: nothing "was removed".
+      return (await this.engine.rows(this.qDelete({ agentId, key }))).some((r) => r.expires_at === null || num(r.expires_at) > now);
     } catch (error) {
       throw this.engine.mapError(error, 'kv delete');
     }
@@ -94,6 +112,7 @@ export class SqlStructuredStore extends SqlStore implements StructuredStore {
           .selectFrom('kv')
           .select(['key', 'value', 'version', 'updated_at'])
           .where('agent_id', '=', agentId)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', this.clock())]))
           .orderBy('key')
           .compile(),
       );

@@ -53,7 +53,10 @@ export function structuredRoutes(table: RouteTable, mem: MemorySubstrate): void 
     body: KvPut,
     status: 204,
     async handler({ params, body }) {
-      await mem.set(params.agentId, params.key, body.value);
+      await mem.structured.set(params.agentId, params.key, body.value, {
+        ...(body.ttlMs !== undefined ? { ttlMs: body.ttlMs } : {}),
+        ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}),
+      });
     },
   });
 

@@ -5,6 +5,30 @@ import { defineSuite } from '../conformance.js';
 import { ManualClock } from '../clock.js';
 
 export const structuredSuite = defineSuite('structured', ({ open, itIf }) => {
+  it('an entry set with ttlMs or expiresAt reads as absent from then on — at once, no sweep needed; a later set starts over at version 1', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    expect(await mem.structured.set('a', 'session-token', 'abc', { ttlMs: 1000 })).toBe(1);
+    await mem.structured.set('a', 'until', 1, { expiresAt: clock.now + 5000 });
+    await mem.structured.set('a', 'forever', true);
+    expect(await mem.structured.get('a', 'session-token')).toBe('abc');
+    clock.advance(999);
+    expect((await mem.structured.list('a')).map((e) => e.key)).toEqual(['forever', 'session-token', 'until']);
+    clock.advance(1);
+    expect(await mem.structured.get('a', 'session-token')).toBeUndefined();
+    expect((await mem.structured.list('a')).map((e) => e.key)).toEqual(['forever', 'until']);
+    expect(await mem.structured.delete('a', 'session-token')).toBe(false);
+    expect(await mem.structured.set('a', 'session-token', 'new')).toBe(1);
+    expect(await mem.structured.set('a', 'session-token', 'newer')).toBe(2);
+    clock.advance(10_000);
+    expect(await mem.structured.get('a', 'until')).toBeUndefined();
+    expect(await mem.structured.get('a', 'session-token')).toBe('newer');
+    await expect(mem.structured.set('a', 'k', 1, { ttlMs: 0 })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.structured.set('a', 'k', 1, { ttlMs: 5, expiresAt: clock.now + 5 })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.structured.set('a', 'k', 1, { tll: 5 } as never)).rejects.toMatchObject({ code: 'VALIDATION' });
+    expect(await mem.structured.get('a', 'k')).toBeUndefined();
+  });
+
   it('round-trips JSON values and returns undefined for a missing key', async () => {
     const mem = (await open()).mem;
     const values: JsonValue[] = ['text', 0, -1.5, true, false, null, [], {}, [1, 'two', { three: [null, false] }], { nested: { deep: [1, 2, { x: 'y' }] }, unicode: 'héllo ☃' }];
