@@ -52,6 +52,11 @@ export async function auditAdoptAnchorCommand(config: string | undefined): Promi
   }
 }
 
+/** `memstrate retention run`: removes what has expired (KV entries today); each removal is audited. */
+export async function retentionRunCommand(config: string | undefined): Promise<{ kvPurged: number }> {
+  return withSubstrate(config, async (mem) => ({ kvPurged: await mem.structured.purgeExpired() }), { existingOnly: true });
+}
+
 /** `memstrate stats`: what the substrate is, whether it is healthy, and how much it holds. */
 export async function statsCommand(config: string | undefined, options: { forensic?: boolean } = {}): Promise<Record<string, unknown>> {
   return withSubstrate(config, async (mem) => {

@@ -7,7 +7,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, MemoryError } from '../errors.js';
-import { auditAdoptAnchorCommand, auditVerifyCommand, migrateCommand, serveCommand, statsCommand } from './commands.js';
+import { auditAdoptAnchorCommand, auditVerifyCommand, migrateCommand, retentionRunCommand, serveCommand, statsCommand } from './commands.js';
 import { backendsCommand, loadPlugins, pluginSpecifiers } from './plugins.js';
 
 const EXIT_ERROR = 1;
@@ -60,6 +60,13 @@ function buildProgram(): Command {
       const gateway = await serveCommand(configOf(command), options);
       await gateway.closed;
     });
+
+  program
+    .command('retention')
+    .description('retention commands')
+    .command('run')
+    .description('remove what has expired (KV entries set with a ttl); prints how many')
+    .action(async (_options: unknown, command: Command) => print(await retentionRunCommand(configOf(command))));
 
   const audit = program.command('audit').description('audit log commands');
   audit

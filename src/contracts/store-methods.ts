@@ -24,6 +24,7 @@ export const STRUCTURED_METHODS = {
   set: 'mutation',
   delete: 'mutation',
   list: 'read',
+  purgeExpired: 'mutation',
   saveAgent: 'mutation',
   loadAgent: 'read',
   removeAgent: 'mutation',

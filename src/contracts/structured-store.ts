@@ -39,6 +39,8 @@ export interface StructuredStore {
   delete(agentId: string, key: string): Promise<boolean>;
   /** Every entry of the agent, ordered by key. */
   list(agentId: string): Promise<KvEntry[]>;
+  /** Deletes the entries of every agent that have expired; returns how many (retention). */
+  purgeExpired(): Promise<number>;
 
   saveAgent(entry: AgentEntry): Promise<void>;
   loadAgent(id: string): Promise<AgentEntry | undefined>;

@@ -39,6 +39,10 @@ export function auditedStructured(inner: StructuredStore, log: AuditTarget): Str
       const removed = await inner.delete(agentId, key);
       return { result: removed, record: when(removed, () => rec(agentId, 'kv.delete', { key })) };
     },
+    async purgeExpired() {
+      const count = await inner.purgeExpired();
+      return { result: count, record: when(count > 0, () => rec(undefined, 'kv.purge_expired', { count })) };
+    },
     async saveAgent(entry) {
       await inner.saveAgent(entry);
       return { result: undefined, record: rec(entry.id, 'agent.save', { id: entry.id }) };

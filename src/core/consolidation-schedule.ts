@@ -21,7 +21,7 @@ export interface ConsolidationSchedule {
 }
 
 /**
- * Runs `consolidate()` every `consolidation_interval_hours` (0 disables), the first run one interval
+ * Runs `consolidate()` (and removes expired KV entries) every `consolidation_interval_hours` (0 disables), the first run one interval
  * after the last one recorded — persisted, so a restart does not push it back a whole interval
  * (OpenFang's G-29). Used by `memstrate serve`; library users call it themselves if they want it.
  */
@@ -55,8 +55,10 @@ export async function startConsolidationSchedule(mem: SchedulableSubstrate, logg
       const previous = await lastRun();
       if (previous !== undefined && Date.now() < previous + intervalMs) return schedule(previous + intervalMs);
       const report = await mem.consolidate();
+      // Retention rides on the same schedule: expired KV entries are removed (they already read as absent).
+      const purged = await mem.structured.purgeExpired();
       await mem.structured.set(SYSTEM_AGENT_ID, LAST_RUN_KEY, Date.now());
-      logger.info({ decayed: report.decayed, merged: report.merged, durationMs: report.durationMs }, 'consolidation ran');
+      logger.info({ decayed: report.decayed, merged: report.merged, kvPurged: purged, durationMs: report.durationMs }, 'consolidation ran');
     } catch (error) {
       logger.error({ err: error }, 'scheduled consolidation failed');
     }

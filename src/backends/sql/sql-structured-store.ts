@@ -103,6 +103,14 @@ export class SqlStructuredStore extends SqlStore implements StructuredStore {
     }
   }
 
+  /** Deletes every agent's entries that have expired (retention); returns how many. */
+  async purgeExpired(): Promise<number> {
+    const now = this.clock();
+    return this.guard('kv purge expired', () =>
+      this.engine.run(this.engine.db.deleteFrom('kv').where('expires_at', 'is not', null).where('expires_at', '<=', now).compile()),
+    );
+  }
+
   /** Every entry of the agent, ordered by key. @throws ValidationError for a bad agent id. */
   async list(agentId: string): Promise<KvEntry[]> {
     this.v.id('agentId', agentId);

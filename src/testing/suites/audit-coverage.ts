@@ -47,6 +47,7 @@ export const SCENARIOS: Scenarios = {
   structured: {
     set: { action: 'kv.set', agentId: A, run: (mem, m) => m(() => mem.structured.set(A, 'k', 1)) },
     delete: { action: 'kv.delete', agentId: A, run: async (mem, m) => { await mem.structured.set(A, 'k', 1); await m(() => mem.structured.delete(A, 'k')); } },
+    purgeExpired: { action: 'kv.purge_expired', agentId: '', run: async (mem, m) => { await mem.structured.set(A, 'old', 1, { expiresAt: 1 }); await m(() => mem.structured.purgeExpired()); } },
     saveAgent: { action: 'agent.save', agentId: A, run: (mem, m) => m(() => mem.structured.saveAgent({ id: A, name: 'Ada' })) },
     removeAgent: { action: 'agent.remove', agentId: A, run: async (mem, m) => { await mem.structured.saveAgent({ id: A, name: 'Ada' }); await m(() => mem.structured.removeAgent(A)); } },
   },

@@ -27,6 +27,12 @@ export const structuredSuite = defineSuite('structured', ({ open, itIf }) => {
     await expect(mem.structured.set('a', 'k', 1, { ttlMs: 5, expiresAt: clock.now + 5 })).rejects.toMatchObject({ code: 'VALIDATION' });
     await expect(mem.structured.set('a', 'k', 1, { tll: 5 } as never)).rejects.toMatchObject({ code: 'VALIDATION' });
     expect(await mem.structured.get('a', 'k')).toBeUndefined();
+    // Retention removes what expired, once; what has not expired stays.
+    await mem.structured.set('b', 'later', 1, { ttlMs: 60_000 });
+    expect(await mem.structured.purgeExpired()).toBe(1);
+    expect(await mem.structured.purgeExpired()).toBe(0);
+    expect((await mem.structured.list('a')).map((e) => e.key)).toEqual(['forever', 'session-token']);
+    expect(await mem.structured.get('b', 'later')).toBe(1);
   });
 
   it('round-trips JSON values and returns undefined for a missing key', async () => {
