@@ -141,43 +141,28 @@ export class PostgresEngine implements SqlEngine {
     return engine;
   }
 
-  /** Whether the engine's schema exists already. */
-  async schemaExists(): Promise<boolean> {
+  /** A statement on the pool with its error mapped (schema administration). */
+  private async admin<R extends pg.QueryResultRow>(action: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     try {
-      const res = await this.pool.query('select 1 from pg_namespace where nspname = $1', [this.schema]);
-      return (res.rowCount ?? 0) > 0;
+      return await this.pool.query<R>(text, values);
     } catch (error) {
-      throw this.mapError(error, 'read schema');
+      throw this.mapError(error, action);
     }
   }
 
-  /** The last migration applied in the schema ('' when none). */
-  async appliedVersion(): Promise<string> {
-    try {
-      const res = await this.pool.query<{ name: string }>(`select name from ${quoteIdent(this.schema)}.kysely_migration order by name desc limit 1`);
-      return res.rows[0]?.name ?? '';
-    } catch (error) {
-      throw this.mapError(error, 'read schema version');
-    }
-  }
-
-  /** Whether a store was ever migrated into the schema (its migration table exists). */
-  async migrated(): Promise<boolean> {
-    try {
-      const res = await this.pool.query("select 1 from pg_tables where schemaname = $1 and tablename = 'kysely_migration'", [this.schema]);
-      return (res.rowCount ?? 0) > 0;
-    } catch (error) {
-      throw this.mapError(error, 'read schema');
-    }
+  /** Whether the engine's schema exists, and whether a store was ever migrated into it — one round trip. */
+  async storeState(): Promise<{ schema: boolean; migrated: boolean }> {
+    const res = await this.admin<{ schema: boolean; migrated: boolean }>(
+      'read schema',
+      "select exists (select 1 from pg_namespace where nspname = $1) as schema, exists (select 1 from pg_tables where schemaname = $1 and tablename = 'kysely_migration') as migrated",
+      [this.schema],
+    );
+    return res.rows[0] ?? { schema: false, migrated: false };
   }
 
   /** Drops the engine's schema and everything in it (a substrate open that failed after creating it). */
   async dropSchema(): Promise<void> {
-    try {
-      await this.pool.query(`drop schema if exists ${quoteIdent(this.schema)} cascade`);
-    } catch (error) {
-      throw this.mapError(error, 'drop schema');
-    }
+    await this.admin('drop schema', `drop schema if exists ${quoteIdent(this.schema)} cascade`);
   }
 
   /** Creates the schema if needed and applies every pending migration under Kysely's advisory lock. */

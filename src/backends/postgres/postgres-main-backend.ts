@@ -1,3 +1,4 @@
+import { appliedMigration } from '../sql/applied-migration.js';
 import { postgresMigrations } from '../../../migrations/postgres/index.js';
 import type { MainBackend } from '../../contracts/main-backend.js';
 import { ConfigError, NotFoundError } from '../../errors.js';
@@ -21,11 +22,12 @@ export async function openPostgresMainBackend(options: PostgresOptions, ctx: Bac
   if (!options.url) throw new ConfigError('postgres.url (postgres_url): required when backend is "postgres"', { backend: 'postgres' });
   const engine = await PostgresEngine.open({ url: options.url, poolSize: options.poolSize, schema: options.schema, durability: ctx.settings.durability, readOnly: ctx.settings.readOnly === true });
   try {
-    const existed = await engine.schemaExists();
-    if ((ctx.settings.existingOnly || ctx.settings.readOnly) && !(existed && (await engine.migrated()))) {
+    const state = await engine.storeState();
+    const existed = state.schema;
+    if ((ctx.settings.existingOnly || ctx.settings.readOnly) && !state.migrated) {
       throw new NotFoundError(`no store in schema ${engine.schema} at ${engine.redacted} (this command opens an existing store only; \`memstrate migrate\` creates one)`, { backend: 'postgres' });
     }
-    const schemaVersion = ctx.settings.readOnly ? await engine.appliedVersion() : await engine.migrate(postgresMigrations);
+    const schemaVersion = ctx.settings.readOnly ? await appliedMigration(engine) : await engine.migrate(postgresMigrations);
     const discard = async () => {
       try {
         if (!existed) await engine.dropSchema();

@@ -1,3 +1,4 @@
+import { appliedMigration } from '../sql/applied-migration.js';
 import { sqliteMigrations } from '../../../migrations/sqlite/index.js';
 import { SqliteEngine } from './sqlite-engine.js';
 
@@ -5,7 +6,7 @@ import { SqliteEngine } from './sqlite-engine.js';
 export async function openSqliteEngine(path: string, options: { durability?: 'normal' | 'full'; readOnly?: boolean } = {}): Promise<{ engine: SqliteEngine; schemaVersion: string }> {
   const engine = SqliteEngine.open(path, options);
   try {
-    const schemaVersion = options.readOnly ? engine.appliedVersion() : await engine.migrate(sqliteMigrations);
+    const schemaVersion = options.readOnly ? await appliedMigration(engine) : await engine.migrate(sqliteMigrations);
     return { engine, schemaVersion };
   } catch (error) {
     await engine.close();

@@ -74,12 +74,6 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
     return new SqliteEngine(raw);
   }
 
-  /** The last migration applied (read-only opens report it instead of migrating). */
-  appliedVersion(): string {
-    const row = this.raw.prepare('select name from kysely_migration order by name desc limit 1').get() as { name: string } | undefined;
-    return row?.name ?? '';
-  }
-
   async migrate(migrations: Record<string, Migration>): Promise<string> {
     const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations } });
     const { error, results } = await migrator.migrateToLatest();
@@ -187,6 +181,16 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   async exclusive<T>(fn: (db: BetterSqlite3.Database) => T): Promise<T> {
     await this.ready();
     return fn(this.raw);
+  }
+
+  /**
+   * Runs synchronous writes atomically: inside the caller's `atomically` scope they join its
+   * transaction flat (a savepoint would make the commit of vec0 and FTS5 pages markedly slower);
+   * otherwise they get a transaction of their own (BEGIN IMMEDIATE).
+   */
+  async exclusiveTransaction<T>(fn: (db: BetterSqlite3.Database) => T): Promise<T> {
+    await this.ready();
+    return this.raw.inTransaction ? fn(this.raw) : this.raw.transaction(() => fn(this.raw)).immediate();
   }
 
   /**

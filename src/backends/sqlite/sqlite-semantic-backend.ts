@@ -122,23 +122,17 @@ export class SqliteSemanticBackend implements SemanticBackend {
   async insert(rows: readonly NewMemoryRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.guard('remember', () =>
-      this.engine.exclusive((db) => {
+      this.engine.exclusiveTransaction((db) => {
         const withVectors = rows.some((r) => r.embedding !== undefined);
         if (withVectors && !this.vecReady(db)) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
         const insertMemory = this.prep(db, INSERT_MEMORY);
         const insertVector = withVectors ? this.prep(db, INSERT_VECTOR) : undefined;
-        const insertAll = () => {
-          for (const r of rows) {
-            const { lastInsertRowid } = insertMemory.run(r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt, r.createdAt);
-            if (r.embedding !== undefined && insertVector) {
-              insertVector.run(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(r.createdAt));
-            }
+        for (const r of rows) {
+          const { lastInsertRowid } = insertMemory.run(r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt, r.createdAt);
+          if (r.embedding !== undefined && insertVector) {
+            insertVector.run(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(r.createdAt));
           }
-        };
-        // Inside the substrate's transaction (an audited remember on a shared file): part of it, no
-        // savepoint (they slow vec0's commit); a failure fails the whole transaction. Else its own.
-        if (db.inTransaction) insertAll();
-        else db.transaction(insertAll).immediate();
+        }
       }),
     );
   }
@@ -301,11 +295,9 @@ export class SqliteSemanticBackend implements SemanticBackend {
     const counts = new Map<string, number>();
     for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
     await this.guard('record access', () =>
-      this.engine.exclusive((db) => {
+      this.engine.exclusiveTransaction((db) => {
         const bump = this.prep(db, 'update memories set access_count = access_count + ?, accessed_at = ? where id = ?');
-        db.transaction(() => {
-          for (const [id, n] of counts) bump.run(n, at, id);
-        }).immediate();
+        for (const [id, n] of counts) bump.run(n, at, id);
       }),
     );
   }
