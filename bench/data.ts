@@ -61,6 +61,13 @@ export function row(data: Float32Array, dim: number, i: number): Float32Array {
   return data.subarray(i * dim, (i + 1) * dim);
 }
 
+/** Memories `start`..`end` (exclusive) of a generated set, for one agent: text i with vector i. */
+export function memoryBatch(agentId: string, texts: readonly string[], vectors: Float32Array, dim: number, start: number, end: number): { agentId: string; content: string; embedding: Float32Array }[] {
+  const batch = [];
+  for (let i = start; i < Math.min(end, texts.length); i++) batch.push({ agentId, content: texts[i] as string, embedding: row(vectors, dim, i) });
+  return batch;
+}
+
 // ── texts ────────────────────────────────────────────────────────────────────────────────────
 
 const ONSETS = ['b', 'd', 'f', 'g', 'k', 'l', 'm', 'n', 'p', 'r', 't', 'v', 'z', 'br', 'dr', 'kl', 'st', 'tr'];

@@ -19,7 +19,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { MemorySubstrate } from '../src/index.js';
 import { createGateway } from '../src/server/app.js';
-import { LatentModel, makeTexts, queryTerms, row, Vocabulary } from './data.js';
+import { LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch } from './data.js';
 import { compareLatency, engineDescription, envInt, progress, Rng, RUNS, tempDir, type BenchResult } from './lib.js';
 
 const AGENT = 'bench-agent';
@@ -58,9 +58,7 @@ export async function gateway(results: BenchResult[]): Promise<void> {
   let app: ReturnType<typeof createGateway> | undefined;
   try {
     for (let start = 0; start < n; start += BATCH) {
-      const batch = [];
-      for (let i = start; i < Math.min(n, start + BATCH); i++) batch.push({ agentId: AGENT, content: texts[i] as string, embedding: row(vectors, dim, i) });
-      await store.semantic.rememberMany(batch);
+      await store.semantic.rememberMany(memoryBatch(AGENT, texts, vectors, dim, start, start + BATCH));
     }
     progress(started, 'data loaded in-process');
 

@@ -19,7 +19,7 @@ import pg from 'pg';
 import { HNSW_INDEX, hnswIndexDdl, semanticTables } from '../src/backends/postgres/postgres-semantic-sql.js';
 import { MemorySubstrate } from '../src/index.js';
 import { adminQuery, pgvectorTarget, stopPgliteServer } from '../test/harness/pglite-server.js';
-import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary } from './data.js';
+import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch } from './data.js';
 import { envInt, latencyStats, progress, Rng, RUNS, settle, tempDir, type BenchResult, type LatencyContender, type LatencyStats } from './lib.js';
 
 const AGENT = 'bench-agent';
@@ -122,12 +122,7 @@ export async function pgvector(results: BenchResult[]): Promise<void> {
   try {
     // ── load: fix the space with the first batch, drop the HNSW index, load the rest, build once ──
     const ids: string[] = [];
-    const batchOf = (start: number) => {
-      const end = Math.min(n, start + BATCH);
-      const batch = [];
-      for (let i = start; i < end; i++) batch.push({ agentId: AGENT, content: texts[i] as string, embedding: row(vectors, dim, i) });
-      return batch;
-    };
+    const batchOf = (start: number) => memoryBatch(AGENT, texts, vectors, dim, start, start + BATCH);
     ids.push(...(await mem.semantic.rememberMany(batchOf(0))));
     await client.query(`drop index "${schema}".${HNSW_INDEX}`);
     const t0 = performance.now();

@@ -8,7 +8,7 @@
  * Env: BENCH_N (memories, default 100000), BENCH_DIM (384), BENCH_QUERIES (50), BENCH_RUNS (5).
  */
 import { MemorySubstrate } from '../src/index.js';
-import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary } from './data.js';
+import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch } from './data.js';
 import { compareLatency, engineDescription, envInt, openRawSqlite, progress, Rng, RUNS, tempDir, type BenchResult } from './lib.js';
 
 const AGENT = 'bench-agent';
@@ -39,10 +39,7 @@ export async function recall(results: BenchResult[]): Promise<void> {
     const ids: string[] = [];
     const t0 = performance.now();
     for (let start = 0; start < n; start += BATCH) {
-      const end = Math.min(n, start + BATCH);
-      const batch = [];
-      for (let i = start; i < end; i++) batch.push({ agentId: AGENT, content: texts[i] as string, embedding: row(vectors, dim, i) });
-      ids.push(...(await mem.semantic.rememberMany(batch)));
+      ids.push(...(await mem.semantic.rememberMany(memoryBatch(AGENT, texts, vectors, dim, start, start + BATCH))));
     }
     const loadRate = n / ((performance.now() - t0) / 1000);
     progress(started, `memstrate loaded (${Math.round(loadRate)} rows/s via rememberMany)`);

@@ -19,7 +19,7 @@ import { MemorySubstrate, registeredBackends, type MemoryConfigInput } from '../
 import { createGateway } from '../src/server/app.js';
 import { pgvectorTarget, stopPgliteServer } from '../test/harness/pglite-server.js';
 import { dropCollection, qdrantTarget } from '../test/harness/qdrant-target.js';
-import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary } from './data.js';
+import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch } from './data.js';
 import { compareLatency, envInt, progress, Rng, RUNS, tempDir, type BenchResult } from './lib.js';
 
 const AGENT = 'bench-agent';
@@ -142,9 +142,7 @@ export async function semanticMatrix(results: BenchResult[]): Promise<void> {
         const t0 = performance.now();
         const size = c.batch ?? BATCH;
         for (let start = 0; start < n; start += size) {
-          const batch = [];
-          for (let i = start; i < Math.min(n, start + size); i++) batch.push({ agentId: AGENT, content: texts[i] as string, embedding: row(vectors, dim, i) });
-          ids.push(...(await mem.semantic.rememberMany(batch)));
+          ids.push(...(await mem.semantic.rememberMany(memoryBatch(AGENT, texts, vectors, dim, start, start + size))));
           if (start === 0) await c.beforeBulk?.();
         }
         await c.afterBulk?.();

@@ -106,6 +106,17 @@ export function mayTouchAgent(request: FastifyRequest, agentId: string): boolean
 }
 
 /**
+ * For `owner` routes that act on a record by id: true when the request's token is limited to some
+ * agents and the record `load` finds is absent or another agent's — the route then answers as if it
+ * did not exist. Unlimited tokens never load.
+ */
+export async function hiddenFrom(request: FastifyRequest, load: () => Promise<{ agentId: string } | undefined>): Promise<boolean> {
+  if (!limitedToSomeAgents(request)) return false;
+  const record = await load();
+  return record === undefined || !mayTouchAgent(request, record.agentId);
+}
+
+/**
  * For `owner` routes: NotFoundError (as if absent) when the record's owner is not an agent the
  * request's token may touch. `what` names the record in the message.
  */

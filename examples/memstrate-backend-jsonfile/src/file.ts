@@ -1,29 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { BackendUnavailableError, type JsonObject, type MemorySource, type VectorSpace } from 'memstrate';
+import { BackendUnavailableError, type MemoryRecord, type VectorSpace } from 'memstrate';
 
 /** Marks the file as ours; a file without it is refused rather than overwritten. */
 export const FORMAT = 'memstrate-backend-jsonfile';
 export const VERSION = 1;
 
-/** One memory as the file stores it. */
-export interface StoredMemory {
-  id: string;
-  agentId: string;
-  content: string;
-  source: MemorySource;
-  scope: string;
-  metadata: JsonObject;
-  confidence: number;
-  createdAt: number;
-  accessedAt: number;
-  accessCount: number;
-  /** The memory consolidation merged this one into. */
-  supersededBy?: string;
-  /** Unit length, the store's dimension (float32 values written as JSON numbers: exact round trip). */
-  embedding?: number[];
-}
+/**
+ * One memory as the file stores it: exactly the public record (the embedding, when present, is unit
+ * length in the store's dimension; float32 values written as JSON numbers round-trip exactly).
+ */
+export type StoredMemory = MemoryRecord;
 
 /** The whole file: the fixed vector space and every memory, in insertion order. */
 export interface FileContents {

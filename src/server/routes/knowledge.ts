@@ -1,5 +1,5 @@
 /** The knowledge graph: `/v1/entities`, `/v1/relations`, `/v1/graph/query`. */
-import { checkOwner, limitedToSomeAgents, mayTouchAgent } from '../access.js';
+import { checkOwner, hiddenFrom } from '../access.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
@@ -55,10 +55,7 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 200,
     response: DeletedResponse,
     async handler({ params }, request) {
-      if (limitedToSomeAgents(request)) {
-        const entity = await mem.knowledge.getEntity(params.id);
-        if (entity === undefined || !mayTouchAgent(request, entity.agentId)) return { deleted: false };
-      }
+      if (await hiddenFrom(request, () => mem.knowledge.getEntity(params.id))) return { deleted: false };
       return { deleted: await mem.knowledge.deleteEntity(params.id) };
     },
   });

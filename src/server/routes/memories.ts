@@ -3,7 +3,7 @@
  * consolidation. Mutations go through the substrate facade where it has the method, so they are
  * audited on the gateway.
  */
-import { checkOwner, limitedToSomeAgents, mayTouchAgent } from '../access.js';
+import { checkOwner, hiddenFrom, limitedToSomeAgents, mayTouchAgent } from '../access.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
@@ -123,10 +123,7 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     response: ForgetResponse,
     errors: [503],
     async handler({ params }, request) {
-      if (limitedToSomeAgents(request)) {
-        const record = await mem.semantic.get(params.id);
-        if (record === undefined || !mayTouchAgent(request, record.agentId)) return { deleted: false };
-      }
+      if (await hiddenFrom(request, () => mem.semantic.get(params.id))) return { deleted: false };
       const owner = await mem.semantic.forgetFor(params.id);
       return owner ? { deleted: true, agentId: owner.agentId } : { deleted: false };
     },
@@ -145,10 +142,7 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     response: MemoryOwner,
     errors: [404, 501, 503],
     async handler({ params, body }, request) {
-      if (limitedToSomeAgents(request)) {
-        const record = await mem.semantic.get(params.id);
-        checkOwner(request, record?.agentId, `memory ${params.id}`);
-      }
+      if (await hiddenFrom(request, () => mem.semantic.get(params.id))) throw new NotFoundError(`no memory ${params.id}`, { backend: 'gateway' });
       return mem.semantic.updateEmbeddingFor(params.id, body.embedding);
     },
   });

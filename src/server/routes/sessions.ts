@@ -1,5 +1,5 @@
 /** The session store: `/v1/sessions`, per-agent listings and the canonical session under `/v1/agents/:agentId/canonical`. */
-import { checkOwner, ForbiddenError, limitedToSomeAgents, mayTouchAgent } from '../access.js';
+import { checkOwner, ForbiddenError, hiddenFrom, limitedToSomeAgents, mayTouchAgent } from '../access.js';
 import type * as C from '../../contracts/session-store.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
@@ -110,10 +110,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 200,
     response: DeletedResponse,
     async handler({ params }, request) {
-      if (limitedToSomeAgents(request)) {
-        const session = await mem.sessions.get(params.id);
-        if (session === undefined || !mayTouchAgent(request, session.agentId)) return { deleted: false };
-      }
+      if (await hiddenFrom(request, () => mem.sessions.get(params.id))) return { deleted: false };
       return { deleted: await mem.sessions.delete(params.id) };
     },
   });
@@ -130,7 +127,7 @@ export function sessionRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 204,
     errors: [404, 409],
     async handler({ params, body }, request) {
-      if (limitedToSomeAgents(request)) checkOwner(request, (await mem.sessions.get(params.id))?.agentId, `session ${params.id}`);
+      if (await hiddenFrom(request, () => mem.sessions.get(params.id))) throw new NotFoundError(`no session ${params.id}`, { backend: 'gateway' });
       await mem.sessions.setLabel(params.id, body.label ?? undefined);
     },
   });
