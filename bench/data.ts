@@ -198,3 +198,24 @@ export function bruteForceTopK(data: Float32Array, n: number, dim: number, q: Fl
   }
   return Array.from(bestIdx).filter((i) => i >= 0);
 }
+
+/**
+ * Recall@k of vector recall against the exact truth: for each query, the share of its true k
+ * nearest (indices into the generated set, whose memory ids are `ids`) among the k recalled.
+ */
+export async function vectorRecallAtK(
+  recall: (query: Float32Array) => Promise<{ memory: { id: string } }[]>,
+  ids: readonly string[],
+  queries: Float32Array,
+  dim: number,
+  truth: readonly (readonly number[])[],
+  k: number,
+): Promise<number> {
+  const indexOf = new Map(ids.map((id, i) => [id, i]));
+  let hits = 0;
+  for (let q = 0; q < truth.length; q++) {
+    const want = new Set(truth[q]);
+    for (const r of await recall(row(queries, dim, q))) if (want.has(indexOf.get(r.memory.id) ?? -1)) hits++;
+  }
+  return hits / (truth.length * k);
+}

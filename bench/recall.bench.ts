@@ -8,7 +8,7 @@
  * Env: BENCH_N (memories, default 100000), BENCH_DIM (384), BENCH_QUERIES (50), BENCH_RUNS (5).
  */
 import { MemorySubstrate } from '../src/index.js';
-import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch } from './data.js';
+import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch, vectorRecallAtK } from './data.js';
 import { compareLatency, engineDescription, envInt, openRawSqlite, progress, Rng, RUNS, tempDir, type BenchResult } from './lib.js';
 
 const AGENT = 'bench-agent';
@@ -58,15 +58,7 @@ export async function recall(results: BenchResult[]): Promise<void> {
     // ── ground truth and recall@10 ──
     const truth: number[][] = [];
     for (let q = 0; q < nq; q++) truth.push(bruteForceTopK(vectors, n, dim, row(queries, dim, q), K));
-    const indexOf = new Map<string, number>();
-    ids.forEach((id, i) => indexOf.set(id, i));
-    let hits = 0;
-    for (let q = 0; q < nq; q++) {
-      const got = await mem.semantic.recall({ agentId: AGENT, embedding: row(queries, dim, q), mode: 'vector', limit: K });
-      const want = new Set(truth[q]);
-      for (const r of got) if (want.has(indexOf.get(r.memory.id) ?? -1)) hits++;
-    }
-    const recallAt10 = hits / (nq * K);
+    const recallAt10 = await vectorRecallAtK((embedding) => mem.semantic.recall({ agentId: AGENT, embedding, mode: 'vector', limit: K }), ids, queries, dim, truth, K);
     progress(started, `recall@${K} vs brute force = ${recallAt10.toFixed(4)}`);
 
     // Keyword terms: 2–3 mid-frequency words of the query's nearest document.

@@ -19,7 +19,7 @@ import { MemorySubstrate, registeredBackends, type MemoryConfigInput } from '../
 import { createGateway } from '../src/server/app.js';
 import { pgvectorTarget, stopPgliteServer } from '../test/harness/pglite-server.js';
 import { dropCollection, qdrantTarget } from '../test/harness/qdrant-target.js';
-import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch } from './data.js';
+import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch, vectorRecallAtK } from './data.js';
 import { compareLatency, envInt, progress, Rng, RUNS, tempDir, type BenchResult } from './lib.js';
 
 const AGENT = 'bench-agent';
@@ -149,14 +149,7 @@ export async function semanticMatrix(results: BenchResult[]): Promise<void> {
         const loadRate = n / ((performance.now() - t0) / 1000);
         progress(started, `${name}: loaded (${Math.round(loadRate)} rows/s)`);
 
-        const indexOf = new Map(ids.map((id, i) => [id, i]));
-        let hits = 0;
-        for (let q = 0; q < nq; q++) {
-          const got = await mem.semantic.recall({ agentId: AGENT, embedding: row(queries, dim, q), mode: 'vector', limit: K });
-          const want = new Set(truth[q]);
-          for (const r of got) if (want.has(indexOf.get(r.memory.id) ?? -1)) hits++;
-        }
-        const recallAt10 = hits / (nq * K);
+        const recallAt10 = await vectorRecallAtK((embedding) => mem.semantic.recall({ agentId: AGENT, embedding, mode: 'vector', limit: K }), ids, queries, dim, truth, K);
         const stats = await compareLatency(
           [
             { name: 'vector', op: (q) => mem.semantic.recall({ agentId: AGENT, embedding: row(queries, dim, q), mode: 'vector', limit: K }) },
