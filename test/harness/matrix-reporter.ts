@@ -3,7 +3,8 @@
  * (`<main> × <semantic>`) and one column per conformance suite, with passed / failed / skipped
  * counts, and the engines each cell actually used (reported by the tests themselves through their
  * task meta: SQLite file, PostgreSQL server, pgvector on PGlite or on the server, the gateway, …).
- * Suites are the `<store> [<cell>]` describe blocks of src/testing/conformance.ts.
+ * Suites are the `<store> [<cell>]` describe blocks of src/testing/conformance.ts. Then the
+ * figures the battery tests measured (fuzzing, kill -9 cycles, stalls, …; test/helpers/figure.ts).
  */
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 
@@ -27,6 +28,24 @@ function suiteOf(test: TestCase): { store: string; cell: string } | undefined {
 
 export default class MatrixReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+    this.printMatrix(modules);
+    this.printFigures(modules);
+  }
+
+  private printFigures(modules: ReadonlyArray<TestModule>): void {
+    const lines: string[] = [];
+    for (const module of modules) {
+      for (const test of module.children.allTests()) {
+        const figures = (test.meta() as { figures?: unknown }).figures;
+        if (!Array.isArray(figures)) continue;
+        const state = test.result().state;
+        for (const text of figures) lines.push(`  ${state === 'passed' ? '' : `[${state}] `}${String(text)}`);
+      }
+    }
+    if (lines.length > 0) process.stdout.write(`Battery figures (measured in this run):\n${lines.join('\n')}\n\n`);
+  }
+
+  private printMatrix(modules: ReadonlyArray<TestModule>): void {
     try {
       const counts = new Map<string, Map<string, Counts>>();
       const engines = new Map<string, string>();

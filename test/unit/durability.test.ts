@@ -15,7 +15,7 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} } as never;
 
 async function synchronous(durability: 'normal' | 'full' | undefined, file: string): Promise<number> {
   const ctx: BackendContext = { clock: Date.now, logger: silent, env: {}, embedder: undefined, settings: { embeddingDimensions: undefined, decayRate: 0.1, durability } };
-  const main = (await sqliteBackend.main!.open({ path: join(dir, file) }, ctx)) as SqlMainBackend<SqliteEngine>;
+  const main = (await sqliteBackend.main!.open({ path: join(dir, file), readWorkers: 0 }, ctx)) as SqlMainBackend<SqliteEngine>;
   try {
     return main.engine.raw.pragma('synchronous', { simple: true }) as number;
   } finally {

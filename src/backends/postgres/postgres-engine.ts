@@ -13,7 +13,7 @@ import pg from 'pg';
 import { redactUrl, scrub } from '../../core/redact.js';
 import { BackendUnavailableError, ConflictError, InternalError, MemoryError, ValidationError } from '../../errors.js';
 import { ScopeRunner } from '../sql/scope-runner.js';
-import type { SqlEngine, SqlExecutor } from '../sql/engine.js';
+import type { SqlEngine, SqlExecutor, SqlReader } from '../sql/engine.js';
 import type { Database } from '../sql/schema.js';
 
 export interface PostgresEngineOptions {
@@ -71,6 +71,8 @@ export class PostgresEngine implements SqlEngine {
   readonly forUpdate = ' for update';
   readonly backendName: string;
   readonly db: Kysely<Database>;
+  /** Queries never block the event loop here: long reads run like any other. */
+  readonly reader: SqlReader = this;
   readonly pool: pg.Pool;
   readonly schema: string;
   /** The URL with user info and secret parameters masked: the only form of it that is ever printed. */

@@ -9,6 +9,9 @@ export interface SqlExecutor {
   run(query: CompiledQuery<unknown>): Promise<number>;
 }
 
+/** Runs compiled read queries. */
+export type SqlReader = Pick<SqlExecutor, 'rows' | 'first'>;
+
 /**
  * One SQL engine (SQLite or PostgreSQL) as the shared store code sees it: a Kysely instance to
  * build queries with, an executor, and the few things that truly differ between engines.
@@ -19,6 +22,13 @@ export interface SqlEngine extends SqlExecutor {
   readonly backendName: string;
   /** For building queries (and running migrations). Execute through the engine, not through it. */
   readonly db: Kysely<Database>;
+  /**
+   * For reads that can take long (graph walks, searches, summaries, scans). SQLite runs them on
+   * read-only connections in worker threads, so the event loop keeps serving meanwhile; they see
+   * the last committed state. Inside an `atomically` scope, and on engines that never block the
+   * event loop (PostgreSQL), it is the engine itself.
+   */
+  readonly reader: SqlReader;
   /**
    * Runs `fn` in a write transaction, committed when it resolves and rolled back when it throws.
    * `fn` must only use the executor it is given. SQLite: BEGIN IMMEDIATE, which already excludes

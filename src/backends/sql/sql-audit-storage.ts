@@ -74,7 +74,7 @@ export class SqlAuditStorage extends SqlStore implements AuditStorage {
     return this.guard('audit scan', async () => {
       let q = this.engine.db.selectFrom('audit_entries').selectAll().where('seq', '>', afterSeq);
       if (agentId !== undefined) q = q.where('agent_id', '=', agentId);
-      const rows = await this.engine.rows(q.orderBy('seq', 'asc').limit(limit).compile());
+      const rows = await this.engine.reader.rows(q.orderBy('seq', 'asc').limit(limit).compile());
       return rows.map(toEntry);
     });
   }

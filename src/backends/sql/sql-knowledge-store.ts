@@ -250,7 +250,7 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
    */
   private async walk(agentId: string, source: string, relation: RelationType | undefined, target: string | undefined, hops: number, limit: number): Promise<GraphRow[]> {
     const db = this.engine.db;
-    const start = await this.engine.rows(
+    const start = await this.engine.reader.rows(
       db
         .selectFrom('entities as e')
         .select('e.id')
@@ -265,7 +265,7 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
       if (frontier.length === 0) break;
       const next: string[] = [];
       for (let i = 0; i < frontier.length; i += IN_CHUNK) {
-        const targets = await this.engine.rows(
+        const targets = await this.engine.reader.rows(
           db
             .selectFrom('relations as r')
             .select('r.target_entity')
@@ -290,7 +290,7 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
       if (remaining <= 0) break;
       const rows: GraphRow[] = [];
       for (let i = 0; i < nodes.length; i += IN_CHUNK) {
-        rows.push(...(await this.engine.rows(this.edgeQuery(relation, target, remaining, depth + 1, { sources: nodes.slice(i, i + IN_CHUNK) }))));
+        rows.push(...(await this.engine.reader.rows(this.edgeQuery(relation, target, remaining, depth + 1, { sources: nodes.slice(i, i + IN_CHUNK) }))));
       }
       // Chunks are each ordered and limited; their union holds the level's first `remaining`.
       rows.sort((a, b) => num(a.r_created_at) - num(b.r_created_at) || (a.r_id < b.r_id ? -1 : a.r_id > b.r_id ? 1 : 0));
@@ -301,7 +301,7 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
 
   /** Every relation of the agent (depth 1), with the filters, in order: one indexed statement. */
   private agentEdges(agentId: string, relation: RelationType | undefined, target: string | undefined, limit: number): Promise<GraphRow[]> {
-    return this.engine.rows(this.edgeQuery(relation, target, limit, 1, { agentId }));
+    return this.engine.reader.rows(this.edgeQuery(relation, target, limit, 1, { agentId }));
   }
 
   /** Edges with their endpoints, filtered (relation type, target by id or name), ordered by creation time then id. */

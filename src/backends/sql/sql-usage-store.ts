@@ -80,7 +80,7 @@ export class SqlUsageStore extends SqlStore implements UsageStore {
         eb.fn.coalesce(total('tool_calls'), sql.lit(0)).as('tools'),
       ]);
       if (agentId !== undefined) q = q.where('agent_id', '=', agentId);
-      const row = await this.engine.first(q.compile());
+      const row = await this.engine.reader.first(q.compile());
       return {
         totalInputTokens: num(row?.input ?? 0),
         totalOutputTokens: num(row?.output ?? 0),
@@ -94,7 +94,7 @@ export class SqlUsageStore extends SqlStore implements UsageStore {
   /** All-time totals per model, ordered by total cost descending, then model. */
   async byModel(): Promise<ModelUsage[]> {
     return this.guard('usage by model', async () => {
-      const rows = await this.engine.rows(
+      const rows = await this.engine.reader.rows(
         this.engine.db
           .selectFrom('usage_events')
           .select((eb) => [
@@ -131,7 +131,7 @@ export class SqlUsageStore extends SqlStore implements UsageStore {
     const rows = await this.guard('usage daily breakdown', () => {
       // Integer division by an inline integer literal: exact on SQLite and PostgreSQL (timestamps ≥ 0).
       const day = sql<number>`${sql.ref('timestamp')} / ${sql.lit(DAY_MS)}`;
-      return this.engine.rows(
+      return this.engine.reader.rows(
         this.engine.db
           .selectFrom('usage_events')
           .select((eb) => [
@@ -193,7 +193,7 @@ export class SqlUsageStore extends SqlStore implements UsageStore {
         .where('timestamp', fromOp, from)
         .where('timestamp', toOp, to);
       if (agentId !== undefined) q = q.where('agent_id', '=', agentId);
-      const row = await this.engine.first(q.compile());
+      const row = await this.engine.reader.first(q.compile());
       return num(row?.cost ?? 0);
     });
   }

@@ -6,13 +6,18 @@ import type { BackendDefinition } from '../../contracts/backend-plugin.js';
 import { LIMITS } from '../../core/limits.js';
 import { SqlMainBackend } from '../sql/sql-main-backend.js';
 import { openSqliteEngine } from './open-sqlite-engine.js';
-import { SqliteEngine } from './sqlite-engine.js';
+import { DEFAULT_READ_WORKERS, SqliteEngine } from './sqlite-engine.js';
 import { SqliteSemanticBackend, VEC0_MAX_DIMENSIONS } from './sqlite-semantic-backend.js';
 
 /** `[memory.sqlite]`: where the database file is. */
 export const sqliteOptions = z.strictObject({
   /** SQLite database file (created with its directory if missing); `:memory:` for a throwaway store. */
   path: z.string().min(1).default('./data/memstrate.db'),
+  /**
+   * Worker threads, each with a read-only connection, that run long reads (graph walks, searches,
+   * summaries, audit scans) off the event loop; 0 runs them on the main connection. Started on first use.
+   */
+  readWorkers: z.int().min(0).max(16).default(DEFAULT_READ_WORKERS),
 });
 
 export type SqliteOptions = z.output<typeof sqliteOptions>;
@@ -50,7 +55,7 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
         throw new NotFoundError(`no store at ${options.path} (this command opens an existing store only; \`memstrate migrate\` creates one)`, { backend: 'sqlite' });
       }
       const created = createdBy(options.path);
-      const { engine, schemaVersion } = await openSqliteEngine(options.path, { durability: ctx.settings.durability, readOnly: ctx.settings.readOnly === true });
+      const { engine, schemaVersion } = await openSqliteEngine(options.path, { durability: ctx.settings.durability, readOnly: ctx.settings.readOnly === true, readWorkers: options.readWorkers });
       return new SqlMainBackend(engine, schemaVersion, options.path, {
         ...ctx,
         discard: async () => {
@@ -74,7 +79,7 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
       // Share the main backend's connection when both live in the same SQLite file.
       const { main } = ctx;
       const shared = main instanceof SqlMainBackend && main.engine instanceof SqliteEngine && main.location === options.path ? main.engine : undefined;
-      const engine = shared ?? (await openSqliteEngine(options.path, { durability: ctx.settings.durability, readOnly: ctx.settings.readOnly === true })).engine;
+      const engine = shared ?? (await openSqliteEngine(options.path, { durability: ctx.settings.durability, readOnly: ctx.settings.readOnly === true, readWorkers: options.readWorkers })).engine;
       try {
         return await SqliteSemanticBackend.open(engine, { clock: ctx.clock, logger: ctx.logger, ownsEngine: shared === undefined, sharesMainConnection: shared !== undefined });
       } catch (error) {

@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BackendUnavailableError, ConflictError, InternalError, MemoryError, ValidationError } from '../../errors.js';
 import { ScopeRunner } from '../sql/scope-runner.js';
-import type { SqlEngine, SqlExecutor } from '../sql/engine.js';
+import type { SqlEngine, SqlExecutor, SqlReader } from '../sql/engine.js';
+import { SqliteReadPool } from './sqlite-read-pool.js';
 import type { Database } from '../sql/schema.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
@@ -19,6 +20,15 @@ interface Scope {
   /** Set when the scope ended: work it scheduled and that runs later is outside it. */
   ended: boolean;
 }
+
+export interface SqliteEngineOptions {
+  durability?: 'normal' | 'full';
+  readOnly?: boolean;
+  /** Worker threads with read-only connections for long reads (0 = run them on the main connection). */
+  readWorkers?: number;
+}
+
+export const DEFAULT_READ_WORKERS = 2;
 
 /** Prepared statements kept per connection (dynamic queries beyond this are re-prepared). */
 const STATEMENT_CACHE_SIZE = 512;
@@ -39,9 +49,17 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   private lockTail: Promise<void> = Promise.resolve();
   private readonly direct: SqlExecutor;
   private readonly scopes = new ScopeRunner<Scope>();
+  /** Read-only connections in worker threads for long reads; undefined for `:memory:` or when disabled. */
+  readonly readPool: SqliteReadPool | undefined;
+  readonly reader: SqlReader;
 
-  private constructor(raw: BetterSqlite3.Database) {
+  private constructor(raw: BetterSqlite3.Database, readPool: SqliteReadPool | undefined) {
     this.raw = raw;
+    this.readPool = readPool;
+    this.reader = {
+      rows: async (q) => this.readRows(q),
+      first: async (q) => (await this.readRows(q))[0],
+    };
     this.db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: raw }) });
     this.direct = {
       rows: async (q) => this.execRows(q),
@@ -50,8 +68,11 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
     };
   }
 
-  /** Opens (creating the directory if needed) and configures the database file. */
-  static open(path: string, options: { durability?: 'normal' | 'full'; readOnly?: boolean } = {}): SqliteEngine {
+  /**
+   * Opens (creating the directory if needed) and configures the database file. `readWorkers`
+   * (default 2; 0 = none) bounds the worker threads that serve `reader`.
+   */
+  static open(path: string, options: SqliteEngineOptions = {}): SqliteEngine {
     if (path !== ':memory:' && !options.readOnly) mkdirSync(dirname(path), { recursive: true });
     let raw: BetterSqlite3.Database;
     try {
@@ -71,7 +92,8 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
         cause,
       });
     }
-    return new SqliteEngine(raw);
+    const workers = options.readWorkers ?? DEFAULT_READ_WORKERS;
+    return new SqliteEngine(raw, path === ':memory:' || workers === 0 ? undefined : new SqliteReadPool(path, workers));
   }
 
   async migrate(migrations: Record<string, Migration>): Promise<string> {
@@ -108,6 +130,12 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
       return [];
     }
     return stmt.all(...(q.parameters as unknown[])) as R[];
+  }
+
+  /** A long read: on a worker's read-only connection, unless the caller's scope must see its own writes. */
+  private async readRows<R>(q: CompiledQuery<R>): Promise<R[]> {
+    if (this.readPool === undefined || this.scope() !== undefined) return this.rows(q);
+    return this.readPool.rows<R>(q.sql, q.parameters);
   }
 
   private execRun(q: CompiledQuery<unknown>): number {
@@ -264,6 +292,7 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
 
   async close(): Promise<void> {
     await this.idle();
+    await this.readPool?.close();
     this.statements.clear();
     if (this.raw.open) this.raw.close();
   }

@@ -156,7 +156,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
         sql += ` and rowid in (select m.rowid from memories m where 1 = 1${where.sql})`;
         params.push(...where.params);
       }
-      const rows = await this.engine.rows(
+      const rows = await this.engine.reader.rows(
         raw<{ id: string; distance: number }>(
           `with knn as materialized (${sql}) select m.id as id, knn.distance as distance from knn join memories m on m.rowid = knn.rowid ` +
             'where m.superseded_by is null order by knn.distance, m.rowid',
@@ -181,11 +181,11 @@ export class SqliteSemanticBackend implements SemanticBackend {
     const probe = Math.min(k * KEYWORD_PROBE_FACTOR, VEC0_MAX_K);
     const where = memoryFilterClause(scope.agentId, scope.filter);
     return this.guard('keyword recall', async () => {
-      const top = await this.engine.rows(
+      const top = await this.engine.reader.rows(
         raw<{ rowid: number; rank: number }>('select rowid, rank from memories_fts where memories_fts match ? order by rank, rowid limit ?', [match, probe]),
       );
       if (top.length === 0) return [];
-      const passing = await this.engine.rows(
+      const passing = await this.engine.reader.rows(
         raw<{ rowid: number; id: string }>(
           // CROSS JOIN keeps the candidate list as the outer loop (rowid lookups), whatever the filters.
           `select m.rowid as rowid, m.id as id from json_each(?) j cross join memories m on m.rowid = j.value where 1 = 1${where.sql}`,
@@ -200,7 +200,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
         if (hits.length === k) return hits;
       }
       if (top.length < probe) return hits; // every match was a candidate
-      const rows = await this.engine.rows(
+      const rows = await this.engine.reader.rows(
         raw<{ id: string; relevance: number }>(
           'select m.id as id, bm25(memories_fts) as relevance from memories_fts cross join memories m on m.rowid = memories_fts.rowid ' +
             `where memories_fts match ?${where.sql} order by relevance, m.rowid limit ?`,
@@ -215,7 +215,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
   async fetch(ids: readonly string[]): Promise<MemoryRecord[]> {
     if (ids.length === 0) return [];
     const rows = await this.guard('fetch memories', () =>
-      this.engine.rows(raw<MemoryRow>(`select ${MEMORY_COLUMNS} from memories m where m.id in (select value from json_each(?))`, [JSON.stringify(ids)])),
+      this.engine.reader.rows(raw<MemoryRow>(`select ${MEMORY_COLUMNS} from memories m where m.id in (select value from json_each(?))`, [JSON.stringify(ids)])),
     );
     return rows.map((row) => toRecord(row));
   }
