@@ -151,8 +151,8 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
           .compile(),
       ),
     ).catch((error: unknown) => {
-      // The id conflict is handled above: a constraint error is the (agent, type, name) index.
-      if (MemoryError.is(error) && error.code === 'CONFLICT') {
+      // The id conflict is handled above; this is the (agent, type, name) index (PostgreSQL names it, SQLite its columns).
+      if (MemoryError.is(error) && error.code === 'CONFLICT' && /entities_agent_type_name|entities\.entity_type/.test(error.message)) {
         throw new ConflictError(`agent ${agentId} already has a ${entityType} entity named ${JSON.stringify(name)} (upsertEntity finds or creates it by name)`, {
           backend: this.engine.backendName,
           cause: error,

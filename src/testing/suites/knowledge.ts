@@ -494,6 +494,21 @@ export const knowledgeSuite = defineSuite('knowledge', ({ open, itIf }) => {
     expect((await mem.knowledge.listRelations({ agentId: 'agent-a' })).items).toHaveLength(2);
   });
 
+  it('audit entries name a relation\'s resolved entity ids and whether an upsert created', async () => {
+    const mem = (await open()).mem;
+    const { id: ada } = await mem.knowledge.upsertEntity({ agentId: 'agent-a', entityType: 'person', name: 'Ada' });
+    await mem.knowledge.upsertEntity({ agentId: 'agent-a', entityType: 'person', name: 'Ada', properties: { x: 1 } });
+    const acme = await mem.knowledge.addEntity({ agentId: 'agent-a', entityType: 'organization', name: 'Acme' });
+    const rel = await mem.knowledge.addRelation({ agentId: 'agent-a', source: { name: 'Ada' }, relation: 'works_at', target: { name: 'Acme', entityType: 'organization' } });
+    const entries = (await mem.audit.entries({ agentId: 'agent-a' })).map((e) => [e.action, JSON.parse(e.detail)]);
+    expect(entries).toEqual([
+      ['knowledge.upsert_entity', { id: ada, entityType: 'person', created: true }],
+      ['knowledge.upsert_entity', { id: ada, entityType: 'person', created: false }],
+      ['knowledge.add_entity', { id: acme, entityType: 'organization' }],
+      ['knowledge.add_relation', { id: rel, relation: 'works_at', source: ada, target: acme }],
+    ]);
+  });
+
   it('listEntities pages by creation time then id with an opaque cursor; inserts while paging neither repeat nor skip rows', async () => {
     const clock = new ManualClock();
     const mem = (await open({ clock: clock.fn })).mem;
