@@ -3,6 +3,7 @@ import * as m0001 from './0001_core.js';
 import * as m0002 from './0002_semantic.js';
 import * as m0003 from './0003_task_payload.js';
 import * as m0004 from './0004_kv_expiry.js';
+import * as m0005 from './0005_graph.js';
 
 /** Every SQLite migration, by name (applied in name order by Kysely's Migrator). Never edit one that shipped. */
 export const sqliteMigrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const sqliteMigrations: Record<string, Migration> = {
   '0002_semantic': m0002,
   '0003_task_payload': m0003,
   '0004_kv_expiry': m0004,
+  '0005_graph': m0005,
 };

@@ -1,23 +1,62 @@
 import type { EpochMs, JsonObject } from './types.js';
 
+/**
+ * The entity types of the OpenFang knowledge graph: documented constants, not a closed set. Any
+ * string matching GRAPH_TYPE_PATTERN (1..64 characters of letters, digits and `_ . : -`) is an
+ * entity type.
+ */
 export const ENTITY_TYPES = [
   'person', 'organization', 'project', 'concept', 'event', 'location', 'document', 'tool', 'custom',
 ] as const;
-export type EntityType = (typeof ENTITY_TYPES)[number];
+export type KnownEntityType = (typeof ENTITY_TYPES)[number];
+/** An open string (see GRAPH_TYPE_PATTERN); the known OpenFang types are offered for completion. */
+export type EntityType = KnownEntityType | (string & {});
 
+/** The relation types of the OpenFang knowledge graph: documented constants, not a closed set. */
 export const RELATION_TYPES = [
   'works_at', 'knows_about', 'related_to', 'depends_on', 'owned_by', 'created_by', 'located_in',
   'part_of', 'uses', 'produces', 'custom',
 ] as const;
-export type RelationType = (typeof RELATION_TYPES)[number];
+export type KnownRelationType = (typeof RELATION_TYPES)[number];
+/** An open string (see GRAPH_TYPE_PATTERN); the known OpenFang types are offered for completion. */
+export type RelationType = KnownRelationType | (string & {});
+
+/** What an entity or relation type must match: 1..64 ASCII letters, digits, `_`, `.`, `:` or `-`. */
+export const GRAPH_TYPE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** Default and largest page of listEntities / listRelations / findEntities. */
+export const GRAPH_PAGE_DEFAULT = 100;
+export const GRAPH_PAGE_MAX = 1000;
 
 export interface EntityInput {
-  /** Keep to upsert an existing entity; omit for a new time-ordered UUID. */
+  /**
+   * Give to create the entity with this id or to replace the entity with this id (type, name and
+   * properties; createdAt is kept); omit for a new time-ordered UUID.
+   */
   id?: string;
   agentId: string;
   entityType: EntityType;
+  /** Unique per (agentId, entityType): adding a second entity with the same triple is a CONFLICT. */
   name: string;
   properties?: JsonObject;
+}
+
+/** An entity found or created by (agentId, entityType, name). */
+export interface EntityUpsert {
+  agentId: string;
+  entityType: EntityType;
+  name: string;
+  /**
+   * Merged into an existing entity's properties key by key (top-level keys given here replace the
+   * stored ones; the others are kept); omitted = unchanged. A new entity gets exactly these (or `{}`).
+   */
+  properties?: JsonObject;
+}
+
+export interface UpsertResult {
+  id: string;
+  /** True when the entity did not exist and was created. */
+  created: boolean;
 }
 
 export interface Entity {
@@ -30,13 +69,20 @@ export interface Entity {
   updatedAt: EpochMs;
 }
 
+/**
+ * An entity named in a relation: a string is an entity id; `{ id }` is the same; `{ name,
+ * entityType? }` is the agent's entity with exactly this name (case-sensitive) — and this type,
+ * when given.
+ */
+export type EntityRef = string | { id: string } | { name: string; entityType?: EntityType };
+
 export interface RelationInput {
   agentId: string;
-  /** Entity id of the source; must exist for the same agent. */
-  source: string;
+  /** The source entity (must exist for the same agent; a name must match exactly one entity). */
+  source: EntityRef;
   relation: RelationType;
-  /** Entity id of the target; must exist for the same agent. */
-  target: string;
+  /** The target entity (must exist for the same agent; a name must match exactly one entity). */
+  target: EntityRef;
   properties?: JsonObject;
   /** In [0, 1]. Default 1. */
   confidence?: number;
@@ -45,20 +91,77 @@ export interface RelationInput {
 export interface Relation {
   id: string;
   agentId: string;
+  /** Entity id of the source. */
   source: string;
   relation: RelationType;
+  /** Entity id of the target. */
   target: string;
   properties: JsonObject;
   confidence: number;
   createdAt: EpochMs;
 }
 
+export interface EntityLookup {
+  agentId: string;
+  name: string;
+  entityType?: EntityType;
+  /**
+   * Compare names with ASCII letters folded (A-Z = a-z), identically on every backend; other
+   * characters compare exactly. Default false (exact name).
+   */
+  caseInsensitive?: boolean;
+  /** 1..GRAPH_PAGE_MAX (default GRAPH_PAGE_DEFAULT). */
+  limit?: number;
+}
+
+export interface EntityListQuery {
+  agentId: string;
+  entityType?: EntityType;
+  /** 1..GRAPH_PAGE_MAX (default GRAPH_PAGE_DEFAULT). */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface RelationListQuery {
+  agentId: string;
+  relation?: RelationType;
+  /** Only relations out of this entity (a name matches every entity of the agent with it). */
+  source?: EntityRef;
+  /** Only relations into this entity (a name matches every entity of the agent with it). */
+  target?: EntityRef;
+  /** 1..GRAPH_PAGE_MAX (default GRAPH_PAGE_DEFAULT). */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/**
+ * One page of a keyset-paged list, ordered by creation time then id. `nextCursor` (opaque) is
+ * present when more rows may follow; rows inserted while paging never make a page repeat or skip
+ * a row that existed when paging began.
+ */
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+/** Which hops of a path `GraphPattern.relation` constrains. */
+export type RelationFilter = 'every_hop' | 'last_hop';
+export const RELATION_FILTERS = ['every_hop', 'last_hop'] as const satisfies readonly RelationFilter[];
+
 export interface GraphPattern {
   agentId: string;
   /** Start entity: id or exact name. */
   source?: string;
-  /** Only follow relations of this type. */
+  /** Only edges of this relation type (on every hop or on the last one: see relationFilter). */
   relation?: RelationType;
+  /**
+   * `every_hop` (default, the behaviour before it existed): the walk only follows `relation`
+   * edges. `last_hop`: the walk follows edges of every type, and only the returned (last) edge of
+   * each path must be a `relation` edge. No effect without `relation`.
+   */
+  relationFilter?: RelationFilter;
   /** Only return edges ending at this entity (id or exact name). */
   target?: string;
   /** Hops to follow from `source`, 1..16 (default 1). */
@@ -76,10 +179,20 @@ export interface GraphMatch {
 }
 
 export interface KnowledgeStore {
+  /**
+   * Creates an entity, or replaces the one with the given `id`. CONFLICT when another entity of
+   * the agent already has this (entityType, name) — use upsertEntity to find-or-create by name.
+   */
   addEntity(entity: EntityInput): Promise<string>;
-  /** Rejects relations whose endpoints do not exist for the agent (ValidationError). */
+  /** Finds the agent's entity by (entityType, exact name) and merges properties, or creates it. */
+  upsertEntity(entity: EntityUpsert): Promise<UpsertResult>;
+  /** Rejects relations whose endpoints do not resolve to exactly one entity of the agent (ValidationError). */
   addRelation(relation: RelationInput): Promise<string>;
   getEntity(id: string): Promise<Entity | undefined>;
+  /** The agent's entities with this name, ordered by entity type then name then id. */
+  findEntities(lookup: EntityLookup): Promise<Entity[]>;
+  listEntities(query: EntityListQuery): Promise<Page<Entity>>;
+  listRelations(query: RelationListQuery): Promise<Page<Relation>>;
   /** Removes the entity and every relation touching it. */
   deleteEntity(id: string): Promise<boolean>;
   /** Ordered by depth, then relation creation time, then id. */

@@ -1,6 +1,6 @@
 import type { AuditEntry, AuditTip } from './audit-log.js';
 import type { BackendHealth } from './health.js';
-import type { KnowledgeStore } from './knowledge-store.js';
+import type { KnowledgeStore, Relation, RelationInput } from './knowledge-store.js';
 import type { PairedDeviceStore } from './device-store.js';
 import type { SessionStore } from './session-store.js';
 import type { StructuredStore } from './structured-store.js';
@@ -49,8 +49,13 @@ export interface BackendTaskQueue extends TaskQueue {
   heartbeatFor(id: string, token: string, options?: { leaseMs?: number }): Promise<{ leaseExpiresAt: EpochMs; claimedBy: string | undefined }>;
 }
 
-/** The knowledge store as a main backend provides it: a delete reports whose entity it removed. */
+/**
+ * The knowledge store as a main backend provides it: a delete reports whose entity it removed, an
+ * added relation reports the entity ids its endpoints resolved to.
+ */
 export interface BackendKnowledgeStore extends KnowledgeStore {
+  /** `addRelation`, returning the created relation (endpoints as entity ids). */
+  addRelationFor(relation: RelationInput): Promise<Relation>;
   /** `deleteEntity`, returning the owner of the removed entity (undefined when there was none). */
   deleteEntityFor(id: string): Promise<Owner | undefined>;
 }

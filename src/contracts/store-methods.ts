@@ -45,8 +45,13 @@ export const SEMANTIC_METHODS = {
 
 export const KNOWLEDGE_METHODS = {
   addEntity: 'mutation',
+  upsertEntity: 'mutation',
   addRelation: 'mutation',
+  addRelationFor: 'mutation',
   getEntity: 'read',
+  findEntities: 'read',
+  listEntities: 'read',
+  listRelations: 'read',
   deleteEntity: 'mutation',
   deleteEntityFor: 'mutation',
   queryGraph: 'read',

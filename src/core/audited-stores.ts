@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
+import type { Relation } from '../contracts/knowledge-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue } from '../contracts/main-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
 import type { RememberInput } from '../contracts/semantic-store.js';
@@ -103,15 +104,26 @@ export function auditedSemantic(inner: BackendSemanticStore, log: AuditTarget): 
   }, log);
 }
 
+/** A relation's entry names its endpoints by the entity ids they resolved to, however they were given. */
+const addedRelation = (r: Relation): AuditRecord => rec(r.agentId, 'knowledge.add_relation', { id: r.id, relation: r.relation, source: r.source, target: r.target });
+
 export function auditedKnowledge(inner: BackendKnowledgeStore, log: AuditTarget): BackendKnowledgeStore {
   return audited(inner, KNOWLEDGE_METHODS, {
     async addEntity(entity) {
       const id = await inner.addEntity(entity);
       return { result: id, record: rec(entity.agentId, 'knowledge.add_entity', { id, entityType: entity.entityType }) };
     },
-    async addRelation(relation) {
-      const id = await inner.addRelation(relation);
-      return { result: id, record: rec(relation.agentId, 'knowledge.add_relation', { id, relation: relation.relation, source: relation.source, target: relation.target }) };
+    async upsertEntity(entity) {
+      const result = await inner.upsertEntity(entity);
+      return { result, record: rec(entity.agentId, 'knowledge.upsert_entity', { id: result.id, entityType: entity.entityType, created: result.created }) };
+    },
+    async addRelation(input) {
+      const relation = await inner.addRelationFor(input);
+      return { result: relation.id, record: addedRelation(relation) };
+    },
+    async addRelationFor(input) {
+      const relation = await inner.addRelationFor(input);
+      return { result: relation, record: addedRelation(relation) };
     },
     async deleteEntity(id) {
       const owner = await inner.deleteEntityFor(id);

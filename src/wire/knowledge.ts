@@ -2,21 +2,79 @@
 import { z } from 'zod';
 import * as C from '../contracts/knowledge-store.js';
 import { LIMITS } from '../core/limits.js';
-import { EpochMs, Id, JsonObject, named } from './common.js';
+import { EpochMs, Id, intQuery, JsonObject, named } from './common.js';
 
-export const EntityType = z.enum(C.ENTITY_TYPES);
-export const RelationType = z.enum(C.RELATION_TYPES);
+export const EntityType = named(
+  'EntityType',
+  z.string().regex(C.GRAPH_TYPE_PATTERN),
+  `An open entity type: 1..64 ASCII letters, digits, '_', '.', ':' or '-'. The OpenFang types: ${C.ENTITY_TYPES.join(', ')}.`,
+);
+export const RelationType = named(
+  'RelationType',
+  z.string().regex(C.GRAPH_TYPE_PATTERN),
+  `An open relation type: 1..64 ASCII letters, digits, '_', '.', ':' or '-'. The OpenFang types: ${C.RELATION_TYPES.join(', ')}.`,
+);
+const EntityName = z.string().min(1).max(1024);
+const PageLimit = z.int().min(1).max(C.GRAPH_PAGE_MAX).describe(`1..${C.GRAPH_PAGE_MAX} (default ${C.GRAPH_PAGE_DEFAULT}).`);
+const Cursor = z.string().min(1).max(4096).describe('nextCursor of the previous page, unchanged.');
+
+export const EntityRef = named(
+  'EntityRef',
+  z.union([Id, z.strictObject({ id: Id }), z.strictObject({ name: EntityName, entityType: EntityType.optional() })]) satisfies z.ZodType<C.EntityRef>,
+  'An entity of the same agent: its id (a string or { id }), or { name, entityType? } — the exact name, which must match exactly one entity (give entityType when several types share it).',
+);
 
 export const EntityInput = named(
   'EntityInput',
   z.strictObject({
-    id: Id.optional().describe('Keep to upsert an existing entity; omit for a new id.'),
+    id: Id.optional().describe('Give to create with this id or replace the entity with this id; omit for a new id.'),
     agentId: Id,
     entityType: EntityType,
-    name: z.string(),
+    name: EntityName.describe('Unique per agent and entityType (a second one is a 409).'),
     properties: JsonObject.optional(),
   }) satisfies z.ZodType<C.EntityInput>,
 );
+
+export const EntityUpsert = named(
+  'EntityUpsert',
+  z.strictObject({
+    agentId: Id,
+    entityType: EntityType,
+    name: EntityName,
+    properties: JsonObject.optional().describe('Merged key by key into an existing entity\'s properties (omitted: unchanged); a new entity gets exactly these.'),
+  }) satisfies z.ZodType<C.EntityUpsert>,
+);
+
+export const UpsertResult = named('UpsertResult', z.object({ id: z.string(), created: z.boolean() }) satisfies z.ZodType<C.UpsertResult>);
+
+export const EntityLookup = named(
+  'EntityLookup',
+  z.strictObject({
+    agentId: Id,
+    name: EntityName,
+    entityType: EntityType.optional(),
+    caseInsensitive: z.boolean().optional().describe('Fold ASCII letters A-Z/a-z (nothing else) before comparing; default false.'),
+    limit: PageLimit.optional(),
+  }) satisfies z.ZodType<C.EntityLookup>,
+);
+
+/** GET /v1/entities query string. */
+export const EntityListQuery = z.strictObject({
+  agentId: Id,
+  entityType: EntityType.optional(),
+  limit: intQuery(1, C.GRAPH_PAGE_MAX, `1..${C.GRAPH_PAGE_MAX} (default ${C.GRAPH_PAGE_DEFAULT}).`).optional(),
+  cursor: Cursor.optional(),
+}) satisfies z.ZodType<C.EntityListQuery>;
+
+/** GET /v1/relations query string: endpoints by id here (by name through the library). */
+export const RelationListQuery = z.strictObject({
+  agentId: Id,
+  relation: RelationType.optional(),
+  source: Id.optional().describe('Only relations out of this entity id.'),
+  target: Id.optional().describe('Only relations into this entity id.'),
+  limit: intQuery(1, C.GRAPH_PAGE_MAX, `1..${C.GRAPH_PAGE_MAX} (default ${C.GRAPH_PAGE_DEFAULT}).`).optional(),
+  cursor: Cursor.optional(),
+}) satisfies z.ZodType<C.RelationListQuery>;
 
 export const Entity = named(
   'Entity',
@@ -27,9 +85,9 @@ export const RelationInput = named(
   'RelationInput',
   z.strictObject({
     agentId: Id,
-    source: Id.describe('Entity id of the source; must exist for the same agent.'),
+    source: EntityRef,
     relation: RelationType,
-    target: Id.describe('Entity id of the target; must exist for the same agent.'),
+    target: EntityRef,
     properties: JsonObject.optional(),
     confidence: z.number().min(0).max(1).optional(),
   }) satisfies z.ZodType<C.RelationInput>,
@@ -55,6 +113,7 @@ export const GraphPattern = named(
     agentId: Id,
     source: z.string().optional().describe('Start entity: id or exact name.'),
     relation: RelationType.optional(),
+    relationFilter: z.enum(C.RELATION_FILTERS).optional().describe("every_hop (default): only `relation` edges are followed; last_hop: edges of any type are followed and only `relation` edges returned."),
     target: z.string().optional().describe('Only edges ending at this entity (id or exact name).'),
     maxDepth: z.int().min(1).max(LIMITS.maxGraphDepth).optional().describe(`Hops from source, 1..${LIMITS.maxGraphDepth} (default 1).`),
     limit: z.int().min(1).max(LIMITS.maxGraphLimit).optional().describe(`1..${LIMITS.maxGraphLimit} (default 100).`),
@@ -65,3 +124,7 @@ export const GraphMatches = named(
   'GraphMatches',
   z.object({ matches: z.array(z.object({ source: Entity, relation: Relation, target: Entity, depth: z.int() }) satisfies z.ZodType<C.GraphMatch>) }),
 );
+
+export const Entities = named('Entities', z.object({ entities: z.array(Entity) }));
+export const EntityPage = named('EntityPage', z.object({ items: z.array(Entity), nextCursor: z.string().optional() }) satisfies z.ZodType<C.Page<C.Entity>>);
+export const RelationPage = named('RelationPage', z.object({ items: z.array(Relation), nextCursor: z.string().optional() }) satisfies z.ZodType<C.Page<C.Relation>>);

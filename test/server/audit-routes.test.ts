@@ -30,7 +30,9 @@ async function ok(gw: GatewayUnderTest, method: string, path: string, body?: unk
 }
 
 const memory = (gw: GatewayUnderTest) => ok(gw, 'POST', '/v1/memories', { agentId: A, content: 'the sky is blue', embedding: [1, 0, 0] });
-const entity = (gw: GatewayUnderTest, name: string) => ok(gw, 'POST', '/v1/entities', { agentId: A, entityType: 'person', name });
+let entities = 0;
+/** A new entity (names are unique per agent and type: each call numbers its name). */
+const entity = (gw: GatewayUnderTest, name: string) => ok(gw, 'POST', '/v1/entities', { agentId: A, entityType: 'person', name: `${name} ${++entities}` });
 const session = (gw: GatewayUnderTest) => ok(gw, 'POST', '/v1/sessions', { agentId: A });
 async function claimed(gw: GatewayUnderTest) {
   await ok(gw, 'POST', '/v1/tasks', { title: 't', createdBy: A });
@@ -57,6 +59,8 @@ const CASES: Record<string, Case> = {
     expect: { action: 'knowledge.add_relation', agentId: A },
     request: async (gw) => ({ method: 'POST', path: '/v1/relations', body: { agentId: A, source: (await entity(gw, 'Ada')).id, relation: 'knows_about', target: (await entity(gw, 'Rust')).id } }),
   },
+  upsertEntity: { expect: { action: 'knowledge.upsert_entity', agentId: A }, request: async () => ({ method: 'POST', path: '/v1/entities/upsert', body: { agentId: A, entityType: 'tool', name: 'Loom', properties: { v: 1 } } }) },
+  findEntities: { expect: null, request: async () => ({ method: 'POST', path: '/v1/entities/find', body: { agentId: A, name: 'ada', caseInsensitive: true } }) },
   queryGraph: { expect: null, request: async () => ({ method: 'POST', path: '/v1/graph/query', body: { agentId: A } }) },
   createSession: { expect: { action: 'session.create', agentId: A }, request: async () => ({ method: 'POST', path: '/v1/sessions', body: { agentId: A } }) },
   saveSession: {

@@ -80,6 +80,14 @@ describe('scoped tokens', () => {
     expect(await gw.mem.semantic.get(memB)).toBeDefined();
     expect((await gw.call('GET', `/v1/entities/${entB}`, undefined, as('a-rw'))).status).toBe(404);
     expect((await gw.call('DELETE', `/v1/entities/${entB}`, undefined, as('a-rw'))).body).toEqual({ deleted: false });
+    // The graph's by-agent routes: another agent is 403; a read-only token cannot upsert.
+    expect((await gw.call('GET', `/v1/entities?agentId=${B}`, undefined, as('a-rw'))).status).toBe(403);
+    expect((await gw.call('GET', `/v1/relations?agentId=${B}`, undefined, as('a-rw'))).status).toBe(403);
+    expect((await gw.call('POST', '/v1/entities/find', { agentId: B, name: 'Bob' }, as('a-rw'))).status).toBe(403);
+    expect((await gw.call('POST', '/v1/entities/upsert', { agentId: B, entityType: 'person', name: 'Bob', properties: { x: 1 } }, as('a-rw'))).status).toBe(403);
+    expect((await gw.call('POST', '/v1/entities/upsert', { agentId: A, entityType: 'person', name: 'Al' }, as('a-r'))).status).toBe(403);
+    expect((await gw.call('GET', `/v1/entities?agentId=${A}`, undefined, as('a-r'))).body).toEqual({ items: [] });
+    expect((await gw.mem.knowledge.getEntity(entB))?.properties).toEqual({});
     expect((await gw.call('GET', `/v1/sessions/${sesB}`, undefined, as('a-rw'))).status).toBe(404);
     expect((await gw.call('DELETE', `/v1/sessions/${sesB}`, undefined, as('a-rw'))).body).toEqual({ deleted: false });
     expect(await gw.mem.sessions.get(sesB)).toBeDefined();

@@ -109,6 +109,53 @@ describe('the /v1 API, one store family at a time', () => {
     expect((await gw.call('GET', `/v1/entities/${acme.body.id}`)).status).toBe(404);
   });
 
+  it('knowledge: unique names, upsert, find, endpoints by name, paged lists, relationFilter', async () => {
+    const gw = await startGateway();
+    const ada = await gw.call('POST', '/v1/entities', { agentId: 'a', entityType: 'person', name: 'Ada' });
+    expect(ada.status).toBe(201);
+    const dup = await gw.call('POST', '/v1/entities', { agentId: 'a', entityType: 'person', name: 'Ada' });
+    expect(dup.status).toBe(409);
+    expect(dup.body.error.code).toBe('CONFLICT');
+    expect((await gw.call('POST', '/v1/entities', { agentId: 'a', entityType: 'bad type', name: 'x' })).status).toBe(400);
+    const up1 = await gw.call('POST', '/v1/entities/upsert', { agentId: 'a', entityType: 'software:lib', name: 'zod', properties: { v: 1 } });
+    expect(up1.status).toBe(200);
+    expect(up1.body).toEqual({ id: expect.any(String), created: true });
+    expect((await gw.call('POST', '/v1/entities/upsert', { agentId: 'a', entityType: 'software:lib', name: 'zod', properties: { w: 2 } })).body).toEqual({ id: up1.body.id, created: false });
+    expect((await gw.call('GET', `/v1/entities/${up1.body.id}`)).body.properties).toEqual({ v: 1, w: 2 });
+    expect((await gw.call('POST', '/v1/entities/upsert', { agentId: 'a', entityType: 'person', name: 'x', id: 'no' })).status).toBe(400);
+
+    const found = await gw.call('POST', '/v1/entities/find', { agentId: 'a', name: 'ADA', caseInsensitive: true });
+    expect(found.body.entities.map((e: { id: string }) => e.id)).toEqual([ada.body.id]);
+    expect((await gw.call('POST', '/v1/entities/find', { agentId: 'a', name: 'ADA' })).body.entities).toEqual([]);
+
+    const rel = await gw.call('POST', '/v1/relations', { agentId: 'a', source: { name: 'Ada' }, relation: 'uses', target: { name: 'zod', entityType: 'software:lib' } });
+    expect(rel.status).toBe(201);
+    await gw.call('POST', '/v1/entities', { agentId: 'a', entityType: 'tool', name: 'zod' });
+    const ambiguous = await gw.call('POST', '/v1/relations', { agentId: 'a', source: ada.body.id, relation: 'uses', target: { name: 'zod' } });
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.text).toMatch(/several entities/);
+    expect((await gw.call('POST', '/v1/relations', { agentId: 'a', source: { name: 'Ada', extra: 1 }, relation: 'uses', target: ada.body.id })).status).toBe(400);
+
+    const page1 = await gw.call('GET', '/v1/entities?agentId=a&limit=2');
+    expect(page1.status).toBe(200);
+    expect(page1.body.items.map((e: { name: string }) => e.name)).toEqual(['Ada', 'zod']);
+    const page2 = await gw.call('GET', `/v1/entities?agentId=a&limit=2&cursor=${page1.body.nextCursor}`);
+    expect(page2.body).toEqual({ items: [expect.objectContaining({ entityType: 'tool', name: 'zod' })] });
+    expect((await gw.call('GET', '/v1/entities?agentId=a&entityType=person')).body.items.map((e: { name: string }) => e.name)).toEqual(['Ada']);
+    expect((await gw.call('GET', '/v1/entities?agentId=a&limit=1001')).status).toBe(400);
+    expect((await gw.call('GET', '/v1/entities?agentId=a&cursor=bogus')).status).toBe(400);
+    const rels = await gw.call('GET', `/v1/relations?agentId=a&source=${ada.body.id}&relation=uses`);
+    expect(rels.body).toEqual({ items: [expect.objectContaining({ id: rel.body.id, source: ada.body.id, target: up1.body.id })] });
+    expect((await gw.call('GET', '/v1/relations?agentId=a&relation=works_at')).body).toEqual({ items: [] });
+    expect((await gw.call('GET', '/v1/relations?agentId=a&sauce=x')).status).toBe(400);
+
+    expect((await gw.call('POST', '/v1/graph/query', { agentId: 'a', source: 'Ada', relation: 'uses', relationFilter: 'last_hop' })).body.matches).toHaveLength(1);
+    expect((await gw.call('POST', '/v1/graph/query', { agentId: 'a', relationFilter: 'first_hop' })).status).toBe(400);
+    expect((await gw.mem.audit.entries({ limit: 100 })).map((e) => e.action)).toEqual([
+      'knowledge.add_entity', 'knowledge.upsert_entity', 'knowledge.upsert_entity', 'knowledge.add_relation', 'knowledge.add_entity',
+    ]);
+  });
+
   it('sessions and the canonical session', async () => {
     const gw = await startGateway();
     const created = await gw.call('POST', '/v1/sessions', { agentId: 'a', label: 'main' });

@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
 import { MemorySubstrate } from '../../src/index.js';
 import { sqliteMigrations } from '../../migrations/sqlite/index.js';
+import { expectMerged, seedAt0004 } from '../helpers/graph-migration.js';
 import { runTsChild } from '../helpers/spawn.js';
 
 const dirs: string[] = [];
@@ -55,3 +57,18 @@ it('four processes opening one fresh file at once all succeed and the schema is 
   db.close();
   expect(applied).toEqual(Object.keys(sqliteMigrations).sort().map((name) => ({ name })));
 }, 60_000);
+
+it('0005 merges entities duplicated per (agent, type, name) into the oldest and re-points their relations', async () => {
+  const path = freshPath();
+  const raw = new Database(path);
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
+  await seedAt0004(db, sqliteMigrations);
+  await db.destroy();
+  const mem = await MemorySubstrate.open({ sqlitePath: path }, { env: {} });
+  try {
+    expect(mem.info.schemaVersion).toBe(latest);
+    await expectMerged(mem);
+  } finally {
+    await mem.close();
+  }
+});

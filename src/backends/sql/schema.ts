@@ -26,6 +26,8 @@ export interface EntitiesTable {
   agent_id: string;
   entity_type: string;
   name: string;
+  /** `name` with ASCII A-Z folded to a-z, nothing else (0005): the case-insensitive lookup key. */
+  name_folded: string;
   properties: string;
   created_at: number;
   updated_at: number;

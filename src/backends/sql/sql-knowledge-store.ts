@@ -1,23 +1,33 @@
 import { sql } from 'kysely';
 import {
-  ENTITY_TYPES,
-  RELATION_TYPES,
+  GRAPH_PAGE_DEFAULT,
+  GRAPH_PAGE_MAX,
+  GRAPH_TYPE_PATTERN,
+  RELATION_FILTERS,
   type Entity,
   type EntityInput,
+  type EntityListQuery,
+  type EntityLookup,
+  type EntityRef,
   type EntityType,
+  type EntityUpsert,
   type GraphMatch,
   type GraphPattern,
+  type Page,
   type Relation,
   type RelationInput,
+  type RelationListQuery,
   type RelationType,
+  type UpsertResult,
 } from '../../contracts/knowledge-store.js';
 import type { BackendKnowledgeStore, Owner } from '../../contracts/main-backend.js';
 import type { JsonObject } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
 import { newId } from '../../core/ids.js';
-import { ConflictError, InternalError } from '../../errors.js';
+import { ConflictError, InternalError, MemoryError } from '../../errors.js';
 import { num, SqlStore } from './context.js';
-import type { EntitiesTable } from './schema.js';
+import type { SqlExecutor } from './engine.js';
+import type { EntitiesTable, RelationsTable } from './schema.js';
 
 /** Longest entity name (characters and UTF-8 bytes); also bounds the id-or-name graph filters. */
 const NAME_BYTES = 1024;
@@ -51,7 +61,39 @@ interface GraphRow {
 /** Ids per `in (…)` list of a graph walk. */
 const IN_CHUNK = 500;
 
-function toEntity(row: EntitiesTable): Entity {
+/**
+ * The case-insensitive lookup key of a name: ASCII A-Z folded to a-z and nothing else, so it is the
+ * same on every engine and locale (migration 0005 fills it with the same folding in SQL).
+ */
+export function foldName(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/** A resolved-or-not endpoint: an entity id, or a name (and type) to look up. */
+type Ref = { id: string } | { name: string; entityType: string | undefined };
+
+/** Endpoints a name may match before a list filter refuses it (entities of one name, all types). */
+const NAME_MATCHES_MAX = 1000;
+
+/** The opaque keyset cursor of a list: which list, and the (created_at, id) of the page's last row. */
+function encodeCursor(kind: 'e' | 'r', createdAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([kind, createdAt, id]), 'utf8').toString('base64url');
+}
+
+function toRelation(row: RelationsTable): Relation {
+  return {
+    id: row.id,
+    agentId: row.agent_id,
+    source: row.source_entity,
+    relation: row.relation_type,
+    target: row.target_entity,
+    properties: JSON.parse(row.properties) as JsonObject,
+    confidence: num(row.confidence),
+    createdAt: num(row.created_at),
+  };
+}
+
+function toEntity(row: Omit<EntitiesTable, 'name_folded'>): Entity {
   return {
     id: row.id,
     agentId: row.agent_id,
@@ -69,18 +111,22 @@ function toEntity(row: EntitiesTable): Entity {
  */
 export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore {
   /**
-   * Creates an entity (new time-ordered id) or, when `id` is given, upserts it: an existing entity
-   * gets the new type, name and properties (omitted properties become `{}`) and keeps its creation time.
-   * @throws ValidationError for a bad agent id or id, an unknown entityType, an empty or over-long
-   *   name (1024), or properties that are not a JSON object within LIMITS.metadataBytes.
-   * @throws ConflictError when `id` belongs to another agent's entity. Nothing is written on error.
+   * Creates an entity (new time-ordered id) or, when `id` is given, creates it with that id or
+   * replaces the entity with that id: an existing entity gets the new type, name and properties
+   * (omitted properties become `{}`) and keeps its creation time.
+   * @throws ValidationError for a bad agent id or id, an entityType not matching GRAPH_TYPE_PATTERN,
+   *   an empty or over-long name (1024), or properties that are not a JSON object within
+   *   LIMITS.metadataBytes.
+   * @throws ConflictError when `id` belongs to another agent's entity, or when another entity of the
+   *   agent already has this (entityType, name) — upsertEntity finds-or-creates by name. Nothing is
+   *   written on error.
    */
   async addEntity(entity: EntityInput): Promise<string> {
     if (typeof entity !== 'object' || entity === null) this.v.fail('entity must be an object');
     this.v.knownKeys('', entity, ['id', 'agentId', 'entityType', 'name', 'properties']);
     const agentId = this.v.id('agentId', entity.agentId);
     const id = entity.id === undefined ? newId() : this.v.id('id', entity.id);
-    const entityType = this.v.oneOf('entityType', entity.entityType, ENTITY_TYPES);
+    const entityType = this.graphType('entityType', entity.entityType);
     const name = this.v.text('name', entity.name, NAME_BYTES);
     const properties = this.v.jsonObject('properties', entity.properties, LIMITS.metadataBytes).text;
     const now = this.clock();
@@ -88,13 +134,14 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
       this.engine.first(
         this.engine.db
           .insertInto('entities')
-          .values({ id, agent_id: agentId, entity_type: entityType, name, properties, created_at: now, updated_at: now })
+          .values({ id, agent_id: agentId, entity_type: entityType, name, name_folded: foldName(name), properties, created_at: now, updated_at: now })
           .onConflict((oc) =>
             oc
               .column('id')
               .doUpdateSet((eb) => ({
                 entity_type: eb.ref('excluded.entity_type'),
                 name: eb.ref('excluded.name'),
+                name_folded: eb.ref('excluded.name_folded'),
                 properties: eb.ref('excluded.properties'),
                 updated_at: eb.ref('excluded.updated_at'),
               }))
@@ -103,7 +150,16 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
           .returning('id')
           .compile(),
       ),
-    );
+    ).catch((error: unknown) => {
+      // The id conflict is handled above; this is the (agent, type, name) index (PostgreSQL names it, SQLite its columns).
+      if (MemoryError.is(error) && error.code === 'CONFLICT' && /entities_agent_type_name|entities\.entity_type/.test(error.message)) {
+        throw new ConflictError(`agent ${agentId} already has a ${entityType} entity named ${JSON.stringify(name)} (upsertEntity finds or creates it by name)`, {
+          backend: this.engine.backendName,
+          cause: error,
+        });
+      }
+      throw error;
+    });
     if (row === undefined) {
       throw new ConflictError(`entity ${id} belongs to another agent`, { backend: this.engine.backendName });
     }
@@ -111,51 +167,86 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
   }
 
   /**
-   * Adds a relation (always a new id) between two existing entities of the agent.
-   * @throws ValidationError for an unknown relation type, confidence outside [0, 1] (default 1),
-   *   bad properties, or an endpoint that is not an entity of the agent; nothing is written.
+   * Finds the agent's entity by (entityType, exact name) and merges `properties` into it (top-level
+   * keys given replace the stored ones, the others stay; omitted = unchanged; updatedAt is bumped),
+   * or creates it (new time-ordered id, exactly these properties). One transaction; concurrent
+   * upserts of one name create it once.
+   * @throws ValidationError as addEntity, or when the merged properties exceed LIMITS.metadataBytes.
+   */
+  async upsertEntity(entity: EntityUpsert): Promise<UpsertResult> {
+    if (typeof entity !== 'object' || entity === null) this.v.fail('entity must be an object');
+    this.v.knownKeys('', entity, ['agentId', 'entityType', 'name', 'properties']);
+    const agentId = this.v.id('agentId', entity.agentId);
+    const entityType = this.graphType('entityType', entity.entityType);
+    const name = this.v.text('name', entity.name, NAME_BYTES);
+    const given = entity.properties === undefined ? undefined : this.v.jsonObject('properties', entity.properties, LIMITS.metadataBytes);
+    const id = newId();
+    const now = this.clock();
+    const db = this.engine.db;
+    const insert = db
+      .insertInto('entities')
+      .values({ id, agent_id: agentId, entity_type: entityType, name, name_folded: foldName(name), properties: given?.text ?? '{}', created_at: now, updated_at: now })
+      .onConflict((oc) => oc.columns(['agent_id', 'entity_type', 'name']).doNothing())
+      .returning('id')
+      .compile();
+    const existing = db
+      .selectFrom('entities')
+      .select(['id', 'properties'])
+      .where('agent_id', '=', agentId)
+      .where('entity_type', '=', entityType)
+      .where('name', '=', name)
+      .modifyEnd(sql.raw(this.engine.forUpdate))
+      .compile();
+    return this.guard('entity upsert', () =>
+      this.engine.transaction(async (tx) => {
+        if ((await tx.first(insert)) !== undefined) return { id, created: true };
+        const row = await tx.first(existing);
+        if (row === undefined) {
+          throw new ConflictError(`the ${entityType} entity ${JSON.stringify(name)} of agent ${agentId} was deleted while being upserted; retry`, { backend: this.engine.backendName });
+        }
+        const merged = given === undefined ? row.properties : this.v.json('properties', { ...(JSON.parse(row.properties) as JsonObject), ...given.object }, LIMITS.metadataBytes);
+        await tx.run(db.updateTable('entities').set({ properties: merged, updated_at: now }).where('id', '=', row.id).compile());
+        return { id: row.id, created: false };
+      }),
+    );
+  }
+
+  /**
+   * Adds a relation (always a new id) between two existing entities of the agent, each named by id
+   * or by name (and type); returns its id.
+   * @throws ValidationError for a relation type not matching GRAPH_TYPE_PATTERN, confidence outside
+   *   [0, 1] (default 1), bad properties, an endpoint that is not an entity of the agent, or a name
+   *   matching several entities (listed); nothing is written.
    */
   async addRelation(relation: RelationInput): Promise<string> {
+    return (await this.addRelationFor(relation)).id;
+  }
+
+  /** `addRelation`, returning the created relation (endpoints as entity ids). */
+  async addRelationFor(relation: RelationInput): Promise<Relation> {
     if (typeof relation !== 'object' || relation === null) this.v.fail('relation must be an object');
     this.v.knownKeys('', relation, ['agentId', 'source', 'relation', 'target', 'properties', 'confidence']);
     const agentId = this.v.id('agentId', relation.agentId);
-    const source = this.v.id('source', relation.source);
-    const target = this.v.id('target', relation.target);
-    const relationType = this.v.oneOf('relation', relation.relation, RELATION_TYPES);
-    const properties = this.v.jsonObject('properties', relation.properties, LIMITS.metadataBytes).text;
+    const sourceRef = this.entityRef('source', relation.source);
+    const targetRef = this.entityRef('target', relation.target);
+    const relationType = this.graphType('relation', relation.relation);
+    const properties = this.v.jsonObject('properties', relation.properties, LIMITS.metadataBytes);
     const confidence = relation.confidence === undefined ? 1 : this.v.number('confidence', relation.confidence, 0, 1);
     const id = newId();
-    const db = this.engine.db;
-    const findEndpoints = db
-      .selectFrom('entities')
-      .select('id')
-      .where('agent_id', '=', agentId)
-      .where('id', 'in', [source, target])
-      .modifyEnd(sql.raw(this.engine.forUpdate))
-      .compile();
-    const insert = db
-      .insertInto('relations')
-      .values({
-        id,
-        agent_id: agentId,
-        source_entity: source,
-        relation_type: relationType,
-        target_entity: target,
-        properties,
-        confidence,
-        created_at: this.clock(),
-      })
-      .compile();
-    await this.guard('relation add', () =>
+    const createdAt = this.clock();
+    return this.guard('relation add', () =>
       this.engine.transaction(async (tx) => {
-        const found = new Set((await tx.rows(findEndpoints)).map((r) => r.id));
-        for (const [field, value] of [['source', source], ['target', target]] as const) {
-          if (!found.has(value)) this.v.fail(`${field} ${value} is not an entity of agent ${agentId}`);
-        }
-        await tx.run(insert);
+        const source = await this.resolveOne(tx, agentId, 'source', sourceRef);
+        const target = await this.resolveOne(tx, agentId, 'target', targetRef);
+        await tx.run(
+          this.engine.db
+            .insertInto('relations')
+            .values({ id, agent_id: agentId, source_entity: source, relation_type: relationType, target_entity: target, properties: properties.text, confidence, created_at: createdAt })
+            .compile(),
+        );
+        return { id, agentId, source, relation: relationType, target, properties: properties.object, confidence, createdAt };
       }),
     );
-    return id;
   }
 
   /** The entity, or `undefined`. @throws ValidationError for a bad id. */
@@ -164,6 +255,93 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
     return this.guard('entity get', async () => {
       const row = await this.engine.first(this.engine.db.selectFrom('entities').selectAll().where('id', '=', id).compile());
       return row === undefined ? undefined : toEntity(row);
+    });
+  }
+
+  /**
+   * The agent's entities named `name` (exactly, or with ASCII letters folded when caseInsensitive),
+   * of `entityType` when given; ordered by entity type, name, id; at most `limit` (1..1000, default 100).
+   * @throws ValidationError for bad input.
+   */
+  async findEntities(lookup: EntityLookup): Promise<Entity[]> {
+    if (typeof lookup !== 'object' || lookup === null) this.v.fail('lookup must be an object');
+    this.v.knownKeys('', lookup, ['agentId', 'name', 'entityType', 'caseInsensitive', 'limit']);
+    const agentId = this.v.id('agentId', lookup.agentId);
+    const name = this.v.text('name', lookup.name, NAME_BYTES);
+    const entityType = lookup.entityType === undefined ? undefined : this.graphType('entityType', lookup.entityType);
+    if (lookup.caseInsensitive !== undefined && typeof lookup.caseInsensitive !== 'boolean') this.v.fail('caseInsensitive must be a boolean');
+    const limit = this.pageLimit(lookup.limit);
+    const q = this.engine.db
+      .selectFrom('entities')
+      .selectAll()
+      .where('agent_id', '=', agentId)
+      .$if(lookup.caseInsensitive === true, (b) => b.where('name_folded', '=', foldName(name)))
+      .$if(lookup.caseInsensitive !== true, (b) => b.where('name', '=', name))
+      .$if(entityType !== undefined, (b) => b.where('entity_type', '=', entityType as string))
+      .orderBy('entity_type')
+      .orderBy('name')
+      .orderBy('id')
+      .limit(limit)
+      .compile();
+    return this.guard('entity find', async () => (await this.engine.rows(q)).map(toEntity));
+  }
+
+  /**
+   * One page of the agent's entities (of `entityType` when given), ordered by creation time then id.
+   * @throws ValidationError for bad input, a limit outside 1..1000 or a cursor not from listEntities.
+   */
+  async listEntities(query: EntityListQuery): Promise<Page<Entity>> {
+    if (typeof query !== 'object' || query === null) this.v.fail('query must be an object');
+    this.v.knownKeys('', query, ['agentId', 'entityType', 'limit', 'cursor']);
+    const agentId = this.v.id('agentId', query.agentId);
+    const entityType = query.entityType === undefined ? undefined : this.graphType('entityType', query.entityType);
+    const limit = this.pageLimit(query.limit);
+    const after = this.decodeCursor('e', query.cursor);
+    const q = this.engine.db
+      .selectFrom('entities')
+      .selectAll()
+      .where('agent_id', '=', agentId)
+      .$if(entityType !== undefined, (b) => b.where('entity_type', '=', entityType as string))
+      .$if(after !== undefined, (b) => b.where((eb) => eb.or([eb('created_at', '>', after!.createdAt), eb.and([eb('created_at', '=', after!.createdAt), eb('id', '>', after!.id)])])))
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit + 1)
+      .compile();
+    return this.guard('entity list', async () => this.page('e', (await this.engine.rows(q)).map(toEntity), limit));
+  }
+
+  /**
+   * One page of the agent's relations, ordered by creation time then id, filtered by relation type
+   * and by source / target entity (an id, or a name: every entity of the agent with that name, of
+   * the type when given; a name matching none gives an empty page).
+   * @throws ValidationError for bad input, a limit outside 1..1000 or a cursor not from listRelations.
+   */
+  async listRelations(query: RelationListQuery): Promise<Page<Relation>> {
+    if (typeof query !== 'object' || query === null) this.v.fail('query must be an object');
+    this.v.knownKeys('', query, ['agentId', 'relation', 'source', 'target', 'limit', 'cursor']);
+    const agentId = this.v.id('agentId', query.agentId);
+    const relation = query.relation === undefined ? undefined : this.graphType('relation', query.relation);
+    const sourceRef = query.source === undefined ? undefined : this.entityRef('source', query.source);
+    const targetRef = query.target === undefined ? undefined : this.entityRef('target', query.target);
+    const limit = this.pageLimit(query.limit);
+    const after = this.decodeCursor('r', query.cursor);
+    return this.guard('relation list', async () => {
+      const sources = sourceRef === undefined ? undefined : await this.resolveAll(agentId, 'source', sourceRef);
+      const targets = targetRef === undefined ? undefined : await this.resolveAll(agentId, 'target', targetRef);
+      if (sources?.length === 0 || targets?.length === 0) return { items: [] };
+      const q = this.engine.db
+        .selectFrom('relations')
+        .selectAll()
+        .where('agent_id', '=', agentId)
+        .$if(relation !== undefined, (b) => b.where('relation_type', '=', relation as string))
+        .$if(sources !== undefined, (b) => b.where('source_entity', 'in', sources as string[]))
+        .$if(targets !== undefined, (b) => b.where('target_entity', 'in', targets as string[]))
+        .$if(after !== undefined, (b) => b.where((eb) => eb.or([eb('created_at', '>', after!.createdAt), eb.and([eb('created_at', '=', after!.createdAt), eb('id', '>', after!.id)])])))
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit + 1)
+        .compile();
+      return this.page('r', (await this.engine.rows(q)).map(toRelation), limit);
     });
   }
 
@@ -193,7 +371,9 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
   /**
    * Walks the agent's graph. Start edges: relations whose source entity matches `source` (id or exact
    * name), or every relation of the agent when `source` is omitted; then outgoing edges of each
-   * reached target, up to `maxDepth` hops. `relation` filters every hop; `target` keeps only edges
+   * reached target, up to `maxDepth` hops. `relation` filters every hop (`relationFilter:
+   * 'every_hop'`, the default: only `relation` edges are followed) or only the last one
+   * (`'last_hop'`: edges of every type are followed, only `relation` edges are returned); `target` keeps only edges
    * ending at a matching entity (id or exact name). Each relation appears once, at the smallest hop
    * that reaches it. Ordered by depth, relation creation time, relation id; at most `limit` matches.
    * @throws ValidationError unless maxDepth is in 1..LIMITS.maxGraphDepth (default 1) and limit in
@@ -202,32 +382,26 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
    */
   async queryGraph(pattern: GraphPattern): Promise<GraphMatch[]> {
     if (typeof pattern !== 'object' || pattern === null) this.v.fail('pattern must be an object');
-    this.v.knownKeys('', pattern, ['agentId', 'source', 'relation', 'target', 'maxDepth', 'limit']);
+    this.v.knownKeys('', pattern, ['agentId', 'source', 'relation', 'relationFilter', 'target', 'maxDepth', 'limit']);
     const agentId = this.v.id('agentId', pattern.agentId);
     const source = this.v.optionalText('source', pattern.source, NAME_BYTES);
     const target = this.v.optionalText('target', pattern.target, NAME_BYTES);
-    const relation =
-      pattern.relation === undefined ? undefined : this.v.oneOf('relation', pattern.relation, RELATION_TYPES);
+    const relation = pattern.relation === undefined ? undefined : this.graphType('relation', pattern.relation);
+    const relationFilter = pattern.relationFilter === undefined ? 'every_hop' : this.v.oneOf('relationFilter', pattern.relationFilter, RELATION_FILTERS);
     const maxDepth = pattern.maxDepth === undefined ? 1 : this.v.int('maxDepth', pattern.maxDepth, 1, LIMITS.maxGraphDepth);
     const limit = pattern.limit === undefined ? 100 : this.v.int('limit', pattern.limit, 1, LIMITS.maxGraphLimit);
     return this.guard('graph query', async () => {
       // Without a start entity every relation of the agent is a depth-1 match; walking further adds nothing.
-      const rows = source === undefined ? await this.agentEdges(agentId, relation, target, limit) : await this.walk(agentId, source, relation, target, maxDepth, limit);
+      const rows = source === undefined ? await this.agentEdges(agentId, relation, target, limit) : await this.walk(agentId, source, relation, relationFilter === 'every_hop', target, maxDepth, limit);
       if (rows.some((r) => r.r_agent_id !== agentId || r.s_agent_id !== agentId || r.t_agent_id !== agentId)) {
         throw new InternalError(`graph of agent ${agentId} links to another agent's data`, { backend: this.engine.backendName });
       }
       return rows.map((r) => ({
         depth: num(r.depth),
-        relation: {
-          id: r.r_id,
-          agentId: r.r_agent_id,
-          source: r.r_source,
-          relation: r.r_type as RelationType,
-          target: r.r_target,
-          properties: JSON.parse(r.r_properties) as JsonObject,
-          confidence: num(r.r_confidence),
-          createdAt: num(r.r_created_at),
-        } satisfies Relation,
+        relation: toRelation({
+          id: r.r_id, agent_id: r.r_agent_id, source_entity: r.r_source, relation_type: r.r_type, target_entity: r.r_target,
+          properties: r.r_properties, confidence: r.r_confidence, created_at: r.r_created_at,
+        }),
         source: toEntity({
           id: r.s_id, agent_id: r.s_agent_id, entity_type: r.s_type, name: r.s_name,
           properties: r.s_properties, created_at: r.s_created_at, updated_at: r.s_updated_at,
@@ -242,13 +416,13 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
 
   /**
    * Breadth-first, one level at a time: the start entities (`source` by id or exact name), then the
-   * targets of matching edges out of each level, every entity kept at the first depth it is reached
+   * targets of the edges out of each level (only `relation` edges when `everyHop`), every entity kept at the first depth it is reached
    * (so each is expanded once, whatever the graph's cycles). Each level is a few indexed statements
    * of at most IN_CHUNK ids, awaited one by one, so other requests keep being served between them; a
    * walk that reaches more than LIMITS.maxGraphVisited entities stops with VALIDATION. Then the
    * edges out of each level, in depth order, until `limit` matches.
    */
-  private async walk(agentId: string, source: string, relation: RelationType | undefined, target: string | undefined, hops: number, limit: number): Promise<GraphRow[]> {
+  private async walk(agentId: string, source: string, relation: RelationType | undefined, everyHop: boolean, target: string | undefined, hops: number, limit: number): Promise<GraphRow[]> {
     const db = this.engine.db;
     const start = await this.engine.reader.rows(
       db
@@ -270,7 +444,7 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
             .selectFrom('relations as r')
             .select('r.target_entity')
             .where('r.source_entity', 'in', frontier.slice(i, i + IN_CHUNK))
-            .$if(relation !== undefined, (q) => q.where('r.relation_type', '=', relation as RelationType))
+            .$if(everyHop && relation !== undefined, (q) => q.where('r.relation_type', '=', relation as RelationType))
             .compile(),
         );
         for (const { target_entity: id } of targets) {
@@ -334,5 +508,94 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
       .orderBy('r.id')
       .limit(limit)
       .compile();
+  }
+
+  /** An entity or relation type: an open string matching GRAPH_TYPE_PATTERN. */
+  private graphType(field: string, value: unknown): string {
+    if (typeof value !== 'string' || !GRAPH_TYPE_PATTERN.test(value)) {
+      this.v.fail(`${field} must be 1..64 characters of ASCII letters, digits, '_', '.', ':' or '-' (e.g. ${field === 'entityType' ? 'person' : 'works_at'})`);
+    }
+    return value;
+  }
+
+  private pageLimit(value: unknown): number {
+    return value === undefined ? GRAPH_PAGE_DEFAULT : this.v.int('limit', value, 1, GRAPH_PAGE_MAX);
+  }
+
+  /** The position after which a page starts, from a cursor this list handed out. */
+  private decodeCursor(kind: 'e' | 'r', cursor: unknown): { createdAt: number; id: string } | undefined {
+    if (cursor === undefined) return undefined;
+    const bad = (): never => this.v.fail(`cursor is not a cursor of ${kind === 'e' ? 'listEntities' : 'listRelations'} (pass nextCursor back unchanged)`);
+    if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > 4096) bad();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(cursor as string, 'base64url').toString('utf8'));
+    } catch {
+      bad();
+    }
+    if (!Array.isArray(parsed) || parsed.length !== 3) return bad();
+    const [k, createdAt, id] = parsed as unknown[];
+    if (k !== kind || typeof createdAt !== 'number' || !Number.isSafeInteger(createdAt) || typeof id !== 'string' || id.length === 0) return bad();
+    return { createdAt, id };
+  }
+
+  /** The first `limit` rows (fetched: limit + 1) and the cursor after them when more follow. */
+  private page<T extends { createdAt: number; id: string }>(kind: 'e' | 'r', rows: T[], limit: number): Page<T> {
+    if (rows.length <= limit) return { items: rows };
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1] as T;
+    return { items, nextCursor: encodeCursor(kind, last.createdAt, last.id) };
+  }
+
+  /** Validates an endpoint: a string or `{ id }` is an entity id, `{ name, entityType? }` a name. */
+  private entityRef(field: string, value: EntityRef | undefined): Ref {
+    if (typeof value === 'string') return { id: this.v.id(field, value) };
+    if (typeof value !== 'object' || value === null) this.v.fail(`${field} must be an entity id or { id } or { name, entityType? }`);
+    if ('id' in value && value.id !== undefined) {
+      this.v.knownKeys(`${field}.`, value, ['id']);
+      return { id: this.v.id(`${field}.id`, value.id) };
+    }
+    this.v.knownKeys(`${field}.`, value, ['name', 'entityType']);
+    const byName = value as { name?: unknown; entityType?: unknown };
+    return {
+      name: this.v.text(`${field}.name`, byName.name, NAME_BYTES),
+      entityType: byName.entityType === undefined ? undefined : this.graphType(`${field}.entityType`, byName.entityType),
+    };
+  }
+
+  /** Entities of the agent an endpoint names, locked for the transaction on PostgreSQL. */
+  private matches(agentId: string, ref: Ref, max: number) {
+    return this.engine.db
+      .selectFrom('entities')
+      .select(['id', 'entity_type'])
+      .where('agent_id', '=', agentId)
+      .$if('id' in ref, (b) => b.where('id', '=', (ref as { id: string }).id))
+      .$if('name' in ref, (b) => b.where('name', '=', (ref as { name: string }).name))
+      .$if('name' in ref && (ref as { entityType?: string }).entityType !== undefined, (b) => b.where('entity_type', '=', (ref as { entityType: string }).entityType))
+      .orderBy('entity_type')
+      .orderBy('id')
+      .limit(max)
+      .modifyEnd(sql.raw(this.engine.forUpdate))
+      .compile();
+  }
+
+  /** The one entity an endpoint names. @throws ValidationError when it names none or several (listed). */
+  private async resolveOne(tx: SqlExecutor, agentId: string, field: string, ref: Ref): Promise<string> {
+    const rows = await tx.rows(this.matches(agentId, ref, 11));
+    const described = 'id' in ref ? ref.id : `${ref.entityType === undefined ? '' : `${ref.entityType} `}named ${JSON.stringify(ref.name)}`;
+    if (rows.length === 0) this.v.fail(`${field} ${described} is not an entity of agent ${agentId}`);
+    if (rows.length > 1) {
+      const listed = rows.slice(0, 10).map((r) => `${r.entity_type} ${r.id}`).join(', ');
+      this.v.fail(`${field} ${described} matches several entities of agent ${agentId}: ${listed}${rows.length > 10 ? ', …' : ''}; give its entityType or id`);
+    }
+    return (rows[0] as { id: string }).id;
+  }
+
+  /** Every entity id an endpoint filter names (a name: all of the agent's entities with it). */
+  private async resolveAll(agentId: string, field: string, ref: Ref): Promise<string[]> {
+    if ('id' in ref) return [ref.id];
+    const rows = await this.engine.rows(this.matches(agentId, ref, NAME_MATCHES_MAX + 1));
+    if (rows.length > NAME_MATCHES_MAX) this.v.fail(`${field} named ${JSON.stringify(ref.name)} matches more than ${NAME_MATCHES_MAX} entities; give its entityType or id`);
+    return rows.map((r) => r.id);
   }
 }

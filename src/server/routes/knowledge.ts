@@ -1,10 +1,24 @@
-/** The knowledge graph: `/v1/entities`, `/v1/relations`, `/v1/graph/query`. */
+/** The knowledge graph: `/v1/entities`, `/v1/entities/upsert`, `/v1/entities/find`, `/v1/relations`, `/v1/graph/query`. */
 import { checkOwner, hiddenFrom } from '../access.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
 import { DeletedResponse, IdParams, IdResponse } from '../../wire/common.js';
-import { Entity, EntityInput, GraphMatches, GraphPattern, RelationInput } from '../../wire/knowledge.js';
+import {
+  Entities,
+  Entity,
+  EntityInput,
+  EntityListQuery,
+  EntityLookup,
+  EntityPage,
+  EntityUpsert,
+  GraphMatches,
+  GraphPattern,
+  RelationInput,
+  RelationListQuery,
+  RelationPage,
+  UpsertResult,
+} from '../../wire/knowledge.js';
 
 const TAG = 'knowledge';
 
@@ -15,13 +29,74 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
     access: { scope: 'write', agents: ({ body }) => body.agentId },
     operationId: 'addEntity',
     tag: TAG,
-    summary: 'Add (or, with an existing id, update) an entity (audited).',
+    summary: 'Add (or, with an existing id, replace) an entity (audited); 409 when the agent already has one of this type and name.',
     body: EntityInput,
     status: 201,
     response: IdResponse,
     errors: [409],
     async handler({ body }) {
       return { id: await mem.addEntity(body) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/entities/upsert',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
+    operationId: 'upsertEntity',
+    tag: TAG,
+    summary: 'Find the entity by agent, type and name and merge its properties, or create it (audited).',
+    body: EntityUpsert,
+    status: 200,
+    response: UpsertResult,
+    errors: [409],
+    async handler({ body }) {
+      return mem.knowledge.upsertEntity(body);
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/entities/find',
+    access: { scope: 'read', agents: ({ body }) => body.agentId },
+    operationId: 'findEntities',
+    tag: TAG,
+    summary: 'The agent\'s entities with this name (exact, or ASCII case-insensitive), by type then name then id.',
+    body: EntityLookup,
+    status: 200,
+    response: Entities,
+    async handler({ body }) {
+      return { entities: await mem.knowledge.findEntities(body) };
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/entities',
+    access: { scope: 'read', agents: ({ query }) => query.agentId },
+    operationId: 'listEntities',
+    tag: TAG,
+    summary: 'One page of the agent\'s entities, by creation time then id (keyset cursor).',
+    query: EntityListQuery,
+    status: 200,
+    response: EntityPage,
+    async handler({ query }) {
+      return mem.knowledge.listEntities(query);
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/relations',
+    access: { scope: 'read', agents: ({ query }) => query.agentId },
+    operationId: 'listRelations',
+    tag: TAG,
+    summary: 'One page of the agent\'s relations, by creation time then id (keyset cursor), by type, source and target id.',
+    query: RelationListQuery,
+    status: 200,
+    response: RelationPage,
+    async handler({ query }) {
+      return mem.knowledge.listRelations(query);
     },
   });
 
@@ -66,7 +141,7 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
     access: { scope: 'write', agents: ({ body }) => body.agentId },
     operationId: 'addRelation',
     tag: TAG,
-    summary: 'Add a relation between two entities of the same agent (audited).',
+    summary: 'Add a relation between two entities of the same agent, each named by id or by name (audited).',
     body: RelationInput,
     status: 201,
     response: IdResponse,

@@ -37,9 +37,12 @@ async function claimed(mem: MemorySubstrate) {
   return task;
 }
 
+let entityNames = 0;
+/** Two new entities (names are unique per agent and type, so each call makes fresh ones). */
 async function twoEntities(mem: MemorySubstrate) {
-  const source = await mem.knowledge.addEntity({ agentId: A, entityType: 'person', name: 'Ada' });
-  const target = await mem.knowledge.addEntity({ agentId: A, entityType: 'organization', name: 'Acme' });
+  const n = ++entityNames;
+  const source = await mem.knowledge.addEntity({ agentId: A, entityType: 'person', name: `Ada ${n}` });
+  const target = await mem.knowledge.addEntity({ agentId: A, entityType: 'organization', name: `Acme ${n}` });
   return { source, target };
 }
 
@@ -61,7 +64,9 @@ export const SCENARIOS: Scenarios = {
   },
   knowledge: {
     addEntity: { action: 'knowledge.add_entity', agentId: A, run: (mem, m) => m(() => mem.knowledge.addEntity({ agentId: A, entityType: 'person', name: 'Ada' })) },
+    upsertEntity: { action: 'knowledge.upsert_entity', agentId: A, run: async (mem, m) => { await mem.knowledge.upsertEntity({ agentId: A, entityType: 'tool', name: 'Loom' }); await m(async () => expect(await mem.knowledge.upsertEntity({ agentId: A, entityType: 'tool', name: 'Loom', properties: { v: 2 } })).toMatchObject({ created: false })); } },
     addRelation: { action: 'knowledge.add_relation', agentId: A, run: async (mem, m) => { const { source, target } = await twoEntities(mem); await m(() => mem.knowledge.addRelation({ agentId: A, source, relation: 'works_at', target })); } },
+    addRelationFor: { action: 'knowledge.add_relation', agentId: A, run: async (mem, m) => { const { source, target } = await twoEntities(mem); await m(async () => expect(await mem.knowledge.addRelationFor({ agentId: A, source: { id: source }, relation: 'works_at', target: { name: `Acme ${entityNames}`, entityType: 'organization' } })).toMatchObject({ source, target })); } },
     deleteEntity: { action: 'knowledge.delete_entity', agentId: A, run: async (mem, m) => { const { source } = await twoEntities(mem); await m(() => mem.knowledge.deleteEntity(source)); } },
     deleteEntityFor: { action: 'knowledge.delete_entity', agentId: A, run: async (mem, m) => { const { source } = await twoEntities(mem); await m(async () => expect(await mem.knowledge.deleteEntityFor(source)).toEqual({ agentId: A })); } },
   },
@@ -107,7 +112,7 @@ const FACADE: Record<string, Expected> = {
   delete: { action: 'kv.delete', agentId: A, run: async (mem, m) => { await mem.set(A, 'k', 1); await m(() => mem.delete(A, 'k')); } },
   remember: { action: 'memory.remember', agentId: A, run: (mem, m) => m(() => mem.remember({ agentId: A, content: 'x', embedding: vec(0.3) })) },
   forget: { action: 'memory.forget', agentId: A, run: async (mem, m) => { const id = await mem.remember({ agentId: A, content: 'x', embedding: vec(0.3) }); await m(() => mem.forget(id)); } },
-  addEntity: { action: 'knowledge.add_entity', agentId: A, run: (mem, m) => m(() => mem.addEntity({ agentId: A, entityType: 'person', name: 'Ada' })) },
+  addEntity: { action: 'knowledge.add_entity', agentId: A, run: (mem, m) => m(() => mem.addEntity({ agentId: A, entityType: 'person', name: 'Ada (facade)' })) },
   addRelation: { action: 'knowledge.add_relation', agentId: A, run: async (mem, m) => { const { source, target } = await twoEntities(mem); await m(() => mem.addRelation({ agentId: A, source, relation: 'works_at', target })); } },
   consolidate: { action: 'memory.consolidate', agentId: '', run: (mem, m) => m(() => mem.consolidate()) },
 };
