@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rng as seeded } from '../../src/testing/vectors.js';
 import { startGateway } from './fixture.js';
+import { figure } from '../helpers/figure.js';
 
 /**
  * Gateway fuzzing generated from its own OpenAPI document: every operation gets requests built from
@@ -16,7 +17,7 @@ const CASES_PER_OPERATION = 24;
 const ODD_STRINGS = ['', ' ', 'x'.repeat(300), '\u0000', '../../etc/passwd', '%2e%2e', "'; drop table kv; --", '🦀'.repeat(50), '<script>', '{"a":1}', 'null', '-1', '1e309', 'a'.repeat(70_000)];
 
 describe('gateway fuzzing from the OpenAPI document', () => {
-  it(`${CASES_PER_OPERATION} generated requests per operation: no 5xx, and no refused request leaves an audit entry`, async () => {
+  it(`${CASES_PER_OPERATION} generated requests per operation: no 5xx, and no refused request leaves an audit entry`, async (context) => {
     const gw = await startGateway();
     const doc = (await gw.call('GET', '/v1/openapi.json')).body as Doc;
     const next = seeded(20261129);
@@ -75,7 +76,7 @@ describe('gateway fuzzing from the OpenAPI document', () => {
         }
       }
     }
-    console.log(`gateway fuzzing: ${requests} requests, ${failures.length} failures, ${entries} audit entries from accepted mutations`);
+    figure(context, `gateway fuzzing: ${requests} requests, ${failures.length} failures, ${entries} audit entries from accepted mutations`);
     expect(requests).toBeGreaterThanOrEqual(1000);
     expect(failures).toEqual([]);
     expect((await gw.mem.audit.verify()).entries).toBe(entries);

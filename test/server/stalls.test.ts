@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { startGateway, type GatewayUnderTest } from './fixture.js';
+import { figure } from '../helpers/figure.js';
 
 /**
  * The gateway keeps answering while heavy queries run: a graph walk to depth 16 over 10,000
@@ -38,7 +39,7 @@ const worst = (latencies: number[]): number => latencies.at(-1) as number;
 const p50 = (latencies: number[]): string => (latencies[latencies.length >> 1] as number).toFixed(1);
 
 describe('a gateway that never stalls', () => {
-  it('GET /health answers within 100 ms while four depth-16 graph walks over 10k entities / 100k edges run', async () => {
+  it('GET /health answers within 100 ms while four depth-16 graph walks over 10k entities / 100k edges run', async (context) => {
     const gw = await startGateway();
     await gw.mem.close();
     const db = new Database(gw.config.sqlitePath as string);
@@ -66,7 +67,7 @@ describe('a gateway that never stalls', () => {
       expect(res.status).toBe(200);
       expect(res.body.matches).toHaveLength(1000);
     }
-    console.log(`graph walks: 4 × depth 16 in ${elapsed.toFixed(0)} ms; GET /health ${latencies.length} polls, p50 ${p50(latencies)} ms, worst ${worst(latencies).toFixed(1)} ms`);
+    figure(context, `graph walks: 4 × depth 16 in ${elapsed.toFixed(0)} ms; GET /health ${latencies.length} polls, p50 ${p50(latencies)} ms, worst ${worst(latencies).toFixed(1)} ms`);
     expect(latencies.length).toBeGreaterThan(2);
     expect(worst(latencies)).toBeLessThan(100);
   }, 120_000);
@@ -78,7 +79,7 @@ describe('a gateway that never stalls', () => {
    * recall's time, measured alone in the same run; on the read workers (the default) /health keeps
    * answering at once.
    */
-  it('GET /health answers within 100 ms while eight keyword recalls over 100k memories run on the read workers (and waits behind them without)', async () => {
+  it('GET /health answers within 100 ms while eight keyword recalls over 100k memories run on the read workers (and waits behind them without)', async (context) => {
     const gw = await startGateway();
     await gw.mem.semantic.remember({ agentId: AGENT, content: 'alpha seed' }); // creates the schema
     await gw.mem.close();
@@ -113,7 +114,7 @@ describe('a gateway that never stalls', () => {
       by[readWorkers] = { p50: Number(p50(latencies)), worst: worst(latencies), alone: alone[1] as number };
       figures.push(`read_workers=${readWorkers}: one recall ${alone[1]?.toFixed(1)} ms, 8 at once in ${elapsed.toFixed(0)} ms, /health p50 ${p50(latencies)} ms, worst ${worst(latencies).toFixed(1)} ms`);
     }
-    console.log(`keyword recalls over 100k memories — ${figures.join('; ')}`);
+    figure(context, `keyword recalls over 100k memories — ${figures.join('; ')}`);
     const [main, workers] = [by[0], by[2]] as [typeof by[0], typeof by[0]];
     expect(main.p50).toBeGreaterThanOrEqual(main.alone / 2);
     expect(workers.worst).toBeLessThan(100);

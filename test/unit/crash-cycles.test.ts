@@ -9,6 +9,7 @@ import { MemorySubstrate, type AuditEntry, type MemoryConfigInput } from '../../
 import { PG_UNAVAILABLE } from '../harness/cells/postgres-main.js';
 import { dropSchema, freshSchemaName, TEST_PG_URL } from '../harness/pg-tools.js';
 import { PROJECT_ROOT } from '../helpers/spawn.js';
+import { figure } from '../helpers/figure.js';
 
 /**
  * kill -9 cycles during write bursts: a child process writes (KV set, session, memory — each an
@@ -99,22 +100,22 @@ async function cycles(config: MemoryConfigInput, semanticPath: string, shared: b
 }
 
 describe('kill -9 cycles during write bursts', () => {
-  it(`SQLite file: ${CYCLES} kills, every acknowledged write kept, every stored mutation audited, open never fails`, async () => {
+  it(`SQLite file: ${CYCLES} kills, every acknowledged write kept, every stored mutation audited, open never fails`, async (context) => {
     const dir = mkdtempSync(join(tmpdir(), 'memstrate-crash-'));
     dirs.push(dir);
     const result = await cycles({ sqlitePath: join(dir, 'crash.db') }, join(dir, 'crash.db'), true);
-    console.log(`kill -9 on SQLite: ${CYCLES} cycles, ${result.acked} acknowledged steps, ${result.kept} KV writes kept, 0 lost, ${result.unaudited} unaudited`);
+    figure(context, `kill -9 on SQLite: ${CYCLES} cycles, ${result.acked} acknowledged steps, ${result.kept} KV writes kept, 0 lost, ${result.unaudited} unaudited`);
     expect(result.acked).toBeGreaterThan(0);
   }, 180_000);
 
-  it.skipIf(PG_UNAVAILABLE !== undefined)(`PostgreSQL main backend: ${CYCLES} kills, every acknowledged write kept, every stored mutation audited${PG_UNAVAILABLE ? ` — skipped: ${PG_UNAVAILABLE}` : ''}`, async () => {
+  it.skipIf(PG_UNAVAILABLE !== undefined)(`PostgreSQL main backend: ${CYCLES} kills, every acknowledged write kept, every stored mutation audited${PG_UNAVAILABLE ? ` — skipped: ${PG_UNAVAILABLE}` : ''}`, async (context) => {
     const dir = mkdtempSync(join(tmpdir(), 'memstrate-crash-'));
     dirs.push(dir);
     const schema = freshSchemaName();
     schemas.push(schema);
     const config: MemoryConfigInput = { backend: 'postgres', postgres: { url: TEST_PG_URL, schema, poolSize: 2 }, semanticBackend: 'sqlite', sqlite: { path: join(dir, 'semantic.db') }, auditAnchorPath: join(dir, 'anchor') };
     const result = await cycles(config, join(dir, 'semantic.db'), false);
-    console.log(`kill -9 on PostgreSQL (memories in a SQLite file): ${CYCLES} cycles, ${result.acked} acknowledged steps, ${result.kept} KV writes kept, 0 lost, 0 unaudited main-store writes, ${result.unaudited} unacknowledged memories without an entry (cross-engine order)`);
+    figure(context, `kill -9 on PostgreSQL (memories in a SQLite file): ${CYCLES} cycles, ${result.acked} acknowledged steps, ${result.kept} KV writes kept, 0 lost, 0 unaudited main-store writes, ${result.unaudited} unacknowledged memories without an entry (cross-engine order)`);
     expect(result.acked).toBeGreaterThan(0);
   }, 180_000);
 });
