@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { MemoryFilter, MemoryRecord, MemorySource, RecallMode, RecalledMemory, RememberInput } from '../../contracts/semantic-store.js';
-import type { MemorySubstrate } from '../../index.js';
+import { filterAst, matchesFilter, type MemorySubstrate } from '../../index.js';
 import { defineSuite } from '../conformance.js';
 import { ManualClock } from '../clock.js';
 import { cosine, rng } from '../vectors.js';
@@ -349,13 +349,9 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
       { source: 'conversation', scope: 'episodic', minConfidence: 0.8, metadata: { [quoteKey]: 'yes', n: 2 } },
       { scope: 'episodic', after: t(1), metadata: { flag: true } },
     ];
+    // The reference evaluator defines the meaning (a legacy null = the key has no value: missing, null or []).
     const matches = (d: (typeof docs)[number], f: MemoryFilter): boolean =>
-      (f.source === undefined || d.source === f.source) &&
-      (f.scope === undefined || d.scope === f.scope) &&
-      (f.minConfidence === undefined || (d.confidence as number) >= f.minConfidence) &&
-      (f.after === undefined || d.createdAt > f.after) &&
-      (f.before === undefined || d.createdAt < f.before) &&
-      Object.entries(f.metadata ?? {}).every(([k, v]) => d.metadata !== undefined && k in d.metadata && d.metadata[k] === v);
+      matchesFilter(filterAst(f), { ...d, source: d.source as MemorySource, scope: d.scope as string, confidence: d.confidence as number, metadata: d.metadata ?? {} });
     for (const filter of filters) {
       const expected = docs.filter((d) => matches(d, filter)).map((d) => d.id);
       for (const mode of ['vector', 'keyword', 'hybrid'] as RecallMode[]) {
@@ -368,6 +364,8 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     }
     // Sanity: the matrix exercised non-trivial subsets.
     expect(docs.filter((d) => matches(d, { metadata: { [quoteKey]: 'yes' } }))).toHaveLength(6);
+    expect(docs.filter((d) => matches(d, { metadata: { maybe: null } }))).toHaveLength(12); // absent or null everywhere
+    expect(docs.filter((d) => matches(d, { metadata: { [slashKey]: null } }))).toHaveLength(9);
   });
 
   it('isolates agents; allAgents sees everyone; recall must name an agent', async () => {
