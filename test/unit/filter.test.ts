@@ -98,7 +98,7 @@ describe('filter semantics (the reference evaluator)', () => {
   });
 
   it('absent = missing, null or []; $ne / $nin / $exists: false match absent values', () => {
-    for (const metadata of [{}, { x: null }, { x: [] }]) {
+    for (const metadata of [{}, { x: null }, { x: [] }] as FilterTarget["metadata"][]) {
       const r = record(metadata);
       expect(matches({ 'metadata.x': { $exists: true } }, r)).toBe(false);
       expect(matches({ 'metadata.x': { $exists: false } }, r)).toBe(true);
