@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { boundedKeywordText } from './keyword-query.js';
 import type { Owner } from '../contracts/main-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
@@ -279,15 +280,16 @@ export class SemanticService implements BackendSemanticStore {
     const filter = this.validateFilter(query.filter);
     const orderBy = query.orderBy === undefined ? '-createdAt' : this.v.oneOf('orderBy', query.orderBy, LIST_ORDERS);
     const limit = query.limit === undefined ? LIST_DEFAULT_LIMIT : this.v.int('limit', query.limit, 1, LIMITS.maxRecallLimit);
-    const after = query.cursor === undefined ? undefined : this.decodeCursor(query.cursor, orderBy);
+    const fingerprint = queryFingerprint(agentId, filter, orderBy);
+    const after = query.cursor === undefined ? undefined : this.decodeCursor(query.cursor, fingerprint);
     await this.flushTouches();
     const rows = await this.backend.list({ agentId, filter, order: orderBy === 'createdAt' ? 'asc' : 'desc', after, limit: limit + 1 });
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    return rows.length > limit && last ? { items, nextCursor: encodeCursor(orderBy, { createdAt: last.createdAt, id: last.id }) } : { items };
+    return rows.length > limit && last ? { items, nextCursor: encodeCursor(fingerprint, { createdAt: last.createdAt, id: last.id }) } : { items };
   }
 
-  private decodeCursor(cursor: unknown, orderBy: (typeof LIST_ORDERS)[number]): ListKey {
+  private decodeCursor(cursor: unknown, fingerprint: string): ListKey {
     const bad = (why: string): never => this.v.fail(`cursor is not a cursor of this listing (${why})`);
     if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) bad('not base64url text');
     let value: unknown;
@@ -297,8 +299,8 @@ export class SemanticService implements BackendSemanticStore {
       bad('undecodable');
     }
     if (!Array.isArray(value) || value.length !== 3) return bad('malformed');
-    const [order, createdAt, id] = value as unknown[];
-    if (order !== orderBy) bad(`it continues orderBy ${JSON.stringify(order)}`);
+    const [query, createdAt, id] = value as unknown[];
+    if (query !== fingerprint) bad('it continues a listing of another agent, filter or order');
     if (typeof createdAt !== 'number' || !Number.isInteger(createdAt) || createdAt < 0 || createdAt > 8_640_000_000_000_000) bad('bad createdAt');
     if (typeof id !== 'string' || id.length === 0 || id.length > LIMITS.idLength) bad('bad id');
     return { createdAt: createdAt as number, id: id as string };
@@ -390,7 +392,12 @@ export class SemanticService implements BackendSemanticStore {
   }
 }
 
-/** The opaque cursor after `key`: base64url of [orderBy, createdAt, id]. */
-function encodeCursor(orderBy: string, key: ListKey): string {
-  return Buffer.from(JSON.stringify([orderBy, key.createdAt, key.id]), 'utf8').toString('base64url');
+/** The opaque cursor after `key`: base64url of [the query's fingerprint, createdAt, id]. */
+function encodeCursor(fingerprint: string, key: ListKey): string {
+  return Buffer.from(JSON.stringify([fingerprint, key.createdAt, key.id]), 'utf8').toString('base64url');
+}
+
+/** Which listing a cursor continues: a short hash of the agent, the normalised filter and the order. */
+function queryFingerprint(agentId: string | undefined, filter: FilterNode, orderBy: string): string {
+  return createHash('sha256').update(JSON.stringify([agentId ?? null, filter, orderBy])).digest('base64url').slice(0, 16);
 }

@@ -632,6 +632,12 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
       { agentId: 'A', cursor: forge(['-createdAt', 'soon', 'id']) },
       { agentId: 'A', cursor: forge({ createdAt: 1, id: 'x' }) },
       { agentId: 'A', cursor: forge(JSON.parse(decoded).map((x: unknown, i: number) => (i === 0 ? 'createdAt' : x))) },
+      { agentId: 'A', cursor: forge(JSON.parse(decoded).map((x: unknown, i: number) => (i === 1 ? -1 : x))) },
+      // A cursor continues the listing it came from: not another order, agent or filter.
+      { agentId: 'A', orderBy: 'createdAt', cursor },
+      { agentId: 'B', cursor },
+      { allAgents: true, cursor },
+      { agentId: 'A', filter: { scope: 'episodic' }, cursor },
       { agentId: 'A', cursor: 42 },
       { agentId: 'A', filter: { where: { 'metadata.x': { $gtt: 1 } } } },
       { agentId: 'A', filter: { colour: 'blue' } },
@@ -641,6 +647,8 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
     for (const query of bad) {
       await expect(mem.semantic.list(query as ListQuery), JSON.stringify(query)).rejects.toMatchObject({ code: 'VALIDATION' });
     }
+    // The cursor works with the same query (the limit may change).
+    expect((await mem.semantic.list({ agentId: 'A', limit: 10, cursor })).items).toHaveLength(3);
     for (const query of [{ agentId: 'A', limit: 3 }, { agentId: 'A', filter: { where: { $and: [] } } }, {}, { allAgents: true, agentId: 'A' }]) {
       await expect(mem.semantic.count(query as never), JSON.stringify(query)).rejects.toMatchObject({ code: 'VALIDATION' });
     }
