@@ -137,7 +137,7 @@ export function vecFilterClause(agentId: string | undefined, filter: FilterNode)
     } else if (c.kind === 'range' && 'field' in c.path && c.path.field === 'confidence') {
       parts.push(`confidence ${RANGE_SQL[c.op]} ?`);
       params.push(c.value);
-    } else if (c.kind === 'range' && 'field' in c.path && c.path.field === 'createdAt' && Number.isInteger(c.value)) {
+    } else if (c.kind === 'range' && 'field' in c.path && c.path.field === 'createdAt' && Number.isSafeInteger(c.value)) {
       // vec0 integer metadata columns compare against integers.
       parts.push(`created_at ${RANGE_SQL[c.op]} ?`);
       params.push(BigInt(c.value));

@@ -374,6 +374,11 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
       { source: 'conversation', scope: 'episodic', minConfidence: 0.8, metadata: { [quoteKey]: 'yes', n: 2 } },
       { scope: 'episodic', after: t(1), metadata: { flag: true } },
     ];
+    filters.push(
+      { where: { createdAt: { $lt: 1e20 }, confidence: { $gt: -1e300 } } },
+      { where: { createdAt: { $gt: -1e20, $lte: t(5) + 0.5 }, 'metadata.n': { $in: [1, '2', true] } } },
+      { scope: 'episodic', where: { $or: [{ 'metadata.flag': true }, { $not: { 'metadata.n': { $gte: 1 } } }] } },
+    );
     // The reference evaluator defines the meaning (a legacy null = the key has no value: missing, null or []).
     const matches = (d: (typeof docs)[number], f: MemoryFilter): boolean =>
       matchesFilter(filterAst(f), { ...d, source: d.source as MemorySource, scope: d.scope as string, confidence: d.confidence as number, metadata: d.metadata ?? {} });
