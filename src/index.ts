@@ -20,3 +20,7 @@ export { HashEmbedder, OpenAiEmbedder, type OpenAiEmbedderOptions } from './embe
 export { GENESIS_HASH, hashEntry } from './core/audit-chain.js';
 /** For semantic backend plugins: the vector-space rule core applies (a `caller` space fits any embedder of its dimension). */
 export { assertSameSpace, CALLER_VECTOR_SPACE } from './core/vector-space.js';
+/** For semantic backend plugins: the reference meaning of a filter AST (SearchScope.filter) — a backend must select exactly what it accepts. */
+export { matchesFilter, valueAt, isAbsent, type FilterTarget } from './core/filter-eval.js';
+/** The filter grammar's parser (MemoryFilter → FilterNode), for tests and tools. */
+export { filterAst, FILTER_LIMITS, PATH_SEGMENT } from './core/filter-parse.js';

@@ -3,6 +3,7 @@ export * from './embedder.js';
 export * from './health.js';
 export * from './structured-store.js';
 export * from './semantic-store.js';
+export * from './memory-filter.js';
 export * from './knowledge-store.js';
 export * from './session-store.js';
 export * from './usage-store.js';

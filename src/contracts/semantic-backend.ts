@@ -1,4 +1,5 @@
-import type { MemoryFilter, MemoryRecord, MemorySource } from './semantic-store.js';
+import type { FilterNode } from './memory-filter.js';
+import type { MemoryRecord, MemorySource } from './semantic-store.js';
 import type { SemanticCapabilities } from './capabilities.js';
 import type { BackendHealth } from './health.js';
 import type { Owner } from './main-backend.js';
@@ -24,9 +25,32 @@ export interface NewMemoryRow {
 export interface SearchScope {
   /** undefined = every agent (the caller said `allAgents: true`). */
   agentId: string | undefined;
-  filter: MemoryFilter;
+  /**
+   * The caller's filter, validated and normalised by core (the legacy keys included): compile this
+   * AST, with paths and values as bound parameters. Its meaning is core's reference evaluator
+   * (`matchesFilter`, exported from memstrate).
+   */
+  filter: FilterNode;
   /** Candidates wanted (already capped by the service). */
   k: number;
+}
+
+/** Which memories count / list look at: the agent (undefined = every agent) and the filter (never merged ones). */
+export type FilterScope = Pick<SearchScope, 'agentId' | 'filter'>;
+
+/** Where a listed page starts: after this (createdAt, id) in the page's order. */
+export interface ListKey {
+  createdAt: EpochMs;
+  id: string;
+}
+
+export interface ListScope extends FilterScope {
+  /** `asc`: createdAt ascending; `desc`: descending. Ties on createdAt: id ascending (byte order), both ways. */
+  order: 'asc' | 'desc';
+  /** Only memories strictly after this key in that order. */
+  after: ListKey | undefined;
+  /** At most this many (1..1001). */
+  limit: number;
 }
 
 export interface ScoredId {
@@ -76,6 +100,10 @@ export interface SemanticBackend {
    * at most `scope.k` hits, best first.
    */
   hybridSearch?(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]>;
+  /** How many memories of the scope (never merged ones) match its filter. */
+  count(scope: FilterScope): Promise<number>;
+  /** Up to `limit` memories of the scope (never merged ones) matching its filter, after `after`, in the scope's order. */
+  list(scope: ListScope): Promise<MemoryRecord[]>;
   /** The records of `ids` that exist, in any order (the caller orders them). */
   fetch(ids: readonly string[]): Promise<MemoryRecord[]>;
   get(id: string): Promise<MemoryRecord | undefined>;

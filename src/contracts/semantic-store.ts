@@ -1,3 +1,4 @@
+import type { FilterExpr } from './memory-filter.js';
 import type { EpochMs, JsonObject, JsonPrimitive } from './types.js';
 
 export const MEMORY_SOURCES = [
@@ -51,16 +52,42 @@ export interface MemoryFilter {
   after?: EpochMs;
   /** createdAt strictly before this instant. */
   before?: EpochMs;
-  /** Every key must be present with exactly this scalar value. */
+  /**
+   * Each key (one metadata key, whatever characters it holds) must hold this scalar value (an array
+   * holding it matches too); a null value means the key has no value (missing, null or []).
+   */
   metadata?: Record<string, JsonPrimitive>;
+  /** A typed filter expression (see README, "Filtering memories"); AND-ed with the keys above. */
+  where?: FilterExpr;
+}
+
+/** Whose memories: one agent's, or (`allAgents: true`) everyone's. */
+export type AgentSelector = { agentId: string; allAgents?: false } | { agentId?: undefined; allAgents: true };
+
+export type CountQuery = AgentSelector & { filter?: MemoryFilter };
+
+/** `createdAt`: oldest first; `-createdAt`: newest first. Ties on createdAt go by id (ascending) either way. */
+export type MemoryListOrder = 'createdAt' | '-createdAt';
+
+export type ListQuery = AgentSelector & {
+  filter?: MemoryFilter;
+  /** Default `-createdAt` (newest first). */
+  orderBy?: MemoryListOrder;
+  /** 1..1000, default 50. */
+  limit?: number;
+  /** `nextCursor` of the previous page (same query): the page continues after it. */
+  cursor?: string;
+};
+
+export interface MemoryPage {
+  items: MemoryRecord[];
+  /** Present when more memories may follow: pass it as `cursor` for the next page. */
+  nextCursor?: string;
 }
 
 export type RecallMode = 'hybrid' | 'vector' | 'keyword';
 
-export type RecallQuery = (
-  | { agentId: string; allAgents?: false }
-  | { agentId?: undefined; allAgents: true }
-) & {
+export type RecallQuery = AgentSelector & {
   text?: string;
   embedding?: VectorInput;
   /** 1..1000, default 10. */
@@ -111,4 +138,11 @@ export interface SemanticStore {
   get(id: string): Promise<MemoryRecord | undefined>;
   /** The memories of `ids` (at most 1,000) that exist, in the order asked; unknown ids are left out. */
   getMany(ids: readonly string[]): Promise<MemoryRecord[]>;
+  /** How many memories (not merged into another) match the filter. */
+  count(query: CountQuery): Promise<number>;
+  /**
+   * The memories (not merged into another) matching the filter, a page at a time, in createdAt order
+   * (ties by id); paging with `nextCursor` is stable under concurrent inserts (keyset pagination).
+   */
+  list(query: ListQuery): Promise<MemoryPage>;
 }

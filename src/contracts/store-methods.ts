@@ -41,6 +41,8 @@ export const SEMANTIC_METHODS = {
   updateEmbeddingFor: 'mutation',
   get: 'read',
   getMany: 'read',
+  count: 'read',
+  list: 'read',
 } as const satisfies MethodKinds<BackendSemanticStore>;
 
 export const KNOWLEDGE_METHODS = {

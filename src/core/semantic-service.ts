@@ -1,11 +1,17 @@
+import { createHash } from 'node:crypto';
 import { boundedKeywordText } from './keyword-query.js';
 import type { Owner } from '../contracts/main-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
 import type { Embedder } from '../contracts/embedder.js';
-import type { FusedHit, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
+import type { FilterNode } from '../contracts/memory-filter.js';
+import type { FusedHit, ListKey, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
 import {
   MEMORY_SOURCES,
+  type AgentSelector,
+  type CountQuery,
+  type ListQuery,
   type MemoryFilter,
+  type MemoryPage,
   type MemoryRecord,
   type RecallMode,
   type RecallQuery,
@@ -16,6 +22,7 @@ import {
 } from '../contracts/semantic-store.js';
 import type { Clock, Logger } from '../contracts/types.js';
 import { ConfigError, NotFoundError } from '../errors.js';
+import { parseMemoryFilter } from './filter-parse.js';
 import { newId } from './ids.js';
 import { LIMITS } from './limits.js';
 import { reciprocalRankFusion, RRF_K } from './rrf.js';
@@ -30,6 +37,10 @@ const MAX_DEPTH = 4096;
 
 const REMEMBER_KEYS = ['agentId', 'content', 'source', 'scope', 'metadata', 'embedding', 'confidence'] as const satisfies readonly (keyof RememberInput)[];
 const RECALL_KEYS = ['agentId', 'allAgents', 'text', 'embedding', 'limit', 'mode', 'filter', 'explain', 'minScore'] as const;
+const COUNT_KEYS = ['agentId', 'allAgents', 'filter'] as const;
+const LIST_KEYS = ['agentId', 'allAgents', 'filter', 'orderBy', 'limit', 'cursor'] as const;
+const LIST_DEFAULT_LIMIT = 50;
+const LIST_ORDERS = ['createdAt', '-createdAt'] as const;
 
 export interface SemanticServiceOptions {
   backend: SemanticBackend;
@@ -165,15 +176,7 @@ export class SemanticService implements BackendSemanticStore {
   }
 
   async recall(query: RecallQuery): Promise<RecalledMemory[]> {
-    if (typeof query !== 'object' || query === null) this.v.fail('query must be an object');
-    this.v.knownKeys('', query, RECALL_KEYS);
-    let agentId: string | undefined;
-    if (query.allAgents === true) {
-      if (query.agentId !== undefined) this.v.fail('give either agentId or allAgents: true, not both');
-    } else {
-      if (query.agentId === undefined) this.v.fail('recall must name an agentId (or say allAgents: true)');
-      agentId = this.v.id('agentId', query.agentId);
-    }
+    const agentId = this.agentOf(query, RECALL_KEYS, 'recall');
     const limit = query.limit === undefined ? 10 : this.v.int('limit', query.limit, 1, LIMITS.maxRecallLimit);
     const text = query.text === undefined ? undefined : this.v.text('text', query.text, LIMITS.textLength);
     const filter = this.validateFilter(query.filter);
@@ -250,29 +253,61 @@ export class SemanticService implements BackendSemanticStore {
     return toUnitVector(input, this.space?.dimensions, this.backend.name);
   }
 
-  private validateFilter(filter: MemoryFilter | undefined): MemoryFilter {
-    if (filter === undefined) return {};
-    if (typeof filter !== 'object' || filter === null) this.v.fail('filter must be an object');
-    const allowed = new Set(['source', 'scope', 'minConfidence', 'after', 'before', 'metadata']);
-    for (const key of Object.keys(filter)) if (!allowed.has(key)) this.v.fail(`filter.${key} is not a filter field`);
-    const out: MemoryFilter = {};
-    if (filter.source !== undefined) out.source = this.v.oneOf('filter.source', filter.source, MEMORY_SOURCES);
-    if (filter.scope !== undefined) out.scope = this.v.text('filter.scope', filter.scope, LIMITS.scopeLength);
-    if (filter.minConfidence !== undefined) out.minConfidence = this.v.number('filter.minConfidence', filter.minConfidence, 0, 1);
-    if (filter.after !== undefined) out.after = this.v.timestamp('filter.after', filter.after);
-    if (filter.before !== undefined) out.before = this.v.timestamp('filter.before', filter.before);
-    if (filter.metadata !== undefined) {
-      if (typeof filter.metadata !== 'object' || filter.metadata === null || Array.isArray(filter.metadata)) {
-        this.v.fail('filter.metadata must be an object of scalar values');
-      }
-      for (const [key, value] of Object.entries(filter.metadata)) {
-        if (key.length === 0 || key.length > LIMITS.idLength) this.v.fail('filter.metadata keys must be 1..256 characters');
-        const ok = value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
-        if (!ok) this.v.fail(`filter.metadata.${key} must be a string, finite number, boolean or null`);
-      }
-      out.metadata = filter.metadata;
+  /** Checks the query object's keys and its agent selector; undefined = every agent. */
+  private agentOf(query: AgentSelector, keys: readonly string[], what: string): string | undefined {
+    if (typeof query !== 'object' || query === null) this.v.fail('query must be an object');
+    this.v.knownKeys('', query, keys);
+    if (query.allAgents === true) {
+      if (query.agentId !== undefined) this.v.fail('give either agentId or allAgents: true, not both');
+      return undefined;
     }
-    return out;
+    if (query.allAgents !== undefined && query.allAgents !== false) this.v.fail('allAgents must be true or false');
+    if (query.agentId === undefined) this.v.fail(`${what} must name an agentId (or say allAgents: true)`);
+    return this.v.id('agentId', query.agentId);
+  }
+
+  /** How many memories (not merged into another) of the agent, or of every agent, match the filter. */
+  async count(query: CountQuery): Promise<number> {
+    const agentId = this.agentOf(query, COUNT_KEYS, 'count');
+    const filter = this.validateFilter(query.filter);
+    await this.flushTouches();
+    return this.backend.count({ agentId, filter });
+  }
+
+  /** One page of the memories matching the filter, in createdAt order (ties by id), keyset-paged. */
+  async list(query: ListQuery): Promise<MemoryPage> {
+    const agentId = this.agentOf(query, LIST_KEYS, 'list');
+    const filter = this.validateFilter(query.filter);
+    const orderBy = query.orderBy === undefined ? '-createdAt' : this.v.oneOf('orderBy', query.orderBy, LIST_ORDERS);
+    const limit = query.limit === undefined ? LIST_DEFAULT_LIMIT : this.v.int('limit', query.limit, 1, LIMITS.maxRecallLimit);
+    const fingerprint = queryFingerprint(agentId, filter, orderBy);
+    const after = query.cursor === undefined ? undefined : this.decodeCursor(query.cursor, fingerprint);
+    await this.flushTouches();
+    const rows = await this.backend.list({ agentId, filter, order: orderBy === 'createdAt' ? 'asc' : 'desc', after, limit: limit + 1 });
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return rows.length > limit && last ? { items, nextCursor: encodeCursor(fingerprint, { createdAt: last.createdAt, id: last.id }) } : { items };
+  }
+
+  private decodeCursor(cursor: unknown, fingerprint: string): ListKey {
+    const bad = (why: string): never => this.v.fail(`cursor is not a cursor of this listing (${why})`);
+    if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) bad('not base64url text');
+    let value: unknown;
+    try {
+      value = JSON.parse(Buffer.from(cursor as string, 'base64url').toString('utf8'));
+    } catch {
+      bad('undecodable');
+    }
+    if (!Array.isArray(value) || value.length !== 3) return bad('malformed');
+    const [query, createdAt, id] = value as unknown[];
+    if (query !== fingerprint) bad('it continues a listing of another agent, filter or order');
+    if (typeof createdAt !== 'number' || !Number.isInteger(createdAt) || createdAt < 0 || createdAt > 8_640_000_000_000_000) bad('bad createdAt');
+    if (typeof id !== 'string' || id.length === 0 || id.length > LIMITS.idLength) bad('bad id');
+    return { createdAt: createdAt as number, id: id as string };
+  }
+
+  private validateFilter(filter: MemoryFilter | undefined): FilterNode {
+    return parseMemoryFilter(this.v, filter);
   }
 
   /** Access counts are bumped in one batched write after the read, never inside it. */
@@ -355,4 +390,14 @@ export class SemanticService implements BackendSemanticStore {
     if (this.touchScheduled) await this.touchScheduled;
     await this.flushTouches();
   }
+}
+
+/** The opaque cursor after `key`: base64url of [the query's fingerprint, createdAt, id]. */
+function encodeCursor(fingerprint: string, key: ListKey): string {
+  return Buffer.from(JSON.stringify([fingerprint, key.createdAt, key.id]), 'utf8').toString('base64url');
+}
+
+/** Which listing a cursor continues: a short hash of the agent, the normalised filter and the order. */
+function queryFingerprint(agentId: string | undefined, filter: FilterNode, orderBy: string): string {
+  return createHash('sha256').update(JSON.stringify([agentId ?? null, filter, orderBy])).digest('base64url').slice(0, 16);
 }

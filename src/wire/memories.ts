@@ -1,6 +1,7 @@
 /** Schemas of the semantic store (memories), recall and consolidation over the wire. */
 import { z } from 'zod';
 import type * as CC from '../contracts/consolidation-store.js';
+import type * as F from '../contracts/memory-filter.js';
 import * as C from '../contracts/semantic-store.js';
 import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, JsonObject, named, Vector } from './common.js';
@@ -27,6 +28,19 @@ export const RememberBatch = named(
   'All or nothing: every memory is validated (and embedded) before anything is written.',
 );
 
+/**
+ * A filter expression: `{ $and: [...] }`, `{ $or: [...] }`, `{ $not: {...} }` or a clause
+ * `{ "<path>": <scalar> | { "$eq" | "$ne" | "$gt" | "$gte" | "$lt" | "$lte" | "$in" | "$nin" | "$exists": … } }`.
+ * Carried as it is: the gateway's store checks it (core's parser), so every mistake is a VALIDATION
+ * error naming the exact place, the same words as in process.
+ */
+export const FilterExpr = named(
+  'FilterExpr',
+  z.custom<F.FilterExpr>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), { message: 'filter.where must be an object' }),
+  'A typed filter expression (see README, "Filtering memories"): $and, $or, $not, or a clause of paths ' +
+    '(source, scope, confidence, createdAt, metadata.<key>…) to a scalar or a condition of $eq $ne $gt $gte $lt $lte $in $nin $exists.',
+);
+
 /** Unknown fields are rejected, in a filter and everywhere else (as the stores do). */
 export const MemoryFilter = named(
   'MemoryFilter',
@@ -37,7 +51,8 @@ export const MemoryFilter = named(
     after: EpochMs.optional().describe('createdAt strictly after this instant.'),
     before: EpochMs.optional().describe('createdAt strictly before this instant.'),
     metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional()
-      .describe('Every key must be present with exactly this scalar value.'),
+      .describe('Each key must hold exactly this scalar value (an array holding it matches too); null: the key has no value (missing, null or []).'),
+    where: FilterExpr.optional(),
   }) satisfies z.ZodType<C.MemoryFilter>,
 );
 
@@ -71,6 +86,49 @@ export const RecallQuery = named(
     }
     return { ...rest, agentId, ...(allAgents === undefined ? {} : { allAgents }) };
   }),
+);
+
+const AgentFields = {
+  agentId: Id.optional().describe('The agent whose memories are read; exactly one of agentId or allAgents: true.'),
+  allAgents: z.boolean().optional(),
+};
+
+/** Turns the flat `agentId` / `allAgents` body into the contract's union (the rule and words of the semantic service). */
+function agentSelector<T extends { agentId?: string | undefined; allAgents?: boolean | undefined }>(what: string) {
+  return (body: T, ctx: z.RefinementCtx): Omit<T, 'agentId' | 'allAgents'> & C.AgentSelector => {
+    const { agentId, allAgents, ...rest } = body;
+    if (allAgents === true) {
+      if (agentId === undefined) return { ...rest, allAgents };
+      ctx.addIssue({ code: 'custom', message: 'give either agentId or allAgents: true, not both' });
+      return z.NEVER;
+    }
+    if (agentId === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${what} must name an agentId (or say allAgents: true)` });
+      return z.NEVER;
+    }
+    return { ...rest, agentId, ...(allAgents === undefined ? {} : { allAgents }) };
+  };
+}
+
+/** The body of a memory count (the gateway route is POST /v1/memories/count). */
+export const CountQuery = named(
+  'MemoryCountQuery',
+  z.strictObject({ ...AgentFields, filter: MemoryFilter.optional() }).transform(agentSelector('count')) satisfies z.ZodType<C.CountQuery>,
+);
+export const CountResult = named('MemoryCount', z.object({ count: z.int().min(0) }), 'How many memories match.');
+
+/** The body of a memory listing (the gateway route is POST /v1/memories/list). */
+export const ListQuery = named(
+  'MemoryListQuery',
+  z
+    .strictObject({
+      ...AgentFields,
+      filter: MemoryFilter.optional(),
+      orderBy: z.enum(['createdAt', '-createdAt']).optional().describe('Default -createdAt (newest first); ties on createdAt by id.'),
+      limit: z.int().min(1).max(LIMITS.maxRecallLimit).optional().describe(`1..${LIMITS.maxRecallLimit}, default 50.`),
+      cursor: z.string().optional().describe('nextCursor of the previous page (same query).'),
+    })
+    .transform(agentSelector('list')) satisfies z.ZodType<C.ListQuery>,
 );
 
 export const MemoryRecord = named(
@@ -107,6 +165,12 @@ export const RecalledMemory = named(
       })
       .optional(),
   }) satisfies z.ZodType<C.RecalledMemory>,
+);
+
+export const MemoryPage = named(
+  'MemoryPage',
+  z.object({ items: z.array(MemoryRecord), nextCursor: z.string().optional() }) satisfies z.ZodType<C.MemoryPage>,
+  'One page of memories; nextCursor when more may follow.',
 );
 
 export const RecallResponse = named('RecallResponse', z.object({ results: z.array(RecalledMemory) }));

@@ -16,8 +16,10 @@ import { HNSW_INDEX, searchSettings, semanticTables, vectorSearchSql } from '../
 import { openPostgresSemanticBackend } from '../../src/backends/postgres/postgres-semantic-backend.js';
 import type { PostgresOptions } from '../../src/backends/postgres/postgres-options.js';
 import type { FusedHit } from '../../src/contracts/semantic-backend.js';
-import type { RecalledMemory, RememberInput } from '../../src/contracts/semantic-store.js';
+import type { MemoryFilter, RecalledMemory, RememberInput } from '../../src/contracts/semantic-store.js';
+import { parseMemoryFilter } from '../../src/core/filter-parse.js';
 import { defaultLogger } from '../../src/core/logger.js';
+import { Validator } from '../../src/core/validate.js';
 import { reciprocalRankFusion, RRF_K } from '../../src/core/rrf.js';
 import { loadConfig, MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
 import { rng } from '../../src/testing/vectors.js';
@@ -125,7 +127,7 @@ describe('pgvector semantic backend', () => {
 
     // The backend's own statement and settings, with the planner kept on the HNSW index (on a table
     // this small it would otherwise scan exactly).
-    const statement = vectorSearchSql(semanticTables(schema), 'vector', { agentId: undefined, filter: { source: 'inference' }, k }, query);
+    const statement = vectorSearchSql(semanticTables(schema), 'vector', { agentId: undefined, filter: parseMemoryFilter(new Validator('postgres'), { source: 'inference' }), k }, query);
     const run = (settings: string) =>
       withClient(url, async (c) => {
         await c.query('begin');
@@ -219,10 +221,11 @@ describe('pgvector semantic backend', () => {
     const [q] = unitVectors(1, dim, 12) as [Float32Array];
     const text = 'cobalt fjord';
 
+    const ast = (filter: MemoryFilter) => parseMemoryFilter(new Validator('postgres'), filter);
     for (const scope of [
-      { agentId: 'A', filter: { scope: 'home' }, k: 50 },
-      { agentId: undefined, filter: {}, k: 20 },
-      { agentId: 'A', filter: { metadata: { n: 1 }, after: 1_050 }, k: 30 },
+      { agentId: 'A', filter: ast({ scope: 'home' }), k: 50 },
+      { agentId: undefined, filter: ast({}), k: 20 },
+      { agentId: 'A', filter: ast({ metadata: { n: 1 }, after: 1_050 }), k: 30 },
     ]) {
       // Log every statement the pg driver sends during one hybrid search.
       const seen: string[] = [];

@@ -91,4 +91,24 @@ describe('qdrant emulator: filters', () => {
   it('count applies the same filter', async () => {
     expect((await f.client.count(name, { filter: { must: [{ key: 'kind', match: { value: 'note' } }] } })).count).toBe(2);
   });
+
+  // What memstrate's filter compiler relies on (src/backends/qdrant/qdrant-points.ts compileFilter).
+  it('an empty has_id matches nothing (and its must_not everything); nested keys into objects only', async () => {
+    expect(await matching({ must: [{ has_id: [] }] })).toEqual([]);
+    expect(await matching({ must: [{ must_not: [{ has_id: [] }] }] })).toEqual([1, 2, 3, 4]);
+    expect(await matching({ must: [{ key: 'items.sku', match: { value: 'a' } }] })).toEqual([]);
+    expect(await matching({ must_not: [{ is_empty: { key: 'meta.lang' } }] })).toEqual([1, 2]);
+  });
+
+  it('range gte = lte is numeric equality for integers and floats; booleans and strings are not numbers', async () => {
+    expect(await matching({ must: [{ key: 'n', range: { gte: 5, lte: 5 } }] })).toEqual([2]);
+    expect(await matching({ must: [{ key: 'nums', range: { gte: 10, lte: 10 } }] })).toEqual([1]);
+    expect(await matching({ must: [{ key: 'flag', range: { gte: 0, lte: 1 } }] })).toEqual([]);
+    expect(await matching({ must: [{ key: 'code', range: { gte: 1, lte: 1 } }] })).toEqual([]);
+  });
+
+  it('must_not of a match holds where the key is missing, null or []', async () => {
+    expect(await matching({ must_not: [{ key: 'tags', match: { value: 'x' } }] })).toEqual([2, 3, 4]);
+    expect(await matching({ must_not: [{ key: 'tags', match: { any: ['y', 'z'] } }] })).toEqual([2, 3, 4]);
+  });
 });

@@ -1,22 +1,25 @@
-import type { ScoredId, SearchScope } from 'memstrate';
+import { matchesFilter, type FilterScope, type ListScope, type ScoredId, type SearchScope } from 'memstrate';
 import type { Memory } from './memory.js';
 import { bm25, terms } from './keywords.js';
 
-/** Whether a memory is a candidate for the scope: not merged away, the agent (unless all agents), every filter field. */
-export function inScope(m: Memory, scope: SearchScope): boolean {
+/**
+ * Whether a memory is a candidate for the scope: not merged away, the agent (unless all agents), and
+ * the filter — core's reference evaluator decides it, so this backend means exactly what the grammar says.
+ */
+export function inScope(m: Memory, scope: FilterScope): boolean {
   if (m.supersededBy !== undefined) return false;
   if (scope.agentId !== undefined && m.agentId !== scope.agentId) return false;
-  const f = scope.filter;
-  if (f.source !== undefined && m.source !== f.source) return false;
-  if (f.scope !== undefined && m.scope !== f.scope) return false;
-  if (f.minConfidence !== undefined && m.confidence < f.minConfidence) return false;
-  if (f.after !== undefined && !(m.createdAt > f.after)) return false;
-  if (f.before !== undefined && !(m.createdAt < f.before)) return false;
-  for (const [key, value] of Object.entries(f.metadata ?? {})) {
-    // Strict equality: 1 never matches "1", and null matches only a key that is present with null.
-    if (!Object.hasOwn(m.metadata, key) || m.metadata[key] !== value) return false;
-  }
-  return true;
+  return matchesFilter(scope.filter, m);
+}
+
+/** The scope's memories after `scope.after`, in its order (createdAt, ties by id ascending), at most `scope.limit`. */
+export function listMemories(memories: Iterable<Memory>, scope: ListScope): Memory[] {
+  const sign = scope.order === 'asc' ? 1 : -1;
+  const compare = (a: { createdAt: number; id: string }, b: { createdAt: number; id: string }): number =>
+    sign * (a.createdAt - b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const after = scope.after;
+  const found = [...memories].filter((m) => inScope(m, scope) && (after === undefined || compare(m, after) > 0));
+  return found.sort(compare).slice(0, scope.limit);
 }
 
 /** Best first; equal scores in insertion order. */

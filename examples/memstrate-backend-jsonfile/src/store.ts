@@ -7,6 +7,8 @@ import {
   ValidationError,
   type BackendHealth,
   type DecayPolicy,
+  type FilterScope,
+  type ListScope,
   type Logger,
   type MemoryRecord,
   type NewMemoryRow,
@@ -18,7 +20,7 @@ import {
 } from 'memstrate';
 import { FORMAT, JsonFile, VERSION, type FileContents } from './file.js';
 import { fromStored, toRecord, toStored, type Memory } from './memory.js';
-import { keywordSearch, vectorSearch } from './search.js';
+import { inScope, keywordSearch, listMemories, vectorSearch } from './search.js';
 import { termStats } from './keywords.js';
 
 const NAME = 'jsonfile';
@@ -111,6 +113,18 @@ export class JsonFileSemanticBackend implements SemanticBackend {
 
   async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
     return this.exclusive(() => keywordSearch([...this.memories.values()], scope, text));
+  }
+
+  async count(scope: FilterScope): Promise<number> {
+    return this.exclusive(() => {
+      let n = 0;
+      for (const m of this.memories.values()) if (inScope(m, scope)) n += 1;
+      return n;
+    });
+  }
+
+  async list(scope: ListScope): Promise<MemoryRecord[]> {
+    return this.exclusive(() => listMemories(this.memories.values(), scope).map((m) => toRecord(m, false)));
   }
 
   async fetch(ids: readonly string[]): Promise<MemoryRecord[]> {

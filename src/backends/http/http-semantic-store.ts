@@ -1,7 +1,7 @@
 import type { ConsolidationReport, ConsolidationStore } from '../../contracts/consolidation-store.js';
 import type { Owner } from '../../contracts/main-backend.js';
 import type { BackendSemanticStore } from '../../contracts/semantic-provider.js';
-import type { MemoryRecord, RecallQuery, RecalledMemory, RememberInput, VectorInput } from '../../contracts/semantic-store.js';
+import type { CountQuery, ListQuery, MemoryPage, MemoryRecord, RecallQuery, RecalledMemory, RememberInput, VectorInput } from '../../contracts/semantic-store.js';
 import { LIMITS } from '../../core/limits.js';
 import { Validator } from '../../core/validate.js';
 import type { CallOptions, GatewayClient } from './gateway-client.js';
@@ -93,6 +93,24 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
     const agentId = query.allAgents === true ? undefined : query.agentId;
     const limit = typeof query.limit === 'number' ? query.limit : 10;
     return this.decode.recall(res.body, agentId, limit, label);
+  }
+
+  /** POST /v1/memories/count (a read: retried). The filter is checked on the gateway. */
+  async count(query: CountQuery, options: CallOptions = {}): Promise<number> {
+    if (typeof query !== 'object' || query === null || Array.isArray(query)) this.v.fail('query must be an object');
+    const label = 'POST /v1/memories/count';
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/count', body: this.json('query', query), idempotent: true, signal: options.signal });
+    return this.decode.count(res.body, label);
+  }
+
+  /** POST /v1/memories/list (a read: retried). Every item of an agent-scoped listing must be that agent's. */
+  async list(query: ListQuery, options: CallOptions = {}): Promise<MemoryPage> {
+    if (typeof query !== 'object' || query === null || Array.isArray(query)) this.v.fail('query must be an object');
+    const label = 'POST /v1/memories/list';
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/list', body: this.json('query', query), idempotent: true, signal: options.signal });
+    const agentId = query.allAgents === true ? undefined : query.agentId;
+    const limit = typeof query.limit === 'number' ? query.limit : 50;
+    return this.decode.page(res.body, agentId, limit, label);
   }
 
   /** DELETE /v1/memories/:id. True when something was removed. */

@@ -12,7 +12,10 @@ import {
   MemoryRecord as MemoryRecordSchema,
   MemoryOwner,
   RecallResponse,
- MemoryList } from '../../wire/memories.js';
+ MemoryList,
+  MemoryPage,
+  CountResult,
+} from '../../wire/memories.js';
 import { HTTP_BACKEND } from './http-settings.js';
 
 /** What GET /v1/info tells about the gateway's substrate. */
@@ -98,6 +101,19 @@ export class WireDecoder {
       last = at;
     }
     return memories;
+  }
+
+  /** `{ count }` of POST /v1/memories/count. */
+  count(body: unknown, label: string): number {
+    return this.shape(CountResult, body, label).count;
+  }
+
+  /** `{ items, nextCursor? }` of POST /v1/memories/list: at most `limit` items, all of the agent asked for. */
+  page(body: unknown, agentId: string | undefined, limit: number, label: string): { items: MemoryRecord[]; nextCursor?: string } {
+    const page = this.shape(MemoryPage, body, label);
+    if (page.items.length > limit) this.contradiction(label, `${page.items.length} memories for limit ${limit}`);
+    if (agentId !== undefined && page.items.some((m) => m.agentId !== agentId)) this.contradiction(label, `a memory of another agent than "${agentId}" was returned`);
+    return page.nextCursor === undefined ? { items: page.items } : { items: page.items, nextCursor: page.nextCursor };
   }
 
   /** A MemoryRecord of GET /v1/memories/:id; its id must be the one asked for. */

@@ -2,7 +2,7 @@ import { CompiledQuery } from 'kysely';
 import { postgresMigrations } from '../../../migrations/postgres/index.js';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, FusedHit, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { DecayPolicy, FilterScope, FusedHit, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
 import { redactUrl } from '../../core/redact.js';
@@ -16,7 +16,9 @@ import { PostgresEngine } from './postgres-engine.js';
 import { ensureVectorExtension, type VectorExtension } from './postgres-semantic-extension.js';
 import { decayMemories, mergeDuplicates, ROW_LOCK_ORDER } from './postgres-semantic-maintenance.js';
 import {
+  countSql,
   HALFVEC_MAX_INDEXED_DIMS,
+  listSql,
   hybridSearchSql,
   keywordSearchSql,
   MEMORY_COLUMNS,
@@ -263,6 +265,16 @@ export class PostgresSemanticBackend implements SemanticBackend {
       }
       return hit;
     });
+  }
+
+  async count(scope: FilterScope): Promise<number> {
+    const row = await this.guard('count memories', () => this.engine.first<{ n: number | string }>(stmt(countSql(this.t, scope))));
+    return num(row?.n ?? 0);
+  }
+
+  async list(scope: ListScope): Promise<MemoryRecord[]> {
+    const rows = await this.guard('list memories', () => this.engine.rows<MemoryRow>(stmt(listSql(this.t, scope))));
+    return rows.map((row) => toRecord(row));
   }
 
   /** The records of `ids` that exist (superseded ones included), in no particular order. */

@@ -1,6 +1,8 @@
 import pgvector from 'pgvector';
+import type { ListScope } from '../../contracts/semantic-backend.js';
 import { memoryRecordFromRow, type MemoryRowBase } from '../semantic-row.js';
-import type { MemoryFilter, MemoryRecord } from '../../contracts/semantic-store.js';
+import type { FilterField, FilterNode, FilterRangeOp } from '../../contracts/memory-filter.js';
+import type { MemoryRecord } from '../../contracts/semantic-store.js';
 
 /**
  * SQL for the pgvector semantic backend: table names qualified with the schema (never relying on
@@ -82,21 +84,73 @@ export function parseVector(text: string): number[] {
 
 /**
  * The WHERE conditions (`and …`, alias `m`) for the scope: superseded memories excluded, the agent
- * (unless all agents), and every filter field — metadata keys as `m.metadata -> key = value::jsonb`
- * (JSON equality, so `1` ≠ `"1"`, `null` matches only a present null).
+ * (unless all agents), and the filter AST (see compileFilter).
  */
-export function filterSql(p: Params, agentId: string | undefined, filter: MemoryFilter): string {
+export function filterSql(p: Params, agentId: string | undefined, filter: FilterNode): string {
   const parts = ['m.superseded_by is null'];
   if (agentId !== undefined) parts.push(`m.agent_id = ${p.add(agentId)}`);
-  if (filter.scope !== undefined) parts.push(`m.scope = ${p.add(filter.scope)}`);
-  if (filter.source !== undefined) parts.push(`m.source = ${p.add(filter.source)}`);
-  if (filter.minConfidence !== undefined) parts.push(`m.confidence >= ${p.add(filter.minConfidence)}::float8`);
-  if (filter.after !== undefined) parts.push(`m.created_at > ${p.add(filter.after)}::int8`);
-  if (filter.before !== undefined) parts.push(`m.created_at < ${p.add(filter.before)}::int8`);
-  for (const [key, value] of Object.entries(filter.metadata ?? {})) {
-    parts.push(`m.metadata -> ${p.add(key)}::text = ${p.add(JSON.stringify(value))}::jsonb`);
-  }
+  if (!(filter.kind === 'const' && filter.value)) parts.push(compileFilter(p, filter));
   return parts.map((c) => ` and ${c}`).join('');
+}
+
+const RANGE_SQL: Record<FilterRangeOp, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };
+
+/**
+ * A SQL boolean (never NULL, so NOT is exact) for the filter AST (alias `m`). Every path and value is
+ * a bound parameter: a metadata path is a text[] of segments (`m.metadata #> $n::text[]`). The value
+ * there offers its scalars to eq / in / range: itself, or its elements when it is an array (an
+ * object offers none); eq / in compare jsonb values (so 1 = 1.0, 1 ≠ "1", true ≠ 1), ranges only
+ * numbers.
+ */
+export function compileFilter(p: Params, node: FilterNode): string {
+  switch (node.kind) {
+    case 'const':
+      return node.value ? 'true' : 'false';
+    case 'and':
+    case 'or':
+      return `(${node.of.map((n) => compileFilter(p, n)).join(node.kind === 'and' ? ' and ' : ' or ')})`;
+    case 'not':
+      return `(not ${compileFilter(p, node.of)})`;
+    default:
+      return 'field' in node.path ? fieldLeaf(p, node, node.path.field) : metadataLeaf(p, node, node.path.metadata);
+  }
+}
+
+type Leaf = Extract<FilterNode, { path: unknown }>;
+
+/** Built-in columns (never null); core folded values of another type away. Numbers compare as float8. */
+function fieldLeaf(p: Params, node: Leaf, field: FilterField): string {
+  const text = field === 'source' || field === 'scope';
+  const column = text ? `m.${field}` : field === 'confidence' ? 'm.confidence::float8' : 'm.created_at::float8';
+  switch (node.kind) {
+    case 'eq':
+      return `${column} = ${p.add(node.value)}${text ? '::text' : '::float8'}`;
+    case 'in':
+      return `${column} = any(${p.add([...node.values])}${text ? '::text[]' : '::float8[]'})`;
+    case 'range':
+      return `${column} ${RANGE_SQL[node.op]} ${p.add(node.value)}::float8`;
+    case 'exists':
+      return 'true';
+  }
+}
+
+function metadataLeaf(p: Params, node: Leaf, segments: readonly string[]): string {
+  const x = `(m.metadata #> ${p.add([...segments])}::text[])`;
+  if (node.kind === 'exists') return `coalesce(jsonb_typeof(${x}) <> 'null' and ${x} <> '[]'::jsonb, false)`;
+  const elements = `jsonb_array_elements(case when jsonb_typeof(${x}) = 'array' then ${x} else jsonb_build_array(${x}) end)`;
+  let test: string;
+  switch (node.kind) {
+    case 'eq':
+      test = `e = ${p.add(JSON.stringify(node.value))}::jsonb`;
+      break;
+    case 'in':
+      test = `e in (select jsonb_array_elements(${p.add(JSON.stringify(node.values))}::jsonb))`;
+      break;
+    case 'range':
+      test = `case when jsonb_typeof(e) = 'number' then e::float8 ${RANGE_SQL[node.op]} ${p.add(node.value)}::float8 else false end`;
+      break;
+  }
+  return `exists (select 1 from ${elements} e where ${test})`;
 }
 
 /** `hnsw.ef_search` for k results: max(100, k), capped at pgvector's 1,000 (the iterative scan goes beyond it). */
@@ -161,8 +215,31 @@ export interface Statement {
 
 export interface SearchArgs {
   agentId: string | undefined;
-  filter: MemoryFilter;
+  filter: FilterNode;
   k: number;
+}
+
+/** How many memories of the scope match. Rows: n. */
+export function countSql(t: SemanticTables, scope: Omit<SearchArgs, 'k'>): Statement {
+  const p = new Params();
+  const where = filterSql(p, scope.agentId, scope.filter);
+  return { text: `select count(*)::int8 as n from ${t.memories} m where true${where}`, values: p.values };
+}
+
+/** A keyset page on (created_at, id collate "C"): ties by id ascending in both orders. Rows: MEMORY_COLUMNS. */
+export function listSql(t: SemanticTables, scope: ListScope): Statement {
+  const p = new Params();
+  const where = filterSql(p, scope.agentId, scope.filter);
+  const dir = scope.order === 'asc' ? 'asc' : 'desc';
+  let keyset = '';
+  if (scope.after !== undefined) {
+    const at = p.add(scope.after.createdAt);
+    keyset = ` and (m.created_at ${dir === 'asc' ? '>' : '<'} ${at}::int8 or (m.created_at = ${at}::int8 and m.id collate "C" > ${p.add(scope.after.id)}))`;
+  }
+  const text =
+    `select ${MEMORY_COLUMNS} from ${t.memories} m where true${where}${keyset} ` +
+    `order by m.created_at ${dir}, m.id collate "C" asc limit ${p.add(limitOf(scope.limit))}`;
+  return { text, values: p.values };
 }
 
 /**

@@ -1,5 +1,8 @@
 import type { Schemas } from '@qdrant/js-client-rest';
-import type { NewMemoryRow, SearchScope } from '../../contracts/semantic-backend.js';
+import type { FilterField, FilterNode, FilterPath, FilterScalar } from '../../contracts/memory-filter.js';
+import type { FilterScope, NewMemoryRow } from '../../contracts/semantic-backend.js';
+import { PATH_SEGMENT } from '../../core/filter-parse.js';
+import { ValidationError } from '../../errors.js';
 import type { MemoryRecord, MemorySource } from '../../contracts/semantic-store.js';
 import type { JsonObject, JsonPrimitive } from '../../contracts/types.js';
 import { documentVector } from './qdrant-keywords.js';
@@ -57,12 +60,15 @@ export function metaTerm(key: string, value: JsonPrimitive): string {
   return `${key}\u0000${JSON.stringify(value)}`;
 }
 
+/** The terms of each top-level scalar and of each scalar element of a top-level array. */
 function metaTerms(metadata: JsonObject): string[] {
-  const out: string[] = [];
+  const out = new Set<string>();
+  const isScalar = (v: unknown): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
   for (const [key, value] of Object.entries(metadata)) {
-    if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out.push(metaTerm(key, value));
+    if (isScalar(value)) out.add(metaTerm(key, value));
+    else if (Array.isArray(value)) for (const item of value) if (isScalar(item)) out.add(metaTerm(key, item));
   }
-  return out;
+  return [...out];
 }
 
 /** The point for a new memory (no `dense` when it has no vector, no `text` when it has no words). */
@@ -116,20 +122,79 @@ export const RECORD_PAYLOAD = { exclude: ['meta_eq'] } satisfies Schemas['Payloa
 type Condition = Schemas['Condition'];
 
 /**
- * The Qdrant filter for a search scope: the agent (unless every agent), each filter field, and
- * never a memory merged into another. Used inside every prefetch of a query, so each signal takes
- * its candidates from the filtered set.
+ * The Qdrant filter for a search scope: the agent (unless every agent), the filter AST, and never a
+ * memory merged into another. Used inside every prefetch of a query, so each signal takes its
+ * candidates from the filtered set.
  */
-export function scopeFilter(scope: Pick<SearchScope, 'agentId' | 'filter'>): Schemas['Filter'] {
+export function scopeFilter(scope: FilterScope): Schemas['Filter'] {
   const { agentId, filter } = scope;
   const must: Condition[] = [{ is_empty: { key: 'superseded_by' } }];
   if (agentId !== undefined) must.push({ key: 'agent_id', match: { value: agentId } });
-  if (filter.scope !== undefined) must.push({ key: 'scope', match: { value: filter.scope } });
-  if (filter.source !== undefined) must.push({ key: 'source', match: { value: filter.source } });
-  if (filter.minConfidence !== undefined) must.push({ key: 'confidence', range: { gte: filter.minConfidence } });
-  if (filter.after !== undefined || filter.before !== undefined) {
-    must.push({ key: 'created_at', range: { ...(filter.after !== undefined ? { gt: filter.after } : {}), ...(filter.before !== undefined ? { lt: filter.before } : {}) } });
-  }
-  for (const [key, value] of Object.entries(filter.metadata ?? {})) must.push({ key: 'meta_eq', match: { value: metaTerm(key, value) } });
+  if (!(filter.kind === 'const' && filter.value)) must.push(compileFilter(filter));
   return { must };
+}
+
+/** Matches no point / every point (an empty has_id list matches nothing). */
+const NOTHING: Condition = { has_id: [] };
+const EVERYTHING: Condition = { must_not: [NOTHING] };
+
+const FIELD_KEYS: Record<FilterField, keyof MemoryPayload> = { source: 'source', scope: 'scope', confidence: 'confidence', createdAt: 'created_at' };
+
+/**
+ * The filter AST as a native Qdrant condition: and / or / not as must / should / must_not; eq on a
+ * string or boolean as `match value`, on a number as `range gte = lte` (one rule for integers and
+ * floats); `in` as `match any` (strings) or a should of those; ranges as `range`; exists as
+ * `must_not is_empty`. Qdrant matches an array when any element does, as the grammar says. A
+ * metadata path is the key `metadata.<seg>…` (segments are [A-Za-z0-9_-], so nothing in them is key
+ * syntax). A legacy `metadata` key outside that grammar is matched through the `meta_eq` terms.
+ */
+export function compileFilter(node: FilterNode): Condition {
+  switch (node.kind) {
+    case 'const':
+      return node.value ? EVERYTHING : NOTHING;
+    case 'and':
+      return { must: node.of.map(compileFilter) };
+    case 'or':
+      return { should: node.of.map(compileFilter) };
+    case 'not':
+      return { must_not: [compileFilter(node.of)] };
+    default:
+      break;
+  }
+  const key = keyOf(node.path);
+  if (key === undefined) return legacyCondition(node);
+  switch (node.kind) {
+    case 'exists':
+      return { must_not: [{ is_empty: { key } }] };
+    case 'eq':
+      return eqCondition(key, node.value);
+    case 'range':
+      return { key, range: { [node.op]: node.value } };
+    case 'in': {
+      const strings = node.values.filter((x): x is string => typeof x === 'string');
+      const others = node.values.filter((x) => typeof x !== 'string');
+      const should: Condition[] = others.map((x) => eqCondition(key, x));
+      if (strings.length > 0) should.unshift({ key, match: { any: strings } });
+      return should.length === 1 ? (should[0] as Condition) : { should };
+    }
+  }
+}
+
+function eqCondition(key: string, value: FilterScalar): Condition {
+  return typeof value === 'number' ? { key, range: { gte: value, lte: value } } : { key, match: { value } };
+}
+
+/** The payload key of a path; undefined for a metadata key Qdrant's key syntax cannot spell. */
+function keyOf(path: FilterPath): string | undefined {
+  if ('field' in path) return FIELD_KEYS[path.field];
+  return path.metadata.every((s) => PATH_SEGMENT.test(s)) ? `metadata.${path.metadata.join('.')}` : undefined;
+}
+
+/** A legacy `metadata` key with characters outside [A-Za-z0-9_-]: equality through `meta_eq`. */
+function legacyCondition(node: Exclude<FilterNode, { kind: 'and' | 'or' | 'not' | 'const' }>): Condition {
+  const key = 'metadata' in node.path ? node.path.metadata.join('.') : '';
+  if (node.kind === 'eq') return { key: 'meta_eq', match: { value: metaTerm(key, node.value) } };
+  throw new ValidationError(`filter.metadata key ${JSON.stringify(key)}: on qdrant, a key outside [A-Za-z0-9_-] can only be compared with a value (not null)`, {
+    backend: 'qdrant',
+  });
 }

@@ -1,7 +1,7 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, FusedHit, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { DecayPolicy, FilterScope, FusedHit, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
@@ -184,6 +184,66 @@ export class QdrantSemanticBackend implements SemanticBackend {
       return hit;
     });
     return hits.sort((a, b) => b.score - a.score);
+  }
+
+  /** An exact count of the scope's points. */
+  async count(scope: FilterScope): Promise<number> {
+    const res = await this.call('count memories', (c) => c.count(this.collection, { filter: scopeFilter(scope), exact: true }));
+    return res.count;
+  }
+
+  /**
+   * A keyset page in (created_at, id) order, ties by id ascending. Qdrant orders a scroll by one
+   * payload key (order_by, range index on created_at) but not ties within it, and by point id
+   * otherwise (UUIDs order as their lower-case text does). So: the rest of the cursor's tie group by
+   * id, then the next created_at values by order_by; the last value read may have more points than
+   * the page showed, so its group is read again by id.
+   */
+  async list(scope: ListScope): Promise<MemoryRecord[]> {
+    const base = scopeFilter(scope);
+    const limit = Math.max(1, Math.trunc(scope.limit));
+    const out: MemoryRecord[] = [];
+    const asc = scope.order === 'asc';
+    if (scope.after !== undefined) out.push(...(await this.tieGroup(base, scope.after.createdAt, scope.after.id, limit)));
+    if (out.length >= limit) return out.slice(0, limit);
+    const beyond: Schemas['Condition'][] =
+      scope.after === undefined ? [] : [{ key: 'created_at', range: asc ? { gt: scope.after.createdAt } : { lt: scope.after.createdAt } }];
+    const page = await this.call('list memories', (c) =>
+      c.scroll(this.collection, {
+        filter: { must: [base, ...beyond] },
+        order_by: { key: 'created_at', direction: asc ? 'asc' : 'desc' },
+        limit: limit - out.length,
+        with_payload: RECORD_PAYLOAD,
+        with_vector: false,
+      }),
+    );
+    const records = page.points.map(recordFromPoint);
+    const last = records[records.length - 1];
+    if (last === undefined) return out;
+    const before = records.filter((r) => r.createdAt !== last.createdAt);
+    before.sort((a, b) => (asc ? a.createdAt - b.createdAt : b.createdAt - a.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    out.push(...before);
+    out.push(...(await this.tieGroup(base, last.createdAt, undefined, limit - out.length)));
+    return out.slice(0, limit);
+  }
+
+  /** Up to `limit` points of the filter created at `createdAt`, by id ascending, after `afterId` when given. */
+  private async tieGroup(base: Schemas['Filter'], createdAt: number, afterId: string | undefined, limit: number): Promise<MemoryRecord[]> {
+    if (limit <= 0) return [];
+    const offset = afterId !== undefined && isPointId(afterId) ? { offset: afterId } : {};
+    const page = await this.call('list memories', (c) =>
+      c.scroll(this.collection, {
+        filter: { must: [base, { key: 'created_at', range: { gte: createdAt, lte: createdAt } }] },
+        limit: limit + 1,
+        with_payload: RECORD_PAYLOAD,
+        with_vector: false,
+        ...offset,
+      }),
+    );
+    return page.points
+      .map(recordFromPoint)
+      .filter((r) => afterId === undefined || r.id > afterId)
+      .slice(0, limit);
   }
 
   private async retrieve(ids: readonly string[], withVector: boolean): Promise<Schemas['Record'][]> {

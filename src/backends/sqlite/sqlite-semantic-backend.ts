@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { DecayPolicy, FilterScope, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
@@ -150,9 +150,9 @@ export class SqliteSemanticBackend implements SemanticBackend {
       const inVec = vecFilterClause(scope.agentId, scope.filter);
       let sql = `select rowid, distance from memories_vec where embedding match ? and k = ?${inVec.sql}`;
       const params: unknown[] = [query, k, ...inVec.params];
-      if (scope.filter.metadata !== undefined && Object.keys(scope.filter.metadata).length > 0) {
-        // JSON keys cannot be vec0 columns: the KNN runs over exactly the rows the SQL filter admits.
-        const where = memoryFilterClause(scope.agentId, scope.filter);
+      if (!(inVec.rest.kind === 'const' && inVec.rest.value)) {
+        // What vec0 cannot evaluate (metadata, OR, NOT, …): the KNN runs over exactly the rows the SQL filter admits.
+        const where = memoryFilterClause(scope.agentId, inVec.rest);
         sql += ` and rowid in (select m.rowid from memories m where 1 = 1${where.sql})`;
         params.push(...where.params);
       }
@@ -209,6 +209,30 @@ export class SqliteSemanticBackend implements SemanticBackend {
       );
       return rows.map((r) => ({ id: r.id, score: -num(r.relevance) }));
     });
+  }
+
+  async count(scope: FilterScope): Promise<number> {
+    const where = memoryFilterClause(scope.agentId, scope.filter);
+    const rows = await this.guard('count memories', () =>
+      this.engine.reader.rows(raw<{ n: number | bigint }>(`select count(*) as n from memories m where 1 = 1${where.sql}`, where.params)),
+    );
+    return num(rows[0]?.n ?? 0);
+  }
+
+  /** Keyset paging on (created_at, id): ties on created_at by id ascending in both orders. */
+  async list(scope: ListScope): Promise<MemoryRecord[]> {
+    const where = memoryFilterClause(scope.agentId, scope.filter);
+    const params = [...where.params];
+    let sql = `select ${MEMORY_COLUMNS} from memories m where 1 = 1${where.sql}`;
+    const dir = scope.order === 'asc' ? 'asc' : 'desc';
+    if (scope.after !== undefined) {
+      sql += ` and (m.created_at ${dir === 'asc' ? '>' : '<'} ? or (m.created_at = ? and m.id > ?))`;
+      params.push(scope.after.createdAt, scope.after.createdAt, scope.after.id);
+    }
+    sql += ` order by m.created_at ${dir}, m.id asc limit ?`;
+    params.push(Math.max(1, Math.trunc(scope.limit)));
+    const rows = await this.guard('list memories', () => this.engine.reader.rows(raw<MemoryRow>(sql, params)));
+    return rows.map((row) => toRecord(row));
   }
 
   /** The records of `ids` that exist (superseded ones included), in no particular order. */
