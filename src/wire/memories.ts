@@ -4,7 +4,7 @@ import type * as CC from '../contracts/consolidation-store.js';
 import type * as F from '../contracts/memory-filter.js';
 import * as C from '../contracts/semantic-store.js';
 import { LIMITS } from '../core/limits.js';
-import { EpochMs, Id, JsonObject, named, Vector } from './common.js';
+import { EpochMs, Id, intQuery, JsonObject, named, Vector } from './common.js';
 
 export const MemorySource = z.enum(C.MEMORY_SOURCES);
 export const RecallMode = z.enum(['hybrid', 'vector', 'keyword']) satisfies z.ZodType<C.RecallMode>;
@@ -166,6 +166,13 @@ export const RecalledMemory = named(
       .optional(),
   }) satisfies z.ZodType<C.RecalledMemory>,
 );
+
+/** GET /v1/agents/:agentId/memories query string: one agent's memories, newest first by default (filters: POST /v1/memories/list). */
+export const AgentMemoriesQuery = z.strictObject({
+  orderBy: z.enum(['createdAt', '-createdAt']).optional().describe('Default -createdAt (newest first); ties on createdAt by id.'),
+  limit: intQuery(1, LIMITS.maxRecallLimit, `1..${LIMITS.maxRecallLimit} (default 50).`).optional(),
+  cursor: z.string().min(1).max(4096).optional().describe('nextCursor of the previous page, unchanged.'),
+});
 
 export const MemoryPage = named(
   'MemoryPage',

@@ -7,9 +7,14 @@ import { checkOwner, hiddenFrom, limitedToSomeAgents, mayTouchAgent } from '../a
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { IdParams, IdResponse } from '../../wire/common.js';
+import { AgentParams, IdParams, IdResponse } from '../../wire/common.js';
 import {
+  AgentMemoriesQuery,
   ConsolidationBody,
+  CountQuery,
+  CountResult,
+  ListQuery,
+  MemoryPage,
   ConsolidationReport,
   EmbeddingBody,
   ForgetResponse,
@@ -72,6 +77,55 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     errors: [501, 503],
     async handler({ body }) {
       return { results: await mem.recall(body) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/count',
+    access: { scope: 'read', agents: ({ body }) => body.agentId, allAgents: ({ body }) => body.allAgents === true },
+    operationId: 'countMemories',
+    tag: TAG,
+    summary: 'How many memories of one agent (or allAgents: true) match the filter (merged ones left out).',
+    body: CountQuery,
+    status: 200,
+    response: CountResult,
+    errors: [503],
+    async handler({ body }) {
+      return { count: await mem.semantic.count(body) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/list',
+    access: { scope: 'read', agents: ({ body }) => body.agentId, allAgents: ({ body }) => body.allAgents === true },
+    operationId: 'listMemories',
+    tag: TAG,
+    summary: 'One page of the memories of one agent (or allAgents: true) matching the filter, by creation time then id (keyset cursor).',
+    body: ListQuery,
+    status: 200,
+    response: MemoryPage,
+    errors: [503],
+    async handler({ body }) {
+      return mem.semantic.list(body);
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/agents/:agentId/memories',
+    access: { scope: 'read', agents: ({ params }) => params.agentId },
+    operationId: 'listAgentMemories',
+    tag: TAG,
+    summary: "One page of the agent's memories, newest first by default (filters: POST /v1/memories/list).",
+    params: AgentParams,
+    query: AgentMemoriesQuery,
+    status: 200,
+    response: MemoryPage,
+    errors: [503],
+    async handler({ params, query }) {
+      return mem.semantic.list({ agentId: params.agentId, ...query });
     },
   });
 
