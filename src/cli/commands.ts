@@ -8,6 +8,9 @@ import type { RunningGateway } from '../server/serve.js';
 /** Largest page the list methods accept; a count that reaches it is reported as ">=N". */
 const LIST_CAP = 10_000;
 
+/** Agents listed by `memstrate stats` under memoriesByAgent (`memstrate memories agents` lists more). */
+const STATS_AGENTS = 100;
+
 /** A count: exact, ">=N" when it reached the list cap, or null when the store does not support it yet. */
 export type Count = number | string | null;
 
@@ -73,7 +76,10 @@ export async function statsCommand(config: string | undefined, options: { forens
         agents: await count(() => mem.structured.listAgents()),
         sessions: await count(() => mem.sessions.list()),
         tasks,
+        memories: await optional(() => mem.semantic.count({ allAgents: true })),
       },
+      // Found from the data, registered or not: the agents with the most memories first.
+      memoriesByAgent: await optional(() => mem.semantic.countByAgent({ limit: STATS_AGENTS })),
       audit: { tipSeq: tip.seq, tipHash: tip.hash },
       usage: await optional(() => mem.usage.summary()),
     };

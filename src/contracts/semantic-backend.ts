@@ -1,5 +1,5 @@
 import type { FilterNode } from './memory-filter.js';
-import type { MemoryRecord, MemorySource } from './semantic-store.js';
+import type { AgentMemoryCount, MemoryRecord, MemorySource } from './semantic-store.js';
 import type { SemanticCapabilities } from './capabilities.js';
 import type { BackendHealth } from './health.js';
 import type { Owner } from './main-backend.js';
@@ -102,6 +102,11 @@ export interface SemanticBackend {
   hybridSearch?(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]>;
   /** How many memories of the scope (never merged ones) match its filter. */
   count(scope: FilterScope): Promise<number>;
+  /**
+   * Memories per agent (never merged ones): the `limit` agents with the most, by count descending
+   * then agentId ascending (byte order).
+   */
+  countByAgent(limit: number): Promise<AgentMemoryCount[]>;
   /** Up to `limit` memories of the scope (never merged ones) matching its filter, after `after`, in the scope's order. */
   list(scope: ListScope): Promise<MemoryRecord[]>;
   /** The records of `ids` that exist, in any order (the caller orders them). */

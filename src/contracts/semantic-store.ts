@@ -79,6 +79,12 @@ export type ListQuery = AgentSelector & {
   cursor?: string;
 };
 
+/** How many memories (not merged into another) an agent has. */
+export interface AgentMemoryCount {
+  agentId: string;
+  count: number;
+}
+
 export interface MemoryPage {
   items: MemoryRecord[];
   /** Present when more memories may follow: pass it as `cursor` for the next page. */
@@ -140,6 +146,11 @@ export interface SemanticStore {
   getMany(ids: readonly string[]): Promise<MemoryRecord[]>;
   /** How many memories (not merged into another) match the filter. */
   count(query: CountQuery): Promise<number>;
+  /**
+   * The agents that have memories — found from the data, registered or not — with how many each:
+   * the `limit` (1..10000, default 1000) with the most, by count descending then agentId.
+   */
+  countByAgent(options?: { limit?: number }): Promise<AgentMemoryCount[]>;
   /**
    * The memories (not merged into another) matching the filter, a page at a time, in createdAt order
    * (ties by id); paging with `nextCursor` is stable under concurrent inserts (keyset pagination).

@@ -35,6 +35,7 @@ export const SEMANTIC_METHODS = {
   remember: 'mutation',
   rememberMany: 'mutation',
   recall: 'read',
+  countByAgent: 'read',
   forget: 'mutation',
   forgetFor: 'mutation',
   updateEmbedding: 'mutation',

@@ -7,6 +7,7 @@ import type { FilterNode } from '../contracts/memory-filter.js';
 import type { FusedHit, ListKey, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
 import {
   MEMORY_SOURCES,
+  type AgentMemoryCount,
   type AgentSelector,
   type CountQuery,
   type ListQuery,
@@ -17,7 +18,6 @@ import {
   type RecallQuery,
   type RecalledMemory,
   type RememberInput,
-
   type VectorInput,
 } from '../contracts/semantic-store.js';
 import type { Clock, Logger } from '../contracts/types.js';
@@ -37,6 +37,9 @@ const MAX_DEPTH = 4096;
 
 const REMEMBER_KEYS = ['agentId', 'content', 'source', 'scope', 'metadata', 'embedding', 'confidence'] as const satisfies readonly (keyof RememberInput)[];
 const RECALL_KEYS = ['agentId', 'allAgents', 'text', 'embedding', 'limit', 'mode', 'filter', 'explain', 'minScore'] as const;
+/** countByAgent's default and largest number of agents. */
+export const AGENT_COUNTS_DEFAULT_LIMIT = 1000;
+export const AGENT_COUNTS_MAX_LIMIT = 10_000;
 const COUNT_KEYS = ['agentId', 'allAgents', 'filter'] as const;
 const LIST_KEYS = ['agentId', 'allAgents', 'filter', 'orderBy', 'limit', 'cursor'] as const;
 const LIST_DEFAULT_LIMIT = 50;
@@ -272,6 +275,15 @@ export class SemanticService implements BackendSemanticStore {
     const filter = this.validateFilter(query.filter);
     await this.flushTouches();
     return this.backend.count({ agentId, filter });
+  }
+
+  /** The agents that have memories, with how many each (most first, then by agentId). */
+  async countByAgent(options: { limit?: number } = {}): Promise<AgentMemoryCount[]> {
+    if (typeof options !== 'object' || options === null) this.v.fail('options must be an object');
+    this.v.knownKeys('options.', options, ['limit']);
+    const limit = options.limit === undefined ? AGENT_COUNTS_DEFAULT_LIMIT : this.v.int('limit', options.limit, 1, AGENT_COUNTS_MAX_LIMIT);
+    await this.flushTouches();
+    return this.backend.countByAgent(limit);
   }
 
   /** One page of the memories matching the filter, in createdAt order (ties by id), keyset-paged. */

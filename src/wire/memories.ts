@@ -174,6 +174,15 @@ export const AgentMemoriesQuery = z.strictObject({
   cursor: z.string().min(1).max(4096).optional().describe('nextCursor of the previous page, unchanged.'),
 });
 
+export const AgentCountsQuery = z.strictObject({
+  limit: intQuery(1, 10_000, '1..10000 (default 1000).').optional(),
+});
+export const AgentCounts = named(
+  'AgentMemoryCounts',
+  z.object({ agents: z.array(z.object({ agentId: z.string(), count: z.int().min(0) }) satisfies z.ZodType<C.AgentMemoryCount>) }),
+  'The agents that have memories, most first (then by agentId).',
+);
+
 export const MemoryPage = named(
   'MemoryPage',
   z.object({ items: z.array(MemoryRecord), nextCursor: z.string().optional() }) satisfies z.ZodType<C.MemoryPage>,

@@ -5,6 +5,7 @@ import {
   assertSameSpace,
   BackendUnavailableError,
   ValidationError,
+  type AgentMemoryCount,
   type BackendHealth,
   type DecayPolicy,
   type FilterScope,
@@ -120,6 +121,16 @@ export class JsonFileSemanticBackend implements SemanticBackend {
       let n = 0;
       for (const m of this.memories.values()) if (inScope(m, scope)) n += 1;
       return n;
+    });
+  }
+
+  async countByAgent(limit: number): Promise<AgentMemoryCount[]> {
+    return this.exclusive(() => {
+      const counts = new Map<string, number>();
+      for (const m of this.memories.values()) if (m.supersededBy === undefined) counts.set(m.agentId, (counts.get(m.agentId) ?? 0) + 1);
+      const byMost = [...counts].map(([agentId, count]) => ({ agentId, count }));
+      byMost.sort((a, b) => b.count - a.count || (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
+      return byMost.slice(0, limit);
     });
   }
 

@@ -1,7 +1,7 @@
 import type { ConsolidationReport, ConsolidationStore } from '../../contracts/consolidation-store.js';
 import type { Owner } from '../../contracts/main-backend.js';
 import type { BackendSemanticStore } from '../../contracts/semantic-provider.js';
-import type { CountQuery, ListQuery, MemoryPage, MemoryRecord, RecallQuery, RecalledMemory, RememberInput, VectorInput } from '../../contracts/semantic-store.js';
+import type { AgentMemoryCount, CountQuery, ListQuery, MemoryPage, MemoryRecord, RecallQuery, RecalledMemory, RememberInput, VectorInput } from '../../contracts/semantic-store.js';
 import { LIMITS } from '../../core/limits.js';
 import { Validator } from '../../core/validate.js';
 import type { CallOptions, GatewayClient } from './gateway-client.js';
@@ -101,6 +101,16 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
     const label = 'POST /v1/memories/count';
     const res = await this.client.request({ method: 'POST', path: '/v1/memories/count', body: this.json('query', query), idempotent: true, signal: options.signal });
     return this.decode.count(res.body, label);
+  }
+
+  /** GET /v1/memories/agents (a read: retried): memories per agent, most first. */
+  async countByAgent(options: { limit?: number } = {}, call: CallOptions = {}): Promise<AgentMemoryCount[]> {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) this.v.fail('options must be an object');
+    this.v.knownKeys('options.', options, ['limit']);
+    const limit = options.limit === undefined ? undefined : this.v.int('limit', options.limit, 1, 10_000);
+    const label = 'GET /v1/memories/agents';
+    const res = await this.client.request({ method: 'GET', path: `/v1/memories/agents${limit === undefined ? '' : `?limit=${limit}`}`, idempotent: true, signal: call.signal });
+    return this.decode.agentCounts(res.body, limit ?? 1000, label);
   }
 
   /** POST /v1/memories/list (a read: retried). Every item of an agent-scoped listing must be that agent's. */

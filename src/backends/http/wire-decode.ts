@@ -2,19 +2,20 @@ import type { z } from 'zod';
 import type { SemanticCapabilities } from '../../contracts/backend-plugin.js';
 import type { ConsolidationReport } from '../../contracts/consolidation-store.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { MemoryRecord, RecalledMemory } from '../../contracts/semantic-store.js';
+import type { AgentMemoryCount, MemoryRecord, RecalledMemory } from '../../contracts/semantic-store.js';
 import { BackendUnavailableError, InternalError } from '../../errors.js';
 import { IdResponse } from '../../wire/common.js';
 import {
+  AgentCounts,
   ConsolidationReport as ConsolidationReportSchema,
+  CountResult,
   ForgetResponse,
   IdsResponse,
-  MemoryRecord as MemoryRecordSchema,
+  MemoryList,
   MemoryOwner,
-  RecallResponse,
- MemoryList,
   MemoryPage,
-  CountResult,
+  MemoryRecord as MemoryRecordSchema,
+  RecallResponse,
 } from '../../wire/memories.js';
 import { HTTP_BACKEND } from './http-settings.js';
 
@@ -106,6 +107,15 @@ export class WireDecoder {
   /** `{ count }` of POST /v1/memories/count. */
   count(body: unknown, label: string): number {
     return this.shape(CountResult, body, label).count;
+  }
+
+  /** `{ agents }` of GET /v1/memories/agents: at most `limit`, each agent once, most memories first. */
+  agentCounts(body: unknown, limit: number, label: string): AgentMemoryCount[] {
+    const { agents } = this.shape(AgentCounts, body, label);
+    if (agents.length > limit) this.contradiction(label, `${agents.length} agents for limit ${limit}`);
+    if (new Set(agents.map((a) => a.agentId)).size !== agents.length) this.contradiction(label, 'an agent was listed twice');
+    if (agents.some((a, i) => i > 0 && a.count > (agents[i - 1] as AgentMemoryCount).count)) this.contradiction(label, 'agents out of order');
+    return agents;
   }
 
   /** `{ items, nextCursor? }` of POST /v1/memories/list: at most `limit` items, all of the agent asked for. */

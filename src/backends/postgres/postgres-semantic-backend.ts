@@ -3,7 +3,7 @@ import { postgresMigrations } from '../../../migrations/postgres/index.js';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
 import type { DecayPolicy, FilterScope, FusedHit, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
-import type { MemoryRecord } from '../../contracts/semantic-store.js';
+import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
 import { redactUrl } from '../../core/redact.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
@@ -270,6 +270,15 @@ export class PostgresSemanticBackend implements SemanticBackend {
   async count(scope: FilterScope): Promise<number> {
     const row = await this.guard('count memories', () => this.engine.first<{ n: number | string }>(stmt(countSql(this.t, scope))));
     return num(row?.n ?? 0);
+  }
+
+  async countByAgent(limit: number): Promise<AgentMemoryCount[]> {
+    const rows = await this.guard('count memories by agent', () =>
+      this.engine.rows<{ agent_id: string; n: number | string }>(
+        raw(`select agent_id, count(*)::int8 as n from ${this.t.memories} where superseded_by is null group by agent_id order by n desc, agent_id collate "C" limit $1`, [limit]),
+      ),
+    );
+    return rows.map((r) => ({ agentId: r.agent_id, count: num(r.n) }));
   }
 
   async list(scope: ListScope): Promise<MemoryRecord[]> {

@@ -2,7 +2,7 @@ import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
 import type { DecayPolicy, FilterScope, FusedHit, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
-import type { MemoryRecord } from '../../contracts/semantic-store.js';
+import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
 import { assertSameSpace, checkDimensions } from '../../core/vector-space.js';
@@ -190,6 +190,15 @@ export class QdrantSemanticBackend implements SemanticBackend {
   async count(scope: FilterScope): Promise<number> {
     const res = await this.call('count memories', (c) => c.count(this.collection, { filter: scopeFilter(scope), exact: true }));
     return res.count;
+  }
+
+  /** Qdrant's facet counts on the agent_id keyword index (exact), merged memories left out. */
+  async countByAgent(limit: number): Promise<AgentMemoryCount[]> {
+    const res = await this.call('count memories by agent', (c) =>
+      c.facet(this.collection, { key: 'agent_id', limit, exact: true, filter: { must: [{ is_empty: { key: 'superseded_by' } }] } }),
+    );
+    const hits = res.hits.map((h) => ({ agentId: String(h.value), count: h.count }));
+    return hits.sort((a, b) => b.count - a.count || (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
   }
 
   /**

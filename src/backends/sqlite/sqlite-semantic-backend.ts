@@ -3,7 +3,7 @@ import { CompiledQuery } from 'kysely';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
 import type { DecayPolicy, FilterScope, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
-import type { MemoryRecord } from '../../contracts/semantic-store.js';
+import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
 import { vectorToBuffer } from '../../core/vector.js';
@@ -217,6 +217,18 @@ export class SqliteSemanticBackend implements SemanticBackend {
       this.engine.reader.rows(raw<{ n: number | bigint }>(`select count(*) as n from memories m where 1 = 1${where.sql}`, where.params)),
     );
     return num(rows[0]?.n ?? 0);
+  }
+
+  async countByAgent(limit: number): Promise<AgentMemoryCount[]> {
+    const rows = await this.guard('count memories by agent', () =>
+      this.engine.reader.rows(
+        raw<{ agent_id: string; n: number | bigint }>(
+          'select agent_id, count(*) as n from memories where superseded_by is null group by agent_id order by n desc, agent_id limit ?',
+          [limit],
+        ),
+      ),
+    );
+    return rows.map((r) => ({ agentId: r.agent_id, count: num(r.n) }));
   }
 
   /** Keyset paging on (created_at, id): ties on created_at by id ascending in both orders. */

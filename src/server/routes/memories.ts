@@ -9,6 +9,8 @@ import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
 import { AgentParams, IdParams, IdResponse } from '../../wire/common.js';
 import {
+  AgentCounts,
+  AgentCountsQuery,
   AgentMemoriesQuery,
   ConsolidationBody,
   CountQuery,
@@ -109,6 +111,22 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     errors: [503],
     async handler({ body }) {
       return mem.semantic.list(body);
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/memories/agents',
+    access: { scope: 'admin' },
+    operationId: 'countMemoriesByAgent',
+    tag: TAG,
+    summary: 'The agents that have memories (registered or not), with how many each: most first, then by agentId.',
+    query: AgentCountsQuery,
+    status: 200,
+    response: AgentCounts,
+    errors: [503],
+    async handler({ query }) {
+      return { agents: await mem.semantic.countByAgent(query) };
     },
   });
 

@@ -588,6 +588,22 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect(await mem.semantic.count({ agentId: 'A', filter: { scope: 'odd', where: { $or: [{ 'metadata.i': { $lt: 4 } }, { 'metadata.tag': 'u' }] } } })).toBe(5);
     expect(await mem.semantic.count({ agentId: 'nobody' })).toBe(0);
 
+    // The agents found from the data (merged memories left out): most first, then by agentId.
+    await mem.semantic.remember({ agentId: 'C', content: 'third agent 1' });
+    await mem.semantic.remember({ agentId: 'C', content: 'third agent 2' });
+    await mem.semantic.remember({ agentId: '0-first-by-name', content: 'ties go by agentId' });
+    expect(await mem.semantic.countByAgent()).toEqual([
+      { agentId: 'A', count: 23 },
+      { agentId: 'C', count: 2 },
+      { agentId: '0-first-by-name', count: 1 },
+      { agentId: 'B', count: 1 },
+    ]);
+    expect(await mem.semantic.countByAgent({ limit: 2 })).toEqual([{ agentId: 'A', count: 23 }, { agentId: 'C', count: 2 }]);
+    await expect(mem.semantic.countByAgent({ limit: 0 })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.countByAgent({ limt: 2 } as never)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/limt/) });
+    await mem.semantic.forget(await mem.semantic.remember({ agentId: 'D', content: 'gone' }));
+    expect((await mem.semantic.countByAgent()).map((a) => a.agentId)).not.toContain('D');
+
     const all = await Promise.all(made.map(async (id) => (await mem.semantic.get(id)) as MemoryRecord));
     for (const order of ['asc', 'desc'] as const) {
       const expected = [...all].sort(byCreated(order)).map((r) => r.id);
