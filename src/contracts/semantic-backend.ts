@@ -83,6 +83,12 @@ export interface DecayPolicy {
   dryRun: boolean;
 }
 
+/** A memory deleteWhere removed. */
+export interface DeletedMemory {
+  id: string;
+  agentId: string;
+}
+
 export interface SemanticBackend {
   readonly name: string;
   /** Where this opened instance differs from its definition's declared capabilities. */
@@ -112,6 +118,11 @@ export interface SemanticBackend {
   /** The records of `ids` that exist, in any order (the caller orders them). */
   fetch(ids: readonly string[]): Promise<MemoryRecord[]>;
   get(id: string): Promise<MemoryRecord | undefined>;
+  /**
+   * Removes every memory `count(scope)` counts, with the memories merged into them; returns the
+   * removed memories of the scope (not the merged ones), each once.
+   */
+  deleteWhere(scope: FilterScope): Promise<DeletedMemory[]>;
   /** Removes the memory (and what merged into it); returns its owner, or undefined when it did not exist. */
   delete(id: string): Promise<Owner | undefined>;
   /** Replaces the vector; returns the memory's owner, or undefined when no such memory exists. */

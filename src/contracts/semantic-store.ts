@@ -137,6 +137,12 @@ export interface SemanticStore {
   /** All or nothing: every input is validated (and embedded) before anything is written. */
   rememberMany(inputs: readonly RememberInput[]): Promise<string[]>;
   recall(query: RecallQuery): Promise<RecalledMemory[]>;
+  /**
+   * Removes every memory `count(query)` counts — the agent's (or, with allAgents, every agent's)
+   * memories matching the filter — with their vectors, keyword entries and the memories merged into
+   * them. Returns how many `count` counted. Without a filter: all of the agent's memories.
+   */
+  deleteWhere(query: CountQuery): Promise<number>;
   /** Removes the memory, its vector and its keyword index entry. True when something was removed. */
   forget(id: string): Promise<boolean>;
   /** Replaces the vector. NotFoundError when no such memory exists. */

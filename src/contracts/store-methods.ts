@@ -36,6 +36,8 @@ export const SEMANTIC_METHODS = {
   rememberMany: 'mutation',
   recall: 'read',
   countByAgent: 'read',
+  deleteWhere: 'mutation',
+  deleteWhereFor: 'mutation',
   forget: 'mutation',
   forgetFor: 'mutation',
   updateEmbedding: 'mutation',

@@ -3,6 +3,7 @@ import type { ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
 import type { Relation } from '../contracts/knowledge-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue } from '../contracts/main-backend.js';
+import type { DeletedMemory } from '../contracts/semantic-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
 import type { RememberInput } from '../contracts/semantic-store.js';
 import {
@@ -73,6 +74,14 @@ function batchAgent(inputs: readonly RememberInput[]): { agentId: string | undef
   return { agentId: agents.length === 1 ? agents[0] : undefined, agents };
 }
 
+/** One entry for a deleteWhere that removed something: how many, which, and whose. */
+function deletedRecord(removed: readonly DeletedMemory[]): AuditRecord | undefined {
+  if (removed.length === 0) return undefined;
+  const agents = [...new Set(removed.map((m) => m.agentId))];
+  const ids = idList(removed.map((m) => m.id));
+  return rec(agents.length === 1 ? agents[0] : undefined, 'memory.delete_where', agents.length === 1 ? { count: removed.length, ids } : { count: removed.length, ids, agents: idList(agents) });
+}
+
 export function auditedSemantic(inner: BackendSemanticStore, log: AuditTarget): BackendSemanticStore {
   return audited(inner, SEMANTIC_METHODS, {
     async remember(input) {
@@ -84,6 +93,14 @@ export function auditedSemantic(inner: BackendSemanticStore, log: AuditTarget): 
       const { agentId, agents } = batchAgent(inputs);
       const detail = agentId === undefined ? { ids: idList(ids), agents: idList(agents) } : { ids: idList(ids) };
       return { result: ids, record: when(ids.length > 0, () => rec(agentId, 'memory.remember_many', detail)) };
+    },
+    async deleteWhere(query) {
+      const removed = await inner.deleteWhereFor(query);
+      return { result: removed.length, record: deletedRecord(removed) };
+    },
+    async deleteWhereFor(query) {
+      const removed = await inner.deleteWhereFor(query);
+      return { result: removed, record: deletedRecord(removed) };
     },
     async forget(id) {
       const owner = await inner.forgetFor(id);

@@ -4,7 +4,7 @@ import type { Owner } from '../contracts/main-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { FilterNode } from '../contracts/memory-filter.js';
-import type { FusedHit, ListKey, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
+import type { DeletedMemory, FusedHit, ListKey, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
 import {
   MEMORY_SOURCES,
   type AgentMemoryCount,
@@ -351,6 +351,18 @@ export class SemanticService implements BackendSemanticStore {
   private async fixSpace(space: VectorSpace): Promise<void> {
     checkDimensions(space.dimensions, this.backend.name, this.o.maxDimensions);
     await this.backend.fixVectorSpace(space);
+  }
+
+  async deleteWhere(query: CountQuery): Promise<number> {
+    return (await this.deleteWhereFor(query)).length;
+  }
+
+  /** Removes what count(query) counts (and what merged into it); returns the removed memories. */
+  async deleteWhereFor(query: CountQuery): Promise<DeletedMemory[]> {
+    const agentId = this.agentOf(query, COUNT_KEYS, 'deleteWhere');
+    const filter = this.validateFilter(query.filter);
+    await this.flushTouches();
+    return this.backend.deleteWhere({ agentId, filter });
   }
 
   async forget(id: string): Promise<boolean> {

@@ -174,6 +174,12 @@ export const AgentMemoriesQuery = z.strictObject({
   cursor: z.string().min(1).max(4096).optional().describe('nextCursor of the previous page, unchanged.'),
 });
 
+export const DeletedMemories = named(
+  'DeletedMemories',
+  z.object({ deleted: z.int().min(0), memories: z.array(z.object({ id: z.string(), agentId: z.string() })) }),
+  'How many memories were removed, and which (memories merged into them went with them, unlisted).',
+);
+
 export const AgentCountsQuery = z.strictObject({
   limit: intQuery(1, 10_000, '1..10000 (default 1000).').optional(),
 });

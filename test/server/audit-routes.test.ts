@@ -47,6 +47,7 @@ const CASES: Record<string, Case> = {
   recall: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/recall', body: { agentId: A, text: 'sky' } }) },
   countMemories: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/count', body: { agentId: A } }) },
   listMemories: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/list', body: { agentId: A, filter: { where: { 'metadata.k': { $exists: false } } } } }) },
+  deleteMemoriesWhere: { expect: { action: 'memory.delete_where', agentId: A }, request: async (gw) => { await memory(gw); return { method: 'POST', path: '/v1/memories/delete-where', body: { agentId: A } }; } },
   getMemories: { expect: null, request: async (gw) => ({ method: 'POST', path: '/v1/memories/get-many', body: { ids: [(await memory(gw)).id] } }) },
   forget: { expect: { action: 'memory.forget', agentId: A }, request: async (gw) => ({ method: 'DELETE', path: `/v1/memories/${(await memory(gw)).id}` }) },
   updateEmbedding: { expect: { action: 'memory.update_embedding', agentId: A }, request: async (gw) => ({ method: 'PUT', path: `/v1/memories/${(await memory(gw)).id}/embedding`, body: { embedding: [0, 1, 0] } }) },

@@ -8,6 +8,7 @@ import {
   type AgentMemoryCount,
   type BackendHealth,
   type DecayPolicy,
+  type DeletedMemory,
   type FilterScope,
   type ListScope,
   type Logger,
@@ -149,6 +150,16 @@ export class JsonFileSemanticBackend implements SemanticBackend {
     return this.exclusive(() => {
       const m = this.memories.get(id);
       return m ? toRecord(m, true) : undefined;
+    });
+  }
+
+  /** Removes what count(scope) counts and what merged into it, in one write of the file. */
+  async deleteWhere(scope: FilterScope): Promise<DeletedMemory[]> {
+    return this.mutate(() => {
+      const matched = [...this.memories.values()].filter((m) => inScope(m, scope));
+      const gone = new Set(matched.map((m) => m.id));
+      for (const m of [...this.memories.values()]) if (gone.has(m.id) || (m.supersededBy !== undefined && gone.has(m.supersededBy))) this.memories.delete(m.id);
+      return matched.map((m) => ({ id: m.id, agentId: m.agentId }));
     });
   }
 

@@ -1,5 +1,6 @@
 import type { ConsolidationReport, ConsolidationStore } from '../../contracts/consolidation-store.js';
 import type { Owner } from '../../contracts/main-backend.js';
+import type { DeletedMemory } from '../../contracts/semantic-backend.js';
 import type { BackendSemanticStore } from '../../contracts/semantic-provider.js';
 import type { AgentMemoryCount, CountQuery, ListQuery, MemoryPage, MemoryRecord, RecallQuery, RecalledMemory, RememberInput, VectorInput } from '../../contracts/semantic-store.js';
 import { LIMITS } from '../../core/limits.js';
@@ -101,6 +102,18 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
     const label = 'POST /v1/memories/count';
     const res = await this.client.request({ method: 'POST', path: '/v1/memories/count', body: this.json('query', query), idempotent: true, signal: options.signal });
     return this.decode.count(res.body, label);
+  }
+
+  async deleteWhere(query: CountQuery, options: CallOptions = {}): Promise<number> {
+    return (await this.deleteWhereFor(query, options)).length;
+  }
+
+  /** POST /v1/memories/delete-where (not retried: a retry after a lost answer would report 0). The gateway names what it removed. */
+  async deleteWhereFor(query: CountQuery, options: CallOptions = {}): Promise<DeletedMemory[]> {
+    if (typeof query !== 'object' || query === null || Array.isArray(query)) this.v.fail('query must be an object');
+    const label = 'POST /v1/memories/delete-where';
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/delete-where', body: this.json('query', query), idempotent: false, signal: options.signal });
+    return this.decode.deleted(res.body, query.allAgents === true ? undefined : query.agentId, label);
   }
 
   /** GET /v1/memories/agents (a read: retried): memories per agent, most first. */

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { SemanticCapabilities } from '../../contracts/backend-plugin.js';
 import type { ConsolidationReport } from '../../contracts/consolidation-store.js';
 import type { Owner } from '../../contracts/main-backend.js';
+import type { DeletedMemory } from '../../contracts/semantic-backend.js';
 import type { AgentMemoryCount, MemoryRecord, RecalledMemory } from '../../contracts/semantic-store.js';
 import { BackendUnavailableError, InternalError } from '../../errors.js';
 import { IdResponse } from '../../wire/common.js';
@@ -9,6 +10,7 @@ import {
   AgentCounts,
   ConsolidationReport as ConsolidationReportSchema,
   CountResult,
+  DeletedMemories,
   ForgetResponse,
   IdsResponse,
   MemoryList,
@@ -107,6 +109,15 @@ export class WireDecoder {
   /** `{ count }` of POST /v1/memories/count. */
   count(body: unknown, label: string): number {
     return this.shape(CountResult, body, label).count;
+  }
+
+  /** `{ deleted, memories }` of POST /v1/memories/delete-where: each memory once, all of the agent asked for. */
+  deleted(body: unknown, agentId: string | undefined, label: string): DeletedMemory[] {
+    const { deleted, memories } = this.shape(DeletedMemories, body, label);
+    if (deleted !== memories.length) this.contradiction(label, `deleted ${deleted} but listed ${memories.length}`);
+    if (new Set(memories.map((m) => m.id)).size !== memories.length) this.contradiction(label, 'a memory was listed twice');
+    if (agentId !== undefined && memories.some((m) => m.agentId !== agentId)) this.contradiction(label, `a memory of another agent than "${agentId}" was removed`);
+    return memories;
   }
 
   /** `{ agents }` of GET /v1/memories/agents: at most `limit`, each agent once, most memories first. */

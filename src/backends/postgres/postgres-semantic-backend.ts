@@ -2,7 +2,7 @@ import { CompiledQuery } from 'kysely';
 import { postgresMigrations } from '../../../migrations/postgres/index.js';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, FilterScope, FusedHit, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { DecayPolicy, DeletedMemory, FilterScope, FusedHit, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
 import { redactUrl } from '../../core/redact.js';
@@ -17,6 +17,7 @@ import { ensureVectorExtension, type VectorExtension } from './postgres-semantic
 import { decayMemories, mergeDuplicates, ROW_LOCK_ORDER } from './postgres-semantic-maintenance.js';
 import {
   countSql,
+  deleteWhereSql,
   HALFVEC_MAX_INDEXED_DIMS,
   listSql,
   hybridSearchSql,
@@ -307,6 +308,11 @@ export class PostgresSemanticBackend implements SemanticBackend {
    * Hard-deletes the memory (its vector and tsvector live in the same row), together with the
    * duplicates consolidation merged into it. True when it existed.
    */
+  async deleteWhere(scope: FilterScope): Promise<DeletedMemory[]> {
+    const rows = await this.guard('delete memories', () => this.engine.rows<{ id: string; agent_id: string }>(stmt(deleteWhereSql(this.t, scope))));
+    return rows.map((r) => ({ id: r.id, agentId: r.agent_id }));
+  }
+
   async delete(id: string): Promise<Owner | undefined> {
     const rows = await this.guard('forget', () =>
       this.engine.rows<{ id: string; agent_id: string }>(

@@ -226,6 +226,23 @@ export function countSql(t: SemanticTables, scope: Omit<SearchArgs, 'k'>): State
   return { text: `select count(*)::int8 as n from ${t.memories} m where true${where}`, values: p.values };
 }
 
+/**
+ * Deletes what countSql counts and the memories merged into those, in one statement (a
+ * data-modifying CTE runs whether or not the outer query reads it). Rows: id, agent_id of the
+ * memories the scope matched.
+ */
+export function deleteWhereSql(t: SemanticTables, scope: Omit<SearchArgs, 'k'>): Statement {
+  const p = new Params();
+  const where = filterSql(p, scope.agentId, scope.filter);
+  return {
+    text:
+      `with matched as (select m.id, m.agent_id from ${t.memories} m where true${where}), ` +
+      `gone as (delete from ${t.memories} d where d.id in (select id from matched) or d.superseded_by in (select id from matched) returning d.id) ` +
+      'select id, agent_id from matched',
+    values: p.values,
+  };
+}
+
 /** A keyset page on (created_at, id collate "C"): ties by id ascending in both orders. Rows: MEMORY_COLUMNS. */
 export function listSql(t: SemanticTables, scope: ListScope): Statement {
   const p = new Params();

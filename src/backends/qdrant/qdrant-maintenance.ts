@@ -41,6 +41,23 @@ async function applyOperations(call: QdrantCall, collection: string, action: str
 const NOT_MERGED: Schemas['Condition'] = { is_empty: { key: 'superseded_by' } };
 
 /**
+ * Deletes every point matching `filter` (already excluding merged points) and the points merged
+ * into them: ids are read page by page, then deleted a page at a time, waited. Not atomic: a failure
+ * midway leaves the pages before it deleted (a retry deletes the rest).
+ */
+export async function deleteMatching(call: QdrantCall, collection: string, filter: Schemas['Filter']): Promise<{ id: string; agentId: string }[]> {
+  const matched: { id: string; agentId: string }[] = [];
+  for await (const page of scrollAll(call, collection, filter, ['agent_id'])) {
+    for (const point of page) matched.push({ id: String(point.id), agentId: String((point.payload as MemoryPayload | null | undefined)?.agent_id) });
+  }
+  for (let start = 0; start < matched.length; start += PAGE) {
+    const ids = matched.slice(start, start + PAGE).map((m) => m.id);
+    await call('delete memories', (c) => c.delete(collection, { filter: { should: [{ has_id: ids }, { key: 'superseded_by', match: { any: ids } }] }, wait: true }));
+  }
+  return matched;
+}
+
+/**
  * Confidence decay as on the SQL engines: memories not merged, last accessed before
  * `accessedBefore` and above the floor get max(floor, confidence × factor). Returns how many
  * decayed (with `dryRun`, how many would, by an exact count).

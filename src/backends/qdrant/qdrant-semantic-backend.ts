@@ -1,7 +1,7 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, FilterScope, FusedHit, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { DecayPolicy, DeletedMemory, FilterScope, FusedHit, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
@@ -10,7 +10,7 @@ import { ConfigError, MemoryError, NotFoundError, ValidationError } from '../../
 import { describeCollection, ensureCollection, qdrantCaller, recordVectorSpace, type CollectionState, type QdrantCall } from './qdrant-collection.js';
 import { QDRANT_BACKEND, type QdrantWhere } from './qdrant-errors.js';
 import { queryVector } from './qdrant-keywords.js';
-import { decayPoints, mergeDuplicatePoints } from './qdrant-maintenance.js';
+import { decayPoints, deleteMatching, mergeDuplicatePoints } from './qdrant-maintenance.js';
 import { DENSE, isPointId, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, SPARSE, type MemoryPayload } from './qdrant-points.js';
 
 /** Points per upsert / retrieve request (Qdrant's default request limit is 32 MB). */
@@ -289,6 +289,10 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 
   /** Deletes the point and the points merged into it (waited for). */
+  async deleteWhere(scope: FilterScope): Promise<DeletedMemory[]> {
+    return deleteMatching(this.call, this.collection, scopeFilter(scope));
+  }
+
   async delete(id: string): Promise<Owner | undefined> {
     const owner = await this.owner(id);
     if (!owner) return undefined;

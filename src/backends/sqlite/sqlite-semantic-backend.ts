@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, FilterScope, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { DecayPolicy, DeletedMemory, FilterScope, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
@@ -266,6 +266,31 @@ export class SqliteSemanticBackend implements SemanticBackend {
           ? (this.prep(db, 'select embedding from memories_vec where rowid = ?').get(BigInt(row.rowid)) as { embedding: Buffer } | undefined)
           : undefined;
         return toRecord(row, vec?.embedding);
+      }),
+    );
+  }
+
+  /** Removes what count(scope) counts and what merged into it, in one transaction. */
+  async deleteWhere(scope: FilterScope): Promise<DeletedMemory[]> {
+    const where = memoryFilterClause(scope.agentId, scope.filter);
+    return this.guard('delete memories', () =>
+      this.engine.exclusiveTransaction((db) => {
+        const matched = db.prepare(`select m.rowid as rowid, m.id as id, m.agent_id as agent_id from memories m where 1 = 1${where.sql}`).all(...where.params) as {
+          rowid: number | bigint;
+          id: string;
+          agent_id: string;
+        }[];
+        if (matched.length === 0) return [];
+        const twins = db
+          .prepare('select rowid from memories where superseded_by in (select value from json_each(?))')
+          .all(JSON.stringify(matched.map((m) => m.id))) as { rowid: number | bigint }[];
+        const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
+        const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
+        for (const { rowid } of [...matched, ...twins]) {
+          dropMemory.run(rowid);
+          dropVector?.run(BigInt(rowid));
+        }
+        return matched.map((m) => ({ id: m.id, agentId: m.agent_id }));
       }),
     );
   }

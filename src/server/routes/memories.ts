@@ -15,6 +15,7 @@ import {
   ConsolidationBody,
   CountQuery,
   CountResult,
+  DeletedMemories,
   ListQuery,
   MemoryPage,
   ConsolidationReport,
@@ -111,6 +112,23 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     errors: [503],
     async handler({ body }) {
       return mem.semantic.list(body);
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/delete-where',
+    access: { scope: 'write', agents: ({ body }) => body.agentId, allAgents: ({ body }) => body.allAgents === true },
+    operationId: 'deleteMemoriesWhere',
+    tag: TAG,
+    summary: 'Remove every memory of one agent (or allAgents: true) that count would count, with the memories merged into them; one audit entry.',
+    body: CountQuery,
+    status: 200,
+    response: DeletedMemories,
+    errors: [503],
+    async handler({ body }) {
+      const memories = await mem.semantic.deleteWhereFor(body);
+      return { deleted: memories.length, memories };
     },
   });
 

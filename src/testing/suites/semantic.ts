@@ -705,6 +705,41 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     }
   }, 120_000);
 
+  it('deleteWhere removes exactly what count counts — vectors, keyword entries and merged twins with them — and nothing else', async () => {
+    const { mem } = await open();
+    const made: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      made.push(await mem.semantic.remember({ agentId: 'A', content: `pelican note ${i}`, embedding: [1, i / 10, 0, 0], metadata: { n: i }, scope: i % 2 === 0 ? 'even' : 'odd' }));
+    }
+    const other = await mem.semantic.remember({ agentId: 'B', content: 'pelican of another agent', embedding: [1, 0, 0, 0], metadata: { n: 5 } });
+    // A duplicate of note 4, merged into it: it goes with it.
+    const twin = await mem.semantic.remember({ agentId: 'A', content: 'pelican note 4', embedding: [1, 0.4, 0, 0], metadata: { n: 4 }, scope: 'even' });
+    expect((await mem.consolidate()).merged).toBe(1);
+    expect((await mem.semantic.get(twin))?.supersededBy).toBe(made[4]);
+
+    const query = { agentId: 'A', filter: { where: { 'metadata.n': { $gte: 3 } } } };
+    expect(await mem.semantic.count(query)).toBe(3);
+    expect(await mem.semantic.deleteWhere(query)).toBe(3);
+    expect(await mem.semantic.count(query)).toBe(0);
+    for (const id of [made[3], made[4], made[5], twin] as string[]) expect(await mem.semantic.get(id), id).toBeUndefined();
+    for (const id of [made[0], made[1], made[2], other] as string[]) expect(await mem.semantic.get(id), id).toBeDefined();
+    // Gone from every search too.
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: [1, 0.5, 0, 0], mode: 'vector', limit: 100 })).sort()).toEqual([made[0], made[1], made[2]].sort());
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'pelican', mode: 'keyword', limit: 100 })).sort()).toEqual([made[0], made[1], made[2]].sort());
+    expect(await mem.semantic.deleteWhere(query)).toBe(0);
+
+    // Agent-scoped: B's memory matching the same filter stays; allAgents reaches it.
+    expect(await mem.semantic.count({ allAgents: true, filter: { where: { 'metadata.n': 5 } } })).toBe(1);
+    expect(await mem.semantic.deleteWhereFor({ allAgents: true, filter: { where: { 'metadata.n': 5 } } })).toEqual([{ id: other, agentId: 'B' }]);
+    // Without a filter: all of the agent's memories.
+    expect(await mem.semantic.deleteWhere({ agentId: 'A' })).toBe(3);
+    expect(await mem.semantic.count({ allAgents: true })).toBe(0);
+
+    await expect(mem.semantic.deleteWhere({} as never)).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.deleteWhere({ agentId: 'A', filtr: {} } as never)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/filtr/) });
+    await expect(mem.semantic.deleteWhere({ agentId: 'A', filter: { where: { 'metadata.n': { $gtt: 1 } as never } } })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
   it(`filter property test: ${PROPERTY_FILTERS} random filter expressions select exactly what core's reference evaluator selects in list, count and (every fifth) vector recall`, async () => {
     const clock = new ManualClock();
     const mem = (await open({ clock: clock.fn })).mem;
