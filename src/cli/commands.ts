@@ -4,6 +4,7 @@ import type { VerifyReport } from '../contracts/audit-log.js';
 import { MemorySubstrate } from '../assembly/substrate.js';
 import { ConfigError, MemoryError } from '../errors.js';
 import type { RunningGateway } from '../server/serve.js';
+import type { RetentionReport } from '../core/retention.js';
 
 /** Largest page the list methods accept; a count that reaches it is reported as ">=N". */
 const LIST_CAP = 10_000;
@@ -55,9 +56,12 @@ export async function auditAdoptAnchorCommand(config: string | undefined): Promi
   }
 }
 
-/** `memstrate retention run`: removes what has expired (KV entries today); each removal is audited. */
-export async function retentionRunCommand(config: string | undefined): Promise<{ kvPurged: number }> {
-  return withSubstrate(config, async (mem) => ({ kvPurged: await mem.structured.purgeExpired() }), { existingOnly: true });
+/**
+ * `memstrate retention run`: removes what has expired (KV entries with a ttl) and what the
+ * `retention_*_days` settings no longer keep; each store that removed something leaves one audit entry.
+ */
+export async function retentionRunCommand(config: string | undefined): Promise<RetentionReport> {
+  return withSubstrate(config, (mem) => mem.runRetention(), { existingOnly: true });
 }
 
 /** `memstrate stats`: what the substrate is, whether it is healthy, and how much it holds. */

@@ -69,6 +69,7 @@ export const SESSION_METHODS = {
   delete: 'mutation',
   deleteFor: 'mutation',
   deleteForAgent: 'mutation',
+  cleanupOlderThan: 'mutation',
   list: 'read',
   listForAgent: 'read',
   setLabel: 'mutation',
@@ -111,6 +112,7 @@ export const TASK_METHODS = {
   heartbeatFor: 'mutation',
   get: 'read',
   list: 'read',
+  cleanupOlderThan: 'mutation',
 } as const satisfies MethodKinds<BackendTaskQueue>;
 
 export const CONSOLIDATION_METHODS = {

@@ -175,6 +175,10 @@ export function auditedSessions(inner: BackendSessionStore, log: AuditTarget): B
       const count = await inner.deleteForAgent(agentId);
       return { result: count, record: when(count > 0, () => rec(agentId, 'session.delete_for_agent', { count })) };
     },
+    async cleanupOlderThan(days) {
+      const deleted = await inner.cleanupOlderThan(days);
+      return { result: deleted, record: when(deleted > 0, () => rec(undefined, 'session.cleanup', { days, deleted })) };
+    },
     async setLabel(id, label) {
       const owner = await inner.setLabelFor(id, label);
       return { result: undefined, record: rec(owner.agentId, 'session.set_label', { id, label: label ?? null }) };
@@ -230,6 +234,10 @@ export function auditedDevices(inner: PairedDeviceStore, log: AuditTarget): Pair
 
 export function auditedTasks(inner: BackendTaskQueue, log: AuditTarget): BackendTaskQueue {
   return audited(inner, TASK_METHODS, {
+    async cleanupOlderThan(days) {
+      const deleted = await inner.cleanupOlderThan(days);
+      return { result: deleted, record: when(deleted > 0, () => rec(undefined, 'task.cleanup', { days, deleted })) };
+    },
     async post(task) {
       const id = await inner.post(task);
       return { result: id, record: rec(task.createdBy, 'task.post', { id, assignedTo: task.assignedTo ?? null }) };

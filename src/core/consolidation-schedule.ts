@@ -1,3 +1,4 @@
+import type { RetentionReport } from './retention.js';
 import type { Logger } from '../contracts/types.js';
 import type { ConsolidationReport } from '../contracts/consolidation-store.js';
 import type { StructuredStore } from '../contracts/structured-store.js';
@@ -7,6 +8,7 @@ export interface SchedulableSubstrate {
   readonly config: { consolidationIntervalHours: number };
   readonly structured: StructuredStore;
   consolidate(options?: { dryRun?: boolean }): Promise<ConsolidationReport>;
+  runRetention(): Promise<RetentionReport>;
 }
 
 /** Where the last run's time is kept (the structured store of a reserved agent id). */
@@ -55,10 +57,11 @@ export async function startConsolidationSchedule(mem: SchedulableSubstrate, logg
       const previous = await lastRun();
       if (previous !== undefined && Date.now() < previous + intervalMs) return schedule(previous + intervalMs);
       const report = await mem.consolidate();
-      // Retention rides on the same schedule: expired KV entries are removed (they already read as absent).
-      const purged = await mem.structured.purgeExpired();
+      // Retention rides on the same schedule: what expired (already reading as absent) and what the
+      // retention settings no longer keep is removed.
+      const retention = await mem.runRetention();
       await mem.structured.set(SYSTEM_AGENT_ID, LAST_RUN_KEY, Date.now());
-      logger.info({ decayed: report.decayed, merged: report.merged, kvPurged: purged, durationMs: report.durationMs }, 'consolidation ran');
+      logger.info({ decayed: report.decayed, merged: report.merged, retention, durationMs: report.durationMs }, 'consolidation ran');
     } catch (error) {
       logger.error({ err: error }, 'scheduled consolidation failed');
     }
