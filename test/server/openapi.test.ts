@@ -11,6 +11,7 @@ const EXPECTED = [
   'POST /v1/memories/batch',
   'POST /v1/memories/recall',
   'POST /v1/memories/get-many',
+  'POST /v1/memories/purge-expired',
   'GET /v1/memories/{id}',
   'DELETE /v1/memories/{id}',
   'PUT /v1/memories/{id}/embedding',

@@ -57,6 +57,9 @@ export const SCENARIOS: Scenarios = {
   semantic: {
     remember: { action: 'memory.remember', agentId: A, run: (mem, m) => m(() => mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) })) },
     rememberMany: { action: 'memory.remember_many', agentId: A, run: (mem, m) => m(() => mem.semantic.rememberMany([{ agentId: A, content: 'x', embedding: vec(0.1) }, { agentId: A, content: 'y', embedding: vec(0.2) }])) },
+    rememberWithResult: { action: 'memory.remember', agentId: A, run: async (mem, m) => { await mem.semantic.remember({ agentId: A, content: 'x', key: 'k1' }); await m(() => mem.semantic.rememberWithResult({ agentId: A, content: 'y', key: 'k1' })); } },
+    rememberManyWithResult: { action: 'memory.remember_many', agentId: A, run: (mem, m) => m(() => mem.semantic.rememberManyWithResult([{ agentId: A, content: 'fresh batch', dedupe: 'content' }, { agentId: A, content: 'fresh batch', dedupe: 'content' }])) },
+    purgeExpired: { action: 'memory.purge_expired', agentId: '', run: async (mem, m) => { await mem.semantic.remember({ agentId: A, content: 'brief', ttlMs: 1 }); await new Promise((r) => setTimeout(r, 5)); await m(() => mem.semantic.purgeExpired()); } },
     forget: { action: 'memory.forget', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(() => mem.semantic.forget(id)); } },
     forgetFor: { action: 'memory.forget', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(async () => expect(await mem.semantic.forgetFor(id)).toEqual({ agentId: A })); } },
     updateEmbedding: { action: 'memory.update_embedding', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(() => mem.semantic.updateEmbedding(id, vec(0.9))); } },
