@@ -52,9 +52,13 @@ export async function auditAdoptAnchorCommand(config: string | undefined): Promi
   }
 }
 
-/** `memstrate retention run`: removes what has expired (KV entries today); each removal is audited. */
-export async function retentionRunCommand(config: string | undefined): Promise<{ kvPurged: number }> {
-  return withSubstrate(config, async (mem) => ({ kvPurged: await mem.structured.purgeExpired() }), { existingOnly: true });
+/** `memstrate retention run`: removes what has expired (KV entries and memories); each purge is audited once. */
+export async function retentionRunCommand(config: string | undefined): Promise<{ kvPurged: number; memoriesPurged: number }> {
+  return withSubstrate(
+    config,
+    async (mem) => ({ kvPurged: await mem.structured.purgeExpired(), memoriesPurged: await mem.semantic.purgeExpired() }),
+    { existingOnly: true },
+  );
 }
 
 /** `memstrate stats`: what the substrate is, whether it is healthy, and how much it holds. */
