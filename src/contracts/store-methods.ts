@@ -34,6 +34,9 @@ export const STRUCTURED_METHODS = {
 export const SEMANTIC_METHODS = {
   remember: 'mutation',
   rememberMany: 'mutation',
+  rememberWithResult: 'mutation',
+  rememberManyWithResult: 'mutation',
+  purgeExpired: 'mutation',
   recall: 'read',
   countByAgent: 'read',
   deleteWhere: 'mutation',

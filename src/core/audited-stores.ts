@@ -5,7 +5,7 @@ import type { Relation } from '../contracts/knowledge-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue } from '../contracts/main-backend.js';
 import type { DeletedMemory } from '../contracts/semantic-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
-import type { RememberInput } from '../contracts/semantic-store.js';
+import type { RememberInput, RememberResult } from '../contracts/semantic-store.js';
 import {
   CONSOLIDATION_METHODS,
   DEVICE_METHODS,
@@ -82,17 +82,58 @@ function deletedRecord(removed: readonly DeletedMemory[]): AuditRecord | undefin
   return rec(agents.length === 1 ? agents[0] : undefined, 'memory.delete_where', agents.length === 1 ? { count: removed.length, ids } : { count: removed.length, ids, agents: idList(agents) });
 }
 
+/**
+ * A remember's entry: `memory.remember` with the id, and `updated: true` when a keyed memory was
+ * replaced in place. A remember that wrote nothing (dedupe found the content) leaves no entry.
+ */
+function rememberRecord(input: RememberInput, r: RememberResult): AuditRecord | undefined {
+  const expires = input.expiresAt !== undefined || input.ttlMs !== undefined;
+  return when(r.created || r.updated, () =>
+    rec(input.agentId, 'memory.remember', {
+      id: r.id,
+      scope: input.scope ?? 'episodic',
+      source: input.source ?? 'observation',
+      ...(input.key !== undefined ? { key: input.key } : {}),
+      ...(r.updated ? { updated: true } : {}),
+      ...(expires ? { expires } : {}),
+    }),
+  );
+}
+
+/** A batch's entry lists the ids written (created or replaced; `updated` lists the replaced ones); none when nothing was written. */
+function rememberManyRecord(inputs: readonly RememberInput[], results: readonly RememberResult[]): AuditRecord | undefined {
+  const written = results.filter((r) => r.created || r.updated);
+  const updated = results.filter((r) => r.updated).map((r) => r.id);
+  const { agentId, agents } = batchAgent(inputs.filter((_, i) => results[i]?.created || results[i]?.updated));
+  const detail = {
+    ids: idList(written.map((r) => r.id)),
+    ...(updated.length > 0 ? { updated: idList(updated) } : {}),
+    ...(agentId === undefined ? { agents: idList(agents) } : {}),
+  };
+  return when(written.length > 0, () => rec(agentId, 'memory.remember_many', detail));
+}
+
 export function auditedSemantic(inner: BackendSemanticStore, log: AuditTarget): BackendSemanticStore {
   return audited(inner, SEMANTIC_METHODS, {
     async remember(input) {
-      const id = await inner.remember(input);
-      return { result: id, record: rec(input.agentId, 'memory.remember', { id, scope: input.scope ?? 'episodic', source: input.source ?? 'observation' }) };
+      const result = await inner.rememberWithResult(input);
+      return { result: result.id, record: rememberRecord(input, result) };
+    },
+    async rememberWithResult(input) {
+      const result = await inner.rememberWithResult(input);
+      return { result, record: rememberRecord(input, result) };
     },
     async rememberMany(inputs) {
-      const ids = await inner.rememberMany(inputs);
-      const { agentId, agents } = batchAgent(inputs);
-      const detail = agentId === undefined ? { ids: idList(ids), agents: idList(agents) } : { ids: idList(ids) };
-      return { result: ids, record: when(ids.length > 0, () => rec(agentId, 'memory.remember_many', detail)) };
+      const results = await inner.rememberManyWithResult(inputs);
+      return { result: results.map((r) => r.id), record: rememberManyRecord(inputs, results) };
+    },
+    async rememberManyWithResult(inputs) {
+      const results = await inner.rememberManyWithResult(inputs);
+      return { result: results, record: rememberManyRecord(inputs, results) };
+    },
+    async purgeExpired() {
+      const count = await inner.purgeExpired();
+      return { result: count, record: when(count > 0, () => rec(undefined, 'memory.purge_expired', { count })) };
     },
     async deleteWhere(query) {
       const removed = await inner.deleteWhereFor(query);

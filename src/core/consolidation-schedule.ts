@@ -1,12 +1,14 @@
 import type { RetentionReport } from './retention.js';
 import type { Logger } from '../contracts/types.js';
 import type { ConsolidationReport } from '../contracts/consolidation-store.js';
+import type { SemanticStore } from '../contracts/semantic-store.js';
 import type { StructuredStore } from '../contracts/structured-store.js';
 
 /** What the schedule needs of a substrate. */
 export interface SchedulableSubstrate {
   readonly config: { consolidationIntervalHours: number };
   readonly structured: StructuredStore;
+  readonly semantic: Pick<SemanticStore, 'purgeExpired'>;
   consolidate(options?: { dryRun?: boolean }): Promise<ConsolidationReport>;
   runRetention(): Promise<RetentionReport>;
 }
@@ -23,7 +25,7 @@ export interface ConsolidationSchedule {
 }
 
 /**
- * Runs `consolidate()` (and removes expired KV entries) every `consolidation_interval_hours` (0 disables), the first run one interval
+ * Runs `consolidate()` (and removes expired KV entries and memories) every `consolidation_interval_hours` (0 disables), the first run one interval
  * after the last one recorded — persisted, so a restart does not push it back a whole interval
  * (OpenFang's G-29). Used by `memstrate serve`; library users call it themselves if they want it.
  */

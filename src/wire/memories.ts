@@ -19,7 +19,32 @@ export const RememberInput = named(
     metadata: JsonObject.optional(),
     embedding: Vector.optional().describe('Caller-supplied vector; absent + an embedder configured = the content is embedded.'),
     confidence: z.number().min(0).max(1).optional().describe('In [0, 1]. Default 1.'),
+    key: z.string().optional().describe('Natural key (1..256 characters), unique per agent: an existing memory of (agentId, key) is replaced in place (same id).'),
+    dedupe: z.literal('content').optional().describe('`content`: a live memory of the agent with this scope and exactly this content answers instead (nothing written). Not with key.'),
+    expiresAt: EpochMs.optional().describe('Expiry instant (epoch ms, in the future); not with ttlMs. Expired memories are invisible to every read.'),
+    ttlMs: z.int().optional().describe('Expiry relative to now (1 ms .. 100 years); not with expiresAt.'),
   }) satisfies z.ZodType<C.RememberInput>,
+);
+
+export const RememberResponse = named(
+  'RememberResponse',
+  z.object({
+    id: z.string(),
+    created: z.boolean().describe('True when a new memory was made (HTTP 201); false when a keyed memory was replaced or dedupe found it (HTTP 200).'),
+    updated: z.boolean().describe('True when a keyed memory was replaced in place.'),
+  }),
+  'The id of the memory made, replaced or found.',
+);
+
+export const PurgedResponse = named('PurgedResponse', z.object({ purged: z.int().min(0) }), 'How many expired memories were deleted.');
+
+export const RememberBatchResponse = named(
+  'RememberBatchResponse',
+  z.object({
+    ids: z.array(z.string()),
+    results: z.array(RememberResponse).describe('One per input, in order.'),
+  }),
+  'Ids in input order, with what each input did.',
 );
 
 export const RememberBatch = named(
@@ -146,6 +171,8 @@ export const MemoryRecord = named(
     accessCount: z.int(),
     supersededBy: z.string().optional(),
     embedding: z.array(z.number()).optional(),
+    key: z.string().optional(),
+    expiresAt: EpochMs.optional(),
   }) satisfies z.ZodType<C.MemoryRecord>,
 );
 

@@ -51,6 +51,14 @@ const CASES: Record<string, Case> = {
   getMemories: { expect: null, request: async (gw) => ({ method: 'POST', path: '/v1/memories/get-many', body: { ids: [(await memory(gw)).id] } }) },
   forget: { expect: { action: 'memory.forget', agentId: A }, request: async (gw) => ({ method: 'DELETE', path: `/v1/memories/${(await memory(gw)).id}` }) },
   updateEmbedding: { expect: { action: 'memory.update_embedding', agentId: A }, request: async (gw) => ({ method: 'PUT', path: `/v1/memories/${(await memory(gw)).id}/embedding`, body: { embedding: [0, 1, 0] } }) },
+  purgeExpiredMemories: {
+    expect: { action: 'memory.purge_expired', agentId: '' },
+    request: async (gw) => {
+      await ok(gw, 'POST', '/v1/memories', { agentId: A, content: 'brief', ttlMs: 1 });
+      await new Promise((r) => setTimeout(r, 5));
+      return { method: 'POST', path: '/v1/memories/purge-expired', body: {} };
+    },
+  },
   consolidate: { expect: { action: 'memory.consolidate', agentId: '' }, request: async () => ({ method: 'POST', path: '/v1/consolidation', body: {} }) },
   kvSet: { expect: { action: 'kv.set', agentId: A }, request: async () => ({ method: 'PUT', path: `/v1/agents/${A}/kv/k`, body: { value: 1 } }) },
   kvDelete: { expect: { action: 'kv.delete', agentId: A }, request: async (gw) => { await ok(gw, 'PUT', `/v1/agents/${A}/kv/k`, { value: 1 }); return { method: 'DELETE', path: `/v1/agents/${A}/kv/k` }; } },

@@ -14,6 +14,7 @@ const EXPECTED = [
   'POST /v1/memories/count',
   'GET /v1/memories/agents',
   'POST /v1/memories/delete-where',
+  'POST /v1/memories/purge-expired',
   'POST /v1/memories/list',
   'GET /v1/agents/{agentId}/memories',
   'GET /v1/memories/{id}',

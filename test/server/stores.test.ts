@@ -11,7 +11,7 @@ describe('the /v1 API, one store family at a time', () => {
     const gw = await startGateway({ clock: clock.fn });
     const one = await gw.call('POST', '/v1/memories', { agentId: 'a', content: 'the sky is blue', embedding: [1, 0, 0], metadata: { topic: 'sky' } });
     expect(one.status).toBe(201);
-    expect(one.body).toEqual({ id: expect.stringMatching(UUID) });
+    expect(one.body).toEqual({ id: expect.stringMatching(UUID), created: true, updated: false });
     const batch = await gw.call('POST', '/v1/memories/batch', {
       memories: [
         { agentId: 'a', content: 'grass is green', embedding: [0, 1, 0] },

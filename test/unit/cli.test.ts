@@ -166,6 +166,21 @@ describe('memstrate CLI', () => {
     expect(cli(['--config', configPath, 'audit', 'anchor', '--adopt']).status).toBe(2);
   }, 120_000);
 
+  it('retention run purges expired KV entries and expired memories, and says how many of each', async () => {
+    const { configPath } = setup();
+    const mem = await MemorySubstrate.open(configPath, { env: {} });
+    await mem.structured.set('agent-1', 'old', 1, { ttlMs: 1 });
+    await mem.semantic.remember({ agentId: 'agent-1', content: 'brief', ttlMs: 1 });
+    await mem.semantic.remember({ agentId: 'agent-1', content: 'lasting' });
+    await mem.close();
+    await new Promise((r) => setTimeout(r, 10));
+    const run = cli(['--config', configPath, 'retention', 'run']);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ kvExpired: 1, memoriesExpired: 1, memories: 0, sessions: 0, usageEvents: 0, taskResults: 0 });
+    const again = cli(['--config', configPath, 'retention', 'run']);
+    expect(JSON.parse(again.stdout)).toEqual({ kvExpired: 0, memoriesExpired: 0, memories: 0, sessions: 0, usageEvents: 0, taskResults: 0 });
+  });
+
   it('read-only commands never create a store: stats, audit verify and audit anchor on a missing file exit 1 with NOT_FOUND', () => {
     const { dir, dbPath, configPath } = setup();
     for (const args of [['stats'], ['audit', 'verify'], ['audit', 'anchor', '--adopt']]) {

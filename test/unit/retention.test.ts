@@ -31,6 +31,7 @@ describe('retention', () => {
     const claimed = await mem.tasks.claim('w');
     await mem.tasks.complete(task, 'done', { token: claimed?.token as string });
     await mem.structured.set('a', 'ttl', 1, { ttlMs: DAY });
+    await mem.semantic.remember({ agentId: 'a', content: 'brief', ttlMs: DAY });
     clock.advance(100 * DAY);
     const newMemory = await mem.semantic.remember({ agentId: 'a', content: 'recent' });
     const newSession = await mem.sessions.create('a');
@@ -38,7 +39,7 @@ describe('retention', () => {
     const pending = await mem.tasks.post({ title: 'not done yet', createdBy: 'a' });
     const before = (await mem.audit.tip()).seq;
 
-    expect(await mem.runRetention()).toEqual({ kvExpired: 1, memories: 1, sessions: 1, usageEvents: 1, taskResults: 1 });
+    expect(await mem.runRetention()).toEqual({ kvExpired: 1, memoriesExpired: 1, memories: 1, sessions: 1, usageEvents: 1, taskResults: 1 });
     expect(await mem.semantic.get(oldMemory)).toBeUndefined();
     expect(await mem.semantic.get(newMemory)).toBeDefined();
     expect(await mem.sessions.get(oldSession.id)).toBeUndefined();
@@ -48,13 +49,13 @@ describe('retention', () => {
     expect(await mem.tasks.get(pending)).toBeDefined();
 
     const entries = await mem.audit.entries({ after: before, limit: 100 });
-    expect(entries.map((e) => e.action).sort()).toEqual(['kv.purge_expired', 'memory.delete_where', 'session.cleanup', 'task.cleanup', 'usage.cleanup']);
+    expect(entries.map((e) => e.action).sort()).toEqual(['kv.purge_expired', 'memory.delete_where', 'memory.purge_expired', 'session.cleanup', 'task.cleanup', 'usage.cleanup']);
     expect((await mem.audit.verify()).ok).toBe(true);
     expect((await mem.audit.entries({ after: 0, limit: 1 }))[0]?.seq).toBe(1); // never pruned
 
     // Nothing more to remove: zeros and no entry.
     const tip = (await mem.audit.tip()).seq;
-    expect(await mem.runRetention()).toEqual({ kvExpired: 0, memories: 0, sessions: 0, usageEvents: 0, taskResults: 0 });
+    expect(await mem.runRetention()).toEqual({ kvExpired: 0, memoriesExpired: 0, memories: 0, sessions: 0, usageEvents: 0, taskResults: 0 });
     expect((await mem.audit.tip()).seq).toBe(tip);
     await mem.close();
   });
@@ -65,7 +66,7 @@ describe('retention', () => {
     await mem.semantic.remember({ agentId: 'a', content: 'kept forever' });
     await mem.sessions.create('a');
     clock.advance(10_000 * DAY);
-    expect(await mem.runRetention()).toEqual({ kvExpired: 0, memories: 0, sessions: 0, usageEvents: 0, taskResults: 0 });
+    expect(await mem.runRetention()).toEqual({ kvExpired: 0, memoriesExpired: 0, memories: 0, sessions: 0, usageEvents: 0, taskResults: 0 });
     expect(await mem.semantic.count({ allAgents: true })).toBe(1);
     await mem.close();
   });

@@ -2,7 +2,7 @@ import type { ConsolidationReport, ConsolidationStore } from '../../contracts/co
 import type { Owner } from '../../contracts/main-backend.js';
 import type { DeletedMemory } from '../../contracts/semantic-backend.js';
 import type { BackendSemanticStore } from '../../contracts/semantic-provider.js';
-import type { AgentMemoryCount, CountQuery, ListQuery, MemoryPage, MemoryRecord, RecallQuery, RecalledMemory, RememberInput, VectorInput } from '../../contracts/semantic-store.js';
+import type { AgentMemoryCount, CountQuery, ListQuery, MemoryPage, MemoryRecord, RecallQuery, RecalledMemory, RememberInput, RememberResult, VectorInput } from '../../contracts/semantic-store.js';
 import { LIMITS } from '../../core/limits.js';
 import { Validator } from '../../core/validate.js';
 import type { CallOptions, GatewayClient } from './gateway-client.js';
@@ -51,16 +51,26 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
 
   /** POST /v1/memories (never retried: a retry could store the memory twice). Returns the gateway's id. */
   async remember(input: RememberInput, options: CallOptions = {}): Promise<string> {
+    return (await this.rememberWithResult(input, options)).id;
+  }
+
+  /** POST /v1/memories: the id, and whether the gateway created, replaced (key) or found (dedupe) it. */
+  async rememberWithResult(input: RememberInput, options: CallOptions = {}): Promise<RememberResult> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) this.v.fail('input must be an object');
     const label = 'POST /v1/memories';
     const res = await this.client.request({ method: 'POST', path: '/v1/memories', body: this.json('input', input), idempotent: false, signal: options.signal });
-    const id = this.decode.id(res.body, label);
+    const result = this.decode.rememberResult(res.body, label);
     this.observe(input.embedding);
-    return id;
+    return result;
   }
 
   /** POST /v1/memories/batch: all or nothing on the gateway; ids in input order. `[]` sends nothing. */
   async rememberMany(inputs: readonly RememberInput[], options: CallOptions = {}): Promise<string[]> {
+    return (await this.rememberManyWithResult(inputs, options)).map((r) => r.id);
+  }
+
+  /** POST /v1/memories/batch, with what each input did. */
+  async rememberManyWithResult(inputs: readonly RememberInput[], options: CallOptions = {}): Promise<RememberResult[]> {
     if (!Array.isArray(inputs)) this.v.fail('inputs must be an array');
     if (inputs.length === 0) return [];
     if (inputs.length > LIMITS.maxBatch) this.v.fail(`at most ${LIMITS.maxBatch} memories per call`);
@@ -72,9 +82,16 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
       idempotent: false,
       signal: options.signal,
     });
-    const ids = this.decode.ids(res.body, inputs.length, label);
+    const results = this.decode.rememberResults(res.body, inputs.length, label);
     this.observe(inputs.find((i) => i.embedding !== undefined)?.embedding);
-    return ids;
+    return results;
+  }
+
+  /** POST /v1/memories/purge-expired (an admin route): how many expired memories the gateway deleted. */
+  async purgeExpired(options: CallOptions = {}): Promise<number> {
+    const label = 'POST /v1/memories/purge-expired';
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/purge-expired', body: '{}', idempotent: true, signal: options.signal });
+    return this.decode.purged(res.body, label);
   }
 
   /**

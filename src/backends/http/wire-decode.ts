@@ -3,7 +3,7 @@ import type { SemanticCapabilities } from '../../contracts/backend-plugin.js';
 import type { ConsolidationReport } from '../../contracts/consolidation-store.js';
 import type { Owner } from '../../contracts/main-backend.js';
 import type { DeletedMemory } from '../../contracts/semantic-backend.js';
-import type { AgentMemoryCount, MemoryRecord, RecalledMemory } from '../../contracts/semantic-store.js';
+import type { AgentMemoryCount, MemoryRecord, RecalledMemory, RememberResult } from '../../contracts/semantic-store.js';
 import { BackendUnavailableError, InternalError } from '../../errors.js';
 import { IdResponse } from '../../wire/common.js';
 import {
@@ -71,13 +71,42 @@ export class WireDecoder {
     return id;
   }
 
-  /** `{ ids }` of POST /v1/memories/batch: one non-empty, distinct id per input, in order. */
-  ids(body: unknown, expected: number, label: string): string[] {
+  /**
+   * `{ id, created, updated }` of POST /v1/memories (a gateway before keys answers `{ id }` only:
+   * then a memory was created).
+   */
+  rememberResult(body: unknown, label: string): RememberResult {
+    const id = this.id(body, label);
+    const { created, updated } = body as { created?: unknown; updated?: unknown };
+    if (created === undefined && updated === undefined) return { id, created: true, updated: false };
+    if (typeof created !== 'boolean' || typeof updated !== 'boolean') return this.incompatible(label, 'created / updated are not booleans');
+    if (created && updated) this.contradiction(label, 'created and updated at once');
+    return { id, created, updated };
+  }
+
+  /**
+   * `{ ids, results }` of POST /v1/memories/batch: one non-empty id per input, in order (an id may
+   * repeat: a dedupe input answered by another). Without `results` (a gateway before keys), each was created.
+   */
+  rememberResults(body: unknown, expected: number, label: string): RememberResult[] {
     const { ids } = this.shape(IdsResponse, body, label);
     if (ids.length !== expected) this.contradiction(label, `${ids.length} ids for ${expected} memories`);
     if (ids.some((id) => id.length === 0)) this.incompatible(label, 'an id is empty');
-    if (new Set(ids).size !== ids.length) this.contradiction(label, 'the same id twice');
-    return ids;
+    const results = (body as { results?: unknown }).results;
+    if (results === undefined) return ids.map((id) => ({ id, created: true, updated: false }));
+    if (!Array.isArray(results) || results.length !== ids.length) return this.contradiction(label, 'results do not match ids');
+    return results.map((r, i) => {
+      const one = this.rememberResult(r, label);
+      if (one.id !== ids[i]) this.contradiction(label, `results[${i}].id is not ids[${i}]`);
+      return one;
+    });
+  }
+
+  /** `{ purged }` of POST /v1/memories/purge-expired. */
+  purged(body: unknown, label: string): number {
+    const { purged } = body as { purged?: unknown };
+    if (typeof purged !== 'number' || !Number.isInteger(purged) || purged < 0) return this.incompatible(label, 'purged is not a count');
+    return purged;
   }
 
   /** `{ results }` of POST /v1/memories/recall, checked against the query's agent and limit. */

@@ -86,8 +86,8 @@ export function parseVector(text: string): number[] {
  * The WHERE conditions (`and …`, alias `m`) for the scope: superseded memories excluded, the agent
  * (unless all agents), and the filter AST (see compileFilter).
  */
-export function filterSql(p: Params, agentId: string | undefined, filter: FilterNode): string {
-  const parts = ['m.superseded_by is null'];
+export function filterSql(p: Params, agentId: string | undefined, filter: FilterNode, now: number): string {
+  const parts = ['m.superseded_by is null', `(m.expires_at is null or m.expires_at > ${p.add(now)}::int8)`];
   if (agentId !== undefined) parts.push(`m.agent_id = ${p.add(agentId)}`);
   if (!(filter.kind === 'const' && filter.value)) parts.push(compileFilter(p, filter));
   return parts.map((c) => ` and ${c}`).join('');
@@ -217,12 +217,14 @@ export interface SearchArgs {
   agentId: string | undefined;
   filter: FilterNode;
   k: number;
+  /** Memories expired at this instant are left out. */
+  now: number;
 }
 
 /** How many memories of the scope match. Rows: n. */
 export function countSql(t: SemanticTables, scope: Omit<SearchArgs, 'k'>): Statement {
   const p = new Params();
-  const where = filterSql(p, scope.agentId, scope.filter);
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   return { text: `select count(*)::int8 as n from ${t.memories} m where true${where}`, values: p.values };
 }
 
@@ -233,7 +235,7 @@ export function countSql(t: SemanticTables, scope: Omit<SearchArgs, 'k'>): State
  */
 export function deleteWhereSql(t: SemanticTables, scope: Omit<SearchArgs, 'k'>): Statement {
   const p = new Params();
-  const where = filterSql(p, scope.agentId, scope.filter);
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   return {
     text:
       `with matched as (select m.id, m.agent_id from ${t.memories} m where true${where}), ` +
@@ -246,7 +248,7 @@ export function deleteWhereSql(t: SemanticTables, scope: Omit<SearchArgs, 'k'>):
 /** A keyset page on (created_at, id collate "C"): ties by id ascending in both orders. Rows: MEMORY_COLUMNS. */
 export function listSql(t: SemanticTables, scope: ListScope): Statement {
   const p = new Params();
-  const where = filterSql(p, scope.agentId, scope.filter);
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   const dir = scope.order === 'asc' ? 'asc' : 'desc';
   let keyset = '';
   if (scope.after !== undefined) {
@@ -265,7 +267,7 @@ export function listSql(t: SemanticTables, scope: ListScope): Statement {
  */
 export function vectorSearchSql(t: SemanticTables, type: VectorType, scope: SearchArgs, vector: Float32Array): Statement {
   const p = new Params();
-  const where = filterSql(p, scope.agentId, scope.filter);
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   const text = `with knn as materialized (${knnSql(t, type, p, vector, where, scope.k)}) select id, distance from knn order by distance, id collate "C"`;
   return { text, values: p.values };
 }
@@ -273,7 +275,7 @@ export function vectorSearchSql(t: SemanticTables, type: VectorType, scope: Sear
 /** Keyword search: memories matching any word, ranked by ts_rank_cd (cover density). Rows: id, score. */
 export function keywordSearchSql(t: SemanticTables, scope: SearchArgs, query: string): Statement {
   const p = new Params();
-  const where = filterSql(p, scope.agentId, scope.filter);
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   return { text: keywordSql(t, p, query, where, scope.k), values: p.values };
 }
 
@@ -286,7 +288,7 @@ export function keywordSearchSql(t: SemanticTables, scope: SearchArgs, query: st
  */
 export function hybridSearchSql(t: SemanticTables, type: VectorType, scope: SearchArgs, vector: Float32Array, query: string | undefined, rrfK: number): Statement {
   const p = new Params();
-  const where = filterSql(p, scope.agentId, scope.filter);
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   const knn = knnSql(t, type, p, vector, where, scope.k);
   const kw = query === undefined ? `select null::text as id, null::real as score where false` : keywordSql(t, p, query, where, scope.k);
   const rrf = `${p.add(rrfK)}::float8`;
@@ -308,7 +310,7 @@ export function hybridSearchSql(t: SemanticTables, type: VectorType, scope: Sear
 export const MEMORY_COLUMNS =
   'm.id as id, m.agent_id as agent_id, m.content as content, m.source as source, m.scope as scope, m.metadata as metadata, ' +
   'm.confidence as confidence, m.created_at as created_at, m.accessed_at as accessed_at, m.access_count as access_count, ' +
-  'm.superseded_by as superseded_by';
+  'm.superseded_by as superseded_by, m.key as key, m.expires_at as expires_at';
 
 export interface MemoryRow extends MemoryRowBase {
   /** pgvector text, when selected and present. */

@@ -30,6 +30,10 @@ export interface MemoryPayload {
   access_count: number;
   /** Set when consolidation merged the memory into another one. */
   superseded_by?: string;
+  /** The natural key, unique per agent (kept so by the backend: Qdrant has no unique index). */
+  key?: string;
+  /** Expiry instant (epoch ms); absent = never. */
+  expires_at?: number;
 }
 
 /** Payload fields with an index (created with the collection), and their index types. */
@@ -42,6 +46,8 @@ export const PAYLOAD_INDEXES: readonly { field: keyof MemoryPayload; schema: 'ke
   { field: 'accessed_at', schema: 'integer' },
   { field: 'meta_eq', schema: 'keyword' },
   { field: 'superseded_by', schema: 'keyword' },
+  { field: 'key', schema: 'keyword' },
+  { field: 'expires_at', schema: 'integer' },
 ];
 
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -72,7 +78,8 @@ function metaTerms(metadata: JsonObject): string[] {
 }
 
 /** The point for a new memory (no `dense` when it has no vector, no `text` when it has no words). */
-export function pointFor(row: NewMemoryRow): Schemas['PointStruct'] {
+/** The point of a new row; `kept` carries the id, creation and access fields of the memory a keyed row replaces. */
+export function pointFor(row: NewMemoryRow, kept?: { id: string; created_at: number; accessed_at: number; access_count: number }): Schemas['PointStruct'] {
   const payload: MemoryPayload = {
     agent_id: row.agentId,
     content: row.content,
@@ -85,11 +92,18 @@ export function pointFor(row: NewMemoryRow): Schemas['PointStruct'] {
     accessed_at: row.createdAt,
     access_count: 0,
   };
+  if (kept) {
+    payload.created_at = kept.created_at;
+    payload.accessed_at = kept.accessed_at;
+    payload.access_count = kept.access_count;
+  }
+  if (row.key !== undefined) payload.key = row.key;
+  if (row.expiresAt !== undefined) payload.expires_at = row.expiresAt;
   const vector: Record<string, number[] | { indices: number[]; values: number[] }> = {};
   if (row.embedding) vector[DENSE] = Array.from(row.embedding);
   const sparse = documentVector(row.content);
   if (sparse) vector[SPARSE] = sparse;
-  return { id: row.id, vector, payload: payload as unknown as Record<string, unknown> };
+  return { id: kept?.id ?? row.id, vector, payload: payload as unknown as Record<string, unknown> };
 }
 
 /** The record a point holds (with `embedding` when the point was read with its dense vector). */
@@ -108,6 +122,8 @@ export function recordFromPoint(point: { id: string | number; payload?: Record<s
     accessCount: p.access_count,
   };
   if (typeof p.superseded_by === 'string') record.supersededBy = p.superseded_by;
+  if (typeof p.key === 'string') record.key = p.key;
+  if (typeof p.expires_at === 'number') record.expiresAt = p.expires_at;
   const vectors = point.vector;
   if (vectors && typeof vectors === 'object' && !Array.isArray(vectors)) {
     const dense = (vectors as Record<string, unknown>)[DENSE];
@@ -128,13 +144,18 @@ type Condition = Schemas['Condition'];
  */
 export function scopeFilter(scope: FilterScope): Schemas['Filter'] {
   const { agentId, filter } = scope;
-  const must: Condition[] = [{ is_empty: { key: 'superseded_by' } }];
+  const must: Condition[] = [{ is_empty: { key: 'superseded_by' } }, liveAt(scope.now)];
   if (agentId !== undefined) must.push({ key: 'agent_id', match: { value: agentId } });
   if (!(filter.kind === 'const' && filter.value)) must.push(compileFilter(filter));
   return { must };
 }
 
 /** Matches no point / every point (an empty has_id list matches nothing). */
+/** Not expired at `now`: no expiry, or one after now. */
+export function liveAt(now: number): Condition {
+  return { should: [{ is_empty: { key: 'expires_at' } }, { key: 'expires_at', range: { gt: now } }] };
+}
+
 const NOTHING: Condition = { has_id: [] };
 const EVERYTHING: Condition = { must_not: [NOTHING] };
 

@@ -7,7 +7,7 @@ import { checkOwner, hiddenFrom, limitedToSomeAgents, mayTouchAgent } from '../a
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { AgentParams, IdParams, IdResponse } from '../../wire/common.js';
+import { AgentParams, IdParams } from '../../wire/common.js';
 import {
   AgentCounts,
   AgentCountsQuery,
@@ -24,12 +24,14 @@ import {
   GetManyBody,
   MemoryList,
   MemoryOwner,
-  IdsResponse,
   MemoryRecord,
   RecallQuery,
   RecallResponse,
   RememberBatch,
+  RememberBatchResponse,
   RememberInput,
+  PurgedResponse,
+  RememberResponse,
 } from '../../wire/memories.js';
 
 const TAG = 'memories';
@@ -44,10 +46,14 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     summary: 'Remember one memory (embedded on the server when no vector is given and an embedder is configured).',
     body: RememberInput,
     status: 201,
-    response: IdResponse,
+    unchangedStatus: 200,
+    unchangedDescription: 'No new memory: a keyed memory was replaced (`updated: true`) or dedupe found the same content.',
+    response: RememberResponse,
     errors: [501, 503],
-    async handler({ body }) {
-      return { id: await mem.remember(body) };
+    async handler({ body }, _request, reply) {
+      const result = await mem.semantic.rememberWithResult(body);
+      if (!result.created) reply.code(200);
+      return result;
     },
   });
 
@@ -60,10 +66,14 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     summary: 'Remember many memories, all or nothing; ids in input order.',
     body: RememberBatch,
     status: 201,
-    response: IdsResponse,
+    unchangedStatus: 200,
+    unchangedDescription: 'No input made a new memory (each was replaced by key or found by dedupe).',
+    response: RememberBatchResponse,
     errors: [501, 503],
-    async handler({ body }) {
-      return { ids: await mem.semantic.rememberMany(body.memories) };
+    async handler({ body }, _request, reply) {
+      const results = await mem.semantic.rememberManyWithResult(body.memories);
+      if (results.length > 0 && !results.some((r) => r.created)) reply.code(200);
+      return { ids: results.map((r) => r.id), results };
     },
   });
 
@@ -251,6 +261,21 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     errors: [501, 503],
     async handler({ body }) {
       return mem.consolidate(body.dryRun === undefined ? {} : { dryRun: body.dryRun });
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/purge-expired',
+    access: { scope: 'admin' },
+    operationId: 'purgeExpiredMemories',
+    tag: TAG,
+    summary: 'Delete every memory whose expiry has passed (they are already invisible to every read); answers how many.',
+    status: 200,
+    response: PurgedResponse,
+    errors: [501, 503],
+    async handler() {
+      return { purged: await mem.semantic.purgeExpired() };
     },
   });
 }

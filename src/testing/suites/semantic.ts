@@ -793,3 +793,149 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect(nonTrivial).toBeGreaterThan(PROPERTY_FILTERS / 3);
   }, 60_000);
 });
+
+/** Natural keys, dedupe and expiry (issue 10), on every cell. */
+export const memoryKeysSuite = defineSuite('semantic keys, dedupe and expiry', ({ open }) => {
+
+  it('a key upserts per agent: same id, content/metadata/source/scope/confidence/vector replaced and re-indexed; the result says created or updated', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const first = await mem.semantic.rememberWithResult({ agentId: 'A', key: 'profile/name', content: 'the name is pelican', embedding: planar(0), metadata: { v: 1 } });
+    expect(first).toEqual({ id: first.id, created: true, updated: false });
+    clock.advance(10);
+    const second = await mem.semantic.rememberWithResult({
+      agentId: 'A', key: 'profile/name', content: 'the name is flamingo', embedding: planar(Math.PI / 2), metadata: { v: 2 }, source: 'document', scope: 'facts', confidence: 0.5,
+    });
+    expect(second).toEqual({ id: first.id, created: false, updated: true });
+    const record = (await mem.semantic.get(first.id)) as MemoryRecord;
+    expect(record).toMatchObject({ id: first.id, key: 'profile/name', content: 'the name is flamingo', metadata: { v: 2 }, source: 'document', scope: 'facts', confidence: 0.5, createdAt: clock.now - 10 });
+    expect(record.embedding?.[1]).toBeCloseTo(1, 6);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'pelican', mode: 'keyword' }))).toEqual([]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'flamingo', mode: 'keyword' }))).toEqual([first.id]);
+    const nearest = await mem.semantic.recall({ agentId: 'A', embedding: planar(Math.PI / 2), mode: 'vector', limit: 5, filter: { scope: 'facts' } });
+    expect(ids(nearest)).toEqual([first.id]);
+    expect(nearest[0]?.score).toBeCloseTo(1, 5);
+    // remember() keeps answering the id; another agent's key is its own; a replace without a vector drops the old one.
+    expect(await mem.semantic.remember({ agentId: 'A', key: 'profile/name', content: 'the name is heron' })).toBe(first.id);
+    expect((await mem.semantic.get(first.id))?.embedding).toBeUndefined();
+    expect(await mem.semantic.recall({ agentId: 'A', embedding: planar(Math.PI / 2), mode: 'vector' })).toEqual([]);
+    const other = await mem.semantic.remember({ agentId: 'B', key: 'profile/name', content: 'the name is heron' });
+    expect(other).not.toBe(first.id);
+    expect((await mem.semantic.rememberMany([
+      { agentId: 'A', key: 'profile/name', content: 'the name is stork' },
+      { agentId: 'A', key: 'profile/age', content: 'age 3' },
+    ]))[0]).toBe(first.id);
+    expect(await mem.semantic.count({ agentId: 'A' })).toBe(2);
+    expect((await mem.semantic.get(first.id))?.content).toBe('the name is stork');
+  });
+
+  it('key validation: 1..256 characters, not with dedupe; a batch naming one (agent, key) twice is VALIDATION and writes nothing', async () => {
+    const mem = (await open()).mem;
+    for (const bad of ['', 'k'.repeat(257), 7, 'nul\u0000']) {
+      await expect(mem.semantic.remember({ agentId: 'A', content: 'x', key: bad as string }), String(bad).slice(0, 10)).rejects.toMatchObject({ code: 'VALIDATION' });
+    }
+    expect(await mem.semantic.remember({ agentId: 'A', content: 'longest key', key: 'k'.repeat(256) })).toEqual(expect.any(String));
+    await expect(mem.semantic.remember({ agentId: 'A', content: 'x', key: 'k', dedupe: 'content' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.remember({ agentId: 'A', content: 'x', dedupe: 'yes' as 'content' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(
+      mem.semantic.rememberMany([
+        { agentId: 'A', content: 'one twin', key: 'twin' },
+        { agentId: 'A', content: 'other twin', key: 'twin' },
+      ]),
+    ).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('inputs[1].key') });
+    expect(await mem.semantic.recall({ agentId: 'A', text: 'twin', mode: 'keyword' })).toEqual([]);
+    // The same key for two agents in one batch is fine.
+    const both = await mem.semantic.rememberMany([
+      { agentId: 'A', content: 'twin a', key: 'twin' },
+      { agentId: 'B', content: 'twin b', key: 'twin' },
+    ]);
+    expect(new Set(both).size).toBe(2);
+  });
+
+  it("dedupe: 'content' answers the live twin's id (agent, scope, content) and writes nothing; another scope, agent or content is new", async () => {
+    const mem = (await open()).mem;
+    const a = await mem.semantic.rememberWithResult({ agentId: 'A', content: 'pelican words', dedupe: 'content' });
+    expect(a.created).toBe(true);
+    expect(await mem.semantic.rememberWithResult({ agentId: 'A', content: 'pelican words', dedupe: 'content', metadata: { ignored: true } })).toEqual({ id: a.id, created: false, updated: false });
+    expect((await mem.semantic.rememberWithResult({ agentId: 'A', content: 'pelican words', scope: 'other', dedupe: 'content' })).created).toBe(true);
+    expect((await mem.semantic.rememberWithResult({ agentId: 'B', content: 'pelican words', dedupe: 'content' })).created).toBe(true);
+    // Without dedupe a duplicate is made, as before.
+    expect((await mem.semantic.rememberWithResult({ agentId: 'A', content: 'pelican words' })).created).toBe(true);
+    // In a batch: a dedupe input repeating an earlier input gets its id.
+    const batch = await mem.semantic.rememberManyWithResult([
+      { agentId: 'C', content: 'batch words' },
+      { agentId: 'C', content: 'batch words', dedupe: 'content' },
+      { agentId: 'A', content: 'pelican words', dedupe: 'content' },
+    ]);
+    expect(batch[0]?.created).toBe(true);
+    expect(batch[1]).toEqual({ id: batch[0]?.id, created: false, updated: false });
+    expect(batch[2]).toEqual({ id: a.id, created: false, updated: false });
+    expect((await mem.semantic.recall({ agentId: 'C', text: 'batch', mode: 'keyword' })).length).toBe(1);
+    expect((await mem.semantic.recall({ agentId: 'A', text: 'pelican', mode: 'keyword', filter: { scope: 'episodic' } })).length).toBe(2);
+  });
+
+  it('an expired memory is invisible to every read at once (recall in every mode, get, getMany, list, count, consolidation); purgeExpired deletes it', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const brief = await mem.semantic.remember({ agentId: 'A', content: 'ephemeral heron sighting', embedding: planar(0), ttlMs: 1000 });
+    const fixed = await mem.semantic.remember({ agentId: 'A', content: 'ephemeral heron sighting', embedding: planar(0.3), expiresAt: clock.now + 5000 });
+    const lasting = await mem.semantic.remember({ agentId: 'A', content: 'lasting heron record', embedding: planar(0.5) });
+    expect((await mem.semantic.get(brief))?.expiresAt).toBe(clock.now + 1000);
+    const everyRead = async (): Promise<string[][]> => [
+      ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY, mode: 'vector', limit: 1 })),
+      ids(await mem.semantic.recall({ agentId: 'A', text: 'heron', mode: 'keyword', limit: 10 })).sort(),
+      ids(await mem.semantic.recall({ agentId: 'A', text: 'heron', embedding: QUERY, mode: 'hybrid', limit: 10 })).sort(),
+      ids(await mem.semantic.recall({ allAgents: true, embedding: QUERY, mode: 'vector', limit: 10, filter: { source: 'observation' } })).sort(),
+      (await mem.semantic.getMany([brief, fixed, lasting])).map((r) => r.id).sort(),
+    ];
+    const before = await everyRead();
+    expect(before[0]).toEqual([brief]);
+    expect(before[1]).toEqual([brief, fixed, lasting].sort());
+    clock.advance(1000); // brief expires exactly now
+    const after = await everyRead();
+    expect(after[0]).toEqual([fixed]);
+    expect(after[1]).toEqual([fixed, lasting].sort());
+    expect(after[2]).toEqual([fixed, lasting].sort());
+    expect(after[3]).toEqual([fixed, lasting].sort());
+    expect(after[4]).toEqual([fixed, lasting].sort());
+    expect(await mem.semantic.get(brief)).toBeUndefined();
+    expect(await mem.semantic.count({ agentId: 'A' })).toBe(2);
+    expect((await listAll(mem, { agentId: 'A', limit: 1 })).map((r) => r.id).sort()).toEqual([fixed, lasting].sort());
+    expect((await mem.semantic.countByAgent()).find((a) => a.agentId === 'A')).toEqual({ agentId: 'A', count: 2 });
+    // Consolidation never merges memories with an expiry (nor into them) and leaves expired ones alone.
+    const report = await mem.consolidation.consolidate();
+    expect(report.merged).toBe(0);
+    clock.advance(8 * DAY);
+    expect((await mem.consolidation.consolidate()).decayed).toBe(1); // only the live one
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'heron', mode: 'keyword' }))).toEqual([lasting]);
+    expect(await mem.semantic.purgeExpired()).toBe(2);
+    expect(await mem.semantic.purgeExpired()).toBe(0);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY, mode: 'vector', limit: 10 }))).toEqual([lasting]);
+  });
+
+  it('expiry validation: expiresAt in the future or ttlMs 1..100 years, never both; a keyed memory past its expiry is made anew', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const bad: RememberInput[] = [
+      { agentId: 'A', content: 'x', ttlMs: 0 },
+      { agentId: 'A', content: 'x', ttlMs: 1.5 },
+      { agentId: 'A', content: 'x', ttlMs: 100 * 365 * DAY + 1 },
+      { agentId: 'A', content: 'x', expiresAt: clock.now },
+      { agentId: 'A', content: 'x', expiresAt: 'soon' as unknown as number },
+      { agentId: 'A', content: 'x', expiresAt: clock.now + 10, ttlMs: 10 },
+    ];
+    for (const input of bad) await expect(mem.semantic.remember(input), JSON.stringify(input)).rejects.toMatchObject({ code: 'VALIDATION' });
+    const first = await mem.semantic.rememberWithResult({ agentId: 'A', key: 'session', content: 'short lived', ttlMs: 100 });
+    // Replacing before expiry keeps the id and takes the new expiry (none here).
+    expect(await mem.semantic.rememberWithResult({ agentId: 'A', key: 'session', content: 'short lived again', ttlMs: 100 })).toEqual({ id: first.id, created: false, updated: true });
+    clock.advance(100);
+    expect(await mem.semantic.get(first.id)).toBeUndefined();
+    const again = await mem.semantic.rememberWithResult({ agentId: 'A', key: 'session', content: 'back again' });
+    expect(again.created).toBe(true);
+    expect(again.id).not.toBe(first.id);
+    clock.advance(DAY);
+    expect((await mem.semantic.get(again.id))?.content).toBe('back again');
+    expect((await mem.semantic.get(again.id))?.expiresAt).toBeUndefined();
+    expect(await mem.semantic.purgeExpired()).toBe(0);
+  });
+});
