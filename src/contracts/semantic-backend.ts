@@ -145,9 +145,11 @@ export interface SemanticBackend {
   get(id: string): Promise<MemoryRecord | undefined>;
   /**
    * Removes every memory `count(scope)` counts, with the memories merged into them; returns the
-   * removed memories of the scope (not the merged ones), each once.
+   * removed memories of the scope (not the merged ones), each once. With `secure` (an erasure),
+   * what is deleted is overwritten where the engine can (SQLite: secure_delete, FTS5 secure-delete,
+   * a truncating WAL checkpoint).
    */
-  deleteWhere(scope: FilterScope): Promise<DeletedMemory[]>;
+  deleteWhere(scope: FilterScope, options?: { secure?: boolean }): Promise<DeletedMemory[]>;
   /** Removes the memory (and what merged into it); returns its owner, or undefined when it did not exist. */
   delete(id: string): Promise<Owner | undefined>;
   /** Replaces the vector; returns the memory's owner, or undefined when no such memory exists. */

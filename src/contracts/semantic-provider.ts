@@ -27,6 +27,11 @@ export interface SemanticProvider {
 export interface BackendSemanticStore extends SemanticStore {
   /** `deleteWhere`, returning the removed memories (ids and agents, for the audit entry). */
   deleteWhereFor(query: CountQuery): Promise<DeletedMemory[]>;
+  /**
+   * Erasure of memories: like `deleteWhereFor`, but expired memories are removed too and what is
+   * deleted is overwritten where the engine can. Returns the removed memories.
+   */
+  eraseWhere(query: CountQuery): Promise<DeletedMemory[]>;
   /** `forget`, returning the owner of the removed memory (undefined when there was none). */
   forgetFor(id: string): Promise<Owner | undefined>;
   /** `updateEmbedding`, returning the memory's agent. NotFoundError when no such memory exists. */

@@ -41,6 +41,7 @@ export const SEMANTIC_METHODS = {
   countByAgent: 'read',
   deleteWhere: 'mutation',
   deleteWhereFor: 'mutation',
+  eraseWhere: 'mutation',
   forget: 'mutation',
   forgetFor: 'mutation',
   updateEmbedding: 'mutation',

@@ -75,11 +75,11 @@ function batchAgent(inputs: readonly RememberInput[]): { agentId: string | undef
 }
 
 /** One entry for a deleteWhere that removed something: how many, which, and whose. */
-function deletedRecord(removed: readonly DeletedMemory[]): AuditRecord | undefined {
+function deletedRecord(removed: readonly DeletedMemory[], action = 'memory.delete_where'): AuditRecord | undefined {
   if (removed.length === 0) return undefined;
   const agents = [...new Set(removed.map((m) => m.agentId))];
   const ids = idList(removed.map((m) => m.id));
-  return rec(agents.length === 1 ? agents[0] : undefined, 'memory.delete_where', agents.length === 1 ? { count: removed.length, ids } : { count: removed.length, ids, agents: idList(agents) });
+  return rec(agents.length === 1 ? agents[0] : undefined, action, agents.length === 1 ? { count: removed.length, ids } : { count: removed.length, ids, agents: idList(agents) });
 }
 
 /**
@@ -142,6 +142,10 @@ export function auditedSemantic(inner: BackendSemanticStore, log: AuditTarget): 
     async deleteWhereFor(query) {
       const removed = await inner.deleteWhereFor(query);
       return { result: removed, record: deletedRecord(removed) };
+    },
+    async eraseWhere(query) {
+      const removed = await inner.eraseWhere(query);
+      return { result: removed, record: deletedRecord(removed, 'memory.erase') };
     },
     async forget(id) {
       const owner = await inner.forgetFor(id);

@@ -43,6 +43,9 @@ export const MEMORY_KEY_LENGTH = 256;
 /** Longest ttlMs: 100 years (as for KV entries). */
 export const MEMORY_MAX_TTL_MS = 100 * 365 * 86_400_000;
 const RECALL_KEYS = ['agentId', 'allAgents', 'text', 'embedding', 'limit', 'mode', 'filter', 'explain', 'minScore'] as const;
+/** A `now` before every expiry instant: a scope at it sees expired memories too (erasure). */
+const BEFORE_ANY_EXPIRY = Number.MIN_SAFE_INTEGER;
+
 /** countByAgent's default and largest number of agents. */
 export const AGENT_COUNTS_DEFAULT_LIMIT = 1000;
 export const AGENT_COUNTS_MAX_LIMIT = 10_000;
@@ -418,6 +421,13 @@ export class SemanticService implements BackendSemanticStore {
     const filter = this.validateFilter(query.filter);
     await this.flushTouches();
     return this.backend.deleteWhere({ agentId, filter, now: this.o.clock() });
+  }
+
+  async eraseWhere(query: CountQuery): Promise<DeletedMemory[]> {
+    const agentId = this.agentOf(query, COUNT_KEYS, 'erase');
+    const filter = this.validateFilter(query.filter);
+    await this.flushTouches();
+    return this.backend.deleteWhere({ agentId, filter, now: BEFORE_ANY_EXPIRY }, { secure: true });
   }
 
   async forget(id: string): Promise<boolean> {

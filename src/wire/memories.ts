@@ -207,6 +207,26 @@ export const DeletedMemories = named(
   'How many memories were removed, and which (memories merged into them went with them, unlisted).',
 );
 
+export const EraseBody = named(
+  'EraseRequest',
+  z.strictObject({
+    agentId: Id,
+    filter: MemoryFilter.optional().describe('Only the memories matching it (nothing else).'),
+    keepUsage: z.boolean().optional().describe("Keep the agent's usage events (whole-agent erasure only)."),
+  }),
+);
+export const ErasureReceipt = named(
+  'ErasureReceipt',
+  z.object({
+    agentId: z.string(),
+    scope: z.enum(['agent', 'memories']),
+    at: EpochMs,
+    counts: z.record(z.string(), z.int().min(0)),
+    auditSeq: z.int().min(1),
+  }),
+  'What was erased, when, and the seq of the one agent.erase audit entry that records it.',
+);
+
 export const AgentCountsQuery = z.strictObject({
   limit: intQuery(1, 10_000, '1..10000 (default 1000).').optional(),
 });

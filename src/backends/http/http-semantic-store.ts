@@ -133,6 +133,14 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
     return this.decode.deleted(res.body, query.allAgents === true ? undefined : query.agentId, label);
   }
 
+  /** POST /v1/memories/erase (not retried): the gateway erases and names what it removed. */
+  async eraseWhere(query: CountQuery, options: CallOptions = {}): Promise<DeletedMemory[]> {
+    if (typeof query !== 'object' || query === null || Array.isArray(query)) this.v.fail('query must be an object');
+    const label = 'POST /v1/memories/erase';
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/erase', body: this.json('query', query), idempotent: false, signal: options.signal });
+    return this.decode.deleted(res.body, query.allAgents === true ? undefined : query.agentId, label);
+  }
+
   /** GET /v1/memories/agents (a read: retried): memories per agent, most first. */
   async countByAgent(options: { limit?: number } = {}, call: CallOptions = {}): Promise<AgentMemoryCount[]> {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) this.v.fail('options must be an object');

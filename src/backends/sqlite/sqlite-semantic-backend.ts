@@ -332,29 +332,43 @@ export class SqliteSemanticBackend implements SemanticBackend {
   }
 
   /** Removes what count(scope) counts and what merged into it, in one transaction. */
-  async deleteWhere(scope: FilterScope): Promise<DeletedMemory[]> {
+  async deleteWhere(scope: FilterScope, options: { secure?: boolean } = {}): Promise<DeletedMemory[]> {
+    if (options.secure) return this.engine.securely(() => this.deleteMatching(scope, true));
+    return this.deleteMatching(scope, false);
+  }
+
+  /** deleteWhere's work; `secure` also makes FTS5 remove the rows' tokens from its index at once. */
+  private deleteMatching(scope: FilterScope, secure: boolean): Promise<DeletedMemory[]> {
     const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
     return this.guard('delete memories', () =>
       this.engine.exclusiveTransaction((db) => {
-        const matched = db.prepare(`select m.rowid as rowid, m.id as id, m.agent_id as agent_id from memories m where 1 = 1${where.sql}`).all(...where.params) as {
-          rowid: number | bigint;
-          id: string;
-          agent_id: string;
-        }[];
-        if (matched.length === 0) return [];
-        const twins = db
-          .prepare('select rowid from memories where superseded_by in (select value from json_each(?))')
-          .all(JSON.stringify(matched.map((m) => m.id))) as { rowid: number | bigint }[];
-        const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
-        const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
-        for (const { rowid } of [...matched, ...twins]) {
-          dropMemory.run(rowid);
-          dropVector?.run(BigInt(rowid));
+        // FTS5 takes its configuration values as literals only (a bound one is a "SQL logic error").
+        const fts = (on: 0 | 1) => db.prepare(`insert into memories_fts (memories_fts, rank) values ('secure-delete', ${on === 1 ? 1 : 0})`).run();
+        if (secure) fts(1);
+        try {
+          const matched = db.prepare(`select m.rowid as rowid, m.id as id, m.agent_id as agent_id from memories m where 1 = 1${where.sql}`).all(...where.params) as {
+            rowid: number | bigint;
+            id: string;
+            agent_id: string;
+          }[];
+          if (matched.length === 0) return [];
+          const twins = db
+            .prepare('select rowid from memories where superseded_by in (select value from json_each(?))')
+            .all(JSON.stringify(matched.map((m) => m.id))) as { rowid: number | bigint }[];
+          const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
+          const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
+          for (const { rowid } of [...matched, ...twins]) {
+            dropMemory.run(rowid);
+            dropVector?.run(BigInt(rowid));
+          }
+          return matched.map((m) => ({ id: m.id, agentId: m.agent_id }));
+        } finally {
+          if (secure) fts(0);
         }
-        return matched.map((m) => ({ id: m.id, agentId: m.agent_id }));
       }),
     );
   }
+
 
   /**
    * Hard-deletes the memory, its vector and (by trigger) its keyword entry, together with the

@@ -16,6 +16,8 @@ import {
   CountQuery,
   CountResult,
   DeletedMemories,
+  EraseBody,
+  ErasureReceipt,
   ListQuery,
   MemoryPage,
   ConsolidationReport,
@@ -143,6 +145,23 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
   });
 
   table.add({
+    method: 'POST',
+    url: '/v1/memories/erase',
+    access: { scope: 'write', agents: ({ body }) => body.agentId, allAgents: ({ body }) => body.allAgents === true },
+    operationId: 'eraseMemoriesWhere',
+    tag: TAG,
+    summary: 'Erasure: remove the memories of one agent (or allAgents: true) matching the filter, expired ones too, overwriting what the engine can; one audit entry.',
+    body: CountQuery,
+    status: 200,
+    response: DeletedMemories,
+    errors: [503],
+    async handler({ body }) {
+      const memories = await mem.semantic.eraseWhere(body);
+      return { deleted: memories.length, memories };
+    },
+  });
+
+  table.add({
     method: 'GET',
     url: '/v1/memories/agents',
     access: { scope: 'admin' },
@@ -244,6 +263,22 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     async handler({ params, body }, request) {
       if (await hiddenFrom(request, () => mem.semantic.get(params.id))) throw new NotFoundError(`no memory ${params.id}`, { backend: 'gateway' });
       return mem.semantic.updateEmbeddingFor(params.id, body.embedding);
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/erase',
+    access: { scope: 'admin' },
+    operationId: 'erase',
+    tag: 'erasure',
+    summary: "Erasure: remove an agent's data from every store (or only the memories matching filter); returns the receipt.",
+    body: EraseBody,
+    status: 200,
+    response: ErasureReceipt,
+    errors: [503],
+    async handler({ body }) {
+      return mem.erase(body);
     },
   });
 
