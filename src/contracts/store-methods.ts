@@ -43,6 +43,8 @@ export const SEMANTIC_METHODS = {
   deleteWhereFor: 'mutation',
   forget: 'mutation',
   forgetFor: 'mutation',
+  update: 'mutation',
+  updateFor: 'mutation',
   updateEmbedding: 'mutation',
   updateEmbeddingFor: 'mutation',
   get: 'read',
