@@ -5,6 +5,7 @@ import * as m0003 from './0003_task_payload.js';
 import * as m0004 from './0004_kv_expiry.js';
 import * as m0005 from './0005_graph.js';
 import * as m0006 from './0006_memory_keys.js';
+import * as m0007 from './0007_memory_list.js';
 
 /**
  * Every PostgreSQL migration, by name: the same names as migrations/sqlite/ (version for version),
@@ -19,4 +20,5 @@ export const postgresMigrations: Record<string, Migration> = {
   '0004_kv_expiry': m0004,
   '0005_graph': m0005,
   '0006_memory_keys': m0006,
+  '0007_memory_list': m0007,
 };

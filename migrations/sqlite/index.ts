@@ -5,6 +5,7 @@ import * as m0003 from './0003_task_payload.js';
 import * as m0004 from './0004_kv_expiry.js';
 import * as m0005 from './0005_graph.js';
 import * as m0006 from './0006_memory_keys.js';
+import * as m0007 from './0007_memory_list.js';
 
 /** Every SQLite migration, by name (applied in name order by Kysely's Migrator). Never edit one that shipped. */
 export const sqliteMigrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const sqliteMigrations: Record<string, Migration> = {
   '0004_kv_expiry': m0004,
   '0005_graph': m0005,
   '0006_memory_keys': m0006,
+  '0007_memory_list': m0007,
 };

@@ -4,7 +4,7 @@ import type { Owner } from '../contracts/main-backend.js';
 import type { BackendSemanticStore, MemoryUpdated } from '../contracts/semantic-provider.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { FilterNode } from '../contracts/memory-filter.js';
-import type { DeletedMemory, FusedHit, ListKey, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
+import type { DeletedMemory, FusedHit, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
 import {
   MEMORY_SOURCES,
   type AgentMemoryCount,
@@ -25,6 +25,7 @@ import {
 import type { Clock, Logger } from '../contracts/types.js';
 import { ConfigError, NotFoundError } from '../errors.js';
 import { parseMemoryFilter } from './filter-parse.js';
+import { decodeCursor, encodeCursor } from './keyset-cursor.js';
 import { newId } from './ids.js';
 import { LIMITS } from './limits.js';
 import { reciprocalRankFusion, RRF_K } from './rrf.js';
@@ -366,29 +367,12 @@ export class SemanticService implements BackendSemanticStore {
     const orderBy = query.orderBy === undefined ? '-createdAt' : this.v.oneOf('orderBy', query.orderBy, LIST_ORDERS);
     const limit = query.limit === undefined ? LIST_DEFAULT_LIMIT : this.v.int('limit', query.limit, 1, LIMITS.maxRecallLimit);
     const fingerprint = queryFingerprint(agentId, filter, orderBy);
-    const after = query.cursor === undefined ? undefined : this.decodeCursor(query.cursor, fingerprint);
+    const after = query.cursor === undefined ? undefined : decodeCursor(this.v, query.cursor, fingerprint, 'this listing (its agent, filter and order)');
     await this.flushTouches();
     const rows = await this.backend.list({ agentId, filter, now: this.o.clock(), order: orderBy === 'createdAt' ? 'asc' : 'desc', after, limit: limit + 1 });
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return rows.length > limit && last ? { items, nextCursor: encodeCursor(fingerprint, { createdAt: last.createdAt, id: last.id }) } : { items };
-  }
-
-  private decodeCursor(cursor: unknown, fingerprint: string): ListKey {
-    const bad = (why: string): never => this.v.fail(`cursor is not a cursor of this listing (${why})`);
-    if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) bad('not base64url text');
-    let value: unknown;
-    try {
-      value = JSON.parse(Buffer.from(cursor as string, 'base64url').toString('utf8'));
-    } catch {
-      bad('undecodable');
-    }
-    if (!Array.isArray(value) || value.length !== 3) return bad('malformed');
-    const [query, createdAt, id] = value as unknown[];
-    if (query !== fingerprint) bad('it continues a listing of another agent, filter or order');
-    if (typeof createdAt !== 'number' || !Number.isInteger(createdAt) || createdAt < 0 || createdAt > 8_640_000_000_000_000) bad('bad createdAt');
-    if (typeof id !== 'string' || id.length === 0 || id.length > LIMITS.idLength) bad('bad id');
-    return { createdAt: createdAt as number, id: id as string };
   }
 
   private validateFilter(filter: MemoryFilter | undefined): FilterNode {
@@ -552,10 +536,6 @@ function live(record: MemoryRecord, now: number): boolean {
   return record.expiresAt === undefined || record.expiresAt > now;
 }
 
-/** The opaque cursor after `key`: base64url of [the query's fingerprint, createdAt, id]. */
-function encodeCursor(fingerprint: string, key: ListKey): string {
-  return Buffer.from(JSON.stringify([fingerprint, key.createdAt, key.id]), 'utf8').toString('base64url');
-}
 
 /** Which listing a cursor continues: a short hash of the agent, the normalised filter and the order. */
 function queryFingerprint(agentId: string | undefined, filter: FilterNode, orderBy: string): string {
