@@ -28,6 +28,20 @@ export interface NewMemoryRow {
   dedupe: boolean;
 }
 
+/**
+ * The fields `replace` changes; an absent one keeps its stored value. `embedding`: a new vector, or
+ * null to drop it. `expiresAt`: a new expiry, or null for none.
+ */
+export interface MemoryReplacement {
+  content?: string;
+  source?: MemorySource;
+  scope?: string;
+  metadata?: JsonObject;
+  confidence?: number;
+  embedding?: Float32Array | null;
+  expiresAt?: EpochMs | null;
+}
+
 /** What `insert` did with one row: the id stored or found, and which of created / updated / found it was. */
 export interface InsertOutcome {
   id: string;
@@ -123,6 +137,14 @@ export interface SemanticBackend {
    * at `now`. One outcome per row, in order. Rows never repeat a (agentId, key) (core checks).
    */
   insert(rows: readonly NewMemoryRow[], now: EpochMs): Promise<InsertOutcome[]>;
+  /**
+   * Changes a live (not expired at `now`), unmerged memory in place — the same replacement a keyed
+   * insert makes (keyword index re-indexed, the vector index following scope / source / confidence),
+   * of only the given fields; id, agentId, key, createdAt and access counts kept. Atomic where the
+   * engine can be. Returns the updated record as `get` returns it (its vector included), or
+   * undefined when no such live, unmerged memory exists (nothing changed).
+   */
+  replace(id: string, fields: MemoryReplacement, now: EpochMs): Promise<MemoryRecord | undefined>;
   vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]>;
   keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]>;
   /**

@@ -44,6 +44,8 @@ export const SEMANTIC_METHODS = {
   eraseWhere: 'mutation',
   forget: 'mutation',
   forgetFor: 'mutation',
+  update: 'mutation',
+  updateFor: 'mutation',
   updateEmbedding: 'mutation',
   updateEmbeddingFor: 'mutation',
   get: 'read',

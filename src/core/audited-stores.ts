@@ -5,7 +5,7 @@ import type { Relation } from '../contracts/knowledge-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue } from '../contracts/main-backend.js';
 import type { DeletedMemory } from '../contracts/semantic-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
-import type { RememberInput, RememberResult } from '../contracts/semantic-store.js';
+import { patchFields, type RememberInput, type RememberResult } from '../contracts/semantic-store.js';
 import {
   CONSOLIDATION_METHODS,
   DEVICE_METHODS,
@@ -154,6 +154,14 @@ export function auditedSemantic(inner: BackendSemanticStore, log: AuditTarget): 
     async forgetFor(id) {
       const owner = await inner.forgetFor(id);
       return { result: owner, record: owner && rec(owner.agentId, 'memory.forget', { id }) };
+    },
+    async update(id, patch) {
+      const { agentId, record } = await inner.updateFor(id, patch);
+      return { result: record, record: rec(agentId, 'memory.update', { id, fields: patchFields(patch) }) };
+    },
+    async updateFor(id, patch) {
+      const updated = await inner.updateFor(id, patch);
+      return { result: updated, record: rec(updated.agentId, 'memory.update', { id, fields: patchFields(patch) }) };
     },
     async updateEmbedding(id, vector) {
       const owner = await inner.updateEmbeddingFor(id, vector);

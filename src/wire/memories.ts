@@ -26,6 +26,21 @@ export const RememberInput = named(
   }) satisfies z.ZodType<C.RememberInput>,
 );
 
+export const MemoryPatch = named(
+  'MemoryPatch',
+  z.strictObject({
+    content: z.string().optional().describe(`New text (at most ${LIMITS.contentBytes} bytes UTF-8): re-embedded with the configured embedder (no embedder and no embedding: the vector is dropped) and re-indexed for keyword recall.`),
+    source: MemorySource.optional(),
+    scope: z.string().optional(),
+    metadata: JsonObject.optional().describe('Replaces the whole metadata object (never merged).'),
+    confidence: z.number().min(0).max(1).optional().describe('In [0, 1].'),
+    embedding: Vector.optional().describe('New vector (wins over embedding a new content).'),
+    expiresAt: EpochMs.nullable().optional().describe('New expiry instant (epoch ms, in the future), or null for none; not with ttlMs.'),
+    ttlMs: z.int().optional().describe('New expiry relative to now (1 ms .. 100 years); not with expiresAt.'),
+  }) satisfies z.ZodType<C.MemoryPatch>,
+  'At least one field; each given replaces the stored one. The id, agentId, key, createdAt and access counts stay.',
+);
+
 export const RememberResponse = named(
   'RememberResponse',
   z.object({

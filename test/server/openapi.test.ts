@@ -20,6 +20,7 @@ const EXPECTED = [
   'GET /v1/agents/{agentId}/memories',
   'GET /v1/memories/{id}',
   'DELETE /v1/memories/{id}',
+  'PATCH /v1/memories/{id}',
   'PUT /v1/memories/{id}/embedding',
   'POST /v1/consolidation',
   'POST /v1/erase',

@@ -26,6 +26,7 @@ import {
   GetManyBody,
   MemoryList,
   MemoryOwner,
+  MemoryPatch,
   MemoryRecord,
   RecallQuery,
   RecallResponse,
@@ -245,6 +246,24 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
       if (await hiddenFrom(request, () => mem.semantic.get(params.id))) return { deleted: false };
       const owner = await mem.semantic.forgetFor(params.id);
       return owner ? { deleted: true, agentId: owner.agentId } : { deleted: false };
+    },
+  });
+
+  table.add({
+    method: 'PATCH',
+    url: '/v1/memories/:id',
+    access: { scope: 'write', owner: true },
+    operationId: 'updateMemory',
+    tag: TAG,
+    summary: 'Change fields of a memory (content re-embedded and re-indexed; metadata replaced whole); answers the updated memory.',
+    params: IdParams,
+    body: MemoryPatch,
+    status: 200,
+    response: MemoryRecord,
+    errors: [404, 503],
+    async handler({ params, body }, request) {
+      if (await hiddenFrom(request, () => mem.semantic.get(params.id))) throw new NotFoundError(`no memory ${params.id}`, { backend: 'gateway' });
+      return (await mem.semantic.updateFor(params.id, body)).record;
     },
   });
 
