@@ -330,7 +330,7 @@ export function auditedConsolidation(inner: ConsolidationStore, log: AuditTarget
   return audited(inner, CONSOLIDATION_METHODS, {
     async consolidate(options) {
       const report = await inner.consolidate(options);
-      return { result: report, record: when(!report.dryRun, () => rec(undefined, 'memory.consolidate', { decayed: report.decayed, merged: report.merged })) };
+      return { result: report, record: when(!report.dryRun, () => rec(undefined, 'memory.consolidate', { decayed: report.decayed, merged: report.merged, expired: report.expired })) };
     },
   }, log);
 }

@@ -275,5 +275,5 @@ export const ForgetResponse = named(
 export const ConsolidationBody = named('ConsolidationOptions', z.strictObject({ dryRun: z.boolean().optional() }));
 export const ConsolidationReport = named(
   'ConsolidationReport',
-  z.object({ decayed: z.int(), merged: z.int(), durationMs: z.number(), dryRun: z.boolean() }) satisfies z.ZodType<CC.ConsolidationReport>,
+  z.object({ decayed: z.int(), merged: z.int(), expired: z.int().min(0), durationMs: z.number(), dryRun: z.boolean() }) satisfies z.ZodType<CC.ConsolidationReport>,
 );

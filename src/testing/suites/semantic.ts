@@ -902,14 +902,16 @@ export const memoryKeysSuite = defineSuite('semantic keys, dedupe and expiry', (
     expect(await mem.semantic.count({ agentId: 'A' })).toBe(2);
     expect((await listAll(mem, { agentId: 'A', limit: 1 })).map((r) => r.id).sort()).toEqual([fixed, lasting].sort());
     expect((await mem.semantic.countByAgent()).find((a) => a.agentId === 'A')).toEqual({ agentId: 'A', count: 2 });
-    // Consolidation never merges memories with an expiry (nor into them) and leaves expired ones alone.
+    // Consolidation never merges memories with an expiry (nor into them), never decays expired
+    // ones, and removes them.
     const report = await mem.consolidation.consolidate();
     expect(report.merged).toBe(0);
     clock.advance(8 * DAY);
-    expect((await mem.consolidation.consolidate()).decayed).toBe(1); // only the live one
+    const later = await mem.consolidation.consolidate();
+    expect(later.decayed).toBe(1); // only the live one
+    expect(report.expired + later.expired).toBe(2);
     expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'heron', mode: 'keyword' }))).toEqual([lasting]);
-    expect(await mem.semantic.purgeExpired()).toBe(2);
-    expect(await mem.semantic.purgeExpired()).toBe(0);
+    expect(await mem.semantic.purgeExpired()).toBe(0); // consolidation removed them
     expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY, mode: 'vector', limit: 10 }))).toEqual([lasting]);
   });
 
