@@ -32,6 +32,8 @@ export interface AuditedStores {
   consolidation: ConsolidationStore;
   /** Erasure of an agent's data across every store, recorded in one audit entry (src/core/erasure.ts). */
   erase: (request: EraseRequest) => Promise<ErasureReceipt>;
+  /** Where export / import write their one audit entry each (src/core/archive.ts). */
+  archiveTarget: AuditTarget;
 }
 
 /**
@@ -68,5 +70,6 @@ function wrapAll(main: MainBackend, semantic: SemanticProvider, onMain: AuditTar
     tasks: auditedTasks(main.tasks, onMain),
     consolidation: auditedConsolidation(semantic.consolidation, onSemantic),
     erase: eraser({ main, semantic: semantic.store, target: onMain, clock }),
+    archiveTarget: onMain,
   };
 }

@@ -15,13 +15,16 @@ import type { StructuredStore } from '../contracts/structured-store.js';
 import type { Clock, JsonValue, Logger } from '../contracts/types.js';
 import type { UsageStore } from '../contracts/usage-store.js';
 import { createEmbedder } from '../embedders/index.js';
-import { ConfigError, NotSupportedError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { FileAnchor, MemoryAnchor, type AuditAnchor } from '../core/audit-anchor.js';
 import { PostgresAnchor } from '../backends/postgres/postgres-anchor.js';
 import { ChainedAuditLog } from '../core/audit-log.js';
 import { systemClock } from '../core/clock.js';
 import { runRetention, type RetentionReport } from '../core/retention.js';
 import type { EraseRequest, ErasureReceipt } from '../core/erasure.js';
+import { exportArchive, importArchive, type ArchiveDeps, type ArchiveSource, type ExportOptions, type ImportOptions, type ImportReport } from '../core/archive.js';
+import type { AuditTarget } from '../core/audit-wrap.js';
+import type { Readable } from 'node:stream';
 import { defaultLogger } from '../core/logger.js';
 import { auditStores, type AuditedStores } from './audited-stores.js';
 import { backendRegistry } from './backends.js';
@@ -75,6 +78,7 @@ export class MemorySubstrate {
   readonly audit: AuditLog;
   private readonly embedder: Embedder | undefined;
   private readonly eraseAgent: (request: EraseRequest) => Promise<ErasureReceipt>;
+  private readonly archiveTarget: AuditTarget;
   readonly config: MemoryConfig;
   private closing: Promise<void> | undefined;
 
@@ -101,6 +105,7 @@ export class MemorySubstrate {
     this.tasks = stores.tasks;
     this.consolidation = stores.consolidation;
     this.eraseAgent = stores.erase;
+    this.archiveTarget = stores.archiveTarget;
     this.audit = auditLog;
     this.embedder = embedder;
   }
@@ -235,12 +240,42 @@ export class MemorySubstrate {
     );
   }
 
-  async export(): Promise<never> {
-    throw new NotSupportedError('export is not implemented yet', { backend: this.info.backend });
+  /**
+   * Export: a portable archive (NDJSON, gzip with `gzip: true`) of every store — memories with their
+   * vectors and vector space, KV with versions, agents, entities and relations, sessions and canonical
+   * sessions, devices, tasks, usage events, and the audit chain (for verification) — or of the given
+   * `agents` and `stores`. A header carries the format version, source backends, embedder and vector
+   * space; a trailer the counts and a SHA-256 over the content. Streams page by page; when the last
+   * record is out, one `archive.export` audit entry (counts, never contents) is written. NOT_SUPPORTED
+   * when a backend offers no archive reads (the `http` semantic backend).
+   */
+  export(options: ExportOptions = {}): Readable {
+    return exportArchive(this.archiveDeps(), options);
   }
 
-  async import(): Promise<never> {
-    throw new NotSupportedError('import is not implemented yet', { backend: this.info.backend });
+  /**
+   * Import of an archive (`source`: a file path, or its bytes; gzip recognised): validates the whole
+   * archive first (an altered one is refused), then writes in batches, each atomic, keeping ids,
+   * versions, timestamps and access counts. `onConflict` (default `skip`, which makes a re-run resume
+   * without duplicates), `dryRun` (validate and report only). Returns per record type: imported,
+   * skipped, failed with reasons; one `archive.import` audit entry records it.
+   */
+  import(source: ArchiveSource, options: ImportOptions = {}): Promise<ImportReport> {
+    return importArchive(this.archiveDeps(), source, options);
+  }
+
+  private archiveDeps(): ArchiveDeps {
+    const info = this.info;
+    return {
+      backend: info.backend,
+      source: { backend: info.backend, semanticBackend: info.semanticBackend, schemaVersion: info.schemaVersion },
+      embedder: { provider: info.embedding.provider, model: info.embedding.model ?? null },
+      main: this.main.archive,
+      audit: this.main.auditStorage,
+      semantic: this.semanticProvider.archive,
+      target: this.archiveTarget,
+      clock: this.clock,
+    };
   }
 
   async health(): Promise<HealthReport> {

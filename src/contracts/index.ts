@@ -18,3 +18,4 @@ export * from './capabilities.js';
 export * from './backend-plugin.js';
 export * from './substrate-info.js';
 export * from './store-methods.js';
+export * from './archive.js';

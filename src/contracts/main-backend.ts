@@ -1,3 +1,4 @@
+import type { MainArchive } from './archive.js';
 import type { AuditEntry, AuditTip } from './audit-log.js';
 import type { BackendHealth } from './health.js';
 import type { KnowledgeStore, Relation, RelationInput } from './knowledge-store.js';
@@ -101,6 +102,11 @@ export interface MainBackend {
    * with `usage` its usage events) in one transaction, joining the caller's `atomically` scope.
    */
   eraseAgent(agentId: string, options: { usage: boolean }): Promise<MainErasureCounts>;
+  /**
+   * Optional: export / import of every row as stored (ids, versions, timestamps kept), page by page
+   * and batch by batch. Without it, `export` / `import` fail with NOT_SUPPORTED.
+   */
+  readonly archive?: MainArchive;
   /**
    * Optional: runs `fn` so that what it deletes is overwritten on disk, not only unlinked (SQLite:
    * `secure_delete`, then a WAL checkpoint that truncates the log). Without it, `fn` runs as is.

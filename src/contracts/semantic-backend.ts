@@ -1,3 +1,4 @@
+import type { ArchivePage, ArchiveRowOutcome, ArchiveWriteOptions } from './archive.js';
 import type { FilterNode } from './memory-filter.js';
 import type { AgentMemoryCount, MemoryRecord, MemorySource } from './semantic-store.js';
 import type { SemanticCapabilities } from './capabilities.js';
@@ -186,6 +187,20 @@ export interface SemanticBackend {
   mergeExactDuplicates(options: { dryRun: boolean; now: EpochMs }): Promise<number>;
   /** Deletes every memory with expiresAt <= now (its vector and keyword entry too); returns how many. */
   purgeExpired(now: EpochMs): Promise<number>;
+  /**
+   * Optional (export): a page of every memory — merged and expired ones too — of the agents (all when
+   * undefined) in a stable order, each with its vector when it has one, and the next page's opaque
+   * cursor (undefined after the last). Without it (or `importRows`), export / import fail with NOT_SUPPORTED.
+   */
+  exportRows?(page: ArchivePage): Promise<{ rows: MemoryRecord[]; cursor: string | undefined }>;
+  /**
+   * Optional (import): writes the memories as they are — id, agent, key, createdAt, accessedAt,
+   * accessCount, supersededBy, expiry, vector — in one unit where the engine can. A memory whose id,
+   * or whose (agentId, key), is already stored is left alone (`existing`) or, with `overwrite`,
+   * replaced whole (`replaced`; only that row, not what merged into it). One outcome per row. Vectors
+   * are unit length in the store's fixed vector space (core fixes it first).
+   */
+  importRows?(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]>;
   health(): Promise<BackendHealth>;
   close(): Promise<void>;
 }

@@ -1,8 +1,9 @@
+import type { SemanticArchive } from './archive.js';
 import type { SemanticCapabilities } from './capabilities.js';
 import type { ConsolidationStore } from './consolidation-store.js';
 import type { BackendHealth } from './health.js';
 import type { Owner } from './main-backend.js';
-import type { DeletedMemory } from './semantic-backend.js';
+import type { DeletedMemory, VectorSpace } from './semantic-backend.js';
 import type { CountQuery, MemoryPatch, MemoryRecord, SemanticStore, VectorInput } from './semantic-store.js';
 
 /**
@@ -18,6 +19,8 @@ export interface SemanticProvider {
   readonly consolidation: ConsolidationStore;
   /** Dimension of the fixed vector space, if known. */
   readonly dimensions: number | undefined;
+  /** Optional: export / import of memories as stored (without it, `export` / `import` fail with NOT_SUPPORTED). */
+  readonly archive?: ProviderArchive;
   health(): Promise<BackendHealth>;
   /** Flushes pending work (e.g. access bumps) and releases what the provider owns. */
   close(): Promise<void>;
@@ -43,4 +46,15 @@ export interface BackendSemanticStore extends SemanticStore {
 /** What `updateFor` answers: whose memory it is, and the record as it now stands. */
 export interface MemoryUpdated extends Owner {
   record: MemoryRecord;
+}
+
+/** A provider's archive reads and writes, with the vector space an import must share. */
+export interface ProviderArchive extends SemanticArchive {
+  /** The store's fixed vector space, if any (pending access bumps are written first). */
+  vectorSpace(): Promise<VectorSpace | undefined>;
+  /**
+   * Makes `space` the store's vector space: fixes it when none is, accepts a compatible one
+   * (assertSameSpace) and fails with VALIDATION on another.
+   */
+  adoptVectorSpace(space: VectorSpace): Promise<void>;
 }

@@ -2,7 +2,7 @@ import type { SemanticCapabilities } from '../contracts/backend-plugin.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { BackendHealth } from '../contracts/health.js';
 import type { SemanticBackend } from '../contracts/semantic-backend.js';
-import type { SemanticProvider } from '../contracts/semantic-provider.js';
+import type { ProviderArchive, SemanticProvider } from '../contracts/semantic-provider.js';
 import type { Clock, Logger } from '../contracts/types.js';
 import { Consolidator } from './consolidation.js';
 import { SemanticService } from './semantic-service.js';
@@ -12,6 +12,7 @@ export class LocalSemanticProvider implements SemanticProvider {
   readonly name: string;
   readonly consolidation: Consolidator;
   readonly capabilities: Partial<SemanticCapabilities> | undefined;
+  readonly archive: ProviderArchive | undefined;
 
   private constructor(
     readonly store: SemanticService,
@@ -22,6 +23,19 @@ export class LocalSemanticProvider implements SemanticProvider {
     this.name = backend.name;
     this.capabilities = backend.capabilities;
     this.consolidation = new Consolidator(backend, decayRate, clock, () => store.flushTouches());
+    const { exportRows, importRows } = backend;
+    this.archive =
+      exportRows && importRows
+        ? {
+            exportRows: async (page) => {
+              await store.flushTouches();
+              return exportRows.call(backend, page);
+            },
+            importRows: (rows, options) => importRows.call(backend, rows, options),
+            vectorSpace: async () => store.vectorSpace,
+            adoptVectorSpace: (space) => store.adoptVectorSpace(space),
+          }
+        : undefined;
   }
 
   static async open(options: {

@@ -31,7 +31,7 @@ import { LIMITS } from './limits.js';
 import { reciprocalRankFusion, RRF_K } from './rrf.js';
 import { Validator } from './validate.js';
 import { toUnitVector } from './vector.js';
-import { CALLER_VECTOR_SPACE, checkDimensions } from './vector-space.js';
+import { assertSameSpace, CALLER_VECTOR_SPACE, checkDimensions } from './vector-space.js';
 
 /** Candidates drawn from each signal before fusion, per result wanted (RRF weighs rank r by 1/(60+r)). */
 const HYBRID_DEPTH_FACTOR = 2;
@@ -126,6 +126,16 @@ export class SemanticService implements BackendSemanticStore {
 
   get vectorSpace(): VectorSpace | undefined {
     return this.space;
+  }
+
+  /** Import: fixes `space` when none is, else requires a compatible one (ValidationError). */
+  async adoptVectorSpace(space: VectorSpace): Promise<void> {
+    if (this.space) {
+      assertSameSpace(this.space, space, this.backend.name);
+      return;
+    }
+    await this.fixSpace(space);
+    this.space = space;
   }
 
   async remember(input: RememberInput): Promise<string> {

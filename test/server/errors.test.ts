@@ -40,7 +40,7 @@ afterEach(async () => {
  * (`semantic_backend = "http"`, token from the environment). `rotateToken` restarts that second
  * gateway on the same port and store with another token; `stopSemantic` takes it away.
  */
-async function relayedGateway(): Promise<{ gw: GatewayUnderTest; url: string; rotateToken(): Promise<void>; stopSemantic(): Promise<void> }> {
+async function relayedGateway(): Promise<{ gw: GatewayUnderTest; url: string; token: string; rotateToken(): Promise<void>; stopSemantic(): Promise<void> }> {
   const dir = tempDir();
   const config = { sqlitePath: join(dir, 'semantic.db'), auditAnchorPath: join(dir, 'semantic.db.audit-anchor') };
   const token = randomBytes(18).toString('base64url');
@@ -51,6 +51,7 @@ async function relayedGateway(): Promise<{ gw: GatewayUnderTest; url: string; ro
   return {
     gw,
     url: semantic.url,
+    token,
     async rotateToken() {
       const port = semantic.port;
       await semantic.stop();
@@ -166,16 +167,21 @@ const CASES: Case[] = [
     },
   },
   {
-    // No route of the gateway reaches the only NOT_SUPPORTED a substrate throws (export/import are
-    // not implemented): a route of the test's own calls the real substrate's export().
+    // No route of the gateway reaches a NOT_SUPPORTED a substrate throws (export of a store whose
+    // semantic backend, `http`, offers no archive reads): a route of the test's own calls export().
     code: 'NOT_SUPPORTED',
-    source: 'the substrate\'s export(), through a test route',
+    source: 'the substrate\'s export() over the http semantic backend, through a test route',
     status: 501,
     Class: NotSupportedError,
     async produce() {
-      const gw = await startGateway({ routes: (app, mem) => app.get('/test/export', () => mem.export()) });
+      const relay = await relayedGateway();
+      const gw = await startGateway({
+        config: { semanticBackend: 'http', httpUrl: relay.url, httpTokenEnv: TOKEN_ENV },
+        env: { [TOKEN_ENV]: relay.token },
+        routes: (app, mem) => app.get('/test/export', () => mem.export()),
+      });
       const res = await gw.call('GET', '/test/export');
-      return { res, message: '[memstrate:sqlite] export is not implemented yet' };
+      return { res, message: '[memstrate:sqlite] the http semantic backend does not support export' };
     },
   },
   {

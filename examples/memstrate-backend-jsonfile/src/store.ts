@@ -6,6 +6,9 @@ import {
   BackendUnavailableError,
   ValidationError,
   type AgentMemoryCount,
+  type ArchivePage,
+  type ArchiveRowOutcome,
+  type ArchiveWriteOptions,
   type BackendHealth,
   type DecayPolicy,
   type DeletedMemory,
@@ -319,6 +322,40 @@ export class JsonFileSemanticBackend implements SemanticBackend {
       }
       return merged;
     }, (merged) => merged > 0 && !options.dryRun);
+  }
+
+  /** A page of every memory (merged and expired ones too) in id order, with vectors; the cursor is the last id. */
+  async exportRows(page: ArchivePage): Promise<{ rows: MemoryRecord[]; cursor: string | undefined }> {
+    const limit = Math.max(1, Math.trunc(page.limit));
+    return this.exclusive(() => {
+      const agents = page.agentIds === undefined ? undefined : new Set(page.agentIds);
+      const after = page.cursor;
+      const rows = [...this.memories.values()]
+        .filter((m) => (agents === undefined || agents.has(m.agentId)) && (after === undefined || m.id > after))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .slice(0, limit)
+        .map((m) => toRecord(m, true));
+      return { rows, cursor: rows.length < limit ? undefined : rows.at(-1)?.id };
+    });
+  }
+
+  /** Stores the memories as they are, in one write of the file. */
+  async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
+    if (rows.length === 0) return [];
+    return this.mutate(() => {
+      for (const row of rows) {
+        if (row.embedding === undefined) continue;
+        if (!this.space) throw new ValidationError('no vector space is fixed for this store', { backend: NAME });
+        if (row.embedding.length !== this.space.dimensions) throw new ValidationError(`vectors must have ${this.space.dimensions} dimensions`, { backend: NAME });
+      }
+      return rows.map((row): ArchiveRowOutcome => {
+        const found = [...this.memories.values()].filter((m) => m.id === row.id || (row.key !== undefined && m.agentId === row.agentId && m.key === row.key));
+        if (found.length > 0 && !options.overwrite) return 'existing';
+        for (const m of found) this.memories.delete(m.id);
+        this.memories.set(row.id, fromStored(structuredClone(row), this.nextSeq++));
+        return found.length > 0 ? 'replaced' : 'created';
+      });
+    }, (outcomes) => outcomes.some((o) => o !== 'existing'));
   }
 
   async health(): Promise<BackendHealth> {

@@ -1,5 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import { postgresMigrations } from '../../../migrations/postgres/index.js';
+import type { ArchivePage, ArchiveRowOutcome, ArchiveWriteOptions } from '../../contracts/archive.js';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
 import type { DecayPolicy, DeletedMemory, FilterScope, FusedHit, InsertOutcome, ListScope, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
@@ -482,6 +483,65 @@ export class PostgresSemanticBackend implements SemanticBackend {
   }
 
   /** Times `select 1` on the pool; `detail` is the redacted URL, schema and pgvector version (or the scrubbed error). */
+  /** A page of every memory (merged and expired ones too) in id byte order, with vectors; the cursor is the last id. */
+  async exportRows(page: ArchivePage): Promise<{ rows: MemoryRecord[]; cursor: string | undefined }> {
+    if (page.agentIds !== undefined && page.agentIds.length === 0) return { rows: [], cursor: undefined };
+    const limit = Math.max(1, Math.trunc(page.limit));
+    const type = await this.vectorType();
+    const columns = type ? `${MEMORY_COLUMNS}, m.embedding::text as embedding` : MEMORY_COLUMNS;
+    const params: unknown[] = [];
+    let where = 'true';
+    if (page.agentIds !== undefined) {
+      params.push([...page.agentIds]);
+      where += ` and m.agent_id = any($${params.length}::text[])`;
+    }
+    if (page.cursor !== undefined) {
+      params.push(page.cursor);
+      where += ` and m.id collate "C" > $${params.length}::text collate "C"`;
+    }
+    params.push(limit);
+    const rows = await this.guard('export memories', () =>
+      this.engine.rows<MemoryRow>(raw(`select ${columns} from ${this.t.memories} m where ${where} order by m.id collate "C" limit $${params.length}::int8`, params)),
+    );
+    return { rows: rows.map((row) => toRecord(row)), cursor: rows.length < limit ? undefined : rows.at(-1)?.id };
+  }
+
+  /** Writes the memories as they are, in one transaction. */
+  async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
+    if (rows.length === 0) return [];
+    const type = await this.vectorType();
+    if (rows.some((r) => r.embedding !== undefined) && type === undefined) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
+    const columns =
+      'id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count, superseded_by, key, expires_at' + (type ? ', embedding' : '');
+    return this.guard('import memories', () =>
+      this.engine.transaction(async (tx) => {
+        const outcomes: ArchiveRowOutcome[] = [];
+        for (const r of rows) {
+          const found = await tx.rows<{ id: string }>(raw(`select id from ${this.t.memories} where id = $1 or (agent_id = $2 and key = $3::text) for update`, [r.id, r.agentId, r.key ?? null]));
+          if (found.length > 0) {
+            if (!options.overwrite) {
+              outcomes.push('existing');
+              continue;
+            }
+            await tx.run(raw(`delete from ${this.t.memories} where id = any($1::text[])`, [found.map((f) => f.id)]));
+          }
+          const values: unknown[] = [
+            r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt, r.accessedAt, r.accessCount,
+            r.supersededBy ?? null, r.key ?? null, r.expiresAt ?? null,
+          ];
+          let tuple = '$1, $2, $3, $4, $5, $6::jsonb, $7::float8, $8::int8, $9::int8, $10::int8, $11::text, $12::text, $13::int8';
+          if (type) {
+            values.push(r.embedding === undefined ? null : vectorLiteral(Float32Array.from(r.embedding)));
+            tuple += `, $14::${type}`;
+          }
+          await tx.run(raw(`insert into ${this.t.memories} (${columns}) values (${tuple})`, values));
+          outcomes.push(found.length > 0 ? 'replaced' : 'created');
+        }
+        return outcomes;
+      }),
+    );
+  }
+
   async health(): Promise<BackendHealth> {
     const started = performance.now();
     try {

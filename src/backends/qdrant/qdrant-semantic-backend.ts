@@ -1,4 +1,5 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
+import type { ArchivePage, ArchiveRowOutcome, ArchiveWriteOptions } from '../../contracts/archive.js';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
 import type { DecayPolicy, DeletedMemory, FilterScope, FusedHit, InsertOutcome, ListScope, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
@@ -445,6 +446,84 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 
   /** Times a version request; `detail` names the redacted URL, the collection and Qdrant's version. */
+  /** A page of every point (merged and expired memories too) in Qdrant's id order, with vectors; the cursor is the next page's first id. */
+  async exportRows(page: ArchivePage): Promise<{ rows: MemoryRecord[]; cursor: string | undefined }> {
+    if (page.agentIds !== undefined && page.agentIds.length === 0) return { rows: [], cursor: undefined };
+    const limit = Math.max(1, Math.trunc(page.limit));
+    const filter: Schemas['Filter'] | undefined = page.agentIds === undefined ? undefined : { must: [{ key: 'agent_id', match: { any: [...page.agentIds] } }] };
+    const dense = await this.hasDense();
+    const result = await this.call('export memories', (c) =>
+      c.scroll(this.collection, {
+        limit,
+        with_payload: RECORD_PAYLOAD,
+        with_vector: dense ? [DENSE] : false,
+        ...(filter ? { filter } : {}),
+        ...(page.cursor !== undefined ? { offset: page.cursor } : {}),
+      }),
+    );
+    const next = result.next_page_offset;
+    return { rows: result.points.map(recordFromPoint), cursor: next === undefined || next === null || typeof next === 'object' ? undefined : String(next) };
+  }
+
+  /** Upserts the memories as they are, in one request per chunk (a failed batch removes the points it created). */
+  async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
+    if (rows.length === 0) return [];
+    if (rows.some((r) => r.embedding !== undefined) && !(await this.hasDense())) {
+      throw new ValidationError('no vector space is fixed for this store', { backend: QDRANT_BACKEND });
+    }
+    const bad = rows.find((r) => !isPointId(r.id));
+    if (bad) throw new ValidationError(`memory id ${JSON.stringify(bad.id)} is not a UUID, which Qdrant point ids must be`, { backend: QDRANT_BACKEND });
+    const existing = new Set((await this.retrieve(rows.map((r) => r.id), false)).map((p) => String(p.id)));
+    const outcomes: ArchiveRowOutcome[] = [];
+    const points: Schemas['PointStruct'][] = [];
+    const created: string[] = [];
+    const drop: string[] = [];
+    for (const r of rows) {
+      const byKey =
+        r.key === undefined
+          ? []
+          : (await this.scrollPayloads('find memory by key', { must: [{ key: 'agent_id', match: { value: r.agentId } }, { key: 'key', match: { value: r.key } }] }))
+              .map((p) => p.id)
+              .filter((id) => id !== r.id);
+      const found = existing.has(r.id) || byKey.length > 0;
+      if (found && !options.overwrite) {
+        outcomes.push('existing');
+        continue;
+      }
+      drop.push(...byKey);
+      const point = pointFor(
+        {
+          id: r.id, agentId: r.agentId, content: r.content, source: r.source, scope: r.scope, metadata: r.metadata, confidence: r.confidence, createdAt: r.createdAt,
+          embedding: r.embedding === undefined ? undefined : Float32Array.from(r.embedding), key: r.key, expiresAt: r.expiresAt, dedupe: false,
+        },
+        { id: r.id, created_at: r.createdAt, accessed_at: r.accessedAt, access_count: r.accessCount },
+      );
+      if (r.supersededBy !== undefined) (point.payload as Record<string, unknown>).superseded_by = r.supersededBy;
+      points.push(point);
+      if (!existing.has(r.id)) created.push(r.id);
+      outcomes.push(found ? 'replaced' : 'created');
+    }
+    if (drop.length > 0) await this.call('replace memory by key', (c) => c.delete(this.collection, { points: drop, wait: true }));
+    let written = 0;
+    try {
+      for (let start = 0; start < points.length; start += CHUNK) {
+        const chunk = points.slice(start, start + CHUNK);
+        await this.call('import memories', (c) => c.upsert(this.collection, { points: chunk, wait: true }));
+        written += chunk.length;
+      }
+    } catch (error) {
+      const undo = new Set(points.slice(0, written).map((p) => String(p.id)));
+      const remove = created.filter((id) => undo.has(id));
+      if (remove.length > 0) {
+        await this.call('undo partial import', (c) => c.delete(this.collection, { points: remove, wait: true })).catch((failure: unknown) =>
+          this.s.logger.error({ err: failure, backend: QDRANT_BACKEND, points: remove.length }, 'could not remove the points of a failed import batch'),
+        );
+      }
+      throw error;
+    }
+    return outcomes;
+  }
+
   async health(): Promise<BackendHealth> {
     const started = performance.now();
     try {

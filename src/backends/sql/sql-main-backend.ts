@@ -12,6 +12,7 @@ import { SqlStructuredStore } from './sql-structured-store.js';
 import { SqlTaskQueue } from './sql-task-queue.js';
 import { SqlUsageStore } from './sql-usage-store.js';
 import { eraseAgentRows } from './sql-erasure.js';
+import { SqlArchive } from './sql-archive.js';
 
 const PROBE = CompiledQuery.raw('select 1');
 
@@ -28,6 +29,7 @@ export class SqlMainBackend<E extends SqlEngine = SqlEngine> implements MainBack
   readonly devices: SqlDeviceStore;
   readonly tasks: SqlTaskQueue;
   readonly auditStorage: SqlAuditStorage;
+  readonly archive: SqlArchive;
   private readonly undo: (() => Promise<void>) | undefined;
 
   constructor(
@@ -47,6 +49,7 @@ export class SqlMainBackend<E extends SqlEngine = SqlEngine> implements MainBack
     this.devices = new SqlDeviceStore(ctx);
     this.tasks = new SqlTaskQueue(ctx);
     this.auditStorage = new SqlAuditStorage(ctx);
+    this.archive = new SqlArchive(engine);
   }
 
   /** Times `select 1`; on failure `detail` is the mapped (secret-free) error. */

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
+import type { ArchivePage, ArchiveRowOutcome, ArchiveWriteOptions } from '../../contracts/archive.js';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
 import type { DecayPolicy, DeletedMemory, FilterScope, InsertOutcome, ListScope, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
@@ -492,6 +493,68 @@ export class SqliteSemanticBackend implements SemanticBackend {
   /** See mergeDuplicates: exact duplicates linked to their oldest twin. */
   async mergeExactDuplicates(options: { dryRun: boolean; now: number }): Promise<number> {
     return this.guard('merge duplicates', () => this.engine.exclusive((db) => mergeDuplicates(this.maintenance(db), options.dryRun)));
+  }
+
+  /** A page of every memory (merged and expired ones too) in id order, with vectors; the cursor is the last id. */
+  async exportRows(page: ArchivePage): Promise<{ rows: MemoryRecord[]; cursor: string | undefined }> {
+    if (page.agentIds !== undefined && page.agentIds.length === 0) return { rows: [], cursor: undefined };
+    const limit = Math.max(1, Math.trunc(page.limit));
+    return this.guard('export memories', () =>
+      this.engine.exclusive((db) => {
+        const params: unknown[] = [];
+        let where = '1 = 1';
+        if (page.agentIds !== undefined) {
+          where += ' and m.agent_id in (select value from json_each(?))';
+          params.push(JSON.stringify(page.agentIds));
+        }
+        if (page.cursor !== undefined) {
+          where += ' and m.id > ?';
+          params.push(page.cursor);
+        }
+        const rows = db.prepare(`select ${MEMORY_COLUMNS} from memories m where ${where} order by m.id limit ?`).all(...params, limit) as MemoryRow[];
+        const vector = this.vecReady(db) ? this.prep(db, 'select embedding from memories_vec where rowid = ?') : undefined;
+        const records = rows.map((row) => toRecord(row, (vector?.get(BigInt(row.rowid)) as { embedding: Buffer } | undefined)?.embedding));
+        return { rows: records, cursor: rows.length < limit ? undefined : rows.at(-1)?.id };
+      }),
+    );
+  }
+
+  /** Writes the memories as they are, in one transaction (keyword entries by trigger, vectors in vec0). */
+  async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
+    if (rows.length === 0) return [];
+    return this.guard('import memories', () =>
+      this.engine.exclusiveTransaction((db) => {
+        const hasVec = this.vecReady(db);
+        if (rows.some((r) => r.embedding !== undefined) && !hasVec) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
+        const find = this.prep(db, 'select rowid from memories where id = ? or (agent_id = ? and key = ?)');
+        const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
+        const dropVector = hasVec ? this.prep(db, DELETE_VECTOR) : undefined;
+        const insert = this.prep(
+          db,
+          'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count, superseded_by, key, expires_at) ' +
+            'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        );
+        const insertVector = hasVec ? this.prep(db, INSERT_VECTOR) : undefined;
+        return rows.map((r): ArchiveRowOutcome => {
+          const found = find.all(r.id, r.agentId, r.key ?? null) as { rowid: number | bigint }[];
+          if (found.length > 0) {
+            if (!options.overwrite) return 'existing';
+            for (const { rowid } of found) {
+              dropMemory.run(rowid);
+              dropVector?.run(BigInt(rowid));
+            }
+          }
+          const { lastInsertRowid } = insert.run(
+            r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt, r.accessedAt, r.accessCount,
+            r.supersededBy ?? null, r.key ?? null, r.expiresAt ?? null,
+          );
+          if (r.embedding !== undefined && insertVector) {
+            insertVector.run(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(Float32Array.from(r.embedding)), r.scope, r.source, r.confidence, BigInt(r.createdAt));
+          }
+          return found.length > 0 ? 'replaced' : 'created';
+        });
+      }),
+    );
   }
 
   async health(): Promise<BackendHealth> {

@@ -1,4 +1,5 @@
 import type { ConformanceSuite } from '../conformance.js';
+import { archiveSuite } from './archive.js';
 import { auditCoverageSuite } from './audit-coverage.js';
 import { auditSuite } from './audit.js';
 import { consolidationSuite } from './consolidation.js';
@@ -12,6 +13,7 @@ import { tasksSuite } from './tasks.js';
 import { usageSuite } from './usage.js';
 
 export {
+  archiveSuite,
   auditCoverageSuite,
   auditSuite,
   consolidationSuite,
@@ -42,6 +44,7 @@ export const CONFORMANCE_SUITES: readonly ConformanceSuite[] = [
   consolidationSuite,
   auditSuite,
   auditCoverageSuite,
+  archiveSuite,
 ];
 
 /** The suites' store names: `substrate`, `structured`, `semantic`, …, `audit coverage`. */
@@ -58,4 +61,5 @@ export type ConformanceSuiteName =
   | 'tasks'
   | 'consolidation'
   | 'audit'
-  | 'audit coverage';
+  | 'audit coverage'
+  | 'archive';
