@@ -26,5 +26,5 @@ export { matchesFilter, valueAt, isAbsent, type FilterTarget } from './core/filt
 export { filterAst, FILTER_LIMITS, PATH_SEGMENT } from './core/filter-parse.js';
 export type { RetentionPolicy, RetentionReport } from './core/retention.js';
 export type { EraseRequest, ErasureReceipt } from './core/erasure.js';
-export type { ExportOptions, ImportOptions, ImportReport, ImportStoreReport, ImportFailure, ImportProgress, OnConflict, ArchiveSource } from './core/archive.js';
+export type { ExportOptions, ExportProgress, ExportSummary, ImportOptions, ImportReport, ImportStoreReport, ImportFailure, ImportProgress, OnConflict, ArchiveSource } from './core/archive.js';
 export { ARCHIVE_FORMAT, ARCHIVE_VERSION, ARCHIVE_STORES, type ArchiveStore, type ArchiveHeader, type ArchiveTrailer, type RecordType } from './core/archive-format.js';

@@ -2,7 +2,9 @@
 /**
  * The `memstrate` command line: `memstrate [--config <file>] <command>`. Every command prints JSON
  * on stdout. Errors print `error <code>: <message>` on stderr (a stack trace only with
- * MEMSTRATE_DEBUG=1) and exit 1, or 2 for a broken audit chain (CHAIN_INTEGRITY). `serve` runs until
+ * MEMSTRATE_DEBUG=1) and exit 1, or 2 for a broken audit chain (CHAIN_INTEGRITY); `import` with records
+ * that failed prints its report, then `error IMPORT_FAILED: …`, and exits 1. `export` / `import` write
+ * progress on stderr (a rewritten line on a terminal, plain lines otherwise, JSON lines with --json). `serve` runs until
  * SIGINT/SIGTERM and writes its logs (pino JSON lines) on stdout.
  */
 import { createInterface } from 'node:readline/promises';
@@ -11,9 +13,12 @@ import { ConfigError, MemoryError } from '../errors.js';
 import { auditAdoptAnchorCommand, auditVerifyCommand, migrateCommand, retentionRunCommand, serveCommand, statsCommand } from './commands.js';
 import { eraseCommand, memoriesAgentsCommand, memoriesCountCommand, memoriesListCommand, memoriesShowCommand, type ListOptions, type SelectOptions } from './memories.js';
 import { backendsCommand, loadPlugins, pluginSpecifiers } from './plugins.js';
+import { exportCommand, importCommand } from './archive.js';
 
 const EXIT_ERROR = 1;
 const EXIT_CHAIN_INTEGRITY = 2;
+/** Set by a command that printed its result but did not fully succeed (an import with failed records). */
+let exitStatus = 0;
 
 function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -119,6 +124,34 @@ function buildProgram(): Command {
       print(await eraseCommand(configOf(command), options, confirmOnTerminal)),
     );
 
+  program
+    .command('export')
+    .description('write a portable archive (NDJSON, gzip with --gzip) of every store, or of some agents / stores; progress on stderr, the summary as JSON')
+    .requiredOption('-o, --out <file>', 'the archive file to write (written whole, then renamed into place)')
+    .option('-a, --agent <agentId>', 'only this agent (repeatable)', collect, [])
+    .option('-s, --store <store>', 'only this store (repeatable): structured, semantic, knowledge, sessions, usage, devices, tasks, audit', collect, [])
+    .option('-z, --gzip', 'gzip the archive')
+    .option('--json', 'progress as JSON lines on stderr')
+    .action(async (options: { out?: string; agent?: string[]; store?: string[]; gzip?: boolean; json?: boolean }, command: Command) =>
+      print(await exportCommand(configOf(command), options)),
+    );
+
+  program
+    .command('import <file>')
+    .description('import an archive: validate all of it (an altered archive is refused), then write it in atomic batches; re-running resumes; prints the report')
+    .option('--dry-run', 'validate and report, writing nothing')
+    .option('--on-conflict <mode>', 'a record already present: skip (default), overwrite, or fail (reported per record)')
+    .option('--batch-size <n>', 'records per atomic batch, 1..10000 (default 500)')
+    .option('--json', 'progress as JSON lines on stderr')
+    .action(async (file: string, options: { dryRun?: boolean; onConflict?: string; batchSize?: string; json?: boolean }, command: Command) => {
+      const { report, failed } = await importCommand(configOf(command), file, options);
+      print(report);
+      if (failed > 0) {
+        process.stderr.write(`error IMPORT_FAILED: ${failed} record(s) were not imported; the report names each with its reason\n`);
+        exitStatus = EXIT_ERROR;
+      }
+    });
+
   const audit = program.command('audit').description('audit log commands');
   audit
     .command('verify')
@@ -149,7 +182,7 @@ function report(error: unknown): number {
 async function main(argv: readonly string[] = process.argv): Promise<number> {
   try {
     await buildProgram().parseAsync([...argv]);
-    return 0;
+    return exitStatus;
   } catch (error) {
     // Commander has already printed its own usage errors (and help / version output).
     if (error instanceof CommanderError) return error.exitCode;

@@ -40,6 +40,14 @@ export interface ExportOptions {
   gzip?: boolean;
   /** Who exports (the `archive.export` audit entry's agentId); default ''. */
   actor?: string;
+  /** Called after each page with the records written so far, and once at the end with the summary. */
+  onProgress?: (progress: ExportProgress) => void;
+}
+
+export interface ExportProgress {
+  records: number;
+  /** Set on the last call: the trailer's counts and hash, and the `archive.export` entry's seq. */
+  finished?: ExportSummary;
 }
 
 export type OnConflict = 'skip' | 'overwrite' | 'fail';
@@ -107,11 +115,14 @@ export interface ArchiveDeps {
 }
 
 const PAGE = 500;
-const EXPORT_KEYS = ['agents', 'stores', 'gzip', 'actor'];
+const EXPORT_KEYS = ['agents', 'stores', 'gzip', 'actor', 'onProgress'];
 const IMPORT_KEYS = ['onConflict', 'dryRun', 'batchSize', 'actor', 'onProgress'];
 
 /** Validates export options (unknown keys, agent ids, store names). */
-function exportPlan(backend: string, options: ExportOptions): { agents: string[] | undefined; stores: ArchiveStore[]; gzip: boolean; actor: string } {
+function exportPlan(
+  backend: string,
+  options: ExportOptions,
+): { agents: string[] | undefined; stores: ArchiveStore[]; gzip: boolean; actor: string; onProgress: ExportOptions['onProgress'] } {
   const v = new Validator(backend);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) v.fail('export takes { agents?, stores?, gzip?, actor? }');
   v.knownKeys('', options, EXPORT_KEYS);
@@ -128,7 +139,8 @@ function exportPlan(backend: string, options: ExportOptions): { agents: string[]
   }
   if (options.gzip !== undefined && typeof options.gzip !== 'boolean') v.fail('gzip must be true or false');
   const actor = options.actor === undefined ? '' : v.id('actor', options.actor);
-  return { agents, stores, gzip: options.gzip === true, actor };
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') v.fail('onProgress must be a function');
+  return { agents, stores, gzip: options.gzip === true, actor, onProgress: options.onProgress };
 }
 
 /**
@@ -153,6 +165,7 @@ export function exportArchive(deps: ArchiveDeps, options: ExportOptions = {}): R
 async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPlan>): AsyncGenerator<Buffer> {
   const hash = createHash('sha256');
   const counts = emptyCounts();
+  let written = 0;
   const emit = (value: object): Buffer => {
     const bytes = Buffer.from(line(value), 'utf8');
     hash.update(bytes);
@@ -180,8 +193,10 @@ async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPla
         for (const entry of entries) {
           if (wanted && !wanted.has(entry.agentId)) continue;
           counts.audit_entry++;
+          written++;
           yield emit({ type: 'audit_entry', ...entry });
         }
+        plan.onProgress?.({ records: written });
         if (entries.length < PAGE) break;
         after = (entries.at(-1) as { seq: number }).seq;
       }
@@ -195,8 +210,10 @@ async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPla
           : await (deps.main as MainArchive).exportRows(spec.table, { cursor, limit: PAGE, agentIds: plan.agents });
       for (const row of page.rows) {
         counts[spec.type]++;
+        written++;
         yield emit({ type: spec.type, ...row });
       }
+      plan.onProgress?.({ records: written });
       cursor = page.cursor;
     } while (cursor !== undefined);
   }
@@ -212,6 +229,7 @@ async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPla
   });
   staged?.anchor();
   yield Buffer.from(line({ type: 'trailer', counts, sha256 }), 'utf8');
+  if (staged) plan.onProgress?.({ records: written, finished: { counts, sha256, auditSeq: staged.entry.seq } });
 }
 
 /** Where an archive comes from: a file path, or its bytes. gzip is recognised by its magic bytes. */

@@ -279,3 +279,73 @@ describe('memstrate CLI', () => {
     expect(missing.stderr).toMatch(/^error CONFIG_INVALID: .*plugin .*absent\.mjs: cannot be imported/s);
   }, 120_000);
 });
+
+describe('memstrate export / import', () => {
+  it('exports a store (gzip, by agent) and imports it elsewhere with progress lines, a dry run and a resumable re-run; a tampered archive exits 1', async () => {
+    const source = setup();
+    const mem = await MemorySubstrate.open(source.configPath, { env: {} });
+    await mem.semantic.rememberMany([
+      { agentId: 'ada', content: 'ada likes tea', embedding: [1, 0, 0] },
+      { agentId: 'bob', content: 'bob likes coffee', embedding: [0, 1, 0] },
+    ]);
+    await mem.set('ada', 'k', { v: 1 });
+    await mem.close();
+
+    const out = join(source.dir, 'all.ndjson');
+    const exported = cli(['--config', source.configPath, 'export', '--out', out]);
+    expect(exported.status, exported.stderr).toBe(0);
+    const summary = JSON.parse(exported.stdout) as { out: string; counts: Record<string, number>; sha256: string; auditSeq: number };
+    expect(summary).toMatchObject({ out, counts: { memory: 2, kv: 1 }, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), auditSeq: expect.any(Number) });
+    expect(exported.stderr).toMatch(/^export: \d+ records, [\d,]+\/s\n$/m);
+    expect(readdirSync(source.dir).filter((f) => f.includes('.partial-'))).toEqual([]);
+
+    const adaOnly = join(source.dir, 'ada.ndjson.gz');
+    const gz = cli(['--config', source.configPath, 'export', '--out', adaOnly, '--agent', 'ada', '--gzip', '--json']);
+    expect(gz.status, gz.stderr).toBe(0);
+    expect(JSON.parse(gz.stdout)).toMatchObject({ counts: { memory: 1, kv: 1 } });
+    expect(JSON.parse(gz.stderr.trim().split('\n').at(-1) as string)).toMatchObject({ progress: 'export', done: expect.any(Number) });
+
+    const target = setup();
+    const dry = cli(['--config', target.configPath, 'import', out, '--dry-run']);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, stores: { memory: { total: 2, imported: 0 } } });
+    expect(dry.stderr).toMatch(/^validated: \d+ \/ \d+ records/m);
+
+    const imported = cli(['--config', target.configPath, 'import', out, '--json']);
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ dryRun: false, stores: { memory: { total: 2, imported: 2, failed: [] }, kv: { imported: 1 } } });
+    const lastProgress = JSON.parse(imported.stderr.trim().split('\n').at(-1) as string) as { progress: string; done: number; total: number };
+    expect(lastProgress).toMatchObject({ progress: 'import' });
+    expect(lastProgress.done).toBe(lastProgress.total);
+
+    const again = cli(['--config', target.configPath, 'import', out]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ stores: { memory: { imported: 0, skipped: 2 } } });
+
+    const failing = cli(['--config', target.configPath, 'import', out, '--on-conflict', 'fail']);
+    expect(failing.status).toBe(1);
+    expect(failing.stderr).toMatch(/error IMPORT_FAILED: \d+ record\(s\) were not imported/);
+    expect(JSON.parse(failing.stdout).stores.memory.failed).toHaveLength(2);
+
+    const check = await MemorySubstrate.open(target.configPath, { env: {} });
+    try {
+      expect(await check.semantic.count({ allAgents: true })).toBe(2);
+      expect(await check.get('ada', 'k')).toEqual({ v: 1 });
+    } finally {
+      await check.close();
+    }
+
+    const { readFileSync } = await import('node:fs');
+    const bytes = readFileSync(out);
+    bytes[bytes.indexOf('coffee')] = 'C'.charCodeAt(0);
+    const tampered = join(source.dir, 'tampered.ndjson');
+    writeFileSync(tampered, bytes);
+    const refused = cli(['--config', setup().configPath, 'import', tampered]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^error VALIDATION: .*hash mismatch/m);
+
+    const missing = cli(['--config', source.configPath, 'export']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/--out/);
+  }, 120_000);
+});
