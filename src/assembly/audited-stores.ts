@@ -1,7 +1,8 @@
 import type { ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue, MainBackend } from '../contracts/main-backend.js';
-import type { BackendSemanticStore, SemanticProvider } from '../contracts/semantic-provider.js';
+import type { BackendSemanticStore, ProviderArchive, SemanticProvider } from '../contracts/semantic-provider.js';
+import { auditedMemoryArchive } from '../core/archive.js';
 import type { StructuredStore } from '../contracts/structured-store.js';
 import type { UsageStore } from '../contracts/usage-store.js';
 import {
@@ -34,6 +35,8 @@ export interface AuditedStores {
   erase: (request: EraseRequest) => Promise<ErasureReceipt>;
   /** Where export / import write their one audit entry each (src/core/archive.ts). */
   archiveTarget: AuditTarget;
+  /** The semantic provider's archive with an audit entry per written batch (the gateway's routes), when it has one. */
+  memoryArchive: ProviderArchive | undefined;
 }
 
 /**
@@ -71,5 +74,6 @@ function wrapAll(main: MainBackend, semantic: SemanticProvider, onMain: AuditTar
     consolidation: auditedConsolidation(semantic.consolidation, onSemantic),
     erase: eraser({ main, semantic: semantic.store, target: onMain, clock }),
     archiveTarget: onMain,
+    memoryArchive: semantic.archive ? auditedMemoryArchive(semantic.archive, onSemantic) : undefined,
   };
 }

@@ -9,7 +9,7 @@ import type { Embedder } from '../contracts/embedder.js';
 import type { HealthReport } from '../contracts/health.js';
 import type { GraphMatch, GraphPattern, EntityInput, RelationInput } from '../contracts/knowledge-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue, MainBackend } from '../contracts/main-backend.js';
-import type { BackendSemanticStore, SemanticProvider } from '../contracts/semantic-provider.js';
+import type { BackendSemanticStore, ProviderArchive, SemanticProvider } from '../contracts/semantic-provider.js';
 import type { RecallQuery, RecalledMemory, RememberInput } from '../contracts/semantic-store.js';
 import type { StructuredStore } from '../contracts/structured-store.js';
 import type { Clock, JsonValue, Logger } from '../contracts/types.js';
@@ -79,6 +79,13 @@ export class MemorySubstrate {
   private readonly embedder: Embedder | undefined;
   private readonly eraseAgent: (request: EraseRequest) => Promise<ErasureReceipt>;
   private readonly archiveTarget: AuditTarget;
+  /**
+   * Low-level export / import of memories as stored (pages with vectors; batches keeping ids,
+   * timestamps and access counts), each written batch audited as `memory.import`. What the gateway's
+   * `/v1/memories/export` and `/v1/memories/import` serve; undefined when the semantic backend has no
+   * archive. Whole-store export / import is `export()` / `import()`.
+   */
+  readonly memoryArchive: ProviderArchive | undefined;
   readonly config: MemoryConfig;
   private closing: Promise<void> | undefined;
 
@@ -106,6 +113,7 @@ export class MemorySubstrate {
     this.consolidation = stores.consolidation;
     this.eraseAgent = stores.erase;
     this.archiveTarget = stores.archiveTarget;
+    this.memoryArchive = stores.memoryArchive;
     this.audit = auditLog;
     this.embedder = embedder;
   }

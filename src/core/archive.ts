@@ -28,6 +28,7 @@ import {
   type RecordType,
 } from './archive-format.js';
 import type { AuditTarget } from './audit-wrap.js';
+import { idList } from './audited-stores.js';
 import { assertSameSpace } from './vector-space.js';
 import { Validator } from './validate.js';
 
@@ -445,4 +446,43 @@ async function writeBatch(deps: ArchiveDeps, records: ArchiveRecord[], onConflic
 /** Errors a record can cause (the rest — an unreachable backend, a broken chain — abort the import). */
 function isRecordError(error: unknown): boolean {
   return MemoryError.is(error) && (error.code === 'VALIDATION' || error.code === 'CONFLICT');
+}
+
+/**
+ * The semantic archive as the substrate offers it to others (the gateway's `/v1/memories/export` and
+ * `/v1/memories/import`, which the `http` backend's archive calls): reads pass through; each
+ * `importRows` that wrote something appends one `memory.import` audit entry (ids and counts, never
+ * contents), after the write (the semantic engine's own unit).
+ */
+export function auditedMemoryArchive(inner: ProviderArchive, target: AuditTarget): ProviderArchive {
+  return {
+    exportRows: (page) => inner.exportRows(page),
+    vectorSpace: () => inner.vectorSpace(),
+    adoptVectorSpace: (space) => inner.adoptVectorSpace(space),
+    async importRows(rows, options) {
+      let staged: { entry: { seq: number }; anchor(): void } | undefined;
+      const outcomes = await target.scope(async () => {
+        const outcomes = await inner.importRows(rows, options);
+        const written = rows.filter((_, i) => outcomes[i] !== 'existing').map((r) => r.id);
+        if (written.length > 0) {
+          const agents = [...new Set(rows.map((r) => r.agentId))];
+          staged = await target.stage({
+            agentId: agents.length === 1 ? (agents[0] as string) : '',
+            action: 'memory.import',
+            detail: JSON.stringify({
+              ids: idList(written),
+              created: outcomes.filter((o) => o === 'created').length,
+              replaced: outcomes.filter((o) => o === 'replaced').length,
+              existing: outcomes.filter((o) => o === 'existing').length,
+              ...(agents.length > 1 ? { agents: idList(agents) } : {}),
+            }),
+            outcome: 'ok',
+          });
+        }
+        return outcomes;
+      });
+      staged?.anchor();
+      return outcomes;
+    },
+  };
 }

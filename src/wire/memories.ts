@@ -277,3 +277,37 @@ export const ConsolidationReport = named(
   'ConsolidationReport',
   z.object({ decayed: z.int(), merged: z.int(), expired: z.int().min(0), durationMs: z.number(), dryRun: z.boolean() }) satisfies z.ZodType<CC.ConsolidationReport>,
 );
+
+export const VectorSpaceSchema = named(
+  'VectorSpace',
+  z.object({ dimensions: z.int().min(1).max(LIMITS.maxDimensions), embedderId: z.string().min(1) }),
+  'A store\'s fixed vector space: the dimension and the embedder (or `caller`).',
+);
+export const MemoryExportQuery = named(
+  'MemoryExportQuery',
+  z.strictObject({
+    cursor: z.string().max(4096).optional().describe('The cursor the previous page returned; absent for the first page.'),
+    limit: z.int().min(1).max(1000),
+    agentIds: z.array(Id).max(10_000).optional().describe('Only these agents\' memories (default: every agent).'),
+  }),
+  'A page of the export of memories as stored: merged and expired ones too, with vectors.',
+);
+export const MemoryExportPage = named(
+  'MemoryExportPage',
+  z.object({ rows: z.array(MemoryRecord), cursor: z.string().optional(), vectorSpace: VectorSpaceSchema.nullable() }),
+  'Memories as stored, the next page\'s cursor (absent after the last), and the store\'s vector space.',
+);
+export const MemoryImportBody = named(
+  'MemoryImport',
+  z.strictObject({
+    rows: z.array(MemoryRecord).max(1000),
+    overwrite: z.boolean(),
+    vectorSpace: VectorSpaceSchema.optional().describe('The archive\'s vector space: fixed first when the store has none (VALIDATION when incompatible).'),
+  }),
+  'Memories written exactly as given (id, key, timestamps, access counts, merges, expiry, vector), in one unit where the engine can.',
+);
+export const MemoryImportResult = named(
+  'MemoryImportResult',
+  z.object({ outcomes: z.array(z.enum(['created', 'replaced', 'existing'])) }),
+  'One outcome per row, in order: created, replaced (overwrite), or existing (left alone).',
+);

@@ -47,6 +47,19 @@ const CASES: Record<string, Case> = {
   recall: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/recall', body: { agentId: A, text: 'sky' } }) },
   countMemories: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/count', body: { agentId: A } }) },
   listMemories: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/list', body: { agentId: A, filter: { where: { 'metadata.k': { $exists: false } } } } }) },
+  exportMemories: { expect: null, request: async (gw) => { await memory(gw); return { method: 'POST', path: '/v1/memories/export', body: { limit: 10 } }; } },
+  importMemories: {
+    expect: { action: 'memory.import', agentId: A },
+    request: async () => ({
+      method: 'POST',
+      path: '/v1/memories/import',
+      body: {
+        overwrite: false,
+        vectorSpace: { dimensions: 3, embedderId: 'caller' },
+        rows: [{ id: '01900000-0000-7000-8000-000000000001', agentId: A, content: 'imported', source: 'observation', scope: 'episodic', metadata: {}, confidence: 1, createdAt: 1, accessedAt: 2, accessCount: 3, embedding: [0, 1, 0] }],
+      },
+    }),
+  },
   erase: { expect: { action: 'agent.erase', agentId: A }, request: async (gw) => { await memory(gw); return { method: 'POST', path: '/v1/erase', body: { agentId: A } }; } },
   eraseMemoriesWhere: { expect: { action: 'memory.erase', agentId: A }, request: async (gw) => { await memory(gw); return { method: 'POST', path: '/v1/memories/erase', body: { agentId: A } }; } },
   deleteMemoriesWhere: { expect: { action: 'memory.delete_where', agentId: A }, request: async (gw) => { await memory(gw); return { method: 'POST', path: '/v1/memories/delete-where', body: { agentId: A } }; } },

@@ -19,10 +19,13 @@ import {
   NotFoundError,
   NotSupportedError,
   ValidationError,
+  BackendRegistry,
+  registeredBackends,
   type MemoryErrorCode,
 } from '../../src/index.js';
 import { errorFromWire, STATUS_BY_CODE } from '../../src/wire/errors.js';
 import { TestGateway } from '../harness/cells/http.js';
+import { jsonfileBackend } from '../../examples/memstrate-backend-jsonfile/src/index.js';
 import { startGateway, tempDir, type GatewayUnderTest, type Reply } from './fixture.js';
 
 const SECRET = 'hunter2-very-secret';
@@ -40,7 +43,7 @@ afterEach(async () => {
  * (`semantic_backend = "http"`, token from the environment). `rotateToken` restarts that second
  * gateway on the same port and store with another token; `stopSemantic` takes it away.
  */
-async function relayedGateway(): Promise<{ gw: GatewayUnderTest; url: string; token: string; rotateToken(): Promise<void>; stopSemantic(): Promise<void> }> {
+async function relayedGateway(): Promise<{ gw: GatewayUnderTest; url: string; rotateToken(): Promise<void>; stopSemantic(): Promise<void> }> {
   const dir = tempDir();
   const config = { sqlitePath: join(dir, 'semantic.db'), auditAnchorPath: join(dir, 'semantic.db.audit-anchor') };
   const token = randomBytes(18).toString('base64url');
@@ -51,7 +54,6 @@ async function relayedGateway(): Promise<{ gw: GatewayUnderTest; url: string; to
   return {
     gw,
     url: semantic.url,
-    token,
     async rotateToken() {
       const port = semantic.port;
       await semantic.stop();
@@ -167,21 +169,30 @@ const CASES: Case[] = [
     },
   },
   {
-    // No route of the gateway reaches a NOT_SUPPORTED a substrate throws (export of a store whose
-    // semantic backend, `http`, offers no archive reads): a route of the test's own calls export().
+    // A semantic backend without the SPI's optional exportRows / importRows (a plugin of its own):
+    // the gateway's POST /v1/memories/export answers NOT_SUPPORTED.
     code: 'NOT_SUPPORTED',
-    source: 'the substrate\'s export() over the http semantic backend, through a test route',
+    source: 'POST /v1/memories/export on a semantic backend without export / import',
     status: 501,
     Class: NotSupportedError,
     async produce() {
-      const relay = await relayedGateway();
-      const gw = await startGateway({
-        config: { semanticBackend: 'http', httpUrl: relay.url, httpTokenEnv: TOKEN_ENV },
-        env: { [TOKEN_ENV]: relay.token },
-        routes: (app, mem) => app.get('/test/export', () => mem.export()),
+      const backends = new BackendRegistry();
+      for (const definition of registeredBackends()) backends.register(definition);
+      const semantic = jsonfileBackend.semantic as NonNullable<typeof jsonfileBackend.semantic>;
+      backends.register({
+        ...jsonfileBackend,
+        name: 'noarchive',
+        semantic: {
+          ...semantic,
+          open: async (options, ctx) => {
+            const backend = await semantic.open(options, ctx);
+            return new Proxy(backend, { get: (target, key) => (key === 'exportRows' || key === 'importRows' ? undefined : Reflect.get(target, key, target)) });
+          },
+        },
       });
-      const res = await gw.call('GET', '/test/export');
-      return { res, message: '[memstrate:sqlite] the http semantic backend does not support export' };
+      const gw = await startGateway({ backends, config: { semanticBackend: 'noarchive', noarchive: { path: join(tempDir(), 'memories.json') } } as never });
+      const res = await gw.call('POST', '/v1/memories/export', { limit: 10 });
+      return { res, message: '[memstrate:gateway] the noarchive semantic backend offers no export / import of memories' };
     },
   },
   {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach } from 'vitest';
-import { MemorySubstrate, type Embedder, type MemoryConfigInput } from '../../src/index.js';
+import { MemorySubstrate, type BackendCatalog, type Embedder, type MemoryConfigInput } from '../../src/index.js';
 import { createGateway } from '../../src/server/app.js';
 import type { Clock } from '../../src/contracts/types.js';
 
@@ -47,6 +47,8 @@ export interface StartOptions {
   rateLimitPerMinute?: number;
   /** Adds routes of the test's own to the gateway before it listens (they share its error handling). */
   routes?: (app: FastifyInstance, mem: MemorySubstrate) => void;
+  /** The backends the substrate may name (OpenOptions.backends); default: every registered one. */
+  backends?: BackendCatalog;
 }
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -68,7 +70,7 @@ export async function startGateway(options: StartOptions = {}): Promise<GatewayU
     auditAnchorPath: join(dir, 'memstrate.db.audit-anchor'),
     ...options.config,
   };
-  const mem = await MemorySubstrate.open(config, { clock: options.clock, embedder: options.embedder, env: options.env ?? {}, logger: silentLogger });
+  const mem = await MemorySubstrate.open(config, { clock: options.clock, embedder: options.embedder, env: options.env ?? {}, logger: silentLogger, ...(options.backends ? { backends: options.backends } : {}) });
   const token = options.token === null ? undefined : (options.token ?? TOKEN);
   const app = createGateway(mem, { token, ...(options.tokens ? { tokens: options.tokens } : {}), ...(options.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}), ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}) });
   options.routes?.(app, mem);

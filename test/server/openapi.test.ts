@@ -15,6 +15,8 @@ const EXPECTED = [
   'GET /v1/memories/agents',
   'POST /v1/memories/delete-where',
   'POST /v1/memories/erase',
+  'POST /v1/memories/export',
+  'POST /v1/memories/import',
   'POST /v1/memories/purge-expired',
   'POST /v1/memories/list',
   'GET /v1/agents/{agentId}/memories',

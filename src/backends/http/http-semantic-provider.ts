@@ -1,5 +1,11 @@
 import type { BackendHealth } from '../../contracts/health.js';
-import type { SemanticProvider } from '../../contracts/semantic-provider.js';
+import type { ArchivePage, ArchiveRowOutcome, ArchiveWriteOptions } from '../../contracts/archive.js';
+import type { VectorSpace } from '../../contracts/semantic-backend.js';
+import type { MemoryRecord } from '../../contracts/semantic-store.js';
+import type { ProviderArchive, SemanticProvider } from '../../contracts/semantic-provider.js';
+import { assertSameSpace } from '../../core/vector-space.js';
+import { Validator } from '../../core/validate.js';
+import { encodeBody } from './wire-encode.js';
 import type { Logger } from '../../contracts/types.js';
 import { BackendUnavailableError, ConfigError, MemoryError } from '../../errors.js';
 import type { BackendContext, SemanticCapabilities } from '../../contracts/backend-plugin.js';
@@ -34,6 +40,7 @@ export class HttpSemanticProvider implements SemanticProvider {
   readonly consolidation: HttpSemanticStore;
   /** What the gateway's own semantic backend can do, as its GET /v1/info reported it at open. */
   readonly capabilities: Partial<SemanticCapabilities>;
+  readonly archive: ProviderArchive;
 
   private constructor(
     private readonly client: GatewayClient,
@@ -44,6 +51,7 @@ export class HttpSemanticProvider implements SemanticProvider {
     this.consolidation = this.store;
     // Through a gateway, nothing shares a transaction with this side's main store.
     this.capabilities = { ...gateway.semanticCapabilities, sharedTransactions: false };
+    this.archive = new HttpArchive(client);
   }
 
   /**
@@ -127,4 +135,56 @@ export async function openHttpSemanticProvider(options: { url?: string | undefin
   const settings = resolveHttpSettings(options, ctx.env);
   const expectedDimensions = ctx.embedder?.dimensions ?? ctx.settings.embeddingDimensions;
   return HttpSemanticProvider.open({ settings, logger: ctx.logger, ...(expectedDimensions === undefined ? {} : { expectedDimensions }) });
+}
+
+/** Rows per POST /v1/memories/import (the gateway takes at most 1000; vectors make bodies large). */
+const IMPORT_CHUNK = 100;
+
+/**
+ * Export / import of memories through the gateway's `/v1/memories/export` and `/v1/memories/import`
+ * (admin). An import batch larger than IMPORT_CHUNK is sent in several requests, each atomic on the
+ * gateway's engine; the gateway audits each as `memory.import`. The vector space an import adopts
+ * travels with each request and is fixed by the gateway.
+ */
+class HttpArchive implements ProviderArchive {
+  private readonly decode: WireDecoder;
+  private adopted: VectorSpace | undefined;
+  private readonly v = new Validator(HTTP_BACKEND);
+
+  constructor(private readonly client: GatewayClient) {
+    this.decode = new WireDecoder(client.where);
+  }
+
+  async exportRows(page: ArchivePage): Promise<{ rows: MemoryRecord[]; cursor: string | undefined }> {
+    const label = 'POST /v1/memories/export';
+    const limit = Math.min(1000, Math.max(1, Math.trunc(page.limit)));
+    const body = { limit, ...(page.cursor === undefined ? {} : { cursor: page.cursor }), ...(page.agentIds === undefined ? {} : { agentIds: [...page.agentIds] }) };
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/export', body: encodeBody('page', body, this.v), idempotent: true });
+    const { rows, cursor } = this.decode.exportPage(res.body, page.agentIds, limit, label);
+    return { rows, cursor };
+  }
+
+  async vectorSpace(): Promise<VectorSpace | undefined> {
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/export', body: encodeBody('page', { limit: 1, agentIds: [] }, this.v), idempotent: true });
+    return this.decode.exportPage(res.body, [], 1, 'POST /v1/memories/export').vectorSpace;
+  }
+
+  async adoptVectorSpace(space: VectorSpace): Promise<void> {
+    const stored = await this.vectorSpace();
+    if (stored) assertSameSpace(stored, space, HTTP_BACKEND);
+    this.adopted = space;
+  }
+
+  async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
+    const label = 'POST /v1/memories/import';
+    const outcomes: ArchiveRowOutcome[] = [];
+    for (let start = 0; start < rows.length; start += IMPORT_CHUNK) {
+      const chunk = rows.slice(start, start + IMPORT_CHUNK);
+      const body = { rows: chunk, overwrite: options.overwrite, ...(this.adopted ? { vectorSpace: this.adopted } : {}) };
+      // Not retried blindly by the client; a re-run of the import finds what a lost answer wrote (`existing`).
+      const res = await this.client.request({ method: 'POST', path: '/v1/memories/import', body: encodeBody('rows', body, this.v), idempotent: false });
+      outcomes.push(...this.decode.importOutcomes(res.body, chunk.length, label));
+    }
+    return outcomes;
+  }
 }

@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import type { SemanticCapabilities } from '../../contracts/backend-plugin.js';
 import type { ConsolidationReport } from '../../contracts/consolidation-store.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DeletedMemory } from '../../contracts/semantic-backend.js';
+import type { DeletedMemory, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { ArchiveRowOutcome } from '../../contracts/archive.js';
 import type { AgentMemoryCount, MemoryRecord, RecalledMemory, RememberResult } from '../../contracts/semantic-store.js';
 import { BackendUnavailableError, InternalError } from '../../errors.js';
 import { IdResponse } from '../../wire/common.js';
@@ -17,6 +18,8 @@ import {
   MemoryOwner,
   MemoryPage,
   MemoryRecord as MemoryRecordSchema,
+  MemoryExportPage,
+  MemoryImportResult,
   RecallResponse,
 } from '../../wire/memories.js';
 import { HTTP_BACKEND } from './http-settings.js';
@@ -133,6 +136,25 @@ export class WireDecoder {
       last = at;
     }
     return memories;
+  }
+
+  /** `{ rows, cursor?, vectorSpace }` of POST /v1/memories/export: at most `limit` rows, only of the agents asked for, each once. */
+  exportPage(body: unknown, agentIds: readonly string[] | undefined, limit: number, label: string): { rows: MemoryRecord[]; cursor: string | undefined; vectorSpace: VectorSpace | undefined } {
+    const page = this.shape(MemoryExportPage, body, label);
+    if (page.rows.length > limit) this.contradiction(label, `${page.rows.length} memories for limit ${limit}`);
+    if (agentIds !== undefined) {
+      const wanted = new Set(agentIds);
+      if (page.rows.some((r) => !wanted.has(r.agentId))) this.contradiction(label, 'a memory of an agent that was not asked for was returned');
+    }
+    if (new Set(page.rows.map((r) => r.id)).size !== page.rows.length) this.contradiction(label, 'a memory was returned twice');
+    return { rows: page.rows, cursor: page.cursor, vectorSpace: page.vectorSpace ?? undefined };
+  }
+
+  /** `{ outcomes }` of POST /v1/memories/import: one per row sent. */
+  importOutcomes(body: unknown, expected: number, label: string): ArchiveRowOutcome[] {
+    const { outcomes } = this.shape(MemoryImportResult, body, label);
+    if (outcomes.length !== expected) this.contradiction(label, `${outcomes.length} outcomes for ${expected} memories`);
+    return outcomes;
   }
 
   /** `{ count }` of POST /v1/memories/count. */

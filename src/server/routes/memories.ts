@@ -5,7 +5,7 @@
  */
 import { checkOwner, hiddenFrom, limitedToSomeAgents, mayTouchAgent } from '../access.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
-import { NotFoundError } from '../../errors.js';
+import { NotFoundError, NotSupportedError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
 import { AgentParams, IdParams } from '../../wire/common.js';
 import {
@@ -35,6 +35,10 @@ import {
   RememberInput,
   PurgedResponse,
   RememberResponse,
+  MemoryExportPage,
+  MemoryExportQuery,
+  MemoryImportBody,
+  MemoryImportResult,
 } from '../../wire/memories.js';
 
 const TAG = 'memories';
@@ -282,6 +286,47 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     async handler({ params, body }, request) {
       if (await hiddenFrom(request, () => mem.semantic.get(params.id))) throw new NotFoundError(`no memory ${params.id}`, { backend: 'gateway' });
       return mem.semantic.updateEmbeddingFor(params.id, body.embedding);
+    },
+  });
+
+  const memoryArchive = () => {
+    if (!mem.memoryArchive) throw new NotSupportedError(`the ${mem.info.semanticBackend} semantic backend offers no export / import of memories`, { backend: 'gateway' });
+    return mem.memoryArchive;
+  };
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/export',
+    access: { scope: 'admin' },
+    operationId: 'exportMemories',
+    tag: 'archive',
+    summary: 'A page of every memory as stored (merged and expired ones too, with vectors) of the agents given (default all), with the next page\'s cursor and the vector space.',
+    body: MemoryExportQuery,
+    status: 200,
+    response: MemoryExportPage,
+    errors: [501, 503],
+    async handler({ body }) {
+      const archive = memoryArchive();
+      const page = await archive.exportRows({ cursor: body.cursor, limit: body.limit, agentIds: body.agentIds });
+      return { rows: page.rows, ...(page.cursor === undefined ? {} : { cursor: page.cursor }), vectorSpace: (await archive.vectorSpace()) ?? null };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/import',
+    access: { scope: 'admin' },
+    operationId: 'importMemories',
+    tag: 'archive',
+    summary: 'Write memories exactly as given (ids, timestamps, access counts kept); an existing id or (agent, key) is left alone, or replaced with overwrite. One memory.import audit entry.',
+    body: MemoryImportBody,
+    status: 200,
+    response: MemoryImportResult,
+    errors: [501, 503],
+    async handler({ body }) {
+      const archive = memoryArchive();
+      if (body.vectorSpace) await archive.adoptVectorSpace(body.vectorSpace);
+      return { outcomes: await archive.importRows(body.rows, { overwrite: body.overwrite }) };
     },
   });
 
