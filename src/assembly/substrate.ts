@@ -15,7 +15,7 @@ import type { StructuredStore } from '../contracts/structured-store.js';
 import type { Clock, JsonValue, Logger } from '../contracts/types.js';
 import type { UsageStore } from '../contracts/usage-store.js';
 import { createEmbedder } from '../embedders/index.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ValidationError } from '../errors.js';
 import { FileAnchor, MemoryAnchor, type AuditAnchor } from '../core/audit-anchor.js';
 import { PostgresAnchor } from '../backends/postgres/postgres-anchor.js';
 import { ChainedAuditLog } from '../core/audit-log.js';
@@ -258,6 +258,8 @@ export class MemorySubstrate {
    * when a backend offers no archive reads (the `http` semantic backend).
    */
   export(options: ExportOptions = {}): Readable {
+    // Its audit entry could not be written: refuse before streaming rather than at the end.
+    if (this.forensic) throw new ValidationError('this is a read-only (forensic) open: export writes an audit entry, so it cannot run here', { backend: this.info.backend });
     return exportArchive(this.archiveDeps(), options);
   }
 

@@ -43,6 +43,8 @@ export interface ExportOptions {
   actor?: string;
   /** Called after each page with the records written so far, and once at the end with the summary. */
   onProgress?: (progress: ExportProgress) => void;
+  /** Records read per page from each store; 1..10000, default 500. */
+  pageSize?: number;
 }
 
 export interface ExportProgress {
@@ -116,14 +118,14 @@ export interface ArchiveDeps {
 }
 
 const PAGE = 500;
-const EXPORT_KEYS = ['agents', 'stores', 'gzip', 'actor', 'onProgress'];
+const EXPORT_KEYS = ['agents', 'stores', 'gzip', 'actor', 'onProgress', 'pageSize'];
 const IMPORT_KEYS = ['onConflict', 'dryRun', 'batchSize', 'actor', 'onProgress'];
 
 /** Validates export options (unknown keys, agent ids, store names). */
 function exportPlan(
   backend: string,
   options: ExportOptions,
-): { agents: string[] | undefined; stores: ArchiveStore[]; gzip: boolean; actor: string; onProgress: ExportOptions['onProgress'] } {
+): { agents: string[] | undefined; stores: ArchiveStore[]; gzip: boolean; actor: string; onProgress: ExportOptions['onProgress']; pageSize: number } {
   const v = new Validator(backend);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) v.fail('export takes { agents?, stores?, gzip?, actor? }');
   v.knownKeys('', options, EXPORT_KEYS);
@@ -141,7 +143,9 @@ function exportPlan(
   if (options.gzip !== undefined && typeof options.gzip !== 'boolean') v.fail('gzip must be true or false');
   const actor = options.actor === undefined ? '' : v.id('actor', options.actor);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') v.fail('onProgress must be a function');
-  return { agents, stores, gzip: options.gzip === true, actor, onProgress: options.onProgress };
+  const pageSize = options.pageSize ?? PAGE;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) v.fail('pageSize must be an integer in 1..10000');
+  return { agents, stores, gzip: options.gzip === true, actor, onProgress: options.onProgress, pageSize };
 }
 
 /**
@@ -190,7 +194,7 @@ async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPla
       const wanted = plan.agents === undefined ? undefined : new Set(plan.agents);
       let after = 0;
       for (;;) {
-        const entries = await deps.audit.scan(after, PAGE);
+        const entries = await deps.audit.scan(after, plan.pageSize);
         for (const entry of entries) {
           if (wanted && !wanted.has(entry.agentId)) continue;
           counts.audit_entry++;
@@ -198,7 +202,7 @@ async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPla
           yield emit({ type: 'audit_entry', ...entry });
         }
         plan.onProgress?.({ records: written });
-        if (entries.length < PAGE) break;
+        if (entries.length < plan.pageSize) break;
         after = (entries.at(-1) as { seq: number }).seq;
       }
       continue;
@@ -207,8 +211,8 @@ async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPla
     do {
       const page =
         spec.table === undefined
-          ? await (deps.semantic as ProviderArchive).exportRows({ cursor, limit: PAGE, agentIds: plan.agents })
-          : await (deps.main as MainArchive).exportRows(spec.table, { cursor, limit: PAGE, agentIds: plan.agents });
+          ? await (deps.semantic as ProviderArchive).exportRows({ cursor, limit: plan.pageSize, agentIds: plan.agents })
+          : await (deps.main as MainArchive).exportRows(spec.table, { cursor, limit: plan.pageSize, agentIds: plan.agents });
       for (const row of page.rows) {
         counts[spec.type]++;
         written++;
@@ -375,11 +379,16 @@ export async function importArchive(deps: ArchiveDeps, source: ArchiveSource, op
     options.onProgress?.({ phase: 'write', done, total });
   };
   let n = 0;
+  const rehash = createHash('sha256');
   for await (const text of readLines(source, backend)) {
     n++;
-    if (n === 1) continue;
+    if (n === 1) {
+      rehash.update(`${text}\n`);
+      continue;
+    }
     const value = parseJson(text, `line ${n}`, backend) as { type?: unknown };
     if (value.type === 'trailer') break;
+    rehash.update(`${text}\n`);
     const record = validator.record(value, `line ${n}`);
     if (record.type === 'audit_entry') {
       stores.audit_entry.skipped++;
@@ -390,6 +399,9 @@ export async function importArchive(deps: ArchiveDeps, source: ArchiveSource, op
     batch.push(record);
   }
   await flush();
+  if (rehash.digest('hex') !== sha256) {
+    throw new ValidationError('archive: the file changed while it was being imported (its hash no longer matches what was validated); re-run the import on an unchanging file', { backend });
+  }
 
   const summary = Object.fromEntries(
     RECORD_TYPE_NAMES.filter((t) => counts[t] > 0).map((t) => [t, { imported: stores[t].imported, skipped: stores[t].skipped, failed: stores[t].failed.length }]),

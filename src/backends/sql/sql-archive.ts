@@ -37,6 +37,8 @@ export class SqlArchive implements MainArchive {
       const ids = [...page.agentIds];
       query = query.where((eb) => eb.or(agents.map((c) => eb(sql.ref(c), 'in', ids))));
     }
+    // Keys compare and sort byte-wise on both engines (PostgreSQL: collate "C"), so pages never skip or repeat a row.
+    const collated = (k: string) => (this.engine.dialect === 'postgres' ? sql`${sql.ref(k)} collate "C"` : sql`${sql.ref(k)}`);
     if (after !== undefined) {
       query = query.where((eb) => {
         // (k1, k2, …) > (a1, a2, …) spelled out, for both engines.
@@ -44,13 +46,13 @@ export class SqlArchive implements MainArchive {
         for (let i = 0; i < spec.key.length; i++) {
           const ands: Expression<SqlBool>[] = [];
           for (let j = 0; j < i; j++) ands.push(eb(sql.ref(spec.key[j] as string), '=', after[j]));
-          ands.push(eb(sql.ref(spec.key[i] as string), '>', after[i]));
+          ands.push(eb(collated(spec.key[i] as string), '>', after[i]));
           ors.push(eb.and(ands));
         }
         return eb.or(ors);
       });
     }
-    for (const k of spec.key) query = query.orderBy(sql`${sql.ref(k)} collate ${sql.raw(this.engine.dialect === 'postgres' ? '"C"' : 'binary')}`);
+    for (const k of spec.key) query = query.orderBy(collated(k));
     query = query.limit(limit);
     try {
       const raw = await this.engine.reader.rows(query.compile() as never);

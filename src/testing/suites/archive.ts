@@ -127,6 +127,15 @@ export const archiveSuite = defineSuite('archive', ({ open }) => {
     expect(await target.get('alpha', 'counter')).toBe(2);
   }, 60_000);
 
+  it('keyset paging: an export read one or two records at a time holds exactly the records of one read 500 at a time', async ({ skip }) => {
+    const { mem } = await open();
+    await seedEveryKind(mem);
+    const whole = records(await exportOrSkip(mem, skip));
+    expectSameRecords(records(await exportBytes(mem, { pageSize: 2 })), whole);
+    expectSameRecords(records(await exportBytes(mem, { pageSize: 1, agents: ['beta'] })), records(await exportBytes(mem, { agents: ['beta'] })));
+    expect(() => mem.export({ pageSize: 0 })).toThrow(/pageSize/);
+  }, 60_000);
+
   it('gzip, and filters by agent and store', async ({ skip }) => {
     const { mem } = await open();
     await seedEveryKind(mem);
