@@ -20,11 +20,14 @@ export interface ProgressSink {
 export function progressReporter(sink: ProgressSink, json: boolean, now: () => number = () => performance.now()) {
   const started = now();
   let last = -Infinity;
+  let lastPhase: string | undefined;
   let drawn = false;
   const render = (phase: string, done: number, total: number | undefined, final: boolean): void => {
     const t = now();
-    if (!final && t - last < (sink.isTTY && !json ? 100 : 1000)) return;
+    // The first report of a phase always shows; then at most every 100 ms on a terminal, every second otherwise.
+    if (!final && phase === lastPhase && t - last < (sink.isTTY && !json ? 100 : 1000)) return;
     last = t;
+    lastPhase = phase;
     const seconds = Math.max((t - started) / 1000, 1e-3);
     const rate = done / seconds;
     const eta = total !== undefined && rate > 0 ? Math.max(0, (total - done) / rate) : undefined;

@@ -349,3 +349,55 @@ describe('memstrate export / import', () => {
     expect(missing.stderr).toMatch(/--out/);
   }, 120_000);
 });
+
+describe('memstrate import after a crash', () => {
+  it('an import killed (SIGKILL) mid-way resumes on a re-run: everything arrives once, nothing twice', async () => {
+    const { spawn } = await import('node:child_process');
+    const { createWriteStream } = await import('node:fs');
+    const { pipeline } = await import('node:stream/promises');
+    const source = setup();
+    const mem = await MemorySubstrate.open(source.configPath, { env: {} });
+    const TOTAL = 3000;
+    for (let start = 0; start < TOTAL; start += 500) {
+      await mem.semantic.rememberMany(Array.from({ length: 500 }, (_, i) => ({ agentId: `agent-${(start + i) % 7}`, content: `memory ${start + i}`, embedding: [1, (start + i) / TOTAL, 0] })));
+    }
+    const archive = join(source.dir, 'big.ndjson');
+    await pipeline(mem.export({ stores: ['semantic'] }), createWriteStream(archive));
+    await mem.close();
+
+    const target = setup();
+    // Every batch (of one record) fsynced: the import takes long enough to be killed in the middle.
+    writeFileSync(target.configPath, `[memory]\nsqlite_path = ${JSON.stringify(target.dbPath)}\ndurability = "full"\n`);
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEMSTRATE_')));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', target.configPath, 'import', archive, '--batch-size', '1', '--json'], {
+      cwd: ROOT,
+      env: { ...base, MEMSTRATE_LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      if (stderr.includes('"progress":"import"')) child.kill('SIGKILL');
+    });
+    expect(await exited).toBe('SIGKILL');
+
+    const check = await MemorySubstrate.open(target.configPath, { env: {} });
+    const partial = await check.semantic.count({ allAgents: true });
+    await check.close();
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(TOTAL);
+
+    const resumed = cli(['--config', target.configPath, 'import', archive]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const report = JSON.parse(resumed.stdout) as { stores: { memory: { total: number; imported: number; skipped: number; failed: unknown[] } } };
+    expect(report.stores.memory).toEqual({ total: TOTAL, imported: TOTAL - partial, skipped: partial, failed: [] });
+    const after = await MemorySubstrate.open(target.configPath, { env: {} });
+    try {
+      expect(await after.semantic.count({ allAgents: true })).toBe(TOTAL);
+      expect((await after.audit.verify()).ok).toBe(true);
+    } finally {
+      await after.close();
+    }
+  }, 120_000);
+});
