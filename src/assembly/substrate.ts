@@ -270,7 +270,8 @@ export class MemorySubstrate {
    * without duplicates), `dryRun` (validate and report only). Returns per record type: imported,
    * skipped, failed with reasons; one `archive.import` audit entry records it.
    */
-  import(source: ArchiveSource, options: ImportOptions = {}): Promise<ImportReport> {
+  async import(source: ArchiveSource, options: ImportOptions = {}): Promise<ImportReport> {
+    if (this.forensic) throw new ValidationError('this is a read-only (forensic) open: nothing can be imported', { backend: this.info.backend });
     return importArchive(this.archiveDeps(), source, options);
   }
 

@@ -91,7 +91,9 @@ export const archiveSuite = defineSuite('archive', ({ open }) => {
   it('round trip: every kind of record, with ids, contents, vectors, versions and timestamps, into a fresh store; a re-run imports nothing twice', async ({ skip }) => {
     const { mem } = await open();
     await seedEveryKind(mem);
+    const tipBefore = (await mem.audit.tip()).seq;
     const archive = await exportOrSkip(mem, skip);
+    expect((await mem.audit.tip()).seq).toBe(tipBefore + 1); // exactly one entry for the export
     const source = records(archive);
     const types = new Set(source.map((r) => r.type));
     for (const t of ['agent', 'kv', 'entity', 'relation', 'session', 'canonical_session', 'usage_event', 'device', 'task', 'memory']) expect(types).toContain(t);
@@ -101,7 +103,10 @@ export const archiveSuite = defineSuite('archive', ({ open }) => {
     expect(last?.detail).not.toContain('green tea');
 
     const { mem: target } = await open();
+    const targetBefore = (await target.audit.tip()).seq;
     const report = await target.import(new Uint8Array(archive));
+    expect((await target.audit.tip()).seq).toBe(targetBefore + 1); // exactly one entry for the import
+    expect(report.auditSeq).toBe(targetBefore + 1);
     for (const [type, r] of Object.entries(report.stores)) {
       expect(r.failed, type).toEqual([]);
       if (type !== 'audit_entry') expect(r.imported, type).toBe(r.total);
