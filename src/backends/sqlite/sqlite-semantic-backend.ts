@@ -6,13 +6,13 @@ import type { DecayPolicy, FilterScope, ListScope, NewMemoryRow, ScoredId, Searc
 import type { MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
+import { keywordIdf, queryTerms, termWeights } from '../../core/keyword-score.js';
 import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
 import { num } from '../sql/context.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 import { decayMemories, mergeDuplicates, type MaintenanceContext } from './sqlite-semantic-maintenance.js';
 import {
-  ftsQuery,
   MEMORY_COLUMNS,
   memoryFilterClause,
   similarityFromL2,
@@ -27,13 +27,11 @@ type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 /** The largest vector column sqlite-vec's vec0 accepts (measured: 8193 is refused); declared as maxDimensions, enforced by core. */
 export const VEC0_MAX_DIMENSIONS = 8192;
 
-/** Keyword search first ranks this many FTS5 candidates per result wanted, before filtering. */
-const KEYWORD_PROBE_FACTOR = 4;
-
 const INSERT_MEMORY =
   'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) ' +
   'values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)';
 const INSERT_VECTOR = 'insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, ?, ?, ?, ?, ?, ?)';
+const INSERT_TERM = 'insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)';
 const DELETE_VECTOR = 'delete from memories_vec where rowid = ?';
 
 function raw<R>(sql: string, params: readonly unknown[]): CompiledQuery<R> {
@@ -43,7 +41,8 @@ function raw<R>(sql: string, params: readonly unknown[]): CompiledQuery<R> {
 /**
  * Semantic memory on SQLite: rows in `memories`, exact nearest-neighbour search through sqlite-vec
  * (`memories_vec`, a vec0 table partitioned by agent whose metadata columns carry every filter field
- * except `metadata`, so filters apply inside the KNN) and keyword search through FTS5 / bm25.
+ * except `metadata`, so filters apply inside the KNN) and keyword search by BM25 over `memory_terms`
+ * with per-agent statistics (core/keyword-score.ts).
  * Vectors arrive unit length, so vec0's default L2 metric ranks as cosine; similarity = 1 − L2²/2.
  * Writes run synchronously on the shared connection (`engine.exclusive`) in one immediate
  * transaction each, with statements prepared once.
@@ -129,6 +128,8 @@ export class SqliteSemanticBackend implements SemanticBackend {
         const insertVector = withVectors ? this.prep(db, INSERT_VECTOR) : undefined;
         for (const r of rows) {
           const { lastInsertRowid } = insertMemory.run(r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt, r.createdAt);
+          const insertTerm = this.prep(db, INSERT_TERM);
+          for (const [term, weight] of termWeights(r.content)) insertTerm.run(term, r.agentId, lastInsertRowid, weight);
           if (r.embedding !== undefined && insertVector) {
             insertVector.run(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(r.createdAt));
           }
@@ -168,46 +169,39 @@ export class SqliteSemanticBackend implements SemanticBackend {
   }
 
   /**
-   * Memories matching any word of `text`, ranked by bm25 (score = −bm25, higher is better); [] when
-   * the text has no words. Exact, in two steps: FTS5's own top-N by rank (fast: no join), then the
-   * filters on those rows; only when fewer than k of them pass while FTS5 had more matches does it
-   * rank every match through the join. The k best passing rows of the global top-N are the k best
-   * passing rows overall, so both paths return the same result.
+   * Memories holding any of the text's terms (core/keyword-score.ts), scored by raw BM25 with the
+   * statistics (N, df) of the searched agent's memories only (every agent's for allAgents); [] when
+   * the text has no terms. Exact: N and df are counted, then every posting of the query's terms
+   * (at most 64) for the agent is scored, filtered in the same statement, and the best k kept.
    */
   async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
-    const match = ftsQuery(text);
-    if (match === undefined) return [];
+    const terms = queryTerms(text);
+    if (terms.length === 0) return [];
     const k = Math.max(1, Math.trunc(scope.k));
-    const probe = Math.min(k * KEYWORD_PROBE_FACTOR, VEC0_MAX_K);
+    const agent = scope.agentId === undefined ? '' : ' and t.agent_id = ?';
+    const agentParams = scope.agentId === undefined ? [] : [scope.agentId];
     const where = memoryFilterClause(scope.agentId, scope.filter);
     return this.guard('keyword recall', async () => {
-      const top = await this.engine.reader.rows(
-        raw<{ rowid: number; rank: number }>('select rowid, rank from memories_fts where memories_fts match ? order by rank, rowid limit ?', [match, probe]),
-      );
-      if (top.length === 0) return [];
-      const passing = await this.engine.reader.rows(
-        raw<{ rowid: number; id: string }>(
-          // CROSS JOIN keeps the candidate list as the outer loop (rowid lookups), whatever the filters.
-          `select m.rowid as rowid, m.id as id from json_each(?) j cross join memories m on m.rowid = j.value where 1 = 1${where.sql}`,
-          [JSON.stringify(top.map((t) => t.rowid)), ...where.params],
+      const stats = await this.engine.reader.rows(
+        raw<{ term: string | null; n: number | bigint }>(
+          `select null as term, count(*) as n from memories m where m.superseded_by is null${scope.agentId === undefined ? '' : ' and m.agent_id = ?'} ` +
+            'union all select t.term as term, count(*) as n from json_each(?) q cross join memory_terms t on t.term = q.value' +
+            `${agent} cross join memories m on m.rowid = t.memory_rowid where m.superseded_by is null group by t.term`,
+          [...agentParams, JSON.stringify(terms), ...agentParams],
         ),
       );
-      const ids = new Map(passing.map((r) => [num(r.rowid), r.id]));
-      const hits: ScoredId[] = [];
-      for (const t of top) {
-        const id = ids.get(num(t.rowid));
-        if (id !== undefined) hits.push({ id, score: -num(t.rank) });
-        if (hits.length === k) return hits;
-      }
-      if (top.length < probe) return hits; // every match was a candidate
+      const n = num(stats.find((r) => r.term === null)?.n ?? 0);
+      const idf: Record<string, number> = {};
+      for (const r of stats) if (r.term !== null) idf[r.term] = keywordIdf(n, num(r.n));
+      if (Object.keys(idf).length === 0) return [];
       const rows = await this.engine.reader.rows(
-        raw<{ id: string; relevance: number }>(
-          'select m.id as id, bm25(memories_fts) as relevance from memories_fts cross join memories m on m.rowid = memories_fts.rowid ' +
-            `where memories_fts match ?${where.sql} order by relevance, m.rowid limit ?`,
-          [match, ...where.params, k],
+        raw<{ id: string; score: number }>(
+          'select m.id as id, sum(t.weight * q.value) as score from json_each(?) q cross join memory_terms t on t.term = q.key' +
+            `${agent} cross join memories m on m.rowid = t.memory_rowid where 1 = 1${where.sql} group by m.rowid order by score desc, m.rowid limit ?`,
+          [JSON.stringify(idf), ...agentParams, ...where.params, k],
         ),
       );
-      return rows.map((r) => ({ id: r.id, score: -num(r.relevance) }));
+      return rows.map((r) => ({ id: r.id, score: num(r.score) }));
     });
   }
 
