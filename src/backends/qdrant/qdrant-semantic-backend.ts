@@ -7,11 +7,12 @@ import type { Logger } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
 import { assertSameSpace, checkDimensions } from '../../core/vector-space.js';
 import { ConfigError, MemoryError, NotFoundError, ValidationError } from '../../errors.js';
-import { describeCollection, ensureCollection, qdrantCaller, recordVectorSpace, type CollectionState, type QdrantCall } from './qdrant-collection.js';
+import { describeCollection, ensureCollection, indexKeywords, qdrantCaller, recordVectorSpace, type CollectionState, type QdrantCall } from './qdrant-collection.js';
 import { QDRANT_BACKEND, type QdrantWhere } from './qdrant-errors.js';
-import { queryVector } from './qdrant-keywords.js';
+import { queryVector, type SparseVector } from './qdrant-keywords.js';
+import { queryTerms } from '../../core/keyword-score.js';
 import { decayPoints, mergeDuplicatePoints } from './qdrant-maintenance.js';
-import { DENSE, isPointId, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, SPARSE, type MemoryPayload } from './qdrant-points.js';
+import { DENSE, isPointId, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, BM25, type MemoryPayload } from './qdrant-points.js';
 
 /** Points per upsert / retrieve request (Qdrant's default request limit is 32 MB). */
 const CHUNK = 1000;
@@ -59,6 +60,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
         { backend: QDRANT_BACKEND },
       );
     }
+    if (!readOnly && !state.keywordsIndexed) await indexKeywords(call, settings.collection, state);
     return new QdrantSemanticBackend(settings, state);
   }
 
@@ -127,7 +129,24 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 
   private sparseQuery(scope: SearchScope, sparse: { indices: number[]; values: number[] }): Schemas['Prefetch'] {
-    return { query: sparse, using: SPARSE, filter: scopeFilter(scope), limit: scope.k };
+    return { query: sparse, using: BM25, filter: scopeFilter(scope), limit: scope.k };
+  }
+
+  /**
+   * The query's sparse vector with per-agent IDFs: N and df(t) of each query term (at most 64)
+   * counted exactly over the scope's agent (every agent for allAgents), memories merged away left
+   * out. Undefined when the text has no terms or no memory holds any.
+   */
+  private async keywordQuery(scope: SearchScope, text: string): Promise<SparseVector | undefined> {
+    const terms = queryTerms(text);
+    if (terms.length === 0) return undefined;
+    const base = scopeFilter({ agentId: scope.agentId, filter: { kind: 'const', value: true } });
+    const count = (term: string | undefined) =>
+      this.call('keyword statistics', (c) =>
+        c.count(this.collection, { filter: term === undefined ? base : { must: [...(base.must as object[]), { key: 'kw_terms', match: { value: term } }] } as Schemas['Filter'], exact: true }),
+      );
+    const [n, ...dfs] = await Promise.all([count(undefined), ...terms.map((t) => count(t))]);
+    return queryVector(n?.count ?? 0, new Map(terms.map((t, i) => [t, dfs[i]?.count ?? 0])));
   }
 
   /** The k nearest by cosine among the scope's memories (HNSW; the filter applied inside the search). */
@@ -137,9 +156,9 @@ export class QdrantSemanticBackend implements SemanticBackend {
     return res.points.map((p) => ({ id: String(p.id), score: p.score }));
   }
 
-  /** Memories sharing a term with `text`, ranked by BM25 (IDF from the server). [] without words. */
+  /** Memories sharing a term with `text`, ranked by raw BM25 with the agent's own IDF. [] without terms. */
   async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
-    const sparse = queryVector(text);
+    const sparse = await this.keywordQuery(scope, text);
     if (!sparse) return [];
     const res = await this.call('keyword recall', (c) => c.query(this.collection, { ...this.sparseQuery(scope, sparse), with_payload: false }));
     return res.points.map((p) => ({ id: String(p.id), score: p.score }));
@@ -152,7 +171,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
    * double precision (Qdrant returns 32-bit floats).
    */
   async hybridSearch(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]> {
-    const sparse = queryVector(text);
+    const sparse = await this.keywordQuery(scope, text);
     if (!sparse || !(await this.hasDense())) {
       const hits = sparse ? await this.keywordSearch(scope, text) : await this.vectorSearch(scope, vector);
       return hits.map((h, i) => {
