@@ -363,6 +363,15 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
     expect(byId.get(both)?.explanation).toMatchObject({ vectorRank: 2, keywordRank: expect.any(Number), rrfK: 60 });
     expect(byId.get(both)?.score).toBeCloseTo(1 / (60 + 2) + 1 / (60 + (byId.get(both)?.explanation?.keywordRank as number)), 10);
     expect(byId.get(keywordOnly)?.explanation?.vectorRank).toBeUndefined();
+    // explain carries each signal's own score: the cosine, and the keyword score keyword mode reports.
+    expect(byId.get(both)?.explanation?.vectorSimilarity).toBeCloseTo(Math.cos(0.1), 5);
+    const keywordMode = await mem.semantic.recall({ agentId: 'A', text: 'lighthouse', mode: 'keyword' });
+    for (const id of [both, keywordOnly]) {
+      const score = keywordMode.find((r) => r.memory.id === id)?.score as number;
+      expect(score).toBeGreaterThan(0);
+      expect(score).toBeLessThan(1);
+      expect(byId.get(id)?.explanation?.keywordScore).toBeCloseTo(score, 5);
+    }
     // An explicit mode wins over the default.
     const vector = await mem.semantic.recall({ agentId: 'A', text: 'lighthouse', embedding: QUERY, mode: 'vector' });
     expect(ids(vector)).toEqual([vectorOnly, both]);
