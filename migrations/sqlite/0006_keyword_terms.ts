@@ -16,10 +16,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     weight real not null,
     primary key (term, agent_id, memory_rowid)
   ) without rowid`.execute(db);
-  await sql`create index memory_terms_memory on memory_terms (memory_rowid)`.execute(db);
-  await sql`create trigger memory_terms_delete after delete on memories begin
-    delete from memory_terms where memory_rowid = old.rowid;
-  end`.execute(db);
+  // No index by memory (it would cost every insert): forgetting a memory deletes its rows by primary
+  // key, from its content's terms (the semantic backend's delete).
 
   let after = -1;
   for (;;) {

@@ -55,7 +55,12 @@ export interface ListScope extends FilterScope {
 
 export interface ScoredId {
   id: string;
-  /** vector: cosine similarity; keyword: relevance (higher is better). */
+  /**
+   * vector: cosine similarity. keyword: the RAW BM25 score that core/keyword-score.ts defines (its
+   * terms, weights and IDF over the scope's agent's memories — every agent's when agentId is
+   * undefined; merged memories count in N and df but are never returned); core reports
+   * raw / (raw + 1) to callers.
+   */
   score: number;
 }
 
@@ -67,6 +72,7 @@ export interface FusedHit {
   vectorRank?: number;
   vectorScore?: number;
   keywordRank?: number;
+  /** Raw BM25, as keywordSearch reports it (core normalises it). */
   keywordScore?: number;
 }
 
@@ -93,6 +99,10 @@ export interface SemanticBackend {
   fixVectorSpace(space: VectorSpace): Promise<void>;
   insert(rows: readonly NewMemoryRow[]): Promise<void>;
   vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]>;
+  /**
+   * Memories holding any of `queryTerms(text)` (exported from memstrate), scored by raw BM25 as
+   * core/keyword-score.ts defines it — per-agent N and df — best `scope.k`, best first.
+   */
   keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]>;
   /**
    * Optional: vector and keyword search fused with Reciprocal Rank Fusion (constant `rrfK`) inside

@@ -42,16 +42,17 @@ export function vectorSearch(memories: Iterable<Memory>, scope: SearchScope, que
 
 /**
  * BM25 over every candidate sharing a term with the text; statistics (N, df) over the searched
- * agent's live memories only (every agent's for allAgents), so one agent's memories never move
+ * agent's memories only (merged ones included) (every agent's for allAgents), so one agent's memories never move
  * another's scores. [] when the text has no terms.
  */
 export function keywordSearch(memories: readonly Memory[], scope: SearchScope, text: string): ScoredId[] {
   const query = queryTerms(text);
   if (query.length === 0) return [];
-  const live = memories.filter((m) => m.supersededBy === undefined && (scope.agentId === undefined || m.agentId === scope.agentId));
-  const score = bm25(query, live.map((m) => m.stats));
+  // Statistics: the agent's memories, merged ones included (as every backend counts them).
+  const corpus = memories.filter((m) => scope.agentId === undefined || m.agentId === scope.agentId);
+  const score = bm25(query, corpus.map((m) => m.stats));
   const scored: { m: Memory; score: number }[] = [];
-  for (const m of live) {
+  for (const m of corpus) {
     if (!query.some((t) => m.stats.weights.has(t)) || !inScope(m, scope)) continue;
     scored.push({ m, score: score(m.stats) });
   }

@@ -206,16 +206,17 @@ function keywordSql(t: SemanticTables, p: Params, agentId: string | undefined, i
 
 /**
  * The keyword statistics of the scope's agent (every agent's when undefined): one row with term
- * null and n = N (memories not merged away), then one row per query term held by any, n = df.
+ * null and n = N (its memories, merged ones included), then one row per query term held by any,
+ * n = df. Index-only counts: no join.
  */
 export function keywordStatsSql(t: SemanticTables, agentId: string | undefined, terms: readonly string[]): Statement {
   const p = new Params();
   const agentM = agentId === undefined ? '' : ` and m.agent_id = ${p.add(agentId)}`;
   const agentT = agentId === undefined ? '' : ` and mt.agent_id = ${p.add(agentId)}`;
   const text =
-    `select null::text as term, count(*)::int8 as n from ${t.memories} m where m.superseded_by is null${agentM} ` +
-    `union all select mt.term::text as term, count(*)::int8 as n from ${t.terms} mt join ${t.memories} m on m.id = mt.memory_id ` +
-    `where mt.term = any(${p.add(terms)}::text[])${agentT} and m.superseded_by is null group by mt.term`;
+    `select null::text as term, count(*)::int8 as n from ${t.memories} m where true${agentM} ` +
+    `union all select mt.term::text as term, count(*)::int8 as n from ${t.terms} mt ` +
+    `where mt.term = any(${p.add(terms)}::text[])${agentT} group by mt.term`;
   return { text, values: p.values };
 }
 

@@ -134,16 +134,16 @@ export class QdrantSemanticBackend implements SemanticBackend {
 
   /**
    * The query's sparse vector with per-agent IDFs: N and df(t) of each query term (at most 64)
-   * counted exactly over the scope's agent (every agent for allAgents), memories merged away left
-   * out. Undefined when the text has no terms or no memory holds any.
+   * counted exactly over the scope's agent's points (every agent's for allAgents; merged memories
+   * included). Undefined when the text has no terms or no memory holds any.
    */
   private async keywordQuery(scope: SearchScope, text: string): Promise<SparseVector | undefined> {
     const terms = queryTerms(text);
     if (terms.length === 0) return undefined;
-    const base = scopeFilter({ agentId: scope.agentId, filter: { kind: 'const', value: true } });
+    const agent: Schemas['Condition'][] = scope.agentId === undefined ? [] : [{ key: 'agent_id', match: { value: scope.agentId } }];
     const count = (term: string | undefined) =>
       this.call('keyword statistics', (c) =>
-        c.count(this.collection, { filter: term === undefined ? base : { must: [...(base.must as object[]), { key: 'kw_terms', match: { value: term } }] } as Schemas['Filter'], exact: true }),
+        c.count(this.collection, { filter: { must: term === undefined ? agent : [...agent, { key: 'kw_terms', match: { value: term } }] }, exact: true }),
       );
     const [n, ...dfs] = await Promise.all([count(undefined), ...terms.map((t) => count(t))]);
     return queryVector(n?.count ?? 0, new Map(terms.map((t, i) => [t, dfs[i]?.count ?? 0])));

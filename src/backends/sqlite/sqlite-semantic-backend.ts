@@ -182,22 +182,24 @@ export class SqliteSemanticBackend implements SemanticBackend {
     const agentParams = scope.agentId === undefined ? [] : [scope.agentId];
     const where = memoryFilterClause(scope.agentId, scope.filter);
     return this.guard('keyword recall', async () => {
+      // N and df: index-only counts (memories_agent_scope; memory_terms' primary key).
       const stats = await this.engine.reader.rows(
         raw<{ term: string | null; n: number | bigint }>(
-          `select null as term, count(*) as n from memories m where m.superseded_by is null${scope.agentId === undefined ? '' : ' and m.agent_id = ?'} ` +
-            'union all select t.term as term, count(*) as n from json_each(?) q cross join memory_terms t on t.term = q.value' +
-            `${agent} cross join memories m on m.rowid = t.memory_rowid where m.superseded_by is null group by t.term`,
-          [...agentParams, JSON.stringify(terms), ...agentParams],
+          `select null as term, count(*) as n from memories m${scope.agentId === undefined ? '' : ' where m.agent_id = ?'} ` +
+            `union all select q.value as term, (select count(*) from memory_terms t where t.term = q.value${agent}) as n from json_each(?) q`,
+          [...agentParams, ...agentParams, JSON.stringify(terms)],
         ),
       );
       const n = num(stats.find((r) => r.term === null)?.n ?? 0);
       const idf: Record<string, number> = {};
-      for (const r of stats) if (r.term !== null) idf[r.term] = keywordIdf(n, num(r.n));
+      for (const r of stats) if (r.term !== null && num(r.n) > 0) idf[r.term] = keywordIdf(n, num(r.n));
       if (Object.keys(idf).length === 0) return [];
+      // Scores summed from the postings alone (index-only), then the filters on the scored memories.
       const rows = await this.engine.reader.rows(
         raw<{ id: string; score: number }>(
-          'select m.id as id, sum(t.weight * q.value) as score from json_each(?) q cross join memory_terms t on t.term = q.key' +
-            `${agent} cross join memories m on m.rowid = t.memory_rowid where 1 = 1${where.sql} group by m.rowid order by score desc, m.rowid limit ?`,
+          'select m.id as id, s.score as score from (select t.memory_rowid as memory_rowid, sum(t.weight * q.value) as score ' +
+            `from json_each(?) q cross join memory_terms t on t.term = q.key${agent} group by t.memory_rowid) s ` +
+            `cross join memories m on m.rowid = s.memory_rowid where 1 = 1${where.sql} order by s.score desc, m.rowid limit ?`,
           [JSON.stringify(idf), ...agentParams, ...where.params, k],
         ),
       );
@@ -253,7 +255,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
   }
 
   /**
-   * Hard-deletes the memory, its vector and (by trigger) its keyword entry, together with the
+   * Hard-deletes the memory, its vector and its keyword terms (by primary key, from its content), together with the
    * duplicates consolidation merged into it (they stood for the same content). True when it existed.
    */
   async delete(id: string): Promise<Owner | undefined> {
@@ -261,16 +263,19 @@ export class SqliteSemanticBackend implements SemanticBackend {
       this.engine.exclusive((db) =>
         db
           .transaction((): Owner | undefined => {
-            const rows = this.prep(db, 'select rowid, id, agent_id from memories where id = ? or superseded_by = ?').all(id, id) as {
+            const rows = this.prep(db, 'select rowid, id, agent_id, content from memories where id = ? or superseded_by = ?').all(id, id) as {
               rowid: number | bigint;
               id: string;
               agent_id: string;
+              content: string;
             }[];
             const target = rows.find((r) => r.id === id);
             if (!target) return undefined;
             const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
             const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
-            for (const { rowid } of rows) {
+            const dropTerm = this.prep(db, 'delete from memory_terms where term = ? and agent_id = ? and memory_rowid = ?');
+            for (const { rowid, agent_id, content } of rows) {
+              for (const term of termWeights(content).keys()) dropTerm.run(term, agent_id, rowid);
               dropMemory.run(rowid);
               dropVector?.run(BigInt(rowid));
             }

@@ -304,13 +304,18 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
     const scores = async () => (await mem.semantic.recall({ agentId: 'A', text: 'pilot harbour', mode: 'keyword', explain: true })).map((r) => [r.memory.id, r.score, r.explanation?.keywordScore]);
     const before = await scores();
     expect(before).toHaveLength(2);
-    await mem.semantic.rememberMany(Array.from({ length: 40 }, (_, i) => ({ agentId: 'B', content: `pilot ${i} harbour pilot` })));
+    const allScores = async () => (await mem.semantic.recall({ allAgents: true, text: 'pilot harbour', mode: 'keyword', limit: 100 })).map((r) => [r.memory.id, r.score]);
+    const allBefore = await allScores();
+    const added = await mem.semantic.rememberMany(Array.from({ length: 40 }, (_, i) => ({ agentId: 'B', content: `pilot ${i} harbour pilot` })));
     expect(await scores()).toEqual(before);
     // allAgents recall uses every agent's statistics: the word is now common, the score lower.
     const all = await mem.semantic.recall({ allAgents: true, text: 'pilot harbour', mode: 'keyword', limit: 100 });
     expect(all).toHaveLength(43);
     const aFirst = all.find((r) => r.memory.agentId === 'A') as RecalledMemory;
     expect(aFirst.score).toBeLessThan(Math.max(...before.map((b) => b[1] as number)));
+    // Forgetting them removes them from the statistics too: everyone's scores are back.
+    for (const id of added) await mem.semantic.forget(id);
+    expect(await allScores()).toEqual(allBefore);
   });
 
   it('keyword recall finds text written without spaces: a CJK substring query finds its memory', async () => {
