@@ -159,7 +159,10 @@ export class QdrantSemanticBackend implements SemanticBackend {
   /** Memories sharing a term with `text`, ranked by raw BM25 with the agent's own IDF. [] without terms. */
   async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
     const sparse = await this.keywordQuery(scope, text);
-    if (!sparse) return [];
+    return sparse ? this.sparseSearch(scope, sparse) : [];
+  }
+
+  private async sparseSearch(scope: SearchScope, sparse: SparseVector): Promise<ScoredId[]> {
     const res = await this.call('keyword recall', (c) => c.query(this.collection, { ...this.sparseQuery(scope, sparse), with_payload: false }));
     return res.points.map((p) => ({ id: String(p.id), score: p.score }));
   }
@@ -173,7 +176,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
   async hybridSearch(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]> {
     const sparse = await this.keywordQuery(scope, text);
     if (!sparse || !(await this.hasDense())) {
-      const hits = sparse ? await this.keywordSearch(scope, text) : await this.vectorSearch(scope, vector);
+      const hits = sparse ? await this.sparseSearch(scope, sparse) : await this.vectorSearch(scope, vector);
       return hits.map((h, i) => {
         const signal = sparse ? { keywordRank: i + 1, keywordScore: h.score } : { vectorRank: i + 1, vectorScore: h.score };
         return { id: h.id, score: 1 / (rrfK + i + 1), ...signal };

@@ -198,7 +198,7 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
     expect(results[0]?.explanation?.keywordScore).toBeCloseTo((results[0] as RecalledMemory).score, 10);
     // Stemming: "experiments" finds "experiment".
     expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'experiments' }))).toEqual([both]);
-    // FTS5 operators and quotes in the text are plain words, never syntax errors.
+    // Query-language operators and quotes in the text are plain words, never syntax errors.
     expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'quantum AND "entanglement OR (NOT* ^x' }))).toContain(both);
     expect(await mem.semantic.recall({ agentId: 'A', text: '!!! ... ???', mode: 'keyword' })).toEqual([]);
     expect(await mem.semantic.recall({ agentId: 'A', text: 'absentword', mode: 'keyword' })).toEqual([]);
