@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   gateway: async () => (await import('./gateway.bench.js')).gateway,
   'pg-tasks': async () => (await import('./pg-tasks.bench.js')).pgTasks,
   'semantic-matrix': async () => (await import('./semantic-matrix.bench.js')).semanticMatrix,
+  'list-filter': async () => (await import('./list-filter.bench.js')).listFilter,
 };
 
 function describe(error: unknown): string {

@@ -4,7 +4,9 @@ import * as m0002 from './0002_semantic.js';
 import * as m0003 from './0003_task_payload.js';
 import * as m0004 from './0004_kv_expiry.js';
 import * as m0005 from './0005_graph.js';
-import * as m0006 from './0006_keyword_terms.js';
+import * as m0006 from './0006_memory_keys.js';
+import * as m0007 from './0007_memory_list.js';
+import * as m0008 from './0008_keyword_terms.js';
 
 /**
  * Every PostgreSQL migration, by name: the same names as migrations/sqlite/ (version for version),
@@ -18,5 +20,7 @@ export const postgresMigrations: Record<string, Migration> = {
   '0003_task_payload': m0003,
   '0004_kv_expiry': m0004,
   '0005_graph': m0005,
-  '0006_keyword_terms': m0006,
+  '0006_memory_keys': m0006,
+  '0007_memory_list': m0007,
+  '0008_keyword_terms': m0008,
 };

@@ -20,6 +20,7 @@ import { FileAnchor, MemoryAnchor, type AuditAnchor } from '../core/audit-anchor
 import { PostgresAnchor } from '../backends/postgres/postgres-anchor.js';
 import { ChainedAuditLog } from '../core/audit-log.js';
 import { systemClock } from '../core/clock.js';
+import { runRetention, type RetentionReport } from '../core/retention.js';
 import { defaultLogger } from '../core/logger.js';
 import { auditStores, type AuditedStores } from './audited-stores.js';
 import { backendRegistry } from './backends.js';
@@ -83,6 +84,8 @@ export class MemorySubstrate {
     stores: AuditedStores,
     embedder: Embedder | undefined,
     private readonly capabilities: OpenedCapabilities,
+    /** The substrate's clock (OpenOptions.clock). */
+    private readonly clock: Clock,
     /** Opened read-only for forensics (OpenOptions.forensic). */
     private readonly forensic = false,
   ) {
@@ -137,7 +140,7 @@ export class MemorySubstrate {
       cleanups.push(async () => anchor.close?.());
       const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key, adoptAnchor: options.adoptAuditAnchor === true, readOnly: options.forensic === true });
       const stores = auditStores(main, semantic, auditLog, semanticCapabilities.sharedTransactions, options.forensic === true);
-      return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities }, options.forensic === true);
+      return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities }, clock, options.forensic === true);
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
       throw error;
@@ -201,6 +204,20 @@ export class MemorySubstrate {
 
   consolidate(options?: { dryRun?: boolean }): Promise<ConsolidationReport> {
     return this.consolidation.consolidate(options);
+  }
+
+  /**
+   * Removes what has expired (KV entries with a ttl) and what the retention settings
+   * (`retention_*_days`) no longer keep; each store that removed something leaves one audit entry.
+   * The audit log itself is never pruned.
+   */
+  runRetention(): Promise<RetentionReport> {
+    const c = this.config;
+    return runRetention(
+      this,
+      { memoriesDays: c.retentionMemoriesDays, sessionsDays: c.retentionSessionsDays, usageDays: c.retentionUsageDays, taskResultsDays: c.retentionTaskResultsDays },
+      this.clock(),
+    );
   }
 
   async export(): Promise<never> {

@@ -16,6 +16,8 @@ export interface MemoryRowBase {
   accessed_at: number | bigint;
   access_count: number | bigint;
   superseded_by: string | null;
+  key: string | null;
+  expires_at: number | bigint | string | null;
 }
 
 /** A memory row as the public record (without `embedding`, which each engine decodes itself). */
@@ -33,5 +35,7 @@ export function memoryRecordFromRow(row: MemoryRowBase): MemoryRecord {
     accessCount: num(row.access_count),
   };
   if (row.superseded_by !== null) record.supersededBy = row.superseded_by;
+  if (row.key !== null && row.key !== undefined) record.key = row.key;
+  if (row.expires_at !== null && row.expires_at !== undefined) record.expiresAt = num(row.expires_at);
   return record;
 }

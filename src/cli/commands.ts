@@ -4,9 +4,13 @@ import type { VerifyReport } from '../contracts/audit-log.js';
 import { MemorySubstrate } from '../assembly/substrate.js';
 import { ConfigError, MemoryError } from '../errors.js';
 import type { RunningGateway } from '../server/serve.js';
+import type { RetentionReport } from '../core/retention.js';
 
 /** Largest page the list methods accept; a count that reaches it is reported as ">=N". */
 const LIST_CAP = 10_000;
+
+/** Agents listed by `memstrate stats` under memoriesByAgent (`memstrate memories agents` lists more). */
+const STATS_AGENTS = 100;
 
 /** A count: exact, ">=N" when it reached the list cap, or null when the store does not support it yet. */
 export type Count = number | string | null;
@@ -52,9 +56,12 @@ export async function auditAdoptAnchorCommand(config: string | undefined): Promi
   }
 }
 
-/** `memstrate retention run`: removes what has expired (KV entries today); each removal is audited. */
-export async function retentionRunCommand(config: string | undefined): Promise<{ kvPurged: number }> {
-  return withSubstrate(config, async (mem) => ({ kvPurged: await mem.structured.purgeExpired() }), { existingOnly: true });
+/**
+ * `memstrate retention run`: removes what has expired (KV entries with a ttl) and what the
+ * `retention_*_days` settings no longer keep; each store that removed something leaves one audit entry.
+ */
+export async function retentionRunCommand(config: string | undefined): Promise<RetentionReport> {
+  return withSubstrate(config, (mem) => mem.runRetention(), { existingOnly: true });
 }
 
 /** `memstrate stats`: what the substrate is, whether it is healthy, and how much it holds. */
@@ -73,7 +80,10 @@ export async function statsCommand(config: string | undefined, options: { forens
         agents: await count(() => mem.structured.listAgents()),
         sessions: await count(() => mem.sessions.list()),
         tasks,
+        memories: await optional(() => mem.semantic.count({ allAgents: true })),
       },
+      // Found from the data, registered or not: the agents with the most memories first.
+      memoriesByAgent: await optional(() => mem.semantic.countByAgent({ limit: STATS_AGENTS })),
       audit: { tipSeq: tip.seq, tipHash: tip.hash },
       usage: await optional(() => mem.usage.summary()),
     };

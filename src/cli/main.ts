@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, MemoryError } from '../errors.js';
 import { auditAdoptAnchorCommand, auditVerifyCommand, migrateCommand, retentionRunCommand, serveCommand, statsCommand } from './commands.js';
+import { memoriesAgentsCommand, memoriesCountCommand, memoriesListCommand, memoriesShowCommand, type ListOptions, type SelectOptions } from './memories.js';
 import { backendsCommand, loadPlugins, pluginSpecifiers } from './plugins.js';
 
 const EXIT_ERROR = 1;
@@ -67,6 +68,33 @@ function buildProgram(): Command {
     .command('run')
     .description('remove what has expired (KV entries set with a ttl); prints how many')
     .action(async (_options: unknown, command: Command) => print(await retentionRunCommand(configOf(command))));
+
+  const memories = program.command('memories').description('read memories: list, count, show, agents (--forensic: also from a store whose audit chain is broken)');
+  const selecting = (command: Command): Command =>
+    command
+      .option('-a, --agent <agentId>', 'the agent whose memories to read')
+      .option('--all-agents', "every agent's memories")
+      .option('-f, --filter <json>', 'a filter as JSON, e.g. \'{"scope":"work","where":{"metadata.topic":{"$in":["a","b"]}}}\'')
+      .option('--forensic', 'open read-only, even with a broken audit chain');
+  selecting(memories.command('list').description('one page of memories (newest first); pass nextCursor back as --cursor'))
+    .option('-o, --order <order>', 'createdAt (oldest first) or -createdAt (newest first, default)')
+    .option('-n, --limit <n>', 'memories per page, 1..1000 (default 50)')
+    .option('--cursor <cursor>', 'nextCursor of the previous page (same query)')
+    .action(async (options: ListOptions, command: Command) => print(await memoriesListCommand(configOf(command), options)));
+  selecting(memories.command('count').description('how many memories match')).action(async (options: SelectOptions, command: Command) =>
+    print(await memoriesCountCommand(configOf(command), options)),
+  );
+  memories
+    .command('show <id>')
+    .description('one memory, with its vector')
+    .option('--forensic', 'open read-only, even with a broken audit chain')
+    .action(async (id: string, options: { forensic?: boolean }, command: Command) => print(await memoriesShowCommand(configOf(command), id, options)));
+  memories
+    .command('agents')
+    .description('the agents that have memories (registered or not), most first')
+    .option('-n, --limit <n>', 'agents to list, 1..10000 (default 1000)')
+    .option('--forensic', 'open read-only, even with a broken audit chain')
+    .action(async (options: { limit?: string; forensic?: boolean }, command: Command) => print(await memoriesAgentsCommand(configOf(command), options)));
 
   const audit = program.command('audit').description('audit log commands');
   audit

@@ -29,6 +29,9 @@ export const url = z.string().refine((s) => {
 export const BACKEND_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const backendName = z.string().regex(BACKEND_NAME, 'must be a backend name (lowercase letters, digits, -)');
 
+/** Days a store keeps what it holds: 1..1e8 (core's LIMITS.maxRetentionDays; config sits below core). */
+const retentionDays = z.int().min(1).max(100_000_000);
+
 export const memoryConfigSchema = z.strictObject({
   /** The backend of the eight non-semantic stores (any registered main backend). */
   backend: backendName.default('sqlite'),
@@ -55,6 +58,11 @@ export const memoryConfigSchema = z.strictObject({
    * `full`: every commit and the audit anchor (file and folder) reach the disk before they return.
    */
   durability: z.enum(['normal', 'full']).default('normal'),
+  /** Retention (days; unset = keep forever), applied by `memstrate retention run` and the gateway's schedule. */
+  retentionMemoriesDays: retentionDays.optional(),
+  retentionSessionsDays: retentionDays.optional(),
+  retentionUsageDays: retentionDays.optional(),
+  retentionTaskResultsDays: retentionDays.optional(),
 });
 
 type Parsed = z.output<typeof memoryConfigSchema>;

@@ -1,5 +1,5 @@
 import type { FilterNode } from './memory-filter.js';
-import type { MemoryRecord, MemorySource } from './semantic-store.js';
+import type { AgentMemoryCount, MemoryRecord, MemorySource } from './semantic-store.js';
 import type { SemanticCapabilities } from './capabilities.js';
 import type { BackendHealth } from './health.js';
 import type { Owner } from './main-backend.js';
@@ -20,6 +20,19 @@ export interface NewMemoryRow {
   confidence: number;
   createdAt: EpochMs;
   embedding: Float32Array | undefined;
+  /** Natural key: an existing memory of (agentId, key) is replaced in place (its id kept) instead. */
+  key: string | undefined;
+  /** Expiry instant, or undefined for none. */
+  expiresAt: EpochMs | undefined;
+  /** When true: if the agent has a live, unmerged memory with this scope and content, write nothing and report its id. */
+  dedupe: boolean;
+}
+
+/** What `insert` did with one row: the id stored or found, and which of created / updated / found it was. */
+export interface InsertOutcome {
+  id: string;
+  /** created: a new memory; updated: a keyed memory replaced in place; existing: dedupe found it. */
+  outcome: 'created' | 'updated' | 'existing';
 }
 
 export interface SearchScope {
@@ -33,10 +46,12 @@ export interface SearchScope {
   filter: FilterNode;
   /** Candidates wanted (already capped by the service). */
   k: number;
+  /** The substrate clock's now: a memory with expiresAt <= now is invisible (never returned or counted). */
+  now: EpochMs;
 }
 
 /** Which memories count / list look at: the agent (undefined = every agent) and the filter (never merged ones). */
-export type FilterScope = Pick<SearchScope, 'agentId' | 'filter'>;
+export type FilterScope = Pick<SearchScope, 'agentId' | 'filter' | 'now'>;
 
 /** Where a listed page starts: after this (createdAt, id) in the page's order. */
 export interface ListKey {
@@ -87,6 +102,14 @@ export interface DecayPolicy {
   factor: number;
   floor: number;
   dryRun: boolean;
+  /** Memories expired at this instant are left alone (they are invisible). */
+  now: EpochMs;
+}
+
+/** A memory deleteWhere removed. */
+export interface DeletedMemory {
+  id: string;
+  agentId: string;
 }
 
 export interface SemanticBackend {
@@ -97,7 +120,15 @@ export interface SemanticBackend {
   vectorSpace(): Promise<VectorSpace | undefined>;
   /** Fixes the vector space (first use). ConfigError/ValidationError when another one is fixed. */
   fixVectorSpace(space: VectorSpace): Promise<void>;
-  insert(rows: readonly NewMemoryRow[]): Promise<void>;
+  /**
+   * Writes the rows in one unit (all or nothing where the engine can): a row with a `key` replaces
+   * the live memory of (agentId, key) in place — content, source, scope, metadata, confidence,
+   * vector (none when the row has none) and expiry; id, createdAt and access counts kept — and an
+   * expired one of that key is deleted first (the row is then created anew); a `dedupe` row whose
+   * (agentId, scope, content) a live unmerged memory already has writes nothing. Expiry is judged
+   * at `now`. One outcome per row, in order. Rows never repeat a (agentId, key) (core checks).
+   */
+  insert(rows: readonly NewMemoryRow[], now: EpochMs): Promise<InsertOutcome[]>;
   vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]>;
   /**
    * Memories holding any of `queryTerms(text)` (exported from memstrate), scored by raw BM25 as
@@ -112,11 +143,21 @@ export interface SemanticBackend {
   hybridSearch?(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]>;
   /** How many memories of the scope (never merged ones) match its filter. */
   count(scope: FilterScope): Promise<number>;
+  /**
+   * Memories per agent (never merged or expired ones at `now`): the `limit` agents with the most,
+   * by count descending then agentId ascending (byte order).
+   */
+  countByAgent(limit: number, now: EpochMs): Promise<AgentMemoryCount[]>;
   /** Up to `limit` memories of the scope (never merged ones) matching its filter, after `after`, in the scope's order. */
   list(scope: ListScope): Promise<MemoryRecord[]>;
   /** The records of `ids` that exist, in any order (the caller orders them). */
   fetch(ids: readonly string[]): Promise<MemoryRecord[]>;
   get(id: string): Promise<MemoryRecord | undefined>;
+  /**
+   * Removes every memory `count(scope)` counts, with the memories merged into them; returns the
+   * removed memories of the scope (not the merged ones), each once.
+   */
+  deleteWhere(scope: FilterScope): Promise<DeletedMemory[]>;
   /** Removes the memory (and what merged into it); returns its owner, or undefined when it did not exist. */
   delete(id: string): Promise<Owner | undefined>;
   /** Replaces the vector; returns the memory's owner, or undefined when no such memory exists. */
@@ -124,8 +165,13 @@ export interface SemanticBackend {
   /** accessCount += 1 and accessedAt = at, for each id (ids may repeat). */
   touch(ids: readonly string[], at: EpochMs): Promise<void>;
   decay(policy: DecayPolicy): Promise<number>;
-  /** Links exact duplicates (agent, scope, content) to their oldest twin; returns how many were merged. */
-  mergeExactDuplicates(options: { dryRun: boolean }): Promise<number>;
+  /**
+   * Links exact duplicates (agent, scope, content) to their oldest twin; returns how many were merged.
+   * Memories with a key or an expiry are never merged (nor merged into), and expired ones are left alone.
+   */
+  mergeExactDuplicates(options: { dryRun: boolean; now: EpochMs }): Promise<number>;
+  /** Deletes every memory with expiresAt <= now (its vector and keyword entry too); returns how many. */
+  purgeExpired(now: EpochMs): Promise<number>;
   health(): Promise<BackendHealth>;
   close(): Promise<void>;
 }

@@ -2,7 +2,8 @@ import type { SemanticCapabilities } from './capabilities.js';
 import type { ConsolidationStore } from './consolidation-store.js';
 import type { BackendHealth } from './health.js';
 import type { Owner } from './main-backend.js';
-import type { SemanticStore, VectorInput } from './semantic-store.js';
+import type { DeletedMemory } from './semantic-backend.js';
+import type { CountQuery, SemanticStore, VectorInput } from './semantic-store.js';
 
 /**
  * What the substrate needs from the configured semantic backend: the store, consolidation over it,
@@ -24,6 +25,8 @@ export interface SemanticProvider {
 
 /** The semantic store as a provider offers it: id-addressed changes report the memory's agent. */
 export interface BackendSemanticStore extends SemanticStore {
+  /** `deleteWhere`, returning the removed memories (ids and agents, for the audit entry). */
+  deleteWhereFor(query: CountQuery): Promise<DeletedMemory[]>;
   /** `forget`, returning the owner of the removed memory (undefined when there was none). */
   forgetFor(id: string): Promise<Owner | undefined>;
   /** `updateEmbedding`, returning the memory's agent. NotFoundError when no such memory exists. */

@@ -25,6 +25,31 @@ export interface RememberInput {
   embedding?: VectorInput;
   /** In [0, 1]. Default 1. */
   confidence?: number;
+  /**
+   * A natural key (1..256 characters), unique per agent: remembering with a key the agent already
+   * uses replaces that memory's content, metadata, source, scope, confidence, vector and expiry
+   * (same id, same createdAt and access counts) instead of making a new memory.
+   */
+  key?: string;
+  /**
+   * `content`: when the agent already has a live memory with this scope and exactly this content,
+   * return its id and write nothing (`created: false`). Not with `key`.
+   */
+  dedupe?: 'content';
+  /** Expiry as an absolute instant (epoch ms, in the future). Not with `ttlMs`. */
+  expiresAt?: EpochMs;
+  /** Expiry relative to now (1 ms .. 100 years). Not with `expiresAt`. */
+  ttlMs?: number;
+}
+
+/**
+ * What one remember did: `created` when a new memory was made; `updated` when a keyed memory was
+ * replaced; neither when `dedupe` found the same content (nothing was written).
+ */
+export interface RememberResult {
+  id: string;
+  created: boolean;
+  updated: boolean;
 }
 
 export interface MemoryRecord {
@@ -42,6 +67,10 @@ export interface MemoryRecord {
   supersededBy?: string;
   /** Present on `get()` when the memory has a vector. */
   embedding?: number[];
+  /** The memory's natural key, when it was remembered with one. */
+  key?: string;
+  /** When the memory expires (it is invisible to every read from this instant on). */
+  expiresAt?: EpochMs;
 }
 
 export interface MemoryFilter {
@@ -78,6 +107,12 @@ export type ListQuery = AgentSelector & {
   /** `nextCursor` of the previous page (same query): the page continues after it. */
   cursor?: string;
 };
+
+/** How many memories (not merged into another) an agent has. */
+export interface AgentMemoryCount {
+  agentId: string;
+  count: number;
+}
 
 export interface MemoryPage {
   items: MemoryRecord[];
@@ -133,10 +168,23 @@ export interface RecalledMemory {
 }
 
 export interface SemanticStore {
+  /** The id of the memory made, replaced (`key`) or found (`dedupe`). */
   remember(input: RememberInput): Promise<string>;
-  /** All or nothing: every input is validated (and embedded) before anything is written. */
+  /** All or nothing: every input is validated (and embedded) before anything is written. Two inputs naming the same (agentId, key): ValidationError. */
   rememberMany(inputs: readonly RememberInput[]): Promise<string[]>;
+  /** `remember`, saying whether a memory was created, replaced, or found (dedupe). */
+  rememberWithResult(input: RememberInput): Promise<RememberResult>;
+  /** `rememberMany`, one result per input, in order. */
+  rememberManyWithResult(inputs: readonly RememberInput[]): Promise<RememberResult[]>;
+  /** Deletes every memory whose expiry has passed (by the substrate clock); returns how many. */
+  purgeExpired(): Promise<number>;
   recall(query: RecallQuery): Promise<RecalledMemory[]>;
+  /**
+   * Removes every memory `count(query)` counts — the agent's (or, with allAgents, every agent's)
+   * memories matching the filter — with their vectors, keyword entries and the memories merged into
+   * them. Returns how many `count` counted. Without a filter: all of the agent's memories.
+   */
+  deleteWhere(query: CountQuery): Promise<number>;
   /** Removes the memory, its vector and its keyword index entry. True when something was removed. */
   forget(id: string): Promise<boolean>;
   /** Replaces the vector. NotFoundError when no such memory exists. */
@@ -146,6 +194,11 @@ export interface SemanticStore {
   getMany(ids: readonly string[]): Promise<MemoryRecord[]>;
   /** How many memories (not merged into another) match the filter. */
   count(query: CountQuery): Promise<number>;
+  /**
+   * The agents that have memories — found from the data, registered or not — with how many each:
+   * the `limit` (1..10000, default 1000) with the most, by count descending then agentId.
+   */
+  countByAgent(options?: { limit?: number }): Promise<AgentMemoryCount[]>;
   /**
    * The memories (not merged into another) matching the filter, a page at a time, in createdAt order
    * (ties by id); paging with `nextCursor` is stable under concurrent inserts (keyset pagination).

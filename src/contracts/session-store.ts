@@ -57,6 +57,8 @@ export interface SessionStore {
   delete(id: string): Promise<boolean>;
   /** Deletes every regular session of the agent (not its canonical session); returns how many. */
   deleteForAgent(agentId: string): Promise<number>;
+  /** Retention: deletes the sessions of every agent not updated for `days` × 24 h; returns how many. Canonical sessions stay. */
+  cleanupOlderThan(days: number): Promise<number>;
   /** Newest first (createdAt desc, then id). */
   list(): Promise<SessionSummary[]>;
   listForAgent(agentId: string): Promise<SessionSummary[]>;

@@ -34,7 +34,13 @@ export const STRUCTURED_METHODS = {
 export const SEMANTIC_METHODS = {
   remember: 'mutation',
   rememberMany: 'mutation',
+  rememberWithResult: 'mutation',
+  rememberManyWithResult: 'mutation',
+  purgeExpired: 'mutation',
   recall: 'read',
+  countByAgent: 'read',
+  deleteWhere: 'mutation',
+  deleteWhereFor: 'mutation',
   forget: 'mutation',
   forgetFor: 'mutation',
   updateEmbedding: 'mutation',
@@ -66,6 +72,7 @@ export const SESSION_METHODS = {
   delete: 'mutation',
   deleteFor: 'mutation',
   deleteForAgent: 'mutation',
+  cleanupOlderThan: 'mutation',
   list: 'read',
   listForAgent: 'read',
   setLabel: 'mutation',
@@ -108,6 +115,7 @@ export const TASK_METHODS = {
   heartbeatFor: 'mutation',
   get: 'read',
   list: 'read',
+  cleanupOlderThan: 'mutation',
 } as const satisfies MethodKinds<BackendTaskQueue>;
 
 export const CONSOLIDATION_METHODS = {

@@ -63,4 +63,6 @@ export interface TaskQueue {
   get(id: string): Promise<Task | undefined>;
   /** Newest first. */
   list(options?: { status?: TaskStatus; limit?: number }): Promise<Task[]>;
+  /** Retention: deletes completed and failed tasks last updated more than `days` × 24 h ago; returns how many. Pending and in-progress tasks stay. */
+  cleanupOlderThan(days: number): Promise<number>;
 }

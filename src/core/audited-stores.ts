@@ -3,8 +3,9 @@ import type { ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
 import type { Relation } from '../contracts/knowledge-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue } from '../contracts/main-backend.js';
+import type { DeletedMemory } from '../contracts/semantic-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
-import type { RememberInput } from '../contracts/semantic-store.js';
+import type { RememberInput, RememberResult } from '../contracts/semantic-store.js';
 import {
   CONSOLIDATION_METHODS,
   DEVICE_METHODS,
@@ -73,17 +74,74 @@ function batchAgent(inputs: readonly RememberInput[]): { agentId: string | undef
   return { agentId: agents.length === 1 ? agents[0] : undefined, agents };
 }
 
+/** One entry for a deleteWhere that removed something: how many, which, and whose. */
+function deletedRecord(removed: readonly DeletedMemory[]): AuditRecord | undefined {
+  if (removed.length === 0) return undefined;
+  const agents = [...new Set(removed.map((m) => m.agentId))];
+  const ids = idList(removed.map((m) => m.id));
+  return rec(agents.length === 1 ? agents[0] : undefined, 'memory.delete_where', agents.length === 1 ? { count: removed.length, ids } : { count: removed.length, ids, agents: idList(agents) });
+}
+
+/**
+ * A remember's entry: `memory.remember` with the id, and `updated: true` when a keyed memory was
+ * replaced in place. A remember that wrote nothing (dedupe found the content) leaves no entry.
+ */
+function rememberRecord(input: RememberInput, r: RememberResult): AuditRecord | undefined {
+  const expires = input.expiresAt !== undefined || input.ttlMs !== undefined;
+  return when(r.created || r.updated, () =>
+    rec(input.agentId, 'memory.remember', {
+      id: r.id,
+      scope: input.scope ?? 'episodic',
+      source: input.source ?? 'observation',
+      ...(input.key !== undefined ? { key: input.key } : {}),
+      ...(r.updated ? { updated: true } : {}),
+      ...(expires ? { expires } : {}),
+    }),
+  );
+}
+
+/** A batch's entry lists the ids written (created or replaced; `updated` lists the replaced ones); none when nothing was written. */
+function rememberManyRecord(inputs: readonly RememberInput[], results: readonly RememberResult[]): AuditRecord | undefined {
+  const written = results.filter((r) => r.created || r.updated);
+  const updated = results.filter((r) => r.updated).map((r) => r.id);
+  const { agentId, agents } = batchAgent(inputs.filter((_, i) => results[i]?.created || results[i]?.updated));
+  const detail = {
+    ids: idList(written.map((r) => r.id)),
+    ...(updated.length > 0 ? { updated: idList(updated) } : {}),
+    ...(agentId === undefined ? { agents: idList(agents) } : {}),
+  };
+  return when(written.length > 0, () => rec(agentId, 'memory.remember_many', detail));
+}
+
 export function auditedSemantic(inner: BackendSemanticStore, log: AuditTarget): BackendSemanticStore {
   return audited(inner, SEMANTIC_METHODS, {
     async remember(input) {
-      const id = await inner.remember(input);
-      return { result: id, record: rec(input.agentId, 'memory.remember', { id, scope: input.scope ?? 'episodic', source: input.source ?? 'observation' }) };
+      const result = await inner.rememberWithResult(input);
+      return { result: result.id, record: rememberRecord(input, result) };
+    },
+    async rememberWithResult(input) {
+      const result = await inner.rememberWithResult(input);
+      return { result, record: rememberRecord(input, result) };
     },
     async rememberMany(inputs) {
-      const ids = await inner.rememberMany(inputs);
-      const { agentId, agents } = batchAgent(inputs);
-      const detail = agentId === undefined ? { ids: idList(ids), agents: idList(agents) } : { ids: idList(ids) };
-      return { result: ids, record: when(ids.length > 0, () => rec(agentId, 'memory.remember_many', detail)) };
+      const results = await inner.rememberManyWithResult(inputs);
+      return { result: results.map((r) => r.id), record: rememberManyRecord(inputs, results) };
+    },
+    async rememberManyWithResult(inputs) {
+      const results = await inner.rememberManyWithResult(inputs);
+      return { result: results, record: rememberManyRecord(inputs, results) };
+    },
+    async purgeExpired() {
+      const count = await inner.purgeExpired();
+      return { result: count, record: when(count > 0, () => rec(undefined, 'memory.purge_expired', { count })) };
+    },
+    async deleteWhere(query) {
+      const removed = await inner.deleteWhereFor(query);
+      return { result: removed.length, record: deletedRecord(removed) };
+    },
+    async deleteWhereFor(query) {
+      const removed = await inner.deleteWhereFor(query);
+      return { result: removed, record: deletedRecord(removed) };
     },
     async forget(id) {
       const owner = await inner.forgetFor(id);
@@ -158,6 +216,10 @@ export function auditedSessions(inner: BackendSessionStore, log: AuditTarget): B
       const count = await inner.deleteForAgent(agentId);
       return { result: count, record: when(count > 0, () => rec(agentId, 'session.delete_for_agent', { count })) };
     },
+    async cleanupOlderThan(days) {
+      const deleted = await inner.cleanupOlderThan(days);
+      return { result: deleted, record: when(deleted > 0, () => rec(undefined, 'session.cleanup', { days, deleted })) };
+    },
     async setLabel(id, label) {
       const owner = await inner.setLabelFor(id, label);
       return { result: undefined, record: rec(owner.agentId, 'session.set_label', { id, label: label ?? null }) };
@@ -213,6 +275,10 @@ export function auditedDevices(inner: PairedDeviceStore, log: AuditTarget): Pair
 
 export function auditedTasks(inner: BackendTaskQueue, log: AuditTarget): BackendTaskQueue {
   return audited(inner, TASK_METHODS, {
+    async cleanupOlderThan(days) {
+      const deleted = await inner.cleanupOlderThan(days);
+      return { result: deleted, record: when(deleted > 0, () => rec(undefined, 'task.cleanup', { days, deleted })) };
+    },
     async post(task) {
       const id = await inner.post(task);
       return { result: id, record: rec(task.createdBy, 'task.post', { id, assignedTo: task.assignedTo ?? null }) };

@@ -1,12 +1,16 @@
+import type { RetentionReport } from './retention.js';
 import type { Logger } from '../contracts/types.js';
 import type { ConsolidationReport } from '../contracts/consolidation-store.js';
+import type { SemanticStore } from '../contracts/semantic-store.js';
 import type { StructuredStore } from '../contracts/structured-store.js';
 
 /** What the schedule needs of a substrate. */
 export interface SchedulableSubstrate {
   readonly config: { consolidationIntervalHours: number };
   readonly structured: StructuredStore;
+  readonly semantic: Pick<SemanticStore, 'purgeExpired'>;
   consolidate(options?: { dryRun?: boolean }): Promise<ConsolidationReport>;
+  runRetention(): Promise<RetentionReport>;
 }
 
 /** Where the last run's time is kept (the structured store of a reserved agent id). */
@@ -21,7 +25,7 @@ export interface ConsolidationSchedule {
 }
 
 /**
- * Runs `consolidate()` (and removes expired KV entries) every `consolidation_interval_hours` (0 disables), the first run one interval
+ * Runs `consolidate()` (and removes expired KV entries and memories) every `consolidation_interval_hours` (0 disables), the first run one interval
  * after the last one recorded — persisted, so a restart does not push it back a whole interval
  * (OpenFang's G-29). Used by `memstrate serve`; library users call it themselves if they want it.
  */
@@ -55,10 +59,11 @@ export async function startConsolidationSchedule(mem: SchedulableSubstrate, logg
       const previous = await lastRun();
       if (previous !== undefined && Date.now() < previous + intervalMs) return schedule(previous + intervalMs);
       const report = await mem.consolidate();
-      // Retention rides on the same schedule: expired KV entries are removed (they already read as absent).
-      const purged = await mem.structured.purgeExpired();
+      // Retention rides on the same schedule: what expired (already reading as absent) and what the
+      // retention settings no longer keep is removed.
+      const retention = await mem.runRetention();
       await mem.structured.set(SYSTEM_AGENT_ID, LAST_RUN_KEY, Date.now());
-      logger.info({ decayed: report.decayed, merged: report.merged, kvPurged: purged, durationMs: report.durationMs }, 'consolidation ran');
+      logger.info({ decayed: report.decayed, merged: report.merged, retention, durationMs: report.durationMs }, 'consolidation ran');
     } catch (error) {
       logger.error({ err: error }, 'scheduled consolidation failed');
     }

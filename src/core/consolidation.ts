@@ -20,13 +20,15 @@ export class Consolidator implements ConsolidationStore {
     const dryRun = options.dryRun === true;
     const started = performance.now();
     await this.beforeRun();
+    const now = this.clock();
     const decayed = await this.backend.decay({
-      accessedBefore: this.clock() - DECAY_AFTER_MS,
+      now,
+      accessedBefore: now - DECAY_AFTER_MS,
       factor: 1 - this.decayRate,
       floor: CONFIDENCE_FLOOR,
       dryRun,
     });
-    const merged = await this.backend.mergeExactDuplicates({ dryRun });
+    const merged = await this.backend.mergeExactDuplicates({ dryRun, now });
     return { decayed, merged, durationMs: Math.round(performance.now() - started), dryRun };
   }
 }

@@ -18,8 +18,8 @@ import { LIMITS } from './limits.js';
  *     idf(t) = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
  *
  * where tf is how often t occurs in d, |d| d's length in terms, N the number of memories stored for
- * the searched agent (those merged into another included: a merge removes nothing, and counting
- * them keeps the counts index-only) and df(t) how many of them hold t. The statistics are
+ * the searched agent (those merged into another and expired ones not yet purged included: counting
+ * what is stored keeps the counts index-only) and df(t) how many of them hold t. The statistics are
  * the searched agent's own: another agent's memories never change (nor reveal anything through) an
  * agent's scores. For `allAgents` recall, N and df are over every agent's memories. The length
  * pivot is fixed at 256 terms (as FastEmbed's BM25 for Qdrant fixes it) rather than the corpus

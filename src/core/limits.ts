@@ -20,6 +20,8 @@ export const LIMITS = {
   /** Entities one graph query may reach before it stops with VALIDATION (its work budget). */
   maxGraphVisited: 100_000,
   maxListLimit: 10_000,
+  /** Largest `days` of a cleanup or retention setting: keeps `days × 24 h` an exact integer of ms. */
+  maxRetentionDays: 100_000_000,
   textLength: 65_536,
   /** Session messages, serialised. */
   sessionBytes: 16_777_216,

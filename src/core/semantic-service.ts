@@ -5,9 +5,10 @@ import type { Owner } from '../contracts/main-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { FilterNode } from '../contracts/memory-filter.js';
-import type { FusedHit, ListKey, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
+import type { DeletedMemory, FusedHit, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
 import {
   MEMORY_SOURCES,
+  type AgentMemoryCount,
   type AgentSelector,
   type CountQuery,
   type ListQuery,
@@ -18,12 +19,13 @@ import {
   type RecallQuery,
   type RecalledMemory,
   type RememberInput,
-
+  type RememberResult,
   type VectorInput,
 } from '../contracts/semantic-store.js';
 import type { Clock, Logger } from '../contracts/types.js';
 import { ConfigError, NotFoundError } from '../errors.js';
 import { parseMemoryFilter } from './filter-parse.js';
+import { decodeCursor, encodeCursor } from './keyset-cursor.js';
 import { newId } from './ids.js';
 import { LIMITS } from './limits.js';
 import { reciprocalRankFusion, RRF_K } from './rrf.js';
@@ -36,8 +38,15 @@ const HYBRID_DEPTH_FACTOR = 2;
 const HYBRID_MIN_DEPTH = 20;
 const MAX_DEPTH = 4096;
 
-const REMEMBER_KEYS = ['agentId', 'content', 'source', 'scope', 'metadata', 'embedding', 'confidence'] as const satisfies readonly (keyof RememberInput)[];
+const REMEMBER_KEYS = ['agentId', 'content', 'source', 'scope', 'metadata', 'embedding', 'confidence', 'key', 'dedupe', 'expiresAt', 'ttlMs'] as const satisfies readonly (keyof RememberInput)[];
+/** A natural key: 1..256 characters. */
+export const MEMORY_KEY_LENGTH = 256;
+/** Longest ttlMs: 100 years (as for KV entries). */
+export const MEMORY_MAX_TTL_MS = 100 * 365 * 86_400_000;
 const RECALL_KEYS = ['agentId', 'allAgents', 'text', 'embedding', 'limit', 'mode', 'filter', 'explain', 'minScore'] as const;
+/** countByAgent's default and largest number of agents. */
+export const AGENT_COUNTS_DEFAULT_LIMIT = 1000;
+export const AGENT_COUNTS_MAX_LIMIT = 10_000;
 const COUNT_KEYS = ['agentId', 'allAgents', 'filter'] as const;
 const LIST_KEYS = ['agentId', 'allAgents', 'filter', 'orderBy', 'limit', 'cursor'] as const;
 const LIST_DEFAULT_LIMIT = 50;
@@ -116,16 +125,46 @@ export class SemanticService implements BackendSemanticStore {
   }
 
   async remember(input: RememberInput): Promise<string> {
-    const [id] = await this.rememberMany([input]);
-    return id as string;
+    return (await this.rememberWithResult(input)).id;
   }
 
   async rememberMany(inputs: readonly RememberInput[]): Promise<string[]> {
+    return (await this.rememberManyWithResult(inputs)).map((r) => r.id);
+  }
+
+  async rememberWithResult(input: RememberInput): Promise<RememberResult> {
+    const [result] = await this.rememberManyWithResult([input]);
+    return result as RememberResult;
+  }
+
+  /**
+   * Validates (and embeds) every input, then writes them in one backend call. Within a batch, a
+   * `dedupe` input repeating an earlier input's (agentId, scope, content) gets that input's id
+   * (nothing written for it); two inputs naming the same (agentId, key) are a ValidationError.
+   */
+  async rememberManyWithResult(inputs: readonly RememberInput[]): Promise<RememberResult[]> {
     if (!Array.isArray(inputs)) this.v.fail('inputs must be an array');
     if (inputs.length === 0) return [];
     if (inputs.length > LIMITS.maxBatch) this.v.fail(`at most ${LIMITS.maxBatch} memories per call`);
     const now = this.o.clock();
     const rows: NewMemoryRow[] = inputs.map((input, i) => this.validateInput(input, inputs.length > 1 ? `inputs[${i}].` : '', now));
+
+    // Repeats inside the batch: the same key twice is refused; a dedupe input repeating an earlier one is answered by it.
+    const keys = new Map<string, number>();
+    const contents = new Map<string, number>();
+    const alias: (number | undefined)[] = rows.map((row, i) => {
+      if (row.key !== undefined) {
+        const k = JSON.stringify([row.agentId, row.key]);
+        const first = keys.get(k);
+        if (first !== undefined) this.v.fail(`inputs[${i}].key repeats inputs[${first}].key for agent ${row.agentId}: one memory per key per batch`);
+        keys.set(k, i);
+      }
+      const c = JSON.stringify([row.agentId, row.scope, row.content]);
+      const earlier = contents.get(c);
+      if (row.dedupe && earlier !== undefined) return earlier;
+      if (!contents.has(c)) contents.set(c, i);
+      return undefined;
+    });
 
     // Vectors: caller-supplied ones are checked against the space; the rest are embedded in one batch.
     let dims = this.space?.dimensions;
@@ -138,7 +177,7 @@ export class SemanticService implements BackendSemanticStore {
     rows.forEach((row, i) => {
       const vector = supplied[i];
       if (vector !== undefined) row.embedding = toUnitVector(vector, dims, this.backend.name, rows.length > 1 ? `inputs[${i}].embedding` : 'embedding');
-      else if (this.o.embedder) missing.push(i);
+      else if (this.o.embedder && alias[i] === undefined) missing.push(i);
     });
     if (missing.length > 0 && this.o.embedder) {
       const vectors = await this.embed(missing.map((i) => (rows[i] as NewMemoryRow).content));
@@ -151,8 +190,20 @@ export class SemanticService implements BackendSemanticStore {
       await this.fixSpace(space);
       this.space = space;
     }
-    await this.backend.insert(rows);
-    return rows.map((r) => r.id);
+    const written = rows.filter((_, i) => alias[i] === undefined);
+    const outcomes = await this.backend.insert(written, now);
+    if (outcomes.length !== written.length) throw new ConfigError([`semantic backend ${this.backend.name} answered ${outcomes.length} outcomes for ${written.length} rows`]);
+    const byRow = new Map<number, RememberResult>();
+    let next = 0;
+    rows.forEach((_, i) => {
+      if (alias[i] !== undefined) return;
+      const o = outcomes[next++] as (typeof outcomes)[number];
+      byRow.set(i, { id: o.id, created: o.outcome === 'created', updated: o.outcome === 'updated' });
+    });
+    return rows.map((_, i) => {
+      const a = alias[i];
+      return a === undefined ? (byRow.get(i) as RememberResult) : { id: (byRow.get(a) as RememberResult).id, created: false, updated: false };
+    });
   }
 
   private validateInput(input: RememberInput, prefix: string, now: number): NewMemoryRow {
@@ -164,7 +215,30 @@ export class SemanticService implements BackendSemanticStore {
     const scope = input.scope === undefined ? 'episodic' : this.v.text(`${prefix}scope`, input.scope, LIMITS.scopeLength);
     const { object: metadata } = this.v.jsonObject(`${prefix}metadata`, input.metadata, LIMITS.metadataBytes);
     const confidence = input.confidence === undefined ? 1 : this.v.number(`${prefix}confidence`, input.confidence, 0, 1);
-    return { id: newId(), agentId, content, source, scope, metadata, confidence, createdAt: now, embedding: undefined };
+    let key: string | undefined;
+    if (input.key !== undefined) {
+      if (typeof input.key !== 'string' || input.key.length === 0 || input.key.length > MEMORY_KEY_LENGTH) {
+        this.v.fail(`${prefix}key must be a string of 1..${MEMORY_KEY_LENGTH} characters`);
+      }
+      this.v.storable(`${prefix}key`, input.key);
+      key = input.key;
+    }
+    const dedupe = input.dedupe === undefined ? false : this.v.oneOf(`${prefix}dedupe`, input.dedupe, ['content'] as const) === 'content';
+    if (dedupe && key !== undefined) this.v.fail(`${prefix}dedupe: give either key (replace by key) or dedupe, not both`);
+    if (input.expiresAt !== undefined && input.ttlMs !== undefined) this.v.fail(`${prefix}expiresAt, ${prefix}ttlMs: give either, not both`);
+    let expiresAt: number | undefined;
+    if (input.ttlMs !== undefined) expiresAt = now + this.v.int(`${prefix}ttlMs`, input.ttlMs, 1, MEMORY_MAX_TTL_MS);
+    else if (input.expiresAt !== undefined) {
+      expiresAt = this.v.timestamp(`${prefix}expiresAt`, input.expiresAt);
+      if (expiresAt <= now) this.v.fail(`${prefix}expiresAt must be in the future (now is ${now})`);
+    }
+    return { id: newId(), agentId, content, source, scope, metadata, confidence, createdAt: now, embedding: undefined, key, expiresAt, dedupe };
+  }
+
+  /** Deletes every memory whose expiry has passed at the substrate clock's now; returns how many. */
+  async purgeExpired(): Promise<number> {
+    await this.flushTouches();
+    return this.backend.purgeExpired(this.o.clock());
   }
 
   private async embed(texts: string[]): Promise<Float32Array[]> {
@@ -204,14 +278,15 @@ export class SemanticService implements BackendSemanticStore {
     }
 
     const depth = mode === 'hybrid' ? Math.min(MAX_DEPTH, Math.max(limit * HYBRID_DEPTH_FACTOR, HYBRID_MIN_DEPTH)) : limit;
-    const scope = { agentId, filter, k: depth };
+    const now = this.o.clock();
+    const scope = { agentId, filter, k: depth, now };
     const keywordText = text === undefined ? undefined : boundedKeywordText(text);
     const minScore = query.minScore === undefined ? undefined : this.v.number('minScore', query.minScore, -Number.MAX_VALUE, Number.MAX_VALUE);
     const found = await this.search(mode, scope, vector, keywordText, limit);
     const fused = minScore === undefined ? found : found.filter((h) => h.score >= minScore);
     if (fused.length === 0) return [];
     const records = await this.backend.fetch(fused.map((h) => h.id));
-    const byId = new Map(records.map((r) => [r.id, r]));
+    const byId = new Map(records.filter((r) => live(r, now)).map((r) => [r.id, r]));
     const results: RecalledMemory[] = [];
     for (const hit of fused) {
       const memory = byId.get(hit.id);
@@ -275,7 +350,16 @@ export class SemanticService implements BackendSemanticStore {
     const agentId = this.agentOf(query, COUNT_KEYS, 'count');
     const filter = this.validateFilter(query.filter);
     await this.flushTouches();
-    return this.backend.count({ agentId, filter });
+    return this.backend.count({ agentId, filter, now: this.o.clock() });
+  }
+
+  /** The agents that have memories, with how many each (most first, then by agentId). */
+  async countByAgent(options: { limit?: number } = {}): Promise<AgentMemoryCount[]> {
+    if (typeof options !== 'object' || options === null) this.v.fail('options must be an object');
+    this.v.knownKeys('options.', options, ['limit']);
+    const limit = options.limit === undefined ? AGENT_COUNTS_DEFAULT_LIMIT : this.v.int('limit', options.limit, 1, AGENT_COUNTS_MAX_LIMIT);
+    await this.flushTouches();
+    return this.backend.countByAgent(limit, this.o.clock());
   }
 
   /** One page of the memories matching the filter, in createdAt order (ties by id), keyset-paged. */
@@ -285,29 +369,12 @@ export class SemanticService implements BackendSemanticStore {
     const orderBy = query.orderBy === undefined ? '-createdAt' : this.v.oneOf('orderBy', query.orderBy, LIST_ORDERS);
     const limit = query.limit === undefined ? LIST_DEFAULT_LIMIT : this.v.int('limit', query.limit, 1, LIMITS.maxRecallLimit);
     const fingerprint = queryFingerprint(agentId, filter, orderBy);
-    const after = query.cursor === undefined ? undefined : this.decodeCursor(query.cursor, fingerprint);
+    const after = query.cursor === undefined ? undefined : decodeCursor(this.v, query.cursor, fingerprint, 'this listing (its agent, filter and order)');
     await this.flushTouches();
-    const rows = await this.backend.list({ agentId, filter, order: orderBy === 'createdAt' ? 'asc' : 'desc', after, limit: limit + 1 });
+    const rows = await this.backend.list({ agentId, filter, now: this.o.clock(), order: orderBy === 'createdAt' ? 'asc' : 'desc', after, limit: limit + 1 });
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return rows.length > limit && last ? { items, nextCursor: encodeCursor(fingerprint, { createdAt: last.createdAt, id: last.id }) } : { items };
-  }
-
-  private decodeCursor(cursor: unknown, fingerprint: string): ListKey {
-    const bad = (why: string): never => this.v.fail(`cursor is not a cursor of this listing (${why})`);
-    if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(cursor)) bad('not base64url text');
-    let value: unknown;
-    try {
-      value = JSON.parse(Buffer.from(cursor as string, 'base64url').toString('utf8'));
-    } catch {
-      bad('undecodable');
-    }
-    if (!Array.isArray(value) || value.length !== 3) return bad('malformed');
-    const [query, createdAt, id] = value as unknown[];
-    if (query !== fingerprint) bad('it continues a listing of another agent, filter or order');
-    if (typeof createdAt !== 'number' || !Number.isInteger(createdAt) || createdAt < 0 || createdAt > 8_640_000_000_000_000) bad('bad createdAt');
-    if (typeof id !== 'string' || id.length === 0 || id.length > LIMITS.idLength) bad('bad id');
-    return { createdAt: createdAt as number, id: id as string };
   }
 
   private validateFilter(filter: MemoryFilter | undefined): FilterNode {
@@ -345,6 +412,18 @@ export class SemanticService implements BackendSemanticStore {
     await this.backend.fixVectorSpace(space);
   }
 
+  async deleteWhere(query: CountQuery): Promise<number> {
+    return (await this.deleteWhereFor(query)).length;
+  }
+
+  /** Removes what count(query) counts (and what merged into it); returns the removed memories. */
+  async deleteWhereFor(query: CountQuery): Promise<DeletedMemory[]> {
+    const agentId = this.agentOf(query, COUNT_KEYS, 'deleteWhere');
+    const filter = this.validateFilter(query.filter);
+    await this.flushTouches();
+    return this.backend.deleteWhere({ agentId, filter, now: this.o.clock() });
+  }
+
   async forget(id: string): Promise<boolean> {
     return (await this.forgetFor(id)) !== undefined;
   }
@@ -376,7 +455,8 @@ export class SemanticService implements BackendSemanticStore {
   async get(id: string): Promise<MemoryRecord | undefined> {
     this.v.id('id', id);
     await this.flushTouches();
-    return this.backend.get(id);
+    const record = await this.backend.get(id);
+    return record && live(record, this.o.clock()) ? record : undefined;
   }
 
   /** The records of `ids` that exist, in the order asked (each once); VALIDATION beyond 1,000 ids. */
@@ -386,7 +466,8 @@ export class SemanticService implements BackendSemanticStore {
     const wanted = [...new Set(ids.map((id, i) => this.v.id(`ids[${i}]`, id)))];
     if (wanted.length === 0) return [];
     await this.flushTouches();
-    const byId = new Map((await this.backend.fetch(wanted)).map((r) => [r.id, r]));
+    const now = this.o.clock();
+    const byId = new Map((await this.backend.fetch(wanted)).filter((r) => live(r, now)).map((r) => [r.id, r]));
     return wanted.flatMap((id) => (byId.has(id) ? [byId.get(id) as MemoryRecord] : []));
   }
 
@@ -396,10 +477,11 @@ export class SemanticService implements BackendSemanticStore {
   }
 }
 
-/** The opaque cursor after `key`: base64url of [the query's fingerprint, createdAt, id]. */
-function encodeCursor(fingerprint: string, key: ListKey): string {
-  return Buffer.from(JSON.stringify([fingerprint, key.createdAt, key.id]), 'utf8').toString('base64url');
+/** Not expired at `now` (a memory is invisible from its expiresAt on). */
+function live(record: MemoryRecord, now: number): boolean {
+  return record.expiresAt === undefined || record.expiresAt > now;
 }
+
 
 /** Which listing a cursor continues: a short hash of the agent, the normalised filter and the order. */
 function queryFingerprint(agentId: string | undefined, filter: FilterNode, orderBy: string): string {

@@ -72,6 +72,9 @@ function operation(route: AnyRoute): Json {
     ? { description: route.responseDescription ?? 'Done (no body).' }
     : { description: route.responseDescription ?? 'Success.', content: { 'application/json': { schema: schemaRef(route.response) } } };
   responses[String(route.status)] = success;
+  if (route.unchangedStatus !== undefined) {
+    responses[String(route.unchangedStatus)] = { ...success, description: route.unchangedDescription ?? 'Nothing new was created (same body).' };
+  }
   const errors = new Set<number>(route.errors ?? []);
   if (route.params || route.query || route.body) errors.add(400);
   if (route.body) errors.add(413);

@@ -38,6 +38,9 @@ export interface RouteSpec<P extends z.ZodType | undefined = undefined, Q extend
   bodyOptional?: boolean;
   /** Status of a success. 204 sends no body. */
   status: 200 | 201 | 204;
+  /** A second success status the handler may answer with (same body): e.g. 200 when nothing new was created. */
+  unchangedStatus?: 200;
+  unchangedDescription?: string;
   /** Schema of the success body (documentation; responses are not re-validated). */
   response?: z.ZodType;
   responseDescription?: string;

@@ -4,7 +4,7 @@ import type * as CC from '../contracts/consolidation-store.js';
 import type * as F from '../contracts/memory-filter.js';
 import * as C from '../contracts/semantic-store.js';
 import { LIMITS } from '../core/limits.js';
-import { EpochMs, Id, JsonObject, named, Vector } from './common.js';
+import { EpochMs, Id, intQuery, JsonObject, named, Vector } from './common.js';
 
 export const MemorySource = z.enum(C.MEMORY_SOURCES);
 export const RecallMode = z.enum(['hybrid', 'vector', 'keyword']) satisfies z.ZodType<C.RecallMode>;
@@ -19,7 +19,32 @@ export const RememberInput = named(
     metadata: JsonObject.optional(),
     embedding: Vector.optional().describe('Caller-supplied vector; absent + an embedder configured = the content is embedded.'),
     confidence: z.number().min(0).max(1).optional().describe('In [0, 1]. Default 1.'),
+    key: z.string().optional().describe('Natural key (1..256 characters), unique per agent: an existing memory of (agentId, key) is replaced in place (same id).'),
+    dedupe: z.literal('content').optional().describe('`content`: a live memory of the agent with this scope and exactly this content answers instead (nothing written). Not with key.'),
+    expiresAt: EpochMs.optional().describe('Expiry instant (epoch ms, in the future); not with ttlMs. Expired memories are invisible to every read.'),
+    ttlMs: z.int().optional().describe('Expiry relative to now (1 ms .. 100 years); not with expiresAt.'),
   }) satisfies z.ZodType<C.RememberInput>,
+);
+
+export const RememberResponse = named(
+  'RememberResponse',
+  z.object({
+    id: z.string(),
+    created: z.boolean().describe('True when a new memory was made (HTTP 201); false when a keyed memory was replaced or dedupe found it (HTTP 200).'),
+    updated: z.boolean().describe('True when a keyed memory was replaced in place.'),
+  }),
+  'The id of the memory made, replaced or found.',
+);
+
+export const PurgedResponse = named('PurgedResponse', z.object({ purged: z.int().min(0) }), 'How many expired memories were deleted.');
+
+export const RememberBatchResponse = named(
+  'RememberBatchResponse',
+  z.object({
+    ids: z.array(z.string()),
+    results: z.array(RememberResponse).describe('One per input, in order.'),
+  }),
+  'Ids in input order, with what each input did.',
 );
 
 export const RememberBatch = named(
@@ -146,6 +171,8 @@ export const MemoryRecord = named(
     accessCount: z.int(),
     supersededBy: z.string().optional(),
     embedding: z.array(z.number()).optional(),
+    key: z.string().optional(),
+    expiresAt: EpochMs.optional(),
   }) satisfies z.ZodType<C.MemoryRecord>,
 );
 
@@ -165,6 +192,28 @@ export const RecalledMemory = named(
       })
       .optional(),
   }) satisfies z.ZodType<C.RecalledMemory>,
+);
+
+/** GET /v1/agents/:agentId/memories query string: one agent's memories, newest first by default (filters: POST /v1/memories/list). */
+export const AgentMemoriesQuery = z.strictObject({
+  orderBy: z.enum(['createdAt', '-createdAt']).optional().describe('Default -createdAt (newest first); ties on createdAt by id.'),
+  limit: intQuery(1, LIMITS.maxRecallLimit, `1..${LIMITS.maxRecallLimit} (default 50).`).optional(),
+  cursor: z.string().min(1).max(4096).optional().describe('nextCursor of the previous page, unchanged.'),
+});
+
+export const DeletedMemories = named(
+  'DeletedMemories',
+  z.object({ deleted: z.int().min(0), memories: z.array(z.object({ id: z.string(), agentId: z.string() })) }),
+  'How many memories were removed, and which (memories merged into them went with them, unlisted).',
+);
+
+export const AgentCountsQuery = z.strictObject({
+  limit: intQuery(1, 10_000, '1..10000 (default 1000).').optional(),
+});
+export const AgentCounts = named(
+  'AgentMemoryCounts',
+  z.object({ agents: z.array(z.object({ agentId: z.string(), count: z.int().min(0) }) satisfies z.ZodType<C.AgentMemoryCount>) }),
+  'The agents that have memories, most first (then by agentId).',
 );
 
 export const MemoryPage = named(

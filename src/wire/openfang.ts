@@ -24,6 +24,7 @@ export const OpenFangStoreResponse = named(
   z.object({
     id: z.string().describe('The UUID the memory is stored under (the existing one when deduplicated).'),
     deduplicated: z.boolean().describe('True when identical content already existed for this agent and category.'),
+    created: z.boolean().describe('True when a new memory was stored (HTTP 201); false when deduplicated (HTTP 200). memstrate addition; the opposite of deduplicated.'),
   }),
 );
 

@@ -1,4 +1,5 @@
-import { semanticSuite } from '../../src/testing/suites/semantic.js';
+import { memoryKeysSuite, semanticSuite } from '../../src/testing/suites/semantic.js';
 import { conformance } from '../harness/conformance.js';
 
 conformance(semanticSuite);
+conformance(memoryKeysSuite);

@@ -127,7 +127,7 @@ describe('pgvector semantic backend', () => {
 
     // The backend's own statement and settings, with the planner kept on the HNSW index (on a table
     // this small it would otherwise scan exactly).
-    const statement = vectorSearchSql(semanticTables(schema), 'vector', { agentId: undefined, filter: parseMemoryFilter(new Validator('postgres'), { source: 'inference' }), k }, query);
+    const statement = vectorSearchSql(semanticTables(schema), 'vector', { agentId: undefined, filter: parseMemoryFilter(new Validator('postgres'), { source: 'inference' }), k, now: Date.now() }, query);
     const run = (settings: string) =>
       withClient(url, async (c) => {
         await c.query('begin');
@@ -216,16 +216,20 @@ describe('pgvector semantic backend', () => {
         confidence: 1,
         createdAt: 1_000 + i,
         embedding: v,
+        key: undefined,
+        expiresAt: undefined,
+        dedupe: false,
       })),
+      Date.now(),
     );
     const [q] = unitVectors(1, dim, 12) as [Float32Array];
     const text = 'cobalt fjord';
 
     const ast = (filter: MemoryFilter) => parseMemoryFilter(new Validator('postgres'), filter);
     for (const scope of [
-      { agentId: 'A', filter: ast({ scope: 'home' }), k: 50 },
-      { agentId: undefined, filter: ast({}), k: 20 },
-      { agentId: 'A', filter: ast({ metadata: { n: 1 }, after: 1_050 }), k: 30 },
+      { agentId: 'A', filter: ast({ scope: 'home' }), k: 50, now: Date.now() },
+      { agentId: undefined, filter: ast({}), k: 20, now: Date.now() },
+      { agentId: 'A', filter: ast({ metadata: { n: 1 }, after: 1_050 }), k: 30, now: Date.now() },
     ]) {
       // Log every statement the pg driver sends during one hybrid search.
       const seen: string[] = [];
@@ -280,7 +284,7 @@ describe('pgvector semantic backend', () => {
       const id = await (a as MemorySubstrate).semantic.remember({ agentId: 'A', content: 'shared pelican', embedding: [1, 0, 0] });
       expect((await (b as MemorySubstrate).semantic.recall({ agentId: 'A', text: 'pelican' })).map((r) => r.memory.id)).toEqual([id]);
       const migrations = await withClient(first.url, async (c) => (await c.query(`select count(*)::int as n from "${schema}".kysely_migration`)).rows[0] as { n: number });
-      expect(migrations.n).toBe(6);
+      expect(migrations.n).toBe(8);
     } finally {
       await a?.close();
       await b?.close();

@@ -1,4 +1,4 @@
-/** Migration 0006 on PostgreSQL: existing memories indexed for per-agent BM25 (as on SQLite), the tsvector dropped. */
+/** Migration 0008 on PostgreSQL: existing memories indexed for per-agent BM25 (as on SQLite), the tsvector dropped. */
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
@@ -11,13 +11,13 @@ const schema = freshSchemaName();
 const silent = { debug() {}, info() {}, warn() {}, error() {} } as never;
 afterAll(() => dropSchema(schema));
 
-it('0006 indexes existing memories per agent (CJK included) and drops content_tsv', async () => {
+it('0008 indexes existing memories per agent (CJK included) and drops content_tsv', async () => {
   await withPgClient(undefined, (c) => c.query(`create schema ${quoteIdent(schema)}`));
   const pool = new pg.Pool({ connectionString: TEST_PG_URL, max: 1, options: `-c search_path=${schema}` });
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
   try {
-    const upTo0005 = Object.fromEntries(Object.entries(postgresMigrations).filter(([name]) => name < '0006'));
-    const { error } = await new Migrator({ db, provider: { getMigrations: async () => upTo0005 }, migrationTableSchema: schema }).migrateToLatest();
+    const upTo0007 = Object.fromEntries(Object.entries(postgresMigrations).filter(([name]) => name < '0008'));
+    const { error } = await new Migrator({ db, provider: { getMigrations: async () => upTo0007 }, migrationTableSchema: schema }).migrateToLatest();
     if (error) throw error;
     for (const [id, agent, content] of [['m1', 'A', 'the harbour pilot'], ['m2', 'A', '東京タワーに行きました'], ['m3', 'B', 'pilot pilot']]) {
       await pool.query(
@@ -32,7 +32,7 @@ it('0006 indexes existing memories per agent (CJK included) and drops content_ts
   try {
     await engine.migrate(postgresMigrations);
     const b = await PostgresSemanticBackend.open(engine, { logger: silent, extension: { version: 'none', iterativeScan: false }, redactedUrl: 'test' });
-    const scope = { agentId: 'A', filter: { kind: 'const', value: true } as const, k: 10 };
+    const scope = { agentId: 'A', filter: { kind: 'const', value: true } as const, k: 10, now: Date.now() };
     const pilot = await b.keywordSearch(scope, 'pilot');
     // Raw BM25 with A's statistics: N = 2, df = 1 (B's "pilot pilot" does not count).
     const raw = Math.log(1 + 1.5 / 1.5) * (2.2 / (1 + 1.2 * (0.25 + (0.75 * 3) / 256)));

@@ -51,8 +51,11 @@ async function seed(b: PostgresSemanticBackend, count: number, distinct: number,
     confidence: 1,
     createdAt: 1000 + i,
     embedding: undefined,
+    key: undefined,
+    expiresAt: undefined,
+    dedupe: false,
   }));
-  await b.insert(rows);
+  await b.insert(rows, Date.now());
   return rows.map((r) => r.id);
 }
 
@@ -87,8 +90,8 @@ describe('pgvector semantic rows under concurrent writers (real PostgreSQL serve
     const first = backends[0] as PostgresSemanticBackend;
     const ids = await seed(first, 120, 60, 'merged'); // 60 exact duplicate pairs
     const work = bumpAll(backends, ids, 15, new Map());
-    work.push(first.mergeExactDuplicates({ dryRun: false }));
-    work.push((backends[1] as PostgresSemanticBackend).decay({ accessedBefore: 10_000, factor: 0.9, floor: 0.1, dryRun: false }));
+    work.push(first.mergeExactDuplicates({ dryRun: false, now: Date.now() }));
+    work.push((backends[1] as PostgresSemanticBackend).decay({ accessedBefore: 10_000, factor: 0.9, floor: 0.1, dryRun: false, now: Date.now() }));
     expect(rejections(await Promise.allSettled(work))).toEqual([]);
     const merged = await withPgClient(schema, (c) => c.query('select 1 from memories where id = any($1) and superseded_by is not null', [ids]));
     expect(merged.rowCount).toBe(60);

@@ -125,3 +125,31 @@ function scrollOrdered(collection: Collection, matching: StoredPoint[], body: Sc
 export function count(collection: Collection, body: Schemas['CountRequest'] | undefined): Schemas['CountResult'] {
   return { count: pointsMatching(collection, body?.filter).length };
 }
+
+/**
+ * POST /collections/:name/facet: how many matching points hold each value of `key` (a point
+ * holding a value twice, e.g. in an array, counts once). Qdrant facets only fields with a keyword,
+ * integer or bool index; hits come by count descending, then value ascending; `limit` default 10.
+ */
+export function facet(collection: Collection, body: Schemas['FacetRequest']): Schemas['FacetResponse'] {
+  const limit = body.limit ?? 10;
+  if (!Number.isInteger(limit) || limit < 1) throw formatError('limit: must be at least 1');
+  const index = collection.payloadIndexes.get(body.key);
+  const type = typeof index === 'string' ? index : isObject(index) ? index.type : undefined;
+  if (type !== 'keyword' && type !== 'integer' && type !== 'bool') {
+    throw badInput(`Index required but not found for "${body.key}" of one of the following types: [keyword, integer, bool]. Help: Create an index for this key or use a different key.`);
+  }
+  const counts = new Map<string | number | boolean, number>();
+  for (const point of pointsMatching(collection, body.filter)) {
+    const seen = new Set<string | number | boolean>();
+    for (const value of valuesAt(point.payload, body.key)) {
+      for (const v of Array.isArray(value) ? value : [value]) {
+        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') seen.add(v);
+      }
+    }
+    for (const v of seen) counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  const hits = [...counts].map(([value, count]) => ({ value, count }));
+  hits.sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+  return { hits: hits.slice(0, limit) } as Schemas['FacetResponse'];
+}

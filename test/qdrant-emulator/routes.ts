@@ -4,7 +4,7 @@ import { Collection, parseSparseParams, parseVectorParams } from './collection.j
 import { alreadyExists, badInput, collectionNotFound, formatError, validationError } from './errors.js';
 import { isObject, mergeInto } from './json-path.js';
 import { runQuery } from './query.js';
-import { count, retrieve, scroll } from './read.js';
+import { count, facet, retrieve, scroll } from './read.js';
 import * as updates from './updates.js';
 
 export interface RouteContext {
@@ -200,6 +200,7 @@ on('POST', '/collections/:name/points/batch', (ctx) => {
 });
 on('POST', '/collections/:name/points/scroll', (ctx) => scroll(collection(ctx), body(ctx)));
 on('POST', '/collections/:name/points/count', (ctx) => count(collection(ctx), body(ctx)));
+on('POST', '/collections/:name/facet', (ctx) => facet(collection(ctx), body(ctx)));
 on('POST', '/collections/:name/points/query', (ctx) => runQuery(collection(ctx), body(ctx)));
 on('POST', '/collections/:name/points/query/batch', (ctx) => {
   const c = collection(ctx);

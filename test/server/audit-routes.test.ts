@@ -45,9 +45,20 @@ const CASES: Record<string, Case> = {
   remember: { expect: { action: 'memory.remember', agentId: A }, request: async () => ({ method: 'POST', path: '/v1/memories', body: { agentId: A, content: 'x', embedding: [1, 0, 0] } }) },
   rememberMany: { expect: { action: 'memory.remember_many', agentId: A }, request: async () => ({ method: 'POST', path: '/v1/memories/batch', body: { memories: [{ agentId: A, content: 'x', embedding: [1, 0, 0] }] } }) },
   recall: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/recall', body: { agentId: A, text: 'sky' } }) },
+  countMemories: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/count', body: { agentId: A } }) },
+  listMemories: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/list', body: { agentId: A, filter: { where: { 'metadata.k': { $exists: false } } } } }) },
+  deleteMemoriesWhere: { expect: { action: 'memory.delete_where', agentId: A }, request: async (gw) => { await memory(gw); return { method: 'POST', path: '/v1/memories/delete-where', body: { agentId: A } }; } },
   getMemories: { expect: null, request: async (gw) => ({ method: 'POST', path: '/v1/memories/get-many', body: { ids: [(await memory(gw)).id] } }) },
   forget: { expect: { action: 'memory.forget', agentId: A }, request: async (gw) => ({ method: 'DELETE', path: `/v1/memories/${(await memory(gw)).id}` }) },
   updateEmbedding: { expect: { action: 'memory.update_embedding', agentId: A }, request: async (gw) => ({ method: 'PUT', path: `/v1/memories/${(await memory(gw)).id}/embedding`, body: { embedding: [0, 1, 0] } }) },
+  purgeExpiredMemories: {
+    expect: { action: 'memory.purge_expired', agentId: '' },
+    request: async (gw) => {
+      await ok(gw, 'POST', '/v1/memories', { agentId: A, content: 'brief', ttlMs: 1 });
+      await new Promise((r) => setTimeout(r, 5));
+      return { method: 'POST', path: '/v1/memories/purge-expired', body: {} };
+    },
+  },
   consolidate: { expect: { action: 'memory.consolidate', agentId: '' }, request: async () => ({ method: 'POST', path: '/v1/consolidation', body: {} }) },
   kvSet: { expect: { action: 'kv.set', agentId: A }, request: async () => ({ method: 'PUT', path: `/v1/agents/${A}/kv/k`, body: { value: 1 } }) },
   kvDelete: { expect: { action: 'kv.delete', agentId: A }, request: async (gw) => { await ok(gw, 'PUT', `/v1/agents/${A}/kv/k`, { value: 1 }); return { method: 'DELETE', path: `/v1/agents/${A}/kv/k` }; } },

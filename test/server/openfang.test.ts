@@ -35,7 +35,7 @@ describe('OpenFang memory-api wire', () => {
     const gw = await startGateway({ clock: clock.fn });
     const stored = await gw.call('POST', '/memory/store', { content: 'The user prefers green tea in the morning', agentId: A, source: 'userprovided', importance: 7, tags: ['prefs', 'tea'] });
     expect(stored.status).toBe(201);
-    expect(stored.body).toEqual({ id: expect.stringMatching(UUID), deduplicated: false });
+    expect(stored.body).toEqual({ id: expect.stringMatching(UUID), deduplicated: false, created: true });
 
     const record = await gw.mem.semantic.get(stored.body.id);
     expect(record).toMatchObject({ agentId: A, scope: 'general', source: 'user_provided', metadata: { importance: 7, tags: ['prefs', 'tea'] }, createdAt: clock.now });
@@ -83,13 +83,16 @@ describe('OpenFang memory-api wire', () => {
     const gw = await startGateway();
     const first = await gw.call('POST', '/memory/store', { content: 'Alice works at Acme', agentId: A, category: 'facts' });
     const again = await gw.call('POST', '/memory/store', { content: 'Alice works at Acme', agentId: A, category: 'facts' });
-    expect(again.status).toBe(201);
-    expect(again.body).toEqual({ id: first.body.id, deduplicated: true });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200); // nothing new was stored
+    expect(again.body).toEqual({ id: first.body.id, deduplicated: true, created: false });
+    expect((await gw.mem.audit.entries({})).filter((e) => e.action === 'memory.remember')).toHaveLength(1);
 
     const longer = await gw.call('POST', '/memory/store', { content: 'Alice works at Acme now', agentId: A, category: 'facts' });
     const otherCategory = await gw.call('POST', '/memory/store', { content: 'Alice works at Acme', agentId: A, category: 'gossip' });
     const otherAgent = await gw.call('POST', '/memory/store', { content: 'Alice works at Acme', agentId: B, category: 'facts' });
     for (const res of [longer, otherCategory, otherAgent]) {
+      expect(res.status).toBe(201);
       expect(res.body.deduplicated).toBe(false);
       expect(res.body.id).not.toBe(first.body.id);
     }

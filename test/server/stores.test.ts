@@ -11,7 +11,7 @@ describe('the /v1 API, one store family at a time', () => {
     const gw = await startGateway({ clock: clock.fn });
     const one = await gw.call('POST', '/v1/memories', { agentId: 'a', content: 'the sky is blue', embedding: [1, 0, 0], metadata: { topic: 'sky' } });
     expect(one.status).toBe(201);
-    expect(one.body).toEqual({ id: expect.stringMatching(UUID) });
+    expect(one.body).toEqual({ id: expect.stringMatching(UUID), created: true, updated: false });
     const batch = await gw.call('POST', '/v1/memories/batch', {
       memories: [
         { agentId: 'a', content: 'grass is green', embedding: [0, 1, 0] },
@@ -58,6 +58,40 @@ describe('the /v1 API, one store family at a time', () => {
     // Every mutation through the gateway is audited there, once.
     const actions = (await gw.mem.audit.entries({ limit: 100 })).map((e) => e.action);
     expect(actions).toEqual(['memory.remember', 'memory.remember_many', 'memory.update_embedding', 'memory.forget', 'memory.consolidate']);
+  });
+
+  it('memories: count, list by filter with a cursor, and one agent\'s memories by GET', async () => {
+    const clock = new ManualClock();
+    const gw = await startGateway({ clock: clock.fn });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1000);
+      ids.push((await gw.call('POST', '/v1/memories', { agentId: 'a', content: `note ${i}`, metadata: { n: i, tags: i === 2 ? ['x'] : [] } })).body.id);
+    }
+    await gw.call('POST', '/v1/memories', { agentId: 'b', content: 'other agent' });
+    expect((await gw.call('POST', '/v1/memories/count', { agentId: 'a' })).body).toEqual({ count: 3 });
+    expect((await gw.call('POST', '/v1/memories/count', { allAgents: true })).body).toEqual({ count: 4 });
+    expect((await gw.call('POST', '/v1/memories/count', { agentId: 'a', filter: { where: { 'metadata.n': { $gte: 1 } } } })).body).toEqual({ count: 2 });
+    expect((await gw.call('POST', '/v1/memories/count', { agentId: 'a', filter: { where: { 'metadata.tags': 'x' } } })).body).toEqual({ count: 1 });
+
+    const first = await gw.call('GET', '/v1/agents/a/memories?limit=2');
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((m: { id: string }) => m.id)).toEqual([ids[2], ids[1]]);
+    expect(typeof first.body.nextCursor).toBe('string');
+    const second = await gw.call('GET', `/v1/agents/a/memories?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`);
+    expect(second.body.items.map((m: { id: string }) => m.id)).toEqual([ids[0]]);
+    expect(second.body.nextCursor).toBeUndefined();
+    const oldest = await gw.call('POST', '/v1/memories/list', { agentId: 'a', orderBy: 'createdAt', limit: 1, filter: { where: { 'metadata.n': { $in: [1, 2] } } } });
+    expect(oldest.body.items.map((m: { id: string }) => m.id)).toEqual([ids[1]]);
+
+    // Strict input: an unknown query key, an unknown operator, a bad cursor.
+    const unknownKey = await gw.call('GET', '/v1/agents/a/memories?limt=2');
+    expect(unknownKey.status).toBe(400);
+    expect(unknownKey.text).toMatch(/limt/);
+    const badOp = await gw.call('POST', '/v1/memories/list', { agentId: 'a', filter: { where: { 'metadata.n': { $gtt: 1 } } } });
+    expect(badOp.status).toBe(400);
+    expect(badOp.text).toMatch(/\$gtt/);
+    expect((await gw.call('GET', '/v1/agents/a/memories?cursor=nonsense')).status).toBe(400);
   });
 
   it('kv and the agent registry', async () => {

@@ -92,6 +92,53 @@ describe('memstrate CLI', () => {
     expect(cli(['--config', configPath, 'stats']).status).toBe(2);
   }, 120_000);
 
+  it('memories list, count, show and agents read a store (with --forensic, one whose chain is broken); stats counts memories per agent', async () => {
+    const { dbPath, configPath } = setup();
+    let now = Date.now();
+    const mem = await MemorySubstrate.open(configPath, { env: {}, clock: () => (now += 1000) }); // distinct createdAt: newest first is insertion order reversed
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await mem.semantic.remember({ agentId: 'ada', content: `note ${i}`, scope: i === 0 ? 'work' : 'home', metadata: { n: i } }));
+    await mem.semantic.remember({ agentId: 'bob', content: 'unregistered, found from his data' });
+    await mem.close();
+
+    const json = (run: Run) => {
+      expect(run.status, run.stderr).toBe(0);
+      return JSON.parse(run.stdout) as Record<string, any>;
+    };
+    const first = json(cli(['--config', configPath, 'memories', 'list', '--agent', 'ada', '--limit', '2']));
+    expect(first['items'].map((m: { id: string }) => m.id)).toEqual([ids[2], ids[1]]);
+    const second = json(cli(['--config', configPath, 'memories', 'list', '--agent', 'ada', '--limit', '2', '--cursor', first['nextCursor']]));
+    expect(second['items'].map((m: { id: string }) => m.id)).toEqual([ids[0]]);
+    expect(json(cli(['--config', configPath, 'memories', 'count', '--agent', 'ada', '--filter', '{"where":{"metadata.n":{"$gte":1}}}']))).toEqual({ count: 2 });
+    expect(json(cli(['--config', configPath, 'memories', 'count', '--all-agents']))).toEqual({ count: 4 });
+    expect(json(cli(['--config', configPath, 'memories', 'show', ids[0] as string]))).toMatchObject({ id: ids[0], content: 'note 0', scope: 'work' });
+    expect(json(cli(['--config', configPath, 'memories', 'agents']))).toEqual({ agents: [{ agentId: 'ada', count: 3 }, { agentId: 'bob', count: 1 }] });
+    const stats = json(cli(['--config', configPath, 'stats']));
+    expect(stats['counts']).toMatchObject({ memories: 4, agents: 0 });
+    expect(stats['memoriesByAgent']).toEqual([{ agentId: 'ada', count: 3 }, { agentId: 'bob', count: 1 }]);
+
+    // Bad input is a VALIDATION error naming what was wrong, exit 1.
+    const both = cli(['--config', configPath, 'memories', 'count', '--agent', 'ada', '--all-agents']);
+    expect([both.status, both.stderr]).toEqual([1, expect.stringMatching(/^error VALIDATION: .*--all-agents/)]);
+    const badJson = cli(['--config', configPath, 'memories', 'list', '--agent', 'ada', '--filter', '{nope']);
+    expect([badJson.status, badJson.stderr]).toEqual([1, expect.stringMatching(/^error VALIDATION: .*--filter is not JSON/)]);
+    const badOp = cli(['--config', configPath, 'memories', 'list', '--agent', 'ada', '--filter', '{"where":{"metadata.n":{"$gtt":1}}}']);
+    expect([badOp.status, badOp.stderr]).toEqual([1, expect.stringMatching(/^error VALIDATION: .*\$gtt/)]);
+    const missing = cli(['--config', configPath, 'memories', 'show', 'no-such-id']);
+    expect([missing.status, missing.stderr]).toEqual([1, expect.stringMatching(/^error NOT_FOUND: .*no memory no-such-id/)]);
+
+    // A broken chain locks the store — except for forensic reads.
+    const db = new Database(dbPath);
+    try {
+      expect(db.prepare("update audit_entries set detail = 'rewritten' where seq = 2").run().changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    expect(cli(['--config', configPath, 'memories', 'count', '--all-agents']).status).toBe(2);
+    expect(json(cli(['--config', configPath, 'memories', 'count', '--all-agents', '--forensic']))).toEqual({ count: 4 });
+    expect(json(cli(['--config', configPath, 'memories', 'show', ids[1] as string, '--forensic']))).toMatchObject({ content: 'note 1' });
+  }, 120_000);
+
   it('audit anchor --adopt recovers a store whose anchor moved: full verify, new anchor, an audit.anchor_adopt entry; a broken chain still exits 2', async () => {
     const { dir, dbPath, configPath } = setup();
     const mem = await MemorySubstrate.open(configPath, { env: {} });
@@ -118,6 +165,21 @@ describe('memstrate CLI', () => {
     }
     expect(cli(['--config', configPath, 'audit', 'anchor', '--adopt']).status).toBe(2);
   }, 120_000);
+
+  it('retention run purges expired KV entries and expired memories, and says how many of each', async () => {
+    const { configPath } = setup();
+    const mem = await MemorySubstrate.open(configPath, { env: {} });
+    await mem.structured.set('agent-1', 'old', 1, { ttlMs: 1 });
+    await mem.semantic.remember({ agentId: 'agent-1', content: 'brief', ttlMs: 1 });
+    await mem.semantic.remember({ agentId: 'agent-1', content: 'lasting' });
+    await mem.close();
+    await new Promise((r) => setTimeout(r, 10));
+    const run = cli(['--config', configPath, 'retention', 'run']);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ kvExpired: 1, memoriesExpired: 1, memories: 0, sessions: 0, usageEvents: 0, taskResults: 0 });
+    const again = cli(['--config', configPath, 'retention', 'run']);
+    expect(JSON.parse(again.stdout)).toEqual({ kvExpired: 0, memoriesExpired: 0, memories: 0, sessions: 0, usageEvents: 0, taskResults: 0 });
+  });
 
   it('read-only commands never create a store: stats, audit verify and audit anchor on a missing file exit 1 with NOT_FOUND', () => {
     const { dir, dbPath, configPath } = setup();

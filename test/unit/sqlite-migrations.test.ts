@@ -73,13 +73,13 @@ it('0005 merges entities duplicated per (agent, type, name) into the oldest and 
   }
 });
 
-it('0006 indexes existing memories for per-agent keyword recall (CJK included) and drops the FTS5 index', async () => {
+it('0008 indexes existing memories for per-agent keyword recall (CJK included) and drops the FTS5 index', async () => {
   const path = freshPath();
   const raw = new Database(path);
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
-  const upTo0005 = Object.fromEntries(Object.entries(sqliteMigrations).filter(([name]) => name < '0006'));
+  const upTo0007 = Object.fromEntries(Object.entries(sqliteMigrations).filter(([name]) => name < '0008'));
   const { Migrator } = await import('kysely');
-  const { error } = await new Migrator({ db, provider: { getMigrations: async () => upTo0005 } }).migrateToLatest();
+  const { error } = await new Migrator({ db, provider: { getMigrations: async () => upTo0007 } }).migrateToLatest();
   if (error) throw error;
   const insert = raw.prepare(
     "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', 'episodic', '{}', 1, 1, 1, 0)",

@@ -20,6 +20,11 @@ export function toStored(m: Memory): StoredMemory {
   return { ...fields, ...(embedding ? { embedding: Array.from(embedding) } : {}) };
 }
 
+/** Not expired at `now`. */
+export function live(m: Pick<Memory, 'expiresAt'>, now: number): boolean {
+  return m.expiresAt === undefined || m.expiresAt > now;
+}
+
 /** The public record; the vector only when asked for (get), as number[]. */
 export function toRecord(m: Memory, withEmbedding: boolean): MemoryRecord {
   const record: MemoryRecord = {
@@ -35,6 +40,8 @@ export function toRecord(m: Memory, withEmbedding: boolean): MemoryRecord {
     accessCount: m.accessCount,
   };
   if (m.supersededBy !== undefined) record.supersededBy = m.supersededBy;
+  if (m.key !== undefined) record.key = m.key;
+  if (m.expiresAt !== undefined) record.expiresAt = m.expiresAt;
   if (withEmbedding && m.embedding) record.embedding = Array.from(m.embedding);
   return record;
 }

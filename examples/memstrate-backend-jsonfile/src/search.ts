@@ -1,5 +1,5 @@
 import { matchesFilter, queryTerms, type FilterScope, type ListScope, type ScoredId, type SearchScope } from 'memstrate';
-import type { Memory } from './memory.js';
+import { live, type Memory } from './memory.js';
 import { bm25 } from './keywords.js';
 
 /**
@@ -7,7 +7,7 @@ import { bm25 } from './keywords.js';
  * the filter — core's reference evaluator decides it, so this backend means exactly what the grammar says.
  */
 export function inScope(m: Memory, scope: FilterScope): boolean {
-  if (m.supersededBy !== undefined) return false;
+  if (m.supersededBy !== undefined || !live(m, scope.now)) return false;
   if (scope.agentId !== undefined && m.agentId !== scope.agentId) return false;
   return matchesFilter(scope.filter, m);
 }

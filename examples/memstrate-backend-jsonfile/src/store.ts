@@ -5,9 +5,12 @@ import {
   assertSameSpace,
   BackendUnavailableError,
   ValidationError,
+  type AgentMemoryCount,
   type BackendHealth,
   type DecayPolicy,
+  type DeletedMemory,
   type FilterScope,
+  type InsertOutcome,
   type ListScope,
   type Logger,
   type MemoryRecord,
@@ -19,7 +22,7 @@ import {
   type VectorSpace,
 } from 'memstrate';
 import { FORMAT, JsonFile, VERSION, type FileContents } from './file.js';
-import { fromStored, toRecord, toStored, type Memory } from './memory.js';
+import { fromStored, live, toRecord, toStored, type Memory } from './memory.js';
 import { inScope, keywordSearch, listMemories, vectorSearch } from './search.js';
 import { termStats } from './keywords.js';
 
@@ -77,34 +80,67 @@ export class JsonFileSemanticBackend implements SemanticBackend {
     });
   }
 
-  async insert(rows: readonly NewMemoryRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.mutate(() => {
+  /**
+   * A keyed row replaces the live memory of its (agent, key) in place (id, createdAt and access
+   * fields kept; an expired one is dropped first); a dedupe row finding its live twin writes nothing.
+   */
+  async insert(rows: readonly NewMemoryRow[], now: number): Promise<InsertOutcome[]> {
+    if (rows.length === 0) return [];
+    return this.mutate(() => {
       for (const row of rows) {
         if (row.embedding === undefined) continue;
         if (!this.space) throw new ValidationError('no vector space is fixed for this store', { backend: NAME });
         if (row.embedding.length !== this.space.dimensions) throw new ValidationError(`vectors must have ${this.space.dimensions} dimensions`, { backend: NAME });
       }
+      const outcomes: InsertOutcome[] = [];
       for (const row of rows) {
+        let replaced: Memory | undefined;
+        if (row.key !== undefined) {
+          replaced = [...this.memories.values()].find((m) => m.agentId === row.agentId && m.key === row.key);
+          if (replaced && !live(replaced, now)) {
+            this.memories.delete(replaced.id);
+            replaced = undefined;
+          }
+        } else if (row.dedupe) {
+          const twin = [...this.memories.values()]
+            .filter((m) => m.agentId === row.agentId && m.scope === row.scope && m.content === row.content && m.supersededBy === undefined && live(m, now))
+            .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
+          if (twin) {
+            outcomes.push({ id: twin.id, outcome: 'existing' });
+            continue;
+          }
+        }
         const memory: Memory = {
-          id: row.id,
+          id: replaced?.id ?? row.id,
           agentId: row.agentId,
           content: row.content,
           source: row.source,
           scope: row.scope,
           metadata: structuredClone(row.metadata),
           confidence: row.confidence,
-          createdAt: row.createdAt,
-          accessedAt: row.createdAt,
-          accessCount: 0,
+          createdAt: replaced?.createdAt ?? row.createdAt,
+          accessedAt: replaced?.accessedAt ?? row.createdAt,
+          accessCount: replaced?.accessCount ?? 0,
           ...(row.embedding ? { embedding: Float32Array.from(row.embedding) } : {}),
-          seq: this.nextSeq++,
+          ...(row.key !== undefined ? { key: row.key } : {}),
+          ...(row.expiresAt !== undefined ? { expiresAt: row.expiresAt } : {}),
+          seq: replaced?.seq ?? this.nextSeq++,
           stats: termStats(row.content),
         };
         this.memories.set(memory.id, memory);
+        outcomes.push({ id: memory.id, outcome: replaced ? 'updated' : 'created' });
       }
-      return true;
-    });
+      return outcomes;
+    }, (outcomes) => outcomes.some((o) => o.outcome !== 'existing'));
+  }
+
+  /** Removes every memory expired at `now` (and what merged into one). */
+  async purgeExpired(now: number): Promise<number> {
+    return this.mutate(() => {
+      const expired = new Set([...this.memories.values()].filter((m) => !live(m, now)).map((m) => m.id));
+      for (const m of [...this.memories.values()]) if (expired.has(m.id) || (m.supersededBy !== undefined && expired.has(m.supersededBy))) this.memories.delete(m.id);
+      return expired.size;
+    }, (n) => n > 0);
   }
 
   async vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]> {
@@ -123,6 +159,16 @@ export class JsonFileSemanticBackend implements SemanticBackend {
     });
   }
 
+  async countByAgent(limit: number, now: number): Promise<AgentMemoryCount[]> {
+    return this.exclusive(() => {
+      const counts = new Map<string, number>();
+      for (const m of this.memories.values()) if (m.supersededBy === undefined && live(m, now)) counts.set(m.agentId, (counts.get(m.agentId) ?? 0) + 1);
+      const byMost = [...counts].map(([agentId, count]) => ({ agentId, count }));
+      byMost.sort((a, b) => b.count - a.count || (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
+      return byMost.slice(0, limit);
+    });
+  }
+
   async list(scope: ListScope): Promise<MemoryRecord[]> {
     return this.exclusive(() => listMemories(this.memories.values(), scope).map((m) => toRecord(m, false)));
   }
@@ -138,6 +184,16 @@ export class JsonFileSemanticBackend implements SemanticBackend {
     return this.exclusive(() => {
       const m = this.memories.get(id);
       return m ? toRecord(m, true) : undefined;
+    });
+  }
+
+  /** Removes what count(scope) counts and what merged into it, in one write of the file. */
+  async deleteWhere(scope: FilterScope): Promise<DeletedMemory[]> {
+    return this.mutate(() => {
+      const matched = [...this.memories.values()].filter((m) => inScope(m, scope));
+      const gone = new Set(matched.map((m) => m.id));
+      for (const m of [...this.memories.values()]) if (gone.has(m.id) || (m.supersededBy !== undefined && gone.has(m.supersededBy))) this.memories.delete(m.id);
+      return matched.map((m) => ({ id: m.id, agentId: m.agentId }));
     });
   }
 
@@ -183,7 +239,7 @@ export class JsonFileSemanticBackend implements SemanticBackend {
     return this.mutate(() => {
       let decayed = 0;
       for (const m of this.memories.values()) {
-        if (m.supersededBy !== undefined || !(m.accessedAt < policy.accessedBefore) || !(m.confidence > policy.floor)) continue;
+        if (m.supersededBy !== undefined || !live(m, policy.now) || !(m.accessedAt < policy.accessedBefore) || !(m.confidence > policy.floor)) continue;
         decayed++;
         if (!policy.dryRun) m.confidence = Math.max(policy.floor, m.confidence * policy.factor);
       }
@@ -201,7 +257,8 @@ export class JsonFileSemanticBackend implements SemanticBackend {
     return this.mutate(() => {
       const groups = new Map<string, Memory[]>();
       for (const m of this.memories.values()) {
-        if (m.supersededBy !== undefined) continue;
+        // Memories with a key or an expiry are never merged, nor merged into.
+        if (m.supersededBy !== undefined || m.key !== undefined || m.expiresAt !== undefined) continue;
         const key = JSON.stringify([m.agentId, m.scope, m.content]);
         const group = groups.get(key);
         if (group) group.push(m);

@@ -18,14 +18,14 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function row(id: string, content: string, embedding?: number[]): NewMemoryRow {
-  return { id, agentId: 'a', content, source: 'observation', scope: 'episodic', metadata: { k: id }, confidence: 1, createdAt: 1000, embedding: embedding && Float32Array.from(embedding) };
+  return { id, agentId: 'a', content, source: 'observation', scope: 'episodic', metadata: { k: id }, confidence: 1, createdAt: 1000, embedding: embedding && Float32Array.from(embedding), key: undefined, expiresAt: undefined, dedupe: false };
 }
 
 it('creates the directory at open, writes the file on the first mutation, and leaves no temporary file', async () => {
   const backend = await JsonFileSemanticBackend.open(path, quiet);
   expect(readdirSync(join(dir, 'nested'))).toEqual([]);
   await backend.fixVectorSpace({ dimensions: 2, embedderId: 'caller' });
-  await backend.insert([row('m1', 'first', [0.6, 0.8]), row('m2', 'second')]);
+  await backend.insert([row('m1', 'first', [0.6, 0.8]), row('m2', 'second')], 1000);
   await backend.touch(['m1', 'm1'], 2000);
   await backend.close();
   expect(readdirSync(join(dir, 'nested'))).toEqual(['memories.json']);
@@ -50,14 +50,14 @@ it('refuses a file that is not its own, and never overwrites it', async () => {
 
 it('a rejected change leaves the last committed state; a failed write whose rollback cannot read the file stops the store', async () => {
   const backend = await JsonFileSemanticBackend.open(path, quiet);
-  await backend.insert([row('m1', 'kept')]);
+  await backend.insert([row('m1', 'kept')], 1000);
   // Invalid input: rejected, nothing written, the store unchanged.
-  await expect(backend.insert([row('m2', 'vector without a space', [1, 0])])).rejects.toMatchObject({ code: 'VALIDATION' });
+  await expect(backend.insert([row('m2', 'vector without a space', [1, 0])], 1000)).rejects.toMatchObject({ code: 'VALIDATION' });
   expect((await backend.fetch(['m1', 'm2'])).map((r) => r.id)).toEqual(['m1']);
   // The file's place taken by a directory: the write fails, the rollback cannot read, the store stops.
   rmSync(path);
   mkdirSync(join(path, 'blocker'), { recursive: true });
-  await expect(backend.insert([row('m3', 'lost')])).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+  await expect(backend.insert([row('m3', 'lost')], 1000)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
   await expect(backend.get('m1')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
   expect((await backend.health()).ok).toBe(false);
   await backend.close();

@@ -1,7 +1,8 @@
 import type { ConsolidationReport, ConsolidationStore } from '../../contracts/consolidation-store.js';
 import type { Owner } from '../../contracts/main-backend.js';
+import type { DeletedMemory } from '../../contracts/semantic-backend.js';
 import type { BackendSemanticStore } from '../../contracts/semantic-provider.js';
-import type { CountQuery, ListQuery, MemoryPage, MemoryRecord, RecallQuery, RecalledMemory, RememberInput, VectorInput } from '../../contracts/semantic-store.js';
+import type { AgentMemoryCount, CountQuery, ListQuery, MemoryPage, MemoryRecord, RecallQuery, RecalledMemory, RememberInput, RememberResult, VectorInput } from '../../contracts/semantic-store.js';
 import { LIMITS } from '../../core/limits.js';
 import { Validator } from '../../core/validate.js';
 import type { CallOptions, GatewayClient } from './gateway-client.js';
@@ -50,16 +51,26 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
 
   /** POST /v1/memories (never retried: a retry could store the memory twice). Returns the gateway's id. */
   async remember(input: RememberInput, options: CallOptions = {}): Promise<string> {
+    return (await this.rememberWithResult(input, options)).id;
+  }
+
+  /** POST /v1/memories: the id, and whether the gateway created, replaced (key) or found (dedupe) it. */
+  async rememberWithResult(input: RememberInput, options: CallOptions = {}): Promise<RememberResult> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) this.v.fail('input must be an object');
     const label = 'POST /v1/memories';
     const res = await this.client.request({ method: 'POST', path: '/v1/memories', body: this.json('input', input), idempotent: false, signal: options.signal });
-    const id = this.decode.id(res.body, label);
+    const result = this.decode.rememberResult(res.body, label);
     this.observe(input.embedding);
-    return id;
+    return result;
   }
 
   /** POST /v1/memories/batch: all or nothing on the gateway; ids in input order. `[]` sends nothing. */
   async rememberMany(inputs: readonly RememberInput[], options: CallOptions = {}): Promise<string[]> {
+    return (await this.rememberManyWithResult(inputs, options)).map((r) => r.id);
+  }
+
+  /** POST /v1/memories/batch, with what each input did. */
+  async rememberManyWithResult(inputs: readonly RememberInput[], options: CallOptions = {}): Promise<RememberResult[]> {
     if (!Array.isArray(inputs)) this.v.fail('inputs must be an array');
     if (inputs.length === 0) return [];
     if (inputs.length > LIMITS.maxBatch) this.v.fail(`at most ${LIMITS.maxBatch} memories per call`);
@@ -71,9 +82,16 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
       idempotent: false,
       signal: options.signal,
     });
-    const ids = this.decode.ids(res.body, inputs.length, label);
+    const results = this.decode.rememberResults(res.body, inputs.length, label);
     this.observe(inputs.find((i) => i.embedding !== undefined)?.embedding);
-    return ids;
+    return results;
+  }
+
+  /** POST /v1/memories/purge-expired (an admin route): how many expired memories the gateway deleted. */
+  async purgeExpired(options: CallOptions = {}): Promise<number> {
+    const label = 'POST /v1/memories/purge-expired';
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/purge-expired', body: '{}', idempotent: true, signal: options.signal });
+    return this.decode.purged(res.body, label);
   }
 
   /**
@@ -101,6 +119,28 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
     const label = 'POST /v1/memories/count';
     const res = await this.client.request({ method: 'POST', path: '/v1/memories/count', body: this.json('query', query), idempotent: true, signal: options.signal });
     return this.decode.count(res.body, label);
+  }
+
+  async deleteWhere(query: CountQuery, options: CallOptions = {}): Promise<number> {
+    return (await this.deleteWhereFor(query, options)).length;
+  }
+
+  /** POST /v1/memories/delete-where (not retried: a retry after a lost answer would report 0). The gateway names what it removed. */
+  async deleteWhereFor(query: CountQuery, options: CallOptions = {}): Promise<DeletedMemory[]> {
+    if (typeof query !== 'object' || query === null || Array.isArray(query)) this.v.fail('query must be an object');
+    const label = 'POST /v1/memories/delete-where';
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/delete-where', body: this.json('query', query), idempotent: false, signal: options.signal });
+    return this.decode.deleted(res.body, query.allAgents === true ? undefined : query.agentId, label);
+  }
+
+  /** GET /v1/memories/agents (a read: retried): memories per agent, most first. */
+  async countByAgent(options: { limit?: number } = {}, call: CallOptions = {}): Promise<AgentMemoryCount[]> {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) this.v.fail('options must be an object');
+    this.v.knownKeys('options.', options, ['limit']);
+    const limit = options.limit === undefined ? undefined : this.v.int('limit', options.limit, 1, 10_000);
+    const label = 'GET /v1/memories/agents';
+    const res = await this.client.request({ method: 'GET', path: `/v1/memories/agents${limit === undefined ? '' : `?limit=${limit}`}`, idempotent: true, signal: call.signal });
+    return this.decode.agentCounts(res.body, limit ?? 1000, label);
   }
 
   /** POST /v1/memories/list (a read: retried). Every item of an agent-scoped listing must be that agent's. */

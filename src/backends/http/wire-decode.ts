@@ -2,19 +2,22 @@ import type { z } from 'zod';
 import type { SemanticCapabilities } from '../../contracts/backend-plugin.js';
 import type { ConsolidationReport } from '../../contracts/consolidation-store.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { MemoryRecord, RecalledMemory } from '../../contracts/semantic-store.js';
+import type { DeletedMemory } from '../../contracts/semantic-backend.js';
+import type { AgentMemoryCount, MemoryRecord, RecalledMemory, RememberResult } from '../../contracts/semantic-store.js';
 import { BackendUnavailableError, InternalError } from '../../errors.js';
 import { IdResponse } from '../../wire/common.js';
 import {
+  AgentCounts,
   ConsolidationReport as ConsolidationReportSchema,
+  CountResult,
+  DeletedMemories,
   ForgetResponse,
   IdsResponse,
-  MemoryRecord as MemoryRecordSchema,
+  MemoryList,
   MemoryOwner,
-  RecallResponse,
- MemoryList,
   MemoryPage,
-  CountResult,
+  MemoryRecord as MemoryRecordSchema,
+  RecallResponse,
 } from '../../wire/memories.js';
 import { HTTP_BACKEND } from './http-settings.js';
 
@@ -68,13 +71,42 @@ export class WireDecoder {
     return id;
   }
 
-  /** `{ ids }` of POST /v1/memories/batch: one non-empty, distinct id per input, in order. */
-  ids(body: unknown, expected: number, label: string): string[] {
+  /**
+   * `{ id, created, updated }` of POST /v1/memories (a gateway before keys answers `{ id }` only:
+   * then a memory was created).
+   */
+  rememberResult(body: unknown, label: string): RememberResult {
+    const id = this.id(body, label);
+    const { created, updated } = body as { created?: unknown; updated?: unknown };
+    if (created === undefined && updated === undefined) return { id, created: true, updated: false };
+    if (typeof created !== 'boolean' || typeof updated !== 'boolean') return this.incompatible(label, 'created / updated are not booleans');
+    if (created && updated) this.contradiction(label, 'created and updated at once');
+    return { id, created, updated };
+  }
+
+  /**
+   * `{ ids, results }` of POST /v1/memories/batch: one non-empty id per input, in order (an id may
+   * repeat: a dedupe input answered by another). Without `results` (a gateway before keys), each was created.
+   */
+  rememberResults(body: unknown, expected: number, label: string): RememberResult[] {
     const { ids } = this.shape(IdsResponse, body, label);
     if (ids.length !== expected) this.contradiction(label, `${ids.length} ids for ${expected} memories`);
     if (ids.some((id) => id.length === 0)) this.incompatible(label, 'an id is empty');
-    if (new Set(ids).size !== ids.length) this.contradiction(label, 'the same id twice');
-    return ids;
+    const results = (body as { results?: unknown }).results;
+    if (results === undefined) return ids.map((id) => ({ id, created: true, updated: false }));
+    if (!Array.isArray(results) || results.length !== ids.length) return this.contradiction(label, 'results do not match ids');
+    return results.map((r, i) => {
+      const one = this.rememberResult(r, label);
+      if (one.id !== ids[i]) this.contradiction(label, `results[${i}].id is not ids[${i}]`);
+      return one;
+    });
+  }
+
+  /** `{ purged }` of POST /v1/memories/purge-expired. */
+  purged(body: unknown, label: string): number {
+    const { purged } = body as { purged?: unknown };
+    if (typeof purged !== 'number' || !Number.isInteger(purged) || purged < 0) return this.incompatible(label, 'purged is not a count');
+    return purged;
   }
 
   /** `{ results }` of POST /v1/memories/recall, checked against the query's agent and limit. */
@@ -106,6 +138,24 @@ export class WireDecoder {
   /** `{ count }` of POST /v1/memories/count. */
   count(body: unknown, label: string): number {
     return this.shape(CountResult, body, label).count;
+  }
+
+  /** `{ deleted, memories }` of POST /v1/memories/delete-where: each memory once, all of the agent asked for. */
+  deleted(body: unknown, agentId: string | undefined, label: string): DeletedMemory[] {
+    const { deleted, memories } = this.shape(DeletedMemories, body, label);
+    if (deleted !== memories.length) this.contradiction(label, `deleted ${deleted} but listed ${memories.length}`);
+    if (new Set(memories.map((m) => m.id)).size !== memories.length) this.contradiction(label, 'a memory was listed twice');
+    if (agentId !== undefined && memories.some((m) => m.agentId !== agentId)) this.contradiction(label, `a memory of another agent than "${agentId}" was removed`);
+    return memories;
+  }
+
+  /** `{ agents }` of GET /v1/memories/agents: at most `limit`, each agent once, most memories first. */
+  agentCounts(body: unknown, limit: number, label: string): AgentMemoryCount[] {
+    const { agents } = this.shape(AgentCounts, body, label);
+    if (agents.length > limit) this.contradiction(label, `${agents.length} agents for limit ${limit}`);
+    if (new Set(agents.map((a) => a.agentId)).size !== agents.length) this.contradiction(label, 'an agent was listed twice');
+    if (agents.some((a, i) => i > 0 && a.count > (agents[i - 1] as AgentMemoryCount).count)) this.contradiction(label, 'agents out of order');
+    return agents;
   }
 
   /** `{ items, nextCursor? }` of POST /v1/memories/list: at most `limit` items, all of the agent asked for. */

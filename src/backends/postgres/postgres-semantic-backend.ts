@@ -2,8 +2,8 @@ import { CompiledQuery } from 'kysely';
 import { postgresMigrations } from '../../../migrations/postgres/index.js';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, FilterScope, FusedHit, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
-import type { MemoryRecord } from '../../contracts/semantic-store.js';
+import type { DecayPolicy, DeletedMemory, FilterScope, FusedHit, InsertOutcome, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
 import { redactUrl } from '../../core/redact.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
@@ -18,6 +18,7 @@ import { ensureVectorExtension, type VectorExtension } from './postgres-semantic
 import { decayMemories, mergeDuplicates, ROW_LOCK_ORDER } from './postgres-semantic-maintenance.js';
 import {
   countSql,
+  deleteWhereSql,
   HALFVEC_MAX_INDEXED_DIMS,
   listSql,
   hybridSearchSql,
@@ -40,6 +41,7 @@ import {
 /** Advisory-lock names (scoped to the schema by the engine). */
 const SPACE_LOCK = 'semantic:vector-space';
 const MAINTENANCE_LOCK = 'semantic:maintenance';
+const DEDUPE_LOCK = 'semantic:dedupe';
 /** Rows per multi-row INSERT (10 parameters each; PostgreSQL allows 65,535 per statement). */
 const INSERT_CHUNK = 1000;
 
@@ -169,38 +171,83 @@ export class PostgresSemanticBackend implements SemanticBackend {
     }
   }
 
-  /** Inserts the memories (vectors as pgvector text) with multi-row INSERTs in one transaction. */
-  async insert(rows: readonly NewMemoryRow[]): Promise<void> {
-    if (rows.length === 0) return;
+  /**
+   * Writes the memories (vectors as pgvector text) in one transaction: plain rows with multi-row
+   * INSERTs; a keyed row deletes its expired namesake, then inserts or replaces in place through
+   * `on conflict (agent_id, key)`; a dedupe row (the transaction then holds an advisory lock, so
+   * concurrent dedupes of one content make one memory) looks for its live twin first.
+   */
+  async insert(rows: readonly NewMemoryRow[], now: number): Promise<InsertOutcome[]> {
+    if (rows.length === 0) return [];
     const withVectors = rows.some((r) => r.embedding !== undefined);
-    const type = withVectors ? await this.vectorType() : undefined;
+    const type = withVectors || rows.some((r) => r.key !== undefined) ? await this.vectorType() : undefined;
     if (withVectors && type === undefined) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
-    const columns = 'id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count' + (type ? ', embedding' : '');
-    await this.guard('remember', () =>
-      this.engine.transaction(async (tx) => {
-        for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-          const chunk = rows.slice(start, start + INSERT_CHUNK);
-          const values: unknown[] = [];
-          const tuples = chunk.map((r) => {
-            const n = values.length;
-            values.push(r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt);
-            let tuple = `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}::jsonb, $${n + 7}::float8, $${n + 8}::int8, $${n + 8}::int8, 0`;
-            if (type) {
-              values.push(r.embedding === undefined ? null : vectorLiteral(r.embedding));
-              tuple += `, $${n + 9}::${type}`;
+    const columns = 'id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count, key, expires_at' + (type ? ', embedding' : '');
+    const tupleFor = (r: NewMemoryRow, values: unknown[]): string => {
+      const n = values.length;
+      values.push(r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt, r.key ?? null, r.expiresAt ?? null);
+      let tuple = `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}::jsonb, $${n + 7}::float8, $${n + 8}::int8, $${n + 8}::int8, 0, $${n + 9}::text, $${n + 10}::int8`;
+      if (type) {
+        values.push(r.embedding === undefined ? null : vectorLiteral(r.embedding));
+        tuple += `, $${n + 11}::${type}`;
+      }
+      return `${tuple})`;
+    };
+    const dedupes = rows.some((r) => r.dedupe);
+    return this.guard('remember', () =>
+      this.engine.transaction(
+        async (tx) => {
+          const outcomes: InsertOutcome[] = rows.map((r) => ({ id: r.id, outcome: 'created' }));
+          const plain = rows.filter((r) => r.key === undefined && !r.dedupe);
+          for (let start = 0; start < plain.length; start += INSERT_CHUNK) {
+            const values: unknown[] = [];
+            const tuples = plain.slice(start, start + INSERT_CHUNK).map((r) => tupleFor(r, values));
+            await tx.run(raw(`insert into ${this.t.memories} (${columns}) values ${tuples.join(', ')}`, values));
+          }
+          for (const [i, r] of rows.entries()) {
+            if (r.key !== undefined) {
+              await tx.run(raw(`delete from ${this.t.memories} where agent_id = $1 and key = $2 and expires_at <= $3::int8`, [r.agentId, r.key, now]));
+              const values: unknown[] = [];
+              const tuple = tupleFor(r, values);
+              const set =
+                'content = excluded.content, source = excluded.source, scope = excluded.scope, metadata = excluded.metadata, ' +
+                'confidence = excluded.confidence, expires_at = excluded.expires_at, superseded_by = null' + (type ? ', embedding = excluded.embedding' : '');
+              const row = await tx.first<{ id: string; created: boolean }>(
+                raw(`insert into ${this.t.memories} (${columns}) values ${tuple} on conflict (agent_id, key) where key is not null do update set ${set} returning id, (xmax = 0) as created`, values),
+              );
+              if (!row) throw new ValidationError('the keyed write returned no row', { backend: this.name });
+              outcomes[i] = { id: row.id, outcome: row.created ? 'created' : 'updated' };
+            } else if (r.dedupe) {
+              const twin = await tx.first<{ id: string }>(
+                raw(
+                  `select id from ${this.t.memories} where agent_id = $1 and scope = $2 and md5(content) = md5($3) and content = $3 ` +
+                    'and superseded_by is null and (expires_at is null or expires_at > $4::int8) order by created_at, id collate "C" limit 1',
+                  [r.agentId, r.scope, r.content, now],
+                ),
+              );
+              if (twin) outcomes[i] = { id: twin.id, outcome: 'existing' };
+              else {
+                const values: unknown[] = [];
+                await tx.run(raw(`insert into ${this.t.memories} (${columns}) values ${tupleFor(r, values)}`, values));
+              }
             }
-            return `${tuple})`;
+          }
+          // Keyword terms of every memory written (a replaced one's old terms go first).
+          const written = rows.flatMap((r, i) => {
+            const o = outcomes[i] as InsertOutcome;
+            return o.outcome === 'existing' ? [] : [{ id: o.id, agentId: r.agentId, content: r.content, replaced: o.outcome === 'updated' }];
           });
-          await tx.run(raw(`insert into ${this.t.memories} (${columns}) values ${tuples.join(', ')}`, values));
+          const replaced = written.filter((w) => w.replaced).map((w) => w.id);
+          if (replaced.length > 0) await tx.run(raw(`delete from ${this.t.terms} where memory_id = any($1::text[])`, [replaced]));
           const terms: string[] = [];
           const agents: string[] = [];
           const ids: string[] = [];
           const weights: number[] = [];
-          for (const r of chunk) {
-            for (const [term, weight] of termWeights(r.content)) {
+          for (const w of written) {
+            for (const [term, weight] of termWeights(w.content)) {
               terms.push(term);
-              agents.push(r.agentId);
-              ids.push(r.id);
+              agents.push(w.agentId);
+              ids.push(w.id);
               weights.push(weight);
             }
           }
@@ -212,8 +259,23 @@ export class PostgresSemanticBackend implements SemanticBackend {
               ),
             );
           }
-        }
-      }),
+          return outcomes;
+        },
+        dedupes ? { lock: DEDUPE_LOCK } : undefined,
+      ),
+    );
+  }
+
+  /** Deletes every memory expired at `now` (and what merged into one), in one statement. */
+  async purgeExpired(now: number): Promise<number> {
+    return this.guard('purge expired memories', () =>
+      this.engine.run(
+        raw(
+          `delete from ${this.t.memories} where (expires_at is not null and expires_at <= $1::int8) ` +
+            `or superseded_by in (select id from ${this.t.memories} where expires_at is not null and expires_at <= $1::int8)`,
+          [now],
+        ),
+      ),
     );
   }
 
@@ -308,6 +370,19 @@ export class PostgresSemanticBackend implements SemanticBackend {
     return num(row?.n ?? 0);
   }
 
+  async countByAgent(limit: number, now: number): Promise<AgentMemoryCount[]> {
+    const rows = await this.guard('count memories by agent', () =>
+      this.engine.rows<{ agent_id: string; n: number | string }>(
+        raw(
+          `select agent_id, count(*)::int8 as n from ${this.t.memories} where superseded_by is null and (expires_at is null or expires_at > $2::int8) ` +
+            'group by agent_id order by n desc, agent_id collate "C" limit $1',
+          [limit, now],
+        ),
+      ),
+    );
+    return rows.map((r) => ({ agentId: r.agent_id, count: num(r.n) }));
+  }
+
   async list(scope: ListScope): Promise<MemoryRecord[]> {
     const rows = await this.guard('list memories', () => this.engine.rows<MemoryRow>(stmt(listSql(this.t, scope))));
     return rows.map((row) => toRecord(row));
@@ -334,6 +409,11 @@ export class PostgresSemanticBackend implements SemanticBackend {
    * Hard-deletes the memory (its vector and tsvector live in the same row), together with the
    * duplicates consolidation merged into it. True when it existed.
    */
+  async deleteWhere(scope: FilterScope): Promise<DeletedMemory[]> {
+    const rows = await this.guard('delete memories', () => this.engine.rows<{ id: string; agent_id: string }>(stmt(deleteWhereSql(this.t, scope))));
+    return rows.map((r) => ({ id: r.id, agentId: r.agent_id }));
+  }
+
   async delete(id: string): Promise<Owner | undefined> {
     const rows = await this.guard('forget', () =>
       this.engine.rows<{ id: string; agent_id: string }>(
@@ -395,7 +475,7 @@ export class PostgresSemanticBackend implements SemanticBackend {
   }
 
   /** See mergeDuplicates: exact duplicates linked to their oldest twin, in one transaction. */
-  async mergeExactDuplicates(options: { dryRun: boolean }): Promise<number> {
+  async mergeExactDuplicates(options: { dryRun: boolean; now: number }): Promise<number> {
     const hasVectors = (await this.vectorType()) !== undefined;
     return this.guard('merge duplicates', () =>
       this.engine.transaction((tx) => mergeDuplicates(tx, this.t, { dryRun: options.dryRun, hasVectors }), { lock: MAINTENANCE_LOCK }),

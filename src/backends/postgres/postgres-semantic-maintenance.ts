@@ -8,7 +8,8 @@ function raw<R>(text: string, params: readonly unknown[] = []): CompiledQuery<R>
   return CompiledQuery.raw(text, [...params]) as CompiledQuery<R>;
 }
 
-const DECAY_WHERE = 'superseded_by is null and accessed_at < $1::int8 and confidence > $2::float8';
+/** `now` is the statement's parameter $n (expired memories are left alone). */
+const DECAY_WHERE = (n: number) => `superseded_by is null and accessed_at < $1::int8 and confidence > $2::float8 and (expires_at is null or expires_at > $${n}::int8)`;
 
 /**
  * The one order in which every statement that updates several memory rows locks them (the id,
@@ -23,14 +24,14 @@ export const ROW_LOCK_ORDER = (alias: string) => `${alias}.id collate "C"`;
  */
 export async function decayMemories(db: SqlExecutor, t: SemanticTables, policy: DecayPolicy): Promise<number> {
   if (policy.dryRun) {
-    const row = await db.first<{ n: number }>(raw(`select count(*) as n from ${t.memories} where ${DECAY_WHERE}`, [policy.accessedBefore, policy.floor]));
+    const row = await db.first<{ n: number }>(raw(`select count(*) as n from ${t.memories} where ${DECAY_WHERE(3)}`, [policy.accessedBefore, policy.floor, policy.now]));
     return num(row?.n ?? 0);
   }
   return db.run(
     raw(
-      `with locked as (select l.id from ${t.memories} l where ${DECAY_WHERE} order by ${ROW_LOCK_ORDER('l')} for update) ` +
+      `with locked as (select l.id from ${t.memories} l where ${DECAY_WHERE(4)} order by ${ROW_LOCK_ORDER('l')} for update) ` +
         `update ${t.memories} m set confidence = greatest($2::float8, m.confidence * $3::float8) from locked where m.id = locked.id`,
-      [policy.accessedBefore, policy.floor, policy.factor],
+      [policy.accessedBefore, policy.floor, policy.factor, policy.now],
     ),
   );
 }
@@ -42,7 +43,7 @@ const DUPLICATE_MEMBERS = (t: SemanticTables) =>
        first_value(id) over w as survivor,
        row_number() over w as rn,
        count(*) over (partition by agent_id, scope, content) as n
-     from ${t.memories} where superseded_by is null
+     from ${t.memories} where superseded_by is null and key is null and expires_at is null
      window w as (partition by agent_id, scope, content order by created_at, id collate "C")
    ) g where n > 1 order by survivor, rn`;
 
@@ -59,7 +60,7 @@ export async function mergeDuplicates(db: SqlExecutor, t: SemanticTables, option
     const row = await db.first<{ merged: number }>(
       raw(
         `select coalesce(sum(n - 1), 0) as merged from (select count(*) as n from ${t.memories} ` +
-          'where superseded_by is null group by agent_id, scope, content having count(*) > 1) g',
+          'where superseded_by is null and key is null and expires_at is null group by agent_id, scope, content having count(*) > 1) g',
       ),
     );
     return num(row?.merged ?? 0);

@@ -87,8 +87,8 @@ export function parseVector(text: string): number[] {
  * The WHERE conditions (`and …`, alias `m`) for the scope: superseded memories excluded, the agent
  * (unless all agents), and the filter AST (see compileFilter).
  */
-export function filterSql(p: Params, agentId: string | undefined, filter: FilterNode): string {
-  const parts = ['m.superseded_by is null'];
+export function filterSql(p: Params, agentId: string | undefined, filter: FilterNode, now: number): string {
+  const parts = ['m.superseded_by is null', `(m.expires_at is null or m.expires_at > ${p.add(now)}::int8)`];
   if (agentId !== undefined) parts.push(`m.agent_id = ${p.add(agentId)}`);
   if (!(filter.kind === 'const' && filter.value)) parts.push(compileFilter(p, filter));
   return parts.map((c) => ` and ${c}`).join('');
@@ -229,19 +229,38 @@ export interface SearchArgs {
   agentId: string | undefined;
   filter: FilterNode;
   k: number;
+  /** Memories expired at this instant are left out. */
+  now: number;
 }
 
 /** How many memories of the scope match. Rows: n. */
 export function countSql(t: SemanticTables, scope: Omit<SearchArgs, 'k'>): Statement {
   const p = new Params();
-  const where = filterSql(p, scope.agentId, scope.filter);
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   return { text: `select count(*)::int8 as n from ${t.memories} m where true${where}`, values: p.values };
+}
+
+/**
+ * Deletes what countSql counts and the memories merged into those, in one statement (a
+ * data-modifying CTE runs whether or not the outer query reads it). Rows: id, agent_id of the
+ * memories the scope matched.
+ */
+export function deleteWhereSql(t: SemanticTables, scope: Omit<SearchArgs, 'k'>): Statement {
+  const p = new Params();
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
+  return {
+    text:
+      `with matched as (select m.id, m.agent_id from ${t.memories} m where true${where}), ` +
+      `gone as (delete from ${t.memories} d where d.id in (select id from matched) or d.superseded_by in (select id from matched) returning d.id) ` +
+      'select id, agent_id from matched',
+    values: p.values,
+  };
 }
 
 /** A keyset page on (created_at, id collate "C"): ties by id ascending in both orders. Rows: MEMORY_COLUMNS. */
 export function listSql(t: SemanticTables, scope: ListScope): Statement {
   const p = new Params();
-  const where = filterSql(p, scope.agentId, scope.filter);
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   const dir = scope.order === 'asc' ? 'asc' : 'desc';
   let keyset = '';
   if (scope.after !== undefined) {
@@ -260,7 +279,7 @@ export function listSql(t: SemanticTables, scope: ListScope): Statement {
  */
 export function vectorSearchSql(t: SemanticTables, type: VectorType, scope: SearchArgs, vector: Float32Array): Statement {
   const p = new Params();
-  const where = filterSql(p, scope.agentId, scope.filter);
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   const text = `with knn as materialized (${knnSql(t, type, p, vector, where, scope.k)}) select id, distance from knn order by distance, id collate "C"`;
   return { text, values: p.values };
 }
@@ -268,7 +287,7 @@ export function vectorSearchSql(t: SemanticTables, type: VectorType, scope: Sear
 /** Keyword search: raw BM25 with the IDFs given (see keywordStatsSql). Rows: id, score. */
 export function keywordSearchSql(t: SemanticTables, scope: SearchArgs, idf: Record<string, number>): Statement {
   const p = new Params();
-  const where = filterSql(p, scope.agentId, scope.filter);
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   return { text: keywordSql(t, p, scope.agentId, idf, where, scope.k), values: p.values };
 }
 
@@ -288,7 +307,7 @@ export function hybridSearchSql(
   rrfK: number,
 ): Statement {
   const p = new Params();
-  const where = filterSql(p, scope.agentId, scope.filter);
+  const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   const knn = knnSql(t, type, p, vector, where, scope.k);
   const kw = idf === undefined ? `select null::text as id, null::float8 as score where false` : keywordSql(t, p, scope.agentId, idf, where, scope.k);
   const rrf = `${p.add(rrfK)}::float8`;
@@ -310,7 +329,7 @@ export function hybridSearchSql(
 export const MEMORY_COLUMNS =
   'm.id as id, m.agent_id as agent_id, m.content as content, m.source as source, m.scope as scope, m.metadata as metadata, ' +
   'm.confidence as confidence, m.created_at as created_at, m.accessed_at as accessed_at, m.access_count as access_count, ' +
-  'm.superseded_by as superseded_by';
+  'm.superseded_by as superseded_by, m.key as key, m.expires_at as expires_at';
 
 export interface MemoryRow extends MemoryRowBase {
   /** pgvector text, when selected and present. */

@@ -1,7 +1,7 @@
 import type { Schemas } from '@qdrant/js-client-rest';
 import type { DecayPolicy } from '../../contracts/semantic-backend.js';
 import type { QdrantCall } from './qdrant-collection.js';
-import { DENSE, type MemoryPayload } from './qdrant-points.js';
+import { DENSE, liveAt, type MemoryPayload } from './qdrant-points.js';
 
 /** Points per scroll page and per batch of payload updates. */
 const PAGE = 1000;
@@ -41,13 +41,30 @@ async function applyOperations(call: QdrantCall, collection: string, action: str
 const NOT_MERGED: Schemas['Condition'] = { is_empty: { key: 'superseded_by' } };
 
 /**
+ * Deletes every point matching `filter` (already excluding merged points) and the points merged
+ * into them: ids are read page by page, then deleted a page at a time, waited. Not atomic: a failure
+ * midway leaves the pages before it deleted (a retry deletes the rest).
+ */
+export async function deleteMatching(call: QdrantCall, collection: string, filter: Schemas['Filter']): Promise<{ id: string; agentId: string }[]> {
+  const matched: { id: string; agentId: string }[] = [];
+  for await (const page of scrollAll(call, collection, filter, ['agent_id'])) {
+    for (const point of page) matched.push({ id: String(point.id), agentId: String((point.payload as MemoryPayload | null | undefined)?.agent_id) });
+  }
+  for (let start = 0; start < matched.length; start += PAGE) {
+    const ids = matched.slice(start, start + PAGE).map((m) => m.id);
+    await call('delete memories', (c) => c.delete(collection, { filter: { should: [{ has_id: ids }, { key: 'superseded_by', match: { any: ids } }] }, wait: true }));
+  }
+  return matched;
+}
+
+/**
  * Confidence decay as on the SQL engines: memories not merged, last accessed before
  * `accessedBefore` and above the floor get max(floor, confidence × factor). Returns how many
  * decayed (with `dryRun`, how many would, by an exact count).
  */
 export async function decayPoints(call: QdrantCall, collection: string, policy: DecayPolicy): Promise<number> {
   const filter: Schemas['Filter'] = {
-    must: [NOT_MERGED, { key: 'accessed_at', range: { lt: policy.accessedBefore } }, { key: 'confidence', range: { gt: policy.floor } }],
+    must: [NOT_MERGED, { key: 'accessed_at', range: { lt: policy.accessedBefore } }, { key: 'confidence', range: { gt: policy.floor } }, liveAt(policy.now)],
   };
   if (policy.dryRun) return (await call('count decaying memories', (c) => c.count(collection, { filter, exact: true }))).count;
   let decayed = 0;
@@ -80,7 +97,9 @@ interface Member {
  */
 export async function mergeDuplicatePoints(call: QdrantCall, collection: string, options: { dryRun: boolean }): Promise<number> {
   const groups = new Map<string, Member[]>();
-  for await (const page of scrollAll(call, collection, { must: [NOT_MERGED] }, ['agent_id', 'scope', 'content', 'created_at', 'confidence', 'access_count', 'accessed_at'])) {
+  // Memories with a key or an expiry are never merged, nor merged into.
+  const mergeable: Schemas['Filter'] = { must: [NOT_MERGED, { is_empty: { key: 'key' } }, { is_empty: { key: 'expires_at' } }] };
+  for await (const page of scrollAll(call, collection, mergeable, ['agent_id', 'scope', 'content', 'created_at', 'confidence', 'access_count', 'accessed_at'])) {
     for (const p of page) {
       const payload = p.payload as unknown as MemoryPayload;
       const key = JSON.stringify([payload.agent_id, payload.scope, payload.content]);

@@ -35,6 +35,10 @@ export interface MemoryPayload {
   superseded_by?: string;
   /** The memory's distinct keyword terms (core/keyword-score.ts): df counts per agent match on it. */
   kw_terms: string[];
+  /** The natural key, unique per agent (kept so by the backend: Qdrant has no unique index). */
+  key?: string;
+  /** Expiry instant (epoch ms); absent = never. */
+  expires_at?: number;
 }
 
 /** Payload fields with an index (created with the collection), and their index types. */
@@ -48,6 +52,8 @@ export const PAYLOAD_INDEXES: readonly { field: keyof MemoryPayload; schema: 'ke
   { field: 'meta_eq', schema: 'keyword' },
   { field: 'superseded_by', schema: 'keyword' },
   { field: 'kw_terms', schema: 'keyword' },
+  { field: 'key', schema: 'keyword' },
+  { field: 'expires_at', schema: 'integer' },
 ];
 
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -78,7 +84,8 @@ function metaTerms(metadata: JsonObject): string[] {
 }
 
 /** The point for a new memory (no `dense` when it has no vector, no `text` when it has no words). */
-export function pointFor(row: NewMemoryRow): Schemas['PointStruct'] {
+/** The point of a new row; `kept` carries the id, creation and access fields of the memory a keyed row replaces. */
+export function pointFor(row: NewMemoryRow, kept?: { id: string; created_at: number; accessed_at: number; access_count: number }): Schemas['PointStruct'] {
   const keywords = documentKeywords(row.content);
   const payload: MemoryPayload = {
     agent_id: row.agentId,
@@ -93,10 +100,17 @@ export function pointFor(row: NewMemoryRow): Schemas['PointStruct'] {
     access_count: 0,
     kw_terms: keywords.terms,
   };
+  if (kept) {
+    payload.created_at = kept.created_at;
+    payload.accessed_at = kept.accessed_at;
+    payload.access_count = kept.access_count;
+  }
+  if (row.key !== undefined) payload.key = row.key;
+  if (row.expiresAt !== undefined) payload.expires_at = row.expiresAt;
   const vector: Record<string, number[] | { indices: number[]; values: number[] }> = {};
   if (row.embedding) vector[DENSE] = Array.from(row.embedding);
   if (keywords.vector) vector[BM25] = keywords.vector;
-  return { id: row.id, vector, payload: payload as unknown as Record<string, unknown> };
+  return { id: kept?.id ?? row.id, vector, payload: payload as unknown as Record<string, unknown> };
 }
 
 /** The record a point holds (with `embedding` when the point was read with its dense vector). */
@@ -115,6 +129,8 @@ export function recordFromPoint(point: { id: string | number; payload?: Record<s
     accessCount: p.access_count,
   };
   if (typeof p.superseded_by === 'string') record.supersededBy = p.superseded_by;
+  if (typeof p.key === 'string') record.key = p.key;
+  if (typeof p.expires_at === 'number') record.expiresAt = p.expires_at;
   const vectors = point.vector;
   if (vectors && typeof vectors === 'object' && !Array.isArray(vectors)) {
     const dense = (vectors as Record<string, unknown>)[DENSE];
@@ -135,13 +151,18 @@ type Condition = Schemas['Condition'];
  */
 export function scopeFilter(scope: FilterScope): Schemas['Filter'] {
   const { agentId, filter } = scope;
-  const must: Condition[] = [{ is_empty: { key: 'superseded_by' } }];
+  const must: Condition[] = [{ is_empty: { key: 'superseded_by' } }, liveAt(scope.now)];
   if (agentId !== undefined) must.push({ key: 'agent_id', match: { value: agentId } });
   if (!(filter.kind === 'const' && filter.value)) must.push(compileFilter(filter));
   return { must };
 }
 
 /** Matches no point / every point (an empty has_id list matches nothing). */
+/** Not expired at `now`: no expiry, or one after now. */
+export function liveAt(now: number): Condition {
+  return { should: [{ is_empty: { key: 'expires_at' } }, { key: 'expires_at', range: { gt: now } }] };
+}
+
 const NOTHING: Condition = { has_id: [] };
 const EVERYTHING: Condition = { must_not: [NOTHING] };
 

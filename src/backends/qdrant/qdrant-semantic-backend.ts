@@ -1,8 +1,8 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, FilterScope, FusedHit, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
-import type { MemoryRecord } from '../../contracts/semantic-store.js';
+import type { DecayPolicy, DeletedMemory, FilterScope, FusedHit, InsertOutcome, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
 import { assertSameSpace, checkDimensions } from '../../core/vector-space.js';
@@ -11,8 +11,8 @@ import { describeCollection, ensureCollection, indexKeywords, qdrantCaller, reco
 import { QDRANT_BACKEND, type QdrantWhere } from './qdrant-errors.js';
 import { queryVector, type SparseVector } from './qdrant-keywords.js';
 import { queryTerms } from '../../core/keyword-score.js';
-import { decayPoints, mergeDuplicatePoints } from './qdrant-maintenance.js';
-import { DENSE, isPointId, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, BM25, type MemoryPayload } from './qdrant-points.js';
+import { decayPoints, deleteMatching, mergeDuplicatePoints } from './qdrant-maintenance.js';
+import { BM25, DENSE, isPointId, liveAt, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, type MemoryPayload } from './qdrant-points.js';
 
 /** Points per upsert / retrieve request (Qdrant's default request limit is 32 MB). */
 const CHUNK = 1000;
@@ -100,28 +100,95 @@ export class QdrantSemanticBackend implements SemanticBackend {
 
   /**
    * Upserts the memories, waited for, in requests of 1,000. When a later request fails, the points
-   * already written by this call are deleted again, so a batch is stored whole or not at all.
+   * already created by this call are deleted again. Keyed and dedupe rows first look up their
+   * namesake / twin (Qdrant has no unique index or transaction: two processes writing one new key
+   * at the same instant may both create it; a replaced memory is not restored when a later
+   * request of the batch fails). A keyed row replaces the point in place (same id, creation and
+   * access fields kept); an expired namesake is deleted first.
    */
-  async insert(rows: readonly NewMemoryRow[]): Promise<void> {
-    if (rows.length === 0) return;
+  async insert(rows: readonly NewMemoryRow[], now: number): Promise<InsertOutcome[]> {
+    if (rows.length === 0) return [];
     if (rows.some((r) => r.embedding !== undefined) && !(await this.hasDense())) {
       throw new ValidationError('no vector space is fixed for this store', { backend: QDRANT_BACKEND });
     }
-    const written: string[] = [];
+    const outcomes: InsertOutcome[] = rows.map((r) => ({ id: r.id, outcome: 'created' }));
+    const points: Schemas['PointStruct'][] = [];
+    const created: string[] = [];
+    for (const [i, r] of rows.entries()) {
+      if (r.key !== undefined) {
+        const found = await this.scrollPayloads('find memory by key', {
+          must: [{ key: 'agent_id', match: { value: r.agentId } }, { key: 'key', match: { value: r.key } }],
+        });
+        const expired = found.filter((p) => typeof p.payload.expires_at === 'number' && p.payload.expires_at <= now);
+        if (expired.length > 0) await this.call('drop expired memory', (c) => c.delete(this.collection, { points: expired.map((p) => p.id), wait: true }));
+        const live = found.find((p) => !expired.includes(p));
+        if (live) {
+          points.push(pointFor(r, { id: live.id, created_at: live.payload.created_at, accessed_at: live.payload.accessed_at, access_count: live.payload.access_count }));
+          outcomes[i] = { id: live.id, outcome: 'updated' };
+          continue;
+        }
+      } else if (r.dedupe) {
+        const twins = await this.scrollPayloads('find duplicate memory', {
+          must: [
+            { key: 'agent_id', match: { value: r.agentId } },
+            { key: 'scope', match: { value: r.scope } },
+            { is_empty: { key: 'superseded_by' } },
+            liveAt(now),
+          ],
+        });
+        const twin = twins
+          .filter((p) => p.payload.content === r.content)
+          .sort((a, b) => a.payload.created_at - b.payload.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0];
+        if (twin) {
+          outcomes[i] = { id: twin.id, outcome: 'existing' };
+          continue;
+        }
+      }
+      points.push(pointFor(r));
+      created.push(r.id);
+    }
+    let written = 0;
     try {
-      for (let start = 0; start < rows.length; start += CHUNK) {
-        const chunk = rows.slice(start, start + CHUNK);
-        await this.call('remember', (c) => c.upsert(this.collection, { points: chunk.map(pointFor), wait: true }));
-        written.push(...chunk.map((r) => r.id));
+      for (let start = 0; start < points.length; start += CHUNK) {
+        const chunk = points.slice(start, start + CHUNK);
+        await this.call('remember', (c) => c.upsert(this.collection, { points: chunk, wait: true }));
+        written += chunk.length;
       }
     } catch (error) {
-      if (written.length > 0) {
-        await this.call('undo partial remember', (c) => c.delete(this.collection, { points: written, wait: true })).catch((undo: unknown) =>
-          this.s.logger.error({ err: undo, backend: QDRANT_BACKEND, points: written.length }, 'could not remove the points of a failed batch'),
+      const undo = new Set(points.slice(0, written).map((p) => String(p.id)));
+      const drop = created.filter((id) => undo.has(id));
+      if (drop.length > 0) {
+        await this.call('undo partial remember', (c) => c.delete(this.collection, { points: drop, wait: true })).catch((failure: unknown) =>
+          this.s.logger.error({ err: failure, backend: QDRANT_BACKEND, points: drop.length }, 'could not remove the points of a failed batch'),
         );
       }
       throw error;
     }
+    return outcomes;
+  }
+
+  /** Every point matching the filter, with its payload (the content among it), page by page. */
+  private async scrollPayloads(action: string, filter: Schemas['Filter']): Promise<{ id: string; payload: MemoryPayload }[]> {
+    const out: { id: string; payload: MemoryPayload }[] = [];
+    let offset: Schemas['ExtendedPointId'] | undefined;
+    for (;;) {
+      const page = await this.call(action, (c) =>
+        c.scroll(this.collection, { filter, limit: CHUNK, with_payload: RECORD_PAYLOAD, with_vector: false, ...(offset !== undefined ? { offset } : {}) }),
+      );
+      for (const p of page.points) out.push({ id: String(p.id), payload: p.payload as unknown as MemoryPayload });
+      const next = page.next_page_offset;
+      if (next === undefined || next === null || typeof next === 'object') return out;
+      offset = next;
+    }
+  }
+
+  /** Deletes every point expired at `now` (its vectors with it); counts them first, exactly. */
+  async purgeExpired(now: number): Promise<number> {
+    const filter: Schemas['Filter'] = { must: [{ key: 'expires_at', range: { lte: now } }] };
+    const { count } = await this.call('count expired memories', (c) => c.count(this.collection, { filter, exact: true }));
+    if (count === 0) return 0;
+    await this.call('purge expired memories', (c) => c.delete(this.collection, { filter, wait: true }));
+    return count;
   }
 
   private denseQuery(scope: SearchScope, vector: Float32Array): Schemas['Prefetch'] {
@@ -214,6 +281,15 @@ export class QdrantSemanticBackend implements SemanticBackend {
     return res.count;
   }
 
+  /** Qdrant's facet counts on the agent_id keyword index (exact), merged memories left out. */
+  async countByAgent(limit: number, now: number): Promise<AgentMemoryCount[]> {
+    const res = await this.call('count memories by agent', (c) =>
+      c.facet(this.collection, { key: 'agent_id', limit, exact: true, filter: { must: [{ is_empty: { key: 'superseded_by' } }, liveAt(now)] } }),
+    );
+    const hits = res.hits.map((h) => ({ agentId: String(h.value), count: h.count }));
+    return hits.sort((a, b) => b.count - a.count || (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
+  }
+
   /**
    * A keyset page in (created_at, id) order, ties by id ascending. Qdrant orders a scroll by one
    * payload key (order_by, range index on created_at) but not ties within it, and by point id
@@ -302,6 +378,10 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 
   /** Deletes the point and the points merged into it (waited for). */
+  async deleteWhere(scope: FilterScope): Promise<DeletedMemory[]> {
+    return deleteMatching(this.call, this.collection, scopeFilter(scope));
+  }
+
   async delete(id: string): Promise<Owner | undefined> {
     const owner = await this.owner(id);
     if (!owner) return undefined;
@@ -351,7 +431,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
     return decayPoints(this.call, this.collection, policy);
   }
 
-  async mergeExactDuplicates(options: { dryRun: boolean }): Promise<number> {
+  async mergeExactDuplicates(options: { dryRun: boolean; now: number }): Promise<number> {
     return mergeDuplicatePoints(this.call, this.collection, options);
   }
 

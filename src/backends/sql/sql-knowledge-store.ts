@@ -28,6 +28,7 @@ import { ConflictError, InternalError, MemoryError } from '../../errors.js';
 import { num, SqlStore } from './context.js';
 import type { SqlExecutor } from './engine.js';
 import type { EntitiesTable, RelationsTable } from './schema.js';
+import { decodeCursor, encodeCursor, type KeysetPosition } from '../../core/keyset-cursor.js';
 
 /** Longest entity name (characters and UTF-8 bytes); also bounds the id-or-name graph filters. */
 const NAME_BYTES = 1024;
@@ -75,10 +76,6 @@ type Ref = { id: string } | { name: string; entityType: string | undefined };
 /** Endpoints a name may match before a list filter refuses it (entities of one name, all types). */
 const NAME_MATCHES_MAX = 1000;
 
-/** The opaque keyset cursor of a list: which list, and the (created_at, id) of the page's last row. */
-function encodeCursor(kind: 'e' | 'r', createdAt: number, id: string): string {
-  return Buffer.from(JSON.stringify([kind, createdAt, id]), 'utf8').toString('base64url');
-}
 
 function toRelation(row: RelationsTable): Relation {
   return {
@@ -523,20 +520,8 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
   }
 
   /** The position after which a page starts, from a cursor this list handed out. */
-  private decodeCursor(kind: 'e' | 'r', cursor: unknown): { createdAt: number; id: string } | undefined {
-    if (cursor === undefined) return undefined;
-    const bad = (): never => this.v.fail(`cursor is not a cursor of ${kind === 'e' ? 'listEntities' : 'listRelations'} (pass nextCursor back unchanged)`);
-    if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > 4096) bad();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(cursor as string, 'base64url').toString('utf8'));
-    } catch {
-      bad();
-    }
-    if (!Array.isArray(parsed) || parsed.length !== 3) return bad();
-    const [k, createdAt, id] = parsed as unknown[];
-    if (k !== kind || typeof createdAt !== 'number' || !Number.isSafeInteger(createdAt) || typeof id !== 'string' || id.length === 0) return bad();
-    return { createdAt, id };
+  private decodeCursor(kind: 'e' | 'r', cursor: unknown): KeysetPosition | undefined {
+    return cursor === undefined ? undefined : decodeCursor(this.v, cursor, kind, kind === 'e' ? 'listEntities' : 'listRelations');
   }
 
   /** The first `limit` rows (fetched: limit + 1) and the cursor after them when more follow. */
@@ -544,7 +529,7 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
     if (rows.length <= limit) return { items: rows };
     const items = rows.slice(0, limit);
     const last = items[items.length - 1] as T;
-    return { items, nextCursor: encodeCursor(kind, last.createdAt, last.id) };
+    return { items, nextCursor: encodeCursor(kind, { createdAt: last.createdAt, id: last.id }) };
   }
 
   /** Validates an endpoint: a string or `{ id }` is an entity id, `{ name, entityType? }` a name. */

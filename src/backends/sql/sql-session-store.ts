@@ -9,6 +9,7 @@ import type {
 import type { BackendSessionStore, Owner } from '../../contracts/main-backend.js';
 import { compactCanonical, COMPACTION } from '../../core/compaction.js';
 import { newId } from '../../core/ids.js';
+import { DAY_MS } from '../../core/clock.js';
 import { LIMITS } from '../../core/limits.js';
 import type { Validator } from '../../core/validate.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
@@ -279,6 +280,12 @@ export class SqlSessionStore extends SqlStore implements BackendSessionStore {
     return this.guard('session delete for agent', () =>
       this.engine.run(this.engine.db.deleteFrom('sessions').where('agent_id', '=', agentId).compile()),
     );
+  }
+
+  async cleanupOlderThan(days: number): Promise<number> {
+    this.v.int('days', days, 0, LIMITS.maxRetentionDays);
+    const cutoff = this.clock() - days * DAY_MS;
+    return this.guard('session cleanup', () => this.engine.run(this.engine.db.deleteFrom('sessions').where('updated_at', '<', cutoff).compile()));
   }
 
   private summaries(agentId: string | undefined): Promise<SessionSummary[]> {

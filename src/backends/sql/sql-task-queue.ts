@@ -3,6 +3,7 @@ import type { BackendTaskQueue } from '../../contracts/main-backend.js';
 import { TASK_STATUSES, type ClaimedTask, type Task, type TaskInput, type TaskStatus } from '../../contracts/task-queue.js';
 import type { EpochMs, JsonValue } from '../../contracts/types.js';
 import { newId } from '../../core/ids.js';
+import { DAY_MS } from '../../core/clock.js';
 import { LIMITS } from '../../core/limits.js';
 import { LeaseLostError, NotFoundError } from '../../errors.js';
 import { num, optNum, SqlStore, type SqlStoreContext } from './context.js';
@@ -294,6 +295,14 @@ export class SqlTaskQueue extends SqlStore implements BackendTaskQueue {
     this.v.id('id', id);
     const row = await this.guard('task get', () => this.engine.first(this.qGet({ id })));
     return row ? toTask(row) : undefined;
+  }
+
+  async cleanupOlderThan(days: number): Promise<number> {
+    this.v.int('days', days, 0, LIMITS.maxRetentionDays);
+    const cutoff = this.clock() - days * DAY_MS;
+    return this.guard('task cleanup', () =>
+      this.engine.run(this.engine.db.deleteFrom('tasks').where('status', 'in', ['completed', 'failed']).where('updated_at', '<', cutoff).compile()),
+    );
   }
 
   /** Tasks newest first (createdAt desc, then id desc), optionally of one status; limit default 100 (1..LIMITS.maxListLimit). */

@@ -8,8 +8,6 @@ import { num, optNum, SqlStore } from './context.js';
 
 const MODEL_LENGTH = 256;
 const MAX_BREAKDOWN_DAYS = 3660;
-/** Largest `days` for cleanupOlderThan: keeps `days × DAY_MS` an exact integer. */
-const MAX_CLEANUP_DAYS = 100_000_000;
 
 /**
  * A column's sum in double precision, on every engine: SQLite's integer sum() fails with "integer
@@ -171,7 +169,7 @@ export class SqlUsageStore extends SqlStore implements UsageStore {
    * @throws ValidationError unless `days` is a non-negative integer.
    */
   async cleanupOlderThan(days: number): Promise<number> {
-    this.v.int('days', days, 0, MAX_CLEANUP_DAYS);
+    this.v.int('days', days, 0, LIMITS.maxRetentionDays);
     const cutoff = this.clock() - days * DAY_MS;
     return this.guard('usage cleanup', () =>
       this.engine.run(this.engine.db.deleteFrom('usage_events').where('timestamp', '<', cutoff).compile()),

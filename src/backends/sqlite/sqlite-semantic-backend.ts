@@ -2,8 +2,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, FilterScope, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
-import type { MemoryRecord } from '../../contracts/semantic-store.js';
+import type { DecayPolicy, DeletedMemory, FilterScope, InsertOutcome, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
 import { keywordIdf, queryTerms, termWeights } from '../../core/keyword-score.js';
@@ -28,8 +28,13 @@ type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 export const VEC0_MAX_DIMENSIONS = 8192;
 
 const INSERT_MEMORY =
-  'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) ' +
-  'values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)';
+  'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count, key, expires_at) ' +
+  'values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)';
+const FIND_KEY = 'select rowid, id, expires_at from memories where agent_id = ? and key = ?';
+const REPLACE_MEMORY = 'update memories set content = ?, source = ?, scope = ?, metadata = ?, confidence = ?, expires_at = ?, superseded_by = null where rowid = ?';
+const FIND_TWIN =
+  'select id from memories where agent_id = ? and scope = ? and content = ? and superseded_by is null and (expires_at is null or expires_at > ?) ' +
+  'order by created_at, id limit 1';
 const INSERT_VECTOR = 'insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, ?, ?, ?, ?, ?, ?)';
 const INSERT_TERM = 'insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)';
 const DELETE_VECTOR = 'delete from memories_vec where rowid = ?';
@@ -117,23 +122,78 @@ export class SqliteSemanticBackend implements SemanticBackend {
     this.hasVec = true;
   }
 
-  /** Inserts the memories (and their vectors) in one transaction. */
-  async insert(rows: readonly NewMemoryRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.guard('remember', () =>
+  /**
+   * Writes the memories (and their vectors) in one transaction: keyed rows replace the live memory
+   * of their (agent, key) in place, an expired one being deleted first; dedupe rows that find their
+   * (agent, scope, content) write nothing.
+   */
+  async insert(rows: readonly NewMemoryRow[], now: number): Promise<InsertOutcome[]> {
+    if (rows.length === 0) return [];
+    return this.guard('remember', () =>
       this.engine.exclusiveTransaction((db) => {
         const withVectors = rows.some((r) => r.embedding !== undefined);
-        if (withVectors && !this.vecReady(db)) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
+        const hasVec = this.vecReady(db);
+        if (withVectors && !hasVec) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
         const insertMemory = this.prep(db, INSERT_MEMORY);
-        const insertVector = withVectors ? this.prep(db, INSERT_VECTOR) : undefined;
+        const insertVector = hasVec ? this.prep(db, INSERT_VECTOR) : undefined;
+        const dropVector = hasVec ? this.prep(db, DELETE_VECTOR) : undefined;
+        const insertTerm = this.prep(db, INSERT_TERM);
+        const outcomes: InsertOutcome[] = [];
         for (const r of rows) {
-          const { lastInsertRowid } = insertMemory.run(r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt, r.createdAt);
-          const insertTerm = this.prep(db, INSERT_TERM);
+          const metadata = JSON.stringify(r.metadata);
+          if (r.key !== undefined) {
+            let found = this.prep(db, FIND_KEY).get(r.agentId, r.key) as { rowid: number | bigint; id: string; expires_at: number | bigint | null } | undefined;
+            if (found && found.expires_at !== null && num(found.expires_at) <= now) {
+              this.prep(db, 'delete from memories where rowid = ?').run(found.rowid);
+              dropVector?.run(BigInt(found.rowid));
+              found = undefined;
+            }
+            if (found) {
+              // The update trigger drops the old keyword terms; the new ones follow.
+              this.prep(db, REPLACE_MEMORY).run(r.content, r.source, r.scope, metadata, r.confidence, r.expiresAt ?? null, found.rowid);
+              for (const [term, weight] of termWeights(r.content)) insertTerm.run(term, r.agentId, found.rowid, weight);
+              dropVector?.run(BigInt(found.rowid));
+              if (r.embedding !== undefined && insertVector) {
+                const createdAt = (this.prep(db, 'select created_at from memories where rowid = ?').get(found.rowid) as { created_at: number | bigint }).created_at;
+                insertVector.run(BigInt(found.rowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(createdAt));
+              }
+              outcomes.push({ id: found.id, outcome: 'updated' });
+              continue;
+            }
+          } else if (r.dedupe) {
+            const twin = this.prep(db, FIND_TWIN).get(r.agentId, r.scope, r.content, now) as { id: string } | undefined;
+            if (twin) {
+              outcomes.push({ id: twin.id, outcome: 'existing' });
+              continue;
+            }
+          }
+          const { lastInsertRowid } = insertMemory.run(r.id, r.agentId, r.content, r.source, r.scope, metadata, r.confidence, r.createdAt, r.createdAt, r.key ?? null, r.expiresAt ?? null);
           for (const [term, weight] of termWeights(r.content)) insertTerm.run(term, r.agentId, lastInsertRowid, weight);
           if (r.embedding !== undefined && insertVector) {
             insertVector.run(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(r.createdAt));
           }
+          outcomes.push({ id: r.id, outcome: 'created' });
         }
+        return outcomes;
+      }),
+    );
+  }
+
+  /** Deletes every memory expired at `now`, with its vector and keyword entry (and what merged into it). */
+  async purgeExpired(now: number): Promise<number> {
+    return this.guard('purge expired memories', () =>
+      this.engine.exclusiveTransaction((db) => {
+        const rows = this.prep(
+          db,
+          'select rowid from memories where (expires_at is not null and expires_at <= ?) or superseded_by in (select id from memories where expires_at is not null and expires_at <= ?)',
+        ).all(now, now) as { rowid: number | bigint }[];
+        const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
+        const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
+        for (const { rowid } of rows) {
+          dropMemory.run(rowid);
+          dropVector?.run(BigInt(rowid));
+        }
+        return rows.length;
       }),
     );
   }
@@ -151,17 +211,19 @@ export class SqliteSemanticBackend implements SemanticBackend {
       const inVec = vecFilterClause(scope.agentId, scope.filter);
       let sql = `select rowid, distance from memories_vec where embedding match ? and k = ?${inVec.sql}`;
       const params: unknown[] = [query, k, ...inVec.params];
-      if (!(inVec.rest.kind === 'const' && inVec.rest.value)) {
-        // What vec0 cannot evaluate (metadata, OR, NOT, …): the KNN runs over exactly the rows the SQL filter admits.
-        const where = memoryFilterClause(scope.agentId, inVec.rest);
+      // Expired memories not yet purged (few, found through the partial index) must not take KNN places.
+      const expired = await this.engine.reader.rows(raw<{ one: number }>('select 1 as one from memories where expires_at is not null and expires_at <= ? limit 1', [scope.now]));
+      if (!(inVec.rest.kind === 'const' && inVec.rest.value) || expired.length > 0) {
+        // What vec0 cannot evaluate (metadata, OR, NOT, expiry…): the KNN runs over exactly the rows the SQL filter admits.
+        const where = memoryFilterClause(scope.agentId, inVec.rest, scope.now);
         sql += ` and rowid in (select m.rowid from memories m where 1 = 1${where.sql})`;
         params.push(...where.params);
       }
       const rows = await this.engine.reader.rows(
         raw<{ id: string; distance: number }>(
           `with knn as materialized (${sql}) select m.id as id, knn.distance as distance from knn join memories m on m.rowid = knn.rowid ` +
-            'where m.superseded_by is null order by knn.distance, m.rowid',
-          params,
+            'where m.superseded_by is null and (m.expires_at is null or m.expires_at > ?) order by knn.distance, m.rowid',
+          [...params, scope.now],
         ),
       );
       return rows.map((r) => ({ id: r.id, score: similarityFromL2(num(r.distance)) }));
@@ -180,7 +242,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
     const k = Math.max(1, Math.trunc(scope.k));
     const agent = scope.agentId === undefined ? '' : ' and t.agent_id = ?';
     const agentParams = scope.agentId === undefined ? [] : [scope.agentId];
-    const where = memoryFilterClause(scope.agentId, scope.filter);
+    const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
     return this.guard('keyword recall', async () => {
       // N and df: index-only counts (memories_agent_scope; memory_terms' primary key).
       const stats = await this.engine.reader.rows(
@@ -208,16 +270,29 @@ export class SqliteSemanticBackend implements SemanticBackend {
   }
 
   async count(scope: FilterScope): Promise<number> {
-    const where = memoryFilterClause(scope.agentId, scope.filter);
+    const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
     const rows = await this.guard('count memories', () =>
       this.engine.reader.rows(raw<{ n: number | bigint }>(`select count(*) as n from memories m where 1 = 1${where.sql}`, where.params)),
     );
     return num(rows[0]?.n ?? 0);
   }
 
+  async countByAgent(limit: number, now: number): Promise<AgentMemoryCount[]> {
+    const rows = await this.guard('count memories by agent', () =>
+      this.engine.reader.rows(
+        raw<{ agent_id: string; n: number | bigint }>(
+          'select agent_id, count(*) as n from memories where superseded_by is null and (expires_at is null or expires_at > ?) ' +
+            'group by agent_id order by n desc, agent_id limit ?',
+          [now, limit],
+        ),
+      ),
+    );
+    return rows.map((r) => ({ agentId: r.agent_id, count: num(r.n) }));
+  }
+
   /** Keyset paging on (created_at, id): ties on created_at by id ascending in both orders. */
   async list(scope: ListScope): Promise<MemoryRecord[]> {
-    const where = memoryFilterClause(scope.agentId, scope.filter);
+    const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
     const params = [...where.params];
     let sql = `select ${MEMORY_COLUMNS} from memories m where 1 = 1${where.sql}`;
     const dir = scope.order === 'asc' ? 'asc' : 'desc';
@@ -254,8 +329,33 @@ export class SqliteSemanticBackend implements SemanticBackend {
     );
   }
 
+  /** Removes what count(scope) counts and what merged into it, in one transaction. */
+  async deleteWhere(scope: FilterScope): Promise<DeletedMemory[]> {
+    const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
+    return this.guard('delete memories', () =>
+      this.engine.exclusiveTransaction((db) => {
+        const matched = db.prepare(`select m.rowid as rowid, m.id as id, m.agent_id as agent_id from memories m where 1 = 1${where.sql}`).all(...where.params) as {
+          rowid: number | bigint;
+          id: string;
+          agent_id: string;
+        }[];
+        if (matched.length === 0) return [];
+        const twins = db
+          .prepare('select rowid from memories where superseded_by in (select value from json_each(?))')
+          .all(JSON.stringify(matched.map((m) => m.id))) as { rowid: number | bigint }[];
+        const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
+        const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
+        for (const { rowid } of [...matched, ...twins]) {
+          dropMemory.run(rowid);
+          dropVector?.run(BigInt(rowid));
+        }
+        return matched.map((m) => ({ id: m.id, agentId: m.agent_id }));
+      }),
+    );
+  }
+
   /**
-   * Hard-deletes the memory, its vector and its keyword terms (by primary key, from its content), together with the
+   * Hard-deletes the memory, its vector and (by trigger) its keyword terms, together with the
    * duplicates consolidation merged into it (they stood for the same content). True when it existed.
    */
   async delete(id: string): Promise<Owner | undefined> {
@@ -263,19 +363,16 @@ export class SqliteSemanticBackend implements SemanticBackend {
       this.engine.exclusive((db) =>
         db
           .transaction((): Owner | undefined => {
-            const rows = this.prep(db, 'select rowid, id, agent_id, content from memories where id = ? or superseded_by = ?').all(id, id) as {
+            const rows = this.prep(db, 'select rowid, id, agent_id from memories where id = ? or superseded_by = ?').all(id, id) as {
               rowid: number | bigint;
               id: string;
               agent_id: string;
-              content: string;
             }[];
             const target = rows.find((r) => r.id === id);
             if (!target) return undefined;
             const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
             const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
-            const dropTerm = this.prep(db, 'delete from memory_terms where term = ? and agent_id = ? and memory_rowid = ?');
-            for (const { rowid, agent_id, content } of rows) {
-              for (const term of termWeights(content).keys()) dropTerm.run(term, agent_id, rowid);
+            for (const { rowid } of rows) {
               dropMemory.run(rowid);
               dropVector?.run(BigInt(rowid));
             }
@@ -331,7 +428,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
   }
 
   /** See mergeDuplicates: exact duplicates linked to their oldest twin. */
-  async mergeExactDuplicates(options: { dryRun: boolean }): Promise<number> {
+  async mergeExactDuplicates(options: { dryRun: boolean; now: number }): Promise<number> {
     return this.guard('merge duplicates', () => this.engine.exclusive((db) => mergeDuplicates(this.maintenance(db), options.dryRun)));
   }
 

@@ -12,7 +12,7 @@ export interface MaintenanceContext {
   hasVec: boolean;
 }
 
-const DECAY_WHERE = 'superseded_by is null and accessed_at < ? and confidence > ?';
+const DECAY_WHERE = 'superseded_by is null and accessed_at < ? and confidence > ? and (expires_at is null or expires_at > ?)';
 
 /**
  * Confidence decay: non-superseded memories last accessed before `accessedBefore`, and above the
@@ -23,7 +23,7 @@ const DECAY_WHERE = 'superseded_by is null and accessed_at < ? and confidence > 
 export function decayMemories(ctx: MaintenanceContext, policy: DecayPolicy): number {
   const { db, prep } = ctx;
   if (policy.dryRun) {
-    const row = prep(`select count(*) as n from memories where ${DECAY_WHERE}`).get(policy.accessedBefore, policy.floor) as { n: number };
+    const row = prep(`select count(*) as n from memories where ${DECAY_WHERE}`).get(policy.accessedBefore, policy.floor, policy.now) as { n: number };
     return num(row.n);
   }
   return db
@@ -33,6 +33,7 @@ export function decayMemories(ctx: MaintenanceContext, policy: DecayPolicy): num
         policy.factor,
         policy.accessedBefore,
         policy.floor,
+        policy.now,
       ) as { rowid: number | bigint; confidence: number }[];
       if (ctx.hasVec) {
         const sync = prep('update memories_vec set confidence = ? where rowid = ?');
@@ -48,7 +49,7 @@ type Member = [number, string, number, number, number, string, number];
 
 const DUPLICATE_GROUPS =
   'select json_group_array(json_array(rowid, id, confidence, access_count, accessed_at, source, created_at) order by created_at, id) as members ' +
-  'from memories where superseded_by is null group by agent_id, scope, content having count(*) > 1';
+  'from memories where superseded_by is null and key is null and expires_at is null group by agent_id, scope, content having count(*) > 1';
 
 /**
  * Merges exact duplicates (same agent, scope and content among non-superseded memories): the
@@ -60,7 +61,7 @@ const DUPLICATE_GROUPS =
 export function mergeDuplicates(ctx: MaintenanceContext, dryRun: boolean): number {
   const { db, prep } = ctx;
   if (dryRun) {
-    const row = prep(`select coalesce(sum(n - 1), 0) as merged from (select count(*) as n from memories where superseded_by is null group by agent_id, scope, content having count(*) > 1)`).get() as { merged: number };
+    const row = prep(`select coalesce(sum(n - 1), 0) as merged from (select count(*) as n from memories where superseded_by is null and key is null and expires_at is null group by agent_id, scope, content having count(*) > 1)`).get() as { merged: number };
     return num(row.merged);
   }
   return db

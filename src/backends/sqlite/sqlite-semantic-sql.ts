@@ -21,7 +21,7 @@ export interface Clause {
 export const MEMORY_COLUMNS =
   'm.rowid as rowid, m.id as id, m.agent_id as agent_id, m.content as content, m.source as source, m.scope as scope, ' +
   'm.metadata as metadata, m.confidence as confidence, m.created_at as created_at, m.accessed_at as accessed_at, ' +
-  'm.access_count as access_count, m.superseded_by as superseded_by';
+  'm.access_count as access_count, m.superseded_by as superseded_by, m.key as key, m.expires_at as expires_at';
 
 export interface MemoryRow extends MemoryRowBase {
   rowid: number | bigint;
@@ -147,10 +147,10 @@ export function vecFilterClause(agentId: string | undefined, filter: FilterNode)
   return { sql: parts.map((p) => ` and ${p}`).join(''), params, rest: remaining };
 }
 
-/** The filter on the memories table (alias `m`), as `and …` clauses; excludes superseded rows. */
-export function memoryFilterClause(agentId: string | undefined, filter: FilterNode): Clause {
-  const parts: string[] = ['m.superseded_by is null'];
-  const params: unknown[] = [];
+/** The filter on the memories table (alias `m`), as `and …` clauses; excludes superseded rows and those expired at `now`. */
+export function memoryFilterClause(agentId: string | undefined, filter: FilterNode, now: number): Clause {
+  const parts: string[] = ['m.superseded_by is null', '(m.expires_at is null or m.expires_at > ?)'];
+  const params: unknown[] = [now];
   if (agentId !== undefined) {
     parts.push('m.agent_id = ?');
     params.push(agentId);

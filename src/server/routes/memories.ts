@@ -7,21 +7,31 @@ import { checkOwner, hiddenFrom, limitedToSomeAgents, mayTouchAgent } from '../a
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
-import { IdParams, IdResponse } from '../../wire/common.js';
+import { AgentParams, IdParams } from '../../wire/common.js';
 import {
+  AgentCounts,
+  AgentCountsQuery,
+  AgentMemoriesQuery,
   ConsolidationBody,
+  CountQuery,
+  CountResult,
+  DeletedMemories,
+  ListQuery,
+  MemoryPage,
   ConsolidationReport,
   EmbeddingBody,
   ForgetResponse,
   GetManyBody,
   MemoryList,
   MemoryOwner,
-  IdsResponse,
   MemoryRecord,
   RecallQuery,
   RecallResponse,
   RememberBatch,
+  RememberBatchResponse,
   RememberInput,
+  PurgedResponse,
+  RememberResponse,
 } from '../../wire/memories.js';
 
 const TAG = 'memories';
@@ -36,10 +46,14 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     summary: 'Remember one memory (embedded on the server when no vector is given and an embedder is configured).',
     body: RememberInput,
     status: 201,
-    response: IdResponse,
+    unchangedStatus: 200,
+    unchangedDescription: 'No new memory: a keyed memory was replaced (`updated: true`) or dedupe found the same content.',
+    response: RememberResponse,
     errors: [501, 503],
-    async handler({ body }) {
-      return { id: await mem.remember(body) };
+    async handler({ body }, _request, reply) {
+      const result = await mem.semantic.rememberWithResult(body);
+      if (!result.created) reply.code(200);
+      return result;
     },
   });
 
@@ -52,10 +66,14 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     summary: 'Remember many memories, all or nothing; ids in input order.',
     body: RememberBatch,
     status: 201,
-    response: IdsResponse,
+    unchangedStatus: 200,
+    unchangedDescription: 'No input made a new memory (each was replaced by key or found by dedupe).',
+    response: RememberBatchResponse,
     errors: [501, 503],
-    async handler({ body }) {
-      return { ids: await mem.semantic.rememberMany(body.memories) };
+    async handler({ body }, _request, reply) {
+      const results = await mem.semantic.rememberManyWithResult(body.memories);
+      if (results.length > 0 && !results.some((r) => r.created)) reply.code(200);
+      return { ids: results.map((r) => r.id), results };
     },
   });
 
@@ -72,6 +90,88 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     errors: [501, 503],
     async handler({ body }) {
       return { results: await mem.recall(body) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/count',
+    access: { scope: 'read', agents: ({ body }) => body.agentId, allAgents: ({ body }) => body.allAgents === true },
+    operationId: 'countMemories',
+    tag: TAG,
+    summary: 'How many memories of one agent (or allAgents: true) match the filter (merged ones left out).',
+    body: CountQuery,
+    status: 200,
+    response: CountResult,
+    errors: [503],
+    async handler({ body }) {
+      return { count: await mem.semantic.count(body) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/list',
+    access: { scope: 'read', agents: ({ body }) => body.agentId, allAgents: ({ body }) => body.allAgents === true },
+    operationId: 'listMemories',
+    tag: TAG,
+    summary: 'One page of the memories of one agent (or allAgents: true) matching the filter, by creation time then id (keyset cursor).',
+    body: ListQuery,
+    status: 200,
+    response: MemoryPage,
+    errors: [503],
+    async handler({ body }) {
+      return mem.semantic.list(body);
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/delete-where',
+    access: { scope: 'write', agents: ({ body }) => body.agentId, allAgents: ({ body }) => body.allAgents === true },
+    operationId: 'deleteMemoriesWhere',
+    tag: TAG,
+    summary: 'Remove every memory of one agent (or allAgents: true) that count would count, with the memories merged into them; one audit entry.',
+    body: CountQuery,
+    status: 200,
+    response: DeletedMemories,
+    errors: [503],
+    async handler({ body }) {
+      const memories = await mem.semantic.deleteWhereFor(body);
+      return { deleted: memories.length, memories };
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/memories/agents',
+    access: { scope: 'admin' },
+    operationId: 'countMemoriesByAgent',
+    tag: TAG,
+    summary: 'The agents that have memories (registered or not), with how many each: most first, then by agentId.',
+    query: AgentCountsQuery,
+    status: 200,
+    response: AgentCounts,
+    errors: [503],
+    async handler({ query }) {
+      return { agents: await mem.semantic.countByAgent(query) };
+    },
+  });
+
+  table.add({
+    method: 'GET',
+    url: '/v1/agents/:agentId/memories',
+    access: { scope: 'read', agents: ({ params }) => params.agentId },
+    operationId: 'listAgentMemories',
+    tag: TAG,
+    summary: "One page of the agent's memories, newest first by default (filters: POST /v1/memories/list).",
+    params: AgentParams,
+    query: AgentMemoriesQuery,
+    status: 200,
+    response: MemoryPage,
+    errors: [503],
+    async handler({ params, query }) {
+      return mem.semantic.list({ agentId: params.agentId, ...query });
     },
   });
 
@@ -161,6 +261,21 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     errors: [501, 503],
     async handler({ body }) {
       return mem.consolidate(body.dryRun === undefined ? {} : { dryRun: body.dryRun });
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/memories/purge-expired',
+    access: { scope: 'admin' },
+    operationId: 'purgeExpiredMemories',
+    tag: TAG,
+    summary: 'Delete every memory whose expiry has passed (they are already invisible to every read); answers how many.',
+    status: 200,
+    response: PurgedResponse,
+    errors: [501, 503],
+    async handler() {
+      return { purged: await mem.semantic.purgeExpired() };
     },
   });
 }

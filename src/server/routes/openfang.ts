@@ -18,10 +18,6 @@ import { OpenFangHealth, OpenFangSearch, OpenFangSearchResponse, OpenFangStore, 
 export const NIL_AGENT_ID = '00000000-0000-0000-0000-000000000000';
 /** OpenFang's default category. */
 export const DEFAULT_CATEGORY = 'general';
-/** Candidates examined for an exact duplicate. */
-const DEDUP_CANDIDATES = 50;
-/** Characters of the content used to find candidates (the comparison itself is on the whole content). */
-const DEDUP_QUERY_CHARS = 2000;
 
 const SOURCES: Record<string, MemorySource> = {
   conversation: 'conversation',
@@ -92,9 +88,11 @@ export function openFangRoutes(table: RouteTable, mem: MemorySubstrate): void {
     summary: 'Store a memory (OpenFang wire). Identical content for the same agent and category is not stored twice.',
     body: OpenFangStore,
     status: 201,
+    unchangedStatus: 200,
+    unchangedDescription: 'Identical content already existed for this agent and category (`deduplicated: true`, `created: false`): nothing was written.',
     response: OpenFangStoreResponse,
     errors: [503],
-    async handler({ body }, request) {
+    async handler({ body }, request, reply) {
       const agentId = storeAgent(requestGrant(request), body.agentId);
       const scope = body.category ?? DEFAULT_CATEGORY;
       const metadata: JsonObject = {};
@@ -102,10 +100,10 @@ export function openFangRoutes(table: RouteTable, mem: MemorySubstrate): void {
       if (body.tags !== undefined && body.tags !== null) metadata['tags'] = body.tags;
       const key = createHash('sha256').update(JSON.stringify([agentId, scope, body.content])).digest('hex');
       return lock.run(key, async () => {
-        const existing = await findDuplicate(mem, agentId, scope, body.content);
-        if (existing !== undefined) return { id: existing, deduplicated: true };
-        const id = await mem.remember({ agentId, content: body.content, scope, source: mapOpenFangSource(body.source), metadata });
-        return { id, deduplicated: false };
+        // The store's dedupe finds the live memory with this (agent, category, content) exactly.
+        const { id, created } = await mem.semantic.rememberWithResult({ agentId, content: body.content, scope, source: mapOpenFangSource(body.source), metadata, dedupe: 'content' });
+        if (!created) reply.code(200);
+        return { id, deduplicated: !created, created };
       });
     },
   });
@@ -143,14 +141,3 @@ export function openFangRoutes(table: RouteTable, mem: MemorySubstrate): void {
   });
 }
 
-/**
- * The id of a memory of the agent with exactly this content in this scope, if any: the keyword
- * index narrows the candidates, then the content is compared exactly. (Content with no word in it
- * cannot be found through the keyword index and is never deduplicated.)
- */
-async function findDuplicate(mem: MemorySubstrate, agentId: string, scope: string, content: string): Promise<string | undefined> {
-  if (!/[\p{L}\p{N}]/u.test(content)) return undefined;
-  const text = content.length > DEDUP_QUERY_CHARS ? content.slice(0, DEDUP_QUERY_CHARS) : content;
-  const candidates = await mem.semantic.recall({ agentId, text, mode: 'keyword', limit: DEDUP_CANDIDATES, filter: { scope } });
-  return candidates.find((c) => c.memory.content === content && c.memory.supersededBy === undefined)?.memory.id;
-}

@@ -27,6 +27,8 @@ export interface Expected {
 
 export type Scenarios = { [K in keyof Stores]: { [M in MutationKeys<StoreOf<K>, Stores[K] & MethodKinds<StoreOf<K>>>]: Expected } };
 
+/** Lets the wall clock move past the last write (for cleanups with `days = 0`). */
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 const A = 'agent-a';
 const vec = (x: number) => [x, 1 - x, 0.5];
 
@@ -57,6 +59,11 @@ export const SCENARIOS: Scenarios = {
   semantic: {
     remember: { action: 'memory.remember', agentId: A, run: (mem, m) => m(() => mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) })) },
     rememberMany: { action: 'memory.remember_many', agentId: A, run: (mem, m) => m(() => mem.semantic.rememberMany([{ agentId: A, content: 'x', embedding: vec(0.1) }, { agentId: A, content: 'y', embedding: vec(0.2) }])) },
+    deleteWhere: { action: 'memory.delete_where', agentId: A, run: async (mem, m) => { await mem.semantic.rememberMany([{ agentId: A, content: 'x', embedding: vec(0.1), scope: 'gone' }, { agentId: A, content: 'y', embedding: vec(0.2), scope: 'gone' }]); await m(async () => expect(await mem.semantic.deleteWhere({ agentId: A, filter: { scope: 'gone' } })).toBe(2)); } },
+    deleteWhereFor: { action: 'memory.delete_where', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1), scope: 'gone' }); await m(async () => expect(await mem.semantic.deleteWhereFor({ agentId: A, filter: { scope: 'gone' } })).toEqual([{ id, agentId: A }])); } },
+    rememberWithResult: { action: 'memory.remember', agentId: A, run: async (mem, m) => { await mem.semantic.remember({ agentId: A, content: 'x', key: 'k1' }); await m(() => mem.semantic.rememberWithResult({ agentId: A, content: 'y', key: 'k1' })); } },
+    rememberManyWithResult: { action: 'memory.remember_many', agentId: A, run: (mem, m) => m(() => mem.semantic.rememberManyWithResult([{ agentId: A, content: 'fresh batch', dedupe: 'content' }, { agentId: A, content: 'fresh batch', dedupe: 'content' }])) },
+    purgeExpired: { action: 'memory.purge_expired', agentId: '', run: async (mem, m) => { await mem.semantic.remember({ agentId: A, content: 'brief', ttlMs: 1 }); await new Promise((r) => setTimeout(r, 5)); await m(() => mem.semantic.purgeExpired()); } },
     forget: { action: 'memory.forget', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(() => mem.semantic.forget(id)); } },
     forgetFor: { action: 'memory.forget', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(async () => expect(await mem.semantic.forgetFor(id)).toEqual({ agentId: A })); } },
     updateEmbedding: { action: 'memory.update_embedding', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(() => mem.semantic.updateEmbedding(id, vec(0.9))); } },
@@ -76,6 +83,7 @@ export const SCENARIOS: Scenarios = {
     delete: { action: 'session.delete', agentId: A, run: async (mem, m) => { const s = await mem.sessions.create(A); await m(() => mem.sessions.delete(s.id)); } },
     deleteFor: { action: 'session.delete', agentId: A, run: async (mem, m) => { const s = await mem.sessions.create(A); await m(async () => expect(await mem.sessions.deleteFor(s.id)).toEqual({ agentId: A })); } },
     deleteForAgent: { action: 'session.delete_for_agent', agentId: A, run: async (mem, m) => { await mem.sessions.create(A); await mem.sessions.create(A); await m(() => mem.sessions.deleteForAgent(A)); } },
+    cleanupOlderThan: { action: 'session.cleanup', agentId: '', run: async (mem, m) => { await mem.sessions.create(A); await tick(); await m(async () => expect(await mem.sessions.cleanupOlderThan(0)).toBeGreaterThanOrEqual(1)); } },
     setLabel: { action: 'session.set_label', agentId: A, run: async (mem, m) => { const s = await mem.sessions.create(A); await m(() => mem.sessions.setLabel(s.id, 'label-1')); } },
     setLabelFor: { action: 'session.set_label', agentId: A, run: async (mem, m) => { const s = await mem.sessions.create(A); await m(async () => expect(await mem.sessions.setLabelFor(s.id, 'label-2')).toEqual({ agentId: A })); } },
     saveCanonical: { action: 'canonical.save', agentId: A, run: (mem, m) => m(() => mem.sessions.saveCanonical({ agentId: A, messages: [{ role: 'user', content: 'hi' }], compactionCursor: 0, updatedAt: 0 })) },
@@ -99,6 +107,7 @@ export const SCENARIOS: Scenarios = {
     fail: { action: 'task.fail', agentId: 'worker', run: async (mem, m) => { const t = await claimed(mem); await m(() => mem.tasks.fail(t.id, 'boom', { token: t.token })); } },
     failFor: { action: 'task.fail', agentId: 'worker', run: async (mem, m) => { const t = await claimed(mem); await m(async () => expect(await mem.tasks.failFor(t.id, 'boom', { token: t.token })).toMatchObject({ claimedBy: 'worker' })); } },
     heartbeat: { action: 'task.heartbeat', agentId: 'worker', run: async (mem, m) => { const t = await claimed(mem); await m(() => mem.tasks.heartbeat(t.id, t.token)); } },
+    cleanupOlderThan: { action: 'task.cleanup', agentId: '', run: async (mem, m) => { const t = await claimed(mem); await mem.tasks.complete(t.id, 1, { token: t.token }); await tick(); await m(async () => expect(await mem.tasks.cleanupOlderThan(0)).toBeGreaterThanOrEqual(1)); } },
     heartbeatFor: { action: 'task.heartbeat', agentId: 'worker', run: async (mem, m) => { const t = await claimed(mem); await m(async () => expect(await mem.tasks.heartbeatFor(t.id, t.token)).toMatchObject({ claimedBy: 'worker' })); } },
   },
   consolidation: {

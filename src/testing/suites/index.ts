@@ -4,7 +4,7 @@ import { auditSuite } from './audit.js';
 import { consolidationSuite } from './consolidation.js';
 import { devicesSuite } from './devices.js';
 import { knowledgeSuite } from './knowledge.js';
-import { semanticSuite } from './semantic.js';
+import { memoryKeysSuite, semanticSuite } from './semantic.js';
 import { sessionsSuite } from './sessions.js';
 import { structuredSuite } from './structured.js';
 import { substrateSuite } from './substrate.js';
@@ -17,6 +17,7 @@ export {
   consolidationSuite,
   devicesSuite,
   knowledgeSuite,
+  memoryKeysSuite,
   semanticSuite,
   sessionsSuite,
   structuredSuite,
@@ -30,6 +31,7 @@ export const CONFORMANCE_SUITES: readonly ConformanceSuite[] = [
   substrateSuite,
   structuredSuite,
   semanticSuite,
+  memoryKeysSuite,
   knowledgeSuite,
   sessionsSuite,
   usageSuite,
@@ -45,6 +47,7 @@ export type ConformanceSuiteName =
   | 'substrate'
   | 'structured'
   | 'semantic'
+  | 'semantic keys, dedupe and expiry'
   | 'knowledge'
   | 'sessions'
   | 'usage'

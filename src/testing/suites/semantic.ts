@@ -52,11 +52,7 @@ async function listAll(mem: MemorySubstrate, query: ListQuery): Promise<MemoryRe
 const byCreated = (order: 'asc' | 'desc') => (a: MemoryRecord, b: MemoryRecord) =>
   (order === 'asc' ? a.createdAt - b.createdAt : b.createdAt - a.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
-  // The gateway has no list / count routes yet: the http client's calls have nowhere to go.
-  const listable = cell.semantic !== 'http';
-  const itList = (title: string, fn: () => Promise<void>, timeout?: number) =>
-    listable ? it(title, fn, timeout) : it.skip(`${title} — skipped: the gateway has no list/count routes yet`, fn);
+export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
 
   it('stores a vector of the declared maxDimensions; one more is VALIDATION and writes nothing', async () => {
     const { mem } = await open();
@@ -635,7 +631,7 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
     expect(await mem.semantic.get(miss)).toMatchObject({ accessCount: 0, accessedAt: created });
   });
 
-  itList('list and count: filters, agent scope, both orders, keyset pages, merged memories left out', async () => {
+  it('list and count: filters, agent scope, both orders, keyset pages, merged memories left out', async () => {
     const clock = new ManualClock();
     const mem = (await open({ clock: clock.fn })).mem;
     const made: string[] = [];
@@ -656,6 +652,22 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
     expect(await mem.semantic.count({ agentId: 'A', filter: { where: { 'metadata.tag': 't' } } })).toBe(8);
     expect(await mem.semantic.count({ agentId: 'A', filter: { scope: 'odd', where: { $or: [{ 'metadata.i': { $lt: 4 } }, { 'metadata.tag': 'u' }] } } })).toBe(5);
     expect(await mem.semantic.count({ agentId: 'nobody' })).toBe(0);
+
+    // The agents found from the data (merged memories left out): most first, then by agentId.
+    await mem.semantic.remember({ agentId: 'C', content: 'third agent 1' });
+    await mem.semantic.remember({ agentId: 'C', content: 'third agent 2' });
+    await mem.semantic.remember({ agentId: '0-first-by-name', content: 'ties go by agentId' });
+    expect(await mem.semantic.countByAgent()).toEqual([
+      { agentId: 'A', count: 23 },
+      { agentId: 'C', count: 2 },
+      { agentId: '0-first-by-name', count: 1 },
+      { agentId: 'B', count: 1 },
+    ]);
+    expect(await mem.semantic.countByAgent({ limit: 2 })).toEqual([{ agentId: 'A', count: 23 }, { agentId: 'C', count: 2 }]);
+    await expect(mem.semantic.countByAgent({ limit: 0 })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.countByAgent({ limt: 2 } as never)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/limt/) });
+    await mem.semantic.forget(await mem.semantic.remember({ agentId: 'D', content: 'gone' }));
+    expect((await mem.semantic.countByAgent()).map((a) => a.agentId)).not.toContain('D');
 
     const all = await Promise.all(made.map(async (id) => (await mem.semantic.get(id)) as MemoryRecord));
     for (const order of ['asc', 'desc'] as const) {
@@ -681,7 +693,7 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
     expect(new Set(everyone.map((r) => r.agentId))).toEqual(new Set(['A', 'B']));
   });
 
-  itList('list and count validate their input: unknown keys, agent, limit, orderBy, tampered cursors are VALIDATION', async () => {
+  it('list and count validate their input: unknown keys, agent, limit, orderBy, tampered cursors are VALIDATION', async () => {
     const mem = (await open()).mem;
     await mem.semantic.rememberMany(Array.from({ length: 5 }, (_, i) => ({ agentId: 'A', content: `v ${i}` })));
     const page = await mem.semantic.list({ agentId: 'A', limit: 2 });
@@ -725,7 +737,7 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
     await expect(mem.semantic.list({ agentId: 'A', filter: { where: { 'metadata.x': { $gtt: 1 } as never } } })).rejects.toThrow("filter.where['metadata.x'].$gtt: unknown operator");
   });
 
-  itList('paging while others insert: every memory there at the start is listed once, none repeated', async () => {
+  it('paging while others insert: every memory there at the start is listed once, none repeated', async () => {
     const clock = new ManualClock();
     const mem = (await open({ clock: clock.fn })).mem;
     const initial: string[] = [];
@@ -758,7 +770,42 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
     }
   }, 120_000);
 
-  it(`filter property test: ${PROPERTY_FILTERS} random filter expressions select exactly what core's reference evaluator selects (${listable ? 'list and count' : 'vector recall: the gateway has no list route yet'})`, async () => {
+  it('deleteWhere removes exactly what count counts — vectors, keyword entries and merged twins with them — and nothing else', async () => {
+    const { mem } = await open();
+    const made: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      made.push(await mem.semantic.remember({ agentId: 'A', content: `pelican note ${i}`, embedding: [1, i / 10, 0, 0], metadata: { n: i }, scope: i % 2 === 0 ? 'even' : 'odd' }));
+    }
+    const other = await mem.semantic.remember({ agentId: 'B', content: 'pelican of another agent', embedding: [1, 0, 0, 0], metadata: { n: 5 } });
+    // A duplicate of note 4, merged into it: it goes with it.
+    const twin = await mem.semantic.remember({ agentId: 'A', content: 'pelican note 4', embedding: [1, 0.4, 0, 0], metadata: { n: 4 }, scope: 'even' });
+    expect((await mem.consolidate()).merged).toBe(1);
+    expect((await mem.semantic.get(twin))?.supersededBy).toBe(made[4]);
+
+    const query = { agentId: 'A', filter: { where: { 'metadata.n': { $gte: 3 } } } };
+    expect(await mem.semantic.count(query)).toBe(3);
+    expect(await mem.semantic.deleteWhere(query)).toBe(3);
+    expect(await mem.semantic.count(query)).toBe(0);
+    for (const id of [made[3], made[4], made[5], twin] as string[]) expect(await mem.semantic.get(id), id).toBeUndefined();
+    for (const id of [made[0], made[1], made[2], other] as string[]) expect(await mem.semantic.get(id), id).toBeDefined();
+    // Gone from every search too.
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: [1, 0.5, 0, 0], mode: 'vector', limit: 100 })).sort()).toEqual([made[0], made[1], made[2]].sort());
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'pelican', mode: 'keyword', limit: 100 })).sort()).toEqual([made[0], made[1], made[2]].sort());
+    expect(await mem.semantic.deleteWhere(query)).toBe(0);
+
+    // Agent-scoped: B's memory matching the same filter stays; allAgents reaches it.
+    expect(await mem.semantic.count({ allAgents: true, filter: { where: { 'metadata.n': 5 } } })).toBe(1);
+    expect(await mem.semantic.deleteWhereFor({ allAgents: true, filter: { where: { 'metadata.n': 5 } } })).toEqual([{ id: other, agentId: 'B' }]);
+    // Without a filter: all of the agent's memories.
+    expect(await mem.semantic.deleteWhere({ agentId: 'A' })).toBe(3);
+    expect(await mem.semantic.count({ allAgents: true })).toBe(0);
+
+    await expect(mem.semantic.deleteWhere({} as never)).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.deleteWhere({ agentId: 'A', filtr: {} } as never)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/filtr/) });
+    await expect(mem.semantic.deleteWhere({ agentId: 'A', filter: { where: { 'metadata.n': { $gtt: 1 } as never } } })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it(`filter property test: ${PROPERTY_FILTERS} random filter expressions select exactly what core's reference evaluator selects in list, count and (every fifth) vector recall`, async () => {
     const clock = new ManualClock();
     const mem = (await open({ clock: clock.fn })).mem;
     const next = rng(20261129);
@@ -798,11 +845,11 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
       if (expected.length > 0 && expected.length < (agentId ? 40 : 60)) nonTrivial += 1;
       const selector = agentId === undefined ? { allAgents: true as const } : { agentId };
       const label = `filter #${f} ${agentId ?? 'all'}: ${JSON.stringify(where)}`;
-      if (listable) {
-        const page = await mem.semantic.list({ ...selector, filter, limit: 1000 });
-        expect(page.items.map((r) => r.id).sort(), label).toEqual(expected);
-        expect(await mem.semantic.count({ ...selector, filter }), label).toBe(expected.length);
-      } else {
+      const page = await mem.semantic.list({ ...selector, filter, limit: 1000 });
+      expect(page.items.map((r) => r.id).sort(), label).toEqual(expected);
+      expect(await mem.semantic.count({ ...selector, filter }), label).toBe(expected.length);
+      if (f % 5 === 0) {
+        // Search compiles filters its own way (e.g. inside SQLite's vec0 KNN): the same set again.
         const hits = await mem.semantic.recall({ ...selector, filter, embedding: QUERY, mode: 'vector', limit: 1000 });
         expect(ids(hits).sort(), label).toEqual(expected);
       }
@@ -810,4 +857,150 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf, cell }) => {
     // The generator exercised real selections, not only everything or nothing.
     expect(nonTrivial).toBeGreaterThan(PROPERTY_FILTERS / 3);
   }, 60_000);
+});
+
+/** Natural keys, dedupe and expiry (issue 10), on every cell. */
+export const memoryKeysSuite = defineSuite('semantic keys, dedupe and expiry', ({ open }) => {
+
+  it('a key upserts per agent: same id, content/metadata/source/scope/confidence/vector replaced and re-indexed; the result says created or updated', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const first = await mem.semantic.rememberWithResult({ agentId: 'A', key: 'profile/name', content: 'the name is pelican', embedding: planar(0), metadata: { v: 1 } });
+    expect(first).toEqual({ id: first.id, created: true, updated: false });
+    clock.advance(10);
+    const second = await mem.semantic.rememberWithResult({
+      agentId: 'A', key: 'profile/name', content: 'the name is flamingo', embedding: planar(Math.PI / 2), metadata: { v: 2 }, source: 'document', scope: 'facts', confidence: 0.5,
+    });
+    expect(second).toEqual({ id: first.id, created: false, updated: true });
+    const record = (await mem.semantic.get(first.id)) as MemoryRecord;
+    expect(record).toMatchObject({ id: first.id, key: 'profile/name', content: 'the name is flamingo', metadata: { v: 2 }, source: 'document', scope: 'facts', confidence: 0.5, createdAt: clock.now - 10 });
+    expect(record.embedding?.[1]).toBeCloseTo(1, 6);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'pelican', mode: 'keyword' }))).toEqual([]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'flamingo', mode: 'keyword' }))).toEqual([first.id]);
+    const nearest = await mem.semantic.recall({ agentId: 'A', embedding: planar(Math.PI / 2), mode: 'vector', limit: 5, filter: { scope: 'facts' } });
+    expect(ids(nearest)).toEqual([first.id]);
+    expect(nearest[0]?.score).toBeCloseTo(1, 5);
+    // remember() keeps answering the id; another agent's key is its own; a replace without a vector drops the old one.
+    expect(await mem.semantic.remember({ agentId: 'A', key: 'profile/name', content: 'the name is heron' })).toBe(first.id);
+    expect((await mem.semantic.get(first.id))?.embedding).toBeUndefined();
+    expect(await mem.semantic.recall({ agentId: 'A', embedding: planar(Math.PI / 2), mode: 'vector' })).toEqual([]);
+    const other = await mem.semantic.remember({ agentId: 'B', key: 'profile/name', content: 'the name is heron' });
+    expect(other).not.toBe(first.id);
+    expect((await mem.semantic.rememberMany([
+      { agentId: 'A', key: 'profile/name', content: 'the name is stork' },
+      { agentId: 'A', key: 'profile/age', content: 'age 3' },
+    ]))[0]).toBe(first.id);
+    expect(await mem.semantic.count({ agentId: 'A' })).toBe(2);
+    expect((await mem.semantic.get(first.id))?.content).toBe('the name is stork');
+  });
+
+  it('key validation: 1..256 characters, not with dedupe; a batch naming one (agent, key) twice is VALIDATION and writes nothing', async () => {
+    const mem = (await open()).mem;
+    for (const bad of ['', 'k'.repeat(257), 7, 'nul\u0000']) {
+      await expect(mem.semantic.remember({ agentId: 'A', content: 'x', key: bad as string }), String(bad).slice(0, 10)).rejects.toMatchObject({ code: 'VALIDATION' });
+    }
+    expect(await mem.semantic.remember({ agentId: 'A', content: 'longest key', key: 'k'.repeat(256) })).toEqual(expect.any(String));
+    await expect(mem.semantic.remember({ agentId: 'A', content: 'x', key: 'k', dedupe: 'content' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.remember({ agentId: 'A', content: 'x', dedupe: 'yes' as 'content' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(
+      mem.semantic.rememberMany([
+        { agentId: 'A', content: 'one twin', key: 'twin' },
+        { agentId: 'A', content: 'other twin', key: 'twin' },
+      ]),
+    ).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('inputs[1].key') });
+    expect(await mem.semantic.recall({ agentId: 'A', text: 'twin', mode: 'keyword' })).toEqual([]);
+    // The same key for two agents in one batch is fine.
+    const both = await mem.semantic.rememberMany([
+      { agentId: 'A', content: 'twin a', key: 'twin' },
+      { agentId: 'B', content: 'twin b', key: 'twin' },
+    ]);
+    expect(new Set(both).size).toBe(2);
+  });
+
+  it("dedupe: 'content' answers the live twin's id (agent, scope, content) and writes nothing; another scope, agent or content is new", async () => {
+    const mem = (await open()).mem;
+    const a = await mem.semantic.rememberWithResult({ agentId: 'A', content: 'pelican words', dedupe: 'content' });
+    expect(a.created).toBe(true);
+    expect(await mem.semantic.rememberWithResult({ agentId: 'A', content: 'pelican words', dedupe: 'content', metadata: { ignored: true } })).toEqual({ id: a.id, created: false, updated: false });
+    expect((await mem.semantic.rememberWithResult({ agentId: 'A', content: 'pelican words', scope: 'other', dedupe: 'content' })).created).toBe(true);
+    expect((await mem.semantic.rememberWithResult({ agentId: 'B', content: 'pelican words', dedupe: 'content' })).created).toBe(true);
+    // Without dedupe a duplicate is made, as before.
+    expect((await mem.semantic.rememberWithResult({ agentId: 'A', content: 'pelican words' })).created).toBe(true);
+    // In a batch: a dedupe input repeating an earlier input gets its id.
+    const batch = await mem.semantic.rememberManyWithResult([
+      { agentId: 'C', content: 'batch words' },
+      { agentId: 'C', content: 'batch words', dedupe: 'content' },
+      { agentId: 'A', content: 'pelican words', dedupe: 'content' },
+    ]);
+    expect(batch[0]?.created).toBe(true);
+    expect(batch[1]).toEqual({ id: batch[0]?.id, created: false, updated: false });
+    expect(batch[2]).toEqual({ id: a.id, created: false, updated: false });
+    expect((await mem.semantic.recall({ agentId: 'C', text: 'batch', mode: 'keyword' })).length).toBe(1);
+    expect((await mem.semantic.recall({ agentId: 'A', text: 'pelican', mode: 'keyword', filter: { scope: 'episodic' } })).length).toBe(2);
+  });
+
+  it('an expired memory is invisible to every read at once (recall in every mode, get, getMany, list, count, consolidation); purgeExpired deletes it', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const brief = await mem.semantic.remember({ agentId: 'A', content: 'ephemeral heron sighting', embedding: planar(0), ttlMs: 1000 });
+    const fixed = await mem.semantic.remember({ agentId: 'A', content: 'ephemeral heron sighting', embedding: planar(0.3), expiresAt: clock.now + 5000 });
+    const lasting = await mem.semantic.remember({ agentId: 'A', content: 'lasting heron record', embedding: planar(0.5) });
+    expect((await mem.semantic.get(brief))?.expiresAt).toBe(clock.now + 1000);
+    const everyRead = async (): Promise<string[][]> => [
+      ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY, mode: 'vector', limit: 1 })),
+      ids(await mem.semantic.recall({ agentId: 'A', text: 'heron', mode: 'keyword', limit: 10 })).sort(),
+      ids(await mem.semantic.recall({ agentId: 'A', text: 'heron', embedding: QUERY, mode: 'hybrid', limit: 10 })).sort(),
+      ids(await mem.semantic.recall({ allAgents: true, embedding: QUERY, mode: 'vector', limit: 10, filter: { source: 'observation' } })).sort(),
+      (await mem.semantic.getMany([brief, fixed, lasting])).map((r) => r.id).sort(),
+    ];
+    const before = await everyRead();
+    expect(before[0]).toEqual([brief]);
+    expect(before[1]).toEqual([brief, fixed, lasting].sort());
+    clock.advance(1000); // brief expires exactly now
+    const after = await everyRead();
+    expect(after[0]).toEqual([fixed]);
+    expect(after[1]).toEqual([fixed, lasting].sort());
+    expect(after[2]).toEqual([fixed, lasting].sort());
+    expect(after[3]).toEqual([fixed, lasting].sort());
+    expect(after[4]).toEqual([fixed, lasting].sort());
+    expect(await mem.semantic.get(brief)).toBeUndefined();
+    expect(await mem.semantic.count({ agentId: 'A' })).toBe(2);
+    expect((await listAll(mem, { agentId: 'A', limit: 1 })).map((r) => r.id).sort()).toEqual([fixed, lasting].sort());
+    expect((await mem.semantic.countByAgent()).find((a) => a.agentId === 'A')).toEqual({ agentId: 'A', count: 2 });
+    // Consolidation never merges memories with an expiry (nor into them) and leaves expired ones alone.
+    const report = await mem.consolidation.consolidate();
+    expect(report.merged).toBe(0);
+    clock.advance(8 * DAY);
+    expect((await mem.consolidation.consolidate()).decayed).toBe(1); // only the live one
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'heron', mode: 'keyword' }))).toEqual([lasting]);
+    expect(await mem.semantic.purgeExpired()).toBe(2);
+    expect(await mem.semantic.purgeExpired()).toBe(0);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY, mode: 'vector', limit: 10 }))).toEqual([lasting]);
+  });
+
+  it('expiry validation: expiresAt in the future or ttlMs 1..100 years, never both; a keyed memory past its expiry is made anew', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const bad: RememberInput[] = [
+      { agentId: 'A', content: 'x', ttlMs: 0 },
+      { agentId: 'A', content: 'x', ttlMs: 1.5 },
+      { agentId: 'A', content: 'x', ttlMs: 100 * 365 * DAY + 1 },
+      { agentId: 'A', content: 'x', expiresAt: clock.now },
+      { agentId: 'A', content: 'x', expiresAt: 'soon' as unknown as number },
+      { agentId: 'A', content: 'x', expiresAt: clock.now + 10, ttlMs: 10 },
+    ];
+    for (const input of bad) await expect(mem.semantic.remember(input), JSON.stringify(input)).rejects.toMatchObject({ code: 'VALIDATION' });
+    const first = await mem.semantic.rememberWithResult({ agentId: 'A', key: 'session', content: 'short lived', ttlMs: 100 });
+    // Replacing before expiry keeps the id and takes the new expiry (none here).
+    expect(await mem.semantic.rememberWithResult({ agentId: 'A', key: 'session', content: 'short lived again', ttlMs: 100 })).toEqual({ id: first.id, created: false, updated: true });
+    clock.advance(100);
+    expect(await mem.semantic.get(first.id)).toBeUndefined();
+    const again = await mem.semantic.rememberWithResult({ agentId: 'A', key: 'session', content: 'back again' });
+    expect(again.created).toBe(true);
+    expect(again.id).not.toBe(first.id);
+    clock.advance(DAY);
+    expect((await mem.semantic.get(again.id))?.content).toBe('back again');
+    expect((await mem.semantic.get(again.id))?.expiresAt).toBeUndefined();
+    expect(await mem.semantic.purgeExpired()).toBe(0);
+  });
 });

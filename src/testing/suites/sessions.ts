@@ -21,6 +21,27 @@ const RICH: Message[] = [
 ];
 
 export const sessionsSuite = defineSuite('sessions', ({ open, itIf }) => {
+  it('cleanupOlderThan(days) deletes the sessions of every agent not updated for that long; canonical sessions stay', async () => {
+    const clock = new ManualClock();
+    const { mem } = await open({ clock: clock.fn });
+    const day = 86_400_000;
+    const stale = await mem.sessions.create('A');
+    const touched = await mem.sessions.create('B');
+    await mem.sessions.appendCanonical('A', [{ role: 'user', content: 'kept' }]);
+    clock.advance(5 * day);
+    await mem.sessions.save({ ...touched, messages: [{ role: 'user', content: 'still here' }] });
+    const fresh = await mem.sessions.create('A');
+    clock.advance(2 * day);
+    expect(await mem.sessions.cleanupOlderThan(8)).toBe(0); // the stale one is 7 days old
+    expect(await mem.sessions.cleanupOlderThan(3)).toBe(1);
+    expect(await mem.sessions.get(stale.id)).toBeUndefined();
+    expect(await mem.sessions.get(touched.id)).toBeDefined();
+    expect(await mem.sessions.get(fresh.id)).toBeDefined();
+    expect((await mem.sessions.loadCanonical('A')).messages).toHaveLength(1);
+    await expect(mem.sessions.cleanupOlderThan(-1)).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.sessions.cleanupOlderThan(1.5)).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
   it('create returns a new empty session; get reads it back', async () => {
     const clock = new ManualClock();
     const { mem } = await open({ clock: clock.fn });

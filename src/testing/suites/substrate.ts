@@ -105,6 +105,20 @@ export const substrateSuite = defineSuite('substrate', ({ open, cell }) => {
           for (const h of hits) expect(h.memory.agentId, `${mode} recall of ${agentId}`).toBe(agentId);
         }
       }
+      // Listing, counting and reading by id: only the agent's own.
+      const own = [...owner].filter(([id, a]) => a === agentId && !lastEntities.has(id)).map(([id]) => id).sort();
+      let cursor: string | undefined;
+      const listed: string[] = [];
+      do {
+        const page = await mem.semantic.list({ agentId, limit: 7, ...(cursor ? { cursor } : {}), filter: { where: { $or: [{ scope: 's1' }, { scope: 's2' }] } } });
+        for (const m of page.items) expect(m.agentId, `list of ${agentId}`).toBe(agentId);
+        listed.push(...page.items.map((m) => m.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(listed.sort()).toEqual(own);
+      expect(await mem.semantic.count({ agentId })).toBe(own.length);
+      for (const entity of (await mem.knowledge.listEntities({ agentId, limit: 1000 })).items) expect(entity.agentId).toBe(agentId);
+      reads += 3;
       for (const e of await mem.structured.list(agentId)) expect(e.value).toEqual({ from: agentId });
       for (const s of await mem.sessions.listForAgent(agentId)) expect(s.agentId).toBe(agentId);
       const canonical = await mem.sessions.canonicalContext(agentId);
@@ -119,6 +133,10 @@ export const substrateSuite = defineSuite('substrate', ({ open, cell }) => {
     }
     expect(reads).toBeGreaterThan(50);
     expect(edges).toBeGreaterThan(0);
+    // The agents found from the data are exactly the three, with their own counts.
+    const counts = new Map<string, number>();
+    for (const [id, a] of owner) if (!lastEntities.has(id)) counts.set(a, (counts.get(a) ?? 0) + 1);
+    expect(Object.fromEntries((await mem.semantic.countByAgent()).map((c) => [c.agentId, c.count]))).toEqual(Object.fromEntries(counts));
     // Reads by id return the record with its true owner.
     for (const [id, agentId] of owner) {
       const record = (await mem.semantic.get(id)) ?? (await mem.knowledge.getEntity(id));

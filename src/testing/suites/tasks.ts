@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { MemorySubstrate } from '../../index.js';
+import type { ClaimedTask, MemorySubstrate } from '../../index.js';
 import { startClaimWorker } from '../child-process.js';
 import { ManualClock } from '../clock.js';
 import { defineSuite } from '../conformance.js';
@@ -11,6 +11,30 @@ async function postMany(mem: MemorySubstrate, n: number, prefix = 't'): Promise<
 }
 
 export const tasksSuite = defineSuite('tasks', ({ open, itIf, cell }) => {
+  it('cleanupOlderThan(days) deletes completed and failed tasks last updated that long ago; pending and in-progress ones stay', async () => {
+    const clock = new ManualClock();
+    const { mem } = await open({ clock: clock.fn });
+    const day = 86_400_000;
+    const done = await mem.tasks.post({ title: 'done', createdBy: 'A' });
+    const doneClaim = (await mem.tasks.claim('w')) as ClaimedTask;
+    await mem.tasks.complete(doneClaim.id, 'ok', { token: doneClaim.token });
+    const failed = await mem.tasks.post({ title: 'failed', createdBy: 'A', maxAttempts: 1 });
+    const failClaim = (await mem.tasks.claim('w')) as ClaimedTask;
+    expect(await mem.tasks.fail(failClaim.id, 'boom', { token: failClaim.token })).toBe('failed');
+    const running = await mem.tasks.post({ title: 'running', createdBy: 'A' });
+    expect((await mem.tasks.claim('w'))?.id).toBe(running);
+    const pending = await mem.tasks.post({ title: 'pending', createdBy: 'A' });
+    clock.advance(10 * day);
+    const recent = await mem.tasks.post({ title: 'recent', createdBy: 'A' });
+    expect(await mem.tasks.cleanupOlderThan(11)).toBe(0);
+    expect(await mem.tasks.cleanupOlderThan(7)).toBe(2);
+    expect(await mem.tasks.get(done)).toBeUndefined();
+    expect(await mem.tasks.get(failed)).toBeUndefined();
+    for (const id of [running, pending, recent]) expect(await mem.tasks.get(id), id).toBeDefined();
+    expect(await mem.tasks.cleanupOlderThan(7)).toBe(0);
+    await expect(mem.tasks.cleanupOlderThan(-1)).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
   it('post stores a pending task with defaults; get returns every field', async () => {
     const clock = new ManualClock();
     const { mem } = await open({ clock: clock.fn });

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { termWeights } from '../../src/core/keyword-score.js';
 
 /**
- * 0006 — per-agent keyword statistics (the same steps as migrations/postgres/0006_keyword_terms.ts).
+ * 0008 — per-agent keyword statistics (the same steps as migrations/postgres/0008_keyword_terms.ts).
  * The FTS5 index (bm25 with IDF over every agent's memories) is replaced by `memory_terms`: one row
  * per (term, agent, memory) with the memory's BM25 term weight, as core/keyword-score.ts defines
  * terms and weights (the same on every backend, CJK as character bigrams). Keyword search computes
@@ -16,8 +16,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     weight real not null,
     primary key (term, agent_id, memory_rowid)
   ) without rowid`.execute(db);
-  // No index by memory (it would cost every insert): forgetting a memory deletes its rows by primary
-  // key, from its content's terms (the semantic backend's delete).
+  // Every way a memory goes (forget, deleteWhere, purgeExpired, a keyed replace, …) takes its terms
+  // with it, by trigger; a content update drops them and the writer inserts the new ones.
+  await sql`create index memory_terms_memory on memory_terms (memory_rowid)`.execute(db);
+  await sql`create trigger memory_terms_delete after delete on memories begin
+    delete from memory_terms where memory_rowid = old.rowid;
+  end`.execute(db);
+  await sql`create trigger memory_terms_update after update of content, agent_id on memories begin
+    delete from memory_terms where memory_rowid = old.rowid;
+  end`.execute(db);
 
   let after = -1;
   for (;;) {

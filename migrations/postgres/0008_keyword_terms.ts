@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { termWeights } from '../../src/core/keyword-score.js';
 
 /**
- * 0006 — per-agent keyword statistics (the same steps as migrations/sqlite/0006_keyword_terms.ts).
+ * 0008 — per-agent keyword statistics (the same steps as migrations/sqlite/0008_keyword_terms.ts).
  * The generated tsvector (ts_rank_cd) is replaced by `memory_terms`: one row per (term, agent,
  * memory) with the memory's BM25 term weight, as core/keyword-score.ts defines terms and weights
  * (the same on every backend, CJK as character bigrams). Keyword search computes N and df over the
