@@ -39,3 +39,5 @@ export {
 } from './core/keyword-score.js';
 /** The filter grammar's parser (MemoryFilter → FilterNode), for tests and tools. */
 export { filterAst, FILTER_LIMITS, PATH_SEGMENT } from './core/filter-parse.js';
+export type { RetentionPolicy, RetentionReport } from './core/retention.js';
+export type { EraseRequest, ErasureReceipt } from './core/erasure.js';

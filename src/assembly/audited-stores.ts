@@ -15,6 +15,8 @@ import {
   auditedUsage,
 } from '../core/audited-stores.js';
 import type { AuditTarget } from '../core/audit-wrap.js';
+import { eraser, type EraseRequest, type ErasureReceipt } from '../core/erasure.js';
+import type { Clock } from '../contracts/types.js';
 import { ValidationError } from '../errors.js';
 import type { ChainedAuditLog } from '../core/audit-log.js';
 
@@ -28,6 +30,8 @@ export interface AuditedStores {
   devices: PairedDeviceStore;
   tasks: BackendTaskQueue;
   consolidation: ConsolidationStore;
+  /** Erasure of an agent's data across every store, recorded in one audit entry (src/core/erasure.ts). */
+  erase: (request: EraseRequest) => Promise<ErasureReceipt>;
 }
 
 /**
@@ -36,7 +40,7 @@ export interface AuditedStores {
  * semantic stores too when they share the main store's transactions; otherwise the mutation
  * commits first, then its entry.
  */
-export function auditStores(main: MainBackend, semantic: SemanticProvider, log: ChainedAuditLog, sharedTransactions: boolean, readOnly = false): AuditedStores {
+export function auditStores(main: MainBackend, semantic: SemanticProvider, log: ChainedAuditLog, sharedTransactions: boolean, clock: Clock, readOnly = false): AuditedStores {
   const stage = (input: Parameters<ChainedAuditLog['stage']>[0]) => log.stage(input);
   const separate: AuditTarget = { stage, scope: (fn) => fn() };
   const atomically = main.atomically?.bind(main);
@@ -48,12 +52,12 @@ export function auditStores(main: MainBackend, semantic: SemanticProvider, log: 
       stage,
       scope: () => Promise.reject(new ValidationError('this is a read-only (forensic) open: nothing can be written', { backend: main.name })),
     };
-    return wrapAll(main, semantic, refuse, refuse);
+    return wrapAll(main, semantic, refuse, refuse, clock);
   }
-  return wrapAll(main, semantic, onMain, onSemantic);
+  return wrapAll(main, semantic, onMain, onSemantic, clock);
 }
 
-function wrapAll(main: MainBackend, semantic: SemanticProvider, onMain: AuditTarget, onSemantic: AuditTarget): AuditedStores {
+function wrapAll(main: MainBackend, semantic: SemanticProvider, onMain: AuditTarget, onSemantic: AuditTarget, clock: Clock): AuditedStores {
   return {
     structured: auditedStructured(main.structured, onMain),
     semantic: auditedSemantic(semantic.store, onSemantic),
@@ -63,5 +67,6 @@ function wrapAll(main: MainBackend, semantic: SemanticProvider, onMain: AuditTar
     devices: auditedDevices(main.devices, onMain),
     tasks: auditedTasks(main.tasks, onMain),
     consolidation: auditedConsolidation(semantic.consolidation, onSemantic),
+    erase: eraser({ main, semantic: semantic.store, target: onMain, clock }),
   };
 }

@@ -21,6 +21,7 @@ import { PostgresAnchor } from '../backends/postgres/postgres-anchor.js';
 import { ChainedAuditLog } from '../core/audit-log.js';
 import { systemClock } from '../core/clock.js';
 import { runRetention, type RetentionReport } from '../core/retention.js';
+import type { EraseRequest, ErasureReceipt } from '../core/erasure.js';
 import { defaultLogger } from '../core/logger.js';
 import { auditStores, type AuditedStores } from './audited-stores.js';
 import { backendRegistry } from './backends.js';
@@ -73,6 +74,7 @@ export class MemorySubstrate {
   readonly consolidation: ConsolidationStore;
   readonly audit: AuditLog;
   private readonly embedder: Embedder | undefined;
+  private readonly eraseAgent: (request: EraseRequest) => Promise<ErasureReceipt>;
   readonly config: MemoryConfig;
   private closing: Promise<void> | undefined;
 
@@ -98,6 +100,7 @@ export class MemorySubstrate {
     this.devices = stores.devices;
     this.tasks = stores.tasks;
     this.consolidation = stores.consolidation;
+    this.eraseAgent = stores.erase;
     this.audit = auditLog;
     this.embedder = embedder;
   }
@@ -139,7 +142,7 @@ export class MemorySubstrate {
             : new FileAnchor(resolved.auditAnchorPath, main.name, { syncFolder: resolved.durability === 'full' });
       cleanups.push(async () => anchor.close?.());
       const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key, adoptAnchor: options.adoptAuditAnchor === true, readOnly: options.forensic === true });
-      const stores = auditStores(main, semantic, auditLog, semanticCapabilities.sharedTransactions, options.forensic === true);
+      const stores = auditStores(main, semantic, auditLog, semanticCapabilities.sharedTransactions, clock, options.forensic === true);
       return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities }, clock, options.forensic === true);
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -204,6 +207,18 @@ export class MemorySubstrate {
 
   consolidate(options?: { dryRun?: boolean }): Promise<ConsolidationReport> {
     return this.consolidation.consolidate(options);
+  }
+
+  /**
+   * Erasure: removes the agent's data from every store — memories (expired ones and merged twins
+   * too, with vectors and keyword entries), KV and its registry entry, entities and relations,
+   * sessions and the canonical session, its tasks, its usage events unless `keepUsage` — or, with a
+   * `filter`, only the memories matching it. Deleted content is overwritten where the engine can
+   * (SQLite: secure_delete — keyword terms included —, a truncating WAL checkpoint). Returns a receipt
+   * whose `auditSeq` is the one `agent.erase` entry recording it (ids and counts, never content).
+   */
+  erase(request: EraseRequest): Promise<ErasureReceipt> {
+    return this.eraseAgent(request);
   }
 
   /**

@@ -5,10 +5,11 @@
  * MEMSTRATE_DEBUG=1) and exit 1, or 2 for a broken audit chain (CHAIN_INTEGRITY). `serve` runs until
  * SIGINT/SIGTERM and writes its logs (pino JSON lines) on stdout.
  */
+import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, MemoryError } from '../errors.js';
 import { auditAdoptAnchorCommand, auditVerifyCommand, migrateCommand, retentionRunCommand, serveCommand, statsCommand } from './commands.js';
-import { memoriesAgentsCommand, memoriesCountCommand, memoriesListCommand, memoriesShowCommand, type ListOptions, type SelectOptions } from './memories.js';
+import { eraseCommand, memoriesAgentsCommand, memoriesCountCommand, memoriesListCommand, memoriesShowCommand, type ListOptions, type SelectOptions } from './memories.js';
 import { backendsCommand, loadPlugins, pluginSpecifiers } from './plugins.js';
 
 const EXIT_ERROR = 1;
@@ -16,6 +17,17 @@ const EXIT_CHAIN_INTEGRITY = 2;
 
 function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Asks on the terminal; false without one (so a script must say --yes). */
+async function confirmOnTerminal(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim().toLowerCase() === 'yes';
+  } finally {
+    rl.close();
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -95,6 +107,17 @@ function buildProgram(): Command {
     .option('-n, --limit <n>', 'agents to list, 1..10000 (default 1000)')
     .option('--forensic', 'open read-only, even with a broken audit chain')
     .action(async (options: { limit?: string; forensic?: boolean }, command: Command) => print(await memoriesAgentsCommand(configOf(command), options)));
+
+  program
+    .command('erase')
+    .description("erasure: remove an agent's data from every store (or, with --filter, only matching memories) and print the receipt")
+    .requiredOption('-a, --agent <agentId>', 'the agent whose data to erase')
+    .option('-f, --filter <json>', 'only the memories matching this filter (JSON), nothing else')
+    .option('--keep-usage', "keep the agent's usage events (cost records)")
+    .option('-y, --yes', 'do not ask for confirmation (needed without a terminal)')
+    .action(async (options: { agent?: string; filter?: string; keepUsage?: boolean; yes?: boolean }, command: Command) =>
+      print(await eraseCommand(configOf(command), options, confirmOnTerminal)),
+    );
 
   const audit = program.command('audit').description('audit log commands');
   audit

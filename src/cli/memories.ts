@@ -5,6 +5,7 @@
  */
 import type { AgentMemoryCount, ListQuery, MemoryFilter, MemoryPage, MemoryRecord } from '../contracts/semantic-store.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import type { ErasureReceipt } from '../core/erasure.js';
 import { withSubstrate } from './commands.js';
 
 export interface SelectOptions {
@@ -83,4 +84,21 @@ export async function memoriesAgentsCommand(config: string | undefined, options:
     ...open,
     forensic: options.forensic === true,
   });
+}
+
+/**
+ * `memstrate erase --agent ID`: asks for confirmation on a terminal (or takes --yes), then erases
+ * and returns the receipt. Without a terminal and without --yes it refuses.
+ */
+export async function eraseCommand(
+  config: string | undefined,
+  options: { agent?: string; filter?: string; keepUsage?: boolean; yes?: boolean },
+  confirm: (question: string) => Promise<boolean>,
+): Promise<ErasureReceipt> {
+  if (options.agent === undefined) fail('say --agent <id>: the agent whose data to erase');
+  const agentId = options.agent as string;
+  const filter = options.filter === undefined ? undefined : (selection({ agent: agentId, filter: options.filter }) as { filter?: MemoryFilter }).filter;
+  const what = filter === undefined ? `every record of agent "${agentId}"${options.keepUsage ? ' (usage events kept)' : ''}` : `the memories of agent "${agentId}" matching ${options.filter}`;
+  if (options.yes !== true && !(await confirm(`Erase ${what}? This cannot be undone. Type "yes": `))) fail('not confirmed: nothing was erased');
+  return withSubstrate(config, (mem) => mem.erase({ agentId, ...(filter === undefined ? {} : { filter }), ...(options.keepUsage ? { keepUsage: true } : {}) }), open);
 }

@@ -68,6 +68,20 @@ export interface BackendSessionStore extends SessionStore {
   setLabelFor(id: string, label: string | undefined): Promise<Owner>;
 }
 
+/** What an erasure removed from the main stores, per kind of row. */
+export interface MainErasureCounts {
+  kvEntries: number;
+  /** 1 when the agent's registry entry was removed. */
+  agent: number;
+  entities: number;
+  relations: number;
+  sessions: number;
+  canonicalSessions: number;
+  /** Tasks the agent created, was assigned or had claimed. */
+  tasks: number;
+  usageEvents: number;
+}
+
 /** What a main backend (`sqlite`, `postgres`) provides: eight stores and the audit storage. */
 export interface MainBackend {
   readonly name: string;
@@ -81,6 +95,17 @@ export interface MainBackend {
   readonly auditStorage: AuditStorage;
   health(): Promise<BackendHealth>;
   close(): Promise<void>;
+  /**
+   * Erasure: removes every row of the agent from the main stores (KV — expired entries too — and
+   * its registry entry, entities and relations, sessions and the canonical session, its tasks, and
+   * with `usage` its usage events) in one transaction, joining the caller's `atomically` scope.
+   */
+  eraseAgent(agentId: string, options: { usage: boolean }): Promise<MainErasureCounts>;
+  /**
+   * Optional: runs `fn` so that what it deletes is overwritten on disk, not only unlinked (SQLite:
+   * `secure_delete`, then a WAL checkpoint that truncates the log). Without it, `fn` runs as is.
+   */
+  securely?<T>(fn: () => Promise<T>): Promise<T>;
   /**
    * Optional: runs `fn` so that every statement the backend's stores and its audit storage run
    * inside it is in ONE transaction, committed when `fn` resolves and rolled back when it throws.

@@ -28,6 +28,20 @@ export interface NewMemoryRow {
   dedupe: boolean;
 }
 
+/**
+ * The fields `replace` changes; an absent one keeps its stored value. `embedding`: a new vector, or
+ * null to drop it. `expiresAt`: a new expiry, or null for none.
+ */
+export interface MemoryReplacement {
+  content?: string;
+  source?: MemorySource;
+  scope?: string;
+  metadata?: JsonObject;
+  confidence?: number;
+  embedding?: Float32Array | null;
+  expiresAt?: EpochMs | null;
+}
+
 /** What `insert` did with one row: the id stored or found, and which of created / updated / found it was. */
 export interface InsertOutcome {
   id: string;
@@ -129,6 +143,14 @@ export interface SemanticBackend {
    * at `now`. One outcome per row, in order. Rows never repeat a (agentId, key) (core checks).
    */
   insert(rows: readonly NewMemoryRow[], now: EpochMs): Promise<InsertOutcome[]>;
+  /**
+   * Changes a live (not expired at `now`), unmerged memory in place — the same replacement a keyed
+   * insert makes (keyword index re-indexed, the vector index following scope / source / confidence),
+   * of only the given fields; id, agentId, key, createdAt and access counts kept. Atomic where the
+   * engine can be. Returns the updated record as `get` returns it (its vector included), or
+   * undefined when no such live, unmerged memory exists (nothing changed).
+   */
+  replace(id: string, fields: MemoryReplacement, now: EpochMs): Promise<MemoryRecord | undefined>;
   vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]>;
   /**
    * Memories holding any of `queryTerms(text)` (exported from memstrate), scored by raw BM25 as
@@ -155,9 +177,11 @@ export interface SemanticBackend {
   get(id: string): Promise<MemoryRecord | undefined>;
   /**
    * Removes every memory `count(scope)` counts, with the memories merged into them; returns the
-   * removed memories of the scope (not the merged ones), each once.
+   * removed memories of the scope (not the merged ones), each once. With `secure` (an erasure),
+   * what is deleted is overwritten where the engine can (SQLite: secure_delete, keyword terms included,
+   * a truncating WAL checkpoint).
    */
-  deleteWhere(scope: FilterScope): Promise<DeletedMemory[]>;
+  deleteWhere(scope: FilterScope, options?: { secure?: boolean }): Promise<DeletedMemory[]>;
   /** Removes the memory (and what merged into it); returns its owner, or undefined when it did not exist. */
   delete(id: string): Promise<Owner | undefined>;
   /** Replaces the vector; returns the memory's owner, or undefined when no such memory exists. */

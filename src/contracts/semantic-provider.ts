@@ -3,7 +3,7 @@ import type { ConsolidationStore } from './consolidation-store.js';
 import type { BackendHealth } from './health.js';
 import type { Owner } from './main-backend.js';
 import type { DeletedMemory } from './semantic-backend.js';
-import type { CountQuery, SemanticStore, VectorInput } from './semantic-store.js';
+import type { CountQuery, MemoryPatch, MemoryRecord, SemanticStore, VectorInput } from './semantic-store.js';
 
 /**
  * What the substrate needs from the configured semantic backend: the store, consolidation over it,
@@ -27,8 +27,20 @@ export interface SemanticProvider {
 export interface BackendSemanticStore extends SemanticStore {
   /** `deleteWhere`, returning the removed memories (ids and agents, for the audit entry). */
   deleteWhereFor(query: CountQuery): Promise<DeletedMemory[]>;
+  /**
+   * Erasure of memories: like `deleteWhereFor`, but expired memories are removed too and what is
+   * deleted is overwritten where the engine can. Returns the removed memories.
+   */
+  eraseWhere(query: CountQuery): Promise<DeletedMemory[]>;
   /** `forget`, returning the owner of the removed memory (undefined when there was none). */
   forgetFor(id: string): Promise<Owner | undefined>;
+  /** `update`, returning the memory's agent with the updated record. NotFoundError as `update`. */
+  updateFor(id: string, patch: MemoryPatch): Promise<MemoryUpdated>;
   /** `updateEmbedding`, returning the memory's agent. NotFoundError when no such memory exists. */
   updateEmbeddingFor(id: string, vector: VectorInput): Promise<Owner>;
+}
+
+/** What `updateFor` answers: whose memory it is, and the record as it now stands. */
+export interface MemoryUpdated extends Owner {
+  record: MemoryRecord;
 }

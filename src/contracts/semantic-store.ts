@@ -43,6 +43,38 @@ export interface RememberInput {
 }
 
 /**
+ * A change to one memory (`update`): at least one field. Each field given replaces the stored one —
+ * `metadata` is replaced whole, never merged — and is validated as `remember` validates it. A new
+ * `content` is re-embedded with the configured embedder (without one, and without an `embedding`
+ * here, the memory loses its vector) and re-indexed for keyword recall. The id, agentId, key,
+ * createdAt and access counts stay.
+ */
+export interface MemoryPatch {
+  content?: string;
+  source?: MemorySource;
+  scope?: string;
+  /** Replaces the whole metadata object. */
+  metadata?: JsonObject;
+  /** In [0, 1]. */
+  confidence?: number;
+  /** Caller-supplied vector (checked like remember's); wins over embedding a new content. */
+  embedding?: VectorInput;
+  /** New expiry (epoch ms, in the future), or null for none. Not with `ttlMs`. */
+  expiresAt?: EpochMs | null;
+  /** New expiry relative to now (1 ms .. 100 years). Not with `expiresAt`. */
+  ttlMs?: number;
+}
+
+/** The names an update reports as changed (`ttlMs` is reported as `expiresAt`), in this order. */
+export const MEMORY_PATCH_FIELDS = ['content', 'source', 'scope', 'metadata', 'confidence', 'embedding', 'expiresAt'] as const;
+export type MemoryPatchField = (typeof MEMORY_PATCH_FIELDS)[number];
+
+/** The fields a patch gives, by their reported names (`ttlMs` as `expiresAt`), in MEMORY_PATCH_FIELDS order. */
+export function patchFields(patch: MemoryPatch): MemoryPatchField[] {
+  return MEMORY_PATCH_FIELDS.filter((f) => (f === 'expiresAt' ? patch.expiresAt !== undefined || patch.ttlMs !== undefined : patch[f] !== undefined));
+}
+
+/**
  * What one remember did: `created` when a new memory was made; `updated` when a keyed memory was
  * replaced; neither when `dedupe` found the same content (nothing was written).
  */
@@ -187,6 +219,12 @@ export interface SemanticStore {
   deleteWhere(query: CountQuery): Promise<number>;
   /** Removes the memory, its vector and its keyword index entry. True when something was removed. */
   forget(id: string): Promise<boolean>;
+  /**
+   * Changes the fields the patch gives (see MemoryPatch) and returns the updated record (with its
+   * vector, as `get`). NotFoundError for an unknown, expired or merged (superseded) memory;
+   * ValidationError for an empty patch, an unknown key or a bad value.
+   */
+  update(id: string, patch: MemoryPatch): Promise<MemoryRecord>;
   /** Replaces the vector. NotFoundError when no such memory exists. */
   updateEmbedding(id: string, vector: VectorInput): Promise<void>;
   get(id: string): Promise<MemoryRecord | undefined>;

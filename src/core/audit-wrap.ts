@@ -24,7 +24,7 @@ export type Mutations<S, T extends MethodKinds<S>> = { [K in MutationKeys<S, T>]
 /** Where audited mutations write their entries, and the transaction scope they run in. */
 export interface AuditTarget {
   /** Appends an entry inside the current scope; `anchor()` once the scope committed. */
-  stage(input: AuditInput): Promise<{ anchor(): void }>;
+  stage(input: AuditInput): Promise<{ entry: { seq: number }; anchor(): void }>;
   /**
    * Runs a mutation and its entry as one transaction when the store and the audit log share an
    * engine (MainBackend.atomically); else runs it as is.
@@ -52,7 +52,7 @@ export function audited<S extends object, T extends MethodKinds<S>>(inner: S, ki
     }
     const run = (mutations as Record<string, AnyFn>)[name] as AnyFn;
     wrapped[name] = async (...args) => {
-      let staged: { anchor(): void } | undefined;
+      let staged: { entry: { seq: number }; anchor(): void } | undefined;
       const result = await target.scope(async () => {
         const { result, record } = (await run(...args)) as { result: unknown; record: AuditRecord | undefined };
         if (record) staged = await target.stage({ agentId: record.agentId ?? '', action: record.action, detail: JSON.stringify(record.detail), outcome: 'ok' });

@@ -5,7 +5,7 @@ import type { Relation } from '../contracts/knowledge-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue } from '../contracts/main-backend.js';
 import type { DeletedMemory } from '../contracts/semantic-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
-import type { RememberInput, RememberResult } from '../contracts/semantic-store.js';
+import { patchFields, type RememberInput, type RememberResult } from '../contracts/semantic-store.js';
 import {
   CONSOLIDATION_METHODS,
   DEVICE_METHODS,
@@ -75,11 +75,11 @@ function batchAgent(inputs: readonly RememberInput[]): { agentId: string | undef
 }
 
 /** One entry for a deleteWhere that removed something: how many, which, and whose. */
-function deletedRecord(removed: readonly DeletedMemory[]): AuditRecord | undefined {
+function deletedRecord(removed: readonly DeletedMemory[], action = 'memory.delete_where'): AuditRecord | undefined {
   if (removed.length === 0) return undefined;
   const agents = [...new Set(removed.map((m) => m.agentId))];
   const ids = idList(removed.map((m) => m.id));
-  return rec(agents.length === 1 ? agents[0] : undefined, 'memory.delete_where', agents.length === 1 ? { count: removed.length, ids } : { count: removed.length, ids, agents: idList(agents) });
+  return rec(agents.length === 1 ? agents[0] : undefined, action, agents.length === 1 ? { count: removed.length, ids } : { count: removed.length, ids, agents: idList(agents) });
 }
 
 /**
@@ -143,6 +143,10 @@ export function auditedSemantic(inner: BackendSemanticStore, log: AuditTarget): 
       const removed = await inner.deleteWhereFor(query);
       return { result: removed, record: deletedRecord(removed) };
     },
+    async eraseWhere(query) {
+      const removed = await inner.eraseWhere(query);
+      return { result: removed, record: deletedRecord(removed, 'memory.erase') };
+    },
     async forget(id) {
       const owner = await inner.forgetFor(id);
       return { result: owner !== undefined, record: owner && rec(owner.agentId, 'memory.forget', { id }) };
@@ -150,6 +154,14 @@ export function auditedSemantic(inner: BackendSemanticStore, log: AuditTarget): 
     async forgetFor(id) {
       const owner = await inner.forgetFor(id);
       return { result: owner, record: owner && rec(owner.agentId, 'memory.forget', { id }) };
+    },
+    async update(id, patch) {
+      const { agentId, record } = await inner.updateFor(id, patch);
+      return { result: record, record: rec(agentId, 'memory.update', { id, fields: patchFields(patch) }) };
+    },
+    async updateFor(id, patch) {
+      const updated = await inner.updateFor(id, patch);
+      return { result: updated, record: rec(updated.agentId, 'memory.update', { id, fields: patchFields(patch) }) };
     },
     async updateEmbedding(id, vector) {
       const owner = await inner.updateEmbeddingFor(id, vector);
@@ -318,7 +330,7 @@ export function auditedConsolidation(inner: ConsolidationStore, log: AuditTarget
   return audited(inner, CONSOLIDATION_METHODS, {
     async consolidate(options) {
       const report = await inner.consolidate(options);
-      return { result: report, record: when(!report.dryRun, () => rec(undefined, 'memory.consolidate', { decayed: report.decayed, merged: report.merged })) };
+      return { result: report, record: when(!report.dryRun, () => rec(undefined, 'memory.consolidate', { decayed: report.decayed, merged: report.merged, expired: report.expired })) };
     },
   }, log);
 }

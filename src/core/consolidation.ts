@@ -29,6 +29,7 @@ export class Consolidator implements ConsolidationStore {
       dryRun,
     });
     const merged = await this.backend.mergeExactDuplicates({ dryRun, now });
-    return { decayed, merged, durationMs: Math.round(performance.now() - started), dryRun };
+    const expired = dryRun ? 0 : await this.backend.purgeExpired(now);
+    return { decayed, merged, expired, durationMs: Math.round(performance.now() - started), dryRun };
   }
 }

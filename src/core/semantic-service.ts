@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { boundedKeywordText } from './keyword-query.js';
 import { normaliseKeywordScore } from './keyword-score.js';
 import type { Owner } from '../contracts/main-backend.js';
-import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
+import type { BackendSemanticStore, MemoryUpdated } from '../contracts/semantic-provider.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { FilterNode } from '../contracts/memory-filter.js';
-import type { DeletedMemory, FusedHit, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
+import type { DeletedMemory, FusedHit, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
 import {
   MEMORY_SOURCES,
   type AgentMemoryCount,
@@ -14,6 +14,7 @@ import {
   type ListQuery,
   type MemoryFilter,
   type MemoryPage,
+  type MemoryPatch,
   type MemoryRecord,
   type RecallMode,
   type RecallQuery,
@@ -43,7 +44,11 @@ const REMEMBER_KEYS = ['agentId', 'content', 'source', 'scope', 'metadata', 'emb
 export const MEMORY_KEY_LENGTH = 256;
 /** Longest ttlMs: 100 years (as for KV entries). */
 export const MEMORY_MAX_TTL_MS = 100 * 365 * 86_400_000;
+const PATCH_KEYS = ['content', 'source', 'scope', 'metadata', 'confidence', 'embedding', 'expiresAt', 'ttlMs'] as const satisfies readonly (keyof MemoryPatch)[];
 const RECALL_KEYS = ['agentId', 'allAgents', 'text', 'embedding', 'limit', 'mode', 'filter', 'explain', 'minScore'] as const;
+/** A `now` before every expiry instant: a scope at it sees expired memories too (erasure). */
+const BEFORE_ANY_EXPIRY = Number.MIN_SAFE_INTEGER;
+
 /** countByAgent's default and largest number of agents. */
 export const AGENT_COUNTS_DEFAULT_LIMIT = 1000;
 export const AGENT_COUNTS_MAX_LIMIT = 10_000;
@@ -424,6 +429,13 @@ export class SemanticService implements BackendSemanticStore {
     return this.backend.deleteWhere({ agentId, filter, now: this.o.clock() });
   }
 
+  async eraseWhere(query: CountQuery): Promise<DeletedMemory[]> {
+    const agentId = this.agentOf(query, COUNT_KEYS, 'erase');
+    const filter = this.validateFilter(query.filter);
+    await this.flushTouches();
+    return this.backend.deleteWhere({ agentId, filter, now: BEFORE_ANY_EXPIRY }, { secure: true });
+  }
+
   async forget(id: string): Promise<boolean> {
     return (await this.forgetFor(id)) !== undefined;
   }
@@ -432,6 +444,62 @@ export class SemanticService implements BackendSemanticStore {
     this.v.id('id', id);
     await this.flushTouches();
     return this.backend.delete(id);
+  }
+
+  async update(id: string, patch: MemoryPatch): Promise<MemoryRecord> {
+    return (await this.updateFor(id, patch)).record;
+  }
+
+  /**
+   * Validates the patch as remember validates each field, embeds a new content (unless the patch
+   * gives an embedding; without an embedder the vector is dropped), then replaces the given fields
+   * in one backend call. NotFoundError when no live, unmerged memory has the id.
+   */
+  async updateFor(id: string, patch: MemoryPatch): Promise<MemoryUpdated> {
+    this.v.id('id', id);
+    const now = this.o.clock();
+    const fields = this.validatePatch(patch, now);
+    const notFound = (): never => {
+      throw new NotFoundError(`no memory ${id}`, { backend: this.backend.name });
+    };
+    if (patch.embedding !== undefined) {
+      fields.embedding = toUnitVector(patch.embedding, this.space?.dimensions, this.backend.name, 'embedding');
+    } else if (fields.content !== undefined) {
+      fields.embedding = this.o.embedder ? toUnitVector((await this.embed([fields.content]))[0], this.space?.dimensions, this.backend.name, 'embedder output') : null;
+    }
+    if (fields.embedding && this.space === undefined) {
+      const current = await this.backend.get(id);
+      if (!current || !live(current, now) || current.supersededBy !== undefined) notFound();
+      const space = { dimensions: fields.embedding.length, embedderId: this.o.embedder?.id ?? CALLER_VECTOR_SPACE };
+      await this.fixSpace(space);
+      this.space = space;
+    }
+    await this.flushTouches();
+    const record = await this.backend.replace(id, fields, now);
+    if (!record) return notFound();
+    return { agentId: record.agentId, record };
+  }
+
+  /** The patch's fields, checked as remember checks them (the vector is left to updateFor). */
+  private validatePatch(patch: MemoryPatch, now: number): MemoryReplacement {
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) this.v.fail('patch must be an object');
+    this.v.knownKeys('', patch, PATCH_KEYS);
+    if (PATCH_KEYS.every((k) => patch[k] === undefined)) this.v.fail(`an update needs at least one of ${PATCH_KEYS.join(', ')}`);
+    const fields: MemoryReplacement = {};
+    if (patch.content !== undefined) fields.content = this.v.text('content', patch.content, LIMITS.contentBytes);
+    if (patch.source !== undefined) fields.source = this.v.oneOf('source', patch.source, MEMORY_SOURCES);
+    if (patch.scope !== undefined) fields.scope = this.v.text('scope', patch.scope, LIMITS.scopeLength);
+    if (patch.metadata !== undefined) fields.metadata = this.v.jsonObject('metadata', patch.metadata, LIMITS.metadataBytes).object;
+    if (patch.confidence !== undefined) fields.confidence = this.v.number('confidence', patch.confidence, 0, 1);
+    if (patch.expiresAt !== undefined && patch.ttlMs !== undefined) this.v.fail('expiresAt, ttlMs: give either, not both');
+    if (patch.ttlMs !== undefined) fields.expiresAt = now + this.v.int('ttlMs', patch.ttlMs, 1, MEMORY_MAX_TTL_MS);
+    else if (patch.expiresAt === null) fields.expiresAt = null;
+    else if (patch.expiresAt !== undefined) {
+      const expiresAt = this.v.timestamp('expiresAt', patch.expiresAt);
+      if (expiresAt <= now) this.v.fail(`expiresAt must be in the future (now is ${now})`);
+      fields.expiresAt = expiresAt;
+    }
+    return fields;
   }
 
   async updateEmbedding(id: string, vector: VectorInput): Promise<void> {

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { authorize, authorizeRoute, requestGrant, type Access } from './access.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 

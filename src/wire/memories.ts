@@ -26,6 +26,21 @@ export const RememberInput = named(
   }) satisfies z.ZodType<C.RememberInput>,
 );
 
+export const MemoryPatch = named(
+  'MemoryPatch',
+  z.strictObject({
+    content: z.string().optional().describe(`New text (at most ${LIMITS.contentBytes} bytes UTF-8): re-embedded with the configured embedder (no embedder and no embedding: the vector is dropped) and re-indexed for keyword recall.`),
+    source: MemorySource.optional(),
+    scope: z.string().optional(),
+    metadata: JsonObject.optional().describe('Replaces the whole metadata object (never merged).'),
+    confidence: z.number().min(0).max(1).optional().describe('In [0, 1].'),
+    embedding: Vector.optional().describe('New vector (wins over embedding a new content).'),
+    expiresAt: EpochMs.nullable().optional().describe('New expiry instant (epoch ms, in the future), or null for none; not with ttlMs.'),
+    ttlMs: z.int().optional().describe('New expiry relative to now (1 ms .. 100 years); not with expiresAt.'),
+  }) satisfies z.ZodType<C.MemoryPatch>,
+  'At least one field; each given replaces the stored one. The id, agentId, key, createdAt and access counts stay.',
+);
+
 export const RememberResponse = named(
   'RememberResponse',
   z.object({
@@ -207,6 +222,26 @@ export const DeletedMemories = named(
   'How many memories were removed, and which (memories merged into them went with them, unlisted).',
 );
 
+export const EraseBody = named(
+  'EraseRequest',
+  z.strictObject({
+    agentId: Id,
+    filter: MemoryFilter.optional().describe('Only the memories matching it (nothing else).'),
+    keepUsage: z.boolean().optional().describe("Keep the agent's usage events (whole-agent erasure only)."),
+  }),
+);
+export const ErasureReceipt = named(
+  'ErasureReceipt',
+  z.object({
+    agentId: z.string(),
+    scope: z.enum(['agent', 'memories']),
+    at: EpochMs,
+    counts: z.record(z.string(), z.int().min(0)),
+    auditSeq: z.int().min(1),
+  }),
+  'What was erased, when, and the seq of the one agent.erase audit entry that records it.',
+);
+
 export const AgentCountsQuery = z.strictObject({
   limit: intQuery(1, 10_000, '1..10000 (default 1000).').optional(),
 });
@@ -240,5 +275,5 @@ export const ForgetResponse = named(
 export const ConsolidationBody = named('ConsolidationOptions', z.strictObject({ dryRun: z.boolean().optional() }));
 export const ConsolidationReport = named(
   'ConsolidationReport',
-  z.object({ decayed: z.int(), merged: z.int(), durationMs: z.number(), dryRun: z.boolean() }) satisfies z.ZodType<CC.ConsolidationReport>,
+  z.object({ decayed: z.int(), merged: z.int(), expired: z.int().min(0), durationMs: z.number(), dryRun: z.boolean() }) satisfies z.ZodType<CC.ConsolidationReport>,
 );

@@ -1,5 +1,6 @@
-import { memoryKeysSuite, semanticSuite } from '../../src/testing/suites/semantic.js';
+import { memoryKeysSuite, memoryUpdateSuite, semanticSuite } from '../../src/testing/suites/semantic.js';
 import { conformance } from '../harness/conformance.js';
 
 conformance(semanticSuite);
 conformance(memoryKeysSuite);
+conformance(memoryUpdateSuite);

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { startGateway, type GatewayUnderTest } from './fixture.js';
 
 /**
- * Every mutating route of the gateway's OpenAPI document (POST, PUT, DELETE) appends exactly one
+ * Every mutating route of the gateway's OpenAPI document (POST, PUT, PATCH, DELETE) appends exactly one
  * audit entry on the gateway naming the agent and the action; the read-only POSTs append none. The
  * operations are enumerated from the document itself, so a new route without a case here fails.
  */
@@ -47,9 +47,12 @@ const CASES: Record<string, Case> = {
   recall: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/recall', body: { agentId: A, text: 'sky' } }) },
   countMemories: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/count', body: { agentId: A } }) },
   listMemories: { expect: null, request: async () => ({ method: 'POST', path: '/v1/memories/list', body: { agentId: A, filter: { where: { 'metadata.k': { $exists: false } } } } }) },
+  erase: { expect: { action: 'agent.erase', agentId: A }, request: async (gw) => { await memory(gw); return { method: 'POST', path: '/v1/erase', body: { agentId: A } }; } },
+  eraseMemoriesWhere: { expect: { action: 'memory.erase', agentId: A }, request: async (gw) => { await memory(gw); return { method: 'POST', path: '/v1/memories/erase', body: { agentId: A } }; } },
   deleteMemoriesWhere: { expect: { action: 'memory.delete_where', agentId: A }, request: async (gw) => { await memory(gw); return { method: 'POST', path: '/v1/memories/delete-where', body: { agentId: A } }; } },
   getMemories: { expect: null, request: async (gw) => ({ method: 'POST', path: '/v1/memories/get-many', body: { ids: [(await memory(gw)).id] } }) },
   forget: { expect: { action: 'memory.forget', agentId: A }, request: async (gw) => ({ method: 'DELETE', path: `/v1/memories/${(await memory(gw)).id}` }) },
+  updateMemory: { expect: { action: 'memory.update', agentId: A }, request: async (gw) => ({ method: 'PATCH', path: `/v1/memories/${(await memory(gw)).id}`, body: { content: 'the sky is grey', metadata: { k: 1 } } }) },
   updateEmbedding: { expect: { action: 'memory.update_embedding', agentId: A }, request: async (gw) => ({ method: 'PUT', path: `/v1/memories/${(await memory(gw)).id}/embedding`, body: { embedding: [0, 1, 0] } }) },
   purgeExpiredMemories: {
     expect: { action: 'memory.purge_expired', agentId: '' },

@@ -81,6 +81,14 @@ describe('scoped tokens', () => {
     expect((await gw.call('GET', `/v1/memories/${memA}`, undefined, as('a-rw'))).status).toBe(200);
     expect((await gw.call('DELETE', `/v1/memories/${memB}`, undefined, as('a-rw'))).body).toEqual({ deleted: false });
     expect((await gw.call('PUT', `/v1/memories/${memB}/embedding`, { embedding: [1, 0] }, as('a-rw'))).status).toBe(404);
+    const patchedB = await gw.call('PATCH', `/v1/memories/${memB}`, { content: 'overwritten by a', metadata: { by: 'a' } }, as('a-rw'));
+    expect(patchedB.status).toBe(404);
+    expect(patchedB.body).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    expect(await gw.mem.semantic.get(memB)).toMatchObject({ content: 'agent b private memory', metadata: {} });
+    expect((await gw.call('PATCH', `/v1/memories/${memA}`, { content: 'agent a own memory, edited' }, as('a-r'))).status).toBe(403);
+    const patchedA = await gw.call('PATCH', `/v1/memories/${memA}`, { metadata: { edited: true } }, as('a-rw'));
+    expect(patchedA.status).toBe(200);
+    expect(patchedA.body).toMatchObject({ id: memA, agentId: A, content: 'agent a own memory', metadata: { edited: true } });
     expect(await gw.mem.semantic.get(memB)).toBeDefined();
     expect((await gw.call('GET', `/v1/entities/${entB}`, undefined, as('a-rw'))).status).toBe(404);
     expect((await gw.call('DELETE', `/v1/entities/${entB}`, undefined, as('a-rw'))).body).toEqual({ deleted: false });

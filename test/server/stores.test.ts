@@ -39,6 +39,21 @@ describe('the /v1 API, one store family at a time', () => {
     expect((await gw.call('GET', `/v1/memories/${one.body.id}`)).body.embedding).toEqual([0, 0, 1]);
     expect((await gw.call('PUT', `/v1/memories/${one.body.id}/embedding`, { embedding: [0, 1] })).status).toBe(400);
 
+    // PATCH changes the given fields (metadata whole) and answers the updated memory.
+    clock.advance(1000);
+    const patched = await gw.call('PATCH', `/v1/memories/${one.body.id}`, { content: 'the sky is violet', metadata: { hue: 'violet' }, embedding: [0, 1, 0] });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body).toMatchObject({ id: one.body.id, agentId: 'a', content: 'the sky is violet', metadata: { hue: 'violet' }, embedding: [0, 1, 0], createdAt: clock.now - 1000 });
+    expect(patched.body.metadata).toEqual({ hue: 'violet' });
+    const violet = await gw.call('POST', '/v1/memories/recall', { agentId: 'a', text: 'violet', mode: 'keyword' });
+    expect(violet.body.results.map((r: { memory: { id: string } }) => r.memory.id)).toEqual([one.body.id]);
+    const unknownKey = await gw.call('PATCH', `/v1/memories/${one.body.id}`, { contnet: 'typo' });
+    expect(unknownKey.status).toBe(400);
+    expect(unknownKey.text).toContain('contnet');
+    expect((await gw.call('PATCH', `/v1/memories/${one.body.id}`, {})).status).toBe(400);
+    expect((await gw.call('PATCH', `/v1/memories/${one.body.id}`, { confidence: 2 })).status).toBe(400);
+    expect((await gw.call('PATCH', '/v1/memories/00000000-0000-4000-8000-000000000000', { content: 'x' })).status).toBe(404);
+
     expect((await gw.call('DELETE', `/v1/memories/${one.body.id}`)).body).toEqual({ deleted: true, agentId: 'a' });
     expect((await gw.call('DELETE', `/v1/memories/${one.body.id}`)).body).toEqual({ deleted: false });
     expect((await gw.call('GET', `/v1/memories/${one.body.id}`)).status).toBe(404);
@@ -57,7 +72,7 @@ describe('the /v1 API, one store family at a time', () => {
 
     // Every mutation through the gateway is audited there, once.
     const actions = (await gw.mem.audit.entries({ limit: 100 })).map((e) => e.action);
-    expect(actions).toEqual(['memory.remember', 'memory.remember_many', 'memory.update_embedding', 'memory.forget', 'memory.consolidate']);
+    expect(actions).toEqual(['memory.remember', 'memory.remember_many', 'memory.update_embedding', 'memory.update', 'memory.forget', 'memory.consolidate']);
   });
 
   it('memories: count, list by filter with a cursor, and one agent\'s memories by GET', async () => {

@@ -139,6 +139,21 @@ describe('memstrate CLI', () => {
     expect(json(cli(['--config', configPath, 'memories', 'show', ids[1] as string, '--forensic']))).toMatchObject({ content: 'note 1' });
   }, 120_000);
 
+  it('erase asks for --yes without a terminal, then erases and prints the receipt', async () => {
+    const { configPath } = setup();
+    const mem = await MemorySubstrate.open(configPath, { env: {} });
+    await mem.semantic.remember({ agentId: 'ada', content: 'to be erased' });
+    await mem.structured.set('ada', 'k', 1);
+    await mem.close();
+    const refused = cli(['--config', configPath, 'erase', '--agent', 'ada']);
+    expect([refused.status, refused.stderr]).toEqual([1, expect.stringMatching(/^error VALIDATION: .*not confirmed: nothing was erased/)]);
+    const erased = cli(['--config', configPath, 'erase', '--agent', 'ada', '--yes']);
+    expect(erased.status, erased.stderr).toBe(0);
+    expect(JSON.parse(erased.stdout)).toMatchObject({ agentId: 'ada', scope: 'agent', counts: { memories: 1, kvEntries: 1 }, auditSeq: expect.any(Number) });
+    const count = cli(['--config', configPath, 'memories', 'count', '--agent', 'ada']);
+    expect(JSON.parse(count.stdout)).toEqual({ count: 0 });
+  }, 60_000);
+
   it('audit anchor --adopt recovers a store whose anchor moved: full verify, new anchor, an audit.anchor_adopt entry; a broken chain still exits 2', async () => {
     const { dir, dbPath, configPath } = setup();
     const mem = await MemorySubstrate.open(configPath, { env: {} });

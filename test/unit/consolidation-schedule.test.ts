@@ -97,16 +97,17 @@ it('consolidation_interval_hours = 0 disables it: no timer, no run however long 
   }
 });
 
-it('each scheduled run also purges expired memories (one memory.purge_expired entry), next to the KV purge', async () => {
+it('each scheduled run removes expired memories (counted in its memory.consolidate entry; nothing left for the retention purge)', async () => {
   const mem = await MemorySubstrate.open({ sqlitePath: ':memory:', consolidationIntervalHours: 1 }, { env: {} });
   try {
     const brief = await mem.semantic.remember({ agentId: 'A', content: 'gone within the hour', ttlMs: 30 * MINUTE });
     const kept = await mem.semantic.remember({ agentId: 'A', content: 'kept for a day', ttlMs: 24 * HOUR });
     const schedule = await startConsolidationSchedule(mem, silent);
     await advance(mem, HOUR, 1);
-    const purges = (await mem.audit.entries({ limit: 100 })).filter((e) => e.action === 'memory.purge_expired');
-    expect(purges).toHaveLength(1);
-    expect(JSON.parse(purges[0]?.detail as string)).toEqual({ count: 1 });
+    const runs = (await mem.audit.entries({ limit: 100 })).filter((e) => e.action === 'memory.consolidate');
+    expect(runs).toHaveLength(1);
+    expect(JSON.parse(runs[0]?.detail as string)).toMatchObject({ expired: 1 });
+    expect((await mem.audit.entries({ limit: 100 })).filter((e) => e.action === 'memory.purge_expired')).toEqual([]);
     expect(await mem.semantic.getMany([brief, kept])).toEqual([expect.objectContaining({ id: kept })]);
     await schedule.stop();
   } finally {

@@ -13,6 +13,7 @@ import {
   type InsertOutcome,
   type ListScope,
   type Logger,
+  type MemoryReplacement,
   type MemoryRecord,
   type NewMemoryRow,
   type Owner,
@@ -110,28 +111,64 @@ export class JsonFileSemanticBackend implements SemanticBackend {
             continue;
           }
         }
-        const memory: Memory = {
-          id: replaced?.id ?? row.id,
-          agentId: row.agentId,
-          content: row.content,
-          source: row.source,
-          scope: row.scope,
-          metadata: structuredClone(row.metadata),
-          confidence: row.confidence,
-          createdAt: replaced?.createdAt ?? row.createdAt,
-          accessedAt: replaced?.accessedAt ?? row.createdAt,
-          accessCount: replaced?.accessCount ?? 0,
-          ...(row.embedding ? { embedding: Float32Array.from(row.embedding) } : {}),
-          ...(row.key !== undefined ? { key: row.key } : {}),
-          ...(row.expiresAt !== undefined ? { expiresAt: row.expiresAt } : {}),
-          seq: replaced?.seq ?? this.nextSeq++,
-          stats: termStats(row.content),
-        };
-        this.memories.set(memory.id, memory);
+        const memory = this.store(row, replaced);
         outcomes.push({ id: memory.id, outcome: replaced ? 'updated' : 'created' });
       }
       return outcomes;
     }, (outcomes) => outcomes.some((o) => o.outcome !== 'existing'));
+  }
+
+  /**
+   * Stores the row as a memory: a new one, or in place of `replaced` (its id, createdAt, access
+   * fields and insertion order kept; keyword statistics recomputed).
+   */
+  private store(row: NewMemoryRow, replaced: Memory | undefined): Memory {
+    const memory: Memory = {
+      id: replaced?.id ?? row.id,
+      agentId: row.agentId,
+      content: row.content,
+      source: row.source,
+      scope: row.scope,
+      metadata: structuredClone(row.metadata),
+      confidence: row.confidence,
+      createdAt: replaced?.createdAt ?? row.createdAt,
+      accessedAt: replaced?.accessedAt ?? row.createdAt,
+      accessCount: replaced?.accessCount ?? 0,
+      ...(row.embedding ? { embedding: Float32Array.from(row.embedding) } : {}),
+      ...(row.key !== undefined ? { key: row.key } : {}),
+      ...(row.expiresAt !== undefined ? { expiresAt: row.expiresAt } : {}),
+      seq: replaced?.seq ?? this.nextSeq++,
+      stats: termStats(row.content),
+    };
+    this.memories.set(memory.id, memory);
+    return memory;
+  }
+
+  /** Changes the given fields of a live, unmerged memory in place (as a keyed insert replaces one), in one write of the file. */
+  async replace(id: string, fields: MemoryReplacement, now: number): Promise<MemoryRecord | undefined> {
+    return this.mutate(() => {
+      const current = this.memories.get(id);
+      if (!current || current.supersededBy !== undefined || !live(current, now)) return undefined;
+      if (fields.embedding) {
+        if (!this.space) throw new ValidationError('no vector space is fixed for this store', { backend: NAME });
+        if (fields.embedding.length !== this.space.dimensions) throw new ValidationError(`vectors must have ${this.space.dimensions} dimensions`, { backend: NAME });
+      }
+      const row: NewMemoryRow = {
+        id: current.id,
+        agentId: current.agentId,
+        content: fields.content ?? current.content,
+        source: fields.source ?? current.source,
+        scope: fields.scope ?? current.scope,
+        metadata: fields.metadata ?? current.metadata,
+        confidence: fields.confidence ?? current.confidence,
+        createdAt: current.createdAt,
+        embedding: fields.embedding === undefined ? current.embedding : (fields.embedding ?? undefined),
+        key: current.key,
+        expiresAt: fields.expiresAt === undefined ? current.expiresAt : (fields.expiresAt ?? undefined),
+        dedupe: false,
+      };
+      return toRecord(this.store(row, current), true);
+    }, (record) => record !== undefined);
   }
 
   /** Removes every memory expired at `now` (and what merged into one). */

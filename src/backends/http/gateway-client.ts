@@ -27,7 +27,7 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface GatewayRequest {
   method: HttpMethod;

@@ -1,8 +1,8 @@
 import type { ConsolidationReport, ConsolidationStore } from '../../contracts/consolidation-store.js';
 import type { Owner } from '../../contracts/main-backend.js';
 import type { DeletedMemory } from '../../contracts/semantic-backend.js';
-import type { BackendSemanticStore } from '../../contracts/semantic-provider.js';
-import type { AgentMemoryCount, CountQuery, ListQuery, MemoryPage, MemoryRecord, RecallQuery, RecalledMemory, RememberInput, RememberResult, VectorInput } from '../../contracts/semantic-store.js';
+import type { BackendSemanticStore, MemoryUpdated } from '../../contracts/semantic-provider.js';
+import type { AgentMemoryCount, CountQuery, ListQuery, MemoryPage, MemoryPatch, MemoryRecord, RecallQuery, RecalledMemory, RememberInput, RememberResult, VectorInput } from '../../contracts/semantic-store.js';
 import { LIMITS } from '../../core/limits.js';
 import { Validator } from '../../core/validate.js';
 import type { CallOptions, GatewayClient } from './gateway-client.js';
@@ -133,6 +133,14 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
     return this.decode.deleted(res.body, query.allAgents === true ? undefined : query.agentId, label);
   }
 
+  /** POST /v1/memories/erase (not retried): the gateway erases and names what it removed. */
+  async eraseWhere(query: CountQuery, options: CallOptions = {}): Promise<DeletedMemory[]> {
+    if (typeof query !== 'object' || query === null || Array.isArray(query)) this.v.fail('query must be an object');
+    const label = 'POST /v1/memories/erase';
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/erase', body: this.json('query', query), idempotent: false, signal: options.signal });
+    return this.decode.deleted(res.body, query.allAgents === true ? undefined : query.agentId, label);
+  }
+
   /** GET /v1/memories/agents (a read: retried): memories per agent, most first. */
   async countByAgent(options: { limit?: number } = {}, call: CallOptions = {}): Promise<AgentMemoryCount[]> {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) this.v.fail('options must be an object');
@@ -163,6 +171,25 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
     const path = this.memoryPath(id);
     const res = await this.client.request({ method: 'DELETE', path, idempotent: true, signal: options.signal });
     return this.decode.forgotten(res.body, 'DELETE /v1/memories/:id');
+  }
+
+  /** PATCH /v1/memories/:id: the updated record. NotFoundError when the gateway has no such (live, unmerged) memory. */
+  async update(id: string, patch: MemoryPatch, options: CallOptions = {}): Promise<MemoryRecord> {
+    return (await this.updateFor(id, patch, options)).record;
+  }
+
+  /**
+   * PATCH /v1/memories/:id; the record answered names the owner. Retried like the other by-id
+   * changes (replacing the same fields twice is the same change), but not with a relative ttlMs.
+   */
+  async updateFor(id: string, patch: MemoryPatch, options: CallOptions = {}): Promise<MemoryUpdated> {
+    const path = this.memoryPath(id);
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) this.v.fail('patch must be an object');
+    const label = 'PATCH /v1/memories/:id';
+    const res = await this.client.request({ method: 'PATCH', path, body: this.json('patch', patch), idempotent: patch.ttlMs === undefined, signal: options.signal });
+    const record = this.decode.record(res.body, id, label);
+    this.observe(record.embedding);
+    return { agentId: record.agentId, record };
   }
 
   /** PUT /v1/memories/:id/embedding. NotFoundError when the gateway has no such memory. */

@@ -2,7 +2,7 @@ import { CompiledQuery } from 'kysely';
 import { postgresMigrations } from '../../../migrations/postgres/index.js';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, DeletedMemory, FilterScope, FusedHit, InsertOutcome, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { DecayPolicy, DeletedMemory, FilterScope, FusedHit, InsertOutcome, ListScope, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
 import { redactUrl } from '../../core/redact.js';
@@ -37,6 +37,16 @@ import {
   type Statement,
   type VectorType,
 } from './postgres-semantic-sql.js';
+
+/** The columns an in-place replacement writes (a keyed insert's and `replace`'s), the vector last. */
+const REPLACED_COLUMNS = ['content', 'source', 'scope', 'metadata', 'confidence', 'expires_at', 'embedding'] as const;
+type ReplacedColumn = (typeof REPLACED_COLUMNS)[number];
+
+/** The SET list of an in-place replacement: each column to `valueOf(column)`; no vector column when the store has none. */
+function replaceSet(valueOf: (column: ReplacedColumn) => string, withVector: boolean): string {
+  const columns = REPLACED_COLUMNS.filter((c) => withVector || c !== 'embedding');
+  return [...columns.map((c) => `${c} = ${valueOf(c)}`), 'superseded_by = null'].join(', ');
+}
 
 /** Advisory-lock names (scoped to the schema by the engine). */
 const SPACE_LOCK = 'semantic:vector-space';
@@ -209,9 +219,7 @@ export class PostgresSemanticBackend implements SemanticBackend {
               await tx.run(raw(`delete from ${this.t.memories} where agent_id = $1 and key = $2 and expires_at <= $3::int8`, [r.agentId, r.key, now]));
               const values: unknown[] = [];
               const tuple = tupleFor(r, values);
-              const set =
-                'content = excluded.content, source = excluded.source, scope = excluded.scope, metadata = excluded.metadata, ' +
-                'confidence = excluded.confidence, expires_at = excluded.expires_at, superseded_by = null' + (type ? ', embedding = excluded.embedding' : '');
+              const set = replaceSet((column) => `excluded.${column}`, type !== undefined);
               const row = await tx.first<{ id: string; created: boolean }>(
                 raw(`insert into ${this.t.memories} (${columns}) values ${tuple} on conflict (agent_id, key) where key is not null do update set ${set} returning id, (xmax = 0) as created`, values),
               );
@@ -264,6 +272,56 @@ export class PostgresSemanticBackend implements SemanticBackend {
         dedupes ? { lock: DEDUPE_LOCK } : undefined,
       ),
     );
+  }
+
+  /**
+   * Changes the given fields of a live, unmerged memory in one statement (the same assignments as a
+   * keyed insert; the generated tsvector follows the content). The updated record, with its vector.
+   */
+  async replace(id: string, fields: MemoryReplacement, now: number): Promise<MemoryRecord | undefined> {
+    const type = await this.vectorType();
+    if (fields.embedding && type === undefined) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
+    const values: unknown[] = [id, now];
+    const param = (value: unknown, cast: string): string => {
+      values.push(value);
+      return `$${values.length}::${cast}`;
+    };
+    const given: Record<ReplacedColumn, () => string | undefined> = {
+      content: () => (fields.content === undefined ? undefined : param(fields.content, 'text')),
+      source: () => (fields.source === undefined ? undefined : param(fields.source, 'text')),
+      scope: () => (fields.scope === undefined ? undefined : param(fields.scope, 'text')),
+      metadata: () => (fields.metadata === undefined ? undefined : param(JSON.stringify(fields.metadata), 'jsonb')),
+      confidence: () => (fields.confidence === undefined ? undefined : param(fields.confidence, 'float8')),
+      expires_at: () => (fields.expiresAt === undefined ? undefined : param(fields.expiresAt, 'int8')),
+      embedding: () => (fields.embedding === undefined ? undefined : param(fields.embedding === null ? null : vectorLiteral(fields.embedding), type as string)),
+    };
+    const set = replaceSet((column) => given[column]() ?? `m.${column}`, type !== undefined);
+    const columns = type ? `${MEMORY_COLUMNS}, m.embedding::text as embedding` : MEMORY_COLUMNS;
+    const row = await this.guard('update memory', () =>
+      this.engine.transaction(async (tx) => {
+        const updated = await tx.first<MemoryRow>(
+          raw(
+            `update ${this.t.memories} m set ${set} where m.id = $1 and m.superseded_by is null and (m.expires_at is null or m.expires_at > $2::int8) returning ${columns}`,
+            values,
+          ),
+        );
+        if (updated && fields.content !== undefined) {
+          // New content, new keyword terms.
+          await tx.run(raw(`delete from ${this.t.terms} where memory_id = $1`, [id]));
+          const weights = [...termWeights(fields.content)];
+          if (weights.length > 0) {
+            await tx.run(
+              raw(
+                `insert into ${this.t.terms} (term, agent_id, memory_id, weight) select t.term, $1, $2, t.weight from unnest($3::text[], $4::float8[]) as t(term, weight)`,
+                [updated.agent_id, id, weights.map((w) => w[0]), weights.map((w) => w[1])],
+              ),
+            );
+          }
+        }
+        return updated;
+      }),
+    );
+    return row ? toRecord(row) : undefined;
   }
 
   /** Deletes every memory expired at `now` (and what merged into one), in one statement. */

@@ -1,7 +1,7 @@
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, DeletedMemory, FilterScope, FusedHit, InsertOutcome, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { DecayPolicy, DeletedMemory, FilterScope, FusedHit, InsertOutcome, ListScope, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Logger } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
@@ -165,6 +165,37 @@ export class QdrantSemanticBackend implements SemanticBackend {
       throw error;
     }
     return outcomes;
+  }
+
+  /**
+   * Changes the given fields of a live, unmerged memory: the point is read (with its vector) and
+   * written back whole by `pointFor`, as a keyed insert replaces one (sparse keyword vector and
+   * metadata terms recomputed; id, creation and access fields kept). Qdrant has no transactions: an
+   * access bump landing between the read and the write is lost.
+   */
+  async replace(id: string, fields: MemoryReplacement, now: number): Promise<MemoryRecord | undefined> {
+    if (fields.embedding && !(await this.hasDense())) throw new ValidationError('no vector space is fixed for this store', { backend: QDRANT_BACKEND });
+    const [point] = await this.retrieve([id], true);
+    if (!point) return undefined;
+    const current = recordFromPoint(point);
+    if (current.supersededBy !== undefined || (current.expiresAt !== undefined && current.expiresAt <= now)) return undefined;
+    const row: NewMemoryRow = {
+      id: current.id,
+      agentId: current.agentId,
+      content: fields.content ?? current.content,
+      source: fields.source ?? current.source,
+      scope: fields.scope ?? current.scope,
+      metadata: fields.metadata ?? current.metadata,
+      confidence: fields.confidence ?? current.confidence,
+      createdAt: current.createdAt,
+      embedding: fields.embedding === undefined ? (current.embedding ? Float32Array.from(current.embedding) : undefined) : (fields.embedding ?? undefined),
+      key: current.key,
+      expiresAt: fields.expiresAt === undefined ? current.expiresAt : (fields.expiresAt ?? undefined),
+      dedupe: false,
+    };
+    const written = pointFor(row, { id: current.id, created_at: current.createdAt, accessed_at: current.accessedAt, access_count: current.accessCount });
+    await this.call('update memory', (c) => c.upsert(this.collection, { points: [written], wait: true }));
+    return recordFromPoint({ id: current.id, payload: written.payload ?? null, vector: written.vector });
   }
 
   /** Every point matching the filter, with its payload (the content among it), page by page. */

@@ -43,6 +43,8 @@ export interface SqlEngine extends SqlExecutor {
    * when `fn` resolves, rolled back when it throws. Nested calls join the outer one.
    */
   atomically<T>(fn: () => Promise<T>): Promise<T>;
+  /** Optional: runs `fn` so that what it deletes is overwritten on disk (MainBackend.securely). */
+  securely?<T>(fn: () => Promise<T>): Promise<T>;
   /** SQL appended to a SELECT that must lock the rows it reads (empty on SQLite). */
   readonly forUpdate: string;
   /** Maps an engine error to a MemoryError (constraint → ConflictError, busy → BackendUnavailable, …). */

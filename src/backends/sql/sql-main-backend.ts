@@ -1,6 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import type { BackendHealth } from '../../contracts/health.js';
-import type { MainBackend } from '../../contracts/main-backend.js';
+import type { MainBackend, MainErasureCounts } from '../../contracts/main-backend.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import type { SqlStoreContext } from './context.js';
 import type { SqlEngine } from './engine.js';
@@ -11,6 +11,7 @@ import { SqlSessionStore } from './sql-session-store.js';
 import { SqlStructuredStore } from './sql-structured-store.js';
 import { SqlTaskQueue } from './sql-task-queue.js';
 import { SqlUsageStore } from './sql-usage-store.js';
+import { eraseAgentRows } from './sql-erasure.js';
 
 const PROBE = CompiledQuery.raw('select 1');
 
@@ -62,6 +63,18 @@ export class SqlMainBackend<E extends SqlEngine = SqlEngine> implements MainBack
 
   async close(): Promise<void> {
     await this.engine.close();
+  }
+
+  async eraseAgent(agentId: string, options: { usage: boolean }): Promise<MainErasureCounts> {
+    try {
+      return await eraseAgentRows(this.engine, agentId, options);
+    } catch (error) {
+      throw this.engine.mapError(error, 'erase agent');
+    }
+  }
+
+  securely<T>(fn: () => Promise<T>): Promise<T> {
+    return this.engine.securely ? this.engine.securely(fn) : fn();
   }
 
   /** One transaction around `fn` on the engine (see MainBackend.atomically). */

@@ -46,6 +46,8 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   readonly raw: BetterSqlite3.Database;
   private readonly statements = new Map<string, Statement>();
   private locked = false;
+  /** Nesting of `securely` calls. */
+  private secureDepth = 0;
   private lockTail: Promise<void> = Promise.resolve();
   private readonly direct: SqlExecutor;
   private readonly scopes = new ScopeRunner<Scope>();
@@ -274,6 +276,28 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
       }
     } finally {
       release();
+    }
+  }
+
+  /**
+   * Runs `fn` with `secure_delete` on (deleted content is overwritten with zeros, not only unlinked),
+   * then checkpoints the WAL and truncates it, so no older page image of what `fn` deleted remains
+   * in the log. Calls nest (the outermost one checkpoints).
+   */
+  async securely<T>(fn: () => Promise<T>): Promise<T> {
+    const outermost = this.secureDepth++ === 0;
+    if (outermost) this.raw.pragma('secure_delete = ON');
+    try {
+      return await fn();
+    } finally {
+      if (--this.secureDepth === 0) {
+        this.raw.pragma('secure_delete = OFF');
+        // Inside a transaction scope nothing can be checkpointed: the scope's own caller does it.
+        if (outermost && this.raw.open && this.scope() === undefined) {
+          await this.idle();
+          this.raw.pragma('wal_checkpoint(TRUNCATE)');
+        }
+      }
     }
   }
 

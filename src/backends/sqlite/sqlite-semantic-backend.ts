@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, DeletedMemory, FilterScope, InsertOutcome, ListScope, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { DecayPolicy, DeletedMemory, FilterScope, InsertOutcome, ListScope, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
@@ -23,6 +23,16 @@ import {
 } from './sqlite-semantic-sql.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
+
+/** The columns an in-place replacement writes (metadata as JSON text). */
+interface ReplacedFields {
+  content: string;
+  source: string;
+  scope: string;
+  metadata: string;
+  confidence: number;
+  expiresAt: number | null;
+}
 
 /** The largest vector column sqlite-vec's vec0 accepts (measured: 8193 is refused); declared as maxDimensions, enforced by core. */
 export const VEC0_MAX_DIMENSIONS = 8192;
@@ -149,14 +159,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
               found = undefined;
             }
             if (found) {
-              // The update trigger drops the old keyword terms; the new ones follow.
-              this.prep(db, REPLACE_MEMORY).run(r.content, r.source, r.scope, metadata, r.confidence, r.expiresAt ?? null, found.rowid);
-              for (const [term, weight] of termWeights(r.content)) insertTerm.run(term, r.agentId, found.rowid, weight);
-              dropVector?.run(BigInt(found.rowid));
-              if (r.embedding !== undefined && insertVector) {
-                const createdAt = (this.prep(db, 'select created_at from memories where rowid = ?').get(found.rowid) as { created_at: number | bigint }).created_at;
-                insertVector.run(BigInt(found.rowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(createdAt));
-              }
+              this.replaceRow(db, found.rowid, { ...r, metadata, expiresAt: r.expiresAt ?? null }, r.embedding);
               outcomes.push({ id: found.id, outcome: 'updated' });
               continue;
             }
@@ -175,6 +178,51 @@ export class SqliteSemanticBackend implements SemanticBackend {
           outcomes.push({ id: r.id, outcome: 'created' });
         }
         return outcomes;
+      }),
+    );
+  }
+
+  /**
+   * Replaces a memory's fields in place (id, agent, key, createdAt and access counts kept; its
+   * keyword terms are dropped by trigger and rewritten here) and its vec0 row: `vector` is the new one, undefined for none, or
+   * `keep` to keep the stored one (re-written with the new scope, source and confidence).
+   */
+  private replaceRow(db: BetterSqlite3.Database, rowid: number | bigint, f: ReplacedFields, vector: Float32Array | undefined | 'keep'): void {
+    const hasVec = this.vecReady(db);
+    if (vector instanceof Float32Array && !hasVec) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
+    const kept = vector === 'keep' && hasVec ? (this.prep(db, 'select embedding from memories_vec where rowid = ?').get(BigInt(rowid)) as { embedding: Buffer } | undefined) : undefined;
+    // The update trigger drops the old keyword terms; the new ones follow.
+    this.prep(db, REPLACE_MEMORY).run(f.content, f.source, f.scope, f.metadata, f.confidence, f.expiresAt, rowid);
+    const owner = this.prep(db, 'select agent_id from memories where rowid = ?').get(rowid) as { agent_id: string };
+    const insertTerm = this.prep(db, INSERT_TERM);
+    for (const [term, weight] of termWeights(f.content)) insertTerm.run(term, owner.agent_id, rowid, weight);
+    if (!hasVec) return;
+    this.prep(db, DELETE_VECTOR).run(BigInt(rowid));
+    const blob = vector === 'keep' ? kept?.embedding : vector === undefined ? undefined : vectorToBuffer(vector);
+    if (blob === undefined) return;
+    const row = this.prep(db, 'select agent_id, created_at from memories where rowid = ?').get(rowid) as { agent_id: string; created_at: number | bigint };
+    this.prep(db, INSERT_VECTOR).run(BigInt(rowid), row.agent_id, blob, f.scope, f.source, f.confidence, BigInt(row.created_at));
+  }
+
+  /** Changes the given fields of a live, unmerged memory in one transaction (see replaceRow); the updated record with its vector. */
+  async replace(id: string, fields: MemoryReplacement, now: number): Promise<MemoryRecord | undefined> {
+    return this.guard('update memory', () =>
+      this.engine.exclusiveTransaction((db) => {
+        const select = this.prep(db, `select ${MEMORY_COLUMNS} from memories m where m.id = ?`);
+        const row = select.get(id) as MemoryRow | undefined;
+        if (!row || row.superseded_by !== null || (row.expires_at !== null && num(row.expires_at) <= now)) return undefined;
+        const merged: ReplacedFields = {
+          content: fields.content ?? row.content,
+          source: fields.source ?? row.source,
+          scope: fields.scope ?? row.scope,
+          metadata: fields.metadata === undefined ? (row.metadata as string) : JSON.stringify(fields.metadata),
+          confidence: fields.confidence ?? num(row.confidence),
+          expiresAt: fields.expiresAt === undefined ? (row.expires_at === null ? null : num(row.expires_at)) : fields.expiresAt,
+        };
+        this.replaceRow(db, row.rowid, merged, fields.embedding === undefined ? 'keep' : (fields.embedding ?? undefined));
+        const updated = select.get(id) as MemoryRow;
+        const vec = this.vecReady(db) ? (this.prep(db, 'select embedding from memories_vec where rowid = ?').get(BigInt(row.rowid)) as { embedding: Buffer } | undefined) : undefined;
+        return toRecord(updated, vec?.embedding);
       }),
     );
   }
@@ -330,10 +378,17 @@ export class SqliteSemanticBackend implements SemanticBackend {
   }
 
   /** Removes what count(scope) counts and what merged into it, in one transaction. */
-  async deleteWhere(scope: FilterScope): Promise<DeletedMemory[]> {
+  async deleteWhere(scope: FilterScope, options: { secure?: boolean } = {}): Promise<DeletedMemory[]> {
+    if (options.secure) return this.engine.securely(() => this.deleteMatching(scope));
+    return this.deleteMatching(scope);
+  }
+
+  /** deleteWhere's work (run inside engine.securely for a secure delete: freed cells overwritten, keyword terms included). */
+  private deleteMatching(scope: FilterScope): Promise<DeletedMemory[]> {
     const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
     return this.guard('delete memories', () =>
       this.engine.exclusiveTransaction((db) => {
+        // Keyword terms go with their rows (trigger); inside engine.securely their cells are overwritten too.
         const matched = db.prepare(`select m.rowid as rowid, m.id as id, m.agent_id as agent_id from memories m where 1 = 1${where.sql}`).all(...where.params) as {
           rowid: number | bigint;
           id: string;
@@ -353,6 +408,8 @@ export class SqliteSemanticBackend implements SemanticBackend {
       }),
     );
   }
+
+
 
   /**
    * Hard-deletes the memory, its vector and (by trigger) its keyword terms, together with the

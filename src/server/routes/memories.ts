@@ -16,6 +16,8 @@ import {
   CountQuery,
   CountResult,
   DeletedMemories,
+  EraseBody,
+  ErasureReceipt,
   ListQuery,
   MemoryPage,
   ConsolidationReport,
@@ -24,6 +26,7 @@ import {
   GetManyBody,
   MemoryList,
   MemoryOwner,
+  MemoryPatch,
   MemoryRecord,
   RecallQuery,
   RecallResponse,
@@ -143,6 +146,23 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
   });
 
   table.add({
+    method: 'POST',
+    url: '/v1/memories/erase',
+    access: { scope: 'write', agents: ({ body }) => body.agentId, allAgents: ({ body }) => body.allAgents === true },
+    operationId: 'eraseMemoriesWhere',
+    tag: TAG,
+    summary: 'Erasure: remove the memories of one agent (or allAgents: true) matching the filter, expired ones too, overwriting what the engine can; one audit entry.',
+    body: CountQuery,
+    status: 200,
+    response: DeletedMemories,
+    errors: [503],
+    async handler({ body }) {
+      const memories = await mem.semantic.eraseWhere(body);
+      return { deleted: memories.length, memories };
+    },
+  });
+
+  table.add({
     method: 'GET',
     url: '/v1/memories/agents',
     access: { scope: 'admin' },
@@ -230,6 +250,24 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
   });
 
   table.add({
+    method: 'PATCH',
+    url: '/v1/memories/:id',
+    access: { scope: 'write', owner: true },
+    operationId: 'updateMemory',
+    tag: TAG,
+    summary: 'Change fields of a memory (content re-embedded and re-indexed; metadata replaced whole); answers the updated memory.',
+    params: IdParams,
+    body: MemoryPatch,
+    status: 200,
+    response: MemoryRecord,
+    errors: [404, 503],
+    async handler({ params, body }, request) {
+      if (await hiddenFrom(request, () => mem.semantic.get(params.id))) throw new NotFoundError(`no memory ${params.id}`, { backend: 'gateway' });
+      return (await mem.semantic.updateFor(params.id, body)).record;
+    },
+  });
+
+  table.add({
     method: 'PUT',
     url: '/v1/memories/:id/embedding',
     access: { scope: 'write', owner: true },
@@ -244,6 +282,22 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     async handler({ params, body }, request) {
       if (await hiddenFrom(request, () => mem.semantic.get(params.id))) throw new NotFoundError(`no memory ${params.id}`, { backend: 'gateway' });
       return mem.semantic.updateEmbeddingFor(params.id, body.embedding);
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/erase',
+    access: { scope: 'admin' },
+    operationId: 'erase',
+    tag: 'erasure',
+    summary: "Erasure: remove an agent's data from every store (or only the memories matching filter); returns the receipt.",
+    body: EraseBody,
+    status: 200,
+    response: ErasureReceipt,
+    errors: [503],
+    async handler({ body }) {
+      return mem.erase(body);
     },
   });
 

@@ -60,12 +60,15 @@ export const SCENARIOS: Scenarios = {
     remember: { action: 'memory.remember', agentId: A, run: (mem, m) => m(() => mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) })) },
     rememberMany: { action: 'memory.remember_many', agentId: A, run: (mem, m) => m(() => mem.semantic.rememberMany([{ agentId: A, content: 'x', embedding: vec(0.1) }, { agentId: A, content: 'y', embedding: vec(0.2) }])) },
     deleteWhere: { action: 'memory.delete_where', agentId: A, run: async (mem, m) => { await mem.semantic.rememberMany([{ agentId: A, content: 'x', embedding: vec(0.1), scope: 'gone' }, { agentId: A, content: 'y', embedding: vec(0.2), scope: 'gone' }]); await m(async () => expect(await mem.semantic.deleteWhere({ agentId: A, filter: { scope: 'gone' } })).toBe(2)); } },
+    eraseWhere: { action: 'memory.erase', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1), scope: 'gone' }); await m(async () => expect(await mem.semantic.eraseWhere({ agentId: A, filter: { scope: 'gone' } })).toEqual([{ id, agentId: A }])); } },
     deleteWhereFor: { action: 'memory.delete_where', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1), scope: 'gone' }); await m(async () => expect(await mem.semantic.deleteWhereFor({ agentId: A, filter: { scope: 'gone' } })).toEqual([{ id, agentId: A }])); } },
     rememberWithResult: { action: 'memory.remember', agentId: A, run: async (mem, m) => { await mem.semantic.remember({ agentId: A, content: 'x', key: 'k1' }); await m(() => mem.semantic.rememberWithResult({ agentId: A, content: 'y', key: 'k1' })); } },
     rememberManyWithResult: { action: 'memory.remember_many', agentId: A, run: (mem, m) => m(() => mem.semantic.rememberManyWithResult([{ agentId: A, content: 'fresh batch', dedupe: 'content' }, { agentId: A, content: 'fresh batch', dedupe: 'content' }])) },
     purgeExpired: { action: 'memory.purge_expired', agentId: '', run: async (mem, m) => { await mem.semantic.remember({ agentId: A, content: 'brief', ttlMs: 1 }); await new Promise((r) => setTimeout(r, 5)); await m(() => mem.semantic.purgeExpired()); } },
     forget: { action: 'memory.forget', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(() => mem.semantic.forget(id)); } },
     forgetFor: { action: 'memory.forget', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(async () => expect(await mem.semantic.forgetFor(id)).toEqual({ agentId: A })); } },
+    update: { action: 'memory.update', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(async () => expect(await mem.semantic.update(id, { metadata: { v: 2 } })).toMatchObject({ id, metadata: { v: 2 } })); } },
+    updateFor: { action: 'memory.update', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(async () => expect(await mem.semantic.updateFor(id, { content: 'y', embedding: vec(0.2) })).toMatchObject({ agentId: A, record: { id, content: 'y' } })); } },
     updateEmbedding: { action: 'memory.update_embedding', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(() => mem.semantic.updateEmbedding(id, vec(0.9))); } },
     updateEmbeddingFor: { action: 'memory.update_embedding', agentId: A, run: async (mem, m) => { const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) }); await m(async () => expect(await mem.semantic.updateEmbeddingFor(id, vec(0.9))).toEqual({ agentId: A })); } },
   },
@@ -172,6 +175,19 @@ export const auditCoverageSuite = defineSuite('audit coverage', ({ open }) => {
     expect(entries[0]?.agentId).toBe('');
   });
 
+  it('an update names the memory and the fields the patch gave (ttlMs as expiresAt)', async () => {
+    const { mem } = await open();
+    const id = await mem.semantic.remember({ agentId: A, content: 'x', embedding: vec(0.1) });
+    const before = (await mem.audit.tip()).seq;
+    await mem.semantic.update(id, { metadata: { v: 1 }, content: 'y', ttlMs: 60_000, embedding: vec(0.4) });
+    await mem.semantic.updateFor(id, { confidence: 0.5 });
+    const entries = await mem.audit.entries({ after: before, limit: 10 });
+    expect(entries.map((e) => [e.action, e.agentId, JSON.parse(e.detail)])).toEqual([
+      ['memory.update', A, { id, fields: ['content', 'metadata', 'embedding', 'expiresAt'] }],
+      ['memory.update', A, { id, fields: ['confidence'] }],
+    ]);
+  });
+
   it('a mutation that changes nothing appends nothing; a rejected one appends nothing', async () => {
     const { mem } = await open();
     await mem.structured.delete(A, 'absent');
@@ -181,6 +197,8 @@ export const auditCoverageSuite = defineSuite('audit coverage', ({ open }) => {
     await mem.devices.remove('absent');
     await expect(mem.structured.set(A, '', 1)).rejects.toMatchObject({ code: 'VALIDATION' });
     await expect(mem.semantic.updateEmbedding('00000000-0000-4000-8000-000000000000', vec(0.5))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(mem.semantic.update('00000000-0000-4000-8000-000000000000', { content: 'z' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(mem.semantic.updateFor('00000000-0000-4000-8000-000000000000', {})).rejects.toMatchObject({ code: 'VALIDATION' });
     expect((await mem.audit.tip()).seq).toBe(0);
   });
 });

@@ -13,6 +13,21 @@ async function record(mem: { semantic: { get(id: string): Promise<MemoryRecord |
 }
 
 export const consolidationSuite = defineSuite('consolidation', ({ open }) => {
+  it('removes memories past their expiry (a dry run removes nothing) and records how many in its one audit entry', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    await mem.semantic.remember({ agentId: 'A', content: 'brief heron', ttlMs: DAY, embedding: X });
+    const lasting = await mem.semantic.remember({ agentId: 'A', content: 'lasting heron', embedding: X });
+    clock.advance(2 * DAY);
+    expect(await mem.consolidation.consolidate({ dryRun: true })).toMatchObject({ expired: 0, dryRun: true });
+    const tip = (await mem.audit.tip()).seq;
+    expect(await mem.consolidation.consolidate()).toMatchObject({ expired: 1, dryRun: false });
+    const entries = await mem.audit.entries({ after: tip, limit: 10 });
+    expect(entries.map((e) => [e.action, JSON.parse(e.detail).expired])).toEqual([['memory.consolidate', 1]]);
+    expect(await mem.semantic.purgeExpired()).toBe(0); // nothing left to purge
+    expect((await mem.semantic.list({ agentId: 'A' })).items.map((m) => m.id)).toEqual([lasting]);
+  });
+
   it('decays memories unused for more than 7 days by decay_rate, leaving recently used ones', async () => {
     const clock = new ManualClock();
     const mem = (await open({ clock: clock.fn })).mem;

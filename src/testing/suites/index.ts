@@ -4,7 +4,7 @@ import { auditSuite } from './audit.js';
 import { consolidationSuite } from './consolidation.js';
 import { devicesSuite } from './devices.js';
 import { knowledgeSuite } from './knowledge.js';
-import { memoryKeysSuite, semanticSuite } from './semantic.js';
+import { memoryKeysSuite, memoryUpdateSuite, semanticSuite } from './semantic.js';
 import { sessionsSuite } from './sessions.js';
 import { structuredSuite } from './structured.js';
 import { substrateSuite } from './substrate.js';
@@ -18,6 +18,7 @@ export {
   devicesSuite,
   knowledgeSuite,
   memoryKeysSuite,
+  memoryUpdateSuite,
   semanticSuite,
   sessionsSuite,
   structuredSuite,
@@ -32,6 +33,7 @@ export const CONFORMANCE_SUITES: readonly ConformanceSuite[] = [
   structuredSuite,
   semanticSuite,
   memoryKeysSuite,
+  memoryUpdateSuite,
   knowledgeSuite,
   sessionsSuite,
   usageSuite,
@@ -48,6 +50,7 @@ export type ConformanceSuiteName =
   | 'structured'
   | 'semantic'
   | 'semantic keys, dedupe and expiry'
+  | 'semantic update'
   | 'knowledge'
   | 'sessions'
   | 'usage'

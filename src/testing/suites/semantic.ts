@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { ListQuery, MemoryFilter, MemoryRecord, MemorySource, RecallMode, RecalledMemory, RememberInput } from '../../contracts/semantic-store.js';
+import type { ListQuery, MemoryFilter, MemoryPatch, MemoryRecord, MemorySource, RecallMode, RecalledMemory, RememberInput } from '../../contracts/semantic-store.js';
 import { filterAst, matchesFilter, type MemorySubstrate } from '../../index.js';
 import { defineSuite } from '../conformance.js';
 import { ManualClock } from '../clock.js';
@@ -967,14 +967,16 @@ export const memoryKeysSuite = defineSuite('semantic keys, dedupe and expiry', (
     expect(await mem.semantic.count({ agentId: 'A' })).toBe(2);
     expect((await listAll(mem, { agentId: 'A', limit: 1 })).map((r) => r.id).sort()).toEqual([fixed, lasting].sort());
     expect((await mem.semantic.countByAgent()).find((a) => a.agentId === 'A')).toEqual({ agentId: 'A', count: 2 });
-    // Consolidation never merges memories with an expiry (nor into them) and leaves expired ones alone.
+    // Consolidation never merges memories with an expiry (nor into them), never decays expired
+    // ones, and removes them.
     const report = await mem.consolidation.consolidate();
     expect(report.merged).toBe(0);
     clock.advance(8 * DAY);
-    expect((await mem.consolidation.consolidate()).decayed).toBe(1); // only the live one
+    const later = await mem.consolidation.consolidate();
+    expect(later.decayed).toBe(1); // only the live one
+    expect(report.expired + later.expired).toBe(2);
     expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'heron', mode: 'keyword' }))).toEqual([lasting]);
-    expect(await mem.semantic.purgeExpired()).toBe(2);
-    expect(await mem.semantic.purgeExpired()).toBe(0);
+    expect(await mem.semantic.purgeExpired()).toBe(0); // consolidation removed them
     expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY, mode: 'vector', limit: 10 }))).toEqual([lasting]);
   });
 
@@ -1002,5 +1004,146 @@ export const memoryKeysSuite = defineSuite('semantic keys, dedupe and expiry', (
     expect((await mem.semantic.get(again.id))?.content).toBe('back again');
     expect((await mem.semantic.get(again.id))?.expiresAt).toBeUndefined();
     expect(await mem.semantic.purgeExpired()).toBe(0);
+  });
+});
+
+export const memoryUpdateSuite = defineSuite('semantic update', ({ open }) => {
+  it('update replaces the given fields in place: new words found by keyword recall and the old ones not, metadata filters see the new metadata, id/key/createdAt/access counts kept', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const id = await mem.semantic.remember({ agentId: 'A', key: 'bird', content: 'the pelican nests by the harbour', embedding: planar(0), metadata: { kind: 'old', keep: 1 }, scope: 'notes' });
+    const other = await mem.semantic.remember({ agentId: 'A', content: 'unrelated sparrow', embedding: planar(0.4), scope: 'notes' });
+    const created = clock.now;
+    clock.advance(1000);
+    await mem.semantic.recall({ agentId: 'A', text: 'pelican', mode: 'keyword' });
+    await mem.semantic.recall({ agentId: 'A', text: 'pelican', mode: 'keyword' });
+    clock.advance(1000);
+    const updated = await mem.semantic.update(id, { content: 'the flamingo wades in the lagoon', embedding: planar(Math.PI / 2), metadata: { kind: 'new' }, source: 'document', scope: 'facts', confidence: 0.25 });
+    expect(updated).toMatchObject({ id, agentId: 'A', key: 'bird', content: 'the flamingo wades in the lagoon', metadata: { kind: 'new' }, source: 'document', scope: 'facts', confidence: 0.25, createdAt: created, accessCount: 2 });
+    expect(updated.embedding?.[1]).toBeCloseTo(1, 6);
+    const stored = (await mem.semantic.get(id)) as MemoryRecord;
+    expect(stored).toMatchObject({ id, key: 'bird', content: 'the flamingo wades in the lagoon', metadata: { kind: 'new' }, createdAt: created, accessCount: 2, source: 'document', scope: 'facts', confidence: 0.25 });
+    expect(stored.metadata).toEqual({ kind: 'new' }); // replaced whole, never merged
+    // Keyword recall: the new words find it, the old ones no longer do.
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'flamingo lagoon', mode: 'keyword' }))).toEqual([id]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'pelican harbour', mode: 'keyword' }))).toEqual([]);
+    // The vector moved, and the vector index follows the new scope / source / confidence.
+    const near = await mem.semantic.recall({ agentId: 'A', embedding: planar(Math.PI / 2), mode: 'vector', limit: 5, filter: { scope: 'facts', source: 'document', minConfidence: 0.2 } });
+    expect(ids(near)).toEqual([id]);
+    expect(near[0]?.score).toBeCloseTo(1, 5);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: QUERY, mode: 'vector', limit: 5, filter: { scope: 'notes' } }))).toEqual([other]);
+    // Metadata filters see the new metadata only.
+    expect(await mem.semantic.count({ agentId: 'A', filter: { metadata: { kind: 'new' } } })).toBe(1);
+    expect(await mem.semantic.count({ agentId: 'A', filter: { metadata: { kind: 'old' } } })).toBe(0);
+    expect(await mem.semantic.count({ agentId: 'A', filter: { where: { 'metadata.keep': { $exists: true } } } })).toBe(0);
+    // A partial update keeps everything else, the vector included.
+    const partial = await mem.semantic.update(id, { metadata: { kind: 'newer' } });
+    expect(partial).toMatchObject({ content: 'the flamingo wades in the lagoon', scope: 'facts', source: 'document', confidence: 0.25, metadata: { kind: 'newer' } });
+    expect(partial.embedding?.[1]).toBeCloseTo(1, 6);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: planar(Math.PI / 2), mode: 'vector', limit: 1 }))).toEqual([id]);
+    // Scope alone: the vector index follows it.
+    await mem.semantic.update(id, { scope: 'moved', confidence: 0.9 });
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: planar(Math.PI / 2), mode: 'vector', limit: 5, filter: { scope: 'moved', minConfidence: 0.8 } }))).toEqual([id]);
+    expect(await mem.semantic.recall({ agentId: 'A', embedding: planar(Math.PI / 2), mode: 'vector', limit: 5, filter: { scope: 'facts' } })).toEqual([]);
+    expect(await mem.semantic.count({ agentId: 'A' })).toBe(2);
+    // A content change without an embedder and without an embedding drops the vector.
+    const plain = await mem.semantic.update(id, { content: 'the ibis sleeps' });
+    expect(plain.embedding).toBeUndefined();
+    expect((await mem.semantic.get(id))?.embedding).toBeUndefined();
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: planar(Math.PI / 2), mode: 'vector', limit: 5 }))).toEqual([other]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'ibis', mode: 'keyword' }))).toEqual([id]);
+    // The key still names the same memory.
+    expect(await mem.semantic.rememberWithResult({ agentId: 'A', key: 'bird', content: 'the heron' })).toEqual({ id, created: false, updated: true });
+  });
+
+  it('update re-embeds a new content with the configured embedder; an embedding in the patch wins', async () => {
+    const mem = (await open({ config: { embeddingProvider: 'hash', embeddingDimensions: 64 } })).mem;
+    const id = await mem.semantic.remember({ agentId: 'A', content: 'stock prices fell sharply today' });
+    await mem.semantic.remember({ agentId: 'A', content: 'the weather is mild and grey' });
+    const before = (await mem.semantic.get(id))?.embedding as number[];
+    const updated = await mem.semantic.update(id, { content: 'the red bicycle is in the garage' });
+    expect(updated.embedding).toHaveLength(64);
+    expect(updated.embedding).not.toEqual(before);
+    const [fresh] = await mem.semantic.recall({ agentId: 'A', text: 'red bicycle garage', mode: 'vector', limit: 1 });
+    expect(fresh?.memory.id).toBe(id);
+    // The same text remembered anew gets the same vector the update stored.
+    const twin = await mem.semantic.remember({ agentId: 'B', content: 'the red bicycle is in the garage' });
+    expect(cosine((await mem.semantic.get(twin))?.embedding as number[], updated.embedding as number[])).toBeCloseTo(1, 5);
+    const given = Array.from({ length: 64 }, (_, i) => (i === 3 ? 1 : 0));
+    const withVector = await mem.semantic.update(id, { content: 'another text entirely', embedding: given });
+    expect(withVector.embedding?.[3]).toBeCloseTo(1, 6);
+    // Metadata alone keeps the vector (no re-embedding).
+    expect((await mem.semantic.update(id, { metadata: { a: 1 } })).embedding?.[3]).toBeCloseTo(1, 6);
+  });
+
+  it('update of an unknown, expired or merged memory is NOT_FOUND and changes nothing; expiry can be set, moved and cleared', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    await expect(mem.semantic.update('no-such-id', { content: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(mem.semantic.update('00000000-0000-4000-8000-000000000000', { embedding: planar(0) })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const brief = await mem.semantic.remember({ agentId: 'A', content: 'brief egret', ttlMs: 1000 });
+    const keep = await mem.semantic.remember({ agentId: 'A', content: 'kept egret', embedding: planar(0) });
+    const twin = await mem.semantic.remember({ agentId: 'A', content: 'kept egret', embedding: planar(0.1) });
+    expect((await mem.consolidate()).merged).toBe(1);
+    expect((await mem.semantic.get(twin))?.supersededBy).toBe(keep);
+    await expect(mem.semantic.update(twin, { content: 'revived twin' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await mem.semantic.get(twin))?.content).toBe('kept egret');
+    expect(await mem.semantic.recall({ agentId: 'A', text: 'revived', mode: 'keyword' })).toEqual([]);
+    // Expiry moved later, then cleared, then set again with ttlMs.
+    expect((await mem.semantic.update(brief, { expiresAt: clock.now + 5000 })).expiresAt).toBe(clock.now + 5000);
+    clock.advance(2000);
+    expect((await mem.semantic.get(brief))?.content).toBe('brief egret');
+    expect((await mem.semantic.update(brief, { expiresAt: null })).expiresAt).toBeUndefined();
+    clock.advance(10_000);
+    expect((await mem.semantic.get(brief))?.expiresAt).toBeUndefined();
+    expect((await mem.semantic.update(brief, { ttlMs: 500 })).expiresAt).toBe(clock.now + 500);
+    clock.advance(500);
+    await expect(mem.semantic.update(brief, { content: 'too late' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await mem.semantic.recall({ agentId: 'A', text: 'late', mode: 'keyword' })).toEqual([]);
+    expect(await mem.semantic.purgeExpired()).toBe(1);
+  });
+
+  it('update validation: at least one field, unknown keys named, each field as remember checks it; nothing changes', async () => {
+    const clock = new ManualClock();
+    const mem = (await open({ clock: clock.fn })).mem;
+    const id = await mem.semantic.remember({ agentId: 'A', content: 'steady crane', embedding: planar(0), metadata: { v: 1 } });
+    await expect(mem.semantic.update(id, {})).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.semantic.update(id, { contnet: 'typo' } as unknown as MemoryPatch)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('contnet') });
+    await expect(mem.semantic.update(id, { agentId: 'B' } as unknown as MemoryPatch)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('agentId') });
+    await expect(mem.semantic.update(id, { key: 'k' } as unknown as MemoryPatch)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('key') });
+    await expect(mem.semantic.update('', { content: 'x' })).rejects.toMatchObject({ code: 'VALIDATION' });
+    const bad: MemoryPatch[] = [
+      { content: '' },
+      { content: 'x'.repeat(262_145) },
+      { content: 7 as unknown as string },
+      { source: 'rumour' as MemorySource },
+      { scope: '' },
+      { metadata: [] as unknown as MemoryPatch['metadata'] },
+      { metadata: 'x' as unknown as MemoryPatch['metadata'] },
+      { confidence: 1.5 },
+      { confidence: -0.1 },
+      { embedding: [1, 2] },
+      { embedding: [Number.NaN, 0, 0, 0, 0, 0, 0, 0] },
+      { expiresAt: clock.now },
+      { ttlMs: 0 },
+      { ttlMs: 100 * 365 * DAY + 1 },
+      { expiresAt: clock.now + 10, ttlMs: 10 },
+      { content: 'fine', confidence: 2 },
+    ];
+    for (const patch of bad) await expect(mem.semantic.update(id, patch), JSON.stringify(patch).slice(0, 60)).rejects.toMatchObject({ code: 'VALIDATION' });
+    const record = (await mem.semantic.get(id)) as MemoryRecord;
+    expect(record).toMatchObject({ content: 'steady crane', metadata: { v: 1 }, confidence: 1, scope: 'episodic', source: 'observation' });
+    expect(record.expiresAt).toBeUndefined();
+    expect(record.embedding?.[0]).toBeCloseTo(1, 6);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'fine', mode: 'keyword' }))).toEqual([]);
+  });
+
+  it('update on a store without vectors: an embedding fixes the dimension (unknown id NOT_FOUND first)', async () => {
+    const mem = (await open()).mem;
+    const id = await mem.semantic.remember({ agentId: 'A', content: 'only words here' });
+    await expect(mem.semantic.update('no-such-id', { embedding: [1, 0, 0] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await mem.semantic.update(id, { embedding: [0, 2, 0], content: 'words and a vector' })).embedding).toEqual([0, 1, 0]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', embedding: [0, 1, 0] }))).toEqual([id]);
+    await expect(mem.semantic.update(id, { embedding: planar(0) })).rejects.toMatchObject({ code: 'VALIDATION' });
   });
 });

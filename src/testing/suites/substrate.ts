@@ -60,6 +60,74 @@ export const substrateSuite = defineSuite('substrate', ({ open, cell }) => {
     expect(await mem.get('agent-1', 'emoji')).toBe('😀 ok');
   });
 
+  it('erase removes an agent from every store with one audit entry and a receipt; other agents keep everything', async () => {
+    const { mem } = await open();
+    const SECRET = 'zanzibar quokka marmalade';
+    const seed = async (agentId: string) => {
+      const ids = await mem.semantic.rememberMany([
+        { agentId, content: `${SECRET} one`, embedding: [1, 0, 0, 0], scope: 'x' },
+        { agentId, content: `${SECRET} two`, embedding: [0, 1, 0, 0], scope: 'y' },
+        { agentId, content: `${SECRET} brief`, embedding: [0, 0, 1, 0], ttlMs: 1 },
+      ]);
+      await mem.structured.set(agentId, 'k', { secret: SECRET });
+      await mem.structured.set(agentId, 'gone', 1, { ttlMs: 1 });
+      await mem.structured.saveAgent({ id: agentId, name: SECRET });
+      const a = await mem.knowledge.addEntity({ agentId, entityType: 'person', name: `${SECRET} A` });
+      const b = await mem.knowledge.addEntity({ agentId, entityType: 'person', name: `${SECRET} B` });
+      await mem.knowledge.addRelation({ agentId, source: a, relation: 'knows_about', target: b });
+      const session = await mem.sessions.create(agentId);
+      await mem.sessions.save({ ...session, messages: [{ role: 'user', content: SECRET }] });
+      await mem.sessions.appendCanonical(agentId, [{ role: 'user', content: SECRET }]);
+      await mem.tasks.post({ title: SECRET, createdBy: agentId });
+      await mem.usage.record({ agentId, model: 'm', inputTokens: 1, outputTokens: 1, costUsd: 0.5 });
+      return ids;
+    };
+    await seed('victim');
+    const kept = await seed('keeper');
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the ttl entries expire (still stored)
+
+    const receipt = await mem.erase({ agentId: 'victim' });
+    expect(receipt).toMatchObject({
+      agentId: 'victim',
+      scope: 'agent',
+      counts: { memories: 3, kvEntries: 2, agent: 1, entities: 2, relations: 1, sessions: 1, canonicalSessions: 1, tasks: 1, usageEvents: 1 },
+    });
+    const [entry] = await mem.audit.entries({ after: receipt.auditSeq - 1, limit: 1 });
+    expect(entry).toMatchObject({ agentId: 'victim', action: 'agent.erase' });
+    expect(entry?.detail).not.toContain('zanzibar');
+    expect((await mem.audit.tip()).seq).toBe(receipt.auditSeq);
+
+    // Nothing of the victim answers any read.
+    expect(await mem.semantic.count({ agentId: 'victim' })).toBe(0);
+    expect(await mem.semantic.recall({ agentId: 'victim', text: 'zanzibar', mode: 'keyword' })).toEqual([]);
+    expect(await mem.structured.list('victim')).toEqual([]);
+    expect(await mem.structured.loadAgent('victim')).toBeUndefined();
+    expect((await mem.knowledge.listEntities({ agentId: 'victim' })).items).toEqual([]);
+    expect(await mem.sessions.listForAgent('victim')).toEqual([]);
+    expect((await mem.sessions.loadCanonical('victim')).messages).toEqual([]);
+    expect((await mem.tasks.list()).filter((t) => t.createdBy === 'victim')).toEqual([]);
+    expect((await mem.usage.summary('victim')).callCount).toBe(0);
+    expect((await mem.semantic.countByAgent()).map((a) => a.agentId)).toEqual(['keeper']);
+    // The keeper keeps everything.
+    expect(await mem.semantic.count({ agentId: 'keeper' })).toBe(2);
+    expect((await mem.knowledge.listEntities({ agentId: 'keeper' })).items).toHaveLength(2);
+    expect((await mem.usage.summary('keeper')).callCount).toBe(1);
+
+    // With a filter: only the matching memories (expired ones too); keepUsage keeps cost records.
+    const some = await mem.erase({ agentId: 'keeper', filter: { scope: 'x' } });
+    expect(some).toMatchObject({ scope: 'memories', counts: { memories: 1 } });
+    expect(await mem.semantic.get(kept[0] as string)).toBeUndefined();
+    expect(await mem.semantic.get(kept[1] as string)).toBeDefined();
+    expect(await mem.erase({ agentId: 'keeper', keepUsage: true })).toMatchObject({ counts: { memories: 2, usageEvents: 0 } });
+    expect((await mem.usage.summary('keeper')).callCount).toBe(1);
+    expect((await mem.erase({ agentId: 'nobody' })).counts).toMatchObject({ memories: 0, kvEntries: 0 });
+
+    await expect(mem.erase({ agentId: 'keeper', fliter: {} } as never)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/fliter/) });
+    await expect(mem.erase({ agentId: 'keeper', filter: {}, keepUsage: true })).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(mem.erase({} as never)).rejects.toMatchObject({ code: 'VALIDATION' });
+    expect((await mem.audit.verify()).ok).toBe(true);
+  });
+
   it('close is idempotent and later calls fail with a typed error', async () => {
     const { mem } = await open();
     await mem.close();

@@ -1,0 +1,28 @@
+import type { MainErasureCounts } from '../../contracts/main-backend.js';
+import type { SqlEngine } from './engine.js';
+
+/**
+ * Removes every row of one agent from the main stores, in one transaction of `engine`: KV entries
+ * (expired ones too) and its registry entry, entities and relations, sessions and the canonical
+ * session, tasks it created, was assigned or claimed, and — unless kept — its usage events.
+ * Returns what each held. The caller writes the audit entry in the same scope.
+ */
+export async function eraseAgentRows(engine: SqlEngine, agentId: string, options: { usage: boolean }): Promise<MainErasureCounts> {
+  const { db } = engine;
+  return engine.transaction(async (tx) => {
+    const relations = await tx.run(db.deleteFrom('relations').where('agent_id', '=', agentId).compile());
+    const entities = await tx.run(db.deleteFrom('entities').where('agent_id', '=', agentId).compile());
+    const kvEntries = await tx.run(db.deleteFrom('kv').where('agent_id', '=', agentId).compile());
+    const agent = await tx.run(db.deleteFrom('agents').where('id', '=', agentId).compile());
+    const sessions = await tx.run(db.deleteFrom('sessions').where('agent_id', '=', agentId).compile());
+    const canonicalSessions = await tx.run(db.deleteFrom('canonical_sessions').where('agent_id', '=', agentId).compile());
+    const tasks = await tx.run(
+      db
+        .deleteFrom('tasks')
+        .where((eb) => eb.or([eb('created_by', '=', agentId), eb('assigned_to', '=', agentId), eb('claimed_by', '=', agentId)]))
+        .compile(),
+    );
+    const usageEvents = options.usage ? await tx.run(db.deleteFrom('usage_events').where('agent_id', '=', agentId).compile()) : 0;
+    return { kvEntries, agent, entities, relations, sessions, canonicalSessions, tasks, usageEvents };
+  });
+}
