@@ -39,5 +39,7 @@ export {
 } from './core/keyword-score.js';
 /** The filter grammar's parser (MemoryFilter → FilterNode), for tests and tools. */
 export { filterAst, FILTER_LIMITS, PATH_SEGMENT } from './core/filter-parse.js';
+/** For semantic backend plugins that rewrite whole records: a replace's fields over the stored memory. */
+export { replacedRow, type ReplaceableMemory } from './core/memory-replacement.js';
 export type { RetentionPolicy, RetentionReport } from './core/retention.js';
 export type { EraseRequest, ErasureReceipt } from './core/erasure.js';

@@ -13,6 +13,7 @@ import { queryVector, type SparseVector } from './qdrant-keywords.js';
 import { queryTerms } from '../../core/keyword-score.js';
 import { decayPoints, deleteMatching, mergeDuplicatePoints } from './qdrant-maintenance.js';
 import { BM25, DENSE, isPointId, liveAt, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, type MemoryPayload } from './qdrant-points.js';
+import { replacedRow } from '../../core/memory-replacement.js';
 
 /** Points per upsert / retrieve request (Qdrant's default request limit is 32 MB). */
 const CHUNK = 1000;
@@ -179,20 +180,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
     if (!point) return undefined;
     const current = recordFromPoint(point);
     if (current.supersededBy !== undefined || (current.expiresAt !== undefined && current.expiresAt <= now)) return undefined;
-    const row: NewMemoryRow = {
-      id: current.id,
-      agentId: current.agentId,
-      content: fields.content ?? current.content,
-      source: fields.source ?? current.source,
-      scope: fields.scope ?? current.scope,
-      metadata: fields.metadata ?? current.metadata,
-      confidence: fields.confidence ?? current.confidence,
-      createdAt: current.createdAt,
-      embedding: fields.embedding === undefined ? (current.embedding ? Float32Array.from(current.embedding) : undefined) : (fields.embedding ?? undefined),
-      key: current.key,
-      expiresAt: fields.expiresAt === undefined ? current.expiresAt : (fields.expiresAt ?? undefined),
-      dedupe: false,
-    };
+    const row = replacedRow({ ...current, embedding: current.embedding ? Float32Array.from(current.embedding) : undefined }, fields);
     const written = pointFor(row, { id: current.id, created_at: current.createdAt, accessed_at: current.accessedAt, access_count: current.accessCount });
     await this.call('update memory', (c) => c.upsert(this.collection, { points: [written], wait: true }));
     return recordFromPoint({ id: current.id, payload: written.payload ?? null, vector: written.vector });
