@@ -227,7 +227,7 @@ export class MemorySubstrate {
    * too, with vectors and keyword entries), KV and its registry entry, entities and relations,
    * sessions and the canonical session, its tasks, its usage events unless `keepUsage` — or, with a
    * `filter`, only the memories matching it. Deleted content is overwritten where the engine can
-   * (SQLite: secure_delete, FTS5 secure-delete, a truncating WAL checkpoint). Returns a receipt
+   * (SQLite: secure_delete — keyword terms included —, a truncating WAL checkpoint). Returns a receipt
    * whose `auditSeq` is the one `agent.erase` entry recording it (ids and counts, never content).
    */
   erase(request: EraseRequest): Promise<ErasureReceipt> {

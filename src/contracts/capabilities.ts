@@ -17,7 +17,11 @@ export const KEYWORD_RANKINGS = ['bm25', 'ts_rank_cd', 'sparse', 'none'] as cons
 export interface SemanticCapabilities {
   /** `exact`: true nearest neighbours; `approximate`: an ANN index (recall < 1 possible); `none`: no vectors. */
   vectorSearch: (typeof VECTOR_SEARCH_KINDS)[number];
-  /** How keyword recall ranks: FTS5 bm25, PostgreSQL ts_rank_cd, a sparse vector, or no keyword search. */
+  /**
+   * How keyword recall ranks: `bm25` — memstrate's keyword score (core/keyword-score.ts, every
+   * built-in backend); `none` — no keyword search. `ts_rank_cd` and `sparse` are kept for plugins
+   * declaring them but no built-in backend ranks that way any more (their scores are not comparable).
+   */
   keywordRanking: (typeof KEYWORD_RANKINGS)[number];
   /** Hybrid recall is fused inside the engine (one query) rather than by core from two searches. */
   hybridInEngine: boolean;

@@ -85,7 +85,12 @@ export interface ListScope extends FilterScope {
 
 export interface ScoredId {
   id: string;
-  /** vector: cosine similarity; keyword: relevance (higher is better). */
+  /**
+   * vector: cosine similarity. keyword: the RAW BM25 score that core/keyword-score.ts defines (its
+   * terms, weights and IDF over the scope's agent's memories — every agent's when agentId is
+   * undefined; merged memories count in N and df but are never returned); core reports
+   * raw / (raw + 1) to callers.
+   */
   score: number;
 }
 
@@ -97,6 +102,7 @@ export interface FusedHit {
   vectorRank?: number;
   vectorScore?: number;
   keywordRank?: number;
+  /** Raw BM25, as keywordSearch reports it (core normalises it). */
   keywordScore?: number;
 }
 
@@ -147,6 +153,10 @@ export interface SemanticBackend {
    */
   replace(id: string, fields: MemoryReplacement, now: EpochMs): Promise<MemoryRecord | undefined>;
   vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]>;
+  /**
+   * Memories holding any of `queryTerms(text)` (exported from memstrate), scored by raw BM25 as
+   * core/keyword-score.ts defines it — per-agent N and df — best `scope.k`, best first.
+   */
   keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]>;
   /**
    * Optional: vector and keyword search fused with Reciprocal Rank Fusion (constant `rrfK`) inside
@@ -169,7 +179,7 @@ export interface SemanticBackend {
   /**
    * Removes every memory `count(scope)` counts, with the memories merged into them; returns the
    * removed memories of the scope (not the merged ones), each once. With `secure` (an erasure),
-   * what is deleted is overwritten where the engine can (SQLite: secure_delete, FTS5 secure-delete,
+   * what is deleted is overwritten where the engine can (SQLite: secure_delete, keyword terms included,
    * a truncating WAL checkpoint).
    */
   deleteWhere(scope: FilterScope, options?: { secure?: boolean }): Promise<DeletedMemory[]>;

@@ -165,9 +165,10 @@ export type RecallQuery = AgentSelector & {
   /** Attach per-signal ranks and scores to each result. */
   explain?: boolean;
   /**
-   * Leave out results scoring below this: for `vector` the cosine similarity (−1..1, the same on
-   * every backend); for `hybrid` the RRF score (Σ 1/(60 + rank)); for `keyword` the backend's
-   * relevance (bm25 on SQLite, ts_rank_cd on PostgreSQL, BM25 with IDF on Qdrant: scales differ).
+   * Leave out results scoring below this. The scale is the mode's, the same on every backend:
+   * `vector` — cosine similarity (−1..1); `keyword` — the keyword score, raw BM25 / (raw BM25 + 1) in
+   * [0, 1) with BM25 over the searched agent's own memories (README, "Relevance scores"); `hybrid` —
+   * the RRF score Σ 1/(60 + rank), at most 2/61 (rank-based, so not comparable across queries).
    */
   minScore?: number;
 };
@@ -179,7 +180,7 @@ export interface RecallExplanation {
   vectorSimilarity?: number;
   /** 1-based rank in the keyword candidate list. */
   keywordRank?: number;
-  /** Keyword relevance (higher is better; bm25-based on SQL engines). */
+  /** The keyword score in [0, 1): raw BM25 / (raw BM25 + 1), per-agent statistics (what keyword mode reports). */
   keywordScore?: number;
   /** The Reciprocal Rank Fusion constant used (hybrid only). */
   rrfK?: number;
@@ -187,7 +188,12 @@ export interface RecallExplanation {
 
 export interface RecalledMemory {
   memory: MemoryRecord;
-  /** vector: cosine similarity; keyword: relevance; hybrid: RRF score. Higher is better. */
+  /**
+   * Higher is better; the same meaning on every backend. vector: cosine similarity in [−1, 1];
+   * keyword: the keyword score in [0, 1) (raw BM25 / (raw BM25 + 1), statistics of the searched
+   * agent's memories); hybrid: the RRF score Σ 1/(60 + rank), with each signal's own score in
+   * `explanation` (vectorSimilarity, keywordScore).
+   */
   score: number;
   matchedBy: RecallMode;
   explanation?: RecallExplanation;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { boundedKeywordText } from './keyword-query.js';
+import { normaliseKeywordScore } from './keyword-score.js';
 import type { Owner } from '../contracts/main-backend.js';
 import type { BackendSemanticStore, MemoryUpdated } from '../contracts/semantic-provider.js';
 import type { Embedder } from '../contracts/embedder.js';
@@ -325,10 +326,13 @@ export class SemanticService implements BackendSemanticStore {
   private async search(mode: RecallMode, scope: SearchScope, vector: Float32Array | undefined, text: string | undefined, limit: number): Promise<FusedHit[]> {
     const hasSpace = this.space !== undefined;
     if (mode === 'hybrid' && hasSpace && this.backend.hybridSearch) {
-      return (await this.backend.hybridSearch(scope, vector as Float32Array, text as string, RRF_K)).slice(0, limit);
+      const hits = (await this.backend.hybridSearch(scope, vector as Float32Array, text as string, RRF_K)).slice(0, limit);
+      return hits.map((h) => (h.keywordScore === undefined ? h : { ...h, keywordScore: normaliseKeywordScore(h.keywordScore) }));
     }
     const vectorHits: ScoredId[] = mode === 'keyword' || !hasSpace ? [] : await this.backend.vectorSearch(scope, vector as Float32Array);
-    const keywordHits: ScoredId[] = mode === 'vector' ? [] : await this.backend.keywordSearch(scope, text as string);
+    // Backends report raw BM25 (see core/keyword-score.ts); the score callers see is normalised here, once.
+    const keywordHits: ScoredId[] =
+      mode === 'vector' ? [] : (await this.backend.keywordSearch(scope, text as string)).map((h) => ({ id: h.id, score: normaliseKeywordScore(h.score) }));
     if (mode === 'hybrid') return reciprocalRankFusion(vectorHits, keywordHits).slice(0, limit);
     return (mode === 'vector' ? vectorHits : keywordHits)
       .slice(0, limit)

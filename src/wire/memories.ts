@@ -112,7 +112,7 @@ export const RecallQuery = named(
     mode: RecallMode.optional().describe('Default: hybrid when both a vector and text are available, else whichever is.'),
     filter: MemoryFilter.optional(),
     explain: z.boolean().optional(),
-    minScore: z.number().optional().describe('Leave out results scoring below: cosine for vector, the RRF score for hybrid, the backend\'s relevance for keyword.'),
+    minScore: z.number().optional().describe('Leave out results scoring below: cosine similarity (-1..1) for vector, the RRF score for hybrid, the normalised BM25 keyword score (0..1, per-agent statistics) for keyword; the same scale on every backend.'),
   }).transform((body, ctx): C.RecallQuery => {
     const { agentId, allAgents, ...rest } = body;
     if (allAgents === true) {

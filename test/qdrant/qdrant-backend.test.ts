@@ -40,17 +40,18 @@ function open(collection: string, extra: Partial<MemoryConfigInput> = {}): Promi
 }
 
 describe(`qdrant backend ${label}`, () => {
-  it('creates the collection: named dense Cosine vector, sparse "text" with IDF, payload indexes, the space in its metadata', async () => {
+  it('creates the collection: named dense Cosine vector, sparse "bm25" without modifier, payload indexes, the space in its metadata', async () => {
     const name = fresh();
     const mem = await open(name, { embeddingProvider: 'hash', embeddingDimensions: 32 });
     await mem.close();
     const info = await client.getCollection(name);
     expect(info.config.params.vectors).toMatchObject({ dense: { size: 32, distance: 'Cosine' } });
-    expect(info.config.params.sparse_vectors).toMatchObject({ text: { modifier: 'idf' } });
+    expect(Object.keys(info.config.params.sparse_vectors ?? {})).toEqual(['bm25']);
+    expect(info.config.params.sparse_vectors?.['bm25']?.modifier ?? 'none').toBe('none');
     expect(Object.keys(info.payload_schema ?? {})).toEqual(
-      expect.arrayContaining(['agent_id', 'scope', 'source', 'created_at', 'confidence', 'accessed_at', 'meta_eq', 'superseded_by']),
+      expect.arrayContaining(['agent_id', 'scope', 'source', 'created_at', 'confidence', 'accessed_at', 'meta_eq', 'superseded_by', 'kw_terms']),
     );
-    expect(info.config.metadata).toMatchObject({ memstrate_format: 1, memstrate: { vector_dimensions: 32, vector_embedder: expect.stringContaining('hash') } });
+    expect(info.config.metadata).toMatchObject({ memstrate_format: 1, memstrate_keywords: 2, memstrate: { vector_dimensions: 32, vector_embedder: expect.stringContaining('hash') } });
   });
 
   it('a store opened without a dimension gets its dense vector when the first vector arrives, and reads the space back on the next open', async () => {
@@ -87,6 +88,10 @@ describe(`qdrant backend ${label}`, () => {
     await client.createCollection(noIdf, { sparse_vectors: { text: {} } });
     await expect(open(noIdf)).rejects.toThrow(/lacks the IDF modifier/);
 
+    const bm25Idf = fresh();
+    await client.createCollection(bm25Idf, { sparse_vectors: { bm25: { modifier: 'idf' } } });
+    await expect(open(bm25Idf)).rejects.toThrow(/memstrate computes IDF per agent/);
+
     expect((await client.count(other, { exact: true })).count).toBe(1); // never wiped
   });
 
@@ -99,11 +104,39 @@ describe(`qdrant backend ${label}`, () => {
     const after = (await client.retrieve(name, { ids: [id], with_payload: true, with_vector: true }))[0] as Schemas['Record'];
     expect(after.payload).toEqual(before.payload);
     const vectors = after.vector as Record<string, unknown>;
-    expect(vectors['text']).toEqual((before.vector as Record<string, unknown>)['text']);
+    expect(vectors['bm25']).toEqual((before.vector as Record<string, unknown>)['bm25']);
+    expect(vectors['bm25']).toBeDefined();
     expect(vectors['dense']).toEqual([0, 1, 0, 0]);
     expect((await mem.semantic.recall({ agentId: 'A', text: 'harbour', mode: 'keyword' })).map((r) => r.memory.id)).toEqual([id]);
     expect((await mem.semantic.get(id))?.metadata).toEqual({ k: 'v' });
     await mem.close();
+  });
+
+  it('a collection written before per-agent keyword statistics is re-indexed on open: bm25 vectors and kw_terms, then marked', async () => {
+    const name = fresh();
+    await client.createCollection(name, { sparse_vectors: { text: { modifier: 'idf' } } });
+    await client.updateCollection(name, { metadata: { memstrate_format: 1 } });
+    const point = (id: string, agent: string, content: string) => ({
+      id,
+      vector: { text: { indices: [1], values: [1] } },
+      payload: { agent_id: agent, content, source: 'observation', scope: 'episodic', metadata: {}, meta_eq: [], confidence: 1, created_at: 1, accessed_at: 1, access_count: 0 },
+    });
+    const [m1, m2, m3] = ['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000003'];
+    await client.upsert(name, { points: [point(m1 as string, 'A', 'the harbour pilot'), point(m2 as string, 'A', '東京タワーに行きました'), point(m3 as string, 'B', 'pilot pilot')], wait: true });
+    const mem = await open(name);
+    try {
+      const pilot = await mem.semantic.recall({ agentId: 'A', text: 'pilot', mode: 'keyword' });
+      expect(pilot.map((r) => r.memory.id)).toEqual([m1]);
+      // A's statistics only: N = 2, df = 1.
+      const raw = Math.log(2) * (2.2 / (1 + 1.2 * (0.25 + (0.75 * 3) / 256)));
+      expect(pilot[0]?.score).toBeCloseTo(raw / (raw + 1), 5);
+      expect((await mem.semantic.recall({ agentId: 'A', text: 'タワー', mode: 'keyword' })).map((r) => r.memory.id)).toEqual([m2]);
+      const info = await client.getCollection(name);
+      expect(info.config.params.sparse_vectors).toHaveProperty('bm25');
+      expect(info.config.metadata).toMatchObject({ memstrate_keywords: 2 });
+    } finally {
+      await mem.close();
+    }
   });
 
   it('forget deletes the point for good, and an id Qdrant would accept but memstrate never made is not found', async () => {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { startGateway, type GatewayUnderTest } from './fixture.js';
 import { figure } from '../helpers/figure.js';
+import { termWeights } from '../../src/core/keyword-score.js';
 
 /**
  * The gateway keeps answering while heavy queries run: a graph walk to depth 16 over 10,000
@@ -74,7 +75,7 @@ describe('a gateway that never stalls', () => {
 
   /**
    * One long statement cannot be split like a walk: a keyword recall ranking 100,000 matches is one
-   * FTS5 query (~50 ms on the 2-core machine). On the main connection (`read_workers = 0`) every
+   * BM25 statement over memory_terms (tens of ms on the 2-core machine). On the main connection (`read_workers = 0`) every
    * /health poll waits behind whichever recall is running — its median latency is at least half a
    * recall's time, measured alone in the same run; on the read workers (the default) /health keeps
    * answering at once.
@@ -89,7 +90,12 @@ describe('a gateway that never stalls', () => {
       const insert = db.prepare(
         "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', 'episodic', '{}', 1, ?, ?, 0)",
       );
-      for (let i = 0; i < 100_000; i++) insert.run(`m-${i}`, AGENT, `alpha beta note ${i} gamma ${i % 97} delta ${i % 13}`, i, i);
+      const term = db.prepare('insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)');
+      for (let i = 0; i < 100_000; i++) {
+        const content = `alpha beta note ${i} gamma ${i % 97} delta ${i % 13}`;
+        const { lastInsertRowid } = insert.run(`m-${i}`, AGENT, content, i, i);
+        for (const [t, w] of termWeights(content)) term.run(t, AGENT, lastInsertRowid, w);
+      }
     })();
     db.close();
     const recall = (live: GatewayUnderTest) => live.call('POST', '/v1/memories/recall', { agentId: AGENT, text: 'alpha beta note gamma delta', limit: 10 });

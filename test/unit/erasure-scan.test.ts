@@ -8,7 +8,7 @@ import { figure } from '../helpers/figure.js';
 /**
  * Erasure leaves no trace in the storage itself: distinctive content written to every store of one
  * agent is found in the SQLite file and its WAL by a raw byte scan before `erase`, and nowhere after
- * (secure_delete overwrites the freed cells, FTS5 secure-delete drops the keyword tokens, the WAL is
+ * (secure_delete overwrites the freed cells — memory rows and their keyword terms alike —, the WAL is
  * checkpointed and truncated).
  */
 const dir = mkdtempSync(join(tmpdir(), 'memstrate-erase-scan-'));
@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const MARK = 'qxzmarkervolumnar';
 
-/** Where the mark occurs in the raw bytes of the file and its WAL (case-insensitive: FTS5 lower-cases tokens). */
+/** Where the mark occurs in the raw bytes of the file and its WAL (case-insensitive: keyword terms are lower-cased). */
 function traces(path: string): string[] {
   const found: string[] = [];
   for (const file of [path, `${path}-wal`]) {

@@ -72,3 +72,35 @@ it('0005 merges entities duplicated per (agent, type, name) into the oldest and 
     await mem.close();
   }
 });
+
+it('0008 indexes existing memories for per-agent keyword recall (CJK included) and drops the FTS5 index', async () => {
+  const path = freshPath();
+  const raw = new Database(path);
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
+  const upTo0007 = Object.fromEntries(Object.entries(sqliteMigrations).filter(([name]) => name < '0008'));
+  const { Migrator } = await import('kysely');
+  const { error } = await new Migrator({ db, provider: { getMigrations: async () => upTo0007 } }).migrateToLatest();
+  if (error) throw error;
+  const insert = raw.prepare(
+    "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', 'episodic', '{}', 1, 1, 1, 0)",
+  );
+  insert.run('m1', 'A', 'the harbour pilot');
+  insert.run('m2', 'A', '東京タワーに行きました');
+  insert.run('m3', 'B', 'pilot pilot');
+  await db.destroy();
+  const mem = await MemorySubstrate.open({ sqlitePath: path }, { env: {} });
+  try {
+    expect(mem.info.schemaVersion).toBe(latest);
+    const pilot = await mem.semantic.recall({ agentId: 'A', text: 'pilot', mode: 'keyword' });
+    expect(pilot.map((r) => r.memory.id)).toEqual(['m1']);
+    // N = 2 (A's memories), df = 1: B's "pilot pilot" does not count.
+    const raw1 = Math.log(1 + 1.5 / 1.5) * (2.2 / (1 + 1.2 * (0.25 + (0.75 * 3) / 256)));
+    expect(pilot[0]?.score).toBeCloseTo(raw1 / (raw1 + 1), 10);
+    expect((await mem.semantic.recall({ agentId: 'A', text: 'タワー', mode: 'keyword' })).map((r) => r.memory.id)).toEqual(['m2']);
+  } finally {
+    await mem.close();
+  }
+  const check = new Database(path);
+  expect(check.prepare("select count(*) as n from sqlite_master where name like 'memories_fts%'").get()).toEqual({ n: 0 });
+  check.close();
+});

@@ -1,6 +1,6 @@
-import { matchesFilter, type FilterScope, type ListScope, type ScoredId, type SearchScope } from 'memstrate';
+import { matchesFilter, queryTerms, type FilterScope, type ListScope, type ScoredId, type SearchScope } from 'memstrate';
 import { live, type Memory } from './memory.js';
-import { bm25, terms } from './keywords.js';
+import { bm25 } from './keywords.js';
 
 /**
  * Whether a memory is a candidate for the scope: not merged away, the agent (unless all agents), and
@@ -41,17 +41,19 @@ export function vectorSearch(memories: Iterable<Memory>, scope: SearchScope, que
 }
 
 /**
- * BM25 over every candidate sharing a word with the text; corpus statistics over all live memories
- * (every agent), as a full-text index keeps them. [] when the text has no words.
+ * BM25 over every candidate sharing a term with the text; statistics (N, df) over the searched
+ * agent's memories only (merged ones included) (every agent's for allAgents), so one agent's memories never move
+ * another's scores. [] when the text has no terms.
  */
 export function keywordSearch(memories: readonly Memory[], scope: SearchScope, text: string): ScoredId[] {
-  const query = terms(text);
+  const query = queryTerms(text);
   if (query.length === 0) return [];
-  const live = memories.filter((m) => m.supersededBy === undefined);
-  const score = bm25(query, live.map((m) => m.stats));
+  // Statistics: the agent's memories, merged ones included (as every backend counts them).
+  const corpus = memories.filter((m) => scope.agentId === undefined || m.agentId === scope.agentId);
+  const score = bm25(query, corpus.map((m) => m.stats));
   const scored: { m: Memory; score: number }[] = [];
-  for (const m of live) {
-    if (!query.some((t) => m.stats.terms.has(t)) || !inScope(m, scope)) continue;
+  for (const m of corpus) {
+    if (!query.some((t) => m.stats.weights.has(t)) || !inScope(m, scope)) continue;
     scored.push({ m, score: score(m.stats) });
   }
   return rank(scored, scope.k);

@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   assertSameSpace,
+  replacedRow,
   BackendUnavailableError,
   ValidationError,
   type AgentMemoryCount,
@@ -156,20 +157,7 @@ export class JsonFileSemanticBackend implements SemanticBackend {
         if (!this.space) throw new ValidationError('no vector space is fixed for this store', { backend: NAME });
         if (fields.embedding.length !== this.space.dimensions) throw new ValidationError(`vectors must have ${this.space.dimensions} dimensions`, { backend: NAME });
       }
-      const row: NewMemoryRow = {
-        id: current.id,
-        agentId: current.agentId,
-        content: fields.content ?? current.content,
-        source: fields.source ?? current.source,
-        scope: fields.scope ?? current.scope,
-        metadata: fields.metadata ?? current.metadata,
-        confidence: fields.confidence ?? current.confidence,
-        createdAt: current.createdAt,
-        embedding: fields.embedding === undefined ? current.embedding : (fields.embedding ?? undefined),
-        key: current.key,
-        expiresAt: fields.expiresAt === undefined ? current.expiresAt : (fields.expiresAt ?? undefined),
-        dedupe: false,
-      };
+      const row = replacedRow(current, fields);
       return toRecord(this.store(row, current), true);
     }, (record) => record !== undefined);
   }

@@ -33,7 +33,7 @@ export const postgresBackend: BackendDefinition<typeof postgresOptions> = {
   semantic: {
     capabilities: {
       vectorSearch: 'approximate',
-      keywordRanking: 'ts_rank_cd',
+      keywordRanking: 'bm25',
       hybridInEngine: true,
       sharedTransactions: false,
       multiProcess: true,

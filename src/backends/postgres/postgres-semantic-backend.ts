@@ -8,6 +8,7 @@ import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-st
 import type { Logger } from '../../contracts/types.js';
 import { redactUrl } from '../../core/redact.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
+import { keywordIdf, queryTerms, termWeights } from '../../core/keyword-score.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import type { BackendContext } from '../../contracts/backend-plugin.js';
 import type { PostgresOptions } from './postgres-options.js';
@@ -23,11 +24,11 @@ import {
   listSql,
   hybridSearchSql,
   keywordSearchSql,
+  keywordStatsSql,
   MEMORY_COLUMNS,
   searchSettings,
   semanticTables,
   toRecord,
-  tsQueryText,
   vectorColumnDdl,
   vectorLiteral,
   vectorSearchSql,
@@ -94,7 +95,7 @@ export async function openPostgresSemanticBackend(options: PostgresOptions, ctx:
  * statement), vectors in a dimensioned `embedding vector(N)` column (`halfvec(N)` above 2,000
  * dimensions) added when the vector space is fixed, searched through an HNSW cosine index with
  * `hnsw.ef_search` and an iterative scan set per query (SET LOCAL, in a transaction) so filters run
- * inside the ANN query; keyword search on a generated tsvector column (GIN) ranked by ts_rank_cd;
+ * inside the ANN query; keyword search by BM25 over `memory_terms` with per-agent statistics (core/keyword-score.ts);
  * hybrid search fused with RRF in one SQL statement.
  */
 export class PostgresSemanticBackend implements SemanticBackend {
@@ -240,6 +241,33 @@ export class PostgresSemanticBackend implements SemanticBackend {
               }
             }
           }
+          // Keyword terms of every memory written (a replaced one's old terms go first).
+          const written = rows.flatMap((r, i) => {
+            const o = outcomes[i] as InsertOutcome;
+            return o.outcome === 'existing' ? [] : [{ id: o.id, agentId: r.agentId, content: r.content, replaced: o.outcome === 'updated' }];
+          });
+          const replaced = written.filter((w) => w.replaced).map((w) => w.id);
+          if (replaced.length > 0) await tx.run(raw(`delete from ${this.t.terms} where memory_id = any($1::text[])`, [replaced]));
+          const terms: string[] = [];
+          const agents: string[] = [];
+          const ids: string[] = [];
+          const weights: number[] = [];
+          for (const w of written) {
+            for (const [term, weight] of termWeights(w.content)) {
+              terms.push(term);
+              agents.push(w.agentId);
+              ids.push(w.id);
+              weights.push(weight);
+            }
+          }
+          if (terms.length > 0) {
+            await tx.run(
+              raw(
+                `insert into ${this.t.terms} (term, agent_id, memory_id, weight) select * from unnest($1::text[], $2::text[], $3::text[], $4::float8[])`,
+                [terms, agents, ids, weights],
+              ),
+            );
+          }
           return outcomes;
         },
         dedupes ? { lock: DEDUPE_LOCK } : undefined,
@@ -271,12 +299,28 @@ export class PostgresSemanticBackend implements SemanticBackend {
     const set = replaceSet((column) => given[column]() ?? `m.${column}`, type !== undefined);
     const columns = type ? `${MEMORY_COLUMNS}, m.embedding::text as embedding` : MEMORY_COLUMNS;
     const row = await this.guard('update memory', () =>
-      this.engine.first<MemoryRow>(
-        raw(
-          `update ${this.t.memories} m set ${set} where m.id = $1 and m.superseded_by is null and (m.expires_at is null or m.expires_at > $2::int8) returning ${columns}`,
-          values,
-        ),
-      ),
+      this.engine.transaction(async (tx) => {
+        const updated = await tx.first<MemoryRow>(
+          raw(
+            `update ${this.t.memories} m set ${set} where m.id = $1 and m.superseded_by is null and (m.expires_at is null or m.expires_at > $2::int8) returning ${columns}`,
+            values,
+          ),
+        );
+        if (updated && fields.content !== undefined) {
+          // New content, new keyword terms.
+          await tx.run(raw(`delete from ${this.t.terms} where memory_id = $1`, [id]));
+          const weights = [...termWeights(fields.content)];
+          if (weights.length > 0) {
+            await tx.run(
+              raw(
+                `insert into ${this.t.terms} (term, agent_id, memory_id, weight) select t.term, $1, $2, t.weight from unnest($3::text[], $4::float8[]) as t(term, weight)`,
+                [updated.agent_id, id, weights.map((w) => w[0]), weights.map((w) => w[1])],
+              ),
+            );
+          }
+        }
+        return updated;
+      }),
     );
     return row ? toRecord(row) : undefined;
   }
@@ -320,12 +364,28 @@ export class PostgresSemanticBackend implements SemanticBackend {
     return rows.map((r) => ({ id: r.id, score: 1 - num(r.distance) }));
   }
 
-  /** Memories matching any word of `text` (English stemming), ranked by ts_rank_cd. [] when the text has no words. */
+  /**
+   * Memories holding any of the text's terms, scored by raw BM25 (core/keyword-score.ts) with the
+   * statistics of the searched agent's memories only. [] when the text has no terms.
+   */
   async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
-    const query = tsQueryText(text);
-    if (query === undefined) return [];
-    const rows = await this.guard('keyword recall', () => this.engine.rows<{ id: string; score: number }>(stmt(keywordSearchSql(this.t, scope, query))));
+    const idf = await this.keywordIdf(scope, text);
+    if (idf === undefined) return [];
+    const rows = await this.guard('keyword recall', () => this.engine.rows<{ id: string; score: number }>(stmt(keywordSearchSql(this.t, scope, idf))));
     return rows.map((r) => ({ id: r.id, score: num(r.score) }));
+  }
+
+  /** IDF per query term held by any memory of the scope's agent (N and df counted exactly); undefined when none. */
+  private async keywordIdf(scope: SearchScope, text: string): Promise<Record<string, number> | undefined> {
+    const terms = queryTerms(text);
+    if (terms.length === 0) return undefined;
+    const rows = await this.guard('keyword statistics', () =>
+      this.engine.rows<{ term: string | null; n: number | string }>(stmt(keywordStatsSql(this.t, scope.agentId, terms))),
+    );
+    const n = num(rows.find((r) => r.term === null)?.n ?? 0);
+    const idf: Record<string, number> = {};
+    for (const r of rows) if (r.term !== null) idf[r.term] = keywordIdf(n, num(r.n));
+    return Object.keys(idf).length === 0 ? undefined : idf;
   }
 
   /**
@@ -335,7 +395,6 @@ export class PostgresSemanticBackend implements SemanticBackend {
    */
   async hybridSearch(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]> {
     const type = await this.vectorType();
-    const query = tsQueryText(text);
     if (type === undefined) {
       // No vector was ever stored: keyword ranks alone (what core's fusion of [] and keyword gives).
       const hits = await this.keywordSearch(scope, text);
@@ -348,7 +407,7 @@ export class PostgresSemanticBackend implements SemanticBackend {
       vector_score: number | null;
       keyword_rank: number | null;
       keyword_score: number | null;
-    }>('hybrid recall', scope.k, hybridSearchSql(this.t, type, scope, vector, query, rrfK));
+    }>('hybrid recall', scope.k, hybridSearchSql(this.t, type, scope, vector, await this.keywordIdf(scope, text), rrfK));
     return rows.map((r) => {
       const hit: FusedHit = { id: r.id, score: num(r.score) };
       const vectorRank = optNum(r.vector_rank);
@@ -535,6 +594,16 @@ export class PostgresSemanticBackend implements SemanticBackend {
             tuple += `, $14::${type}`;
           }
           await tx.run(raw(`insert into ${this.t.memories} (${columns}) values (${tuple})`, values));
+          // Keyword terms (a replaced row's went with it: on delete cascade).
+          const weighted = [...termWeights(r.content)];
+          if (weighted.length > 0) {
+            await tx.run(
+              raw(
+                `insert into ${this.t.terms} (term, agent_id, memory_id, weight) select t.term, $1, $2, t.weight from unnest($3::text[], $4::float8[]) as t(term, weight)`,
+                [r.agentId, r.id, weighted.map(([term]) => term), weighted.map(([, weight]) => weight)],
+              ),
+            );
+          }
           outcomes.push(found.length > 0 ? 'replaced' : 'created');
         }
         return outcomes;

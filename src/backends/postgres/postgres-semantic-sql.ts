@@ -7,7 +7,7 @@ import type { MemoryRecord } from '../../contracts/semantic-store.js';
 /**
  * SQL for the pgvector semantic backend: table names qualified with the schema (never relying on
  * the session's search_path), filter clauses with bound parameters only, the vector-column DDL for a
- * dimension, the tsquery for free text, and the vector / keyword / hybrid search statements.
+ * dimension, and the vector / keyword (BM25 over memory_terms) / hybrid search statements.
  * Exported so tests and benchmarks can EXPLAIN or time exactly what the backend runs.
  */
 
@@ -32,11 +32,12 @@ export interface SemanticTables {
   schema: string;
   memories: string;
   meta: string;
+  terms: string;
 }
 
 export function semanticTables(schema: string): SemanticTables {
   const s = quoteIdent(schema);
-  return { schema, memories: `${s}.memories`, meta: `${s}.semantic_meta` };
+  return { schema, memories: `${s}.memories`, meta: `${s}.semantic_meta`, terms: `${s}.memory_terms` };
 }
 
 /** The column type for vectors of `dims` dimensions: `vector` up to 2,000, `halfvec` above. */
@@ -171,18 +172,6 @@ export function searchSettings(k: number, iterativeScan: boolean): string {
     : 'set local enable_indexscan = off';
 }
 
-/**
- * The `to_tsquery('english', …)` input for free text: its words (Unicode letters and digits only),
- * lower-cased, de-duplicated, each single-quoted (a quoted operand is a lexeme, never syntax) and
- * OR-ed, so documents matching more of the words rank higher. Undefined when there is no word.
- */
-export function tsQueryText(text: string): string | undefined {
-  const words = text.normalize('NFKC').match(/[\p{L}\p{N}]+/gu);
-  if (!words) return undefined;
-  const unique = [...new Set(words.map((w) => w.toLowerCase()))];
-  return unique.map((w) => `'${w}'`).join(' | ');
-}
-
 /** Bounded k for SQL LIMIT. */
 export function limitOf(k: number): number {
   return Math.max(1, Math.trunc(k));
@@ -200,12 +189,35 @@ function knnSql(t: SemanticTables, type: VectorType, p: Params, vector: Float32A
   );
 }
 
-function keywordSql(t: SemanticTables, p: Params, query: string, where: string, k: number): string {
+/**
+ * BM25 over memory_terms: every posting of the query's terms for the scope's agent, weighted by the
+ * term's IDF (computed by the caller from keywordStatsSql, passed as a JSON object term → idf),
+ * summed per memory, filtered, best k. Rows: id, score (raw BM25).
+ */
+function keywordSql(t: SemanticTables, p: Params, agentId: string | undefined, idf: Record<string, number>, where: string, k: number): string {
+  const agent = agentId === undefined ? '' : ` and mt.agent_id = ${p.add(agentId)}`;
   return (
-    `select m.id as id, ts_rank_cd(m.content_tsv, q.query) as score ` +
-    `from ${t.memories} m cross join (select to_tsquery('english', ${p.add(query)}) as query) q ` +
-    `where m.content_tsv @@ q.query${where} order by score desc, m.id collate "C" limit ${p.add(limitOf(k))}`
+    `select m.id as id, sum(mt.weight * q.idf::float8) as score ` +
+    `from jsonb_each_text(${p.add(JSON.stringify(idf))}::jsonb) as q(term, idf) ` +
+    `join ${t.terms} mt on mt.term = q.term${agent} join ${t.memories} m on m.id = mt.memory_id ` +
+    `where true${where} group by m.id order by score desc, m.id collate "C" limit ${p.add(limitOf(k))}`
   );
+}
+
+/**
+ * The keyword statistics of the scope's agent (every agent's when undefined): one row with term
+ * null and n = N (its memories, merged ones included), then one row per query term held by any,
+ * n = df. Index-only counts: no join.
+ */
+export function keywordStatsSql(t: SemanticTables, agentId: string | undefined, terms: readonly string[]): Statement {
+  const p = new Params();
+  const agentM = agentId === undefined ? '' : ` and m.agent_id = ${p.add(agentId)}`;
+  const agentT = agentId === undefined ? '' : ` and mt.agent_id = ${p.add(agentId)}`;
+  const text =
+    `select null::text as term, count(*)::int8 as n from ${t.memories} m where true${agentM} ` +
+    `union all select mt.term::text as term, count(*)::int8 as n from ${t.terms} mt ` +
+    `where mt.term = any(${p.add(terms)}::text[])${agentT} group by mt.term`;
+  return { text, values: p.values };
 }
 
 export interface Statement {
@@ -272,11 +284,11 @@ export function vectorSearchSql(t: SemanticTables, type: VectorType, scope: Sear
   return { text, values: p.values };
 }
 
-/** Keyword search: memories matching any word, ranked by ts_rank_cd (cover density). Rows: id, score. */
-export function keywordSearchSql(t: SemanticTables, scope: SearchArgs, query: string): Statement {
+/** Keyword search: raw BM25 with the IDFs given (see keywordStatsSql). Rows: id, score. */
+export function keywordSearchSql(t: SemanticTables, scope: SearchArgs, idf: Record<string, number>): Statement {
   const p = new Params();
   const where = filterSql(p, scope.agentId, scope.filter, scope.now);
-  return { text: keywordSql(t, p, query, where, scope.k), values: p.values };
+  return { text: keywordSql(t, p, scope.agentId, idf, where, scope.k), values: p.values };
 }
 
 /**
@@ -284,13 +296,20 @@ export function keywordSearchSql(t: SemanticTables, scope: SearchArgs, query: st
  * both, ranked with row_number and fused by Reciprocal Rank Fusion over a full outer join on id:
  * score = Σ 1 / (rrfK + rank), double precision. Ties break like core's fusion: the better single
  * rank, then id. Rows: id, score, vector_rank, vector_score, keyword_rank, keyword_score (nulls
- * where a signal did not find the memory). Without a keyword query only the vector side runs.
+ * where a signal did not find the memory). Without keyword IDFs only the vector side runs.
  */
-export function hybridSearchSql(t: SemanticTables, type: VectorType, scope: SearchArgs, vector: Float32Array, query: string | undefined, rrfK: number): Statement {
+export function hybridSearchSql(
+  t: SemanticTables,
+  type: VectorType,
+  scope: SearchArgs,
+  vector: Float32Array,
+  idf: Record<string, number> | undefined,
+  rrfK: number,
+): Statement {
   const p = new Params();
   const where = filterSql(p, scope.agentId, scope.filter, scope.now);
   const knn = knnSql(t, type, p, vector, where, scope.k);
-  const kw = query === undefined ? `select null::text as id, null::real as score where false` : keywordSql(t, p, query, where, scope.k);
+  const kw = idf === undefined ? `select null::text as id, null::float8 as score where false` : keywordSql(t, p, scope.agentId, idf, where, scope.k);
   const rrf = `${p.add(rrfK)}::float8`;
   const text =
     `with knn as materialized (${knn}), ` +

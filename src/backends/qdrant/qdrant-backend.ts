@@ -71,7 +71,7 @@ export const qdrantBackend: BackendDefinition<typeof qdrantOptions> = {
   semantic: {
     capabilities: {
       vectorSearch: 'approximate',
-      keywordRanking: 'sparse',
+      keywordRanking: 'bm25',
       hybridInEngine: true,
       sharedTransactions: false,
       multiProcess: true,

@@ -2,7 +2,8 @@ import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
 import type { VectorSpace } from '../../contracts/semantic-backend.js';
 import { ConfigError, MemoryError } from '../../errors.js';
 import { mapQdrantError, QDRANT_BACKEND, type QdrantWhere } from './qdrant-errors.js';
-import { DENSE, PAYLOAD_INDEXES, SPARSE } from './qdrant-points.js';
+import { documentKeywords } from './qdrant-keywords.js';
+import { BM25, DENSE, PAYLOAD_INDEXES, SPARSE } from './qdrant-points.js';
 
 /**
  * The collection a Qdrant semantic store lives in: created when missing, checked when present, and
@@ -20,6 +21,8 @@ interface StoreMetadata {
   vector_embedder: string;
 }
 const FORMAT = 1;
+/** `memstrate_keywords`: every point has its `bm25` vector and `kw_terms` (set at creation, or after re-indexing an older collection). */
+const KEYWORDS = 2;
 
 export interface CollectionState {
   /** The `dense` vector's size, when the collection has one. */
@@ -27,6 +30,9 @@ export interface CollectionState {
   space: VectorSpace | undefined;
   /** Payload fields that have an index. */
   indexed: Set<string>;
+  /** Whether the `bm25` sparse vector exists, and whether every point was indexed for it. */
+  hasBm25: boolean;
+  keywordsIndexed: boolean;
 }
 
 /** Runs one client call with its errors mapped (Qdrant named, URL redacted, key scrubbed). */
@@ -49,7 +55,7 @@ function problem(collection: string, text: string): ConfigError {
 /**
  * Reads the collection's layout, or undefined when it does not exist. ConfigError when it exists but
  * is not a memstrate store of this layout: an unnamed or differently named dense vector, a distance
- * other than Cosine, no `text` sparse vector with the IDF modifier, or a recorded vector space that
+ * other than Cosine, neither the `bm25` sparse vector (no modifier) nor the older `text` one (IDF modifier), or a recorded vector space that
  * contradicts the dense vector's size.
  */
 export async function describeCollection(call: QdrantCall, collection: string): Promise<CollectionState | undefined> {
@@ -72,10 +78,15 @@ export async function describeCollection(call: QdrantCall, collection: string): 
       denseSize = v.size;
     }
   }
-  const sparse = params.sparse_vectors?.[SPARSE];
-  if (!sparse) throw problem(collection, `has no "${SPARSE}" sparse vector; it is not a memstrate collection`);
-  if (sparse.modifier !== 'idf') throw problem(collection, `its "${SPARSE}" sparse vector lacks the IDF modifier`);
-  const meta = (info.config.metadata as { memstrate?: StoreMetadata } | null | undefined)?.memstrate;
+  const legacy = params.sparse_vectors?.[SPARSE];
+  const bm25 = params.sparse_vectors?.[BM25];
+  if (!legacy && !bm25) throw problem(collection, `has no "${BM25}" sparse vector; it is not a memstrate collection`);
+  if (legacy && legacy.modifier !== 'idf') throw problem(collection, `its "${SPARSE}" sparse vector lacks the IDF modifier`);
+  if (bm25 && bm25.modifier !== undefined && bm25.modifier !== null && bm25.modifier !== 'none') {
+    throw problem(collection, `its "${BM25}" sparse vector has the ${bm25.modifier} modifier; memstrate computes IDF per agent`);
+  }
+  const allMeta = info.config.metadata as { memstrate?: StoreMetadata; memstrate_keywords?: number } | null | undefined;
+  const meta = allMeta?.memstrate;
   let space: VectorSpace | undefined;
   if (meta?.vector_dimensions !== undefined && meta.vector_embedder !== undefined) {
     space = { dimensions: meta.vector_dimensions, embedderId: meta.vector_embedder };
@@ -83,12 +94,13 @@ export async function describeCollection(call: QdrantCall, collection: string): 
       throw problem(collection, `records ${space.dimensions}-dimensional vectors but its "${DENSE}" vector has ${denseSize} dimensions`);
     }
   }
-  return { denseSize, space, indexed: new Set(Object.keys(info.payload_schema ?? {})) };
+  const hasBm25 = bm25 !== undefined && bm25 !== null;
+  return { denseSize, space, indexed: new Set(Object.keys(info.payload_schema ?? {})), hasBm25, keywordsIndexed: hasBm25 && allMeta?.memstrate_keywords === KEYWORDS };
 }
 
 /**
  * Creates the collection when missing — a `dense` Cosine vector of `dimensions` when they are known
- * already, the `text` sparse vector with the IDF modifier, then metadata marking it memstrate's — then
+ * already, the `bm25` sparse vector (no modifier), then metadata marking it memstrate's — then
  * creates every missing payload index, each waited for. Another process creating it at the same
  * time is fine (the conflict is read as "exists").
  */
@@ -100,7 +112,7 @@ export async function ensureCollection(call: QdrantCall, collection: string, dim
       await call('create collection', (c) =>
         c.createCollection(collection, {
           vectors: dimensions !== undefined ? { [DENSE]: { size: dimensions, distance: 'Cosine' } } : {},
-          sparse_vectors: { [SPARSE]: { modifier: 'idf' } },
+          sparse_vectors: { [BM25]: {} },
         }),
       );
     } catch (error) {
@@ -108,7 +120,7 @@ export async function ensureCollection(call: QdrantCall, collection: string, dim
       created = false;
     }
     // Marked in a second call: the client (1.18) does not send `metadata` with createCollection.
-    if (created) await call('mark collection', (c) => c.updateCollection(collection, { metadata: { memstrate_format: FORMAT } }));
+    if (created) await call('mark collection', (c) => c.updateCollection(collection, { metadata: { memstrate_format: FORMAT, memstrate_keywords: KEYWORDS } }));
     state = await describeCollection(call, collection);
     if (!state) throw problem(collection, 'was created but cannot be read back');
   }
@@ -118,6 +130,41 @@ export async function ensureCollection(call: QdrantCall, collection: string, dim
     state.indexed.add(field);
   }
   return state;
+}
+
+/**
+ * Re-indexes a collection written before per-agent keyword statistics: adds the `bm25` sparse
+ * vector (no modifier), writes every point's BM25 weights and `kw_terms` (page by page), then marks
+ * the collection. Idempotent: a process that stops half-way leaves it unmarked, and the next open
+ * does it again.
+ */
+export async function indexKeywords(call: QdrantCall, collection: string, state: CollectionState): Promise<void> {
+  if (!state.hasBm25) {
+    try {
+      await call('add bm25 vector', (c) => c.createVectorName(collection, BM25, { sparse: {} }, { wait: true }));
+    } catch (error) {
+      if (!(MemoryError.is(error) && error.code === 'CONFLICT')) throw error;
+    }
+  }
+  let offset: Schemas['ExtendedPointId'] | undefined;
+  for (;;) {
+    const page = await call('scroll for keyword index', (c) =>
+      c.scroll(collection, { limit: 500, with_payload: { include: ['content'] }, with_vector: false, ...(offset !== undefined ? { offset } : {}) }),
+    );
+    const operations: Schemas['UpdateOperation'][] = [];
+    for (const p of page.points) {
+      const { vector, terms } = documentKeywords(String((p.payload as { content?: unknown } | null | undefined)?.content ?? ''));
+      if (vector) operations.push({ update_vectors: { points: [{ id: p.id, vector: { [BM25]: vector } }] } });
+      operations.push({ set_payload: { payload: { kw_terms: terms }, points: [p.id] } });
+    }
+    if (operations.length > 0) await call('write keyword index', (c) => c.batchUpdate(collection, { operations, wait: true }));
+    const next = page.next_page_offset;
+    if (next === undefined || next === null || typeof next === 'object') break;
+    offset = next;
+  }
+  await call('mark keyword index', (c) => c.updateCollection(collection, { metadata: { memstrate_keywords: KEYWORDS } }));
+  state.hasBm25 = true;
+  state.keywordsIndexed = true;
 }
 
 /**

@@ -5,7 +5,7 @@ import { PATH_SEGMENT } from '../../core/filter-parse.js';
 import { ValidationError } from '../../errors.js';
 import type { MemoryRecord, MemorySource } from '../../contracts/semantic-store.js';
 import type { JsonObject, JsonPrimitive } from '../../contracts/types.js';
-import { documentVector } from './qdrant-keywords.js';
+import { documentKeywords } from './qdrant-keywords.js';
 
 /**
  * How a memory is a Qdrant point: the point id is the memory's UUID, the dense vector is named
@@ -13,7 +13,10 @@ import { documentVector } from './qdrant-keywords.js';
  * the only place the memory lives).
  */
 export const DENSE = 'dense';
+/** The legacy keyword vector (Qdrant's collection-wide IDF modifier): kept in the layout, no longer written or searched. */
 export const SPARSE = 'text';
+/** The keyword vector: BM25 term weights, no modifier (IDF is per agent, sent with the query). */
+export const BM25 = 'bm25';
 
 /** The payload of a memory point (snake_case, as stored). */
 export interface MemoryPayload {
@@ -30,6 +33,8 @@ export interface MemoryPayload {
   access_count: number;
   /** Set when consolidation merged the memory into another one. */
   superseded_by?: string;
+  /** The memory's distinct keyword terms (core/keyword-score.ts): df counts per agent match on it. */
+  kw_terms: string[];
   /** The natural key, unique per agent (kept so by the backend: Qdrant has no unique index). */
   key?: string;
   /** Expiry instant (epoch ms); absent = never. */
@@ -46,6 +51,7 @@ export const PAYLOAD_INDEXES: readonly { field: keyof MemoryPayload; schema: 'ke
   { field: 'accessed_at', schema: 'integer' },
   { field: 'meta_eq', schema: 'keyword' },
   { field: 'superseded_by', schema: 'keyword' },
+  { field: 'kw_terms', schema: 'keyword' },
   { field: 'key', schema: 'keyword' },
   { field: 'expires_at', schema: 'integer' },
 ];
@@ -80,6 +86,7 @@ function metaTerms(metadata: JsonObject): string[] {
 /** The point for a new memory (no `dense` when it has no vector, no `text` when it has no words). */
 /** The point of a new row; `kept` carries the id, creation and access fields of the memory a keyed row replaces. */
 export function pointFor(row: NewMemoryRow, kept?: { id: string; created_at: number; accessed_at: number; access_count: number }): Schemas['PointStruct'] {
+  const keywords = documentKeywords(row.content);
   const payload: MemoryPayload = {
     agent_id: row.agentId,
     content: row.content,
@@ -91,6 +98,7 @@ export function pointFor(row: NewMemoryRow, kept?: { id: string; created_at: num
     created_at: row.createdAt,
     accessed_at: row.createdAt,
     access_count: 0,
+    kw_terms: keywords.terms,
   };
   if (kept) {
     payload.created_at = kept.created_at;
@@ -101,8 +109,7 @@ export function pointFor(row: NewMemoryRow, kept?: { id: string; created_at: num
   if (row.expiresAt !== undefined) payload.expires_at = row.expiresAt;
   const vector: Record<string, number[] | { indices: number[]; values: number[] }> = {};
   if (row.embedding) vector[DENSE] = Array.from(row.embedding);
-  const sparse = documentVector(row.content);
-  if (sparse) vector[SPARSE] = sparse;
+  if (keywords.vector) vector[BM25] = keywords.vector;
   return { id: kept?.id ?? row.id, vector, payload: payload as unknown as Record<string, unknown> };
 }
 
@@ -133,7 +140,7 @@ export function recordFromPoint(point: { id: string | number; payload?: Record<s
 }
 
 /** Payload fields a memory read needs (all but the filter-only `meta_eq`). */
-export const RECORD_PAYLOAD = { exclude: ['meta_eq'] } satisfies Schemas['PayloadSelector'];
+export const RECORD_PAYLOAD = { exclude: ['meta_eq', 'kw_terms'] } satisfies Schemas['PayloadSelector'];
 
 type Condition = Schemas['Condition'];
 

@@ -8,11 +8,13 @@ import type { Logger } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
 import { assertSameSpace, checkDimensions } from '../../core/vector-space.js';
 import { ConfigError, MemoryError, NotFoundError, ValidationError } from '../../errors.js';
-import { describeCollection, ensureCollection, qdrantCaller, recordVectorSpace, type CollectionState, type QdrantCall } from './qdrant-collection.js';
+import { describeCollection, ensureCollection, indexKeywords, qdrantCaller, recordVectorSpace, type CollectionState, type QdrantCall } from './qdrant-collection.js';
 import { QDRANT_BACKEND, type QdrantWhere } from './qdrant-errors.js';
-import { queryVector } from './qdrant-keywords.js';
+import { queryVector, type SparseVector } from './qdrant-keywords.js';
+import { queryTerms } from '../../core/keyword-score.js';
 import { decayPoints, deleteMatching, mergeDuplicatePoints } from './qdrant-maintenance.js';
-import { DENSE, isPointId, liveAt, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, SPARSE, type MemoryPayload } from './qdrant-points.js';
+import { BM25, DENSE, isPointId, liveAt, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, type MemoryPayload } from './qdrant-points.js';
+import { replacedRow } from '../../core/memory-replacement.js';
 
 /** Points per upsert / retrieve request (Qdrant's default request limit is 32 MB). */
 const CHUNK = 1000;
@@ -60,6 +62,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
         { backend: QDRANT_BACKEND },
       );
     }
+    if (!readOnly && !state.keywordsIndexed) await indexKeywords(call, settings.collection, state);
     return new QdrantSemanticBackend(settings, state);
   }
 
@@ -178,20 +181,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
     if (!point) return undefined;
     const current = recordFromPoint(point);
     if (current.supersededBy !== undefined || (current.expiresAt !== undefined && current.expiresAt <= now)) return undefined;
-    const row: NewMemoryRow = {
-      id: current.id,
-      agentId: current.agentId,
-      content: fields.content ?? current.content,
-      source: fields.source ?? current.source,
-      scope: fields.scope ?? current.scope,
-      metadata: fields.metadata ?? current.metadata,
-      confidence: fields.confidence ?? current.confidence,
-      createdAt: current.createdAt,
-      embedding: fields.embedding === undefined ? (current.embedding ? Float32Array.from(current.embedding) : undefined) : (fields.embedding ?? undefined),
-      key: current.key,
-      expiresAt: fields.expiresAt === undefined ? current.expiresAt : (fields.expiresAt ?? undefined),
-      dedupe: false,
-    };
+    const row = replacedRow({ ...current, embedding: current.embedding ? Float32Array.from(current.embedding) : undefined }, fields);
     const written = pointFor(row, { id: current.id, created_at: current.createdAt, accessed_at: current.accessedAt, access_count: current.accessCount });
     await this.call('update memory', (c) => c.upsert(this.collection, { points: [written], wait: true }));
     return recordFromPoint({ id: current.id, payload: written.payload ?? null, vector: written.vector });
@@ -226,7 +216,24 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 
   private sparseQuery(scope: SearchScope, sparse: { indices: number[]; values: number[] }): Schemas['Prefetch'] {
-    return { query: sparse, using: SPARSE, filter: scopeFilter(scope), limit: scope.k };
+    return { query: sparse, using: BM25, filter: scopeFilter(scope), limit: scope.k };
+  }
+
+  /**
+   * The query's sparse vector with per-agent IDFs: N and df(t) of each query term (at most 64)
+   * counted exactly over the scope's agent's points (every agent's for allAgents; merged memories
+   * included). Undefined when the text has no terms or no memory holds any.
+   */
+  private async keywordQuery(scope: SearchScope, text: string): Promise<SparseVector | undefined> {
+    const terms = queryTerms(text);
+    if (terms.length === 0) return undefined;
+    const agent: Schemas['Condition'][] = scope.agentId === undefined ? [] : [{ key: 'agent_id', match: { value: scope.agentId } }];
+    const count = (term: string | undefined) =>
+      this.call('keyword statistics', (c) =>
+        c.count(this.collection, { filter: { must: term === undefined ? agent : [...agent, { key: 'kw_terms', match: { value: term } }] }, exact: true }),
+      );
+    const [n, ...dfs] = await Promise.all([count(undefined), ...terms.map((t) => count(t))]);
+    return queryVector(n?.count ?? 0, new Map(terms.map((t, i) => [t, dfs[i]?.count ?? 0])));
   }
 
   /** The k nearest by cosine among the scope's memories (HNSW; the filter applied inside the search). */
@@ -236,10 +243,13 @@ export class QdrantSemanticBackend implements SemanticBackend {
     return res.points.map((p) => ({ id: String(p.id), score: p.score }));
   }
 
-  /** Memories sharing a term with `text`, ranked by BM25 (IDF from the server). [] without words. */
+  /** Memories sharing a term with `text`, ranked by raw BM25 with the agent's own IDF. [] without terms. */
   async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
-    const sparse = queryVector(text);
-    if (!sparse) return [];
+    const sparse = await this.keywordQuery(scope, text);
+    return sparse ? this.sparseSearch(scope, sparse) : [];
+  }
+
+  private async sparseSearch(scope: SearchScope, sparse: SparseVector): Promise<ScoredId[]> {
     const res = await this.call('keyword recall', (c) => c.query(this.collection, { ...this.sparseQuery(scope, sparse), with_payload: false }));
     return res.points.map((p) => ({ id: String(p.id), score: p.score }));
   }
@@ -251,9 +261,9 @@ export class QdrantSemanticBackend implements SemanticBackend {
    * double precision (Qdrant returns 32-bit floats).
    */
   async hybridSearch(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]> {
-    const sparse = queryVector(text);
+    const sparse = await this.keywordQuery(scope, text);
     if (!sparse || !(await this.hasDense())) {
-      const hits = sparse ? await this.keywordSearch(scope, text) : await this.vectorSearch(scope, vector);
+      const hits = sparse ? await this.sparseSearch(scope, sparse) : await this.vectorSearch(scope, vector);
       return hits.map((h, i) => {
         const signal = sparse ? { keywordRank: i + 1, keywordScore: h.score } : { vectorRank: i + 1, vectorScore: h.score };
         return { id: h.id, score: 1 / (rrfK + i + 1), ...signal };

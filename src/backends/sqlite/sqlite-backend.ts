@@ -24,7 +24,7 @@ export type SqliteOptions = z.output<typeof sqliteOptions>;
 
 /**
  * The embedded default: the eight main stores on one SQLite file (better-sqlite3, WAL), and semantic
- * memory in the same file (sqlite-vec exact KNN + FTS5 bm25). When both sides are `sqlite`, they
+ * memory in the same file (sqlite-vec exact KNN + BM25 keyword recall). When both sides are `sqlite`, they
  * share one connection.
  */
 /**
@@ -44,7 +44,7 @@ function createdBy(path: string): () => void {
 
 export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
   name: 'sqlite',
-  description: 'embedded SQLite file: better-sqlite3, sqlite-vec exact KNN, FTS5 bm25',
+  description: 'embedded SQLite file: better-sqlite3, sqlite-vec exact KNN, BM25 keywords (per-agent statistics)',
   options: sqliteOptions,
   flatKeys: { sqlitePath: 'path' },
   main: {

@@ -7,13 +7,13 @@ import type { DecayPolicy, DeletedMemory, FilterScope, InsertOutcome, ListScope,
 import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
+import { keywordIdf, queryTerms, termWeights } from '../../core/keyword-score.js';
 import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
 import { num } from '../sql/context.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 import { decayMemories, mergeDuplicates, type MaintenanceContext } from './sqlite-semantic-maintenance.js';
 import {
-  ftsQuery,
   MEMORY_COLUMNS,
   memoryFilterClause,
   similarityFromL2,
@@ -38,9 +38,6 @@ interface ReplacedFields {
 /** The largest vector column sqlite-vec's vec0 accepts (measured: 8193 is refused); declared as maxDimensions, enforced by core. */
 export const VEC0_MAX_DIMENSIONS = 8192;
 
-/** Keyword search first ranks this many FTS5 candidates per result wanted, before filtering. */
-const KEYWORD_PROBE_FACTOR = 4;
-
 const INSERT_MEMORY =
   'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count, key, expires_at) ' +
   'values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)';
@@ -50,6 +47,7 @@ const FIND_TWIN =
   'select id from memories where agent_id = ? and scope = ? and content = ? and superseded_by is null and (expires_at is null or expires_at > ?) ' +
   'order by created_at, id limit 1';
 const INSERT_VECTOR = 'insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, ?, ?, ?, ?, ?, ?)';
+const INSERT_TERM = 'insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)';
 const DELETE_VECTOR = 'delete from memories_vec where rowid = ?';
 
 function raw<R>(sql: string, params: readonly unknown[]): CompiledQuery<R> {
@@ -59,7 +57,8 @@ function raw<R>(sql: string, params: readonly unknown[]): CompiledQuery<R> {
 /**
  * Semantic memory on SQLite: rows in `memories`, exact nearest-neighbour search through sqlite-vec
  * (`memories_vec`, a vec0 table partitioned by agent whose metadata columns carry every filter field
- * except `metadata`, so filters apply inside the KNN) and keyword search through FTS5 / bm25.
+ * except `metadata`, so filters apply inside the KNN) and keyword search by BM25 over `memory_terms`
+ * with per-agent statistics (core/keyword-score.ts).
  * Vectors arrive unit length, so vec0's default L2 metric ranks as cosine; similarity = 1 − L2²/2.
  * Writes run synchronously on the shared connection (`engine.exclusive`) in one immediate
  * transaction each, with statements prepared once.
@@ -149,6 +148,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
         const insertMemory = this.prep(db, INSERT_MEMORY);
         const insertVector = hasVec ? this.prep(db, INSERT_VECTOR) : undefined;
         const dropVector = hasVec ? this.prep(db, DELETE_VECTOR) : undefined;
+        const insertTerm = this.prep(db, INSERT_TERM);
         const outcomes: InsertOutcome[] = [];
         for (const r of rows) {
           const metadata = JSON.stringify(r.metadata);
@@ -172,6 +172,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
             }
           }
           const { lastInsertRowid } = insertMemory.run(r.id, r.agentId, r.content, r.source, r.scope, metadata, r.confidence, r.createdAt, r.createdAt, r.key ?? null, r.expiresAt ?? null);
+          for (const [term, weight] of termWeights(r.content)) insertTerm.run(term, r.agentId, lastInsertRowid, weight);
           if (r.embedding !== undefined && insertVector) {
             insertVector.run(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(r.createdAt));
           }
@@ -183,15 +184,19 @@ export class SqliteSemanticBackend implements SemanticBackend {
   }
 
   /**
-   * Replaces a memory's fields in place (id, agent, key, createdAt and access counts kept; the FTS5
-   * entry follows by trigger) and its vec0 row: `vector` is the new one, undefined for none, or
+   * Replaces a memory's fields in place (id, agent, key, createdAt and access counts kept; its
+   * keyword terms are dropped by trigger and rewritten here) and its vec0 row: `vector` is the new one, undefined for none, or
    * `keep` to keep the stored one (re-written with the new scope, source and confidence).
    */
   private replaceRow(db: BetterSqlite3.Database, rowid: number | bigint, f: ReplacedFields, vector: Float32Array | undefined | 'keep'): void {
     const hasVec = this.vecReady(db);
     if (vector instanceof Float32Array && !hasVec) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
     const kept = vector === 'keep' && hasVec ? (this.prep(db, 'select embedding from memories_vec where rowid = ?').get(BigInt(rowid)) as { embedding: Buffer } | undefined) : undefined;
+    // The update trigger drops the old keyword terms; the new ones follow.
     this.prep(db, REPLACE_MEMORY).run(f.content, f.source, f.scope, f.metadata, f.confidence, f.expiresAt, rowid);
+    const owner = this.prep(db, 'select agent_id from memories where rowid = ?').get(rowid) as { agent_id: string };
+    const insertTerm = this.prep(db, INSERT_TERM);
+    for (const [term, weight] of termWeights(f.content)) insertTerm.run(term, owner.agent_id, rowid, weight);
     if (!hasVec) return;
     this.prep(db, DELETE_VECTOR).run(BigInt(rowid));
     const blob = vector === 'keep' ? kept?.embedding : vector === undefined ? undefined : vectorToBuffer(vector);
@@ -275,46 +280,41 @@ export class SqliteSemanticBackend implements SemanticBackend {
   }
 
   /**
-   * Memories matching any word of `text`, ranked by bm25 (score = −bm25, higher is better); [] when
-   * the text has no words. Exact, in two steps: FTS5's own top-N by rank (fast: no join), then the
-   * filters on those rows; only when fewer than k of them pass while FTS5 had more matches does it
-   * rank every match through the join. The k best passing rows of the global top-N are the k best
-   * passing rows overall, so both paths return the same result.
+   * Memories holding any of the text's terms (core/keyword-score.ts), scored by raw BM25 with the
+   * statistics (N, df) of the searched agent's memories only (every agent's for allAgents); [] when
+   * the text has no terms. Exact: N and df are counted, then every posting of the query's terms
+   * (at most 64) for the agent is scored, filtered in the same statement, and the best k kept.
    */
   async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
-    const match = ftsQuery(text);
-    if (match === undefined) return [];
+    const terms = queryTerms(text);
+    if (terms.length === 0) return [];
     const k = Math.max(1, Math.trunc(scope.k));
-    const probe = Math.min(k * KEYWORD_PROBE_FACTOR, VEC0_MAX_K);
+    const agent = scope.agentId === undefined ? '' : ' and t.agent_id = ?';
+    const agentParams = scope.agentId === undefined ? [] : [scope.agentId];
     const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
     return this.guard('keyword recall', async () => {
-      const top = await this.engine.reader.rows(
-        raw<{ rowid: number; rank: number }>('select rowid, rank from memories_fts where memories_fts match ? order by rank, rowid limit ?', [match, probe]),
-      );
-      if (top.length === 0) return [];
-      const passing = await this.engine.reader.rows(
-        raw<{ rowid: number; id: string }>(
-          // CROSS JOIN keeps the candidate list as the outer loop (rowid lookups), whatever the filters.
-          `select m.rowid as rowid, m.id as id from json_each(?) j cross join memories m on m.rowid = j.value where 1 = 1${where.sql}`,
-          [JSON.stringify(top.map((t) => t.rowid)), ...where.params],
+      // N and df: index-only counts (memories_agent_scope; memory_terms' primary key).
+      const stats = await this.engine.reader.rows(
+        raw<{ term: string | null; n: number | bigint }>(
+          `select null as term, count(*) as n from memories m${scope.agentId === undefined ? '' : ' where m.agent_id = ?'} ` +
+            `union all select q.value as term, (select count(*) from memory_terms t where t.term = q.value${agent}) as n from json_each(?) q`,
+          [...agentParams, ...agentParams, JSON.stringify(terms)],
         ),
       );
-      const ids = new Map(passing.map((r) => [num(r.rowid), r.id]));
-      const hits: ScoredId[] = [];
-      for (const t of top) {
-        const id = ids.get(num(t.rowid));
-        if (id !== undefined) hits.push({ id, score: -num(t.rank) });
-        if (hits.length === k) return hits;
-      }
-      if (top.length < probe) return hits; // every match was a candidate
+      const n = num(stats.find((r) => r.term === null)?.n ?? 0);
+      const idf: Record<string, number> = {};
+      for (const r of stats) if (r.term !== null && num(r.n) > 0) idf[r.term] = keywordIdf(n, num(r.n));
+      if (Object.keys(idf).length === 0) return [];
+      // Scores summed from the postings alone (index-only), then the filters on the scored memories.
       const rows = await this.engine.reader.rows(
-        raw<{ id: string; relevance: number }>(
-          'select m.id as id, bm25(memories_fts) as relevance from memories_fts cross join memories m on m.rowid = memories_fts.rowid ' +
-            `where memories_fts match ?${where.sql} order by relevance, m.rowid limit ?`,
-          [match, ...where.params, k],
+        raw<{ id: string; score: number }>(
+          'select m.id as id, s.score as score from (select t.memory_rowid as memory_rowid, sum(t.weight * q.value) as score ' +
+            `from json_each(?) q cross join memory_terms t on t.term = q.key${agent} group by t.memory_rowid) s ` +
+            `cross join memories m on m.rowid = s.memory_rowid where 1 = 1${where.sql} order by s.score desc, m.rowid limit ?`,
+          [JSON.stringify(idf), ...agentParams, ...where.params, k],
         ),
       );
-      return rows.map((r) => ({ id: r.id, score: -num(r.relevance) }));
+      return rows.map((r) => ({ id: r.id, score: num(r.score) }));
     });
   }
 
@@ -380,45 +380,40 @@ export class SqliteSemanticBackend implements SemanticBackend {
 
   /** Removes what count(scope) counts and what merged into it, in one transaction. */
   async deleteWhere(scope: FilterScope, options: { secure?: boolean } = {}): Promise<DeletedMemory[]> {
-    if (options.secure) return this.engine.securely(() => this.deleteMatching(scope, true));
-    return this.deleteMatching(scope, false);
+    if (options.secure) return this.engine.securely(() => this.deleteMatching(scope));
+    return this.deleteMatching(scope);
   }
 
-  /** deleteWhere's work; `secure` also makes FTS5 remove the rows' tokens from its index at once. */
-  private deleteMatching(scope: FilterScope, secure: boolean): Promise<DeletedMemory[]> {
+  /** deleteWhere's work (run inside engine.securely for a secure delete: freed cells overwritten, keyword terms included). */
+  private deleteMatching(scope: FilterScope): Promise<DeletedMemory[]> {
     const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
     return this.guard('delete memories', () =>
       this.engine.exclusiveTransaction((db) => {
-        // FTS5 takes its configuration values as literals only (a bound one is a "SQL logic error").
-        const fts = (on: 0 | 1) => db.prepare(`insert into memories_fts (memories_fts, rank) values ('secure-delete', ${on === 1 ? 1 : 0})`).run();
-        if (secure) fts(1);
-        try {
-          const matched = db.prepare(`select m.rowid as rowid, m.id as id, m.agent_id as agent_id from memories m where 1 = 1${where.sql}`).all(...where.params) as {
-            rowid: number | bigint;
-            id: string;
-            agent_id: string;
-          }[];
-          if (matched.length === 0) return [];
-          const twins = db
-            .prepare('select rowid from memories where superseded_by in (select value from json_each(?))')
-            .all(JSON.stringify(matched.map((m) => m.id))) as { rowid: number | bigint }[];
-          const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
-          const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
-          for (const { rowid } of [...matched, ...twins]) {
-            dropMemory.run(rowid);
-            dropVector?.run(BigInt(rowid));
-          }
-          return matched.map((m) => ({ id: m.id, agentId: m.agent_id }));
-        } finally {
-          if (secure) fts(0);
+        // Keyword terms go with their rows (trigger); inside engine.securely their cells are overwritten too.
+        const matched = db.prepare(`select m.rowid as rowid, m.id as id, m.agent_id as agent_id from memories m where 1 = 1${where.sql}`).all(...where.params) as {
+          rowid: number | bigint;
+          id: string;
+          agent_id: string;
+        }[];
+        if (matched.length === 0) return [];
+        const twins = db
+          .prepare('select rowid from memories where superseded_by in (select value from json_each(?))')
+          .all(JSON.stringify(matched.map((m) => m.id))) as { rowid: number | bigint }[];
+        const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
+        const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
+        for (const { rowid } of [...matched, ...twins]) {
+          dropMemory.run(rowid);
+          dropVector?.run(BigInt(rowid));
         }
+        return matched.map((m) => ({ id: m.id, agentId: m.agent_id }));
       }),
     );
   }
 
 
+
   /**
-   * Hard-deletes the memory, its vector and (by trigger) its keyword entry, together with the
+   * Hard-deletes the memory, its vector and (by trigger) its keyword terms, together with the
    * duplicates consolidation merged into it (they stood for the same content). True when it existed.
    */
   async delete(id: string): Promise<Owner | undefined> {
@@ -519,7 +514,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
     );
   }
 
-  /** Writes the memories as they are, in one transaction (keyword entries by trigger, vectors in vec0). */
+  /** Writes the memories as they are, in one transaction (with their keyword terms and vec0 vectors). */
   async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
     if (rows.length === 0) return [];
     return this.guard('import memories', () =>
@@ -535,6 +530,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
             'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         );
         const insertVector = hasVec ? this.prep(db, INSERT_VECTOR) : undefined;
+        const insertTerm = this.prep(db, INSERT_TERM);
         return rows.map((r): ArchiveRowOutcome => {
           const found = find.all(r.id, r.agentId, r.key ?? null) as { rowid: number | bigint }[];
           if (found.length > 0) {
@@ -551,6 +547,8 @@ export class SqliteSemanticBackend implements SemanticBackend {
           if (r.embedding !== undefined && insertVector) {
             insertVector.run(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(Float32Array.from(r.embedding)), r.scope, r.source, r.confidence, BigInt(r.createdAt));
           }
+          // Keyword terms (a replaced row's went with it, by trigger).
+          for (const [term, weight] of termWeights(r.content)) insertTerm.run(term, r.agentId, lastInsertRowid, weight);
           return found.length > 0 ? 'replaced' : 'created';
         });
       }),

@@ -5,7 +5,7 @@ import { bufferToVector } from '../../core/vector.js';
 
 /**
  * SQL fragments for the SQLite semantic backend: filter clauses (bound parameters only, never
- * interpolated values), the FTS5 query text, and row → MemoryRecord mapping.
+ * interpolated values) and row → MemoryRecord mapping.
  */
 
 /** vec0 allows at most this many neighbours per KNN query. */
@@ -165,18 +165,6 @@ export function memoryFilterClause(agentId: string | undefined, filter: FilterNo
  */
 export function metadataPath(segments: readonly string[]): string {
   return `$${segments.map((key) => `."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join('')}`;
-}
-
-/**
- * The FTS5 query for free text: its words (Unicode letters and digits), each quoted as an FTS5
- * string so no FTS5 syntax in the text is interpreted, joined with OR (bm25 ranks documents matching
- * more and rarer words higher). Undefined when the text has no words.
- */
-export function ftsQuery(text: string): string | undefined {
-  const words = text.normalize('NFKC').match(/[\p{L}\p{N}]+/gu);
-  if (!words) return undefined;
-  const unique = [...new Set(words.map((w) => w.toLowerCase()))];
-  return unique.map((w) => `"${w.replace(/"/g, '""')}"`).join(' OR ');
 }
 
 /** Cosine similarity of two unit vectors from their L2 distance: 1 − d²/2. */

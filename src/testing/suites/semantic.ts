@@ -179,7 +179,7 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     }
   });
 
-  it('keyword recall ranks by bm25 relevance and ignores query syntax', async () => {
+  it('keyword recall ranks by BM25 relevance and ignores query syntax', async () => {
     const mem = (await open()).mem;
     const filler = Array.from({ length: 12 }, (_, i) => ({ agentId: 'A', content: `unrelated filler text number ${i}` }));
     await mem.semantic.rememberMany(filler);
@@ -194,7 +194,7 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect(results[0]?.explanation?.keywordScore).toBeCloseTo((results[0] as RecalledMemory).score, 10);
     // Stemming: "experiments" finds "experiment".
     expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'experiments' }))).toEqual([both]);
-    // FTS5 operators and quotes in the text are plain words, never syntax errors.
+    // Query-language operators and quotes in the text are plain words, never syntax errors.
     expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'quantum AND "entanglement OR (NOT* ^x' }))).toContain(both);
     expect(await mem.semantic.recall({ agentId: 'A', text: '!!! ... ???', mode: 'keyword' })).toEqual([]);
     expect(await mem.semantic.recall({ agentId: 'A', text: 'absentword', mode: 'keyword' })).toEqual([]);
@@ -269,6 +269,62 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect(await countWith(mem, 'ok')).toBe(0);
   });
 
+  it('keyword score: BM25 (k1 1.2, b 0.75, pivot 256) over the agent\'s own memories, reported as raw / (raw + 1); minScore thresholds it', async () => {
+    const mem = (await open()).mem;
+    const d1 = await mem.semantic.remember({ agentId: 'A', content: 'alpha beta' });
+    const d2 = await mem.semantic.remember({ agentId: 'A', content: 'alpha gamma alpha delta' });
+    await mem.semantic.remember({ agentId: 'A', content: 'epsilon' });
+    // Hand-computed: N = 3 memories of A, df(alpha) = 2.
+    const idf = Math.log(1 + (3 - 2 + 0.5) / (2 + 0.5));
+    const w = (tf: number, len: number) => (tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * len) / 256));
+    const expected = (raw: number) => raw / (raw + 1);
+    const results = await mem.semantic.recall({ agentId: 'A', text: 'Alpha!', mode: 'keyword', explain: true });
+    expect(ids(results)).toEqual([d2, d1]);
+    expect(results[0]?.score).toBeCloseTo(expected(idf * w(2, 4)), 5);
+    expect(results[1]?.score).toBeCloseTo(expected(idf * w(1, 2)), 5);
+    expect(results[1]?.explanation?.keywordScore).toBeCloseTo(results[1]?.score as number, 10);
+    // minScore in keyword mode is on that scale.
+    const between = ((results[0]?.score as number) + (results[1]?.score as number)) / 2;
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'alpha', mode: 'keyword', minScore: between }))).toEqual([d2]);
+    expect(await mem.semantic.recall({ agentId: 'A', text: 'alpha', mode: 'keyword', minScore: 0.999 })).toEqual([]);
+  });
+
+  it("keyword statistics are per agent: another agent's memories never change an agent's keyword scores", async () => {
+    const mem = (await open()).mem;
+    await mem.semantic.rememberMany([
+      { agentId: 'A', content: 'the harbour pilot boards at dawn' },
+      { agentId: 'A', content: 'pilot notes: harbour fees and tides' },
+      { agentId: 'A', content: 'unrelated grocery list' },
+      { agentId: 'B', content: 'the pilot episode' },
+    ]);
+    const scores = async () => (await mem.semantic.recall({ agentId: 'A', text: 'pilot harbour', mode: 'keyword', explain: true })).map((r) => [r.memory.id, r.score, r.explanation?.keywordScore]);
+    const before = await scores();
+    expect(before).toHaveLength(2);
+    const allScores = async () => (await mem.semantic.recall({ allAgents: true, text: 'pilot harbour', mode: 'keyword', limit: 100 })).map((r) => [r.memory.id, r.score]);
+    const allBefore = await allScores();
+    const added = await mem.semantic.rememberMany(Array.from({ length: 40 }, (_, i) => ({ agentId: 'B', content: `pilot ${i} harbour pilot` })));
+    expect(await scores()).toEqual(before);
+    // allAgents recall uses every agent's statistics: the word is now common, the score lower.
+    const all = await mem.semantic.recall({ allAgents: true, text: 'pilot harbour', mode: 'keyword', limit: 100 });
+    expect(all).toHaveLength(43);
+    const aFirst = all.find((r) => r.memory.agentId === 'A') as RecalledMemory;
+    expect(aFirst.score).toBeLessThan(Math.max(...before.map((b) => b[1] as number)));
+    // Forgetting them removes them from the statistics too: everyone's scores are back.
+    for (const id of added) await mem.semantic.forget(id);
+    expect(await allScores()).toEqual(allBefore);
+  });
+
+  it('keyword recall finds text written without spaces: a CJK substring query finds its memory', async () => {
+    const mem = (await open()).mem;
+    const tokyo = await mem.semantic.remember({ agentId: 'A', content: '東京タワーに行きました' });
+    const osaka = await mem.semantic.remember({ agentId: 'A', content: '大阪城を見ました' });
+    await mem.semantic.remember({ agentId: 'A', content: 'an English sentence' });
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: '東京', mode: 'keyword' }))).toEqual([tokyo]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'タワー', mode: 'keyword' }))).toEqual([tokyo]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: '大阪城', mode: 'keyword' }))).toEqual([osaka]);
+    expect(ids(await mem.semantic.recall({ agentId: 'A', text: '北京', mode: 'keyword' }))).toEqual([]);
+  });
+
   it('keyword ranking uses the first 64 distinct words of the text: a 64 KiB query works, words past the bound are ignored', async () => {
     const mem = (await open()).mem;
     const zebra = await mem.semantic.remember({ agentId: 'A', content: 'zebra crossing at night' });
@@ -308,6 +364,15 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect(byId.get(both)?.explanation).toMatchObject({ vectorRank: 2, keywordRank: expect.any(Number), rrfK: 60 });
     expect(byId.get(both)?.score).toBeCloseTo(1 / (60 + 2) + 1 / (60 + (byId.get(both)?.explanation?.keywordRank as number)), 10);
     expect(byId.get(keywordOnly)?.explanation?.vectorRank).toBeUndefined();
+    // explain carries each signal's own score: the cosine, and the keyword score keyword mode reports.
+    expect(byId.get(both)?.explanation?.vectorSimilarity).toBeCloseTo(Math.cos(0.1), 5);
+    const keywordMode = await mem.semantic.recall({ agentId: 'A', text: 'lighthouse', mode: 'keyword' });
+    for (const id of [both, keywordOnly]) {
+      const score = keywordMode.find((r) => r.memory.id === id)?.score as number;
+      expect(score).toBeGreaterThan(0);
+      expect(score).toBeLessThan(1);
+      expect(byId.get(id)?.explanation?.keywordScore).toBeCloseTo(score, 5);
+    }
     // An explicit mode wins over the default.
     const vector = await mem.semantic.recall({ agentId: 'A', text: 'lighthouse', embedding: QUERY, mode: 'vector' });
     expect(ids(vector)).toEqual([vectorOnly, both]);

@@ -110,7 +110,7 @@ function makeHttpCell(main: 'sqlite' | 'postgres'): BackendCell {
     name: `${main} × http`,
     main,
     semantic: 'http',
-    engines: `main: ${mainEngine}; semantic: http client → real in-process memstrate gateway (Fastify, 127.0.0.1) on its own SQLite file (sqlite-vec + FTS5)`,
+    engines: `main: ${mainEngine}; semantic: http client → real in-process memstrate gateway (Fastify, 127.0.0.1) on its own SQLite file (sqlite-vec + BM25 over memory_terms)`,
     capabilities: { rawSql: true, multiProcess: true, sqliteFile: main === 'sqlite', ...semanticCellCapabilities('http') },
     sharedTransactions: false,
     async open(options = {}) {
