@@ -76,6 +76,7 @@ export async function exportCommand(
   return withSubstrate(config, async (mem) => {
     let summary: ExportSummary | undefined;
     let records = 0;
+    let total: number | undefined;
     try {
       const stream = mem.export({
         ...(options.agent && options.agent.length > 0 ? { agents: options.agent } : {}),
@@ -83,8 +84,9 @@ export async function exportCommand(
         gzip: options.gzip === true,
         onProgress: (p) => {
           records = p.records;
+          total = p.total;
           if (p.finished) summary = p.finished;
-          else progress.update('export', p.records);
+          else progress.update('export', p.records, p.total);
         },
       });
       await pipeline(stream, createWriteStream(partial, { flags: 'wx' }));
@@ -94,7 +96,7 @@ export async function exportCommand(
       await rm(partial, { force: true });
       throw error;
     }
-    progress.done('export', records);
+    progress.done('export', records, total);
     return { out, ...(summary as ExportSummary) };
   }, { existingOnly: true });
 }

@@ -74,6 +74,8 @@ export interface MainArchive {
    * (undefined after the last).
    */
   exportRows(table: ArchiveTable, page: ArchivePage): Promise<{ rows: ArchiveRow[]; cursor: string | undefined }>;
+  /** How many rows `exportRows` would return over all its pages (for progress and ETA). */
+  countRows(table: ArchiveTable, agentIds: readonly string[] | undefined): Promise<number>;
   /** Writes the rows as they are (every column kept) in ONE transaction; one outcome per row, in order. */
   importRows(table: ArchiveTable, rows: readonly ArchiveRow[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]>;
 }
@@ -85,6 +87,8 @@ export interface SemanticArchive {
    * stable order, each with its vector (`embedding`) when it has one; with the next page's cursor.
    */
   exportRows(page: ArchivePage): Promise<{ rows: MemoryRecord[]; cursor: string | undefined }>;
+  /** Optional: how many memories `exportRows` would return over all its pages (for progress and ETA). */
+  countRows?(agentIds: readonly string[] | undefined): Promise<number>;
   /**
    * Writes the memories as they are — id, agent, key, timestamps, access counts, supersededBy,
    * expiry, vector — in one unit where the engine can. A memory whose id (or whose agent's key)

@@ -203,6 +203,8 @@ export interface SemanticBackend {
    * cursor (undefined after the last). Without it (or `importRows`), export / import fail with NOT_SUPPORTED.
    */
   exportRows?(page: ArchivePage): Promise<{ rows: MemoryRecord[]; cursor: string | undefined }>;
+  /** Optional, with `exportRows`: how many memories it would return over all its pages (export progress shows an ETA with it). */
+  countRows?(agentIds: readonly string[] | undefined): Promise<number>;
   /**
    * Optional (import): writes the memories as they are — id, agent, key, createdAt, accessedAt,
    * accessCount, supersededBy, expiry, vector — in one unit where the engine can. A memory whose id,

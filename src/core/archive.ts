@@ -49,6 +49,8 @@ export interface ExportOptions {
 
 export interface ExportProgress {
   records: number;
+  /** How many records the export will hold, counted before it starts (when every store can count; the store may change meanwhile). */
+  total?: number;
   /** Set on the last call: the trailer's counts and hash, and the `archive.export` entry's seq. */
   finished?: ExportSummary;
 }
@@ -177,6 +179,8 @@ async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPla
     return bytes;
   };
   const vectorSpace = plan.stores.includes('semantic') ? ((await deps.semantic?.vectorSpace()) ?? null) : null;
+  const total = plan.onProgress ? await exportTotal(deps, plan) : undefined;
+  const progress = (records: number): void => plan.onProgress?.(total === undefined ? { records } : { records, total });
   const header: ArchiveHeader = {
     type: 'header',
     format: ARCHIVE_FORMAT,
@@ -201,7 +205,7 @@ async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPla
           written++;
           yield emit({ type: 'audit_entry', ...entry });
         }
-        plan.onProgress?.({ records: written });
+        progress(written);
         if (entries.length < plan.pageSize) break;
         after = (entries.at(-1) as { seq: number }).seq;
       }
@@ -218,7 +222,7 @@ async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPla
         written++;
         yield emit({ type: spec.type, ...row });
       }
-      plan.onProgress?.({ records: written });
+      progress(written);
       cursor = page.cursor;
     } while (cursor !== undefined);
   }
@@ -234,7 +238,42 @@ async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPla
   });
   staged?.anchor();
   yield Buffer.from(line({ type: 'trailer', counts, sha256 }), 'utf8');
-  if (staged) plan.onProgress?.({ records: written, finished: { counts, sha256, auditSeq: staged.entry.seq } });
+  if (staged) plan.onProgress?.({ records: written, ...(total === undefined ? {} : { total }), finished: { counts, sha256, auditSeq: staged.entry.seq } });
+}
+
+/** How many records the export will hold, or undefined when the semantic side cannot count. */
+async function exportTotal(deps: ArchiveDeps, plan: ReturnType<typeof exportPlan>): Promise<number | undefined> {
+  let total = 0;
+  for (const spec of RECORD_TYPES) {
+    if (!plan.stores.includes(spec.store)) continue;
+    if (spec.type === 'audit_entry') {
+      if (plan.agents === undefined) {
+        total += await deps.audit.count();
+        continue;
+      }
+      for (const agentId of plan.agents) {
+        let after = 0;
+        for (;;) {
+          const entries = await deps.audit.scan(after, 10_000, agentId);
+          total += entries.length;
+          if (entries.length < 10_000) break;
+          after = (entries.at(-1) as { seq: number }).seq;
+        }
+      }
+    } else if (spec.table !== undefined) {
+      total += await (deps.main as MainArchive).countRows(spec.table, plan.agents);
+    } else {
+      const count = deps.semantic?.countRows;
+      if (!count) return undefined;
+      try {
+        total += await count.call(deps.semantic, plan.agents);
+      } catch (error) {
+        if (MemoryError.is(error) && error.code === 'NOT_SUPPORTED') return undefined;
+        throw error;
+      }
+    }
+  }
+  return total;
 }
 
 /** Where an archive comes from: a file path, or its bytes. gzip is recognised by its magic bytes. */
@@ -469,6 +508,7 @@ function isRecordError(error: unknown): boolean {
 export function auditedMemoryArchive(inner: ProviderArchive, target: AuditTarget): ProviderArchive {
   return {
     exportRows: (page) => inner.exportRows(page),
+    ...(inner.countRows ? { countRows: (agentIds: readonly string[] | undefined) => (inner.countRows as NonNullable<typeof inner.countRows>)(agentIds) } : {}),
     vectorSpace: () => inner.vectorSpace(),
     adoptVectorSpace: (space) => inner.adoptVectorSpace(space),
     async importRows(rows, options) {

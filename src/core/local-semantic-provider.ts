@@ -32,6 +32,7 @@ export class LocalSemanticProvider implements SemanticProvider {
               return exportRows.call(backend, page);
             },
             importRows: (rows, options) => importRows.call(backend, rows, options),
+            ...(backend.countRows ? { countRows: (agentIds: readonly string[] | undefined) => (backend.countRows as NonNullable<typeof backend.countRows>).call(backend, agentIds) } : {}),
             vectorSpace: async () => store.vectorSpace,
             adoptVectorSpace: (space) => store.adoptVectorSpace(space),
           }

@@ -289,12 +289,13 @@ export const MemoryExportQuery = named(
     cursor: z.string().max(4096).optional().describe('The cursor the previous page returned; absent for the first page.'),
     limit: z.int().min(1).max(1000),
     agentIds: z.array(Id).max(10_000).optional().describe('Only these agents\' memories (default: every agent).'),
+    count: z.boolean().optional().describe('Also answer `total`: how many memories every page together holds.'),
   }),
   'A page of the export of memories as stored: merged and expired ones too, with vectors.',
 );
 export const MemoryExportPage = named(
   'MemoryExportPage',
-  z.object({ rows: z.array(MemoryRecord), cursor: z.string().optional(), vectorSpace: VectorSpaceSchema.nullable() }),
+  z.object({ rows: z.array(MemoryRecord), cursor: z.string().optional(), vectorSpace: VectorSpaceSchema.nullable(), total: z.int().min(0).optional() }),
   'Memories as stored, the next page\'s cursor (absent after the last), and the store\'s vector space.',
 );
 export const MemoryImportBody = named(

@@ -26,11 +26,13 @@ function fakeDeps(memories: number, audit: AuditEntry[] = []) {
       written.push(...rows);
       return rows.map(() => 'created' as const);
     },
+    countRows: async () => memories,
     vectorSpace: async () => ({ dimensions: 2, embedderId: 'caller' }),
     adoptVectorSpace: async () => {},
   };
   const main: MainArchive = {
     exportRows: async (_table: ArchiveTable) => ({ rows: [] as ArchiveRow[], cursor: undefined }),
+    countRows: async () => 0,
     importRows: async (_table, rows) => rows.map(() => 'created' as const),
   };
   const deps: ArchiveDeps = {
@@ -40,7 +42,8 @@ function fakeDeps(memories: number, audit: AuditEntry[] = []) {
     main,
     semantic,
     audit: {
-      scan: async (after: number, limit: number) => audit.filter((e) => e.seq > after).slice(0, limit),
+      scan: async (after: number, limit: number, agentId?: string) => audit.filter((e) => e.seq > after && (agentId === undefined || e.agentId === agentId)).slice(0, limit),
+      count: async () => audit.length,
     } as unknown as ArchiveDeps['audit'],
     target: {
       scope: (fn) => fn(),
@@ -75,7 +78,10 @@ describe('archive (core)', () => {
 
   it('the whole export, then the import: counts, hash, one audit entry each; a dry run writes nothing and no entry', async () => {
     const { deps, written, entries } = fakeDeps(1234);
-    const archive = await bytesOf(exportArchive(deps, { stores: ['semantic'], pageSize: 100, actor: 'ops' }));
+    const seen: { records: number; total?: number }[] = [];
+    const archive = await bytesOf(exportArchive(deps, { stores: ['semantic'], pageSize: 100, actor: 'ops', onProgress: (p) => seen.push(p) }));
+    expect(seen[0]).toEqual({ records: 100, total: 1234 });
+    expect(seen.at(-1)).toMatchObject({ records: 1234, total: 1234, finished: { counts: { memory: 1234 } } });
     expect(entries).toEqual([expect.objectContaining({ agentId: 'ops', action: 'archive.export' })]);
     const lines = archive.toString('utf8').trim().split('\n');
     expect(lines).toHaveLength(1 + 1234 + 1);

@@ -296,7 +296,7 @@ describe('memstrate export / import', () => {
     expect(exported.status, exported.stderr).toBe(0);
     const summary = JSON.parse(exported.stdout) as { out: string; counts: Record<string, number>; sha256: string; auditSeq: number };
     expect(summary).toMatchObject({ out, counts: { memory: 2, kv: 1 }, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), auditSeq: expect.any(Number) });
-    expect(exported.stderr).toMatch(/^export: \d+ records, [\d,]+\/s\n$/m);
+    expect(exported.stderr).toMatch(/^export: (\d+) \/ \1 records \(100%\), [\d,]+\/s\n$/m);
     expect(readdirSync(source.dir).filter((f) => f.includes('.partial-'))).toEqual([]);
 
     const adaOnly = join(source.dir, 'ada.ndjson.gz');

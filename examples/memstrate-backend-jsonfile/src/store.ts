@@ -327,6 +327,14 @@ export class JsonFileSemanticBackend implements SemanticBackend {
     });
   }
 
+  /** How many memories exportRows returns for these agents. */
+  async countRows(agentIds: readonly string[] | undefined): Promise<number> {
+    return this.exclusive(() => {
+      const agents = agentIds === undefined ? undefined : new Set(agentIds);
+      return [...this.memories.values()].filter((m) => agents === undefined || agents.has(m.agentId)).length;
+    });
+  }
+
   /** Stores the memories as they are, in one write of the file. */
   async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
     if (rows.length === 0) return [];

@@ -7,7 +7,7 @@ import { assertSameSpace } from '../../core/vector-space.js';
 import { Validator } from '../../core/validate.js';
 import { encodeBody } from './wire-encode.js';
 import type { Logger } from '../../contracts/types.js';
-import { BackendUnavailableError, ConfigError, MemoryError } from '../../errors.js';
+import { BackendUnavailableError, ConfigError, MemoryError, NotSupportedError } from '../../errors.js';
 import type { BackendContext, SemanticCapabilities } from '../../contracts/backend-plugin.js';
 import { GatewayClient, type GatewayClientOptions } from './gateway-client.js';
 import { HttpSemanticStore } from './http-semantic-store.js';
@@ -162,6 +162,16 @@ class HttpArchive implements ProviderArchive {
     const res = await this.client.request({ method: 'POST', path: '/v1/memories/export', body: encodeBody('page', body, this.v), idempotent: true });
     const { rows, cursor } = this.decode.exportPage(res.body, page.agentIds, limit, label);
     return { rows, cursor };
+  }
+
+  /** The gateway's count (POST /v1/memories/export with `count`); NOT_SUPPORTED when its backend cannot count. */
+  async countRows(agentIds: readonly string[] | undefined): Promise<number> {
+    const label = 'POST /v1/memories/export';
+    const body = { limit: 1, count: true, ...(agentIds === undefined ? {} : { agentIds: [...agentIds] }) };
+    const res = await this.client.request({ method: 'POST', path: '/v1/memories/export', body: encodeBody('page', body, this.v), idempotent: true });
+    const { total } = this.decode.exportPage(res.body, agentIds, 1, label);
+    if (total === undefined) throw new NotSupportedError(`the gateway at ${this.client.where} does not count its memories`, { backend: HTTP_BACKEND });
+    return total;
   }
 
   async vectorSpace(): Promise<VectorSpace | undefined> {

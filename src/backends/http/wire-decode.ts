@@ -139,7 +139,12 @@ export class WireDecoder {
   }
 
   /** `{ rows, cursor?, vectorSpace }` of POST /v1/memories/export: at most `limit` rows, only of the agents asked for, each once. */
-  exportPage(body: unknown, agentIds: readonly string[] | undefined, limit: number, label: string): { rows: MemoryRecord[]; cursor: string | undefined; vectorSpace: VectorSpace | undefined } {
+  exportPage(
+    body: unknown,
+    agentIds: readonly string[] | undefined,
+    limit: number,
+    label: string,
+  ): { rows: MemoryRecord[]; cursor: string | undefined; vectorSpace: VectorSpace | undefined; total: number | undefined } {
     const page = this.shape(MemoryExportPage, body, label);
     if (page.rows.length > limit) this.contradiction(label, `${page.rows.length} memories for limit ${limit}`);
     if (agentIds !== undefined) {
@@ -147,7 +152,7 @@ export class WireDecoder {
       if (page.rows.some((r) => !wanted.has(r.agentId))) this.contradiction(label, 'a memory of an agent that was not asked for was returned');
     }
     if (new Set(page.rows.map((r) => r.id)).size !== page.rows.length) this.contradiction(label, 'a memory was returned twice');
-    return { rows: page.rows, cursor: page.cursor, vectorSpace: page.vectorSpace ?? undefined };
+    return { rows: page.rows, cursor: page.cursor, vectorSpace: page.vectorSpace ?? undefined, total: page.total };
   }
 
   /** `{ outcomes }` of POST /v1/memories/import: one per row sent. */

@@ -565,6 +565,19 @@ export class PostgresSemanticBackend implements SemanticBackend {
     return { rows: rows.map((row) => toRecord(row)), cursor: rows.length < limit ? undefined : rows.at(-1)?.id };
   }
 
+  /** How many memories exportRows returns for these agents (merged and expired ones too). */
+  async countRows(agentIds: readonly string[] | undefined): Promise<number> {
+    if (agentIds !== undefined && agentIds.length === 0) return 0;
+    const row = await this.guard('count memories', () =>
+      this.engine.first<{ n: number | string }>(
+        agentIds === undefined
+          ? raw(`select count(*) as n from ${this.t.memories}`, [])
+          : raw(`select count(*) as n from ${this.t.memories} where agent_id = any($1::text[])`, [[...agentIds]]),
+      ),
+    );
+    return num(row?.n ?? 0);
+  }
+
   /** Writes the memories as they are, in one transaction. */
   async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
     if (rows.length === 0) return [];

@@ -475,6 +475,14 @@ export class QdrantSemanticBackend implements SemanticBackend {
     return { rows: result.points.map(recordFromPoint), cursor: next === undefined || next === null || typeof next === 'object' ? undefined : String(next) };
   }
 
+  /** How many points exportRows returns for these agents (exact count). */
+  async countRows(agentIds: readonly string[] | undefined): Promise<number> {
+    if (agentIds !== undefined && agentIds.length === 0) return 0;
+    const filter: Schemas['Filter'] | undefined = agentIds === undefined ? undefined : { must: [{ key: 'agent_id', match: { any: [...agentIds] } }] };
+    const res = await this.call('count memories', (c) => c.count(this.collection, { exact: true, ...(filter ? { filter } : {}) }));
+    return res.count;
+  }
+
   /** Upserts the memories as they are, in one request per chunk (a failed batch removes the points it created). */
   async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
     if (rows.length === 0) return [];

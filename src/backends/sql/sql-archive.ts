@@ -64,6 +64,22 @@ export class SqlArchive implements MainArchive {
     }
   }
 
+  async countRows(table: ArchiveTable, agentIds: readonly string[] | undefined): Promise<number> {
+    const agents = AGENT_COLUMNS[table];
+    if (agentIds !== undefined && (agents.length === 0 || agentIds.length === 0)) return 0;
+    let query = this.engine.db.selectFrom(table as keyof Database).select(sql<number>`count(*)`.as('n'));
+    if (agentIds !== undefined) {
+      const ids = [...agentIds];
+      query = query.where((eb) => eb.or(agents.map((c) => eb(sql.ref(c), 'in', ids))));
+    }
+    try {
+      const row = await this.engine.reader.first<{ n: number | string }>(query.compile() as never);
+      return Number(row?.n ?? 0);
+    } catch (error) {
+      throw this.engine.mapError(error, `count ${table}`);
+    }
+  }
+
   async importRows(table: ArchiveTable, rows: readonly ArchiveRow[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
     if (rows.length === 0) return [];
     const spec = ARCHIVE_TABLES[table];

@@ -514,6 +514,20 @@ export class SqliteSemanticBackend implements SemanticBackend {
     );
   }
 
+  /** How many memories exportRows returns for these agents (merged and expired ones too). */
+  async countRows(agentIds: readonly string[] | undefined): Promise<number> {
+    if (agentIds !== undefined && agentIds.length === 0) return 0;
+    const row = await this.guard('count memories', () =>
+      this.engine.reader.first(
+        raw<{ n: number }>(
+          agentIds === undefined ? 'select count(*) as n from memories' : 'select count(*) as n from memories where agent_id in (select value from json_each(?))',
+          agentIds === undefined ? [] : [JSON.stringify(agentIds)],
+        ),
+      ),
+    );
+    return num(row?.n ?? 0);
+  }
+
   /** Writes the memories as they are, in one transaction (with their keyword terms and vec0 vectors). */
   async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
     if (rows.length === 0) return [];

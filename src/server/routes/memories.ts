@@ -308,7 +308,8 @@ export function memoryRoutes(table: RouteTable, mem: MemorySubstrate): void {
     async handler({ body }) {
       const archive = memoryArchive();
       const page = await archive.exportRows({ cursor: body.cursor, limit: body.limit, agentIds: body.agentIds });
-      return { rows: page.rows, ...(page.cursor === undefined ? {} : { cursor: page.cursor }), vectorSpace: (await archive.vectorSpace()) ?? null };
+      const total = body.count === true && archive.countRows ? await archive.countRows(body.agentIds) : undefined;
+      return { rows: page.rows, ...(page.cursor === undefined ? {} : { cursor: page.cursor }), vectorSpace: (await archive.vectorSpace()) ?? null, ...(total === undefined ? {} : { total }) };
     },
   });
 

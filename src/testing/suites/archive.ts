@@ -139,6 +139,16 @@ export const archiveSuite = defineSuite('archive', ({ open }) => {
     expectSameRecords(records(await exportBytes(mem, { pageSize: 2 })), whole);
     expectSameRecords(records(await exportBytes(mem, { pageSize: 1, agents: ['beta'] })), records(await exportBytes(mem, { agents: ['beta'] })));
     expect(() => mem.export({ pageSize: 0 })).toThrow(/pageSize/);
+    // Progress counts the records before the export starts: its total is what the trailer counts.
+    for (const agents of [undefined, ['beta']]) {
+      const seen: { records: number; total?: number }[] = [];
+      const bytes = await exportBytes(mem, { pageSize: 3, onProgress: (p) => seen.push(p), ...(agents ? { agents } : {}) });
+      const trailer = JSON.parse(bytes.toString('utf8').trim().split('\n').at(-1) as string) as { counts: Record<string, number> };
+      const total = Object.values(trailer.counts).reduce((a, b) => a + b, 0);
+      expect(seen.length).toBeGreaterThan(2);
+      for (const p of seen) expect(p.total).toBe(total);
+      expect(seen.at(-1)?.records).toBe(total);
+    }
   }, 60_000);
 
   it('gzip, and filters by agent and store', async ({ skip }) => {
