@@ -279,6 +279,7 @@ export class MemorySubstrate {
     const info = this.info;
     return {
       backend: info.backend,
+      auditKeyed: this.config.auditKeyEnv !== undefined,
       source: { backend: info.backend, semanticBackend: info.semanticBackend, schemaVersion: info.schemaVersion },
       embedder: { provider: info.embedding.provider, model: info.embedding.model ?? null },
       main: this.main.archive,

@@ -4,6 +4,7 @@ import type { VectorSpace } from '../contracts/semantic-backend.js';
 import { MEMORY_SOURCES, type MemoryRecord } from '../contracts/semantic-store.js';
 import type { JsonObject } from '../contracts/types.js';
 import { ValidationError } from '../errors.js';
+import { hashEntry } from './audit-chain.js';
 
 /**
  * The portable archive (`mem.export` / `mem.import`): NDJSON, one JSON object per line, gzip
@@ -45,6 +46,8 @@ export interface ArchiveHeader {
   /** The source's fixed vector space (every memory vector has its dimension), or null. */
   vectorSpace: VectorSpace | null;
   filter: { agents: string[] | null; stores: ArchiveStore[] };
+  /** Whether the source's audit chain is keyed (HMAC, `audit_key_env`): an unkeyed chain's exported entries are re-hashed on import. */
+  audit: { keyed: boolean };
 }
 
 export interface ArchiveTrailer {
@@ -169,7 +172,12 @@ export class ArchiveValidator {
       const v = value[key];
       if (kind === 'n' ? typeof v !== 'number' || !Number.isInteger(v) : typeof v !== 'string') this.fail(where, `audit entry ${key} is missing or has the wrong type`);
     }
-    return value as unknown as AuditEntry;
+    const entry = value as unknown as AuditEntry;
+    if (!this.header.audit.keyed) {
+      const { hash, ...rest } = entry;
+      if (hashEntry(rest) !== hash) this.fail(where, `audit entry ${entry.seq}: its hash does not match its content (edited)`);
+    }
+    return entry;
   }
 }
 
@@ -183,7 +191,7 @@ export function parseHeader(value: unknown, backend: string): ArchiveHeader {
   if (h.type !== 'header') fail('the first line is not a header');
   if (h.format !== ARCHIVE_FORMAT) fail(`format ${JSON.stringify(h.format)} is not ${ARCHIVE_FORMAT}`);
   if (h.version !== ARCHIVE_VERSION) fail(`version ${JSON.stringify(h.version)} is not supported (this build reads version ${ARCHIVE_VERSION})`);
-  const keys = ['type', 'format', 'version', 'createdAt', 'source', 'embedder', 'vectorSpace', 'filter'];
+  const keys = ['type', 'format', 'version', 'createdAt', 'source', 'embedder', 'vectorSpace', 'filter', 'audit'];
   for (const key of Object.keys(h)) if (!keys.includes(key)) fail(`unknown key ${JSON.stringify(key)}`);
   if (typeof h.createdAt !== 'number') fail('createdAt must be a number');
   const source = h.source as Record<string, unknown> | undefined;
@@ -208,6 +216,8 @@ export function parseHeader(value: unknown, backend: string): ArchiveHeader {
   ) {
     fail('filter must give agents (a list or null) and stores');
   }
+  const audit = h.audit as Record<string, unknown> | undefined;
+  if (typeof audit !== 'object' || audit === null || typeof audit.keyed !== 'boolean' || Object.keys(audit).length !== 1) fail('audit must be { keyed: true | false }');
   return value as ArchiveHeader;
 }
 

@@ -110,6 +110,8 @@ export interface ExportSummary {
 
 export interface ArchiveDeps {
   backend: string;
+  /** Whether the audit chain is keyed (an HMAC key): unkeyed entries are re-hashed on import. */
+  auditKeyed: boolean;
   source: ArchiveHeader['source'];
   embedder: ArchiveHeader['embedder'];
   main: MainArchive | undefined;
@@ -190,6 +192,7 @@ async function* exportLines(deps: ArchiveDeps, plan: ReturnType<typeof exportPla
     embedder: deps.embedder,
     vectorSpace,
     filter: { agents: plan.agents ?? null, stores: plan.stores },
+    audit: { keyed: deps.auditKeyed },
   };
   yield emit(header);
   for (const spec of RECORD_TYPES) {

@@ -4,6 +4,7 @@ import type { ArchivePage, ArchiveRow, ArchiveTable, MainArchive } from '../../s
 import type { AuditEntry } from '../../src/contracts/audit-log.js';
 import type { ProviderArchive } from '../../src/contracts/semantic-provider.js';
 import type { MemoryRecord } from '../../src/contracts/semantic-store.js';
+import { GENESIS_HASH, hashEntry } from '../../src/core/audit-chain.js';
 
 /** A fake store of `memories` memories (ids m000000…), read page by page; counts the pages read. */
 function fakeDeps(memories: number, audit: AuditEntry[] = []) {
@@ -37,6 +38,7 @@ function fakeDeps(memories: number, audit: AuditEntry[] = []) {
   };
   const deps: ArchiveDeps = {
     backend: 'fake',
+    auditKeyed: true,
     source: { backend: 'fake', semanticBackend: 'fake', schemaVersion: '1' },
     embedder: { provider: 'none', model: null },
     main,
@@ -127,5 +129,28 @@ describe('archive (core)', () => {
       await expect(importArchive(deps, bytes), name).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(message) });
     }
     expect(written).toHaveLength(0);
+  });
+
+  it('an unkeyed audit chain travels for verification: every exported entry is re-hashed on import, so an edited one is refused even with the archive re-sealed', async () => {
+    const audit: AuditEntry[] = [];
+    let prevHash = GENESIS_HASH;
+    for (let seq = 1; seq <= 3; seq++) {
+      const entry = { seq, timestamp: seq, agentId: 'a', action: 'kv.set', detail: `{"key":"k${seq}"}`, outcome: 'ok', prevHash };
+      prevHash = hashEntry(entry);
+      audit.push({ ...entry, hash: prevHash });
+    }
+    const { deps } = fakeDeps(0, audit);
+    deps.auditKeyed = false;
+    const archive = (await bytesOf(exportArchive(deps, { stores: ['audit'] }))).toString('utf8');
+    expect(JSON.parse(archive.split('\n')[0] as string)).toMatchObject({ audit: { keyed: false } });
+    await expect(importArchive(deps, new Uint8Array(Buffer.from(archive)))).resolves.toMatchObject({ stores: { audit_entry: { total: 3, skipped: 3 } } });
+    const { createHash } = await import('node:crypto');
+    const lines = archive.trim().split('\n');
+    const trailer = JSON.parse(lines.pop() as string) as { counts: Record<string, number> };
+    const body = lines.map((l) => l.replace('{\\"key\\":\\"k2\\"}', '{\\"key\\":\\"kX\\"}'));
+    expect(body.join('\n')).toContain('kX');
+    const text = body.map((l) => `${l}\n`).join('');
+    const forged = `${text}${JSON.stringify({ type: 'trailer', counts: trailer.counts, sha256: createHash('sha256').update(text).digest('hex') })}\n`;
+    await expect(importArchive(deps, new Uint8Array(Buffer.from(forged)))).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/audit entry 2: its hash does not match/) });
   });
 });
