@@ -25,6 +25,7 @@ import type { EraseRequest, ErasureReceipt } from '../core/erasure.js';
 import { exportArchive, importArchive, type ArchiveDeps, type ArchiveSource, type ExportOptions, type ImportOptions, type ImportReport } from '../core/archive.js';
 import type { AuditTarget } from '../core/audit-wrap.js';
 import type { Readable } from 'node:stream';
+import { mirroredSessions, SessionMirror } from '../core/session-mirror.js';
 import { defaultLogger } from '../core/logger.js';
 import { auditStores, type AuditedStores } from './audited-stores.js';
 import { backendRegistry } from './backends.js';
@@ -99,6 +100,8 @@ export class MemorySubstrate {
     private readonly capabilities: OpenedCapabilities,
     /** The substrate's clock (OpenOptions.clock). */
     private readonly clock: Clock,
+    /** `sessions_mirror_dir`'s files, kept in step with the sessions store. */
+    private readonly sessionMirror: SessionMirror | undefined,
     /** Opened read-only for forensics (OpenOptions.forensic). */
     private readonly forensic = false,
   ) {
@@ -156,7 +159,9 @@ export class MemorySubstrate {
       cleanups.push(async () => anchor.close?.());
       const auditLog = await ChainedAuditLog.open({ storage: main.auditStorage, anchor, clock, logger, backend: main.name, key, adoptAnchor: options.adoptAuditAnchor === true, readOnly: options.forensic === true });
       const stores = auditStores(main, semantic, auditLog, semanticCapabilities.sharedTransactions, clock, options.forensic === true);
-      return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities }, clock, options.forensic === true);
+      const mirror = resolved.sessionsMirrorDir === undefined || options.forensic === true ? undefined : new SessionMirror(resolved.sessionsMirrorDir, clock, logger);
+      if (mirror) stores.sessions = mirroredSessions(stores.sessions, mirror);
+      return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities }, clock, mirror, options.forensic === true);
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
       throw error;
@@ -230,8 +235,11 @@ export class MemorySubstrate {
    * (SQLite: secure_delete — keyword terms included —, a truncating WAL checkpoint). Returns a receipt
    * whose `auditSeq` is the one `agent.erase` entry recording it (ids and counts, never content).
    */
-  erase(request: EraseRequest): Promise<ErasureReceipt> {
-    return this.eraseAgent(request);
+  async erase(request: EraseRequest): Promise<ErasureReceipt> {
+    const receipt = await this.eraseAgent(request);
+    // The agent's sessions are gone: so are their mirror files.
+    if (receipt.scope === 'agent') await this.sessionMirror?.sweep(async (id) => (await this.sessions.get(id)) !== undefined);
+    return receipt;
   }
 
   /**
@@ -287,6 +295,17 @@ export class MemorySubstrate {
       semantic: this.semanticProvider.archive,
       target: this.archiveTarget,
       clock: this.clock,
+      ...(this.sessionMirror
+        ? {
+            // Imported sessions get their mirror files, as saved ones do.
+            sessionsWritten: async (ids: string[]) => {
+              for (const id of ids) {
+                const session = await this.sessions.get(id);
+                if (session) this.sessionMirror?.write(session);
+              }
+            },
+          }
+        : {}),
     };
   }
 

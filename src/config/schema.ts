@@ -58,6 +58,8 @@ export const memoryConfigSchema = z.strictObject({
    * `full`: every commit and the audit anchor (file and folder) reach the disk before they return.
    */
   durability: z.enum(['normal', 'full']).default('normal'),
+  /** Also write each session as `<dir>/<session-uuid>.jsonl` (OpenFang's session mirror format). */
+  sessionsMirrorDir: z.string().min(1).optional(),
   /** Retention (days; unset = keep forever), applied by `memstrate retention run` and the gateway's schedule. */
   retentionMemoriesDays: retentionDays.optional(),
   retentionSessionsDays: retentionDays.optional(),

@@ -119,6 +119,8 @@ export interface ArchiveDeps {
   semantic: ProviderArchive | undefined;
   target: AuditTarget;
   clock: Clock;
+  /** Called with the ids of the sessions an import batch wrote (created or replaced): e.g. to mirror them. */
+  sessionsWritten?: (ids: string[]) => Promise<void>;
 }
 
 const PAGE = 500;
@@ -471,7 +473,11 @@ async function writeBatch(deps: ArchiveDeps, records: ArchiveRecord[], onConflic
     if (first.type === 'audit_entry') return Promise.resolve(rs.map(() => 'existing' as const));
     return (deps.main as MainArchive).importRows(first.table, rs.map((r) => r.record as ArchiveRow), options);
   };
-  const tally = (rs: ArchiveRecord[], outcomes: ArchiveRowOutcome[]): void => {
+  const tally = async (rs: ArchiveRecord[], outcomes: ArchiveRowOutcome[]): Promise<void> => {
+    if (rs[0]?.type === 'session' && deps.sessionsWritten) {
+      const ids = rs.filter((_, i) => outcomes[i] !== 'existing').map((r) => String((r.record as ArchiveRow).id));
+      if (ids.length > 0) await deps.sessionsWritten(ids);
+    }
     rs.forEach((r, i) => {
       if (outcomes[i] !== 'existing') into.imported++;
       else if (onConflict === 'fail') into.failed.push({ id: recordId(r), reason: 'already present in the target (onConflict: fail)' });
@@ -479,7 +485,7 @@ async function writeBatch(deps: ArchiveDeps, records: ArchiveRecord[], onConflic
     });
   };
   try {
-    tally(records, await write(records));
+    await tally(records, await write(records));
   } catch (error) {
     if (!isRecordError(error)) throw error;
     if (records.length === 1) {
@@ -488,7 +494,7 @@ async function writeBatch(deps: ArchiveDeps, records: ArchiveRecord[], onConflic
     }
     for (const r of records) {
       try {
-        tally([r], await write([r]));
+        await tally([r], await write([r]));
       } catch (single) {
         if (!isRecordError(single)) throw single;
         into.failed.push({ id: recordId(r), reason: (single as Error).message });

@@ -72,7 +72,7 @@ export const qdrantBackend: BackendDefinition<typeof qdrantOptions> = {
     capabilities: {
       vectorSearch: 'approximate',
       keywordRanking: 'bm25',
-      hybridInEngine: true,
+      hybridInEngine: false, // one batched call, fused by core's RRF here
       sharedTransactions: false,
       multiProcess: true,
       maxDimensions: LIMITS.maxDimensions,

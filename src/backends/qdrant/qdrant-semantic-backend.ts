@@ -15,6 +15,7 @@ import { queryTerms } from '../../core/keyword-score.js';
 import { decayPoints, deleteMatching, mergeDuplicatePoints } from './qdrant-maintenance.js';
 import { BM25, DENSE, isPointId, liveAt, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, type MemoryPayload } from './qdrant-points.js';
 import { replacedRow } from '../../core/memory-replacement.js';
+import { reciprocalRankFusion } from '../../core/rrf.js';
 
 /** Points per upsert / retrieve request (Qdrant's default request limit is 32 MB). */
 const CHUNK = 1000;
@@ -33,7 +34,7 @@ export interface QdrantSettings {
  * the whole record in its payload, a `dense` Cosine vector (when it has one) and a `text` sparse
  * vector of its terms (BM25 weights; IDF applied by the server). Every write waits for the server to
  * apply it. Vector, keyword and hybrid recall are Query API calls with every filter inside each
- * prefetch; hybrid fuses the two prefetches with Qdrant's RRF in the same call.
+ * search; hybrid runs both in one batched call and fuses them with core's RRF.
  */
 export class QdrantSemanticBackend implements SemanticBackend {
   readonly name = 'qdrant';
@@ -255,10 +256,9 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 
   /**
-   * One batched Query API call: the dense and sparse prefetches fused with Qdrant's RRF (its `k` is
-   * rrfK + 1, because Qdrant ranks from 0 where memstrate ranks from 1), plus the two prefetches on
-   * their own for the per-signal ranks and scores. Fused scores are recomputed from those ranks in
-   * double precision (Qdrant returns 32-bit floats).
+   * One batched Query API call running the dense and the sparse search (every filter inside each),
+   * fused here with core's Reciprocal Rank Fusion — in double precision, with the per-signal ranks
+   * and scores `explain` shows, each search run once.
    */
   async hybridSearch(scope: SearchScope, vector: Float32Array, text: string, rrfK: number): Promise<FusedHit[]> {
     const sparse = await this.keywordQuery(scope, text);
@@ -269,30 +269,14 @@ export class QdrantSemanticBackend implements SemanticBackend {
         return { id: h.id, score: 1 / (rrfK + i + 1), ...signal };
       });
     }
-    const dense = this.denseQuery(scope, vector);
-    const keyword = this.sparseQuery(scope, sparse);
-    const [fused, denseHits, sparseHits] = await this.call('hybrid recall', (c) =>
-      c.queryBatch(this.collection, {
-        searches: [
-          { prefetch: [dense, keyword], query: { rrf: { k: rrfK + 1 } }, filter: scopeFilter(scope), limit: scope.k, with_payload: false },
-          { ...dense, with_payload: false },
-          { ...keyword, with_payload: false },
-        ],
-      }),
+    // Both searches in one batched request, fused here: Qdrant's own RRF over prefetches of the
+    // same two lists would give the same ranking, but the per-signal ranks `explain` needs would
+    // take both searches a second time.
+    const [denseHits, sparseHits] = await this.call('hybrid recall', (c) =>
+      c.queryBatch(this.collection, { searches: [{ ...this.denseQuery(scope, vector), with_payload: false }, { ...this.sparseQuery(scope, sparse), with_payload: false }] }),
     );
-    const ranks = (list: Schemas['QueryResponse'] | undefined) => new Map((list?.points ?? []).map((p, i) => [String(p.id), { rank: i + 1, score: p.score }]));
-    const byVector = ranks(denseHits);
-    const byKeyword = ranks(sparseHits);
-    const hits = (fused?.points ?? []).map((p) => {
-      const id = String(p.id);
-      const v = byVector.get(id);
-      const k = byKeyword.get(id);
-      const hit: FusedHit = { id, score: (v ? 1 / (rrfK + v.rank) : 0) + (k ? 1 / (rrfK + k.rank) : 0) };
-      if (v) Object.assign(hit, { vectorRank: v.rank, vectorScore: v.score });
-      if (k) Object.assign(hit, { keywordRank: k.rank, keywordScore: k.score });
-      return hit;
-    });
-    return hits.sort((a, b) => b.score - a.score);
+    const scored = (list: Schemas['QueryResponse'] | undefined): ScoredId[] => (list?.points ?? []).map((p) => ({ id: String(p.id), score: p.score }));
+    return reciprocalRankFusion(scored(denseHits), scored(sparseHits), rrfK).slice(0, scope.k);
   }
 
   /** An exact count of the scope's points. */

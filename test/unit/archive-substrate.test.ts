@@ -26,3 +26,23 @@ it('a forensic (read-only) open refuses export and import before anything runs: 
     await forensic.close();
   }
 });
+
+it('imported sessions get their sessions_mirror_dir files, as saved ones do', async () => {
+  const { existsSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'memstrate-archive-mirror-'));
+  dirs.push(dir);
+  const source = await MemorySubstrate.open({ sqlitePath: join(dir, 'a.db'), auditAnchorPath: join(dir, 'a.anchor') }, { env: {} });
+  const session = await source.sessions.create('ada', { label: 'chat' });
+  await source.sessions.save({ ...session, messages: [{ role: 'user', content: 'hi' }] });
+  const chunks: Buffer[] = [];
+  for await (const chunk of source.export()) chunks.push(chunk as Buffer);
+  await source.close();
+  const mirror = join(dir, 'mirror');
+  const target = await MemorySubstrate.open({ sqlitePath: join(dir, 'b.db'), auditAnchorPath: join(dir, 'b.anchor'), sessionsMirrorDir: mirror }, { env: {} });
+  try {
+    expect((await target.import(new Uint8Array(Buffer.concat(chunks)))).stores.session.imported).toBe(1);
+    expect(existsSync(join(mirror, `${session.id}.jsonl`))).toBe(true);
+  } finally {
+    await target.close();
+  }
+});
