@@ -137,12 +137,14 @@ export async function openHttpSemanticProvider(options: { url?: string | undefin
   return HttpSemanticProvider.open({ settings, logger: ctx.logger, ...(expectedDimensions === undefined ? {} : { expectedDimensions }) });
 }
 
-/** Rows per POST /v1/memories/import (the gateway takes at most 1000; vectors make bodies large). */
+/** Rows per POST /v1/memories/import at most (the gateway takes at most 1000). */
 const IMPORT_CHUNK = 100;
+/** Body bytes per POST /v1/memories/import at most, under the gateway's default 1 MiB body limit (vectors make rows large). */
+const IMPORT_BYTES = 512 * 1024;
 
 /**
  * Export / import of memories through the gateway's `/v1/memories/export` and `/v1/memories/import`
- * (admin). An import batch larger than IMPORT_CHUNK is sent in several requests, each atomic on the
+ * (admin). An import batch of more than IMPORT_CHUNK rows or IMPORT_BYTES is sent in several requests, each atomic on the
  * gateway's engine; the gateway audits each as `memory.import`. The vector space an import adopts
  * travels with each request and is fixed by the gateway.
  */
@@ -188,8 +190,22 @@ class HttpArchive implements ProviderArchive {
   async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
     const label = 'POST /v1/memories/import';
     const outcomes: ArchiveRowOutcome[] = [];
-    for (let start = 0; start < rows.length; start += IMPORT_CHUNK) {
-      const chunk = rows.slice(start, start + IMPORT_CHUNK);
+    // Chunks of at most IMPORT_CHUNK rows and about IMPORT_BYTES (a row larger than that goes alone).
+    const chunks: MemoryRecord[][] = [];
+    let current: MemoryRecord[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      const size = encodeBody('row', row, this.v).length + 1;
+      if (current.length > 0 && (current.length >= IMPORT_CHUNK || bytes + size > IMPORT_BYTES)) {
+        chunks.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(row);
+      bytes += size;
+    }
+    if (current.length > 0) chunks.push(current);
+    for (const chunk of chunks) {
       const body = { rows: chunk, overwrite: options.overwrite, ...(this.adopted ? { vectorSpace: this.adopted } : {}) };
       // Not retried blindly by the client; a re-run of the import finds what a lost answer wrote (`existing`).
       const res = await this.client.request({ method: 'POST', path: '/v1/memories/import', body: encodeBody('rows', body, this.v), idempotent: false });
