@@ -8,6 +8,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, MemoryError } from '../errors.js';
+import { MEMSTRATE_VERSION } from '../version.js';
 import { auditAdoptAnchorCommand, auditVerifyCommand, migrateCommand, retentionRunCommand, serveCommand, statsCommand } from './commands.js';
 import { eraseCommand, memoriesAgentsCommand, memoriesCountCommand, memoriesListCommand, memoriesShowCommand, type ListOptions, type SelectOptions } from './memories.js';
 import { backendsCommand, loadPlugins, pluginSpecifiers } from './plugins.js';
@@ -38,6 +39,7 @@ function collect(value: string, previous: string[]): string[] {
 function buildProgram(): Command {
   const program = new Command('memstrate')
     .description('memstrate: a memory substrate for AI-agent runtimes')
+    .version(MEMSTRATE_VERSION, '-V, --version', 'print the version')
     .option('-c, --config <file>', 'TOML configuration file with a [memory] table (default: ./data/memstrate.db and MEMSTRATE_* variables)')
     .option('--plugin <module>', 'import a backend plugin before running (repeatable; also MEMSTRATE_PLUGINS, comma-separated)', collect, [])
     .showHelpAfterError()
