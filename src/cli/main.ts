@@ -121,6 +121,17 @@ function buildProgram(): Command {
       print(await eraseCommand(configOf(command), options, confirmOnTerminal)),
     );
 
+  program
+    .command('mcp')
+    .description("serve an MCP server on stdin/stdout (remember, recall, forget, list_memories, kv_get/set/delete/list), scoped to one agent")
+    .requiredOption('-a, --agent <agentId>', 'the agent every tool reads and writes')
+    .action(async (options: { agent: string }, command: Command) => {
+      const { MemorySubstrate } = await import('../assembly/substrate.js');
+      const { serveMcpStdio } = await import('../mcp/stdio.js');
+      const mem = await MemorySubstrate.open(configOf(command));
+      await serveMcpStdio(mem, options.agent);
+    });
+
   const audit = program.command('audit').description('audit log commands');
   audit
     .command('verify')
