@@ -15,7 +15,7 @@ import { MEMSTRATE_VERSION } from '../version.js';
 const json = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: { result: value as JsonValue } });
 
 /** Runs a tool body; a MemoryError (bad input, not found, …) becomes an MCP tool error naming its code. */
-async function run(fn: () => Promise<unknown>): Promise<CallToolResult> {
+async function guarded(fn: () => Promise<unknown>): Promise<CallToolResult> {
   try {
     return json(await fn());
   } catch (error) {
@@ -27,9 +27,20 @@ async function run(fn: () => Promise<unknown>): Promise<CallToolResult> {
 const Metadata = z.record(z.string(), z.json());
 const Filter = z.record(z.string(), z.json()).describe('A memstrate MemoryFilter: scope, source, minConfidence, after, before, metadata, where (see README "Filtering memories").');
 
-/** An MCP server whose tools read and write the memories and KV entries of `agentId` only. */
-export function memoryMcpServer(mem: MemorySubstrate, agentId: string): McpServer {
+/** What the caller may do: reads and writes (the gateway passes its token's scopes; stdio may both). */
+export interface McpPermissions {
+  read: boolean;
+  write: boolean;
+}
+
+/**
+ * An MCP server whose tools read and write the memories and KV entries of `agentId` only; a tool
+ * the permissions do not cover answers a FORBIDDEN tool error.
+ */
+export function memoryMcpServer(mem: MemorySubstrate, agentId: string, may: McpPermissions = { read: true, write: true }): McpServer {
   const server = new McpServer({ name: 'memstrate', version: MEMSTRATE_VERSION });
+  const run = (scope: 'read' | 'write', fn: () => Promise<unknown>): Promise<CallToolResult> =>
+    may[scope] ? guarded(fn) : Promise.resolve({ isError: true, content: [{ type: 'text', text: `FORBIDDEN: this connection lacks the ${scope} scope` }] });
   const own = async (id: string) => {
     const record = await mem.semantic.get(id);
     if (record === undefined || record.agentId !== agentId) throw new NotFoundError(`no memory ${id}`, { backend: 'mcp' });
@@ -49,7 +60,7 @@ export function memoryMcpServer(mem: MemorySubstrate, agentId: string): McpServe
         confidence: z.number().optional(),
       }),
     },
-    (args) => run(() => mem.semantic.rememberWithResult({ agentId, ...args, ...(args.metadata ? { metadata: args.metadata as Record<string, JsonValue> } : {}) })),
+    (args) => run('write', () => mem.semantic.rememberWithResult({ agentId, ...args, ...(args.metadata ? { metadata: args.metadata as Record<string, JsonValue> } : {}) })),
   );
 
   server.registerTool(
@@ -65,7 +76,7 @@ export function memoryMcpServer(mem: MemorySubstrate, agentId: string): McpServe
       }),
     },
     ({ query, filter, ...rest }) =>
-      run(async () =>
+      run('read', async () =>
         (await mem.semantic.recall({ agentId, text: query, ...rest, ...(filter ? { filter: filter as never } : {}) })).map((r) => ({
           id: r.memory.id,
           content: r.memory.content,
@@ -80,7 +91,7 @@ export function memoryMcpServer(mem: MemorySubstrate, agentId: string): McpServe
   server.registerTool(
     'forget',
     { description: `Forget one memory of agent "${agentId}" by id.`, inputSchema: z.strictObject({ id: z.string() }) },
-    ({ id }) => run(async () => ({ deleted: (await own(id)) !== undefined && (await mem.semantic.forget(id)) })),
+    ({ id }) => run('write', async () => ({ deleted: (await own(id)) !== undefined && (await mem.semantic.forget(id)) })),
   );
 
   server.registerTool(
@@ -94,28 +105,28 @@ export function memoryMcpServer(mem: MemorySubstrate, agentId: string): McpServe
         orderBy: z.enum(['createdAt', '-createdAt']).optional(),
       }),
     },
-    ({ filter, ...rest }) => run(() => mem.semantic.list({ agentId, ...rest, ...(filter ? { filter: filter as never } : {}) })),
+    ({ filter, ...rest }) => run('read', () => mem.semantic.list({ agentId, ...rest, ...(filter ? { filter: filter as never } : {}) })),
   );
 
   server.registerTool(
     'kv_get',
     { description: `Read a key of agent "${agentId}" (null when absent).`, inputSchema: z.strictObject({ key: z.string() }) },
-    ({ key }) => run(async () => (await mem.structured.get(agentId, key)) ?? null),
+    ({ key }) => run('read', async () => (await mem.structured.get(agentId, key)) ?? null),
   );
   server.registerTool(
     'kv_set',
     { description: `Set a key of agent "${agentId}" to any JSON value; ttlMs makes it expire.`, inputSchema: z.strictObject({ key: z.string(), value: z.json(), ttlMs: z.int().optional() }) },
-    ({ key, value, ttlMs }) => run(async () => ({ version: await mem.structured.set(agentId, key, value as JsonValue, ttlMs === undefined ? undefined : { ttlMs }) })),
+    ({ key, value, ttlMs }) => run('write', async () => ({ version: await mem.structured.set(agentId, key, value as JsonValue, ttlMs === undefined ? undefined : { ttlMs }) })),
   );
   server.registerTool(
     'kv_delete',
     { description: `Delete a key of agent "${agentId}".`, inputSchema: z.strictObject({ key: z.string() }) },
-    ({ key }) => run(async () => ({ deleted: await mem.structured.delete(agentId, key) })),
+    ({ key }) => run('write', async () => ({ deleted: await mem.structured.delete(agentId, key) })),
   );
   server.registerTool(
     'kv_list',
     { description: `Every key of agent "${agentId}" with its value.`, inputSchema: z.strictObject({}) },
-    () => run(async () => (await mem.structured.list(agentId)).map((e) => ({ key: e.key, value: e.value, version: e.version }))),
+    () => run('read', async () => (await mem.structured.list(agentId)).map((e) => ({ key: e.key, value: e.value, version: e.version }))),
   );
   return server;
 }

@@ -14,6 +14,7 @@ import { auditRoutes } from './routes/audit.js';
 import { deviceRoutes } from './routes/devices.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
 import { memoryRoutes } from './routes/memories.js';
+import { installMcpEndpoint } from './mcp-endpoint.js';
 import { openFangRoutes } from './routes/openfang.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { structuredRoutes } from './routes/structured.js';
@@ -164,6 +165,8 @@ export function createGateway(substrate: MemorySubstrate, options: GatewayOption
   systemRoutes(table, substrate);
   // In a plugin, loaded after the rate limiter (when configured), so its route hook sees every route.
   void app.register(async (scope) => table.register(scope));
+  // MCP over Streamable HTTP beside the REST API (not in its OpenAPI document: JSON-RPC inside).
+  void app.register(async (scope) => installMcpEndpoint(scope, substrate));
 
   return app;
 }
