@@ -12,7 +12,8 @@
  *   backends/*  each backend in its own folder (sql/ shared by the SQL engines); never assembly,
  *               server, CLI or testing
  *   assembly    registry + opening + audit wrapping: everything below, never server, CLI or testing
- *   server, cli             the ways in, on top
+ *   server, mcp, cli        the ways in, on top (mcp: the MCP tools over the substrate; never
+ *                           the CLI or testing)
  *   testing     the conformance kit (memstrate/testing): the public entry point (src/index.ts),
  *               contracts, assembly and backends; nothing imports it but itself, and it never
  *               reaches into test/
@@ -78,6 +79,12 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/assembly/' },
       to: { path: '^src/(server|cli|testing)/' },
+    },
+    {
+      name: 'mcp-not-cli',
+      severity: 'error',
+      from: { path: '^src/mcp/' },
+      to: { path: '^src/(cli|testing)/' },
     },
     {
       name: 'server-not-cli',

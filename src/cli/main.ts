@@ -10,6 +10,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, MemoryError } from '../errors.js';
+import { MEMSTRATE_VERSION } from '../version.js';
 import { auditAdoptAnchorCommand, auditVerifyCommand, migrateCommand, retentionRunCommand, serveCommand, statsCommand } from './commands.js';
 import { eraseCommand, memoriesAgentsCommand, memoriesCountCommand, memoriesListCommand, memoriesShowCommand, type ListOptions, type SelectOptions } from './memories.js';
 import { backendsCommand, loadPlugins, pluginSpecifiers } from './plugins.js';
@@ -43,6 +44,7 @@ function collect(value: string, previous: string[]): string[] {
 function buildProgram(): Command {
   const program = new Command('memstrate')
     .description('memstrate: a memory substrate for AI-agent runtimes')
+    .version(MEMSTRATE_VERSION, '-V, --version', 'print the version')
     .option('-c, --config <file>', 'TOML configuration file with a [memory] table (default: ./data/memstrate.db and MEMSTRATE_* variables)')
     .option('--plugin <module>', 'import a backend plugin before running (repeatable; also MEMSTRATE_PLUGINS, comma-separated)', collect, [])
     .showHelpAfterError()
@@ -150,6 +152,17 @@ function buildProgram(): Command {
         process.stderr.write(`error IMPORT_FAILED: ${failed} record(s) were not imported; the report names each with its reason\n`);
         exitStatus = EXIT_ERROR;
       }
+    });
+
+  program
+    .command('mcp')
+    .description("serve an MCP server on stdin/stdout (remember, recall, forget, list_memories, kv_get/set/delete/list), scoped to one agent")
+    .requiredOption('-a, --agent <agentId>', 'the agent every tool reads and writes')
+    .action(async (options: { agent: string }, command: Command) => {
+      const { MemorySubstrate } = await import('../assembly/substrate.js');
+      const { serveMcpStdio } = await import('../mcp/stdio.js');
+      const mem = await MemorySubstrate.open(configOf(command));
+      await serveMcpStdio(mem, options.agent);
     });
 
   const audit = program.command('audit').description('audit log commands');

@@ -5,7 +5,7 @@ import { CONFIG_KEYS, toSnake } from './schema.js';
  * `MEMSTRATE_*` variables memstrate reads besides configuration keys: the CLI's and logger's, the
  * gateway's default token variable, and the test suite's namespace (`MEMSTRATE_TEST_*`).
  */
-const TOOL_VARIABLES = ['MEMSTRATE_DEBUG', 'MEMSTRATE_LOG_LEVEL', 'MEMSTRATE_PLUGINS', 'MEMSTRATE_TOKEN'];
+const TOOL_VARIABLES = ['MEMSTRATE_DEBUG', 'MEMSTRATE_LOG_LEVEL', 'MEMSTRATE_LOG_FORMAT', 'MEMSTRATE_PLUGINS', 'MEMSTRATE_TOKEN'];
 const TEST_PREFIX = 'MEMSTRATE_TEST_';
 
 /** Every configuration variable: `MEMSTRATE_<KEY>`, the flat aliases, and `MEMSTRATE_<BACKEND>_<OPTION>` of each registered backend. */

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { MemorySubstrate } from '../assembly/substrate.js';
 import { TOKEN_SCOPES, type GatewayToken } from './access.js';
 import { installBearerAuth } from './auth.js';
@@ -14,6 +14,7 @@ import { auditRoutes } from './routes/audit.js';
 import { deviceRoutes } from './routes/devices.js';
 import { knowledgeRoutes } from './routes/knowledge.js';
 import { memoryRoutes } from './routes/memories.js';
+import { installMcpEndpoint } from './mcp-endpoint.js';
 import { openFangRoutes } from './routes/openfang.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { structuredRoutes } from './routes/structured.js';
@@ -53,6 +54,30 @@ export interface GatewayOptions {
 }
 
 /**
+ * One line per request at debug level, instead of Fastify's two at info; a request that errored or
+ * answered 5xx stays at error level.
+ */
+class QuietRequestLogs extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { req: request, res: reply, responseTime: Math.round(reply.elapsedTime * 10) / 10 };
+    if (error || reply.statusCode >= 500) reply.log.error({ ...line, ...(error ? { err: error } : {}) }, 'request failed');
+    else reply.log.debug(line, 'request completed');
+  }
+}
+
+/**
+ * Human-readable lines (pino-pretty) when stdout is a terminal, JSON lines otherwise (a pipe, a
+ * file, a log collector); MEMSTRATE_LOG_FORMAT=json or =pretty forces either.
+ */
+function prettyLogs(): boolean {
+  const format = process.env['MEMSTRATE_LOG_FORMAT'];
+  if (format === 'json') return false;
+  if (format === 'pretty') return true;
+  return process.stdout.isTTY === true;
+}
+
+/**
  * Logs carry method, path (never the query string), status and timing — never headers, tokens or
  * bodies.
  */
@@ -62,6 +87,7 @@ function loggerOptions(option: GatewayOptions['logger']): LoggerOption {
   return {
     name: 'memstrate-gateway',
     level: process.env['MEMSTRATE_LOG_LEVEL'] ?? 'info',
+    ...(option === true && prettyLogs() ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
     ...base,
     redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '***' },
     serializers: {
@@ -118,6 +144,7 @@ export function createGateway(substrate: MemorySubstrate, options: GatewayOption
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     return503OnClosing: true,
     requestIdHeader: false,
+    logController: new QuietRequestLogs(),
   }) as unknown as FastifyInstance;
 
   installErrorHandling(app, bodyLimit);
@@ -138,6 +165,8 @@ export function createGateway(substrate: MemorySubstrate, options: GatewayOption
   systemRoutes(table, substrate);
   // In a plugin, loaded after the rate limiter (when configured), so its route hook sees every route.
   void app.register(async (scope) => table.register(scope));
+  // MCP over Streamable HTTP beside the REST API (not in its OpenAPI document: JSON-RPC inside).
+  void app.register(async (scope) => installMcpEndpoint(scope, substrate));
 
   return app;
 }

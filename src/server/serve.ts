@@ -12,6 +12,8 @@ import { startConsolidationSchedule } from '../core/consolidation-schedule.js';
 import { MemorySubstrate } from '../assembly/substrate.js';
 import { BackendUnavailableError, ConfigError } from '../errors.js';
 import { createGateway, type GatewayOptions } from './app.js';
+import type { SubstrateInfo } from '../contracts/substrate-info.js';
+import { MEMSTRATE_VERSION } from '../version.js';
 
 export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -61,6 +63,18 @@ function checkPort(port: number): number {
   return port;
 }
 
+/** The one line a started gateway says: where, on which backends, and what recall can do with its embedder. */
+export function startLine(info: SubstrateInfo, url: string): string {
+  const { provider, model } = info.embedding;
+  const recall =
+    provider === 'none'
+      ? 'embedder none: keyword recall only (and vectors callers send); set embedding_provider for vector and hybrid recall'
+      : provider === 'hash'
+        ? 'embedder hash: a lexical stand-in for tests, not semantic; set embedding_provider = "openai" for meaning'
+        : `embedder ${provider}${model ? ` (${model})` : ''}: vector, keyword and hybrid recall`;
+  return `memstrate ${MEMSTRATE_VERSION} serving ${url} — main ${info.backend}, semantic ${info.semanticBackend}; ${recall}`;
+}
+
 /**
  * Starts the gateway. Resolves once it is listening.
  * @throws ConfigError for a bad config, a bad port, or a non-loopback host without a token (checked
@@ -104,6 +118,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningGateway>
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  app.log.info({ url, backend: substrate.info.backend, semanticBackend: substrate.info.semanticBackend, embedding: substrate.info.embedding }, startLine(substrate.info, url));
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemorySubstrate, type Embedder } from '../../src/index.js';
@@ -189,6 +189,18 @@ describe('memstrate serve (CLI)', () => {
     expect(lines.some((l) => l.msg === 'shutting down')).toBe(true);
     expect(lines.some((l) => l.msg === 'gateway stopped; substrate closed')).toBe(true);
     expect(stdout).not.toContain('cli memory');
+    // Not a terminal: JSON lines. One start line says where, on what, and what recall can do.
+    expect(lines.find((l) => l.msg?.startsWith('memstrate '))?.msg).toMatch(
+      /^memstrate \d+\.\d+\.\d+ serving http:\/\/127\.0\.0\.1:\d+ — main sqlite, semantic sqlite; embedder none: keyword recall only/,
+    );
+    // Requests are logged at debug level only (info here): none of the three above appears.
+    expect(lines.filter((l) => l.req?.url !== undefined)).toEqual([]);
+  });
+
+  it('memstrate --version prints the package version', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--version'], { cwd: ROOT, env: env(), encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
   });
 
   it('exits 1 with CONFIG_INVALID on a public host without a token', () => {
