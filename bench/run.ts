@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'pg-tasks': async () => (await import('./pg-tasks.bench.js')).pgTasks,
   'semantic-matrix': async () => (await import('./semantic-matrix.bench.js')).semanticMatrix,
   'list-filter': async () => (await import('./list-filter.bench.js')).listFilter,
+  archive: async () => (await import('./archive.bench.js')).archive,
 };
 
 function describe(error: unknown): string {
