@@ -266,9 +266,11 @@ export class MemorySubstrate {
    * when a backend offers no archive reads (the `http` semantic backend).
    */
   export(options: ExportOptions = {}): Readable {
-    // Its audit entry could not be written: refuse before streaming rather than at the end.
-    if (this.forensic) throw new ValidationError('this is a read-only (forensic) open: export writes an audit entry, so it cannot run here', { backend: this.info.backend });
-    return exportArchive(this.archiveDeps(), options);
+    // A forensic (read-only) open exports what it can read — a store whose chain is broken is
+    // exactly what one wants out for inspection — and records nothing (it can write nothing; the
+    // finished summary's auditSeq is then 0). The archive carries the chain as stored.
+    const deps = this.archiveDeps();
+    return exportArchive(this.forensic ? { ...deps, target: UNRECORDED } : deps, options);
   }
 
   /**
@@ -324,6 +326,9 @@ export class MemorySubstrate {
     return this.closing;
   }
 }
+
+/** The audit target of a forensic export: nothing is written to a read-only store. */
+const UNRECORDED: AuditTarget = { scope: (fn) => fn(), stage: async () => ({ entry: { seq: 0 }, anchor() {} }) };
 
 /** A config `loadConfig` already resolved (it carries the validated backend tables). */
 function isResolved(config: unknown): config is MemoryConfig {

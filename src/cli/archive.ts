@@ -63,7 +63,7 @@ const stderr: ProgressSink = { write: (text) => process.stderr.write(text), isTT
  */
 export async function exportCommand(
   config: string | undefined,
-  options: { out?: string; agent?: string[]; store?: string[]; gzip?: boolean; json?: boolean },
+  options: { out?: string; agent?: string[]; store?: string[]; gzip?: boolean; json?: boolean; forensic?: boolean },
   sink: ProgressSink = stderr,
 ): Promise<{ out: string } & ExportSummary> {
   const out = options.out;
@@ -98,7 +98,7 @@ export async function exportCommand(
     }
     progress.done('export', records, total);
     return { out, ...(summary as ExportSummary) };
-  }, { existingOnly: true });
+  }, { existingOnly: true, forensic: options.forensic === true });
 }
 
 /**

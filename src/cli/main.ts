@@ -134,7 +134,8 @@ function buildProgram(): Command {
     .option('-s, --store <store>', 'only this store (repeatable): structured, semantic, knowledge, sessions, usage, devices, tasks, audit', collect, [])
     .option('-z, --gzip', 'gzip the archive')
     .option('--json', 'progress as JSON lines on stderr')
-    .action(async (options: { out?: string; agent?: string[]; store?: string[]; gzip?: boolean; json?: boolean }, command: Command) =>
+    .option('--forensic', 'open read-only, even with a broken audit chain (the export then records no audit entry)')
+    .action(async (options: { out?: string; agent?: string[]; store?: string[]; gzip?: boolean; json?: boolean; forensic?: boolean }, command: Command) =>
       print(await exportCommand(configOf(command), options)),
     );
 

@@ -9,18 +9,35 @@ afterEach(() => {
   while (dirs.length > 0) rmSync(dirs.pop() as string, { recursive: true, force: true });
 });
 
-it('a forensic (read-only) open refuses export and import before anything runs: both would write an audit entry', async () => {
+it('a forensic (read-only) open of a store whose chain is broken exports it (recording nothing) and refuses import', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'memstrate-archive-forensic-'));
   dirs.push(dir);
-  const config = { sqlitePath: join(dir, 'memstrate.db'), auditAnchorPath: join(dir, 'memstrate.db.audit-anchor') };
+  const path = join(dir, 'memstrate.db');
+  const config = { sqlitePath: path, auditAnchorPath: join(dir, 'memstrate.db.audit-anchor') };
   const mem = await MemorySubstrate.open(config, { env: {} });
   await mem.set('a', 'k', 1);
+  await mem.semantic.remember({ agentId: 'a', content: 'evidence' });
   const chunks: Buffer[] = [];
   for await (const chunk of mem.export()) chunks.push(chunk as Buffer);
   await mem.close();
+  // Break the chain: every ordinary open now fails closed.
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(path);
+  db.prepare("update audit_entries set detail = 'rewritten' where seq = 1").run();
+  db.close();
+  await expect(MemorySubstrate.open(config, { env: {} })).rejects.toMatchObject({ code: 'CHAIN_INTEGRITY' });
+
   const forensic = await MemorySubstrate.open(config, { env: {}, forensic: true });
   try {
-    expect(() => forensic.export()).toThrow(expect.objectContaining({ code: 'VALIDATION', message: expect.stringMatching(/forensic/) }));
+    const tip = (await forensic.audit.tip()).seq;
+    const out: Buffer[] = [];
+    let finished: { auditSeq: number } | undefined;
+    for await (const chunk of forensic.export({ onProgress: (p) => (finished = p.finished ?? finished) })) out.push(chunk as Buffer);
+    const lines = Buffer.concat(out).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; content?: string });
+    expect(lines.some((l) => l.type === 'memory' && l.content === 'evidence')).toBe(true);
+    expect(lines.at(-1)?.type).toBe('trailer');
+    expect(finished?.auditSeq).toBe(0); // nothing recorded on a read-only open
+    expect((await forensic.audit.tip()).seq).toBe(tip);
     await expect(forensic.import(new Uint8Array(Buffer.concat(chunks)))).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/forensic/) });
   } finally {
     await forensic.close();
