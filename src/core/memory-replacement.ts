@@ -1,21 +1,7 @@
 import type { MemoryReplacement, NewMemoryRow } from '../contracts/semantic-backend.js';
-import type { MemorySource } from '../contracts/semantic-store.js';
-import type { EpochMs, JsonObject } from '../contracts/types.js';
 
-/** A stored memory as a backend holds it, enough to apply a replacement to. */
-export interface ReplaceableMemory {
-  id: string;
-  agentId: string;
-  content: string;
-  source: MemorySource;
-  scope: string;
-  metadata: JsonObject;
-  confidence: number;
-  createdAt: EpochMs;
-  embedding?: Float32Array | undefined;
-  key?: string | undefined;
-  expiresAt?: EpochMs | undefined;
-}
+/** A stored memory as a backend holds it, enough to apply a replacement to (a row's fields, the optional ones optional). */
+export type ReplaceableMemory = Omit<NewMemoryRow, 'embedding' | 'key' | 'expiresAt' | 'dedupe'> & Partial<Pick<NewMemoryRow, 'embedding' | 'key' | 'expiresAt'>>;
 
 /**
  * The row a `replace` writes: the given fields over the stored memory (`embedding: null` and

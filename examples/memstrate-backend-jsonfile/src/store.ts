@@ -85,6 +85,15 @@ export class JsonFileSemanticBackend implements SemanticBackend {
     });
   }
 
+  /** Every given vector fits the fixed space (VALIDATION before anything is written). */
+  private checkVectors(rows: readonly { embedding?: ArrayLike<number> | undefined }[]): void {
+    for (const row of rows) {
+      if (row.embedding === undefined) continue;
+      if (!this.space) throw new ValidationError('no vector space is fixed for this store', { backend: NAME });
+      if (row.embedding.length !== this.space.dimensions) throw new ValidationError(`vectors must have ${this.space.dimensions} dimensions`, { backend: NAME });
+    }
+  }
+
   /**
    * A keyed row replaces the live memory of its (agent, key) in place (id, createdAt and access
    * fields kept; an expired one is dropped first); a dedupe row finding its live twin writes nothing.
@@ -92,11 +101,7 @@ export class JsonFileSemanticBackend implements SemanticBackend {
   async insert(rows: readonly NewMemoryRow[], now: number): Promise<InsertOutcome[]> {
     if (rows.length === 0) return [];
     return this.mutate(() => {
-      for (const row of rows) {
-        if (row.embedding === undefined) continue;
-        if (!this.space) throw new ValidationError('no vector space is fixed for this store', { backend: NAME });
-        if (row.embedding.length !== this.space.dimensions) throw new ValidationError(`vectors must have ${this.space.dimensions} dimensions`, { backend: NAME });
-      }
+      this.checkVectors(rows);
       const outcomes: InsertOutcome[] = [];
       for (const row of rows) {
         let replaced: Memory | undefined;
@@ -339,11 +344,7 @@ export class JsonFileSemanticBackend implements SemanticBackend {
   async importRows(rows: readonly MemoryRecord[], options: ArchiveWriteOptions): Promise<ArchiveRowOutcome[]> {
     if (rows.length === 0) return [];
     return this.mutate(() => {
-      for (const row of rows) {
-        if (row.embedding === undefined) continue;
-        if (!this.space) throw new ValidationError('no vector space is fixed for this store', { backend: NAME });
-        if (row.embedding.length !== this.space.dimensions) throw new ValidationError(`vectors must have ${this.space.dimensions} dimensions`, { backend: NAME });
-      }
+      this.checkVectors(rows);
       return rows.map((row): ArchiveRowOutcome => {
         const found = [...this.memories.values()].filter((m) => m.id === row.id || (row.key !== undefined && m.agentId === row.agentId && m.key === row.key));
         if (found.length > 0 && !options.overwrite) return 'existing';

@@ -150,24 +150,32 @@ export class QdrantSemanticBackend implements SemanticBackend {
       points.push(pointFor(r));
       created.push(r.id);
     }
+    await this.upsertAll('remember', points, created);
+    return outcomes;
+  }
+
+  /**
+   * Writes `points` a chunk at a time, each waited. When a chunk fails, the points of `created`
+   * (new ones, not replacements) already written are deleted again, then the error is rethrown.
+   */
+  private async upsertAll(action: string, points: Schemas['PointStruct'][], created: readonly string[]): Promise<void> {
     let written = 0;
     try {
       for (let start = 0; start < points.length; start += CHUNK) {
         const chunk = points.slice(start, start + CHUNK);
-        await this.call('remember', (c) => c.upsert(this.collection, { points: chunk, wait: true }));
+        await this.call(action, (c) => c.upsert(this.collection, { points: chunk, wait: true }));
         written += chunk.length;
       }
     } catch (error) {
       const undo = new Set(points.slice(0, written).map((p) => String(p.id)));
       const drop = created.filter((id) => undo.has(id));
       if (drop.length > 0) {
-        await this.call('undo partial remember', (c) => c.delete(this.collection, { points: drop, wait: true })).catch((failure: unknown) =>
-          this.s.logger.error({ err: failure, backend: QDRANT_BACKEND, points: drop.length }, 'could not remove the points of a failed batch'),
+        await this.call(`undo partial ${action}`, (c) => c.delete(this.collection, { points: drop, wait: true })).catch((failure: unknown) =>
+          this.s.logger.error({ err: failure, backend: QDRANT_BACKEND, points: drop.length }, `could not remove the points of a failed ${action}`),
         );
       }
       throw error;
     }
-    return outcomes;
   }
 
   /**
@@ -506,23 +514,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
       outcomes.push(found ? 'replaced' : 'created');
     }
     if (drop.length > 0) await this.call('replace memory by key', (c) => c.delete(this.collection, { points: drop, wait: true }));
-    let written = 0;
-    try {
-      for (let start = 0; start < points.length; start += CHUNK) {
-        const chunk = points.slice(start, start + CHUNK);
-        await this.call('import memories', (c) => c.upsert(this.collection, { points: chunk, wait: true }));
-        written += chunk.length;
-      }
-    } catch (error) {
-      const undo = new Set(points.slice(0, written).map((p) => String(p.id)));
-      const remove = created.filter((id) => undo.has(id));
-      if (remove.length > 0) {
-        await this.call('undo partial import', (c) => c.delete(this.collection, { points: remove, wait: true })).catch((failure: unknown) =>
-          this.s.logger.error({ err: failure, backend: QDRANT_BACKEND, points: remove.length }, 'could not remove the points of a failed import batch'),
-        );
-      }
-      throw error;
-    }
+    await this.upsertAll('import memories', points, created);
     return outcomes;
   }
 
