@@ -5,6 +5,7 @@ import { ValidationError } from '../errors.js';
 import { ARCHIVE_STORES, type ArchiveStore } from '../core/archive-format.js';
 import type { ExportSummary, ImportReport, OnConflict } from '../core/archive.js';
 import { withSubstrate } from './commands.js';
+import { wholeNumber } from './args.js';
 
 /** Where progress goes: stderr, as a rewritten line on a terminal, plain lines otherwise, or JSON lines. */
 export interface ProgressSink {
@@ -113,11 +114,7 @@ export async function importCommand(
 ): Promise<{ report: ImportReport; failed: number }> {
   const onConflict = (options.onConflict ?? 'skip') as OnConflict;
   if (!['skip', 'overwrite', 'fail'].includes(onConflict)) throw new ValidationError(`--on-conflict ${options.onConflict}: one of skip, overwrite, fail`);
-  let batchSize: number | undefined;
-  if (options.batchSize !== undefined) {
-    batchSize = Number(options.batchSize);
-    if (!/^\d+$/.test(options.batchSize)) throw new ValidationError('--batch-size must be a whole number');
-  }
+  const batchSize = wholeNumber('--batch-size', options.batchSize);
   const progress = progressReporter(sink, options.json === true);
   return withSubstrate(config, async (mem) => {
     let last = { phase: 'import', done: 0, total: 0 };

@@ -6,6 +6,7 @@
 import type { AgentMemoryCount, ListQuery, MemoryFilter, MemoryPage, MemoryRecord } from '../contracts/semantic-store.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { ErasureReceipt } from '../core/erasure.js';
+import { wholeNumber } from './args.js';
 import { withSubstrate } from './commands.js';
 
 export interface SelectOptions {
@@ -41,11 +42,6 @@ function selection(options: SelectOptions): { agentId: string; filter?: MemoryFi
   return filter === undefined ? base : { ...base, filter };
 }
 
-function integer(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text)) fail(`${flag} must be a whole number`);
-  return Number(text);
-}
 
 const open = { existingOnly: true };
 
@@ -53,7 +49,7 @@ const open = { existingOnly: true };
 export async function memoriesListCommand(config: string | undefined, options: ListOptions): Promise<MemoryPage> {
   const query = { ...selection(options) } as ListQuery;
   if (options.order !== undefined) query.orderBy = options.order as ListQuery['orderBy'];
-  const limit = integer('--limit', options.limit);
+  const limit = wholeNumber('--limit', options.limit);
   if (limit !== undefined) query.limit = limit;
   if (options.cursor !== undefined) query.cursor = options.cursor;
   return withSubstrate(config, (mem) => mem.semantic.list(query), { ...open, forensic: options.forensic === true });
@@ -79,7 +75,7 @@ export async function memoriesShowCommand(config: string | undefined, id: string
 
 /** The agents that have memories, most first. */
 export async function memoriesAgentsCommand(config: string | undefined, options: { limit?: string; forensic?: boolean }): Promise<{ agents: AgentMemoryCount[] }> {
-  const limit = integer('--limit', options.limit);
+  const limit = wholeNumber('--limit', options.limit);
   return withSubstrate(config, async (mem) => ({ agents: await mem.semantic.countByAgent(limit === undefined ? {} : { limit }) }), {
     ...open,
     forensic: options.forensic === true,
