@@ -7,7 +7,8 @@
  * lacks), then opens the same store as the parent (the cell's config, as JSON) with its own
  * MemorySubstrate, prints `ready`, waits for a `go` line on stdin (so every worker has finished
  * opening — and verifying the audit chain — before any of them writes), then loops claim → complete
- * until claim returns null, printing each claimed task id on its own line. Exits 0 on success; on
+ * until claim returns null, printing each claimed task id on its own line (with a millisecond of
+ * "work" between claim and complete). Exits 0 on success; on
  * error prints the error code/message to stderr and exits 1.
  */
 import { MemorySubstrate, type MemoryConfigInput } from '../index.js';
@@ -26,6 +27,11 @@ async function main(): Promise<void> {
       const task = await mem.tasks.claim(worker, { leaseMs: 120_000 });
       if (task === null) break;
       process.stdout.write(`${task.id}\n`);
+      // The task's "work": a millisecond holding the lease but no database lock. Without it one
+      // process can hold SQLite's write lock almost without a gap, and the other's busy handler,
+      // polling on its own backoff, may not get in before the queue is empty (SQLite promises no
+      // fairness) — the test would then prove nothing about two processes racing.
+      await new Promise((resolve) => setTimeout(resolve, 1));
       await mem.tasks.complete(task.id, { worker }, { token: task.token });
     }
   } finally {
