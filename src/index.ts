@@ -43,5 +43,6 @@ export { filterAst, FILTER_LIMITS, PATH_SEGMENT } from './core/filter-parse.js';
 export { replacedRow, type ReplaceableMemory } from './core/memory-replacement.js';
 export type { RetentionPolicy, RetentionReport } from './core/retention.js';
 export type { EraseRequest, ErasureReceipt } from './core/erasure.js';
+export type { ReembedOptions, ReembedProgress, ReembedReport } from './core/reembed.js';
 export type { ExportOptions, ExportProgress, ExportSummary, ImportOptions, ImportReport, ImportStoreReport, ImportFailure, ImportProgress, OnConflict, ArchiveSource } from './core/archive.js';
 export { ARCHIVE_FORMAT, ARCHIVE_VERSION, ARCHIVE_STORES, type ArchiveStore, type ArchiveHeader, type ArchiveTrailer, type RecordType } from './core/archive-format.js';

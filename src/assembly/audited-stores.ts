@@ -37,6 +37,8 @@ export interface AuditedStores {
   archiveTarget: AuditTarget;
   /** The semantic provider's archive with an audit entry per written batch (the gateway's routes), when it has one. */
   memoryArchive: ProviderArchive | undefined;
+  /** Where re-embedding writes its entries (src/core/reembed.ts): with the semantic store's changes. */
+  semanticTarget: AuditTarget;
 }
 
 /**
@@ -75,5 +77,6 @@ function wrapAll(main: MainBackend, semantic: SemanticProvider, onMain: AuditTar
     erase: eraser({ main, semantic: semantic.store, target: onMain, clock }),
     archiveTarget: onMain,
     memoryArchive: semantic.archive ? auditedMemoryArchive(semantic.archive, onSemantic) : undefined,
+    semanticTarget: onSemantic,
   };
 }

@@ -26,6 +26,8 @@ import { exportArchive, importArchive, type ArchiveDeps, type ArchiveSource, typ
 import type { AuditTarget } from '../core/audit-wrap.js';
 import type { Readable } from 'node:stream';
 import { mirroredSessions, SessionMirror } from '../core/session-mirror.js';
+import { abortReembed, dropPrevious, reembed, required, vectorSpacesOf, type ReembedDeps, type ReembedOptions, type ReembedReport } from '../core/reembed.js';
+import type { VectorSpaces } from '../contracts/semantic-backend.js';
 import { defaultLogger } from '../core/logger.js';
 import { auditStores, type AuditedStores } from './audited-stores.js';
 import { backendRegistry } from './backends.js';
@@ -59,6 +61,13 @@ export interface OpenOptions {
    * with VALIDATION before it runs. For inspecting a store that fails closed (`memstrate --forensic`).
    */
   forensic?: boolean;
+  /**
+   * Open without the configured embedder (`memstrate reembed`): the store's vector space is taken as
+   * stored even when the configured embedder differs (which otherwise fails the open with
+   * CONFIG_INVALID); nothing embeds on this open — recall is keyword-only — until `reembed()`
+   * switches it to the configured embedder.
+   */
+  ignoreEmbedder?: boolean;
 }
 
 /**
@@ -80,6 +89,7 @@ export class MemorySubstrate {
   private readonly embedder: Embedder | undefined;
   private readonly eraseAgent: (request: EraseRequest) => Promise<ErasureReceipt>;
   private readonly archiveTarget: AuditTarget;
+  private readonly semanticTarget: AuditTarget;
   /**
    * Low-level export / import of memories as stored (pages with vectors; batches keeping ids,
    * timestamps and access counts), each written batch audited as `memory.import`. What the gateway's
@@ -116,6 +126,7 @@ export class MemorySubstrate {
     this.consolidation = stores.consolidation;
     this.eraseAgent = stores.erase;
     this.archiveTarget = stores.archiveTarget;
+    this.semanticTarget = stores.semanticTarget;
     this.memoryArchive = stores.memoryArchive;
     this.audit = auditLog;
     this.embedder = embedder;
@@ -133,14 +144,15 @@ export class MemorySubstrate {
     const resolved = resolveConfig(input, { env, backends: catalog });
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? defaultLogger();
-    const embedder = options.embedder ?? createEmbedder(resolved, env);
+    const configured = options.embedder ?? createEmbedder(resolved, env);
+    const embedder = options.ignoreEmbedder === true ? undefined : configured;
     const key = auditKey(resolved, env);
     const ctx: BackendContext = {
       clock,
       logger,
       env,
       embedder,
-      settings: { embeddingDimensions: resolved.embeddingDimensions, decayRate: resolved.decayRate, existingOnly: options.existingOnly === true || options.forensic === true, durability: resolved.durability, readOnly: options.forensic === true },
+      settings: { embeddingDimensions: options.ignoreEmbedder === true ? undefined : resolved.embeddingDimensions, decayRate: resolved.decayRate, existingOnly: options.existingOnly === true || options.forensic === true, durability: resolved.durability, readOnly: options.forensic === true },
     };
 
     const cleanups: (() => Promise<void>)[] = [];
@@ -161,7 +173,7 @@ export class MemorySubstrate {
       const stores = auditStores(main, semantic, auditLog, semanticCapabilities.sharedTransactions, clock, options.forensic === true);
       const mirror = resolved.sessionsMirrorDir === undefined || options.forensic === true ? undefined : new SessionMirror(resolved.sessionsMirrorDir, clock, logger);
       if (mirror) stores.sessions = mirroredSessions(stores.sessions, mirror);
-      return new MemorySubstrate(resolved, main, semantic, auditLog, stores, embedder, { main: mainCapabilities, semantic: semanticCapabilities }, clock, mirror, options.forensic === true);
+      return new MemorySubstrate(resolved, main, semantic, auditLog, stores, configured, { main: mainCapabilities, semantic: semanticCapabilities }, clock, mirror, options.forensic === true);
     } catch (error) {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
       throw error;
@@ -283,6 +295,38 @@ export class MemorySubstrate {
   async import(source: ArchiveSource, options: ImportOptions = {}): Promise<ImportReport> {
     if (this.forensic) throw new ValidationError('this is a read-only (forensic) open: nothing can be imported', { backend: this.info.backend });
     return importArchive(this.archiveDeps(), source, options);
+  }
+
+  /**
+   * Re-embeds every memory with `options.embedder` (default: the configured one) into a new vector
+   * space built beside the current one, which recall keeps searching until the atomic switch;
+   * resumable (a re-run continues an interrupted one), with progress (`onProgress`). A store without
+   * memories is reset at once. The previous space is kept until `dropPreviousVectorSpace()` (or
+   * `dropPrevious: true`). NOT_SUPPORTED where the semantic backend cannot (the `http` backend: run
+   * it on the gateway). See src/core/reembed.ts.
+   */
+  async reembed(options: ReembedOptions = {}): Promise<ReembedReport> {
+    return reembed(this.reembedDeps(), options);
+  }
+
+  /** The current, pending (a re-embedding under way) and previous (kept after a switch) vector spaces. */
+  async vectorSpaces(): Promise<VectorSpaces> {
+    return vectorSpacesOf(this.semanticProvider.reembedding, this.semanticProvider.name);
+  }
+
+  /** Drops the previous vector space's vectors (after a re-embedding); false when there was none. */
+  async dropPreviousVectorSpace(): Promise<boolean> {
+    return (await dropPrevious(this.reembedDeps())) !== undefined;
+  }
+
+  /** Abandons an unfinished re-embedding (its pending space and vectors); false when there was none. */
+  async abortReembed(): Promise<boolean> {
+    return (await abortReembed(this.reembedDeps())) !== undefined;
+  }
+
+  private reembedDeps(): ReembedDeps {
+    const backend = this.semanticProvider.name;
+    return { subject: required(this.semanticProvider.reembedding, backend), target: this.semanticTarget, backend, configured: this.embedder };
   }
 
   private archiveDeps(): ArchiveDeps {

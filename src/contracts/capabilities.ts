@@ -33,4 +33,9 @@ export interface SemanticCapabilities {
   maxDimensions: number;
   /** Most memories one `rememberMany` call may carry. */
   maxBatch: number;
+  /**
+   * Re-embedding online (`mem.reembed`, `memstrate reembed`): a new vector space is built beside the
+   * current one and switched to atomically (SemanticBackend.spaces). Absent = false.
+   */
+  vectorSpaceMigration?: boolean;
 }

@@ -111,6 +111,61 @@ export interface VectorSpace {
   embedderId: string;
 }
 
+/**
+ * The vector spaces of a store during and after a re-embedding: the `current` one recall searches,
+ * the `pending` one being built beside it, and the `previous` one kept after a switch until dropped.
+ */
+export interface VectorSpaces {
+  current: VectorSpace | undefined;
+  pending: VectorSpace | undefined;
+  previous: VectorSpace | undefined;
+}
+
+/** A memory that still needs a vector in the pending space. */
+export interface PendingVectorTask {
+  id: string;
+  content: string;
+}
+
+/**
+ * Optional SPI (re-embedding, `mem.reembed`): a second vector space built beside the current one and
+ * switched to atomically. Recall keeps searching the current space until the switch. Only unmerged
+ * memories (expired ones included) get vectors in the pending space; a memory whose content changes
+ * or that is deleted loses its pending vector (the engine sees to it, whichever process writes).
+ */
+export interface VectorSpaceSlots {
+  spaces(): Promise<VectorSpaces>;
+  /**
+   * Creates the pending space (idempotent for the same space). ValidationError when another space is
+   * pending (abort it first).
+   */
+  begin(space: VectorSpace): Promise<void>;
+  /** Up to `limit` unmerged memories without a vector in the pending space, by id, after `after`. */
+  missing(after: string | undefined, limit: number): Promise<PendingVectorTask[]>;
+  /** How many unmerged memories have no vector in the pending space. */
+  countMissing(): Promise<number>;
+  /**
+   * Stores pending-space vectors (unit length, of its dimension) for memories whose content is still
+   * `content`; ids that no longer exist, or whose content changed meanwhile, are skipped.
+   */
+  write(vectors: readonly { id: string; content: string; vector: Float32Array }[]): Promise<void>;
+  /**
+   * Atomically: the pending space becomes the current one (what recall searches), the current one
+   * the previous one (replacing an older previous one). Returns how many memories still lack a
+   * pending vector: when that is not 0 nothing was switched.
+   */
+  switch(): Promise<number>;
+  /** Drops the previous space's vectors; false when there was none. */
+  dropPrevious(): Promise<boolean>;
+  /** Drops the pending space; false when there was none. */
+  abort(): Promise<boolean>;
+  /**
+   * For a store without memories only: forgets every vector space (current, pending, previous), so
+   * that the next open fixes the configured one. Returns false (changing nothing) when memories exist.
+   */
+  reset(): Promise<boolean>;
+}
+
 export interface DecayPolicy {
   /** Memories accessed before this instant decay. */
   accessedBefore: EpochMs;
@@ -135,6 +190,8 @@ export interface SemanticBackend {
   vectorSpace(): Promise<VectorSpace | undefined>;
   /** Fixes the vector space (first use). ConfigError/ValidationError when another one is fixed. */
   fixVectorSpace(space: VectorSpace): Promise<void>;
+  /** Optional (re-embedding): a second vector space beside the current one. Declared as `vectorSpaceMigration`. */
+  readonly spaces?: VectorSpaceSlots;
   /**
    * Writes the rows in one unit (all or nothing where the engine can): a row with a `key` replaces
    * the live memory of (agentId, key) in place — content, source, scope, metadata, confidence,

@@ -3,7 +3,8 @@ import type { SemanticCapabilities } from './capabilities.js';
 import type { ConsolidationStore } from './consolidation-store.js';
 import type { BackendHealth } from './health.js';
 import type { Owner } from './main-backend.js';
-import type { DeletedMemory, VectorSpace } from './semantic-backend.js';
+import type { Embedder } from './embedder.js';
+import type { DeletedMemory, VectorSpace, VectorSpaceSlots } from './semantic-backend.js';
 import type { CountQuery, MemoryPatch, MemoryRecord, SemanticStore, VectorInput } from './semantic-store.js';
 
 /**
@@ -21,6 +22,8 @@ export interface SemanticProvider {
   readonly dimensions: number | undefined;
   /** Optional: export / import of memories as stored (without it, `export` / `import` fail with NOT_SUPPORTED). */
   readonly archive?: ProviderArchive;
+  /** Optional: re-embedding into a new vector space (without it, `reembed` fails with NOT_SUPPORTED). */
+  readonly reembedding?: ReembedSubject;
   health(): Promise<BackendHealth>;
   /** Flushes pending work (e.g. access bumps) and releases what the provider owns. */
   close(): Promise<void>;
@@ -57,4 +60,21 @@ export interface ProviderArchive extends SemanticArchive {
    * (assertSameSpace) and fails with VALIDATION on another.
    */
   adoptVectorSpace(space: VectorSpace): Promise<void>;
+}
+
+/** What a re-embedding (core/reembed.ts) works on: the backend's vector spaces and the open store's embedder. */
+export interface ReembedSubject {
+  readonly slots: VectorSpaceSlots;
+  /** The embedder the store embeds with now (undefined: none, or a maintenance open without it). */
+  readonly embedder: Embedder | undefined;
+  /** The backend's largest vector dimension. */
+  readonly maxDimensions: number | undefined;
+  /** Fixes `space` on a store that has none (after a reset). */
+  fixVectorSpace(space: VectorSpace): Promise<void>;
+  /** While set, memories this process writes get a vector in the pending space too. */
+  setPendingEmbedder(embedder: Embedder | undefined): void;
+  /** The store now searches `space`, embedding with `embedder`. */
+  switched(embedder: Embedder | undefined, space: VectorSpace | undefined): void;
+  /** Writes pending access bumps first. */
+  flush(): Promise<void>;
 }

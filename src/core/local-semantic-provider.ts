@@ -2,7 +2,7 @@ import type { SemanticCapabilities } from '../contracts/backend-plugin.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { BackendHealth } from '../contracts/health.js';
 import type { SemanticBackend } from '../contracts/semantic-backend.js';
-import type { ProviderArchive, SemanticProvider } from '../contracts/semantic-provider.js';
+import type { ProviderArchive, ReembedSubject, SemanticProvider } from '../contracts/semantic-provider.js';
 import type { Clock, Logger } from '../contracts/types.js';
 import { Consolidator } from './consolidation.js';
 import { SemanticService } from './semantic-service.js';
@@ -13,12 +13,14 @@ export class LocalSemanticProvider implements SemanticProvider {
   readonly consolidation: Consolidator;
   readonly capabilities: Partial<SemanticCapabilities> | undefined;
   readonly archive: ProviderArchive | undefined;
+  readonly reembedding: ReembedSubject | undefined;
 
   private constructor(
     readonly store: SemanticService,
     private readonly backend: SemanticBackend,
     decayRate: number,
     clock: Clock,
+    maxDimensions: number | undefined,
   ) {
     this.name = backend.name;
     this.capabilities = backend.capabilities;
@@ -37,6 +39,20 @@ export class LocalSemanticProvider implements SemanticProvider {
             adoptVectorSpace: (space) => store.adoptVectorSpace(space),
           }
         : undefined;
+    const slots = backend.spaces;
+    this.reembedding = slots
+      ? {
+          slots,
+          get embedder() {
+            return store.currentEmbedder;
+          },
+          maxDimensions,
+          fixVectorSpace: (space) => backend.fixVectorSpace(space),
+          setPendingEmbedder: (embedder) => store.setPendingEmbedder(embedder),
+          switched: (embedder, space) => store.vectorSpaceSwitched(embedder, space),
+          flush: () => store.flushTouches(),
+        }
+      : undefined;
   }
 
   static async open(options: {
@@ -50,7 +66,7 @@ export class LocalSemanticProvider implements SemanticProvider {
     readOnly?: boolean;
   }): Promise<LocalSemanticProvider> {
     const store = await SemanticService.open(options);
-    return new LocalSemanticProvider(store, options.backend, options.decayRate, options.clock);
+    return new LocalSemanticProvider(store, options.backend, options.decayRate, options.clock, options.maxDimensions);
   }
 
   get dimensions(): number | undefined {

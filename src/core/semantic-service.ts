@@ -5,7 +5,7 @@ import type { Owner } from '../contracts/main-backend.js';
 import type { BackendSemanticStore, MemoryUpdated } from '../contracts/semantic-provider.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { FilterNode } from '../contracts/memory-filter.js';
-import type { DeletedMemory, FusedHit, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
+import type { DeletedMemory, FusedHit, InsertOutcome, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
 import {
   MEMORY_SOURCES,
   type AgentMemoryCount,
@@ -78,6 +78,10 @@ export class SemanticService implements BackendSemanticStore {
   private readonly backend: SemanticBackend;
   private readonly v: Validator;
   private space: VectorSpace | undefined;
+  /** The configured embedder; after a re-embedding's switch in this process, the new one. */
+  private embedder: Embedder | undefined;
+  /** While a re-embedding runs in this process: its embedder, whose vectors new content also gets (pending space). */
+  private pending: Embedder | undefined;
   private pendingTouches: string[] = [];
   private touchScheduled: Promise<void> | undefined;
   /** The access bump being written (bumps are written one at a time, in order). */
@@ -86,6 +90,7 @@ export class SemanticService implements BackendSemanticStore {
   private constructor(private readonly o: SemanticServiceOptions) {
     this.backend = o.backend;
     this.v = new Validator(o.backend.name);
+    this.embedder = o.embedder;
   }
 
   static async open(options: SemanticServiceOptions): Promise<SemanticService> {
@@ -111,7 +116,7 @@ export class SemanticService implements BackendSemanticStore {
           [
             `the semantic store holds ${stored.dimensions}-dimensional vectors from "${stored.embedderId}", ` +
               `but the configuration gives ${wanted.dimensions}-dimensional vectors from "${wanted.embedderId}"; ` +
-              're-embed into a new store, or configure the original embedder',
+              `configure the original embedder, or re-embed the store with the new one: memstrate reembed (mem.reembed())`,
           ],
           { backend: this.backend.name },
         );
@@ -127,6 +132,11 @@ export class SemanticService implements BackendSemanticStore {
 
   get vectorSpace(): VectorSpace | undefined {
     return this.space;
+  }
+
+  /** The embedder recall and writes use now. */
+  get currentEmbedder(): Embedder | undefined {
+    return this.embedder;
   }
 
   /** Import: fixes `space` when none is, else requires a compatible one (ValidationError). */
@@ -192,22 +202,23 @@ export class SemanticService implements BackendSemanticStore {
     rows.forEach((row, i) => {
       const vector = supplied[i];
       if (vector !== undefined) row.embedding = toUnitVector(vector, dims, this.backend.name, rows.length > 1 ? `inputs[${i}].embedding` : 'embedding');
-      else if (this.o.embedder && alias[i] === undefined) missing.push(i);
+      else if (this.embedder && alias[i] === undefined) missing.push(i);
     });
-    if (missing.length > 0 && this.o.embedder) {
+    if (missing.length > 0 && this.embedder) {
       const vectors = await this.embed(missing.map((i) => (rows[i] as NewMemoryRow).content));
       missing.forEach((rowIndex, j) => {
         (rows[rowIndex] as NewMemoryRow).embedding = toUnitVector(vectors[j], dims, this.backend.name, 'embedder output');
       });
     }
     if (this.space === undefined && dims !== undefined && rows.some((r) => r.embedding)) {
-      const space = { dimensions: dims, embedderId: this.o.embedder?.id ?? CALLER_VECTOR_SPACE };
+      const space = { dimensions: dims, embedderId: this.embedder?.id ?? CALLER_VECTOR_SPACE };
       await this.fixSpace(space);
       this.space = space;
     }
     const written = rows.filter((_, i) => alias[i] === undefined);
     const outcomes = await this.backend.insert(written, now);
     if (outcomes.length !== written.length) throw new ConfigError([`semantic backend ${this.backend.name} answered ${outcomes.length} outcomes for ${written.length} rows`]);
+    await this.writePending(written.flatMap((r, i) => (outcomes[i]?.outcome === 'existing' ? [] : [{ id: (outcomes[i] as InsertOutcome).id, content: r.content }])));
     const byRow = new Map<number, RememberResult>();
     let next = 0;
     rows.forEach((_, i) => {
@@ -257,7 +268,7 @@ export class SemanticService implements BackendSemanticStore {
   }
 
   private async embed(texts: string[]): Promise<Float32Array[]> {
-    const embedder = this.o.embedder as Embedder;
+    const embedder = this.embedder as Embedder;
     const vectors = await embedder.embed(texts);
     if (vectors.length !== texts.length) {
       throw new ConfigError([`embedder ${embedder.id} returned ${vectors.length} vectors for ${texts.length} texts`]);
@@ -273,7 +284,7 @@ export class SemanticService implements BackendSemanticStore {
 
     let vector: Float32Array | undefined;
     if (query.embedding !== undefined) vector = this.queryVector(query.embedding);
-    const canEmbed = text !== undefined && this.o.embedder !== undefined;
+    const canEmbed = text !== undefined && this.embedder !== undefined;
     const hasVector = vector !== undefined || canEmbed;
     const mode: RecallMode =
       query.mode === undefined
@@ -421,6 +432,33 @@ export class SemanticService implements BackendSemanticStore {
     return this.touching;
   }
 
+  /**
+   * Re-embedding (core/reembed.ts): while `embedder` is set, memories this process writes get their
+   * vector in the pending space too (others are found by the run's catch-up).
+   */
+  setPendingEmbedder(embedder: Embedder | undefined): void {
+    this.pending = embedder;
+  }
+
+  /** Re-embedding switched (or reset) the store to `space`: recall and writes embed with `embedder` from now on. */
+  vectorSpaceSwitched(embedder: Embedder | undefined, space: VectorSpace | undefined): void {
+    this.embedder = embedder;
+    this.space = space;
+  }
+
+  /** New content's vectors in the pending space; a failure is left to the re-embedding's catch-up (logged). */
+  private async writePending(memories: { id: string; content: string }[]): Promise<void> {
+    const embedder = this.pending;
+    const slots = this.backend.spaces;
+    if (!embedder || !slots || memories.length === 0) return;
+    try {
+      const vectors = await embedder.embed(memories.map((m) => m.content));
+      await slots.write(memories.map((m, i) => ({ ...m, vector: toUnitVector(vectors[i], embedder.dimensions, this.backend.name, 'embedder output') })));
+    } catch (error) {
+      this.o.logger.warn({ err: error, backend: this.backend.name }, 'pending-space vectors not written; the re-embedding will catch up');
+    }
+  }
+
   /** Fixes the vector space on the backend, within its declared maximum dimension (VALIDATION beyond). */
   private async fixSpace(space: VectorSpace): Promise<void> {
     checkDimensions(space.dimensions, this.backend.name, this.o.maxDimensions);
@@ -475,18 +513,19 @@ export class SemanticService implements BackendSemanticStore {
     if (patch.embedding !== undefined) {
       fields.embedding = toUnitVector(patch.embedding, this.space?.dimensions, this.backend.name, 'embedding');
     } else if (fields.content !== undefined) {
-      fields.embedding = this.o.embedder ? toUnitVector((await this.embed([fields.content]))[0], this.space?.dimensions, this.backend.name, 'embedder output') : null;
+      fields.embedding = this.embedder ? toUnitVector((await this.embed([fields.content]))[0], this.space?.dimensions, this.backend.name, 'embedder output') : null;
     }
     if (fields.embedding && this.space === undefined) {
       const current = await this.backend.get(id);
       if (!current || !live(current, now) || current.supersededBy !== undefined) notFound();
-      const space = { dimensions: fields.embedding.length, embedderId: this.o.embedder?.id ?? CALLER_VECTOR_SPACE };
+      const space = { dimensions: fields.embedding.length, embedderId: this.embedder?.id ?? CALLER_VECTOR_SPACE };
       await this.fixSpace(space);
       this.space = space;
     }
     await this.flushTouches();
     const record = await this.backend.replace(id, fields, now);
     if (!record) return notFound();
+    if (fields.content !== undefined) await this.writePending([{ id: record.id, content: record.content }]);
     return { agentId: record.agentId, record };
   }
 
@@ -520,7 +559,7 @@ export class SemanticService implements BackendSemanticStore {
     this.v.id('id', id);
     const unit = toUnitVector(vector, this.space?.dimensions, this.backend.name);
     if (this.space === undefined) {
-      const space = { dimensions: unit.length, embedderId: this.o.embedder?.id ?? CALLER_VECTOR_SPACE };
+      const space = { dimensions: unit.length, embedderId: this.embedder?.id ?? CALLER_VECTOR_SPACE };
       if (!(await this.backend.get(id))) throw new NotFoundError(`no memory ${id}`, { backend: this.backend.name });
       await this.fixSpace(space);
       this.space = space;

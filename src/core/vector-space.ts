@@ -1,4 +1,4 @@
-import type { VectorSpace } from '../contracts/semantic-backend.js';
+import type { VectorSpace, VectorSpaces } from '../contracts/semantic-backend.js';
 import { ValidationError } from '../errors.js';
 import { LIMITS } from './limits.js';
 
@@ -9,12 +9,50 @@ export const CALLER_VECTOR_SPACE = 'caller';
 export const META_DIMENSIONS = 'vector_dimensions';
 export const META_EMBEDDER = 'vector_embedder';
 
-/** The recorded space from `semantic_meta` rows, or undefined when none was fixed yet. */
-export function spaceFromMeta(rows: readonly { key: string; value: string }[]): VectorSpace | undefined {
-  const dims = rows.find((r) => r.key === META_DIMENSIONS)?.value;
-  const embedder = rows.find((r) => r.key === META_EMBEDDER)?.value;
+/**
+ * Key prefixes of the three spaces a re-embedding knows (core/reembed.ts): the current one has the
+ * plain keys above, the pending and previous ones these prefixes before them.
+ */
+export const PENDING_PREFIX = 'pending_';
+export const PREVIOUS_PREFIX = 'previous_';
+/** Every `semantic_meta` key of the three spaces. */
+export const SPACE_META_KEYS = ['', PENDING_PREFIX, PREVIOUS_PREFIX].flatMap((p) => [p + META_DIMENSIONS, p + META_EMBEDDER]);
+
+/** The recorded space (the current one, or the one under `prefix`) from `semantic_meta` rows, or undefined when none. */
+export function spaceFromMeta(rows: readonly { key: string; value: string }[], prefix = ''): VectorSpace | undefined {
+  const dims = rows.find((r) => r.key === prefix + META_DIMENSIONS)?.value;
+  const embedder = rows.find((r) => r.key === prefix + META_EMBEDDER)?.value;
   if (dims === undefined || embedder === undefined) return undefined;
   return { dimensions: Number(dims), embedderId: embedder };
+}
+
+/** The current, pending and previous spaces from `semantic_meta` rows. */
+export function spacesFromMeta(rows: readonly { key: string; value: string }[]): VectorSpaces {
+  return { current: spaceFromMeta(rows), pending: spaceFromMeta(rows, PENDING_PREFIX), previous: spaceFromMeta(rows, PREVIOUS_PREFIX) };
+}
+
+/** The `semantic_meta` rows recording `space` under `prefix`. */
+export function metaRows(space: VectorSpace, prefix = ''): { key: string; value: string }[] {
+  return [
+    { key: prefix + META_DIMENSIONS, value: String(space.dimensions) },
+    { key: prefix + META_EMBEDDER, value: space.embedderId },
+  ];
+}
+
+/** ValidationError unless a re-embedding is under way (`pending`). */
+export function requirePending(pending: VectorSpace | undefined, backend: string): VectorSpace {
+  if (!pending) throw new ValidationError('no re-embedding is under way (no pending vector space)', { backend });
+  return pending;
+}
+
+/** begin() on a store whose pending space is `pending`: true when it is `space` already; ValidationError for another one. */
+export function pendingIsSame(pending: VectorSpace | undefined, space: VectorSpace, backend: string): boolean {
+  if (!pending) return false;
+  if (pending.dimensions === space.dimensions && pending.embedderId === space.embedderId) return true;
+  throw new ValidationError(
+    `a re-embedding into ${pending.dimensions}-dimensional vectors from "${pending.embedderId}" is under way: finish or abort it first`,
+    { backend },
+  );
 }
 
 /** ValidationError unless `dimensions` is an integer in 1..max (default: the substrate-wide limit). */

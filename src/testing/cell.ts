@@ -52,6 +52,8 @@ export interface CellCapabilities {
   sqliteFile: boolean;
   /** The semantic backend declares exact vector search (true nearest neighbours, not an ANN index). */
   exactVectorSearch: boolean;
+  /** The semantic backend re-embeds into a new vector space (declares `vectorSpaceMigration`). */
+  vectorSpaceMigration: boolean;
 }
 
 export interface CellOpenOptions {

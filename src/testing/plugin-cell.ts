@@ -115,6 +115,8 @@ function pluginCell(options: ConformanceOptions, registry: BackendRegistry, role
   }
   const exactVectorSearch = semantic.vectorSearch === 'exact';
   if (!exactVectorSearch) lacking.exactVectorSearch = `${semanticName} declares vectorSearch: "${semantic.vectorSearch}"`;
+  const vectorSpaceMigration = semantic.vectorSpaceMigration === true;
+  if (!vectorSpaceMigration) lacking.vectorSpaceMigration = `${semanticName} does not declare vectorSpaceMigration (SemanticBackend.spaces)`;
 
   const describe = (n: string) => (n === name ? `${name} (${plugin.description})` : SQLITE_ENGINE);
   return {
@@ -122,7 +124,7 @@ function pluginCell(options: ConformanceOptions, registry: BackendRegistry, role
     main: mainName,
     semantic: semanticName,
     engines: `main: ${describe(mainName)}; semantic: ${describe(semanticName)}`,
-    capabilities: { rawSql, multiProcess, sqliteFile: mainIsSqlite, exactVectorSearch },
+    capabilities: { rawSql, multiProcess, sqliteFile: mainIsSqlite, exactVectorSearch, vectorSpaceMigration },
     lacking,
     // Only a backend on both sides can share one transaction between them.
     sharedTransactions: role === 'both' ? (options.sharedTransactions ?? semantic.sharedTransactions) : false,

@@ -22,6 +22,7 @@ export const SemanticCapabilities = named(
     multiProcess: z.boolean(),
     maxDimensions: z.int(),
     maxBatch: z.int(),
+    vectorSpaceMigration: z.boolean().optional(),
   }) satisfies z.ZodType<P.SemanticCapabilities>,
   'What the semantic backend can do: declared by its definition, refined by the opened instance.',
 );

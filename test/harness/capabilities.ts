@@ -9,6 +9,7 @@ export function declaredSemantic(name: string): SemanticCapabilities {
 }
 
 /** The capabilities a cell derives from its semantic backend's declaration. */
-export function semanticCellCapabilities(name: string): Pick<CellCapabilities, 'exactVectorSearch'> {
-  return { exactVectorSearch: declaredSemantic(name).vectorSearch === 'exact' };
+export function semanticCellCapabilities(name: string): Pick<CellCapabilities, 'exactVectorSearch' | 'vectorSpaceMigration'> {
+  const declared = declaredSemantic(name);
+  return { exactVectorSearch: declared.vectorSearch === 'exact', vectorSpaceMigration: declared.vectorSpaceMigration === true };
 }

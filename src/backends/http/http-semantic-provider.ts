@@ -50,7 +50,8 @@ export class HttpSemanticProvider implements SemanticProvider {
     this.store = new HttpSemanticStore(client, gateway.embedding.dimensions);
     this.consolidation = this.store;
     // Through a gateway, nothing shares a transaction with this side's main store.
-    this.capabilities = { ...gateway.semanticCapabilities, sharedTransactions: false };
+    // Re-embedding belongs to the gateway, whose embedder it is: `memstrate reembed` runs there.
+    this.capabilities = { ...gateway.semanticCapabilities, sharedTransactions: false, vectorSpaceMigration: false };
     this.archive = new HttpArchive(client);
   }
 

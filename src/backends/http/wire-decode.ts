@@ -34,7 +34,8 @@ export interface GatewayInfo {
   semanticCapabilities: SemanticCapabilities | undefined;
 }
 
-const CAPABILITY_FIELDS: Record<keyof SemanticCapabilities, (v: unknown) => boolean> = {
+/** The fields the client takes from the gateway (re-embedding is the gateway's own: never taken over http). */
+const CAPABILITY_FIELDS: Record<Exclude<keyof SemanticCapabilities, 'vectorSpaceMigration'>, (v: unknown) => boolean> = {
   vectorSearch: (v) => typeof v === 'string',
   keywordRanking: (v) => typeof v === 'string',
   hybridInEngine: (v) => typeof v === 'boolean',

@@ -74,6 +74,7 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
       multiProcess: true,
       maxDimensions: VEC0_MAX_DIMENSIONS,
       maxBatch: LIMITS.maxBatch,
+      vectorSpaceMigration: true,
     },
     async open(options, ctx) {
       // Share the main backend's connection when both live in the same SQLite file.

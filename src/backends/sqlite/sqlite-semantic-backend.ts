@@ -11,6 +11,7 @@ import { keywordIdf, queryTerms, termWeights } from '../../core/keyword-score.js
 import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
 import { num } from '../sql/context.js';
+import { SqliteVectorSlots, vecTableDdl } from './sqlite-vector-slots.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 import { decayMemories, mergeDuplicates, type MaintenanceContext } from './sqlite-semantic-maintenance.js';
 import {
@@ -71,6 +72,8 @@ export class SqliteSemanticBackend implements SemanticBackend {
 
   /** Refines the declared capabilities: transactions are shared when the main store's connection is. */
   readonly capabilities: { sharedTransactions: boolean };
+  /** Re-embedding: a pending vector space beside `memories_vec`, switched to atomically. */
+  readonly spaces: SqliteVectorSlots;
 
   private constructor(
     private readonly engine: SqliteEngine,
@@ -79,6 +82,14 @@ export class SqliteSemanticBackend implements SemanticBackend {
     sharesMainConnection: boolean,
   ) {
     this.capabilities = { sharedTransactions: sharesMainConnection };
+    this.spaces = new SqliteVectorSlots({
+      name: this.name,
+      engine,
+      guard: (action, fn) => this.guard(action, fn),
+      vecChanged: (exists) => {
+        this.hasVec = exists;
+      },
+    });
   }
 
   /**
@@ -122,10 +133,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
               put.run(META_DIMENSIONS, String(dimensions));
               put.run(META_EMBEDDER, embedderId);
             }
-            db.exec(
-              `create virtual table if not exists memories_vec using vec0(agent_id text partition key, embedding float[${dimensions}], ` +
-                'scope text, source text, confidence float, created_at integer)',
-            );
+            db.exec(vecTableDdl(dimensions));
           })
           .immediate(),
       ),

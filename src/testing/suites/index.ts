@@ -6,6 +6,7 @@ import { consolidationSuite } from './consolidation.js';
 import { devicesSuite } from './devices.js';
 import { knowledgeSuite } from './knowledge.js';
 import { memoryKeysSuite, memoryUpdateSuite, semanticSuite } from './semantic.js';
+import { reembedSuite } from './reembed.js';
 import { sessionsSuite } from './sessions.js';
 import { structuredSuite } from './structured.js';
 import { substrateSuite } from './substrate.js';
@@ -21,6 +22,7 @@ export {
   knowledgeSuite,
   memoryKeysSuite,
   memoryUpdateSuite,
+  reembedSuite,
   semanticSuite,
   sessionsSuite,
   structuredSuite,
@@ -45,6 +47,7 @@ export const CONFORMANCE_SUITES: readonly ConformanceSuite[] = [
   auditSuite,
   auditCoverageSuite,
   archiveSuite,
+  reembedSuite,
 ];
 
 /** The suites' store names: `substrate`, `structured`, `semantic`, …, `audit coverage`. */
@@ -54,6 +57,7 @@ export type ConformanceSuiteName =
   | 'semantic'
   | 'semantic keys, dedupe and expiry'
   | 'semantic update'
+  | 'reembed'
   | 'knowledge'
   | 'sessions'
   | 'usage'
