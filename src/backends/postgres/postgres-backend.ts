@@ -39,6 +39,7 @@ export const postgresBackend: BackendDefinition<typeof postgresOptions> = {
       multiProcess: true,
       maxDimensions: LIMITS.maxDimensions,
       maxBatch: LIMITS.maxBatch,
+      vectorSpaceMigration: true,
     },
     check: (options) =>
       options.url || options.semanticUrl ? [] : ['postgres.url (postgres_url) or postgres.semantic_url (semantic_postgres_url): required when semantic_backend is "postgres"'],

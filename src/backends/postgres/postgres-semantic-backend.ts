@@ -15,6 +15,7 @@ import type { PostgresOptions } from './postgres-options.js';
 import { num, optNum } from '../sql/context.js';
 import type { SqlExecutor } from '../sql/engine.js';
 import { PostgresEngine } from './postgres-engine.js';
+import { PostgresVectorSlots } from './postgres-vector-slots.js';
 import { ensureVectorExtension, type VectorExtension } from './postgres-semantic-extension.js';
 import { decayMemories, mergeDuplicates, ROW_LOCK_ORDER } from './postgres-semantic-maintenance.js';
 import {
@@ -104,6 +105,8 @@ export class PostgresSemanticBackend implements SemanticBackend {
   /** The fixed space, once known (read from `semantic_meta`; another process may fix it). */
   private space: VectorSpace | undefined;
   private warnedUnindexed = false;
+  /** Re-embedding: a pending vector column beside `embedding`, switched to atomically. */
+  readonly spaces: PostgresVectorSlots;
 
   private constructor(
     private readonly engine: PostgresEngine,
@@ -112,6 +115,16 @@ export class PostgresSemanticBackend implements SemanticBackend {
     private readonly redactedUrl: string,
   ) {
     this.t = semanticTables(engine.schema);
+    this.spaces = new PostgresVectorSlots({
+      name: this.name,
+      engine,
+      t: this.t,
+      lock: SPACE_LOCK,
+      guard: (action, fn) => this.guard(action, fn),
+      spaceChanged: (space) => {
+        this.space = space;
+      },
+    });
   }
 
   /** Wraps a migrated engine (the backend owns it and closes it). */

@@ -47,19 +47,22 @@ export function vectorTypeFor(dims: number): VectorType {
   return dims > VECTOR_MAX_INDEXED_DIMS ? 'halfvec' : 'vector';
 }
 
-/** DDL adding the dimensioned vector column and (when pgvector can index that many dimensions) its HNSW index. */
-export function vectorColumnDdl(t: SemanticTables, dims: number): string[] {
+/**
+ * DDL adding the dimensioned vector column and (when pgvector can index that many dimensions) its
+ * HNSW index: `embedding` for the current space, another column for a re-embedding's pending one.
+ */
+export function vectorColumnDdl(t: SemanticTables, dims: number, column = 'embedding', index = HNSW_INDEX): string[] {
   const type = vectorTypeFor(dims);
-  const ddl = [`alter table ${t.memories} add column if not exists embedding ${type}(${dims})`];
-  if (dims <= HALFVEC_MAX_INDEXED_DIMS) ddl.push(hnswIndexDdl(t, dims));
+  const ddl = [`alter table ${t.memories} add column if not exists ${column} ${type}(${dims})`];
+  if (dims <= HALFVEC_MAX_INDEXED_DIMS) ddl.push(hnswIndexDdl(t, dims, column, index));
   return ddl;
 }
 
-/** `create index if not exists … using hnsw (embedding <type>_cosine_ops) with (m = 16, ef_construction = 64)`. */
-export function hnswIndexDdl(t: SemanticTables, dims: number): string {
+/** `create index if not exists … using hnsw (<column> <type>_cosine_ops) with (m = 16, ef_construction = 64)`. */
+export function hnswIndexDdl(t: SemanticTables, dims: number, column = 'embedding', index = HNSW_INDEX): string {
   const type = vectorTypeFor(dims);
   return (
-    `create index if not exists ${HNSW_INDEX} on ${t.memories} using hnsw (embedding ${type}_cosine_ops) ` +
+    `create index if not exists ${index} on ${t.memories} using hnsw (${column} ${type}_cosine_ops) ` +
     `with (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION})`
   );
 }
