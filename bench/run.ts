@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'semantic-matrix': async () => (await import('./semantic-matrix.bench.js')).semanticMatrix,
   'list-filter': async () => (await import('./list-filter.bench.js')).listFilter,
   archive: async () => (await import('./archive.bench.js')).archive,
+  mcp: async () => (await import('./mcp.bench.js')).mcp,
 };
 
 function describe(error: unknown): string {

@@ -178,6 +178,88 @@ export interface GraphMatch {
   depth: number;
 }
 
+/** Most items one batch call (addEntities, addRelations, observations, deletes) may carry. */
+export const GRAPH_BATCH_MAX = 1000;
+
+/**
+ * The property holding an entity's observations: an array of strings (the facts the MCP
+ * knowledge-graph tools read and write). addObservations / deleteObservations maintain it; other
+ * properties are left as they are.
+ */
+export const OBSERVATIONS_PROPERTY = 'observations';
+
+/** What addEntities does with an entity whose name is taken. */
+export type NameTaken = 'conflict' | 'skip';
+export const NAME_TAKEN = ['conflict', 'skip'] as const satisfies readonly NameTaken[];
+
+export interface EntityBatch {
+  agentId: string;
+  /** 1..GRAPH_BATCH_MAX entities. */
+  entities: { entityType: EntityType; name: string; properties?: JsonObject }[];
+  /**
+   * `conflict` (default): CONFLICT, nothing written, when the agent already has an entity of the
+   * same type and name (or the batch names one twice). `skip`: an entity is skipped when the agent
+   * already has an entity with its name, of any type, or an earlier one of the batch has it — names
+   * unique per agent, as the MCP knowledge-graph tools have them.
+   */
+  onNameTaken?: NameTaken;
+}
+
+/** What addRelations does with a relation that already exists. */
+export type DuplicateRelation = 'add' | 'skip';
+export const DUPLICATE_RELATIONS = ['add', 'skip'] as const satisfies readonly DuplicateRelation[];
+
+export interface RelationBatch {
+  agentId: string;
+  /** 1..GRAPH_BATCH_MAX relations; endpoints as in RelationInput. */
+  relations: Omit<RelationInput, 'agentId'>[];
+  /**
+   * `add` (default): every relation is added. `skip`: a relation is skipped when the agent already
+   * has one with the same source, relation type and target (or an earlier one of the batch has).
+   */
+  onDuplicate?: DuplicateRelation;
+}
+
+/** Observations of one entity to add or delete. */
+export interface ObservationChange {
+  /** The entity (a name must match exactly one entity of the agent). */
+  entity: EntityRef;
+  /** Strings of at most LIMITS.textLength bytes. */
+  observations: string[];
+}
+
+export interface ObservationBatch {
+  agentId: string;
+  /** 1..GRAPH_BATCH_MAX changes, applied in order. */
+  changes: ObservationChange[];
+}
+
+/** What an observation change did to one entity. */
+export interface ObservationResult {
+  entityId: string;
+  name: string;
+  /** The observations added (addObservations) or removed (deleteObservations), in the order given. */
+  observations: string[];
+}
+
+/** A relation to delete: its id, or its source, relation type and target. */
+export type RelationRef = string | { id: string } | { source: EntityRef; relation: RelationType; target: EntityRef };
+
+export interface RelationDeletion {
+  agentId: string;
+  /** 1..GRAPH_BATCH_MAX relations; one naming nothing is ignored. */
+  relations: RelationRef[];
+}
+
+export interface EntityDeletion {
+  agentId: string;
+  /**
+   * 1..GRAPH_BATCH_MAX entities; a name deletes every entity of the agent with it (of the type,
+   * when given); one naming nothing is ignored.
+   */
+  entities: EntityRef[];
+}
+
 export interface KnowledgeStore {
   /**
    * Creates an entity, or replaces the one with the given `id`. CONFLICT when another entity of
@@ -197,4 +279,32 @@ export interface KnowledgeStore {
   deleteEntity(id: string): Promise<boolean>;
   /** Ordered by depth, then relation creation time, then id. */
   queryGraph(pattern: GraphPattern): Promise<GraphMatch[]>;
+  /**
+   * Creates several entities in one transaction (all or none); returns the created ones in batch
+   * order (with `onNameTaken: 'skip'`, the skipped ones are not returned).
+   */
+  addEntities(batch: EntityBatch): Promise<Entity[]>;
+  /**
+   * Adds several relations in one transaction (all or none; an endpoint naming no entity, or
+   * several, is a ValidationError); returns the added ones in batch order.
+   */
+  addRelations(batch: RelationBatch): Promise<Relation[]>;
+  /**
+   * Appends observations to entities (OBSERVATIONS_PROPERTY) in one transaction, skipping those the
+   * entity already has (and repeats within the change); one result per change, with the added ones.
+   * NOT_FOUND (nothing written) when an entity does not exist.
+   */
+  addObservations(batch: ObservationBatch): Promise<ObservationResult[]>;
+  /**
+   * Removes observations from entities in one transaction; a change naming no entity is ignored.
+   * One result per entity changed, with the removed ones.
+   */
+  deleteObservations(batch: ObservationBatch): Promise<ObservationResult[]>;
+  /** Deletes relations in one transaction; returns the ids removed. */
+  deleteRelations(deletion: RelationDeletion): Promise<string[]>;
+  /**
+   * Deletes entities and every relation touching them in one transaction; returns the entity ids
+   * removed, in the order named (the entities of one name by type, then id).
+   */
+  deleteEntities(deletion: EntityDeletion): Promise<string[]>;
 }

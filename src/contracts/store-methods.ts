@@ -66,6 +66,12 @@ export const KNOWLEDGE_METHODS = {
   deleteEntity: 'mutation',
   deleteEntityFor: 'mutation',
   queryGraph: 'read',
+  addEntities: 'mutation',
+  addRelations: 'mutation',
+  addObservations: 'mutation',
+  deleteObservations: 'mutation',
+  deleteRelations: 'mutation',
+  deleteEntities: 'mutation',
 } as const satisfies MethodKinds<BackendKnowledgeStore>;
 
 export const SESSION_METHODS = {

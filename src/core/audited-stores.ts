@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
-import type { Relation } from '../contracts/knowledge-store.js';
+import type { ObservationResult, Relation } from '../contracts/knowledge-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue } from '../contracts/main-backend.js';
 import type { DeletedMemory } from '../contracts/semantic-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
@@ -174,6 +174,12 @@ export function auditedSemantic(inner: BackendSemanticStore, log: AuditTarget): 
   }, log);
 }
 
+/** An observation batch's entry: the entities changed and how many observations (never their text); none when nothing changed. */
+function observationRecord(agentId: string, action: string, results: readonly ObservationResult[]): AuditRecord | undefined {
+  const changed = results.filter((r) => r.observations.length > 0);
+  return when(changed.length > 0, () => rec(agentId, action, { entities: idList([...new Set(changed.map((r) => r.entityId))]), count: changed.reduce((n, r) => n + r.observations.length, 0) }));
+}
+
 /** A relation's entry names its endpoints by the entity ids they resolved to, however they were given. */
 const addedRelation = (r: Relation): AuditRecord => rec(r.agentId, 'knowledge.add_relation', { id: r.id, relation: r.relation, source: r.source, target: r.target });
 
@@ -202,6 +208,30 @@ export function auditedKnowledge(inner: BackendKnowledgeStore, log: AuditTarget)
     async deleteEntityFor(id) {
       const owner = await inner.deleteEntityFor(id);
       return { result: owner, record: owner && rec(owner.agentId, 'knowledge.delete_entity', { id }) };
+    },
+    async addEntities(batch) {
+      const created = await inner.addEntities(batch);
+      return { result: created, record: when(created.length > 0, () => rec(batch.agentId, 'knowledge.add_entities', { ids: idList(created.map((e) => e.id)) })) };
+    },
+    async addRelations(batch) {
+      const added = await inner.addRelations(batch);
+      return { result: added, record: when(added.length > 0, () => rec(batch.agentId, 'knowledge.add_relations', { ids: idList(added.map((r) => r.id)) })) };
+    },
+    async addObservations(batch) {
+      const results = await inner.addObservations(batch);
+      return { result: results, record: observationRecord(batch.agentId, 'knowledge.add_observations', results) };
+    },
+    async deleteObservations(batch) {
+      const results = await inner.deleteObservations(batch);
+      return { result: results, record: observationRecord(batch.agentId, 'knowledge.delete_observations', results) };
+    },
+    async deleteRelations(deletion) {
+      const removed = await inner.deleteRelations(deletion);
+      return { result: removed, record: when(removed.length > 0, () => rec(deletion.agentId, 'knowledge.delete_relations', { ids: idList(removed) })) };
+    },
+    async deleteEntities(deletion) {
+      const removed = await inner.deleteEntities(deletion);
+      return { result: removed, record: when(removed.length > 0, () => rec(deletion.agentId, 'knowledge.delete_entities', { ids: idList(removed) })) };
     },
   }, log);
 }

@@ -1,5 +1,6 @@
 /**
- * memstrate as an MCP server (@modelcontextprotocol/sdk): memory and KV tools, every one scoped to
+ * memstrate as an MCP server (@modelcontextprotocol/sdk): memory and KV tools (and the knowledge-graph
+ * tools of graph-tools.ts), every one scoped to
  * one agent fixed when the server is made (an argument never widens it), every input checked by a
  * strict schema (unknown keys refused), every store error returned as an MCP tool error naming its
  * code — never a crash — and every mutation audited by the substrate's stores like any other.
@@ -11,13 +12,14 @@ import type { MemorySubstrate } from '../assembly/substrate.js';
 import type { JsonValue } from '../contracts/types.js';
 import { MemoryError, NotFoundError } from '../errors.js';
 import { MEMSTRATE_VERSION } from '../version.js';
+import { registerGraphTools, type ToolRunner } from './graph-tools.js';
 
 const json = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: { result: value as JsonValue } });
 
 /** Runs a tool body; a MemoryError (bad input, not found, …) becomes an MCP tool error naming its code. */
-async function guarded(fn: () => Promise<unknown>): Promise<CallToolResult> {
+async function guarded(fn: () => Promise<CallToolResult>): Promise<CallToolResult> {
   try {
-    return json(await fn());
+    return await fn();
   } catch (error) {
     if (!MemoryError.is(error)) throw error;
     return { isError: true, content: [{ type: 'text', text: `${error.code}: ${error.message}` }] };
@@ -39,8 +41,9 @@ export interface McpPermissions {
  */
 export function memoryMcpServer(mem: MemorySubstrate, agentId: string, may: McpPermissions = { read: true, write: true }): McpServer {
   const server = new McpServer({ name: 'memstrate', version: MEMSTRATE_VERSION });
-  const run = (scope: 'read' | 'write', fn: () => Promise<unknown>): Promise<CallToolResult> =>
+  const runTool: ToolRunner = (scope, fn) =>
     may[scope] ? guarded(fn) : Promise.resolve({ isError: true, content: [{ type: 'text', text: `FORBIDDEN: this connection lacks the ${scope} scope` }] });
+  const run = (scope: 'read' | 'write', fn: () => Promise<unknown>): Promise<CallToolResult> => runTool(scope, async () => json(await fn()));
   const own = async (id: string) => {
     const record = await mem.semantic.get(id);
     if (record === undefined || record.agentId !== agentId) throw new NotFoundError(`no memory ${id}`, { backend: 'mcp' });
@@ -128,5 +131,6 @@ export function memoryMcpServer(mem: MemorySubstrate, agentId: string, may: McpP
     { description: `Every key of agent "${agentId}" with its value.`, inputSchema: z.strictObject({}) },
     () => run('read', async () => (await mem.structured.list(agentId)).map((e) => ({ key: e.key, value: e.value, version: e.version }))),
   );
+  registerGraphTools(server, mem, agentId, runTool);
   return server;
 }

@@ -128,3 +128,64 @@ export const GraphMatches = named(
 export const Entities = named('Entities', z.object({ entities: z.array(Entity) }));
 export const EntityPage = named('EntityPage', z.object({ items: z.array(Entity), nextCursor: z.string().optional() }) satisfies z.ZodType<C.Page<C.Entity>>);
 export const RelationPage = named('RelationPage', z.object({ items: z.array(Relation), nextCursor: z.string().optional() }) satisfies z.ZodType<C.Page<C.Relation>>);
+
+const Batch = <T extends z.ZodType>(item: T) => z.array(item).min(1).max(C.GRAPH_BATCH_MAX);
+
+export const EntityBatch = named(
+  'EntityBatch',
+  z.strictObject({
+    agentId: Id,
+    entities: Batch(z.strictObject({ entityType: EntityType, name: EntityName, properties: JsonObject.optional() })).describe(`1..${C.GRAPH_BATCH_MAX} entities, created in this order.`),
+    onNameTaken: z
+      .enum(C.NAME_TAKEN)
+      .optional()
+      .describe("conflict (default): 409, nothing written, when an entity of the same type and name exists or the batch repeats one; skip: skip an entity whose name the agent has (any type) or the batch already named."),
+  }) satisfies z.ZodType<C.EntityBatch>,
+);
+
+export const RelationBatch = named(
+  'RelationBatch',
+  z.strictObject({
+    agentId: Id,
+    relations: Batch(
+      z.strictObject({ source: EntityRef, relation: RelationType, target: EntityRef, properties: JsonObject.optional(), confidence: z.number().min(0).max(1).optional() }),
+    ).describe(`1..${C.GRAPH_BATCH_MAX} relations, added in this order.`),
+    onDuplicate: z.enum(C.DUPLICATE_RELATIONS).optional().describe('add (default): add every relation; skip: skip one the agent has (same source, type and target) or the batch already named.'),
+  }) satisfies z.ZodType<C.RelationBatch>,
+);
+
+export const ObservationBatch = named(
+  'ObservationBatch',
+  z.strictObject({
+    agentId: Id,
+    changes: Batch(z.strictObject({ entity: EntityRef, observations: z.array(z.string().max(LIMITS.textLength)) })).describe(`1..${C.GRAPH_BATCH_MAX} changes, applied in this order.`),
+  }) satisfies z.ZodType<C.ObservationBatch>,
+);
+
+export const ObservationResults = named(
+  'ObservationResults',
+  z.object({ results: z.array(z.object({ entityId: z.string(), name: z.string(), observations: z.array(z.string()) }) satisfies z.ZodType<C.ObservationResult>) }),
+);
+
+export const RelationDeletion = named(
+  'RelationDeletion',
+  z.strictObject({
+    agentId: Id,
+    relations: Batch(z.union([Id, z.strictObject({ id: Id }), z.strictObject({ source: EntityRef, relation: RelationType, target: EntityRef })])).describe(
+      `1..${C.GRAPH_BATCH_MAX} relations: an id, or source, relation type and target (a name matches every entity of the agent with it); one naming nothing is ignored.`,
+    ),
+  }) satisfies z.ZodType<C.RelationDeletion>,
+);
+
+export const EntityDeletion = named(
+  'EntityDeletion',
+  z.strictObject({
+    agentId: Id,
+    entities: Batch(z.union([Id, z.strictObject({ id: Id }), z.strictObject({ name: EntityName, entityType: EntityType.optional() })])).describe(
+      `1..${C.GRAPH_BATCH_MAX} entities: an id, or a name (every entity of the agent with it, of the type when given); one naming nothing is ignored.`,
+    ),
+  }) satisfies z.ZodType<C.EntityDeletion>,
+);
+
+export const Relations = named('Relations', z.object({ relations: z.array(Relation) }));
+export const DeletedIds = named('DeletedIds', z.object({ deleted: z.array(z.string()) }), 'The ids removed.');

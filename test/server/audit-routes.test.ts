@@ -87,6 +87,40 @@ const CASES: Record<string, Case> = {
     request: async (gw) => ({ method: 'POST', path: '/v1/relations', body: { agentId: A, source: (await entity(gw, 'Ada')).id, relation: 'knows_about', target: (await entity(gw, 'Rust')).id } }),
   },
   upsertEntity: { expect: { action: 'knowledge.upsert_entity', agentId: A }, request: async () => ({ method: 'POST', path: '/v1/entities/upsert', body: { agentId: A, entityType: 'tool', name: 'Loom', properties: { v: 1 } } }) },
+  addEntities: { expect: { action: 'knowledge.add_entities', agentId: A }, request: async () => ({ method: 'POST', path: '/v1/entities/batch', body: { agentId: A, onNameTaken: 'skip', entities: [{ entityType: 'person', name: 'Batch 1' }, { entityType: 'tool', name: 'Batch 2' }] } }) },
+  deleteEntities: {
+    expect: { action: 'knowledge.delete_entities', agentId: A },
+    request: async (gw) => {
+      const { id } = await entity(gw, 'Ada');
+      await ok(gw, 'POST', '/v1/entities', { agentId: A, entityType: 'tool', name: 'Doomed' });
+      return { method: 'POST', path: '/v1/entities/delete', body: { agentId: A, entities: [id, { name: 'Doomed' }] } };
+    },
+  },
+  addRelations: {
+    expect: { action: 'knowledge.add_relations', agentId: A },
+    request: async (gw) => {
+      const [s, t] = [(await entity(gw, 'Ada')).id, (await entity(gw, 'Rust')).id];
+      return { method: 'POST', path: '/v1/relations/batch', body: { agentId: A, relations: [{ source: s, relation: 'knows_about', target: t }, { source: t, relation: 'related_to', target: s }] } };
+    },
+  },
+  deleteRelations: {
+    expect: { action: 'knowledge.delete_relations', agentId: A },
+    request: async (gw) => {
+      const [s, t] = [(await entity(gw, 'Ada')).id, (await entity(gw, 'Rust')).id];
+      const { id } = await ok(gw, 'POST', '/v1/relations', { agentId: A, source: s, relation: 'knows_about', target: t });
+      await ok(gw, 'POST', '/v1/relations', { agentId: A, source: s, relation: 'uses', target: t });
+      return { method: 'POST', path: '/v1/relations/delete', body: { agentId: A, relations: [id, { source: s, relation: 'uses', target: t }] } };
+    },
+  },
+  addObservations: { expect: { action: 'knowledge.add_observations', agentId: A }, request: async (gw) => ({ method: 'POST', path: '/v1/observations', body: { agentId: A, changes: [{ entity: (await entity(gw, 'Ada')).id, observations: ['likes tea', 'writes code'] }] } }) },
+  deleteObservations: {
+    expect: { action: 'knowledge.delete_observations', agentId: A },
+    request: async (gw) => {
+      const { id } = await entity(gw, 'Ada');
+      await ok(gw, 'POST', '/v1/observations', { agentId: A, changes: [{ entity: id, observations: ['likes tea'] }] });
+      return { method: 'POST', path: '/v1/observations/delete', body: { agentId: A, changes: [{ entity: { id }, observations: ['likes tea'] }] } };
+    },
+  },
   findEntities: { expect: null, request: async () => ({ method: 'POST', path: '/v1/entities/find', body: { agentId: A, name: 'ada', caseInsensitive: true } }) },
   queryGraph: { expect: null, request: async () => ({ method: 'POST', path: '/v1/graph/query', body: { agentId: A } }) },
   createSession: { expect: { action: 'session.create', agentId: A }, request: async () => ({ method: 'POST', path: '/v1/sessions', body: { agentId: A } }) },

@@ -60,4 +60,50 @@ describe('/mcp on the gateway (Streamable HTTP)', () => {
     await expect(connect(gw, 'not-a-token', 'a')).rejects.toThrow();
     expect((await gw.call('GET', '/mcp', undefined, { auth: 'Bearer mcp-token-ops' })).status).toBe(405);
   });
+
+  it('the knowledge-graph tools: write tools need the write scope, reads need read, and the graph is the connection agent\'s', async () => {
+    const gw = await startGateway({ tokens: TOKENS.map((t) => ({ ...t })) });
+    const call = async (client: Client, name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as ToolResult & { structuredContent?: unknown };
+    const rw = await connect(gw, 'mcp-token-a-rw');
+    try {
+      expect((await call(rw, 'create_entities', { entities: [{ name: 'Ada', entityType: 'person', observations: ['writes code'] }, { name: 'Acme', entityType: 'organization', observations: [] }] })).isError).toBeFalsy();
+      expect((await call(rw, 'create_relations', { relations: [{ from: 'Ada', to: 'Acme', relationType: 'works at' }] })).structuredContent).toEqual({ relations: [{ from: 'Ada', to: 'Acme', relationType: 'works at' }] });
+    } finally {
+      await rw.close();
+    }
+    expect((await gw.mem.knowledge.findEntities({ agentId: 'a', name: 'Ada' }))[0]?.properties).toEqual({ observations: ['writes code'] });
+
+    const ro = await connect(gw, 'mcp-token-a-r');
+    try {
+      expect((await call(ro, 'open_nodes', { names: ['Ada'] })).structuredContent).toEqual({
+        entities: [{ name: 'Ada', entityType: 'person', observations: ['writes code'] }],
+        relations: [{ from: 'Ada', to: 'Acme', relationType: 'works at' }],
+      });
+      for (const [tool, args] of [
+        ['create_entities', { entities: [{ name: 'X', entityType: 'person', observations: [] }] }],
+        ['create_relations', { relations: [] }],
+        ['add_observations', { observations: [{ entityName: 'Ada', contents: ['x'] }] }],
+        ['delete_entities', { entityNames: ['Ada'] }],
+        ['delete_observations', { deletions: [{ entityName: 'Ada', observations: ['writes code'] }] }],
+        ['delete_relations', { relations: [{ from: 'Ada', to: 'Acme', relationType: 'works at' }] }],
+      ] as const) {
+        const refused = await call(ro, tool, args);
+        expect(refused.isError, tool).toBe(true);
+        expect(refused.content[0]?.text, tool).toMatch(/^FORBIDDEN: .*write/);
+      }
+    } finally {
+      await ro.close();
+    }
+    expect((await gw.mem.knowledge.listEntities({ agentId: 'a' })).items.map((e) => e.name)).toEqual(['Ada', 'Acme']);
+
+    // Another agent (named by an unlimited token) has an empty graph of its own.
+    const ops = await connect(gw, 'mcp-token-ops', 'b');
+    try {
+      expect((await call(ops, 'read_graph', {})).structuredContent).toEqual({ entities: [], relations: [] });
+      expect((await call(ops, 'delete_entities', { entityNames: ['Ada'] })).isError).toBeFalsy();
+    } finally {
+      await ops.close();
+    }
+    expect(await gw.mem.knowledge.findEntities({ agentId: 'a', name: 'Ada' })).toHaveLength(1);
+  });
 });

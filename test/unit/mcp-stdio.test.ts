@@ -34,7 +34,10 @@ describe('memstrate mcp (stdio)', () => {
     await client.connect(transport);
     try {
       const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-      expect(tools).toEqual(['forget', 'kv_delete', 'kv_get', 'kv_list', 'kv_set', 'list_memories', 'recall', 'remember']);
+      expect(tools).toEqual([
+        'add_observations', 'create_entities', 'create_relations', 'delete_entities', 'delete_observations', 'delete_relations',
+        'forget', 'kv_delete', 'kv_get', 'kv_list', 'kv_set', 'list_memories', 'open_nodes', 'read_graph', 'recall', 'remember', 'search_nodes',
+      ]);
 
       const stored = parsed(await client.callTool({ name: 'remember', arguments: { content: 'Ada prefers Rust', metadata: { topic: 'lang' } } }));
       expect(stored).toMatchObject({ created: true });
@@ -62,7 +65,7 @@ describe('memstrate mcp (stdio)', () => {
       const badFilter = (await client.callTool({ name: 'list_memories', arguments: { filter: { where: { 'metadata.topic': { $gtt: 1 } } } } })) as ToolResult;
       expect(badFilter.isError).toBe(true);
       expect(badFilter.content[0]?.text).toMatch(/^VALIDATION: .*\$gtt/);
-      expect((await client.listTools()).tools.length).toBe(8);
+      expect((await client.listTools()).tools.length).toBe(17);
     } finally {
       await client.close();
     }

@@ -1,10 +1,16 @@
 import { sql } from 'kysely';
 import {
+  DUPLICATE_RELATIONS,
+  GRAPH_BATCH_MAX,
   GRAPH_PAGE_DEFAULT,
+  NAME_TAKEN,
+  OBSERVATIONS_PROPERTY,
   GRAPH_PAGE_MAX,
   GRAPH_TYPE_PATTERN,
   RELATION_FILTERS,
   type Entity,
+  type EntityBatch,
+  type EntityDeletion,
   type EntityInput,
   type EntityListQuery,
   type EntityLookup,
@@ -13,8 +19,12 @@ import {
   type EntityUpsert,
   type GraphMatch,
   type GraphPattern,
+  type ObservationBatch,
+  type ObservationResult,
   type Page,
   type Relation,
+  type RelationBatch,
+  type RelationDeletion,
   type RelationInput,
   type RelationListQuery,
   type RelationType,
@@ -24,7 +34,7 @@ import type { BackendKnowledgeStore, Owner } from '../../contracts/main-backend.
 import type { JsonObject } from '../../contracts/types.js';
 import { LIMITS } from '../../core/limits.js';
 import { newId } from '../../core/ids.js';
-import { ConflictError, InternalError, MemoryError } from '../../errors.js';
+import { ConflictError, InternalError, MemoryError, NotFoundError } from '../../errors.js';
 import { num, SqlStore } from './context.js';
 import type { SqlExecutor } from './engine.js';
 import type { EntitiesTable, RelationsTable } from './schema.js';
@@ -72,6 +82,11 @@ export function foldName(name: string): string {
 
 /** A resolved-or-not endpoint: an entity id, or a name (and type) to look up. */
 type Ref = { id: string } | { name: string; entityType: string | undefined };
+
+/** How an endpoint is described in a message: its id, or its (type and) name. */
+function describeRef(ref: Ref): string {
+  return 'id' in ref ? ref.id : `${ref.entityType === undefined ? '' : `${ref.entityType} `}named ${JSON.stringify(ref.name)}`;
+}
 
 /** Endpoints a name may match before a list filter refuses it (entities of one name, all types). */
 const NAME_MATCHES_MAX = 1000;
@@ -505,6 +520,349 @@ export class SqlKnowledgeStore extends SqlStore implements BackendKnowledgeStore
       .orderBy('r.id')
       .limit(limit)
       .compile();
+  }
+
+  /**
+   * Creates the batch's entities in one transaction (new time-ordered ids, one creation time, batch
+   * order kept), all or none; returns the created ones. With `onNameTaken: 'skip'` an entity whose
+   * name the agent already has (any type), or an earlier one of the batch has, is skipped; the
+   * name check and the inserts hold a per-agent lock (PostgreSQL advisory; SQLite's writer lock),
+   * so concurrent batches of one agent never create one name twice.
+   * @throws ValidationError for bad input (as addEntity; 1..GRAPH_BATCH_MAX entities).
+   * @throws ConflictError (default `conflict`) when an entity of the same type and name exists or
+   *   the batch repeats one; nothing is written.
+   */
+  async addEntities(batch: EntityBatch): Promise<Entity[]> {
+    if (typeof batch !== 'object' || batch === null) this.v.fail('batch must be an object');
+    this.v.knownKeys('', batch, ['agentId', 'entities', 'onNameTaken']);
+    const agentId = this.v.id('agentId', batch.agentId);
+    const onNameTaken = batch.onNameTaken === undefined ? 'conflict' : this.v.oneOf('onNameTaken', batch.onNameTaken, NAME_TAKEN);
+    const now = this.clock();
+    const wanted = this.batchItems('entities', batch.entities).map((entity, i) => {
+      const field = `entities[${i}]`;
+      if (typeof entity !== 'object' || entity === null) this.v.fail(`${field} must be an object`);
+      this.v.knownKeys(`${field}.`, entity, ['entityType', 'name', 'properties']);
+      const properties = this.v.jsonObject(`${field}.properties`, entity.properties, LIMITS.metadataBytes);
+      return {
+        entityType: this.graphType(`${field}.entityType`, entity.entityType),
+        name: this.v.text(`${field}.name`, entity.name, NAME_BYTES),
+        properties,
+      };
+    });
+    const db = this.engine.db;
+    return this.guard('entity batch add', () =>
+      this.engine.transaction(async (tx) => {
+        const taken = new Set<string>();
+        if (onNameTaken === 'skip') {
+          const names = [...new Set(wanted.map((e) => e.name))];
+          for (let i = 0; i < names.length; i += IN_CHUNK) {
+            const rows = await tx.rows(db.selectFrom('entities').select('name').where('agent_id', '=', agentId).where('name', 'in', names.slice(i, i + IN_CHUNK)).compile());
+            for (const row of rows) taken.add(row.name);
+          }
+        }
+        const created: Entity[] = [];
+        const rows: EntitiesTable[] = [];
+        for (const e of wanted) {
+          if (onNameTaken === 'skip') {
+            if (taken.has(e.name)) continue;
+            taken.add(e.name);
+          }
+          const id = newId();
+          created.push({ id, agentId, entityType: e.entityType, name: e.name, properties: e.properties.object, createdAt: now, updatedAt: now });
+          rows.push({ id, agent_id: agentId, entity_type: e.entityType, name: e.name, name_folded: foldName(e.name), properties: e.properties.text, created_at: now, updated_at: now });
+        }
+        for (let i = 0; i < rows.length; i += IN_CHUNK) {
+          await tx.run(db.insertInto('entities').values(rows.slice(i, i + IN_CHUNK)).compile()).catch((error: unknown) => {
+            throw this.nameConflict(this.engine.mapError(error, 'entity batch add'), agentId);
+          });
+        }
+        return created;
+      }, { lock: `knowledge-names:${agentId}` }),
+    );
+  }
+
+  /**
+   * Adds the batch's relations in one transaction (new time-ordered ids, one creation time, batch
+   * order kept), all or none; returns the added ones. With `onDuplicate: 'skip'` a relation is
+   * skipped when the agent already has one with the same source, relation type and target, or an
+   * earlier one of the batch has.
+   * @throws ValidationError as addRelation (each endpoint must name exactly one entity of the
+   *   agent), or for 0 or more than GRAPH_BATCH_MAX relations; nothing is written.
+   */
+  async addRelations(batch: RelationBatch): Promise<Relation[]> {
+    if (typeof batch !== 'object' || batch === null) this.v.fail('batch must be an object');
+    this.v.knownKeys('', batch, ['agentId', 'relations', 'onDuplicate']);
+    const agentId = this.v.id('agentId', batch.agentId);
+    const onDuplicate = batch.onDuplicate === undefined ? 'add' : this.v.oneOf('onDuplicate', batch.onDuplicate, DUPLICATE_RELATIONS);
+    const wanted = this.batchItems('relations', batch.relations).map((relation, i) => {
+      const field = `relations[${i}]`;
+      if (typeof relation !== 'object' || relation === null) this.v.fail(`${field} must be an object`);
+      this.v.knownKeys(`${field}.`, relation, ['source', 'relation', 'target', 'properties', 'confidence']);
+      return {
+        source: this.entityRef(`${field}.source`, relation.source),
+        relation: this.graphType(`${field}.relation`, relation.relation),
+        target: this.entityRef(`${field}.target`, relation.target),
+        properties: this.v.jsonObject(`${field}.properties`, relation.properties, LIMITS.metadataBytes),
+        confidence: relation.confidence === undefined ? 1 : this.v.number(`${field}.confidence`, relation.confidence, 0, 1),
+      };
+    });
+    const createdAt = this.clock();
+    const db = this.engine.db;
+    return this.guard('relation batch add', () =>
+      this.engine.transaction(async (tx) => {
+        const resolved = new Map<string, string>();
+        const resolve = async (field: string, ref: Ref) => {
+          const key = JSON.stringify(ref);
+          let id = resolved.get(key);
+          if (id === undefined) resolved.set(key, (id = await this.resolveOne(tx, agentId, field, ref)));
+          return id;
+        };
+        const seen = new Set<string>();
+        const added: Relation[] = [];
+        for (const [i, r] of wanted.entries()) {
+          const source = await resolve(`relations[${i}].source`, r.source);
+          const target = await resolve(`relations[${i}].target`, r.target);
+          if (onDuplicate === 'skip') {
+            const key = JSON.stringify([source, r.relation, target]);
+            if (seen.has(key)) continue;
+            seen.add(key);
+            const existing = await tx.first(
+              db.selectFrom('relations').select('id').where('source_entity', '=', source).where('relation_type', '=', r.relation).where('target_entity', '=', target).where('agent_id', '=', agentId).limit(1).compile(),
+            );
+            if (existing !== undefined) continue;
+          }
+          const relation: Relation = { id: newId(), agentId, source, relation: r.relation, target, properties: r.properties.object, confidence: r.confidence, createdAt };
+          await tx.run(
+            db.insertInto('relations')
+              .values({ id: relation.id, agent_id: agentId, source_entity: source, relation_type: r.relation, target_entity: target, properties: r.properties.text, confidence: r.confidence, created_at: createdAt })
+              .compile(),
+          );
+          added.push(relation);
+        }
+        return added;
+      }),
+    );
+  }
+
+  /**
+   * Appends observations to entities' OBSERVATIONS_PROPERTY in one transaction, in order; an
+   * observation the entity already has (or one repeated in the change) is not added again. Other
+   * properties are kept; updatedAt is bumped on each entity that changed. One result per change.
+   * @throws NotFoundError when an entity does not exist (nothing written).
+   * @throws ValidationError for bad input, a name matching several entities, an entity whose
+   *   observations property is not an array of strings, or properties growing past
+   *   LIMITS.metadataBytes (nothing written).
+   */
+  async addObservations(batch: ObservationBatch): Promise<ObservationResult[]> {
+    const { agentId, changes } = this.observationBatch(batch);
+    return this.guard('observations add', () =>
+      this.engine.transaction(async (tx) => {
+        const entities = new Map<string, { name: string; properties: JsonObject; observations: string[] }>();
+        const results: ObservationResult[] = [];
+        for (const [i, change] of changes.entries()) {
+          const entity = await this.observed(tx, agentId, `changes[${i}].entity`, change.entity, entities);
+          if (entity === undefined) throw new NotFoundError(`changes[${i}].entity ${describeRef(change.entity)} is not an entity of agent ${agentId}`, { backend: this.engine.backendName });
+          const added: string[] = [];
+          for (const o of change.observations) {
+            if (entity.value.observations.includes(o)) continue;
+            entity.value.observations.push(o);
+            added.push(o);
+          }
+          results.push({ entityId: entity.id, name: entity.value.name, observations: added });
+        }
+        await this.saveObservations(tx, entities, results);
+        return results;
+      }),
+    );
+  }
+
+  /**
+   * Removes observations (every copy) from entities' OBSERVATIONS_PROPERTY in one transaction, in
+   * order; a change naming no entity is ignored. One result per change that removed something.
+   * @throws ValidationError as addObservations.
+   */
+  async deleteObservations(batch: ObservationBatch): Promise<ObservationResult[]> {
+    const { agentId, changes } = this.observationBatch(batch);
+    return this.guard('observations delete', () =>
+      this.engine.transaction(async (tx) => {
+        const entities = new Map<string, { name: string; properties: JsonObject; observations: string[] }>();
+        const results: ObservationResult[] = [];
+        for (const [i, change] of changes.entries()) {
+          const entity = await this.observed(tx, agentId, `changes[${i}].entity`, change.entity, entities);
+          if (entity === undefined) continue;
+          const gone = new Set(change.observations);
+          const removed = [...new Set(entity.value.observations.filter((o) => gone.has(o)))];
+          if (removed.length === 0) continue;
+          entity.value.observations = entity.value.observations.filter((o) => !gone.has(o));
+          results.push({ entityId: entity.id, name: entity.value.name, observations: removed });
+        }
+        await this.saveObservations(tx, entities, results);
+        return results;
+      }),
+    );
+  }
+
+  /**
+   * Deletes relations in one transaction: by id (of this agent), or by source, relation type and
+   * target (a name matches every entity of the agent with it); one naming nothing is ignored.
+   * Returns the removed ids in order.
+   * @throws ValidationError for bad input (1..GRAPH_BATCH_MAX relations).
+   */
+  async deleteRelations(deletion: RelationDeletion): Promise<string[]> {
+    if (typeof deletion !== 'object' || deletion === null) this.v.fail('deletion must be an object');
+    this.v.knownKeys('', deletion, ['agentId', 'relations']);
+    const agentId = this.v.id('agentId', deletion.agentId);
+    const refs = this.batchItems('relations', deletion.relations).map((ref, i): { id: string } | { source: Ref; relation: string; target: Ref } => {
+      const field = `relations[${i}]`;
+      if (typeof ref === 'string') return { id: this.v.id(field, ref) };
+      if (typeof ref !== 'object' || ref === null) this.v.fail(`${field} must be a relation id or { id } or { source, relation, target }`);
+      if ('id' in ref && ref.id !== undefined) {
+        this.v.knownKeys(`${field}.`, ref, ['id']);
+        return { id: this.v.id(`${field}.id`, ref.id) };
+      }
+      this.v.knownKeys(`${field}.`, ref, ['source', 'relation', 'target']);
+      const triple = ref as { source?: EntityRef; relation?: unknown; target?: EntityRef };
+      return { source: this.entityRef(`${field}.source`, triple.source), relation: this.graphType(`${field}.relation`, triple.relation), target: this.entityRef(`${field}.target`, triple.target) };
+    });
+    const db = this.engine.db;
+    return this.guard('relation batch delete', () =>
+      this.engine.transaction(async (tx) => {
+        const removed: string[] = [];
+        for (const ref of refs) {
+          let ids: string[];
+          if ('id' in ref) {
+            ids = [ref.id];
+          } else {
+            const sources = await this.resolveAllIn(tx, agentId, ref.source);
+            const targets = await this.resolveAllIn(tx, agentId, ref.target);
+            if (sources.length === 0 || targets.length === 0) continue;
+            ids = (
+              await tx.rows(
+                db.selectFrom('relations').select('id').where('agent_id', '=', agentId).where('relation_type', '=', ref.relation)
+                  .where('source_entity', 'in', sources).where('target_entity', 'in', targets).orderBy('created_at').orderBy('id').compile(),
+              )
+            ).map((r) => r.id);
+          }
+          for (let i = 0; i < ids.length; i += IN_CHUNK) {
+            const rows = await tx.rows(db.deleteFrom('relations').where('agent_id', '=', agentId).where('id', 'in', ids.slice(i, i + IN_CHUNK)).returning('id').compile());
+            const gone = new Set(rows.map((r) => r.id));
+            removed.push(...ids.slice(i, i + IN_CHUNK).filter((id) => gone.has(id)));
+          }
+        }
+        return removed;
+      }),
+    );
+  }
+
+  /**
+   * Deletes entities and every relation touching them in one transaction: by id (of this agent),
+   * or by name (every entity of the agent with it, of the type when given); one naming nothing is
+   * ignored. Returns the removed entity ids in order.
+   * @throws ValidationError for bad input (1..GRAPH_BATCH_MAX entities), or a name matching more
+   *   than 1000 entities.
+   */
+  async deleteEntities(deletion: EntityDeletion): Promise<string[]> {
+    if (typeof deletion !== 'object' || deletion === null) this.v.fail('deletion must be an object');
+    this.v.knownKeys('', deletion, ['agentId', 'entities']);
+    const agentId = this.v.id('agentId', deletion.agentId);
+    const refs = this.batchItems('entities', deletion.entities).map((ref, i) => this.entityRef(`entities[${i}]`, ref));
+    const db = this.engine.db;
+    return this.guard('entity batch delete', () =>
+      this.engine.transaction(async (tx) => {
+        const ids: string[] = [];
+        for (const ref of refs) for (const id of await this.resolveAllIn(tx, agentId, ref)) if (!ids.includes(id)) ids.push(id);
+        const removed = new Set<string>();
+        for (let i = 0; i < ids.length; i += IN_CHUNK) {
+          const chunk = ids.slice(i, i + IN_CHUNK);
+          await tx.run(db.deleteFrom('relations').where('agent_id', '=', agentId).where((eb) => eb.or([eb('source_entity', 'in', chunk), eb('target_entity', 'in', chunk)])).compile());
+          for (const row of await tx.rows(db.deleteFrom('entities').where('agent_id', '=', agentId).where('id', 'in', chunk).returning('id').compile())) removed.add(row.id);
+        }
+        return ids.filter((id) => removed.has(id));
+      }),
+    );
+  }
+
+  /** A batch's items: an array of 1..GRAPH_BATCH_MAX. */
+  private batchItems<T>(field: string, value: T[] | undefined): T[] {
+    if (!Array.isArray(value)) this.v.fail(`${field} must be an array`);
+    if (value.length === 0 || value.length > GRAPH_BATCH_MAX) this.v.fail(`${field} must hold 1..${GRAPH_BATCH_MAX} items`);
+    return value;
+  }
+
+  /** The (agent, type, name) index refusing an insert, as the CONFLICT addEntity reports; other errors unchanged. */
+  private nameConflict(error: Error, agentId: string): Error {
+    if (MemoryError.is(error) && error.code === 'CONFLICT' && /entities_agent_type_name|entities\.entity_type/.test(error.message)) {
+      return new ConflictError(`agent ${agentId} already has an entity of one of these types and names, or the batch repeats one (onNameTaken: 'skip' skips taken names)`, {
+        backend: this.engine.backendName,
+        cause: error,
+      });
+    }
+    return error;
+  }
+
+  /** A validated observation batch. */
+  private observationBatch(batch: ObservationBatch): { agentId: string; changes: { entity: Ref; observations: string[] }[] } {
+    if (typeof batch !== 'object' || batch === null) this.v.fail('batch must be an object');
+    this.v.knownKeys('', batch, ['agentId', 'changes']);
+    const agentId = this.v.id('agentId', batch.agentId);
+    const changes = this.batchItems('changes', batch.changes).map((change, i) => {
+      const field = `changes[${i}]`;
+      if (typeof change !== 'object' || change === null) this.v.fail(`${field} must be an object`);
+      this.v.knownKeys(`${field}.`, change, ['entity', 'observations']);
+      if (!Array.isArray(change.observations)) this.v.fail(`${field}.observations must be an array of strings`);
+      return {
+        entity: this.entityRef(`${field}.entity`, change.entity),
+        observations: change.observations.map((o, j) => this.v.text(`${field}.observations[${j}]`, o, LIMITS.textLength, { allowEmpty: true })),
+      };
+    });
+    return { agentId, changes };
+  }
+
+  /**
+   * The entity a change names with its observations, read (and locked) once per transaction and
+   * cached in `entities`; undefined when it names none. @throws ValidationError when it names
+   * several, or its observations property is not an array of strings.
+   */
+  private async observed(
+    tx: SqlExecutor,
+    agentId: string,
+    field: string,
+    ref: Ref,
+    entities: Map<string, { name: string; properties: JsonObject; observations: string[] }>,
+  ): Promise<{ id: string; value: { name: string; properties: JsonObject; observations: string[] } } | undefined> {
+    const matches = await tx.rows(this.matches(agentId, ref, 11));
+    if (matches.length === 0) return undefined;
+    const id = matches.length === 1 ? (matches[0] as { id: string }).id : await this.resolveOne(tx, agentId, field, ref);
+    let value = entities.get(id);
+    if (value === undefined) {
+      const row = await tx.first(this.engine.db.selectFrom('entities').select(['name', 'properties']).where('id', '=', id).compile());
+      if (row === undefined) return undefined;
+      const properties = JSON.parse(row.properties) as JsonObject;
+      const stored = properties[OBSERVATIONS_PROPERTY] ?? [];
+      if (!Array.isArray(stored) || !stored.every((o) => typeof o === 'string')) {
+        this.v.fail(`${field}: the ${OBSERVATIONS_PROPERTY} property of entity ${id} is not an array of strings`);
+      }
+      value = { name: row.name, properties, observations: [...(stored as string[])] };
+      entities.set(id, value);
+    }
+    return { id, value };
+  }
+
+  /** Writes back the observations of every entity a result names (updatedAt bumped). */
+  private async saveObservations(tx: SqlExecutor, entities: Map<string, { properties: JsonObject; observations: string[] }>, results: ObservationResult[]): Promise<void> {
+    const now = this.clock();
+    for (const id of new Set(results.filter((r) => r.observations.length > 0).map((r) => r.entityId))) {
+      const value = entities.get(id) as { properties: JsonObject; observations: string[] };
+      const properties = this.v.json('properties', { ...value.properties, [OBSERVATIONS_PROPERTY]: value.observations }, LIMITS.metadataBytes);
+      await tx.run(this.engine.db.updateTable('entities').set({ properties, updated_at: now }).where('id', '=', id).compile());
+    }
+  }
+
+  /** resolveAll inside a transaction (rows locked on PostgreSQL). */
+  private async resolveAllIn(tx: SqlExecutor, agentId: string, ref: Ref): Promise<string[]> {
+    const rows = await tx.rows(this.matches(agentId, ref, NAME_MATCHES_MAX + 1));
+    if (rows.length > NAME_MATCHES_MAX) this.v.fail(`the entity ${describeRef(ref)} matches more than ${NAME_MATCHES_MAX} entities; give its entityType or id`);
+    return rows.map((r) => r.id);
   }
 
   /** An entity or relation type: an open string matching GRAPH_TYPE_PATTERN. */

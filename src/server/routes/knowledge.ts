@@ -1,11 +1,18 @@
-/** The knowledge graph: `/v1/entities`, `/v1/entities/upsert`, `/v1/entities/find`, `/v1/relations`, `/v1/graph/query`. */
+/**
+ * The knowledge graph: `/v1/entities`, `/v1/entities/upsert`, `/v1/entities/find`, `/v1/relations`,
+ * `/v1/graph/query`, and the batches: `/v1/entities/batch`, `/v1/entities/delete`,
+ * `/v1/relations/batch`, `/v1/relations/delete`, `/v1/observations`, `/v1/observations/delete`.
+ */
 import { checkOwner, hiddenFrom } from '../access.js';
 import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { NotFoundError } from '../../errors.js';
 import type { RouteTable } from '../route.js';
 import { DeletedResponse, IdParams, IdResponse } from '../../wire/common.js';
 import {
+  DeletedIds,
   Entities,
+  EntityBatch,
+  EntityDeletion,
   Entity,
   EntityInput,
   EntityListQuery,
@@ -14,9 +21,14 @@ import {
   EntityUpsert,
   GraphMatches,
   GraphPattern,
+  ObservationBatch,
+  ObservationResults,
+  RelationBatch,
+  RelationDeletion,
   RelationInput,
   RelationListQuery,
   RelationPage,
+  Relations,
   UpsertResult,
 } from '../../wire/knowledge.js';
 
@@ -162,6 +174,98 @@ export function knowledgeRoutes(table: RouteTable, mem: MemorySubstrate): void {
     response: GraphMatches,
     async handler({ body }) {
       return { matches: await mem.queryGraph(body) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/entities/batch',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
+    operationId: 'addEntities',
+    tag: TAG,
+    summary: 'Create several entities in one transaction, all or none (audited once); onNameTaken skip skips names the agent has.',
+    body: EntityBatch,
+    status: 201,
+    response: Entities,
+    errors: [409],
+    async handler({ body }) {
+      return { entities: await mem.knowledge.addEntities(body) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/entities/delete',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
+    operationId: 'deleteEntities',
+    tag: TAG,
+    summary: 'Delete entities by id or name, with every relation touching them, in one transaction (audited once).',
+    body: EntityDeletion,
+    status: 200,
+    response: DeletedIds,
+    async handler({ body }) {
+      return { deleted: await mem.knowledge.deleteEntities(body) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/relations/batch',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
+    operationId: 'addRelations',
+    tag: TAG,
+    summary: 'Add several relations in one transaction, all or none (audited once); onDuplicate skip skips existing ones.',
+    body: RelationBatch,
+    status: 201,
+    response: Relations,
+    async handler({ body }) {
+      return { relations: await mem.knowledge.addRelations(body) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/relations/delete',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
+    operationId: 'deleteRelations',
+    tag: TAG,
+    summary: 'Delete relations by id or by source, type and target, in one transaction (audited once).',
+    body: RelationDeletion,
+    status: 200,
+    response: DeletedIds,
+    async handler({ body }) {
+      return { deleted: await mem.knowledge.deleteRelations(body) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/observations',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
+    operationId: 'addObservations',
+    tag: TAG,
+    summary: "Append observations to entities' observations property in one transaction (audited once); 404, nothing written, when an entity is missing.",
+    body: ObservationBatch,
+    status: 200,
+    response: ObservationResults,
+    errors: [404],
+    async handler({ body }) {
+      return { results: await mem.knowledge.addObservations(body) };
+    },
+  });
+
+  table.add({
+    method: 'POST',
+    url: '/v1/observations/delete',
+    access: { scope: 'write', agents: ({ body }) => body.agentId },
+    operationId: 'deleteObservations',
+    tag: TAG,
+    summary: "Remove observations from entities' observations property in one transaction (audited once); missing entities are ignored.",
+    body: ObservationBatch,
+    status: 200,
+    response: ObservationResults,
+    async handler({ body }) {
+      return { results: await mem.knowledge.deleteObservations(body) };
     },
   });
 }

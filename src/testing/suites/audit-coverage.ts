@@ -79,6 +79,12 @@ export const SCENARIOS: Scenarios = {
     addRelationFor: { action: 'knowledge.add_relation', agentId: A, run: async (mem, m) => { const { source, target } = await twoEntities(mem); await m(async () => expect(await mem.knowledge.addRelationFor({ agentId: A, source: { id: source }, relation: 'works_at', target: { name: `Acme ${entityNames}`, entityType: 'organization' } })).toMatchObject({ source, target })); } },
     deleteEntity: { action: 'knowledge.delete_entity', agentId: A, run: async (mem, m) => { const { source } = await twoEntities(mem); await m(() => mem.knowledge.deleteEntity(source)); } },
     deleteEntityFor: { action: 'knowledge.delete_entity', agentId: A, run: async (mem, m) => { const { source } = await twoEntities(mem); await m(async () => expect(await mem.knowledge.deleteEntityFor(source)).toEqual({ agentId: A })); } },
+    addEntities: { action: 'knowledge.add_entities', agentId: A, run: (mem, m) => m(async () => expect(await mem.knowledge.addEntities({ agentId: A, entities: [{ entityType: 'person', name: `Batch ${++entityNames}` }, { entityType: 'tool', name: `Batch ${++entityNames}` }] })).toHaveLength(2)) },
+    addRelations: { action: 'knowledge.add_relations', agentId: A, run: async (mem, m) => { const { source, target } = await twoEntities(mem); await m(async () => expect(await mem.knowledge.addRelations({ agentId: A, relations: [{ source, relation: 'works_at', target }, { source: target, relation: 'owned_by', target: source }] })).toHaveLength(2)); } },
+    addObservations: { action: 'knowledge.add_observations', agentId: A, run: async (mem, m) => { const { source, target } = await twoEntities(mem); await m(() => mem.knowledge.addObservations({ agentId: A, changes: [{ entity: source, observations: ['likes tea'] }, { entity: target, observations: ['is big'] }] })); } },
+    deleteObservations: { action: 'knowledge.delete_observations', agentId: A, run: async (mem, m) => { const { source } = await twoEntities(mem); await mem.knowledge.addObservations({ agentId: A, changes: [{ entity: source, observations: ['a', 'b'] }] }); await m(() => mem.knowledge.deleteObservations({ agentId: A, changes: [{ entity: source, observations: ['a', 'b'] }] })); } },
+    deleteRelations: { action: 'knowledge.delete_relations', agentId: A, run: async (mem, m) => { const { source, target } = await twoEntities(mem); const id = await mem.knowledge.addRelation({ agentId: A, source, relation: 'works_at', target }); await mem.knowledge.addRelation({ agentId: A, source, relation: 'uses', target }); await m(async () => expect(await mem.knowledge.deleteRelations({ agentId: A, relations: [id, { source, relation: 'uses', target }] })).toHaveLength(2)); } },
+    deleteEntities: { action: 'knowledge.delete_entities', agentId: A, run: async (mem, m) => { const { source, target } = await twoEntities(mem); await mem.knowledge.addRelation({ agentId: A, source, relation: 'works_at', target }); await m(async () => expect(await mem.knowledge.deleteEntities({ agentId: A, entities: [source, target] })).toEqual([source, target])); } },
   },
   sessions: {
     create: { action: 'session.create', agentId: A, run: (mem, m) => m(() => mem.sessions.create(A)) },
@@ -193,6 +199,10 @@ export const auditCoverageSuite = defineSuite('audit coverage', ({ open }) => {
     await mem.structured.delete(A, 'absent');
     await mem.semantic.forget('00000000-0000-4000-8000-000000000000');
     await mem.knowledge.deleteEntity('00000000-0000-4000-8000-000000000000');
+    await mem.knowledge.deleteEntities({ agentId: A, entities: [{ name: 'nobody' }] });
+    await mem.knowledge.deleteRelations({ agentId: A, relations: ['00000000-0000-4000-8000-000000000000'] });
+    await mem.knowledge.deleteObservations({ agentId: A, changes: [{ entity: { name: 'nobody' }, observations: ['x'] }] });
+    await expect(mem.knowledge.addObservations({ agentId: A, changes: [{ entity: { name: 'nobody' }, observations: ['x'] }] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await mem.sessions.delete('00000000-0000-4000-8000-000000000000');
     await mem.devices.remove('absent');
     await expect(mem.structured.set(A, '', 1)).rejects.toMatchObject({ code: 'VALIDATION' });

@@ -3,6 +3,7 @@ import { ENTITY_TYPES, RELATION_TYPES, type EntityInput, type GraphMatch, type R
 import type { MemorySubstrate } from '../../index.js';
 import { defineSuite } from '../conformance.js';
 import { ManualClock } from '../clock.js';
+import { knowledgeBatchTests } from './knowledge-batches.js';
 
 /** `source-name -relation-> target-name @depth` for compact assertions. */
 function edges(matches: GraphMatch[]): string[] {
@@ -23,7 +24,9 @@ async function chain(mem: MemorySubstrate, clock: ManualClock, agentId = 'agent-
   return ids;
 }
 
-export const knowledgeSuite = defineSuite('knowledge', ({ open, itIf }) => {
+export const knowledgeSuite = defineSuite('knowledge', (ctx) => {
+  const { open, itIf } = ctx;
+  knowledgeBatchTests(ctx);
   it('adds an entity and reads it back', async () => {
     const clock = new ManualClock();
     const mem = (await open({ clock: clock.fn })).mem;
