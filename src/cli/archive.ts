@@ -18,7 +18,7 @@ export interface ProgressSink {
  * known); otherwise a plain line at most once a second and at the end; with `json`, the same as
  * JSON lines `{ "progress": phase, "done", "total", "rate", "etaSeconds" }`.
  */
-export function progressReporter(sink: ProgressSink, json: boolean, now: () => number = () => performance.now()) {
+export function progressReporter(sink: ProgressSink, json: boolean, now: () => number = () => performance.now(), unit = 'records') {
   const started = now();
   let last = -Infinity;
   let lastPhase: string | undefined;
@@ -37,7 +37,7 @@ export function progressReporter(sink: ProgressSink, json: boolean, now: () => n
       return;
     }
     const text =
-      `${phase}: ${done.toLocaleString('en-US')}${total !== undefined ? ` / ${total.toLocaleString('en-US')}` : ''} records` +
+      `${phase}: ${done.toLocaleString('en-US')}${total !== undefined ? ` / ${total.toLocaleString('en-US')}` : ''} ${unit}` +
       `${total ? ` (${Math.floor((done / total) * 100)}%)` : ''}, ${Math.round(rate).toLocaleString('en-US')}/s` +
       `${eta !== undefined && !final ? `, ETA ${Math.ceil(eta)}s` : ''}`;
     if (sink.isTTY) {
@@ -56,7 +56,7 @@ export function progressReporter(sink: ProgressSink, json: boolean, now: () => n
   };
 }
 
-const stderr: ProgressSink = { write: (text) => process.stderr.write(text), isTTY: process.stderr.isTTY === true };
+export const stderr: ProgressSink = { write: (text) => process.stderr.write(text), isTTY: process.stderr.isTTY === true };
 
 /**
  * `memstrate export --out FILE [--agent ID…] [--store S…] [--gzip]`: writes the archive to a temporary

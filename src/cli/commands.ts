@@ -19,7 +19,11 @@ export type Count = number | string | null;
  * Opens the substrate named by `config` (a TOML path; undefined = defaults + MEMSTRATE_* env), runs
  * `fn`, closes it. Read-only commands pass `existingOnly`: they never create a store.
  */
-export async function withSubstrate<T>(config: string | undefined, fn: (mem: MemorySubstrate) => Promise<T>, options: { existingOnly?: boolean; forensic?: boolean } = {}): Promise<T> {
+export async function withSubstrate<T>(
+  config: string | undefined,
+  fn: (mem: MemorySubstrate) => Promise<T>,
+  options: { existingOnly?: boolean; forensic?: boolean; ignoreEmbedder?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<T> {
   const mem = await MemorySubstrate.open(config, options);
   try {
     return await fn(mem);

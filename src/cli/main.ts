@@ -3,7 +3,7 @@
  * The `memstrate` command line: `memstrate [--config <file>] <command>`. Every command prints JSON
  * on stdout. Errors print `error <code>: <message>` on stderr (a stack trace only with
  * MEMSTRATE_DEBUG=1) and exit 1, or 2 for a broken audit chain (CHAIN_INTEGRITY); `import` with records
- * that failed prints its report, then `error IMPORT_FAILED: …`, and exits 1. `export` / `import` write
+ * that failed prints its report, then `error IMPORT_FAILED: …`, and exits 1. `export` / `import` / `reembed` write
  * progress on stderr (a rewritten line on a terminal, plain lines otherwise, JSON lines with --json). `serve` runs until
  * SIGINT/SIGTERM and writes its logs (pino JSON lines) on stdout.
  */
@@ -15,6 +15,7 @@ import { auditAdoptAnchorCommand, auditVerifyCommand, migrateCommand, retentionR
 import { eraseCommand, memoriesAgentsCommand, memoriesCountCommand, memoriesListCommand, memoriesShowCommand, type ListOptions, type SelectOptions } from './memories.js';
 import { backendsCommand, loadPlugins, pluginSpecifiers } from './plugins.js';
 import { exportCommand, importCommand } from './archive.js';
+import { reembedCommand, type ReembedCommandOptions } from './reembed.js';
 
 const EXIT_ERROR = 1;
 const EXIT_CHAIN_INTEGRITY = 2;
@@ -154,6 +155,22 @@ function buildProgram(): Command {
         exitStatus = EXIT_ERROR;
       }
     });
+
+  program
+    .command('reembed')
+    .description(
+      're-embed every memory with the configured embedder (or --provider/--model…) into a new vector space built beside the current one, which recall keeps using until the atomic switch; resumable; progress on stderr, the report as JSON',
+    )
+    .option('--provider <provider>', 'embedding provider of the new space: hash, openai, or none (none: reset an empty store)')
+    .option('--model <model>', 'embedding model (openai-compatible servers)')
+    .option('--dimensions <n>', 'vector dimensions of the new space')
+    .option('--url <url>', 'base URL of an OpenAI-compatible embeddings server (e.g. Ollama: http://localhost:11434/v1)')
+    .option('--batch-size <n>', 'memories per embedding call and written batch, 1..10000 (default 64)')
+    .option('--drop-previous', 'drop the previous space after the switch (or now, without a run)')
+    .option('--status', 'print the current, pending and previous vector spaces; change nothing')
+    .option('--abort', 'abandon an unfinished re-embedding (its pending space and vectors)')
+    .option('--json', 'progress as JSON lines on stderr')
+    .action(async (options: ReembedCommandOptions, command: Command) => print(await reembedCommand(configOf(command), options)));
 
   program
     .command('mcp')

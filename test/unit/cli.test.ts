@@ -401,3 +401,64 @@ describe('memstrate import after a crash', () => {
     }
   }, 120_000);
 });
+
+describe('memstrate reembed', () => {
+  it('re-embeds a store whose configured embedder changed (other commands refuse it, naming reembed); killed mid-way, a re-run resumes; --status and --drop-previous', async () => {
+    const { spawn } = await import('node:child_process');
+    const { dbPath, configPath } = setup();
+    const configFor = (dims: number) => `[memory]\nsqlite_path = ${JSON.stringify(dbPath)}\nembedding_provider = "hash"\nembedding_dimensions = ${dims}\ndurability = "full"\n`;
+    writeFileSync(configPath, configFor(8));
+    const mem = await MemorySubstrate.open(configPath, { env: {} });
+    const TOTAL = 3000;
+    for (let start = 0; start < TOTAL; start += 500) {
+      await mem.semantic.rememberMany(Array.from({ length: 500 }, (_, i) => ({ agentId: `agent-${(start + i) % 3}`, content: `memory number ${start + i}` })));
+    }
+    await mem.close();
+
+    // The configuration now asks for another embedder: the store refuses to open, naming the command.
+    writeFileSync(configPath, configFor(16));
+    const refused = cli(['--config', configPath, 'stats']);
+    expect([refused.status, refused.stderr]).toEqual([1, expect.stringMatching(/^error CONFIG_INVALID: [\s\S]*memstrate reembed/)]);
+
+    // A re-embedding killed mid-way (batches of one, each fsynced)…
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEMSTRATE_')));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', configPath, 'reembed', '--batch-size', '1', '--json'], {
+      cwd: ROOT,
+      env: { ...base, MEMSTRATE_LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      if (/"progress":"reembed","done":[1-9]/.test(stderr)) child.kill('SIGKILL');
+    });
+    expect(await exited).toBe('SIGKILL');
+    const status = cli(['--config', configPath, 'reembed', '--status']);
+    expect(status.status, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toEqual({ current: { dimensions: 8, embedderId: 'hash:v1:8' }, pending: { dimensions: 16, embedderId: 'hash:v1:16' } });
+
+    // …resumes on a re-run, embedding only what is left, and switches.
+    const resumed = cli(['--config', configPath, 'reembed']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const report = JSON.parse(resumed.stdout) as { outcome: string; resumed: boolean; embedded: number; to: { dimensions: number } };
+    expect(report).toMatchObject({ outcome: 'switched', resumed: true, to: { dimensions: 16 } });
+    expect(report.embedded).toBeGreaterThan(0);
+    expect(report.embedded).toBeLessThan(TOTAL);
+    expect(resumed.stderr).toMatch(/reembed: [\d,]+ \/ [\d,]+ memories/);
+
+    const stats = cli(['--config', configPath, 'stats']);
+    expect(stats.status, stats.stderr).toBe(0);
+    const dropped = cli(['--config', configPath, 'reembed', '--drop-previous']);
+    expect(JSON.parse(dropped.stdout)).toMatchObject({ outcome: 'unchanged', droppedPrevious: true });
+    const after = await MemorySubstrate.open(configPath, { env: {} });
+    try {
+      expect(await after.vectorSpaces()).toEqual({ current: { dimensions: 16, embedderId: 'hash:v1:16' }, pending: undefined, previous: undefined });
+      const hit = await after.semantic.recall({ agentId: 'agent-1', text: 'memory number 2998', mode: 'vector', limit: 1 });
+      expect(hit[0]?.memory.content).toBe('memory number 2998');
+      expect((await after.audit.verify()).ok).toBe(true);
+    } finally {
+      await after.close();
+    }
+  }, 180_000);
+});
