@@ -67,7 +67,7 @@ export function auditStores(main: MainBackend, semantic: SemanticProvider, log: 
 function wrapAll(main: MainBackend, semantic: SemanticProvider, onMain: AuditTarget, onSemantic: AuditTarget, clock: Clock): AuditedStores {
   return {
     structured: auditedStructured(main.structured, onMain),
-    semantic: auditedSemantic(semantic.store, onSemantic),
+    semantic: securedErasure(auditedSemantic(semantic.store, onSemantic), main),
     knowledge: auditedKnowledge(main.knowledge, onMain),
     sessions: auditedSessions(main.sessions, onMain),
     usage: auditedUsage(main.usage, onMain),
@@ -79,4 +79,17 @@ function wrapAll(main: MainBackend, semantic: SemanticProvider, onMain: AuditTar
     memoryArchive: semantic.archive ? auditedMemoryArchive(semantic.archive, onSemantic) : undefined,
     semanticTarget: onSemantic,
   };
+}
+
+/**
+ * `eraseWhere` (the gateway's `POST /v1/memories/erase`, or any direct call) run inside
+ * `main.securely`, as `erase` runs: where the memories share the main store's engine, the audited
+ * scope is a transaction inside which the engine cannot finish an erasure (SQLite: no WAL
+ * checkpoint; PostgreSQL: no VACUUM FULL) — the outermost `securely` does it once the scope committed.
+ */
+function securedErasure(store: BackendSemanticStore, main: MainBackend): BackendSemanticStore {
+  const securely = main.securely?.bind(main);
+  if (!securely) return store;
+  const eraseWhere = store.eraseWhere.bind(store);
+  return Object.assign(Object.create(store) as BackendSemanticStore, { eraseWhere: (query: Parameters<BackendSemanticStore['eraseWhere']>[0]) => securely(() => eraseWhere(query)) });
 }

@@ -20,6 +20,7 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import { pageinspect } from '@electric-sql/pglite/contrib/pageinspect';
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
@@ -173,7 +174,8 @@ export class SessionQueue {
 }
 
 async function startPglite(): Promise<RunningPglite> {
-  const db = await PGlite.create({ extensions: { vector } });
+  // pageinspect: the erasure test reads raw pages (test/postgres/pg-erasure-scan.test.ts).
+  const db = await PGlite.create({ extensions: { vector, pageinspect } });
   const queue = new SessionQueue(db);
   const handlers = new Set<PGLiteSocketHandler>();
   const server: Server = createServer((socket) => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemorySubstrate } from '../../src/index.js';
 import { figure } from '../helpers/figure.js';
+import { TestGateway } from '../harness/cells/http.js';
 
 /**
  * Erasure leaves no trace in the storage itself: distinctive content written to every store of one
@@ -64,5 +65,37 @@ describe('erasure, scanned on disk', () => {
     expect(await mem.semantic.count({ agentId: 'keeper' })).toBe(20);
     expect((await mem.audit.verify()).ok).toBe(true);
     await mem.close();
+  });
+
+  it('behind the http backend: the gateway\'s own SQLite file and WAL, and the client\'s main file, keep no trace', async (context) => {
+    const gatewayPath = join(dir, 'gateway.db');
+    const token = 'erase-scan-token';
+    const gateway = new TestGateway({ sqlitePath: gatewayPath, auditAnchorPath: `${gatewayPath}.anchor` }, token);
+    await gateway.start();
+    const clientPath = join(dir, 'client.db');
+    const mem = await MemorySubstrate.open(
+      { sqlitePath: clientPath, auditAnchorPath: `${clientPath}.anchor`, semanticBackend: 'http', httpUrl: gateway.url, httpTokenEnv: 'ERASE_SCAN_TOKEN' },
+      { env: { ERASE_SCAN_TOKEN: token } },
+    );
+    try {
+      const secret = `The ${MARK.toUpperCase()} plan`;
+      await mem.semantic.rememberMany([
+        { agentId: 'victim', content: `${secret}, first`, embedding: [1, 0, 0] },
+        { agentId: 'victim', content: `${secret}, second`, embedding: [0, 1, 0] },
+      ]);
+      await mem.structured.set('victim', 'k', { note: secret });
+      for (let i = 0; i < 20; i++) await mem.semantic.remember({ agentId: 'keeper', content: `unrelated note ${i}`, embedding: [0, 0, 1] });
+      const before = [...traces(gatewayPath), ...traces(clientPath)];
+      expect(before.length, 'the scan sees the content in the gateway\'s file or its WAL').toBeGreaterThan(0);
+      const receipt = await mem.erase({ agentId: 'victim' });
+      expect(receipt.counts).toMatchObject({ memories: 2, kvEntries: 1 });
+      const after = [...traces(gatewayPath), ...traces(clientPath)];
+      figure(context, `erasure scan (gateway's SQLite file + WAL behind the http backend, and the client's main file): ${before.length} traces before erase, ${after.length} after`);
+      expect(after).toEqual([]);
+      expect(await mem.semantic.count({ agentId: 'keeper' })).toBe(20);
+    } finally {
+      await mem.close();
+      await gateway.stop();
+    }
   });
 });

@@ -81,6 +81,9 @@ export class PostgresEngine implements SqlEngine {
   private readonly secrets: string[];
   private closed = false;
   private readonly scopes = new ScopeRunner<Scope>();
+  /** Nesting of `securely` calls, and the tables that lost rows inside them. */
+  private secureDepth = 0;
+  private readonly erased = new Set<string>();
   private readonly readOnly: boolean;
 
   private constructor(options: PostgresEngineOptions) {
@@ -270,6 +273,38 @@ export class PostgresEngine implements SqlEngine {
     }
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
+  }
+
+  /**
+   * Erasure: PostgreSQL leaves a deleted tuple's bytes on its page (VACUUM frees the space without
+   * overwriting it), so every table that lost rows inside `fn` (`erasedFrom`) is rewritten with
+   * `VACUUM FULL` once `fn` is done and outside any transaction: new files hold only live rows,
+   * the old ones are unlinked, indexes (HNSW included) rebuilt. The tables are locked ACCESS
+   * EXCLUSIVE while each is rewritten — the price of erasure on this engine. The WAL still holds
+   * what it logged until its segments are recycled.
+   */
+  async securely<T>(fn: () => Promise<T>): Promise<T> {
+    this.secureDepth++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.secureDepth === 0 && this.scope() === undefined) {
+        const tables = [...this.erased];
+        this.erased.clear();
+        for (const table of tables) {
+          try {
+            await this.pool.query(`vacuum full ${quoteIdent(this.schema)}.${quoteIdent(table)}`);
+          } catch (error) {
+            // The rows are gone (committed) but their bytes may remain: say so rather than pass for done.
+            throw this.mapError(error, `overwrite erased rows of ${table} (vacuum full)`);
+          }
+        }
+      }
+    }
+  }
+
+  erasedFrom(table: string): void {
+    if (this.secureDepth > 0) this.erased.add(table);
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: { lock?: string } = {}): Promise<T> {

@@ -481,8 +481,14 @@ export class PostgresSemanticBackend implements SemanticBackend {
    * Hard-deletes the memory (its vector and tsvector live in the same row), together with the
    * duplicates consolidation merged into it. True when it existed.
    */
-  async deleteWhere(scope: FilterScope): Promise<DeletedMemory[]> {
-    const rows = await this.guard('delete memories', () => this.engine.rows<{ id: string; agent_id: string }>(stmt(deleteWhereSql(this.t, scope))));
+  /** With `secure` (an erasure), the tables that lost rows are rewritten afterwards (PostgresEngine.securely). */
+  async deleteWhere(scope: FilterScope, options: { secure?: boolean } = {}): Promise<DeletedMemory[]> {
+    const remove = async () => {
+      const rows = await this.guard('delete memories', () => this.engine.rows<{ id: string; agent_id: string }>(stmt(deleteWhereSql(this.t, scope))));
+      if (rows.length > 0) for (const table of ['memories', 'memory_terms']) this.engine.erasedFrom(table);
+      return rows;
+    };
+    const rows = options.secure === true ? await this.engine.securely(remove) : await remove();
     return rows.map((r) => ({ id: r.id, agentId: r.agent_id }));
   }
 

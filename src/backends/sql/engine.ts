@@ -45,6 +45,11 @@ export interface SqlEngine extends SqlExecutor {
   atomically<T>(fn: () => Promise<T>): Promise<T>;
   /** Optional: runs `fn` so that what it deletes is overwritten on disk (MainBackend.securely). */
   securely?<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Optional: `table` lost rows inside `securely` — an engine whose deleted tuples stay on their
+   * pages (PostgreSQL) rewrites it once `securely` is done.
+   */
+  erasedFrom?(table: string): void;
   /** SQL appended to a SELECT that must lock the rows it reads (empty on SQLite). */
   readonly forUpdate: string;
   /** Maps an engine error to a MemoryError (constraint → ConflictError, busy → BackendUnavailable, …). */

@@ -7,6 +7,18 @@ import type { SqlEngine } from './engine.js';
  * session, tasks it created, was assigned or claimed, and — unless kept — its usage events.
  * Returns what each held. The caller writes the audit entry in the same scope.
  */
+/** The table each count of an erasure comes from. */
+const ERASED_TABLES: Record<string, keyof MainErasureCounts> = {
+  relations: 'relations',
+  entities: 'entities',
+  kv: 'kvEntries',
+  agents: 'agent',
+  sessions: 'sessions',
+  canonical_sessions: 'canonicalSessions',
+  tasks: 'tasks',
+  usage_events: 'usageEvents',
+};
+
 export async function eraseAgentRows(engine: SqlEngine, agentId: string, options: { usage: boolean }): Promise<MainErasureCounts> {
   const { db } = engine;
   return engine.transaction(async (tx) => {
@@ -23,6 +35,8 @@ export async function eraseAgentRows(engine: SqlEngine, agentId: string, options
         .compile(),
     );
     const usageEvents = options.usage ? await tx.run(db.deleteFrom('usage_events').where('agent_id', '=', agentId).compile()) : 0;
-    return { kvEntries, agent, entities, relations, sessions, canonicalSessions, tasks, usageEvents };
+    const counts = { kvEntries, agent, entities, relations, sessions, canonicalSessions, tasks, usageEvents };
+    for (const [table, n] of Object.entries(ERASED_TABLES)) if (counts[n] > 0) engine.erasedFrom?.(table);
+    return counts;
   });
 }
