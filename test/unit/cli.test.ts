@@ -26,6 +26,24 @@ function cli(args: string[], env: Record<string, string> = {}): Run {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Runs the CLI and kills it (SIGKILL) as soon as its stderr matches `when`; resolves with the signal it ended by. */
+async function killedWhen(args: string[], when: RegExp): Promise<NodeJS.Signals | null> {
+  const { spawn } = await import('node:child_process');
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEMSTRATE_')));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...base, MEMSTRATE_LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+    if (when.test(stderr)) child.kill('SIGKILL');
+  });
+  return exited;
+}
+
 const dirs: string[] = [];
 afterEach(() => {
   while (dirs.length > 0) rmSync(dirs.pop() as string, { recursive: true, force: true });
@@ -352,7 +370,6 @@ describe('memstrate export / import', () => {
 
 describe('memstrate import after a crash', () => {
   it('an import killed (SIGKILL) mid-way resumes on a re-run: everything arrives once, nothing twice', async () => {
-    const { spawn } = await import('node:child_process');
     const { createWriteStream } = await import('node:fs');
     const { pipeline } = await import('node:stream/promises');
     const source = setup();
@@ -368,19 +385,7 @@ describe('memstrate import after a crash', () => {
     const target = setup();
     // Every batch (of one record) fsynced: the import takes long enough to be killed in the middle.
     writeFileSync(target.configPath, `[memory]\nsqlite_path = ${JSON.stringify(target.dbPath)}\ndurability = "full"\n`);
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEMSTRATE_')));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', target.configPath, 'import', archive, '--batch-size', '1', '--json'], {
-      cwd: ROOT,
-      env: { ...base, MEMSTRATE_LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      if (stderr.includes('"progress":"import"')) child.kill('SIGKILL');
-    });
-    expect(await exited).toBe('SIGKILL');
+    expect(await killedWhen(['--config', target.configPath, 'import', archive, '--batch-size', '1', '--json'], /"progress":"import"/)).toBe('SIGKILL');
 
     const check = await MemorySubstrate.open(target.configPath, { env: {} });
     const partial = await check.semantic.count({ allAgents: true });
@@ -404,7 +409,6 @@ describe('memstrate import after a crash', () => {
 
 describe('memstrate reembed', () => {
   it('re-embeds a store whose configured embedder changed (other commands refuse it, naming reembed); killed mid-way, a re-run resumes; --status and --drop-previous', async () => {
-    const { spawn } = await import('node:child_process');
     const { dbPath, configPath } = setup();
     const configFor = (dims: number) => `[memory]\nsqlite_path = ${JSON.stringify(dbPath)}\nembedding_provider = "hash"\nembedding_dimensions = ${dims}\ndurability = "full"\n`;
     writeFileSync(configPath, configFor(8));
@@ -421,19 +425,7 @@ describe('memstrate reembed', () => {
     expect([refused.status, refused.stderr]).toEqual([1, expect.stringMatching(/^error CONFIG_INVALID: [\s\S]*memstrate reembed/)]);
 
     // A re-embedding killed mid-way (batches of one, each fsynced)…
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEMSTRATE_')));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--config', configPath, 'reembed', '--batch-size', '1', '--json'], {
-      cwd: ROOT,
-      env: { ...base, MEMSTRATE_LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      if (/"progress":"reembed","done":[1-9]/.test(stderr)) child.kill('SIGKILL');
-    });
-    expect(await exited).toBe('SIGKILL');
+    expect(await killedWhen(['--config', configPath, 'reembed', '--batch-size', '1', '--json'], /"progress":"reembed","done":[1-9]/)).toBe('SIGKILL');
     const status = cli(['--config', configPath, 'reembed', '--status']);
     expect(status.status, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toEqual({ current: { dimensions: 8, embedderId: 'hash:v1:8' }, pending: { dimensions: 16, embedderId: 'hash:v1:16' } });
