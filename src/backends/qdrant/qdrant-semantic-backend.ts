@@ -32,9 +32,10 @@ export interface QdrantSettings {
 
 /**
  * Semantic memory in a Qdrant collection. Each memory is one point (id = the memory's UUID) holding
- * the whole record in its payload, a `dense` Cosine vector (when it has one) and a `text` sparse
- * vector of its terms (BM25 weights; IDF applied by the server). Every write waits for the server to
- * apply it. Vector, keyword and hybrid recall are Query API calls with every filter inside each
+ * the whole record in its payload, a dense Cosine vector (when it has one; named `dense`, or `dense_N`
+ * after a re-embedding — the active name is recorded in the collection metadata, see
+ * qdrant-vector-slots.ts) and a `bm25` sparse vector of its BM25 term weights (IDF per agent, sent
+ * with the query). Every write waits for the server to apply it. Vector, keyword and hybrid recall are Query API calls with every filter inside each
  * search; hybrid runs both in one batched call and fuses them with core's RRF.
  */
 export class QdrantSemanticBackend implements SemanticBackend {
