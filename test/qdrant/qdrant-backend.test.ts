@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
+import { HashEmbedder, MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
 import { dropCollection, QDRANT_KIND_LABEL, qdrantKind, qdrantTarget, type QdrantTarget } from '../harness/qdrant-target.js';
 import { startQdrantEmulator, type QdrantEmulator } from '../qdrant-emulator/index.js';
 
@@ -93,6 +93,51 @@ describe(`qdrant backend ${label}`, () => {
     await expect(open(bm25Idf)).rejects.toThrow(/memstrate computes IDF per agent/);
 
     expect((await client.count(other, { exact: true })).count).toBe(1); // never wiped
+  });
+
+  it('re-embedding builds dense_2 beside dense, named in the metadata; the switch makes it the active vector (read back on reopen); merged twins lose their pending vectors; dense_N names are accepted, others still refused', async () => {
+    const name = fresh();
+    const mem = await open(name, { embeddingProvider: 'hash', embeddingDimensions: 8 });
+    const ids = await mem.semantic.rememberMany(Array.from({ length: 6 }, (_, i) => ({ agentId: 'A', content: `fact ${i}` })));
+    // An interrupted run leaves the pending space: a dense_2 vector, recorded as pending.
+    const stop = new AbortController();
+    const next = new HashEmbedder(16);
+    const run = mem.reembed({ embedder: next, batchSize: 2, signal: stop.signal, onProgress: (p) => (p.done >= 2 ? stop.abort() : undefined) });
+    await expect(run).rejects.toMatchObject({ code: 'CONFLICT' });
+    let info = await client.getCollection(name);
+    expect(info.config.params.vectors).toEqual({ dense: { size: 8, distance: 'Cosine' }, dense_2: { size: 16, distance: 'Cosine' } });
+    expect(info.config.metadata).toMatchObject({ memstrate: { vector_dimensions: 8, pending: { name: 'dense_2', dimensions: 16, embedder: next.id } } });
+    const [first] = await client.retrieve(name, { ids: [ids[0] as string], with_vector: true, with_payload: false });
+    expect(Object.keys(first?.vector ?? {}).sort()).toEqual(['bm25', 'dense', 'dense_2']);
+
+    // Twins merged meanwhile lose the pending vector too (and need none).
+    const twins = await mem.semantic.rememberMany([
+      { agentId: 'A', content: 'twin', scope: 'dup' },
+      { agentId: 'A', content: 'twin', scope: 'dup' },
+    ]);
+    await client.batchUpdate(name, { operations: twins.map((id) => ({ update_vectors: { points: [{ id, vector: { dense_2: Array.from({ length: 16 }, (_, i) => (i === 0 ? 1 : 0)) } }] } })), wait: true });
+    await mem.consolidate();
+    const merged = (await client.retrieve(name, { ids: twins, with_vector: true, with_payload: ['superseded_by'] })).find((p) => p.payload?.['superseded_by'] !== undefined);
+    expect(Object.keys(merged?.vector ?? {})).toEqual(['bm25']);
+
+    const report = await mem.reembed({ embedder: next });
+    expect(report).toMatchObject({ outcome: 'switched', resumed: true });
+    info = await client.getCollection(name);
+    expect(info.config.metadata).toMatchObject({ memstrate: { vector_dimensions: 16, vector_name: 'dense_2', previous: { name: 'dense', dimensions: 8 } } });
+    expect(info.config.metadata?.['memstrate']).not.toHaveProperty('pending');
+    await mem.close();
+
+    // A reopen with the new embedder searches dense_2; dropping the previous space deletes dense.
+    const again = await open(name, { embeddingProvider: 'hash', embeddingDimensions: 16 });
+    expect((await again.semantic.recall({ agentId: 'A', text: 'fact 3', mode: 'vector', limit: 1 }))[0]?.memory.id).toBe(ids[3]);
+    expect(await again.dropPreviousVectorSpace()).toBe(true);
+    expect((await client.getCollection(name)).config.params.vectors).toEqual({ dense_2: { size: 16, distance: 'Cosine' } });
+    expect((await again.semantic.get(ids[3] as string))?.embedding).toHaveLength(16);
+    await again.close();
+
+    const odd = fresh();
+    await client.createCollection(odd, { vectors: { dense_x: { size: 8, distance: 'Cosine' } }, sparse_vectors: { bm25: {} } });
+    await expect(open(odd)).rejects.toThrow(/a vector "dense_x" memstrate does not use/);
   });
 
   it('updateEmbedding changes only the dense vector: payload and keyword vector stay (OpenFang G-4)', async () => {

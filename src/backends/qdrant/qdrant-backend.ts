@@ -77,6 +77,7 @@ export const qdrantBackend: BackendDefinition<typeof qdrantOptions> = {
       multiProcess: true,
       maxDimensions: LIMITS.maxDimensions,
       maxBatch: LIMITS.maxBatch,
+      vectorSpaceMigration: true,
     },
     open: (options, ctx) => openQdrant(options, ctx),
   },

@@ -3,7 +3,7 @@ import type { VectorSpace } from '../../contracts/semantic-backend.js';
 import { ConfigError, MemoryError } from '../../errors.js';
 import { mapQdrantError, QDRANT_BACKEND, type QdrantWhere } from './qdrant-errors.js';
 import { documentKeywords } from './qdrant-keywords.js';
-import { BM25, DENSE, PAYLOAD_INDEXES, SPARSE } from './qdrant-points.js';
+import { BM25, DENSE, denseGeneration, PAYLOAD_INDEXES, SPARSE } from './qdrant-points.js';
 
 /**
  * The collection a Qdrant semantic store lives in: created when missing, checked when present, and
@@ -13,21 +13,51 @@ import { BM25, DENSE, PAYLOAD_INDEXES, SPARSE } from './qdrant-points.js';
 
 /**
  * The collection's metadata: `memstrate_format` marks a memstrate collection (set once, by the
- * process that created it) and `memstrate` records the vector space. Separate top-level keys,
+ * process that created it) and `memstrate` records the vector spaces. Separate top-level keys,
  * because Qdrant merges metadata updates key by key: the mark never overwrites a recorded space.
+ * `memstrate` is always written whole (one top-level key, replaced at once), so a switch of vector
+ * space is one metadata update; no key is ever removed with null.
+ *
+ * `memstrate`: the current space (`vector_dimensions`, `vector_embedder`) and its dense vector's
+ * name (`vector_name`; absent = `dense`), and during / after a re-embedding the `pending` and
+ * `previous` spaces with their vector names (`dense_N`).
  */
-interface StoreMetadata {
-  vector_dimensions: number;
-  vector_embedder: string;
+export interface StoreMetadata {
+  vector_dimensions?: number;
+  vector_embedder?: string;
+  vector_name?: string;
+  pending?: SpaceMetadata;
+  previous?: SpaceMetadata;
+}
+export interface SpaceMetadata {
+  name: string;
+  dimensions: number;
+  embedder: string;
+}
+
+/** A vector space and the dense vector name holding it. */
+export interface NamedSpace {
+  name: string;
+  space: VectorSpace;
 }
 const FORMAT = 1;
 /** `memstrate_keywords`: every point has its `bm25` vector and `kw_terms` (set at creation, or after re-indexing an older collection). */
 const KEYWORDS = 2;
 
 export interface CollectionState {
-  /** The `dense` vector's size, when the collection has one. */
+  /** The active dense vector's name (what recall searches and writes fill): `dense` or `dense_N`. */
+  vectorName: string;
+  /** The active dense vector's size, when the collection has it. */
   denseSize: number | undefined;
+  /** The current space. */
   space: VectorSpace | undefined;
+  /** A re-embedding's space being built, and the space kept after a switch, with their vector names. */
+  pending: NamedSpace | undefined;
+  previous: NamedSpace | undefined;
+  /** memstrate's dense vector names in the collection, with their sizes. */
+  denseNames: Map<string, number>;
+  /** The `memstrate` metadata as read. */
+  meta: StoreMetadata;
   /** Payload fields that have an index. */
   indexed: Set<string>;
   /** Whether the `bm25` sparse vector exists, and whether every point was indexed for it. */
@@ -54,9 +84,9 @@ function problem(collection: string, text: string): ConfigError {
 
 /**
  * Reads the collection's layout, or undefined when it does not exist. ConfigError when it exists but
- * is not a memstrate store of this layout: an unnamed or differently named dense vector, a distance
- * other than Cosine, neither the `bm25` sparse vector (no modifier) nor the older `text` one (IDF modifier), or a recorded vector space that
- * contradicts the dense vector's size.
+ * is not a memstrate store of this layout: an unnamed dense vector or one not named `dense` /
+ * `dense_N`, a distance other than Cosine, neither the `bm25` sparse vector (no modifier) nor the
+ * older `text` one (IDF modifier), or a recorded vector space that contradicts its vector's size.
  */
 export async function describeCollection(call: QdrantCall, collection: string): Promise<CollectionState | undefined> {
   let info: Schemas['CollectionInfo'];
@@ -68,14 +98,14 @@ export async function describeCollection(call: QdrantCall, collection: string): 
   }
   const params = info.config.params;
   const vectors = params.vectors;
-  let denseSize: number | undefined;
+  const denseNames = new Map<string, number>();
   if (vectors !== undefined && vectors !== null) {
     if ('size' in vectors && typeof vectors.size === 'number') throw problem(collection, `has an unnamed vector; memstrate needs a named "${DENSE}" vector`);
     const named = vectors as Record<string, Schemas['VectorParams']>;
     for (const [name, v] of Object.entries(named)) {
-      if (name !== DENSE) throw problem(collection, `has a vector "${name}" memstrate does not use; point memstrate at its own collection`);
-      if (v.distance !== 'Cosine') throw problem(collection, `its "${DENSE}" vector uses ${v.distance} distance; memstrate needs Cosine`);
-      denseSize = v.size;
+      if (denseGeneration(name) === undefined) throw problem(collection, `has a vector "${name}" memstrate does not use; point memstrate at its own collection`);
+      if (v.distance !== 'Cosine') throw problem(collection, `its "${name}" vector uses ${v.distance} distance; memstrate needs Cosine`);
+      denseNames.set(name, v.size);
     }
   }
   const legacy = params.sparse_vectors?.[SPARSE];
@@ -86,16 +116,45 @@ export async function describeCollection(call: QdrantCall, collection: string): 
     throw problem(collection, `its "${BM25}" sparse vector has the ${bm25.modifier} modifier; memstrate computes IDF per agent`);
   }
   const allMeta = info.config.metadata as { memstrate?: StoreMetadata; memstrate_keywords?: number } | null | undefined;
-  const meta = allMeta?.memstrate;
+  const meta: StoreMetadata = isObject(allMeta?.memstrate) ? (allMeta?.memstrate as StoreMetadata) : {};
+  const vectorName = typeof meta.vector_name === 'string' && denseGeneration(meta.vector_name) !== undefined ? meta.vector_name : DENSE;
+  const denseSize = denseNames.get(vectorName);
   let space: VectorSpace | undefined;
-  if (meta?.vector_dimensions !== undefined && meta.vector_embedder !== undefined) {
+  if (typeof meta.vector_dimensions === 'number' && typeof meta.vector_embedder === 'string') {
     space = { dimensions: meta.vector_dimensions, embedderId: meta.vector_embedder };
     if (denseSize !== undefined && denseSize !== space.dimensions) {
-      throw problem(collection, `records ${space.dimensions}-dimensional vectors but its "${DENSE}" vector has ${denseSize} dimensions`);
+      throw problem(collection, `records ${space.dimensions}-dimensional vectors but its "${vectorName}" vector has ${denseSize} dimensions`);
     }
   }
+  const named = (m: SpaceMetadata | undefined): NamedSpace | undefined =>
+    isObject(m) && typeof m.name === 'string' && denseGeneration(m.name) !== undefined && typeof m.dimensions === 'number' && typeof m.embedder === 'string'
+      ? { name: m.name, space: { dimensions: m.dimensions, embedderId: m.embedder } }
+      : undefined;
   const hasBm25 = bm25 !== undefined && bm25 !== null;
-  return { denseSize, space, indexed: new Set(Object.keys(info.payload_schema ?? {})), hasBm25, keywordsIndexed: hasBm25 && allMeta?.memstrate_keywords === KEYWORDS };
+  return {
+    vectorName,
+    denseSize,
+    space,
+    pending: named(meta.pending),
+    previous: named(meta.previous),
+    denseNames,
+    meta,
+    indexed: new Set(Object.keys(info.payload_schema ?? {})),
+    hasBm25,
+    keywordsIndexed: hasBm25 && allMeta?.memstrate_keywords === KEYWORDS,
+  };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Writes the `memstrate` metadata whole (Qdrant replaces that top-level key at once). */
+export async function writeStoreMetadata(call: QdrantCall, collection: string, action: string, meta: StoreMetadata): Promise<void> {
+  await call(action, (c) => c.updateCollection(collection, { metadata: { memstrate: meta as Record<string, unknown> } }));
+}
+
+/** The space's `memstrate` entry under a vector name. */
+export function spaceMetadata(named: NamedSpace): SpaceMetadata {
+  return { name: named.name, dimensions: named.space.dimensions, embedder: named.space.embedderId };
 }
 
 /**
@@ -168,19 +227,28 @@ export async function indexKeywords(call: QdrantCall, collection: string, state:
 }
 
 /**
- * Records the vector space in the collection's metadata, then adds the `dense` vector when the
- * collection has none yet (Qdrant 1.18's named-vector creation, waited for). Another process adding
- * it at the same time is fine.
+ * Records the vector space in the collection's metadata (what else `memstrate` holds kept), then
+ * adds its dense vector (the recorded active name, `dense` by default) when the collection has none
+ * yet (Qdrant 1.18's named-vector creation, waited for). Another process adding it at the same time
+ * is fine.
  */
-export async function recordVectorSpace(call: QdrantCall, collection: string, space: VectorSpace, denseSize: number | undefined): Promise<void> {
-  const metadata: StoreMetadata = { vector_dimensions: space.dimensions, vector_embedder: space.embedderId };
-  await call('record vector space', (c) => c.updateCollection(collection, { metadata: { memstrate: metadata } }));
-  if (denseSize !== undefined) return;
+export async function recordVectorSpace(call: QdrantCall, collection: string, space: VectorSpace, state: CollectionState): Promise<void> {
+  const metadata: StoreMetadata = { ...state.meta, vector_dimensions: space.dimensions, vector_embedder: space.embedderId };
+  await writeStoreMetadata(call, collection, 'record vector space', metadata);
+  if (state.denseSize !== undefined) return;
+  await createDense(call, collection, state.vectorName, space.dimensions);
+}
+
+/** Adds a dense Cosine vector name (waited for); the same one existing already is fine. */
+export async function createDense(call: QdrantCall, collection: string, name: string, dimensions: number): Promise<void> {
   try {
-    await call('add dense vector', (c) =>
-      c.createVectorName(collection, DENSE, { dense: { size: space.dimensions, distance: 'Cosine' } }, { wait: true }),
-    );
+    await call(`add vector ${name}`, (c) => c.createVectorName(collection, name, { dense: { size: dimensions, distance: 'Cosine' } }, { wait: true }));
   } catch (error) {
     if (!(MemoryError.is(error) && error.code === 'CONFLICT')) throw error;
   }
+}
+
+/** Deletes a dense vector name and every point's vector under it (waited for; an absent name is a no-op). */
+export async function deleteDense(call: QdrantCall, collection: string, name: string): Promise<void> {
+  await call(`delete vector ${name}`, (c) => c.deleteVectorName(collection, name, { wait: true }));
 }

@@ -1,7 +1,7 @@
 import type { Schemas } from '@qdrant/js-client-rest';
 import type { DecayPolicy } from '../../contracts/semantic-backend.js';
 import type { QdrantCall } from './qdrant-collection.js';
-import { DENSE, liveAt, type MemoryPayload } from './qdrant-points.js';
+import { liveAt, type MemoryPayload } from './qdrant-points.js';
 
 /** Points per scroll page and per batch of payload updates. */
 const PAGE = 1000;
@@ -17,12 +17,11 @@ async function* scrollAll(
   collection: string,
   filter: Schemas['Filter'],
   fields: (keyof MemoryPayload)[],
-  withVector = false,
 ): AsyncGenerator<Schemas['Record'][]> {
   let offset: Schemas['ExtendedPointId'] | undefined;
   for (;;) {
     const page = await call('scroll memories', (c) =>
-      c.scroll(collection, { filter, limit: PAGE, with_payload: { include: fields }, with_vector: withVector ? [DENSE] : false, ...(offset !== undefined ? { offset } : {}) }),
+      c.scroll(collection, { filter, limit: PAGE, with_payload: { include: fields }, with_vector: false, ...(offset !== undefined ? { offset } : {}) }),
     );
     if (page.points.length > 0) yield page.points;
     const next = page.next_page_offset;
@@ -91,11 +90,17 @@ interface Member {
  * Merges exact duplicates (same agent, scope and content among memories not merged yet) with the
  * SQL engines' rules: the oldest (created time, then id) survives with the group's highest
  * confidence, the sum of the access counts and the latest access; the others stay, linked through
- * `superseded_by`, with their dense vector removed. A survivor without a vector adopts the first
- * twin's (in the same order) that has one. Returns how many were merged (with `dryRun`, how many
- * would be). Groups are found over paged scrolls; the updates are waited batches.
+ * `superseded_by`, with their dense vectors removed (the active one, `vectors.active`, and a pending
+ * re-embedding's, among `vectors.all`). A survivor without an active vector adopts the first twin's
+ * (in the same order) that has one. Returns how many were merged (with `dryRun`, how many would be).
+ * Groups are found over paged scrolls; the updates are waited batches.
  */
-export async function mergeDuplicatePoints(call: QdrantCall, collection: string, options: { dryRun: boolean }): Promise<number> {
+export async function mergeDuplicatePoints(
+  call: QdrantCall,
+  collection: string,
+  options: { dryRun: boolean },
+  vectors: { active: string; all: readonly string[] },
+): Promise<number> {
   const groups = new Map<string, Member[]>();
   // Memories with a key or an expiry are never merged, nor merged into.
   const mergeable: Schemas['Filter'] = { must: [NOT_MERGED, { is_empty: { key: 'key' } }, { is_empty: { key: 'expires_at' } }] };
@@ -133,16 +138,19 @@ export async function mergeDuplicatePoints(call: QdrantCall, collection: string,
         points: [survivor.id],
       },
     });
-    const vectors = await call('read duplicate vectors', (c) => c.retrieve(collection, { ids: group.map((m) => m.id), with_payload: false, with_vector: [DENSE] }));
-    const denseOf = new Map(vectors.map((v) => [String(v.id), (v.vector as Record<string, unknown> | undefined)?.[DENSE]]));
+    const read = await call('read duplicate vectors', (c) => c.retrieve(collection, { ids: group.map((m) => m.id), with_payload: false, with_vector: [...vectors.all] }));
+    const vectorsOf = new Map(read.map((v) => [String(v.id), (v.vector as Record<string, unknown> | undefined) ?? {}]));
+    const denseOf = new Map([...vectorsOf].map(([id, v]) => [id, v[vectors.active]]));
     if (!Array.isArray(denseOf.get(survivor.id))) {
       const donor = twins.find((t) => Array.isArray(denseOf.get(t.id)));
-      if (donor) operations.push({ update_vectors: { points: [{ id: survivor.id, vector: { [DENSE]: denseOf.get(donor.id) as number[] } }] } });
+      if (donor) operations.push({ update_vectors: { points: [{ id: survivor.id, vector: { [vectors.active]: denseOf.get(donor.id) as number[] } }] } });
     }
     const twinIds = twins.map((t) => t.id);
     operations.push({ set_payload: { payload: { superseded_by: survivor.id }, points: twinIds } });
-    const withVectors = twinIds.filter((id) => Array.isArray(denseOf.get(id)));
-    if (withVectors.length > 0) operations.push({ delete_vectors: { points: withVectors, vector: [DENSE] } });
+    for (const name of vectors.all) {
+      const withVectors = twinIds.filter((id) => Array.isArray(vectorsOf.get(id)?.[name]));
+      if (withVectors.length > 0) operations.push({ delete_vectors: { points: withVectors, vector: [name] } });
+    }
   }
   await applyOperations(call, collection, 'merge duplicates', operations);
   return merged;

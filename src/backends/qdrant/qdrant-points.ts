@@ -9,10 +9,25 @@ import { documentKeywords } from './qdrant-keywords.js';
 
 /**
  * How a memory is a Qdrant point: the point id is the memory's UUID, the dense vector is named
- * `dense`, the keyword vector `text`, and every field of the record is in the payload (Qdrant is
- * the only place the memory lives).
+ * `dense` (or `dense_N` after re-embeddings: the collection metadata names the active one), the
+ * keyword vector `bm25`, and every field of the record is in the payload (Qdrant is the only place
+ * the memory lives).
  */
 export const DENSE = 'dense';
+/** memstrate's dense vector names: `dense` (generation 1), then `dense_2`, `dense_3`… as re-embeddings create them. */
+const DENSE_NAME = /^dense(?:_([1-9][0-9]{0,8}))?$/;
+
+/** The generation of a memstrate dense vector name (`dense` = 1), or undefined for another name. */
+export function denseGeneration(name: string): number | undefined {
+  const m = DENSE_NAME.exec(name);
+  if (!m) return undefined;
+  return m[1] === undefined ? 1 : Number(m[1]);
+}
+
+/** The dense vector name of a generation. */
+export function denseName(generation: number): string {
+  return generation === 1 ? DENSE : `${DENSE}_${generation}`;
+}
 /** The legacy keyword vector (Qdrant's collection-wide IDF modifier): kept in the layout, no longer written or searched. */
 export const SPARSE = 'text';
 /** The keyword vector: BM25 term weights, no modifier (IDF is per agent, sent with the query). */
@@ -83,9 +98,13 @@ function metaTerms(metadata: JsonObject): string[] {
   return [...out];
 }
 
-/** The point for a new memory (no `dense` when it has no vector, no `text` when it has no words). */
-/** The point of a new row; `kept` carries the id, creation and access fields of the memory a keyed row replaces. */
-export function pointFor(row: NewMemoryRow, kept?: { id: string; created_at: number; accessed_at: number; access_count: number }): Schemas['PointStruct'] {
+/**
+ * The point of a new row (its vector under `vectorName`, the active dense name; none when it has no
+ * vector; no `bm25` when it has no words); `kept` carries the id, creation and access fields of the
+ * memory a keyed row replaces. An upsert replaces a point whole, vectors included: a pending-space
+ * vector the point had is dropped with it.
+ */
+export function pointFor(row: NewMemoryRow, vectorName: string, kept?: { id: string; created_at: number; accessed_at: number; access_count: number }): Schemas['PointStruct'] {
   const keywords = documentKeywords(row.content);
   const payload: MemoryPayload = {
     agent_id: row.agentId,
@@ -108,13 +127,13 @@ export function pointFor(row: NewMemoryRow, kept?: { id: string; created_at: num
   if (row.key !== undefined) payload.key = row.key;
   if (row.expiresAt !== undefined) payload.expires_at = row.expiresAt;
   const vector: Record<string, number[] | { indices: number[]; values: number[] }> = {};
-  if (row.embedding) vector[DENSE] = Array.from(row.embedding);
+  if (row.embedding) vector[vectorName] = Array.from(row.embedding);
   if (keywords.vector) vector[BM25] = keywords.vector;
   return { id: kept?.id ?? row.id, vector, payload: payload as unknown as Record<string, unknown> };
 }
 
-/** The record a point holds (with `embedding` when the point was read with its dense vector). */
-export function recordFromPoint(point: { id: string | number; payload?: Record<string, unknown> | null; vector?: unknown }): MemoryRecord {
+/** The record a point holds (with `embedding` when the point was read with its dense vector `vectorName`, the active one). */
+export function recordFromPoint(point: { id: string | number; payload?: Record<string, unknown> | null; vector?: unknown }, vectorName: string): MemoryRecord {
   const p = (point.payload ?? {}) as unknown as MemoryPayload;
   const record: MemoryRecord = {
     id: String(point.id),
@@ -133,7 +152,7 @@ export function recordFromPoint(point: { id: string | number; payload?: Record<s
   if (typeof p.expires_at === 'number') record.expiresAt = p.expires_at;
   const vectors = point.vector;
   if (vectors && typeof vectors === 'object' && !Array.isArray(vectors)) {
-    const dense = (vectors as Record<string, unknown>)[DENSE];
+    const dense = (vectors as Record<string, unknown>)[vectorName];
     if (Array.isArray(dense)) record.embedding = dense as number[];
   }
   return record;

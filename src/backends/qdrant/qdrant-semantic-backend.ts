@@ -13,7 +13,8 @@ import { QDRANT_BACKEND, type QdrantWhere } from './qdrant-errors.js';
 import { queryVector, type SparseVector } from './qdrant-keywords.js';
 import { queryTerms } from '../../core/keyword-score.js';
 import { decayPoints, deleteMatching, mergeDuplicatePoints } from './qdrant-maintenance.js';
-import { BM25, DENSE, isPointId, liveAt, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, type MemoryPayload } from './qdrant-points.js';
+import { BM25, isPointId, liveAt, pointFor, RECORD_PAYLOAD, recordFromPoint, scopeFilter, type MemoryPayload } from './qdrant-points.js';
+import { QdrantVectorSlots } from './qdrant-vector-slots.js';
 import { replacedRow } from '../../core/memory-replacement.js';
 import { reciprocalRankFusion } from '../../core/rrf.js';
 
@@ -31,17 +32,20 @@ export interface QdrantSettings {
 
 /**
  * Semantic memory in a Qdrant collection. Each memory is one point (id = the memory's UUID) holding
- * the whole record in its payload, a `dense` Cosine vector (when it has one) and a `text` sparse
- * vector of its terms (BM25 weights; IDF applied by the server). Every write waits for the server to
- * apply it. Vector, keyword and hybrid recall are Query API calls with every filter inside each
+ * the whole record in its payload, a dense Cosine vector (when it has one; named `dense`, or `dense_N`
+ * after a re-embedding — the active name is recorded in the collection metadata, see
+ * qdrant-vector-slots.ts) and a `bm25` sparse vector of its BM25 term weights (IDF per agent, sent
+ * with the query). Every write waits for the server to apply it. Vector, keyword and hybrid recall are Query API calls with every filter inside each
  * search; hybrid runs both in one batched call and fuses them with core's RRF.
  */
 export class QdrantSemanticBackend implements SemanticBackend {
   readonly name = 'qdrant';
   private readonly call: QdrantCall;
   private readonly collection: string;
-  /** The collection's layout as last read (another process may fix the vector space). */
+  /** The collection's layout as last read (another process may fix the vector space); its `vectorName` is the active dense vector. */
   private state: CollectionState;
+  /** Re-embedding (SemanticBackend.spaces): a pending dense vector name beside the active one. */
+  readonly spaces: QdrantVectorSlots;
 
   private constructor(
     private readonly s: QdrantSettings,
@@ -50,6 +54,12 @@ export class QdrantSemanticBackend implements SemanticBackend {
     this.call = qdrantCaller(s.client, s.where);
     this.collection = s.collection;
     this.state = state;
+    this.spaces = new QdrantVectorSlots({ name: QDRANT_BACKEND, call: this.call, collection: this.collection, refresh: () => this.refresh() });
+  }
+
+  /** The active dense vector's name (`dense`, or `dense_N` after re-embeddings), refreshed with the state at a switch or reset. */
+  private get dense(): string {
+    return this.state.vectorName;
   }
 
   /** Ensures the collection (and its payload indexes) exist; `dimensions` when already known. */
@@ -59,7 +69,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
     if (!state) throw new NotFoundError(`no collection "${settings.collection}" (a read-only open creates nothing)`, { backend: QDRANT_BACKEND });
     if (dimensions !== undefined && state.denseSize !== undefined && state.denseSize !== dimensions) {
       throw new ConfigError(
-        [`qdrant.collection "${settings.collection}" holds ${state.denseSize}-dimensional vectors but the configuration gives ${dimensions}; use another collection, or the original embedder`],
+        [`qdrant.collection "${settings.collection}" holds ${state.denseSize}-dimensional vectors but the configuration gives ${dimensions}; use another collection, the original embedder, or re-embed the store: memstrate reembed`],
         { backend: QDRANT_BACKEND },
       );
     }
@@ -80,7 +90,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
     return (await this.refresh()).space;
   }
 
-  /** Records the space and adds the `dense` vector if missing; ValidationError when another space is recorded. */
+  /** Records the space and adds its dense vector if missing; ValidationError when another space is recorded. */
   async fixVectorSpace(space: VectorSpace): Promise<void> {
     checkDimensions(space.dimensions, QDRANT_BACKEND, LIMITS.maxDimensions);
     const current = await this.refresh();
@@ -89,9 +99,9 @@ export class QdrantSemanticBackend implements SemanticBackend {
       if (current.denseSize !== undefined) return;
     }
     if (current.denseSize !== undefined && current.denseSize !== space.dimensions) {
-      throw new ValidationError(`the collection's "${DENSE}" vector has ${current.denseSize} dimensions, not ${space.dimensions}`, { backend: QDRANT_BACKEND });
+      throw new ValidationError(`the collection's "${current.vectorName}" vector has ${current.denseSize} dimensions, not ${space.dimensions}`, { backend: QDRANT_BACKEND });
     }
-    await recordVectorSpace(this.call, this.collection, current.space ?? space, current.denseSize);
+    await recordVectorSpace(this.call, this.collection, current.space ?? space, current);
     const after = await this.refresh();
     if (after.space) assertSameSpace(after.space, space, QDRANT_BACKEND);
   }
@@ -126,7 +136,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
         if (expired.length > 0) await this.call('drop expired memory', (c) => c.delete(this.collection, { points: expired.map((p) => p.id), wait: true }));
         const live = found.find((p) => !expired.includes(p));
         if (live) {
-          points.push(pointFor(r, { id: live.id, created_at: live.payload.created_at, accessed_at: live.payload.accessed_at, access_count: live.payload.access_count }));
+          points.push(pointFor(r, this.dense, { id: live.id, created_at: live.payload.created_at, accessed_at: live.payload.accessed_at, access_count: live.payload.access_count }));
           outcomes[i] = { id: live.id, outcome: 'updated' };
           continue;
         }
@@ -147,7 +157,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
           continue;
         }
       }
-      points.push(pointFor(r));
+      points.push(pointFor(r, this.dense));
       created.push(r.id);
     }
     await this.upsertAll('remember', points, created);
@@ -188,12 +198,12 @@ export class QdrantSemanticBackend implements SemanticBackend {
     if (fields.embedding && !(await this.hasDense())) throw new ValidationError('no vector space is fixed for this store', { backend: QDRANT_BACKEND });
     const [point] = await this.retrieve([id], true);
     if (!point) return undefined;
-    const current = recordFromPoint(point);
+    const current = recordFromPoint(point, this.dense);
     if (current.supersededBy !== undefined || (current.expiresAt !== undefined && current.expiresAt <= now)) return undefined;
     const row = replacedRow({ ...current, embedding: current.embedding ? Float32Array.from(current.embedding) : undefined }, fields);
-    const written = pointFor(row, { id: current.id, created_at: current.createdAt, accessed_at: current.accessedAt, access_count: current.accessCount });
+    const written = pointFor(row, this.dense, { id: current.id, created_at: current.createdAt, accessed_at: current.accessedAt, access_count: current.accessCount });
     await this.call('update memory', (c) => c.upsert(this.collection, { points: [written], wait: true }));
-    return recordFromPoint({ id: current.id, payload: written.payload ?? null, vector: written.vector });
+    return recordFromPoint({ id: current.id, payload: written.payload ?? null, vector: written.vector }, this.dense);
   }
 
   /** Every point matching the filter, with its payload (the content among it), page by page. */
@@ -221,7 +231,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 
   private denseQuery(scope: SearchScope, vector: Float32Array): Schemas['Prefetch'] {
-    return { query: Array.from(vector), using: DENSE, filter: scopeFilter(scope), limit: scope.k, params: { hnsw_ef: Math.max(MIN_HNSW_EF, scope.k) } };
+    return { query: Array.from(vector), using: this.dense, filter: scopeFilter(scope), limit: scope.k, params: { hnsw_ef: Math.max(MIN_HNSW_EF, scope.k) } };
   }
 
   private sparseQuery(scope: SearchScope, sparse: { indices: number[]; values: number[] }): Schemas['Prefetch'] {
@@ -327,7 +337,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
         with_vector: false,
       }),
     );
-    const records = page.points.map(recordFromPoint);
+    const records = page.points.map((p) => recordFromPoint(p, this.dense));
     const last = records[records.length - 1];
     if (last === undefined) return out;
     const before = records.filter((r) => r.createdAt !== last.createdAt);
@@ -351,7 +361,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
       }),
     );
     return page.points
-      .map(recordFromPoint)
+      .map((p) => recordFromPoint(p, this.dense))
       .filter((r) => afterId === undefined || r.id > afterId)
       .slice(0, limit);
   }
@@ -363,7 +373,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
       const chunk = valid.slice(start, start + CHUNK);
       out.push(
         ...(await this.call('fetch memories', (c) =>
-          c.retrieve(this.collection, { ids: chunk, with_payload: RECORD_PAYLOAD, with_vector: withVector ? [DENSE] : false }),
+          c.retrieve(this.collection, { ids: chunk, with_payload: RECORD_PAYLOAD, with_vector: withVector ? [this.dense] : false }),
         )),
       );
     }
@@ -371,12 +381,12 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 
   async fetch(ids: readonly string[]): Promise<MemoryRecord[]> {
-    return (await this.retrieve([...new Set(ids)], false)).map(recordFromPoint);
+    return (await this.retrieve([...new Set(ids)], false)).map((p) => recordFromPoint(p, this.dense));
   }
 
   async get(id: string): Promise<MemoryRecord | undefined> {
     const [point] = await this.retrieve([id], true);
-    return point ? recordFromPoint(point) : undefined;
+    return point ? recordFromPoint(point, this.dense) : undefined;
   }
 
   private async owner(id: string): Promise<(Owner & { superseded: boolean }) | undefined> {
@@ -410,7 +420,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
     if (!owner) return undefined;
     if (owner.superseded) return { agentId: owner.agentId };
     try {
-      await this.call('update embedding', (c) => c.updateVectors(this.collection, { points: [{ id, vector: { [DENSE]: Array.from(vector) } }], wait: true }));
+      await this.call('update embedding', (c) => c.updateVectors(this.collection, { points: [{ id, vector: { [this.dense]: Array.from(vector) } }], wait: true }));
     } catch (error) {
       if (MemoryError.is(error) && error.code === 'NOT_FOUND') return undefined; // forgotten meanwhile
       throw error;
@@ -444,7 +454,10 @@ export class QdrantSemanticBackend implements SemanticBackend {
   }
 
   async mergeExactDuplicates(options: { dryRun: boolean; now: number }): Promise<number> {
-    return mergeDuplicatePoints(this.call, this.collection, options);
+    // Fresh layout: a pending vector another process began (or aborted) is known before twins lose their vectors.
+    const state = await this.refresh();
+    const all = [state.vectorName, ...(state.pending ? [state.pending.name] : [])].filter((n) => state.denseNames.has(n));
+    return mergeDuplicatePoints(this.call, this.collection, options, { active: state.vectorName, all });
   }
 
   /** Times a version request; `detail` names the redacted URL, the collection and Qdrant's version. */
@@ -458,13 +471,13 @@ export class QdrantSemanticBackend implements SemanticBackend {
       c.scroll(this.collection, {
         limit,
         with_payload: RECORD_PAYLOAD,
-        with_vector: dense ? [DENSE] : false,
+        with_vector: dense ? [this.dense] : false,
         ...(filter ? { filter } : {}),
         ...(page.cursor !== undefined ? { offset: page.cursor } : {}),
       }),
     );
     const next = result.next_page_offset;
-    return { rows: result.points.map(recordFromPoint), cursor: next === undefined || next === null || typeof next === 'object' ? undefined : String(next) };
+    return { rows: result.points.map((p) => recordFromPoint(p, this.dense)), cursor: next === undefined || next === null || typeof next === 'object' ? undefined : String(next) };
   }
 
   /** How many points exportRows returns for these agents (exact count). */
@@ -506,6 +519,7 @@ export class QdrantSemanticBackend implements SemanticBackend {
           id: r.id, agentId: r.agentId, content: r.content, source: r.source, scope: r.scope, metadata: r.metadata, confidence: r.confidence, createdAt: r.createdAt,
           embedding: r.embedding === undefined ? undefined : Float32Array.from(r.embedding), key: r.key, expiresAt: r.expiresAt, dedupe: false,
         },
+        this.dense,
         { id: r.id, created_at: r.createdAt, accessed_at: r.accessedAt, access_count: r.accessCount },
       );
       if (r.supersededBy !== undefined) (point.payload as Record<string, unknown>).superseded_by = r.supersededBy;
