@@ -122,6 +122,33 @@ export interface AuditCheckpointsTable {
   created_at: number;
 }
 
+/** A saved LangGraph checkpoint (0010); the bytes are the serializer's, opaque to memstrate. */
+export interface CheckpointsTable {
+  agent_id: string;
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  parent_checkpoint_id: string | null;
+  type: string;
+  checkpoint: Uint8Array;
+  metadata_type: string;
+  metadata: Uint8Array;
+  created_at: number;
+}
+
+/** A pending write against a checkpoint (0010). */
+export interface CheckpointWritesTable {
+  agent_id: string;
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  task_id: string;
+  idx: number;
+  channel: string;
+  type: string;
+  value: Uint8Array;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -140,4 +167,6 @@ export interface Database {
   audit_entries: AuditEntriesTable;
   audit_checkpoints: AuditCheckpointsTable;
   meta: MetaTable;
+  checkpoints: CheckpointsTable;
+  checkpoint_writes: CheckpointWritesTable;
 }
