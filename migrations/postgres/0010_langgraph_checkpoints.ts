@@ -19,10 +19,23 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('checkpoint', 'bytea', (c) => c.notNull())
     .addColumn('metadata_type', text, (c) => c.notNull())
     .addColumn('metadata', 'bytea', (c) => c.notNull())
+    .addColumn('channel_versions', text, (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('checkpoints_pk', ['agent_id', 'thread_id', 'checkpoint_ns', 'checkpoint_id'])
     .execute();
   await db.schema.createIndex('checkpoints_agent_id').on('checkpoints').columns(['agent_id', 'checkpoint_id']).execute();
+
+  await db.schema
+    .createTable('checkpoint_blobs')
+    .addColumn('agent_id', text, (c) => c.notNull())
+    .addColumn('thread_id', text, (c) => c.notNull())
+    .addColumn('checkpoint_ns', text, (c) => c.notNull())
+    .addColumn('channel', text, (c) => c.notNull())
+    .addColumn('version', text, (c) => c.notNull())
+    .addColumn('type', text, (c) => c.notNull())
+    .addColumn('value', 'bytea', (c) => c.notNull())
+    .addPrimaryKeyConstraint('checkpoint_blobs_pk', ['agent_id', 'thread_id', 'checkpoint_ns', 'channel', 'version'])
+    .execute();
 
   await db.schema
     .createTable('checkpoint_writes')

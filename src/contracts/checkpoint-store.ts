@@ -28,6 +28,22 @@ export interface CheckpointInput extends CheckpointKey {
   /** The serializer's type tag of `metadata`. */
   metadataType: string;
   metadata: Uint8Array;
+  /**
+   * The version of each channel this checkpoint holds (default none): its channel values are the
+   * stored values of these (channel, version) pairs, saved by this put (`channels`) or an earlier one.
+   */
+  channelVersions?: Record<string, string>;
+  /** Channel values this put saves, each once per (channel, version) of the thread and namespace (default none). */
+  channels?: readonly CheckpointChannelValue[];
+}
+
+/** One channel's value at one version, serialised. */
+export interface CheckpointChannelValue {
+  channel: string;
+  version: string;
+  /** The serializer's type tag of `value`. */
+  type: string;
+  value: Uint8Array;
 }
 
 /** One pending write of a task against a checkpoint. */
@@ -44,7 +60,10 @@ export interface StoredCheckpointWrite extends CheckpointWriteInput {
   taskId: string;
 }
 
-export interface StoredCheckpoint extends CheckpointInput {
+export interface StoredCheckpoint extends Omit<CheckpointInput, 'channels' | 'channelVersions'> {
+  channelVersions: Record<string, string>;
+  /** The stored values of `channelVersions` (a pair without a stored value is left out). */
+  channels: CheckpointChannelValue[];
   /** When it was saved (the substrate clock). */
   createdAt: EpochMs;
   /** The pending writes against this checkpoint, by task id then idx. */
@@ -85,7 +104,7 @@ export interface CheckpointListQuery {
 }
 
 export interface CheckpointStore {
-  /** Saves (or replaces, same key) one checkpoint. */
+  /** Saves (or replaces, same key) one checkpoint and its new channel values, in one transaction. */
   put(input: CheckpointInput): Promise<void>;
   /** Saves a task's pending writes against a checkpoint in one transaction; returns how many rows were written. */
   putWrites(input: CheckpointWritesInput): Promise<number>;
@@ -93,6 +112,6 @@ export interface CheckpointStore {
   get(query: CheckpointGetQuery): Promise<StoredCheckpoint | undefined>;
   /** Checkpoints with their writes, by checkpoint id descending (then thread id, namespace ascending). */
   list(query: CheckpointListQuery): Promise<StoredCheckpoint[]>;
-  /** Removes every checkpoint and write of the agent's thread (all namespaces); returns how many checkpoints. */
+  /** Removes every checkpoint, channel value and write of the agent's thread (all namespaces); returns how many checkpoints. */
   deleteThread(agentId: string, threadId: string): Promise<number>;
 }

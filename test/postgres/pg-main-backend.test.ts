@@ -40,6 +40,7 @@ const MAIN_TABLES = [
   'audit_checkpoints',
   'audit_entries',
   'canonical_sessions',
+  'checkpoint_blobs',
   'checkpoint_writes',
   'checkpoints',
   'entities',

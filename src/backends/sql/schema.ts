@@ -133,7 +133,20 @@ export interface CheckpointsTable {
   checkpoint: Uint8Array;
   metadata_type: string;
   metadata: Uint8Array;
+  /** JSON object channel → version: the blobs this checkpoint's channel values are. */
+  channel_versions: string;
   created_at: number;
+}
+
+/** One channel value at one version (0010), shared by every checkpoint of the thread that reads it. */
+export interface CheckpointBlobsTable {
+  agent_id: string;
+  thread_id: string;
+  checkpoint_ns: string;
+  channel: string;
+  version: string;
+  type: string;
+  value: Uint8Array;
 }
 
 /** A pending write against a checkpoint (0010). */
@@ -168,5 +181,6 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   meta: MetaTable;
   checkpoints: CheckpointsTable;
+  checkpoint_blobs: CheckpointBlobsTable;
   checkpoint_writes: CheckpointWritesTable;
 }

@@ -1,4 +1,5 @@
 import type {
+  CheckpointChannelValue,
   CheckpointGetQuery,
   CheckpointInput,
   CheckpointKey,
@@ -11,8 +12,9 @@ import type {
 } from '../../contracts/checkpoint-store.js';
 import { LIMITS } from '../../core/limits.js';
 import { num, SqlStore, type SqlStoreContext } from './context.js';
+import type { SqlReader } from './engine.js';
 import { prepare } from './prepared.js';
-import type { CheckpointsTable, CheckpointWritesTable } from './schema.js';
+import type { CheckpointBlobsTable, CheckpointsTable, CheckpointWritesTable } from './schema.js';
 
 /** Bounds of the checkpoint store (identical on every engine). */
 export const CHECKPOINT_LIMITS = {
@@ -31,7 +33,11 @@ export const CHECKPOINT_LIMITS = {
 /** Rows per multi-row INSERT of writes (9 parameters each, well under every engine's bind limit). */
 const WRITE_CHUNK = 500;
 
-const INPUT_KEYS = ['agentId', 'threadId', 'namespace', 'checkpointId', 'parentCheckpointId', 'type', 'checkpoint', 'metadataType', 'metadata'];
+const INPUT_KEYS = ['agentId', 'threadId', 'namespace', 'checkpointId', 'parentCheckpointId', 'type', 'checkpoint', 'metadataType', 'metadata', 'channelVersions', 'channels'];
+const CHANNEL_KEYS = ['channel', 'version', 'type', 'value'];
+/** (channel, version) pairs per blob query: 4 parameters each. */
+const PAIR_CHUNK = 200;
+const MAX_CHANNELS = 10_000;
 const WRITES_KEYS = ['agentId', 'threadId', 'namespace', 'checkpointId', 'taskId', 'writes', 'onConflict'];
 const WRITE_KEYS = ['idx', 'channel', 'type', 'value'];
 const GET_KEYS = ['agentId', 'threadId', 'namespace', 'checkpointId'];
@@ -52,7 +58,19 @@ function toWrite(row: Pick<CheckpointWritesTable, 'task_id' | 'idx' | 'channel' 
   return { taskId: row.task_id, idx: num(row.idx), channel: row.channel, type: row.type, value: toBytes(row.value) };
 }
 
-function toCheckpoint(row: CheckpointsTable, writes: StoredCheckpointWrite[]): StoredCheckpoint {
+const blobKey = (thread: string, ns: string, channel: string, version: string) => JSON.stringify([thread, ns, channel, version]);
+
+function versionsOf(row: CheckpointsTable): Record<string, string> {
+  return JSON.parse(row.channel_versions) as Record<string, string>;
+}
+
+function toCheckpoint(row: CheckpointsTable, writes: StoredCheckpointWrite[], blobs: ReadonlyMap<string, CheckpointChannelValue>): StoredCheckpoint {
+  const channelVersions = versionsOf(row);
+  const channels: CheckpointChannelValue[] = [];
+  for (const [channel, version] of Object.entries(channelVersions)) {
+    const blob = blobs.get(blobKey(row.thread_id, row.checkpoint_ns, channel, version));
+    if (blob) channels.push(blob);
+  }
   return {
     agentId: row.agent_id,
     threadId: row.thread_id,
@@ -63,6 +81,8 @@ function toCheckpoint(row: CheckpointsTable, writes: StoredCheckpointWrite[]): S
     checkpoint: toBytes(row.checkpoint),
     metadataType: row.metadata_type,
     metadata: toBytes(row.metadata),
+    channelVersions,
+    channels,
     createdAt: num(row.created_at),
     writes,
   };
@@ -96,6 +116,7 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
           checkpoint: p('checkpoint'),
           metadata_type: p('metadata_type'),
           metadata: p('metadata'),
+          channel_versions: p('channel_versions'),
           created_at: p('created_at'),
         })
         .onConflict((oc) =>
@@ -105,6 +126,7 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
             checkpoint: eb.ref('excluded.checkpoint'),
             metadata_type: eb.ref('excluded.metadata_type'),
             metadata: eb.ref('excluded.metadata'),
+            channel_versions: eb.ref('excluded.channel_versions'),
             created_at: eb.ref('excluded.created_at'),
           })),
         ),
@@ -155,9 +177,28 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
       checkpoint: this.bytes('checkpoint', input.checkpoint),
       metadata_type: this.type('metadataType', input.metadataType),
       metadata: this.bytes('metadata', input.metadata),
+      channel_versions: JSON.stringify(this.versions(input.channelVersions)),
       created_at: this.clock(),
     };
-    await this.guard('checkpoint put', () => this.engine.run(this.qPut(row)));
+    const blobs = this.channels(input);
+    const { db } = this.engine;
+    await this.guard('checkpoint put', () =>
+      blobs.length === 0
+        ? this.engine.run(this.qPut(row))
+        : this.engine.transaction(async (tx) => {
+            // A (channel, version) holds one value: a second save of it keeps the first.
+            for (let i = 0; i < blobs.length; i += WRITE_CHUNK) {
+              await tx.run(
+                db
+                  .insertInto('checkpoint_blobs')
+                  .values(blobs.slice(i, i + WRITE_CHUNK))
+                  .onConflict((oc) => oc.columns(['agent_id', 'thread_id', 'checkpoint_ns', 'channel', 'version']).doNothing())
+                  .compile(),
+              );
+            }
+            return tx.run(this.qPut(row));
+          }),
+    );
   }
 
   async putWrites(input: CheckpointWritesInput): Promise<number> {
@@ -221,7 +262,7 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
           : await this.engine.first(this.qExact({ ...query, checkpointId: query.checkpointId }));
       if (row === undefined) return undefined;
       const writes = await this.engine.rows(this.qWrites({ agentId: row.agent_id, threadId: row.thread_id, namespace: row.checkpoint_ns, checkpointId: row.checkpoint_id }));
-      return toCheckpoint(row, writes.map(toWrite));
+      return toCheckpoint(row, writes.map(toWrite), await this.blobsOf(this.engine, row.agent_id, [row]));
     });
   }
 
@@ -279,7 +320,8 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
         list.push(toWrite(w));
         byCheckpoint.set(k, list);
       }
-      return rows.map((r) => toCheckpoint(r, byCheckpoint.get(writeKey(r)) ?? []));
+      const blobs = await this.blobsOf(this.engine.reader, agentId, rows);
+      return rows.map((r) => toCheckpoint(r, byCheckpoint.get(writeKey(r)) ?? [], blobs));
     });
   }
 
@@ -290,14 +332,78 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
     return this.guard('checkpoint delete thread', () =>
       this.engine.transaction(async (tx) => {
         await tx.run(db.deleteFrom('checkpoint_writes').where('agent_id', '=', agentId).where('thread_id', '=', threadId).compile());
+        await tx.run(db.deleteFrom('checkpoint_blobs').where('agent_id', '=', agentId).where('thread_id', '=', threadId).compile());
         return tx.run(db.deleteFrom('checkpoints').where('agent_id', '=', agentId).where('thread_id', '=', threadId).compile());
       }),
     );
   }
 
+  /** The stored values of the rows' (channel, version) pairs, by blobKey. */
+  private async blobsOf(reader: SqlReader, agentId: string, rows: readonly CheckpointsTable[]): Promise<Map<string, CheckpointChannelValue>> {
+    const pairs = new Map<string, [string, string, string, string]>();
+    for (const r of rows) {
+      for (const [channel, version] of Object.entries(versionsOf(r))) pairs.set(blobKey(r.thread_id, r.checkpoint_ns, channel, version), [r.thread_id, r.checkpoint_ns, channel, version]);
+    }
+    const found = new Map<string, CheckpointChannelValue>();
+    const all = [...pairs.values()];
+    const { db } = this.engine;
+    for (let i = 0; i < all.length; i += PAIR_CHUNK) {
+      const chunk = all.slice(i, i + PAIR_CHUNK);
+      const blobRows = await reader.rows(
+        db
+          .selectFrom('checkpoint_blobs')
+          .selectAll()
+          .where('agent_id', '=', agentId)
+          .where((eb) =>
+            eb.or(chunk.map(([t, ns, c, v]) => eb.and([eb('thread_id', '=', t), eb('checkpoint_ns', '=', ns), eb('channel', '=', c), eb('version', '=', v)]))),
+          )
+          .compile(),
+      );
+      for (const b of blobRows as CheckpointBlobsTable[]) {
+        found.set(blobKey(b.thread_id, b.checkpoint_ns, b.channel, b.version), { channel: b.channel, version: b.version, type: b.type, value: toBytes(b.value) });
+      }
+    }
+    return found;
+  }
+
+  private versions(value: unknown): Record<string, string> {
+    if (value === undefined) return {};
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.v.fail('channelVersions must be an object of channel → version strings');
+    const entries = Object.entries(value);
+    if (entries.length > MAX_CHANNELS) this.v.fail(`channelVersions holds more than ${MAX_CHANNELS} channels`);
+    for (const [channel, version] of entries) {
+      this.v.text('channelVersions key', channel, CHECKPOINT_LIMITS.channelBytes);
+      this.v.text(`channelVersions.${channel}`, version, CHECKPOINT_LIMITS.typeLength);
+    }
+    return value as Record<string, string>;
+  }
+
+  private channels(input: CheckpointInput): CheckpointBlobsTable[] {
+    if (input.channels === undefined) return [];
+    if (!Array.isArray(input.channels) || input.channels.length > MAX_CHANNELS) this.v.fail(`channels must be an array of at most ${MAX_CHANNELS} channel values`);
+    const seen = new Set<string>();
+    return input.channels.map((c: CheckpointChannelValue, i) => {
+      this.object(`channels[${i}]`, c, CHANNEL_KEYS);
+      const channel = this.v.text(`channels[${i}].channel`, c.channel, CHECKPOINT_LIMITS.channelBytes);
+      const version = this.v.text(`channels[${i}].version`, c.version, CHECKPOINT_LIMITS.typeLength);
+      const k = JSON.stringify([channel, version]);
+      if (seen.has(k)) this.v.fail(`channels: ${channel} version ${version} appears twice`);
+      seen.add(k);
+      return {
+        agent_id: input.agentId,
+        thread_id: input.threadId,
+        checkpoint_ns: input.namespace,
+        channel,
+        version,
+        type: this.type(`channels[${i}].type`, c.type),
+        value: this.bytes(`channels[${i}].value`, c.value),
+      };
+    });
+  }
+
   private object(field: string, value: unknown, keys: readonly string[]): void {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) this.v.fail(`${field} must be an object`);
-    this.v.knownKeys(field === 'query' || field.startsWith('writes[') || field === 'after' ? `${field}.` : '', value, keys);
+    this.v.knownKeys(field === 'query' || field.startsWith('writes[') || field.startsWith('channels[') || field === 'after' ? `${field}.` : '', value, keys);
   }
 
   private key(k: CheckpointKey): void {

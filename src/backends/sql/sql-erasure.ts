@@ -4,7 +4,7 @@ import type { SqlEngine } from './engine.js';
 /**
  * Removes every row of one agent from the main stores, in one transaction of `engine`: KV entries
  * (expired ones too) and its registry entry, entities and relations, sessions and the canonical
- * session, tasks it created, was assigned or claimed, its checkpoints and their writes, and — unless kept — its usage events.
+ * session, tasks it created, was assigned or claimed, its checkpoints with their channel values and writes, and — unless kept — its usage events.
  * Returns what each held. The caller writes the audit entry in the same scope.
  */
 export async function eraseAgentRows(engine: SqlEngine, agentId: string, options: { usage: boolean }): Promise<MainErasureCounts> {
@@ -22,6 +22,7 @@ export async function eraseAgentRows(engine: SqlEngine, agentId: string, options
         .where((eb) => eb.or([eb('created_by', '=', agentId), eb('assigned_to', '=', agentId), eb('claimed_by', '=', agentId)]))
         .compile(),
     );
+    await tx.run(db.deleteFrom('checkpoint_blobs').where('agent_id', '=', agentId).compile());
     await tx.run(db.deleteFrom('checkpoint_writes').where('agent_id', '=', agentId).compile());
     const checkpoints = await tx.run(db.deleteFrom('checkpoints').where('agent_id', '=', agentId).compile());
     const usageEvents = options.usage ? await tx.run(db.deleteFrom('usage_events').where('agent_id', '=', agentId).compile()) : 0;
