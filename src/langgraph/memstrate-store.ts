@@ -254,11 +254,14 @@ export class MemstrateStore extends BaseStore {
     };
   }
 
-  /** The text `query` search ranks the item by, or undefined when nothing of it is indexed. */
+  /**
+   * The text `query` search ranks the item by, or undefined when nothing of it is indexed: `$` is
+   * the whole value as JSON (as LangGraph's stores embed it), other paths LangGraph's getTextAtPath.
+   */
   private indexText(value: Record<string, unknown>, index: false | string[] | undefined): string | undefined {
     const fields = index === undefined ? this.fields : index;
     if (fields === false) return undefined;
-    const texts = fields.flatMap((path) => getTextAtPath(value, path));
+    const texts = fields.flatMap((path) => (path === '$' ? [JSON.stringify(value, null, 2)] : getTextAtPath(value, path)));
     const text = texts.filter((t) => t.length > 0).join('\n');
     return text.length > 0 ? text : undefined;
   }
