@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'semantic-matrix': async () => (await import('./semantic-matrix.bench.js')).semanticMatrix,
   'list-filter': async () => (await import('./list-filter.bench.js')).listFilter,
   archive: async () => (await import('./archive.bench.js')).archive,
+  langgraph: async () => (await import('./langgraph.bench.js')).langgraph,
 };
 
 function describe(error: unknown): string {

@@ -95,7 +95,7 @@ describe('MemstrateStore', () => {
       { namespacePrefix: ['ada'], limit: 10, offset: 0 },
       { matchConditions: [], limit: 10, offset: 0 },
     ]);
-    expect((results[2] as { value: unknown }).value).toEqual({ v: 2 });
+    expect((results[2] as unknown as { value: unknown }).value).toEqual({ v: 2 });
     expect(results[4]).toBeNull();
     expect(results[5]).toEqual([]);
     expect(results[6]).toEqual([]);
