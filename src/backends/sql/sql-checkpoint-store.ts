@@ -12,6 +12,7 @@ import type {
 } from '../../contracts/checkpoint-store.js';
 import { LIMITS } from '../../core/limits.js';
 import { num, SqlStore, type SqlStoreContext } from './context.js';
+import type { CompiledQuery } from 'kysely';
 import type { SqlReader } from './engine.js';
 import { prepare } from './prepared.js';
 import type { CheckpointBlobsTable, CheckpointsTable, CheckpointWritesTable } from './schema.js';
@@ -30,6 +31,10 @@ export const CHECKPOINT_LIMITS = {
   maxIdx: 2_147_483_647,
 } as const;
 
+/** Up to this many rows, writes and channel values are inserted by one precompiled single-row statement each. */
+const SINGLE_ROWS = 16;
+/** Blob lookups compiled once for up to this many channels (more: compiled per call). */
+const PREPARED_PAIRS = 64;
 /** Rows per multi-row INSERT of writes (9 parameters each, well under every engine's bind limit). */
 const WRITE_CHUNK = 500;
 
@@ -99,6 +104,11 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
   private readonly qLatest;
   private readonly qExact;
   private readonly qWrites;
+  private readonly qBlob;
+  private readonly qWriteKeep;
+  private readonly qWriteReplace;
+  /** Blob lookups of one checkpoint, compiled once per number of (channel, version) pairs. */
+  private readonly qBlobsOf = new Map<number, (values: Readonly<Record<string, unknown>>) => CompiledQuery<CheckpointBlobsTable>>();
 
   constructor(ctx: SqlStoreContext) {
     super(ctx);
@@ -150,6 +160,33 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
         .where('checkpoint_ns', '=', p('namespace'))
         .where('checkpoint_id', '=', p('checkpointId')),
     );
+    const writeValues = (p: (name: keyof CheckpointWritesTable) => never) => ({
+      agent_id: p('agent_id'),
+      thread_id: p('thread_id'),
+      checkpoint_ns: p('checkpoint_ns'),
+      checkpoint_id: p('checkpoint_id'),
+      task_id: p('task_id'),
+      idx: p('idx'),
+      channel: p('channel'),
+      type: p('type'),
+      value: p('value'),
+    });
+    const writeKeyColumns = ['agent_id', 'thread_id', 'checkpoint_ns', 'checkpoint_id', 'task_id', 'idx'] as const;
+    this.qWriteKeep = prepare<keyof CheckpointWritesTable, unknown>((p) =>
+      db.insertInto('checkpoint_writes').values(writeValues(p)).onConflict((oc) => oc.columns(writeKeyColumns).doNothing()),
+    );
+    this.qWriteReplace = prepare<keyof CheckpointWritesTable, unknown>((p) =>
+      db
+        .insertInto('checkpoint_writes')
+        .values(writeValues(p))
+        .onConflict((oc) => oc.columns(writeKeyColumns).doUpdateSet((eb) => ({ channel: eb.ref('excluded.channel'), type: eb.ref('excluded.type'), value: eb.ref('excluded.value') }))),
+    );
+    this.qBlob = prepare<keyof CheckpointBlobsTable, unknown>((p) =>
+      db
+        .insertInto('checkpoint_blobs')
+        .values({ agent_id: p('agent_id'), thread_id: p('thread_id'), checkpoint_ns: p('checkpoint_ns'), channel: p('channel'), version: p('version'), type: p('type'), value: p('value') })
+        .onConflict((oc) => oc.columns(['agent_id', 'thread_id', 'checkpoint_ns', 'channel', 'version']).doNothing()),
+    );
     this.qWrites = prepare<'agentId' | 'threadId' | 'namespace' | 'checkpointId', CheckpointWritesTable>((p) =>
       db
         .selectFrom('checkpoint_writes')
@@ -161,6 +198,25 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
         .orderBy('task_id')
         .orderBy('idx') as never,
     );
+  }
+
+  /** The compiled lookup of `n` (channel, version) pairs of one thread and namespace (parameters c0, v0, c1, v1, …). */
+  private blobsQuery(n: number) {
+    let q = this.qBlobsOf.get(n);
+    if (!q) {
+      const { db } = this.engine;
+      q = prepare<string, CheckpointBlobsTable>((p) =>
+        db
+          .selectFrom('checkpoint_blobs')
+          .selectAll()
+          .where('agent_id', '=', p('agentId'))
+          .where('thread_id', '=', p('threadId'))
+          .where('checkpoint_ns', '=', p('namespace'))
+          .where((eb) => eb.or(Array.from({ length: n }, (_, i) => eb.and([eb('channel', '=', p(`c${i}`)), eb('version', '=', p(`v${i}`))])))),
+      );
+      if (n <= PREPARED_PAIRS) this.qBlobsOf.set(n, q);
+    }
+    return q;
   }
 
   async put(input: CheckpointInput): Promise<void> {
@@ -187,6 +243,10 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
         ? this.engine.run(this.qPut(row))
         : this.engine.transaction(async (tx) => {
             // A (channel, version) holds one value: a second save of it keeps the first.
+            if (blobs.length <= SINGLE_ROWS) {
+              for (const blob of blobs) await tx.run(this.qBlob(blob));
+              return tx.run(this.qPut(row));
+            }
             for (let i = 0; i < blobs.length; i += WRITE_CHUNK) {
               await tx.run(
                 db
@@ -232,6 +292,11 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
     return this.guard('checkpoint put writes', () =>
       this.engine.transaction(async (tx) => {
         let written = 0;
+        if (rows.length <= SINGLE_ROWS) {
+          const q = replace ? this.qWriteReplace : this.qWriteKeep;
+          for (const r of rows) written += await tx.run(q(r));
+          return written;
+        }
         for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
           const insert = db.insertInto('checkpoint_writes').values(rows.slice(i, i + WRITE_CHUNK));
           const columns = ['agent_id', 'thread_id', 'checkpoint_ns', 'checkpoint_id', 'task_id', 'idx'] as const;
@@ -262,7 +327,19 @@ export class SqlCheckpointStore extends SqlStore implements CheckpointStore {
           : await this.engine.first(this.qExact({ ...query, checkpointId: query.checkpointId }));
       if (row === undefined) return undefined;
       const writes = await this.engine.rows(this.qWrites({ agentId: row.agent_id, threadId: row.thread_id, namespace: row.checkpoint_ns, checkpointId: row.checkpoint_id }));
-      return toCheckpoint(row, writes.map(toWrite), await this.blobsOf(this.engine, row.agent_id, [row]));
+      const pairs = Object.entries(versionsOf(row));
+      const blobs = new Map<string, CheckpointChannelValue>();
+      if (pairs.length > 0) {
+        const values: Record<string, unknown> = { agentId: row.agent_id, threadId: row.thread_id, namespace: row.checkpoint_ns };
+        pairs.forEach(([c, v], i) => {
+          values[`c${i}`] = c;
+          values[`v${i}`] = v;
+        });
+        for (const b of await this.engine.rows(this.blobsQuery(pairs.length)(values))) {
+          blobs.set(blobKey(b.thread_id, b.checkpoint_ns, b.channel, b.version), { channel: b.channel, version: b.version, type: b.type, value: toBytes(b.value) });
+        }
+      }
+      return toCheckpoint(row, writes.map(toWrite), blobs);
     });
   }
 
