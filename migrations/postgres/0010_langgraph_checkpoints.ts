@@ -21,7 +21,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('metadata', 'bytea', (c) => c.notNull())
     .addColumn('channel_versions', text, (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
-    .addPrimaryKeyConstraint('checkpoints_pk', ['agent_id', 'thread_id', 'checkpoint_ns', 'checkpoint_id'])
+    .addPrimaryKeyConstraint('checkpoints_pkey', ['agent_id', 'thread_id', 'checkpoint_ns', 'checkpoint_id'])
     .execute();
   await db.schema.createIndex('checkpoints_agent_id').on('checkpoints').columns(['agent_id', 'checkpoint_id']).execute();
 
@@ -34,7 +34,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('version', text, (c) => c.notNull())
     .addColumn('type', text, (c) => c.notNull())
     .addColumn('value', 'bytea', (c) => c.notNull())
-    .addPrimaryKeyConstraint('checkpoint_blobs_pk', ['agent_id', 'thread_id', 'checkpoint_ns', 'channel', 'version'])
+    .addPrimaryKeyConstraint('checkpoint_blobs_pkey', ['agent_id', 'thread_id', 'checkpoint_ns', 'channel', 'version'])
     .execute();
 
   await db.schema
@@ -48,6 +48,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('channel', text, (c) => c.notNull())
     .addColumn('type', text, (c) => c.notNull())
     .addColumn('value', 'bytea', (c) => c.notNull())
-    .addPrimaryKeyConstraint('checkpoint_writes_pk', ['agent_id', 'thread_id', 'checkpoint_ns', 'checkpoint_id', 'task_id', 'idx'])
+    .addPrimaryKeyConstraint('checkpoint_writes_pkey', ['agent_id', 'thread_id', 'checkpoint_ns', 'checkpoint_id', 'task_id', 'idx'])
     .execute();
 }
