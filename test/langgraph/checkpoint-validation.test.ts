@@ -7,7 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { deltaChannelHistoryTests, validate, type CheckpointSaverTestInitializer } from '@langchain/langgraph-checkpoint-validation';
+import { it } from 'vitest';
 import { MemstrateCheckpointSaver } from '../../src/langgraph/index.js';
+import { figure } from '../helpers/figure.js';
 import { installTestGlobals, openFresh, type MainEngine, type Opened } from './fixture.js';
 
 installTestGlobals();
@@ -31,4 +33,8 @@ for (const main of ['sqlite', 'postgres'] as MainEngine[]) {
   validate(initializer);
   // Opt-in in the package (getDeltaChannelHistory is beta): the walk over this saver's real storage.
   deltaChannelHistoryTests(initializer);
+  // Runs after the suite above (definition order): names the engine it ran on in the run summary.
+  it(`the validation suite ran on the ${main} main backend`, (context) => {
+    figure(context, `LangGraph checkpoint validation (+ delta-history tests): MemstrateCheckpointSaver on ${opened?.engine}`);
+  });
 }

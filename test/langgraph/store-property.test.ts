@@ -20,6 +20,7 @@
 import { InMemoryStore, type Item, type SearchItem } from '@langchain/langgraph-checkpoint';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { MemstrateStore } from '../../src/langgraph/index.js';
+import { figure } from '../helpers/figure.js';
 import { openFresh, type Opened } from './fixture.js';
 
 const SEEDS = [1, 2, 3];
@@ -68,7 +69,7 @@ const plain = (i: Item | null) => (i === null ? null : { namespace: i.namespace,
 const byId = (items: Item[]) => items.map(plain).sort((x, y) => id(x!).localeCompare(id(y!)));
 
 for (const seed of SEEDS) {
-  it(`seed ${seed}: ${OPS} random operations give the same results on MemstrateStore and InMemoryStore`, async () => {
+  it(`seed ${seed}: ${OPS} random operations give the same results on MemstrateStore and InMemoryStore`, async (context) => {
     const r = rng(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
     const agents = AGENTS;
@@ -150,6 +151,7 @@ for (const seed of SEEDS) {
     }
     // Every kind of operation ran.
     expect(Object.keys(counts).sort()).toEqual(['delete', 'get', 'listNamespaces', 'put', 'query', 'search']);
+    figure(context, `MemstrateStore vs InMemoryStore, seed ${seed} (${(opened as Opened).engine}): ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')} — every result equal`);
   }, 120_000);
 }
 
