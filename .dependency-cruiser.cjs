@@ -17,6 +17,9 @@
  *   testing     the conformance kit (memstrate/testing): the public entry point (src/index.ts),
  *               contracts, assembly and backends; nothing imports it but itself, and it never
  *               reaches into test/
+ *   langgraph   the LangGraph.js adapters (memstrate/langgraph): the public entry point, contracts
+ *               and errors only; the only place that imports @langchain packages (optional peers),
+ *               and nothing of ours imports it
  */
 module.exports = {
   forbidden: [
@@ -105,6 +108,27 @@ module.exports = {
       comment: 'The kit runs suites written against the contracts: it imports src/index.ts, contracts, assembly and backends (never core, config, wire, embedders, the server or the CLI), and never test/.',
       from: { path: '^src/testing/' },
       to: { path: '^(src/(core|config|wire|embedders|server|cli)/|test/|migrations/)' },
+    },
+    {
+      name: 'langchain-only-in-langgraph',
+      severity: 'error',
+      comment: 'The @langchain packages are optional peer dependencies: only src/langgraph/ (memstrate/langgraph) imports them, so the main entry never needs them.',
+      from: { path: '^(src|migrations)/', pathNot: '^src/langgraph/' },
+      to: { path: '(^|/)node_modules/@langchain/' },
+    },
+    {
+      name: 'langgraph-on-the-public-surface',
+      severity: 'error',
+      comment: 'memstrate/langgraph is written against the public surface: src/index.ts, contracts and errors, never core, backends, assembly or the ways in.',
+      from: { path: '^src/langgraph/' },
+      to: { path: '^(src/(core|config|wire|embedders|backends|assembly|server|cli|mcp|testing)/|migrations/)' },
+    },
+    {
+      name: 'langgraph-imported-by-nothing',
+      severity: 'error',
+      comment: 'memstrate/langgraph sits on top: nothing but src/langgraph/ itself imports it.',
+      from: { path: '^(src|migrations)/', pathNot: '^src/langgraph/' },
+      to: { path: '^src/langgraph/' },
     },
   ],
   options: {

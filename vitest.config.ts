@@ -10,6 +10,7 @@ export default defineConfig({
     alias: [
       { find: /^memstrate$/, replacement: here('./src/index.ts') },
       { find: /^memstrate\/testing$/, replacement: here('./src/testing/index.ts') },
+      { find: /^memstrate\/langgraph$/, replacement: here('./src/langgraph/index.ts') },
     ],
   },
   test: {

@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'list-filter': async () => (await import('./list-filter.bench.js')).listFilter,
   archive: async () => (await import('./archive.bench.js')).archive,
   mcp: async () => (await import('./mcp.bench.js')).mcp,
+  langgraph: async () => (await import('./langgraph.bench.js')).langgraph,
 };
 
 function describe(error: unknown): string {

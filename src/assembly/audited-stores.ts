@@ -1,3 +1,4 @@
+import type { CheckpointStore } from '../contracts/checkpoint-store.js';
 import type { ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue, MainBackend } from '../contracts/main-backend.js';
@@ -6,6 +7,7 @@ import { auditedMemoryArchive } from '../core/archive.js';
 import type { StructuredStore } from '../contracts/structured-store.js';
 import type { UsageStore } from '../contracts/usage-store.js';
 import {
+  auditedCheckpoints,
   auditedConsolidation,
   auditedDevices,
   auditedKnowledge,
@@ -16,6 +18,7 @@ import {
   auditedUsage,
 } from '../core/audited-stores.js';
 import type { AuditTarget } from '../core/audit-wrap.js';
+import { unsupportedCheckpoints } from '../core/unsupported-checkpoints.js';
 import { eraser, type EraseRequest, type ErasureReceipt } from '../core/erasure.js';
 import type { Clock } from '../contracts/types.js';
 import { ValidationError } from '../errors.js';
@@ -31,6 +34,8 @@ export interface AuditedStores {
   devices: PairedDeviceStore;
   tasks: BackendTaskQueue;
   consolidation: ConsolidationStore;
+  /** The main backend's checkpoint store (NOT_SUPPORTED when it has none). */
+  checkpoints: CheckpointStore;
   /** Erasure of an agent's data across every store, recorded in one audit entry (src/core/erasure.ts). */
   erase: (request: EraseRequest) => Promise<ErasureReceipt>;
   /** Where export / import write their one audit entry each (src/core/archive.ts). */
@@ -74,6 +79,7 @@ function wrapAll(main: MainBackend, semantic: SemanticProvider, onMain: AuditTar
     devices: auditedDevices(main.devices, onMain),
     tasks: auditedTasks(main.tasks, onMain),
     consolidation: auditedConsolidation(semantic.consolidation, onSemantic),
+    checkpoints: auditedCheckpoints(main.checkpoints ?? unsupportedCheckpoints(main.name), onMain),
     erase: eraser({ main, semantic: semantic.store, target: onMain, clock }),
     archiveTarget: onMain,
     memoryArchive: semantic.archive ? auditedMemoryArchive(semantic.archive, onSemantic) : undefined,

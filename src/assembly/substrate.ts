@@ -3,6 +3,7 @@ import type { MemoryConfig, MemoryConfigInput } from '../config/schema.js';
 import type { BackendCatalog, BackendContext } from '../contracts/backend-plugin.js';
 import type { SubstrateInfo } from '../contracts/substrate-info.js';
 import type { AuditLog } from '../contracts/audit-log.js';
+import type { CheckpointStore } from '../contracts/checkpoint-store.js';
 import type { ConsolidationReport, ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
 import type { Embedder } from '../contracts/embedder.js';
@@ -85,6 +86,11 @@ export class MemorySubstrate {
   readonly devices: PairedDeviceStore;
   readonly tasks: BackendTaskQueue;
   readonly consolidation: ConsolidationStore;
+  /**
+   * Agent runtimes' thread snapshots (LangGraph checkpoints; `memstrate/langgraph`), on the main
+   * backend; NOT_SUPPORTED on a main backend without a checkpoint store.
+   */
+  readonly checkpoints: CheckpointStore;
   readonly audit: AuditLog;
   private readonly embedder: Embedder | undefined;
   private readonly eraseAgent: (request: EraseRequest) => Promise<ErasureReceipt>;
@@ -124,6 +130,7 @@ export class MemorySubstrate {
     this.devices = stores.devices;
     this.tasks = stores.tasks;
     this.consolidation = stores.consolidation;
+    this.checkpoints = stores.checkpoints;
     this.eraseAgent = stores.erase;
     this.archiveTarget = stores.archiveTarget;
     this.semanticTarget = stores.semanticTarget;

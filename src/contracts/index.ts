@@ -9,6 +9,7 @@ export * from './session-store.js';
 export * from './usage-store.js';
 export * from './device-store.js';
 export * from './task-queue.js';
+export * from './checkpoint-store.js';
 export * from './consolidation-store.js';
 export * from './audit-log.js';
 export * from './semantic-backend.js';

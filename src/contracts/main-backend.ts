@@ -1,5 +1,6 @@
 import type { MainArchive } from './archive.js';
 import type { AuditEntry, AuditTip } from './audit-log.js';
+import type { CheckpointStore } from './checkpoint-store.js';
 import type { BackendHealth } from './health.js';
 import type { KnowledgeStore, Relation, RelationInput } from './knowledge-store.js';
 import type { PairedDeviceStore } from './device-store.js';
@@ -81,6 +82,8 @@ export interface MainErasureCounts {
   /** Tasks the agent created, was assigned or had claimed. */
   tasks: number;
   usageEvents: number;
+  /** Checkpoints of the agent's threads (the checkpoint store), with their pending writes; absent on a backend without one. */
+  checkpoints?: number;
 }
 
 /** What a main backend (`sqlite`, `postgres`) provides: eight stores and the audit storage. */
@@ -94,12 +97,17 @@ export interface MainBackend {
   readonly devices: PairedDeviceStore;
   readonly tasks: BackendTaskQueue;
   readonly auditStorage: AuditStorage;
+  /**
+   * Optional: the checkpoint store (agent runtimes' thread snapshots; `memstrate/langgraph`'s
+   * checkpointer). Without it, the substrate's `checkpoints` fail with NOT_SUPPORTED.
+   */
+  readonly checkpoints?: CheckpointStore;
   health(): Promise<BackendHealth>;
   close(): Promise<void>;
   /**
    * Erasure: removes every row of the agent from the main stores (KV — expired entries too — and
-   * its registry entry, entities and relations, sessions and the canonical session, its tasks, and
-   * with `usage` its usage events) in one transaction, joining the caller's `atomically` scope.
+   * its registry entry, entities and relations, sessions and the canonical session, its tasks, its
+   * checkpoints and their writes, and with `usage` its usage events) in one transaction, joining the caller's `atomically` scope.
    */
   eraseAgent(agentId: string, options: { usage: boolean }): Promise<MainErasureCounts>;
   /**

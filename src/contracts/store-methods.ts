@@ -1,3 +1,4 @@
+import type { CheckpointStore } from './checkpoint-store.js';
 import type { ConsolidationStore } from './consolidation-store.js';
 import type { PairedDeviceStore } from './device-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue } from './main-backend.js';
@@ -127,6 +128,14 @@ export const TASK_METHODS = {
   cleanupOlderThan: 'mutation',
 } as const satisfies MethodKinds<BackendTaskQueue>;
 
+export const CHECKPOINT_METHODS = {
+  put: 'mutation',
+  putWrites: 'mutation',
+  get: 'read',
+  list: 'read',
+  deleteThread: 'mutation',
+} as const satisfies MethodKinds<CheckpointStore>;
+
 export const CONSOLIDATION_METHODS = {
   consolidate: 'mutation',
 } as const satisfies MethodKinds<ConsolidationStore>;
@@ -141,4 +150,5 @@ export const STORE_METHODS = {
   devices: DEVICE_METHODS,
   tasks: TASK_METHODS,
   consolidation: CONSOLIDATION_METHODS,
+  checkpoints: CHECKPOINT_METHODS,
 } as const;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { CheckpointStore } from '../contracts/checkpoint-store.js';
 import type { ConsolidationStore } from '../contracts/consolidation-store.js';
 import type { PairedDeviceStore } from '../contracts/device-store.js';
 import type { ObservationResult, Relation } from '../contracts/knowledge-store.js';
@@ -7,6 +8,7 @@ import type { DeletedMemory } from '../contracts/semantic-backend.js';
 import type { BackendSemanticStore } from '../contracts/semantic-provider.js';
 import { patchFields, type RememberInput, type RememberResult } from '../contracts/semantic-store.js';
 import {
+  CHECKPOINT_METHODS,
   CONSOLIDATION_METHODS,
   DEVICE_METHODS,
   KNOWLEDGE_METHODS,
@@ -361,6 +363,28 @@ export function auditedConsolidation(inner: ConsolidationStore, log: AuditTarget
     async consolidate(options) {
       const report = await inner.consolidate(options);
       return { result: report, record: when(!report.dryRun, () => rec(undefined, 'memory.consolidate', { decayed: report.decayed, merged: report.merged, expired: report.expired })) };
+    },
+  }, log);
+}
+
+export function auditedCheckpoints(inner: CheckpointStore, log: AuditTarget): CheckpointStore {
+  return audited(inner, CHECKPOINT_METHODS, {
+    async put(input) {
+      await inner.put(input);
+      return { result: undefined, record: rec(input.agentId, 'checkpoint.put', { threadId: input.threadId, namespace: input.namespace, checkpointId: input.checkpointId }) };
+    },
+    async putWrites(input) {
+      const written = await inner.putWrites(input);
+      return {
+        result: written,
+        record: when(written > 0, () =>
+          rec(input.agentId, 'checkpoint.put_writes', { threadId: input.threadId, namespace: input.namespace, checkpointId: input.checkpointId, taskId: input.taskId, count: written }),
+        ),
+      };
+    },
+    async deleteThread(agentId, threadId) {
+      const count = await inner.deleteThread(agentId, threadId);
+      return { result: count, record: when(count > 0, () => rec(agentId, 'checkpoint.delete_thread', { threadId, count })) };
     },
   }, log);
 }

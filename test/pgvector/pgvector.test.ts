@@ -284,7 +284,7 @@ describe('pgvector semantic backend', () => {
       const id = await (a as MemorySubstrate).semantic.remember({ agentId: 'A', content: 'shared pelican', embedding: [1, 0, 0] });
       expect((await (b as MemorySubstrate).semantic.recall({ agentId: 'A', text: 'pelican' })).map((r) => r.memory.id)).toEqual([id]);
       const migrations = await withClient(first.url, async (c) => (await c.query(`select count(*)::int as n from "${schema}".kysely_migration`)).rows[0] as { n: number });
-      expect(migrations.n).toBe(8);
+      expect(migrations.n).toBe(9);
     } finally {
       await a?.close();
       await b?.close();

@@ -40,6 +40,9 @@ const MAIN_TABLES = [
   'audit_checkpoints',
   'audit_entries',
   'canonical_sessions',
+  'checkpoint_blobs',
+  'checkpoint_writes',
+  'checkpoints',
   'entities',
   'kv',
   'meta',
@@ -88,7 +91,7 @@ describe('PostgreSQL main backend: schema', () => {
     await lite.close();
     const db = new Database(join(dir, 'm.db'), { readonly: true });
     try {
-      const expected: Record<string, string> = { integer: 'bigint|integer', real: 'double precision', text: 'text' };
+      const expected: Record<string, string> = { integer: 'bigint|integer', real: 'double precision', text: 'text', blob: 'bytea' };
       for (const table of MAIN_TABLES) {
         const liteCols = db.prepare(`pragma table_info(${table})`).all() as { name: string; type: string; notnull: number; pk: number }[];
         const pgCols = (await query(
@@ -145,7 +148,7 @@ describe('PostgreSQL main backend: schema', () => {
     if (publicKv[0]?.['exists'] === true) {
       expect(await query(undefined, 'select 1 from public.kv where agent_id = $1', [agent])).toEqual([]);
     }
-    expect(mem.info).toMatchObject({ backend: 'postgres', semanticBackend: 'sqlite', schemaVersion: '0008_keyword_terms' });
+    expect(mem.info).toMatchObject({ backend: 'postgres', semanticBackend: 'sqlite', schemaVersion: '0009_langgraph_checkpoints' });
     const health = await mem.health();
     expect(health.ok).toBe(true);
     expect(health.backends[0]).toMatchObject({ name: 'main:postgres', ok: true });

@@ -46,6 +46,10 @@ describe('erasure, scanned on disk', () => {
     await mem.knowledge.addEntity({ agentId: 'victim', entityType: 'project', name: secret });
     await mem.sessions.appendCanonical('victim', [{ role: 'user', content: secret }]);
     await mem.tasks.post({ title: secret, createdBy: 'victim' });
+    const bytes = new TextEncoder().encode(secret);
+    const key = { agentId: 'victim', threadId: 'thread', namespace: '', checkpointId: 'c1' };
+    await mem.checkpoints.put({ ...key, type: 'json', checkpoint: bytes, metadataType: 'json', metadata: bytes, channelVersions: { m: '1' }, channels: [{ channel: 'm', version: '1', type: 'json', value: bytes }] });
+    await mem.checkpoints.putWrites({ ...key, taskId: 'task', writes: [{ idx: 0, channel: 'm', type: 'json', value: bytes }] });
     for (let i = 0; i < 20; i++) await mem.semantic.remember({ agentId: 'keeper', content: `unrelated note ${i}`, embedding: [0, 0, 1] });
     await mem.close();
     const before = traces(path);
@@ -53,7 +57,7 @@ describe('erasure, scanned on disk', () => {
 
     mem = await open();
     const receipt = await mem.erase({ agentId: 'victim' });
-    expect(receipt.counts).toMatchObject({ memories: 2, kvEntries: 1, entities: 1, canonicalSessions: 1, tasks: 1 });
+    expect(receipt.counts).toMatchObject({ memories: 2, kvEntries: 1, entities: 1, canonicalSessions: 1, tasks: 1, checkpoints: 1 });
     // Still open: the erasure's own checkpoint already cleaned the WAL.
     const whileOpen = traces(path);
     await mem.close();

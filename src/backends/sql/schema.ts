@@ -122,6 +122,46 @@ export interface AuditCheckpointsTable {
   created_at: number;
 }
 
+/** A saved LangGraph checkpoint (0009); the bytes are the serializer's, opaque to memstrate. */
+export interface CheckpointsTable {
+  agent_id: string;
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  parent_checkpoint_id: string | null;
+  type: string;
+  checkpoint: Uint8Array;
+  metadata_type: string;
+  metadata: Uint8Array;
+  /** JSON object channel → version: the blobs this checkpoint's channel values are. */
+  channel_versions: string;
+  created_at: number;
+}
+
+/** One channel value at one version (0009), shared by every checkpoint of the thread that reads it. */
+export interface CheckpointBlobsTable {
+  agent_id: string;
+  thread_id: string;
+  checkpoint_ns: string;
+  channel: string;
+  version: string;
+  type: string;
+  value: Uint8Array;
+}
+
+/** A pending write against a checkpoint (0009). */
+export interface CheckpointWritesTable {
+  agent_id: string;
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  task_id: string;
+  idx: number;
+  channel: string;
+  type: string;
+  value: Uint8Array;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -140,4 +180,7 @@ export interface Database {
   audit_entries: AuditEntriesTable;
   audit_checkpoints: AuditCheckpointsTable;
   meta: MetaTable;
+  checkpoints: CheckpointsTable;
+  checkpoint_blobs: CheckpointBlobsTable;
+  checkpoint_writes: CheckpointWritesTable;
 }

@@ -5,6 +5,7 @@ import type { Clock, Logger } from '../../contracts/types.js';
 import type { SqlStoreContext } from './context.js';
 import type { SqlEngine } from './engine.js';
 import { SqlAuditStorage } from './sql-audit-storage.js';
+import { SqlCheckpointStore } from './sql-checkpoint-store.js';
 import { SqlDeviceStore } from './sql-device-store.js';
 import { SqlKnowledgeStore } from './sql-knowledge-store.js';
 import { SqlSessionStore } from './sql-session-store.js';
@@ -17,7 +18,7 @@ import { SqlArchive } from './sql-archive.js';
 const PROBE = CompiledQuery.raw('select 1');
 
 /**
- * The eight main stores on any SqlEngine: the same shared store classes for SQLite and PostgreSQL.
+ * The eight main stores (and the checkpoint store) on any SqlEngine: the same shared store classes for SQLite and PostgreSQL.
  * An engine folder only opens and migrates its engine and says how to describe itself.
  */
 export class SqlMainBackend<E extends SqlEngine = SqlEngine> implements MainBackend {
@@ -29,6 +30,7 @@ export class SqlMainBackend<E extends SqlEngine = SqlEngine> implements MainBack
   readonly devices: SqlDeviceStore;
   readonly tasks: SqlTaskQueue;
   readonly auditStorage: SqlAuditStorage;
+  readonly checkpoints: SqlCheckpointStore;
   readonly archive: SqlArchive;
   private readonly undo: (() => Promise<void>) | undefined;
 
@@ -49,6 +51,7 @@ export class SqlMainBackend<E extends SqlEngine = SqlEngine> implements MainBack
     this.devices = new SqlDeviceStore(ctx);
     this.tasks = new SqlTaskQueue(ctx);
     this.auditStorage = new SqlAuditStorage(ctx);
+    this.checkpoints = new SqlCheckpointStore(ctx);
     this.archive = new SqlArchive(engine);
   }
 

@@ -39,6 +39,10 @@ async function claimed(mem: MemorySubstrate) {
   return task;
 }
 
+const bytes = (text: string) => new TextEncoder().encode(text);
+/** A checkpoint of agent A's thread `t` (the bytes are opaque to the store). */
+const checkpoint = (checkpointId: string) => ({ agentId: A, threadId: 't', namespace: '', checkpointId, type: 'json', checkpoint: bytes('{}'), metadataType: 'json', metadata: bytes('{}') });
+
 let entityNames = 0;
 /** Two new entities (names are unique per agent and type, so each call makes fresh ones). */
 async function twoEntities(mem: MemorySubstrate) {
@@ -121,6 +125,11 @@ export const SCENARIOS: Scenarios = {
   },
   consolidation: {
     consolidate: { action: 'memory.consolidate', agentId: '', run: (mem, m) => m(() => mem.consolidation.consolidate()) },
+  },
+  checkpoints: {
+    put: { action: 'checkpoint.put', agentId: A, run: (mem, m) => m(() => mem.checkpoints.put(checkpoint('c1'))) },
+    putWrites: { action: 'checkpoint.put_writes', agentId: A, run: async (mem, m) => { await mem.checkpoints.put(checkpoint('c2')); await m(async () => expect(await mem.checkpoints.putWrites({ agentId: A, threadId: 't', namespace: '', checkpointId: 'c2', taskId: 'task', writes: [{ idx: 0, channel: 'ch', type: 'json', value: bytes('1') }] })).toBe(1)); } },
+    deleteThread: { action: 'checkpoint.delete_thread', agentId: A, run: async (mem, m) => { await mem.checkpoints.put(checkpoint('c3')); await m(async () => expect(await mem.checkpoints.deleteThread(A, 't')).toBeGreaterThan(0)); } },
   },
 };
 

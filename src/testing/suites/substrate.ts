@@ -80,6 +80,10 @@ export const substrateSuite = defineSuite('substrate', ({ open, cell }) => {
       await mem.sessions.appendCanonical(agentId, [{ role: 'user', content: SECRET }]);
       await mem.tasks.post({ title: SECRET, createdBy: agentId });
       await mem.usage.record({ agentId, model: 'm', inputTokens: 1, outputTokens: 1, costUsd: 0.5 });
+      const bytes = (text: string) => new TextEncoder().encode(text);
+      const checkpoint = { agentId, threadId: 'thread', namespace: '', checkpointId: 'c1' };
+      await mem.checkpoints.put({ ...checkpoint, type: 'json', checkpoint: bytes(SECRET), metadataType: 'json', metadata: bytes('{}'), channelVersions: { m: '1' }, channels: [{ channel: 'm', version: '1', type: 'json', value: bytes(SECRET) }] });
+      await mem.checkpoints.putWrites({ ...checkpoint, taskId: 'task', writes: [{ idx: 0, channel: 'm', type: 'json', value: bytes(SECRET) }] });
       return ids;
     };
     await seed('victim');
@@ -90,7 +94,7 @@ export const substrateSuite = defineSuite('substrate', ({ open, cell }) => {
     expect(receipt).toMatchObject({
       agentId: 'victim',
       scope: 'agent',
-      counts: { memories: 3, kvEntries: 2, agent: 1, entities: 2, relations: 1, sessions: 1, canonicalSessions: 1, tasks: 1, usageEvents: 1 },
+      counts: { memories: 3, kvEntries: 2, agent: 1, entities: 2, relations: 1, sessions: 1, canonicalSessions: 1, tasks: 1, usageEvents: 1, checkpoints: 1 },
     });
     const [entry] = await mem.audit.entries({ after: receipt.auditSeq - 1, limit: 1 });
     expect(entry).toMatchObject({ agentId: 'victim', action: 'agent.erase' });
@@ -107,11 +111,13 @@ export const substrateSuite = defineSuite('substrate', ({ open, cell }) => {
     expect((await mem.sessions.loadCanonical('victim')).messages).toEqual([]);
     expect((await mem.tasks.list()).filter((t) => t.createdBy === 'victim')).toEqual([]);
     expect((await mem.usage.summary('victim')).callCount).toBe(0);
+    expect(await mem.checkpoints.list({ agentId: 'victim' })).toEqual([]);
     expect((await mem.semantic.countByAgent()).map((a) => a.agentId)).toEqual(['keeper']);
     // The keeper keeps everything.
     expect(await mem.semantic.count({ agentId: 'keeper' })).toBe(2);
     expect((await mem.knowledge.listEntities({ agentId: 'keeper' })).items).toHaveLength(2);
     expect((await mem.usage.summary('keeper')).callCount).toBe(1);
+    expect((await mem.checkpoints.get({ agentId: 'keeper', threadId: 'thread', namespace: '' }))?.writes).toHaveLength(1);
 
     // With a filter: only the matching memories (expired ones too); keepUsage keeps cost records.
     const some = await mem.erase({ agentId: 'keeper', filter: { scope: 'x' } });
