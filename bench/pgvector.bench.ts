@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { HNSW_INDEX, hnswIndexDdl, semanticTables } from '../src/backends/postgres/postgres-semantic-sql.js';
+import { HNSW_INDEX, hnswIndexDdl, searchSettings, semanticTables, vectorSearchSql } from '../src/backends/postgres/postgres-semantic-sql.js';
 import { MemorySubstrate } from '../src/index.js';
 import { adminQuery, pgvectorTarget, stopPgliteServer } from '../test/harness/pglite-server.js';
 import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch } from './data.js';
@@ -179,6 +179,31 @@ export async function pgvector(results: BenchResult[]): Promise<void> {
     const vectorRecall = vectorHits / (nq * K);
     progress(started, `hybrid recall@${K} vs exact scan = ${hybridRecall.toFixed(4)}; vector recall@${K} vs brute force = ${vectorRecall.toFixed(4)}`);
 
+    // ── ef_search sweep (the default hnsw_ef_search = 100 is chosen from it): vector ANN recall@10
+    // against brute force and p50, the same statement the backend runs with each setting ──
+    const sweep: { ef: number; recall: number; p50: number }[] = [];
+    for (const ef of [20, 40, 100, 200, 400]) {
+      let hits = 0;
+      const times: number[] = [];
+      for (let q = 0; q < nq; q++) {
+        const statement = vectorSearchSql(t, 'vector', { agentId: AGENT, filter: { kind: 'const', value: true }, k: K, now: Date.now() }, row(queries, dim, q));
+        await client.query('begin');
+        try {
+          await client.query(searchSettings(K, true, ef));
+          const t2 = performance.now();
+          const got = (await client.query<{ id: string }>(statement.text, statement.values)).rows.map((r) => indexOf.get(r.id) ?? -1);
+          times.push(performance.now() - t2);
+          const want = new Set(truth[q]);
+          hits += got.filter((i) => want.has(i)).length;
+        } finally {
+          await client.query('commit');
+        }
+      }
+      times.sort((a, b) => a - b);
+      sweep.push({ ef, recall: hits / (nq * K), p50: times[Math.floor(times.length / 2)] as number });
+      progress(started, `ef_search ${ef}: vector recall@${K} ${(hits / (nq * K)).toFixed(4)}, p50 ${(times[Math.floor(times.length / 2)] as number).toFixed(2)} ms`);
+    }
+
     // ── latency, interleaved per query; the access-count bump a recall schedules is flushed untimed ──
     const service = mem.semantic as unknown as { flushTouches(): Promise<void> };
     const stats = await interleavedLatency(
@@ -205,6 +230,7 @@ export async function pgvector(results: BenchResult[]): Promise<void> {
       { bench: 'pgvector', metric: `hybrid p95 HNSW (${size})`, measured: hnsw.p95, unit: 'ms', baseline: { name: 'exact-scan hybrid p95', value: exact.p95 }, engine },
       { bench: 'pgvector', metric: `vector p50 HNSW (${size})`, measured: get('vector (HNSW)').p50, unit: 'ms', engine },
       { bench: 'pgvector', metric: `vector recall@${K} vs brute force`, measured: vectorRecall, unit: '', engine },
+      ...sweep.map((w) => ({ bench: 'pgvector', metric: `ef_search ${w.ef}: vector recall@${K} (p50 ${w.p50.toFixed(2)} ms)`, measured: w.recall, unit: '', engine })),
       {
         bench: 'pgvector',
         metric: `access bump after a hybrid recall (${K} rows)`,

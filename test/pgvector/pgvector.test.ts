@@ -269,6 +269,36 @@ describe('pgvector semantic backend', () => {
     }
   }, 60_000);
 
+  it('the HNSW parameters are settings: m and ef_construction shape the index (and a re-embedding\'s), ef_search each query; a bad pair is CONFIG_INVALID', async () => {
+    const own = `mst_${randomBytes(6).toString('hex')}`;
+    const target = await pgvectorTarget();
+    cleanups.push(() => adminQuery(target.url, `drop schema if exists "${own}" cascade`).then(() => {}));
+    // The [memory.postgres] table instead of the flat keys openPgvector sets.
+    const { mem, url } = await openPgvector({ postgresSchema: undefined, semanticPostgresUrl: undefined, postgresPoolSize: undefined, postgres: { semanticUrl: target.url, schema: own, poolSize: 2, hnswM: 8, hnswEfConstruction: 32, hnswEfSearch: 40 } } as Partial<MemoryConfigInput>);
+    await mem.semantic.remember({ agentId: 'a', content: 'x', embedding: [1, 0, 0] });
+    const options = async () =>
+      withClient(url, async (c) =>
+        (await c.query<{ name: string; opts: string[] }>("select c.relname as name, c.reloptions as opts from pg_class c where c.relname like 'memories_embedding%hnsw' and c.relnamespace = $1::regnamespace order by 1", [own])).rows,
+      );
+    expect(await options()).toEqual([{ name: HNSW_INDEX, opts: ['m=8', 'ef_construction=32'] }]);
+    // ef_search: max(setting, k), at most 1,000.
+    expect(searchSettings(10, true, 40)).toContain('hnsw.ef_search = 40');
+    expect(searchSettings(64, true, 40)).toContain('hnsw.ef_search = 64');
+    expect(searchSettings(5000, true, 40)).toContain('hnsw.ef_search = 1000');
+    expect((await mem.semantic.recall({ agentId: 'a', embedding: [1, 0, 0], mode: 'vector', limit: 1 }))[0]?.score).toBeCloseTo(1, 5);
+    // A re-embedding's pending space gets an index of the same shape.
+    const stop = new AbortController();
+    await mem.reembed({ embedder: { id: 'test:4', dimensions: 4, embed: async (t: readonly string[]) => t.map(() => new Float32Array([0, 1, 0, 0])) }, signal: stop.signal, onProgress: () => stop.abort() }).catch(() => {});
+    expect(await options()).toEqual([
+      { name: 'memories_embedding_hnsw', opts: ['m=8', 'ef_construction=32'] },
+      { name: 'memories_embedding_pending_hnsw', opts: ['m=8', 'ef_construction=32'] },
+    ]);
+    await expect(loadConfig({ backend: 'sqlite', semanticBackend: 'postgres', postgres: { url: 'postgres://h/db', hnswM: 40, hnswEfConstruction: 64 } } as MemoryConfigInput, { env: {} })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('at least 2 × hnsw_m'),
+    });
+  });
+
   it('two substrates opening an empty schema at once both succeed (migrations applied once)', async () => {
     const first = await openPgvector();
     await first.mem.close();

@@ -28,6 +28,8 @@ import {
   keywordStatsSql,
   MEMORY_COLUMNS,
   searchSettings,
+  HNSW_DEFAULTS,
+  type HnswParams,
   semanticTables,
   toRecord,
   vectorColumnDdl,
@@ -84,7 +86,12 @@ export async function openPostgresSemanticBackend(options: PostgresOptions, ctx:
   try {
     const extension = await ensureVectorExtension(engine, redactUrl(url));
     if (!readOnly) await engine.migrate(postgresMigrations);
-    return await PostgresSemanticBackend.open(engine, { logger: ctx.logger, extension, redactedUrl: redactUrl(url) });
+    return await PostgresSemanticBackend.open(engine, {
+      logger: ctx.logger,
+      extension,
+      redactedUrl: redactUrl(url),
+      hnsw: { m: options.hnswM, efConstruction: options.hnswEfConstruction, efSearch: options.hnswEfSearch },
+    });
   } catch (error) {
     await engine.close().catch(() => {});
     throw error;
@@ -113,6 +120,7 @@ export class PostgresSemanticBackend implements SemanticBackend {
     private readonly logger: Logger,
     private readonly extension: VectorExtension,
     private readonly redactedUrl: string,
+    private readonly hnsw: HnswParams,
   ) {
     this.t = semanticTables(engine.schema);
     this.spaces = new PostgresVectorSlots({
@@ -120,6 +128,7 @@ export class PostgresSemanticBackend implements SemanticBackend {
       engine,
       t: this.t,
       lock: SPACE_LOCK,
+      hnsw,
       guard: (action, fn) => this.guard(action, fn),
       spaceChanged: (space) => {
         this.space = space;
@@ -128,8 +137,11 @@ export class PostgresSemanticBackend implements SemanticBackend {
   }
 
   /** Wraps a migrated engine (the backend owns it and closes it). */
-  static async open(engine: PostgresEngine, options: { logger: Logger; extension: VectorExtension; redactedUrl: string }): Promise<PostgresSemanticBackend> {
-    const backend = new PostgresSemanticBackend(engine, options.logger, options.extension, options.redactedUrl);
+  static async open(
+    engine: PostgresEngine,
+    options: { logger: Logger; extension: VectorExtension; redactedUrl: string; hnsw?: HnswParams },
+  ): Promise<PostgresSemanticBackend> {
+    const backend = new PostgresSemanticBackend(engine, options.logger, options.extension, options.redactedUrl, options.hnsw ?? HNSW_DEFAULTS);
     await backend.vectorSpace();
     return backend;
   }
@@ -172,7 +184,7 @@ export class PostgresSemanticBackend implements SemanticBackend {
               ]),
             );
           }
-          for (const ddl of vectorColumnDdl(this.t, dimensions)) await tx.run(raw(ddl));
+          for (const ddl of vectorColumnDdl(this.t, dimensions, this.hnsw)) await tx.run(raw(ddl));
           return stored ?? space;
         },
         { lock: SPACE_LOCK },
@@ -357,7 +369,7 @@ export class PostgresSemanticBackend implements SemanticBackend {
    * searchSettings), so filtered ANN returns k rows whenever k match (up to `hnsw.max_scan_tuples`).
    */
   private searchTx<R>(action: string, k: number, statement: Statement): Promise<R[]> {
-    const settings = searchSettings(k, this.extension.iterativeScan);
+    const settings = searchSettings(k, this.extension.iterativeScan, this.hnsw.efSearch);
     return this.guard(action, () =>
       this.engine.transaction(async (tx) => {
         await tx.run(raw(settings));

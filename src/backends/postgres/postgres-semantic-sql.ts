@@ -14,11 +14,15 @@ import type { MemoryRecord } from '../../contracts/semantic-store.js';
 /** pgvector's HNSW limits: `vector` indexes up to 2,000 dimensions, `halfvec` up to 4,000. */
 export const VECTOR_MAX_INDEXED_DIMS = 2000;
 export const HALFVEC_MAX_INDEXED_DIMS = 4000;
-/** HNSW build parameters (pgvector's defaults, stated explicitly). */
-export const HNSW_M = 16;
-export const HNSW_EF_CONSTRUCTION = 64;
-/** `hnsw.ef_search` per query: at least this, at least k, at most pgvector's maximum. */
-export const MIN_EF_SEARCH = 100;
+/** HNSW parameters (`[memory.postgres] hnsw_m`, `hnsw_ef_construction`, `hnsw_ef_search`). */
+export interface HnswParams {
+  m: number;
+  efConstruction: number;
+  /** `hnsw.ef_search`: at least this, at least k, at most pgvector's maximum. */
+  efSearch: number;
+}
+/** The defaults: pgvector's own build parameters, and ef_search 100 (measured: bench/pgvector.bench.ts). */
+export const HNSW_DEFAULTS: HnswParams = { m: 16, efConstruction: 64, efSearch: 100 };
 export const MAX_EF_SEARCH = 1000;
 /** Name of the HNSW index (index names are per schema). */
 export const HNSW_INDEX = 'memories_embedding_hnsw';
@@ -51,19 +55,19 @@ export function vectorTypeFor(dims: number): VectorType {
  * DDL adding the dimensioned vector column and (when pgvector can index that many dimensions) its
  * HNSW index: `embedding` for the current space, another column for a re-embedding's pending one.
  */
-export function vectorColumnDdl(t: SemanticTables, dims: number, column = 'embedding', index = HNSW_INDEX): string[] {
+export function vectorColumnDdl(t: SemanticTables, dims: number, hnsw: HnswParams = HNSW_DEFAULTS, column = 'embedding', index = HNSW_INDEX): string[] {
   const type = vectorTypeFor(dims);
   const ddl = [`alter table ${t.memories} add column if not exists ${column} ${type}(${dims})`];
-  if (dims <= HALFVEC_MAX_INDEXED_DIMS) ddl.push(hnswIndexDdl(t, dims, column, index));
+  if (dims <= HALFVEC_MAX_INDEXED_DIMS) ddl.push(hnswIndexDdl(t, dims, hnsw, column, index));
   return ddl;
 }
 
-/** `create index if not exists … using hnsw (<column> <type>_cosine_ops) with (m = 16, ef_construction = 64)`. */
-export function hnswIndexDdl(t: SemanticTables, dims: number, column = 'embedding', index = HNSW_INDEX): string {
+/** `create index if not exists … using hnsw (<column> <type>_cosine_ops) with (m = …, ef_construction = …)`. */
+export function hnswIndexDdl(t: SemanticTables, dims: number, hnsw: HnswParams = HNSW_DEFAULTS, column = 'embedding', index = HNSW_INDEX): string {
   const type = vectorTypeFor(dims);
   return (
     `create index if not exists ${index} on ${t.memories} using hnsw (${column} ${type}_cosine_ops) ` +
-    `with (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION})`
+    `with (m = ${Math.trunc(hnsw.m)}, ef_construction = ${Math.trunc(hnsw.efConstruction)})`
   );
 }
 
@@ -157,9 +161,9 @@ function metadataLeaf(p: Params, node: Leaf, segments: readonly string[]): strin
   return `exists (select 1 from ${elements} e where ${test})`;
 }
 
-/** `hnsw.ef_search` for k results: max(100, k), capped at pgvector's 1,000 (the iterative scan goes beyond it). */
-export function efSearchFor(k: number): number {
-  return Math.min(MAX_EF_SEARCH, Math.max(MIN_EF_SEARCH, k));
+/** `hnsw.ef_search` for k results: max(ef_search, k), capped at pgvector's 1,000 (the iterative scan goes beyond it). */
+export function efSearchFor(k: number, efSearch: number = HNSW_DEFAULTS.efSearch): number {
+  return Math.min(MAX_EF_SEARCH, Math.max(Math.trunc(efSearch), k));
 }
 
 /**
@@ -169,9 +173,9 @@ export function efSearchFor(k: number): number {
  * least), so it is always on. Without iterative scans (pgvector < 0.8) the index is bypassed for the
  * query instead (exact scan): never fewer rows than match.
  */
-export function searchSettings(k: number, iterativeScan: boolean): string {
+export function searchSettings(k: number, iterativeScan: boolean, efSearch: number = HNSW_DEFAULTS.efSearch): string {
   return iterativeScan
-    ? `set local hnsw.ef_search = ${efSearchFor(k)}; set local hnsw.iterative_scan = relaxed_order`
+    ? `set local hnsw.ef_search = ${efSearchFor(k, efSearch)}; set local hnsw.iterative_scan = relaxed_order`
     : 'set local enable_indexscan = off';
 }
 

@@ -3,7 +3,7 @@ import type { PendingVectorTask, VectorSpace, VectorSpaces, VectorSpaceSlots } f
 import { metaRows, pendingIsSame, PENDING_PREFIX, PREVIOUS_PREFIX, requirePending, SPACE_META_KEYS, spacesFromMeta } from '../../core/vector-space.js';
 import type { SqlExecutor } from '../sql/engine.js';
 import type { PostgresEngine } from './postgres-engine.js';
-import { HNSW_INDEX, quoteIdent, vectorColumnDdl, vectorLiteral, vectorTypeFor, type SemanticTables } from './postgres-semantic-sql.js';
+import { HNSW_INDEX, quoteIdent, type HnswParams, vectorColumnDdl, vectorLiteral, vectorTypeFor, type SemanticTables } from './postgres-semantic-sql.js';
 
 /** The pending space's column (and its HNSW index), and the previous space's column after a switch. */
 const PENDING = 'embedding_pending';
@@ -26,6 +26,8 @@ export interface PostgresSlotsHost {
   readonly t: SemanticTables;
   /** The advisory lock the vector space is changed under. */
   readonly lock: string;
+  /** The HNSW parameters a pending space's index is built with. */
+  readonly hnsw: HnswParams;
   guard<T>(action: string, fn: () => Promise<T>): Promise<T>;
   /** The current space changed (the backend caches it). */
   spaceChanged(space: VectorSpace | undefined): void;
@@ -51,7 +53,7 @@ export class PostgresVectorSlots implements VectorSpaceSlots {
     await this.tx('begin re-embedding', async (tx) => {
       if (pendingIsSame((await this.read(tx)).pending, space, this.host.name)) return;
       await this.putMeta(tx, metaRows(space, PENDING_PREFIX));
-      for (const ddl of vectorColumnDdl(t, space.dimensions, PENDING, PENDING_INDEX)) await tx.run(raw(ddl));
+      for (const ddl of vectorColumnDdl(t, space.dimensions, this.host.hnsw, PENDING, PENDING_INDEX)) await tx.run(raw(ddl));
       const fn = `${quoteIdent(t.schema)}.${STALE_FUNCTION}`;
       await tx.run(
         raw(
