@@ -86,7 +86,7 @@ postgres_schema = "mem"
       backendOptions: {
         sqlite: { path: '/var/lib/memstrate/mem.db', readWorkers: 2 },
         qdrant: { url: 'http://qdrant:6333', apiKeyEnv: 'QDRANT_KEY', collection: 'my_memories', timeoutMs: 30_000 },
-        postgres: { poolSize: 20, schema: 'mem' },
+        postgres: { poolSize: 20, schema: 'mem', hnswM: 16, hnswEfConstruction: 64, hnswEfSearch: 100 },
       },
       embeddingProvider: 'openai',
       embeddingModel: 'text-embedding-3-small',
@@ -110,6 +110,7 @@ semantic_backend = "http"
 url = "postgres://db:5432/mem"
 pool_size = 4
 schema = "tenant_1"
+hnsw_ef_search = 40
 
 [memory.http]
 url = "http://gateway:8787"
@@ -117,11 +118,11 @@ token_env = "GATEWAY_TOKEN"
 `);
     const config = await loadConfig(path, { env: {} });
     expect(config.backendOptions).toEqual({
-      postgres: { url: 'postgres://db:5432/mem', poolSize: 4, schema: 'tenant_1' },
+      postgres: { url: 'postgres://db:5432/mem', poolSize: 4, schema: 'tenant_1', hnswM: 16, hnswEfConstruction: 64, hnswEfSearch: 40 },
       http: { url: 'http://gateway:8787', tokenEnv: 'GATEWAY_TOKEN' },
     });
     const fromObject = await loadConfig(
-      { backend: 'postgres', semanticBackend: 'http', postgres: { url: 'postgres://db:5432/mem', poolSize: 4, schema: 'tenant_1' }, http: { url: 'http://gateway:8787', tokenEnv: 'GATEWAY_TOKEN' } },
+      { backend: 'postgres', semanticBackend: 'http', postgres: { url: 'postgres://db:5432/mem', poolSize: 4, schema: 'tenant_1', hnswEfSearch: 40 }, http: { url: 'http://gateway:8787', tokenEnv: 'GATEWAY_TOKEN' } },
       { env: {} },
     );
     expect(fromObject).toEqual(config);
