@@ -21,6 +21,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   archive: async () => (await import('./archive.bench.js')).archive,
   mcp: async () => (await import('./mcp.bench.js')).mcp,
   langgraph: async () => (await import('./langgraph.bench.js')).langgraph,
+  'ann-probe': async () => (await import('./ann-probe.bench.js')).annProbe,
 };
 
 function describe(error: unknown): string {

@@ -1,0 +1,107 @@
+/**
+ * ann-probe — groundwork for approximate vector search on SQLite (issue 13), measured before a
+ * design is chosen: a binary-quantised coarse KNN inside sqlite-vec (a `bit[D]` column of the same
+ * vec0 table, `vec_quantize_binary`) over-fetching k′ candidates, then an exact rerank of those from
+ * the float vectors (a plain rowid → blob table, dot products in JS), against the exact vec0 KNN in
+ * the same run. Prints, per k′, the coarse and rerank p50/p95 and recall@10 against the exact result.
+ * Raw sqlite-vec on a file configured like the substrate's engine; one agent (vec0 partition key).
+ *
+ * Env: BENCH_N (vectors, default 200000), BENCH_DIM (384), BENCH_QUERIES (40).
+ */
+import { LatentModel } from './data.js';
+import { engineDescription, envInt, openRawSqlite, percentile, progress, tempDir, type BenchResult } from './lib.js';
+
+const K = 10;
+const LOAD_BATCH = 10_000;
+
+export async function annProbe(results: BenchResult[]): Promise<void> {
+  const n = envInt('BENCH_N', 200_000);
+  const dim = envInt('BENCH_DIM', 384, 384);
+  const nq = envInt('BENCH_QUERIES', 40, 20);
+  const engine = engineDescription();
+  const started = performance.now();
+  console.log(`ann-probe: ${n} × ${dim}, ${nq} queries, k=${K}`);
+  const { dir, cleanup } = tempDir('ann-probe');
+  const db = openRawSqlite(`${dir}/probe.db`);
+  try {
+    const model = new LatentModel(dim, 0xa2c);
+    db.exec(`create virtual table v using vec0(agent_id text partition key, embedding float[${dim}], bq bit[${dim}], scope text)`);
+    db.exec('create table f (rowid integer primary key, e blob not null)');
+    const insV = db.prepare("insert into v (rowid, agent_id, embedding, bq, scope) values (?, 'a', ?, vec_quantize_binary(?), 's')");
+    const insF = db.prepare('insert into f (rowid, e) values (?, ?)');
+    for (let start = 0; start < n; start += LOAD_BATCH) {
+      const count = Math.min(LOAD_BATCH, n - start);
+      const vs = model.sample(count, 1 + start);
+      db.transaction(() => {
+        for (let i = 0; i < count; i++) {
+          const b = Buffer.from(vs.buffer, i * dim * 4, dim * 4);
+          insV.run(BigInt(start + i + 1), b, b);
+          insF.run(start + i + 1, b);
+        }
+      })();
+    }
+    progress(started, `loaded ${n}`);
+    const queries = model.sample(nq, 999);
+    const exact = db.prepare("select rowid from v where embedding match ? and k = ? and agent_id = 'a'");
+    const coarse = db.prepare("select rowid from v where bq match vec_quantize_binary(?) and k = ? and agent_id = 'a'");
+    const fetch = db.prepare('select rowid, e from f where rowid in (select value from json_each(?))');
+    const buf = (q: number) => Buffer.from(queries.buffer, q * dim * 4, dim * 4);
+
+    const truth: number[][] = [];
+    const exactMs: number[] = [];
+    for (let q = 0; q < nq; q++) {
+      const t = performance.now();
+      truth.push((exact.all(buf(q), K) as { rowid: number | bigint }[]).map((r) => Number(r.rowid)));
+      exactMs.push(performance.now() - t);
+    }
+    exactMs.sort((a, b) => a - b);
+    const exactP50 = percentile(exactMs, 50);
+    progress(started, `exact KNN p50 ${exactP50.toFixed(1)} ms, p95 ${percentile(exactMs, 95).toFixed(1)} ms`);
+    results.push({ bench: 'ann-probe', metric: `exact vec0 KNN p50 (${n / 1000}k×${dim})`, measured: exactP50, unit: 'ms', engine });
+
+    for (const over of [100, 200, 400, 800]) {
+      const coarseMs: number[] = [];
+      const rerankMs: number[] = [];
+      let hits = 0;
+      for (let q = 0; q < nq; q++) {
+        const qv = queries.subarray(q * dim, (q + 1) * dim);
+        let t = performance.now();
+        const candidates = (coarse.all(buf(q), over) as { rowid: number | bigint }[]).map((r) => Number(r.rowid));
+        coarseMs.push(performance.now() - t);
+        t = performance.now();
+        const rows = fetch.all(JSON.stringify(candidates)) as { rowid: number | bigint; e: Buffer }[];
+        const top = rows
+          .map((r) => {
+            const v = new Float32Array(r.e.buffer, r.e.byteOffset, dim);
+            let d = 0;
+            for (let i = 0; i < dim; i++) d += (v[i] as number) * (qv[i] as number);
+            return { id: Number(r.rowid), d };
+          })
+          .sort((a, b) => b.d - a.d)
+          .slice(0, K);
+        rerankMs.push(performance.now() - t);
+        const want = new Set(truth[q]);
+        hits += top.filter((r) => want.has(r.id)).length;
+      }
+      coarseMs.sort((a, b) => a - b);
+      rerankMs.sort((a, b) => a - b);
+      const total = percentile(coarseMs, 50) + percentile(rerankMs, 50);
+      const recall = hits / (nq * K);
+      progress(
+        started,
+        `k′=${over}: coarse p50 ${percentile(coarseMs, 50).toFixed(1)} ms (p95 ${percentile(coarseMs, 95).toFixed(1)}), rerank p50 ${percentile(rerankMs, 50).toFixed(2)} ms, recall@${K} ${recall.toFixed(3)}`,
+      );
+      results.push({
+        bench: 'ann-probe',
+        metric: `bit KNN k′=${over} + rerank p50 (recall@${K} ${recall.toFixed(3)})`,
+        measured: total,
+        unit: 'ms',
+        baseline: { name: 'exact vec0 KNN p50', value: exactP50 },
+        engine,
+      });
+    }
+  } finally {
+    db.close();
+    cleanup();
+  }
+}
