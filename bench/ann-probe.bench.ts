@@ -5,6 +5,9 @@
  * the float vectors (a plain rowid → blob table, dot products in JS), against the exact vec0 KNN in
  * the same run. Prints, per k′, the coarse and rerank p50/p95 and recall@10 against the exact result.
  * Raw sqlite-vec on a file configured like the substrate's engine; one agent (vec0 partition key).
+ * Second probe, IVF-style: k-means cells (√N centroids trained in JS on a sample) as a second vec0
+ * partition key, the query searching its `nprobe` nearest cells (`cell in (…)`, one statement: vec0
+ * runs the KNN per cell, SQL keeps the best k) — exact distances inside the probed cells.
  *
  * Env: BENCH_N (vectors, default 200000), BENCH_DIM (384), BENCH_QUERIES (40).
  */
@@ -100,8 +103,92 @@ export async function annProbe(results: BenchResult[]): Promise<void> {
         engine,
       });
     }
+
+    // ── IVF-style: cells as a second partition key ──
+    const cells = Math.max(4, Math.round(Math.sqrt(n)));
+    const sample = model.sample(Math.min(n, cells * 32), 1);
+    const centroids = kMeans(sample, dim, cells, 6);
+    progress(started, `k-means: ${cells} cells trained on ${sample.length / dim} vectors`);
+    db.exec(`create virtual table w using vec0(agent_id text partition key, cell integer partition key, embedding float[${dim}])`);
+    const insW = db.prepare("insert into w (rowid, agent_id, cell, embedding) values (?, 'a', ?, ?)");
+    for (let start = 0; start < n; start += LOAD_BATCH) {
+      const count = Math.min(LOAD_BATCH, n - start);
+      const vs = model.sample(count, 1 + start);
+      db.transaction(() => {
+        for (let i = 0; i < count; i++) {
+          const v = vs.subarray(i * dim, (i + 1) * dim);
+          insW.run(BigInt(start + i + 1), BigInt(nearest(centroids, dim, v, 1)[0] as number), Buffer.from(vs.buffer, i * dim * 4, dim * 4));
+        }
+      })();
+    }
+    progress(started, `IVF table loaded`);
+    for (const nprobe of [4, 8, 16, 32, 64]) {
+      const ms: number[] = [];
+      let hits = 0;
+      for (let q = 0; q < nq; q++) {
+        const qv = queries.subarray(q * dim, (q + 1) * dim);
+        const t = performance.now();
+        const probe = nearest(centroids, dim, qv, nprobe);
+        const rows = db
+          .prepare(`with knn as materialized (select rowid, distance from w where embedding match ? and k = ? and agent_id = 'a' and cell in (${probe.join(', ')})) select rowid from knn order by distance limit ?`)
+          .all(buf(q), K, K) as { rowid: number | bigint }[];
+        ms.push(performance.now() - t);
+        const want = new Set(truth[q]);
+        hits += rows.filter((r) => want.has(Number(r.rowid))).length;
+      }
+      ms.sort((a, b) => a - b);
+      const recall = hits / (nq * K);
+      progress(started, `IVF nprobe=${nprobe}/${cells}: p50 ${percentile(ms, 50).toFixed(1)} ms (p95 ${percentile(ms, 95).toFixed(1)}), recall@${K} ${recall.toFixed(3)}`);
+      results.push({
+        bench: 'ann-probe',
+        metric: `IVF nprobe ${nprobe}/${cells} p50 (recall@${K} ${recall.toFixed(3)})`,
+        measured: percentile(ms, 50),
+        unit: 'ms',
+        baseline: { name: 'exact vec0 KNN p50', value: exactP50 },
+        engine,
+      });
+    }
   } finally {
     db.close();
     cleanup();
   }
+}
+
+/** The indexes of the `count` centroids nearest to `v` (largest dot product; vectors are unit length). */
+function nearest(centroids: Float32Array, dim: number, v: Float32Array, count: number): number[] {
+  const cells = centroids.length / dim;
+  const scores: { c: number; s: number }[] = [];
+  for (let c = 0; c < cells; c++) {
+    let s = 0;
+    const base = c * dim;
+    for (let i = 0; i < dim; i++) s += (centroids[base + i] as number) * (v[i] as number);
+    scores.push({ c, s });
+  }
+  return scores
+    .sort((a, b) => b.s - a.s)
+    .slice(0, count)
+    .map((x) => x.c);
+}
+
+/** Spherical k-means (cosine): `cells` centroids from `data` (rows of `dim`), `iterations` rounds. */
+function kMeans(data: Float32Array, dim: number, cells: number, iterations: number): Float32Array {
+  const n = data.length / dim;
+  const centroids = new Float32Array(cells * dim);
+  for (let c = 0; c < cells; c++) centroids.set(data.subarray(((c * 7919) % n) * dim, ((c * 7919) % n) * dim + dim), c * dim);
+  for (let it = 0; it < iterations; it++) {
+    const sums = new Float64Array(cells * dim);
+    for (let r = 0; r < n; r++) {
+      const v = data.subarray(r * dim, (r + 1) * dim);
+      const c = nearest(centroids, dim, v, 1)[0] as number;
+      for (let i = 0; i < dim; i++) sums[c * dim + i] = (sums[c * dim + i] as number) + (v[i] as number);
+    }
+    for (let c = 0; c < cells; c++) {
+      let norm = 0;
+      for (let i = 0; i < dim; i++) norm += (sums[c * dim + i] as number) ** 2;
+      if (norm === 0) continue;
+      const inv = 1 / Math.sqrt(norm);
+      for (let i = 0; i < dim; i++) centroids[c * dim + i] = (sums[c * dim + i] as number) * inv;
+    }
+  }
+  return centroids;
 }
