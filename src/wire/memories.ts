@@ -5,6 +5,7 @@ import type * as F from '../contracts/memory-filter.js';
 import * as C from '../contracts/semantic-store.js';
 import { LIMITS } from '../core/limits.js';
 import { EpochMs, Id, intQuery, JsonObject, named, Vector } from './common.js';
+import { decodeF32, F32_MAX_CHARS } from './vector-f32.js';
 
 export const MemorySource = z.enum(C.MEMORY_SOURCES);
 export const RecallMode = z.enum(['hybrid', 'vector', 'keyword']) satisfies z.ZodType<C.RecallMode>;
@@ -108,13 +109,34 @@ export const RecallQuery = named(
     allAgents: z.boolean().optional(),
     text: z.string().optional(),
     embedding: Vector.optional(),
+    embeddingF32: z
+      .string()
+      .max(F32_MAX_CHARS)
+      .optional()
+      .describe(
+        'The query vector as standard base64 (padded) of its float32 values, little-endian, instead of `embedding` (not both): ' +
+          '~4× smaller and parsed without a per-number check. Gateways that accept it list `embeddingF32` in GET /v1/info `wireFeatures`.',
+      ),
     limit: z.int().min(1).max(LIMITS.maxRecallLimit).optional().describe(`1..${LIMITS.maxRecallLimit}, default 10.`),
     mode: RecallMode.optional().describe('Default: hybrid when both a vector and text are available, else whichever is.'),
     filter: MemoryFilter.optional(),
     explain: z.boolean().optional(),
     minScore: z.number().optional().describe('Leave out results scoring below: cosine similarity (-1..1) for vector, the RRF score for hybrid, the normalised BM25 keyword score (0..1, per-agent statistics) for keyword; the same scale on every backend.'),
   }).transform((body, ctx): C.RecallQuery => {
-    const { agentId, allAgents, ...rest } = body;
+    const { agentId, allAgents, embeddingF32, ...fields } = body;
+    let rest: Omit<typeof fields, 'embedding'> & { embedding?: C.VectorInput } = fields;
+    if (embeddingF32 !== undefined) {
+      if (fields.embedding !== undefined) {
+        ctx.issues.push({ code: 'custom', input: body, path: ['embeddingF32'], message: 'give either embedding or embeddingF32, not both' });
+        return z.NEVER;
+      }
+      const vector = decodeF32(embeddingF32);
+      if (typeof vector === 'string') {
+        ctx.issues.push({ code: 'custom', input: embeddingF32, path: ['embeddingF32'], message: vector });
+        return z.NEVER;
+      }
+      rest = { ...fields, embedding: vector };
+    }
     if (allAgents === true) {
       if (agentId === undefined) return { ...rest, allAgents };
       ctx.issues.push({ code: 'custom', input: body, message: 'give either agentId or allAgents: true, not both' });

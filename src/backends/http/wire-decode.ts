@@ -32,6 +32,8 @@ export interface GatewayInfo {
   embedding: { provider: string; model: string | undefined; dimensions: number | undefined };
   /** The gateway's semantic capabilities, when it reports them (gateways since the backend registry do). */
   semanticCapabilities: SemanticCapabilities | undefined;
+  /** Optional request encodings it accepts (`wireFeatures`; absent on older gateways = none). */
+  wireFeatures: ReadonlySet<string>;
 }
 
 /** The fields the client takes from the gateway (re-embedding is the gateway's own: never taken over http). */
@@ -56,6 +58,11 @@ function semanticCapabilities(body: Partial<Record<string, unknown>>): SemanticC
     out[key] = fields[key];
   }
   return out as unknown as SemanticCapabilities;
+}
+
+/** The strings of a `wireFeatures` list (anything else in it, or a value that is not a list: none). */
+function wireFeatures(value: unknown): ReadonlySet<string> {
+  return new Set(Array.isArray(value) ? value.filter((f): f is string => typeof f === 'string') : []);
 }
 
 /**
@@ -253,6 +260,7 @@ export class WireDecoder {
       schemaVersion: b['schemaVersion'],
       embedding: { provider: e['provider'], model: str(model) ? model : undefined, dimensions: typeof dims === 'number' ? dims : undefined },
       semanticCapabilities: semanticCapabilities(b),
+      wireFeatures: wireFeatures(b['wireFeatures']),
     };
   }
 
