@@ -7,6 +7,7 @@ import type { ArchiveRowOutcome } from '../../contracts/archive.js';
 import type { AgentMemoryCount, MemoryRecord, RecalledMemory, RememberResult } from '../../contracts/semantic-store.js';
 import { BackendUnavailableError, InternalError } from '../../errors.js';
 import { IdResponse } from '../../wire/common.js';
+import { safeParse } from '../../wire/fast-path.js';
 import {
   AgentCounts,
   ConsolidationReport as ConsolidationReportSchema,
@@ -265,7 +266,7 @@ export class WireDecoder {
   }
 
   private shape<S extends z.ZodType>(schema: S, body: unknown, label: string): z.output<S> {
-    const parsed = schema.safeParse(body);
+    const parsed = safeParse(schema, body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const at = issue ? `${issue.path.join('.') || '(body)'}: ${issue.message}` : 'unexpected shape';
