@@ -4,9 +4,15 @@
  *   - `memstrate serve` in a child process (the real deployment shape: client and server in separate
  *     processes on loopback), on a byte-for-byte copy of the SQLite file (a second process writing
  *     access bumps into the same file would invalidate the other's page cache on every query) —
- *     the target applies here: gateway p50 ≤ in-process p50 + 2 ms;
+ *     the target applies here: gateway p50 ≤ in-process p50 + 0.5 ms (issue 13; it was + 2 ms);
  *   - createGateway() inside the benchmark process (client and server share one event loop, so the
  *     gateway's write-behind access bump runs on the client's clock) — reported for information.
+ * And the floor of the first shape (bench/gateway-floor.ts): the same recall on another copy of the
+ * file behind a bare node:http server in a child process — no Fastify, auth, validation or logging,
+ * the client a bare node:http keep-alive agent sending the same embeddingF32 body and JSON.parse-ing
+ * the answer unchecked. floor − in-process is what any gateway in another process pays on this
+ * machine under its present load (loopback, two process wake-ups, JSON); serve − floor is what
+ * memstrate's layers (Fastify, auth, schemas, the client's checks) add on top.
  * Every path must return the same ids for every query.
  *
  * Env: BENCH_GATEWAY_N (memories, default 10000), BENCH_DIM (384), BENCH_QUERIES (50), BENCH_RUNS (5).
@@ -17,8 +23,11 @@ import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { HttpTransport } from '../src/backends/http/http-transport.js';
+import type { RecallQuery, RecalledMemory } from '../src/contracts/semantic-store.js';
 import { MemorySubstrate } from '../src/index.js';
 import { createGateway } from '../src/server/app.js';
+import { encodeF32 } from '../src/wire/vector-f32.js';
 import { LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch } from './data.js';
 import { compareLatency, engineDescription, envInt, progress, Rng, RUNS, tempDir, type BenchResult } from './lib.js';
 
@@ -27,6 +36,8 @@ const K = 10;
 const BATCH = 1000;
 const TOKEN_ENV = 'MEMSTRATE_BENCH_GATEWAY_TOKEN';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The issue 13 target: gateway p50 ≤ in-process p50 + 0.5 ms (it was + 2 ms). */
+const TARGET_MS = 0.5;
 
 export async function gateway(results: BenchResult[]): Promise<void> {
   const n = envInt('BENCH_GATEWAY_N', 10_000);
@@ -39,6 +50,7 @@ export async function gateway(results: BenchResult[]): Promise<void> {
   const inProcessEngine = `in-process: ${engineDescription()}`;
   const clientEngine = `http backend client (node:http keep-alive, bearer token)`;
   const childEngine = `${clientEngine} → \`memstrate serve\` child process (Fastify ${fastify}, info logs) on 127.0.0.1 → a copy of the SQLite file`;
+  const floorEngine = `bare node:http keep-alive client (embeddingF32 body, JSON.parse) → bench/gateway-floor.ts child process (bare node:http, no auth/validation/logs) on 127.0.0.1 → another copy of the SQLite file`;
   const sameEngine = `${clientEngine} → createGateway() in the benchmark process (Fastify ${fastify}) on 127.0.0.1 → the same substrate`;
   console.log(`gateway: ${n} memories × ${dim} dims, ${nq} held-out queries, k=${K}, ${runs} runs`);
   console.log(`  engines: ${inProcessEngine}\n           ${childEngine}\n           ${sameEngine}`);
@@ -55,6 +67,8 @@ export async function gateway(results: BenchResult[]): Promise<void> {
   let store = await MemorySubstrate.open(storeConfig, { env: {} });
   const clients: MemorySubstrate[] = [];
   let child: ChildProcess | undefined;
+  let floorChild: ChildProcess | undefined;
+  let floorTransport: HttpTransport | undefined;
   let app: ReturnType<typeof createGateway> | undefined;
   try {
     for (let start = 0; start < n; start += BATCH) {
@@ -67,6 +81,9 @@ export async function gateway(results: BenchResult[]): Promise<void> {
     const serveConfig = { sqlitePath: `${dir}/serve.db`, auditAnchorPath: `${dir}/serve.anchor` };
     copyFileSync(storeConfig.sqlitePath, serveConfig.sqlitePath);
     if (existsSync(storeConfig.auditAnchorPath)) copyFileSync(storeConfig.auditAnchorPath, serveConfig.auditAnchorPath);
+    const floorConfig = { sqlitePath: `${dir}/floor.db`, auditAnchorPath: `${dir}/floor.anchor` };
+    copyFileSync(storeConfig.sqlitePath, floorConfig.sqlitePath);
+    if (existsSync(storeConfig.auditAnchorPath)) copyFileSync(storeConfig.auditAnchorPath, floorConfig.auditAnchorPath);
     store = await MemorySubstrate.open(storeConfig, { env: {} });
     const sameApp = createGateway(store, { token });
     app = sameApp;
@@ -80,6 +97,23 @@ export async function gateway(results: BenchResult[]): Promise<void> {
     let childErr = '';
     child.stderr?.on('data', (d: Buffer) => (childErr += d.toString()));
     await waitForHealth(`http://127.0.0.1:${childPort}`, child, () => childErr);
+    const floorPort = await freePort();
+    const floor = spawn(process.execPath, ['--import', 'tsx', 'bench/gateway-floor.ts', floorConfig.sqlitePath, floorConfig.auditAnchorPath, String(floorPort)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    floorChild = floor;
+    await new Promise<void>((resolve, reject) => {
+      floor.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      floor.once('exit', (code) => reject(new Error(`gateway-floor.ts exited with ${code}`)));
+    });
+    const floorUrl = `http://127.0.0.1:${floorPort}/recall`;
+    const transport = new HttpTransport(floorUrl);
+    floorTransport = transport;
+    const never = new AbortController().signal;
+    const viaFloor = async (query: RecallQuery & { embedding: Float32Array }): Promise<RecalledMemory[]> => {
+      const { embedding, ...rest } = query;
+      const { status, text } = await transport.exchange(floorUrl, 'POST', { 'content-type': 'application/json' }, JSON.stringify({ ...rest, embeddingF32: encodeF32(embedding) }), never);
+      if (status !== 200) throw new Error(`gateway-floor.ts answered ${status}: ${text}`);
+      return (JSON.parse(text) as { results: RecalledMemory[] }).results;
+    };
     await sameApp.listen({ port: 0, host: '127.0.0.1' });
     const samePort = (sameApp.server.address() as { port: number }).port;
     const openClient = async (port: number, name: string) => {
@@ -92,7 +126,7 @@ export async function gateway(results: BenchResult[]): Promise<void> {
     };
     const viaChild = await openClient(childPort, 'client-child');
     const viaSame = await openClient(samePort, 'client-same');
-    progress(started, `gateways up (child pid ${child.pid} on :${childPort}, in-process on :${samePort})`);
+    progress(started, `gateways up (child pid ${child.pid} on :${childPort}, in-process on :${samePort}, floor pid ${floor.pid} on :${floorPort})`);
 
     const trng = new Rng(5);
     const qtext = Array.from({ length: nq }, (_, q) => queryTerms(vocab, ranks[(q * 7) % n] as Uint16Array, trng));
@@ -104,6 +138,7 @@ export async function gateway(results: BenchResult[]): Promise<void> {
       const local = (await store.semantic.recall(vectorQuery(q))).map((r) => r.memory.id).join();
       if ((await viaChild.semantic.recall(vectorQuery(q))).map((r) => r.memory.id).join() !== local) mismatches++;
       if ((await viaSame.semantic.recall(vectorQuery(q))).map((r) => r.memory.id).join() !== local) mismatches++;
+      if ((await viaFloor(vectorQuery(q))).map((r) => r.memory.id).join() !== local) mismatches++;
     }
     if (mismatches > 0) throw new Error(`a gateway returned other results than in-process for ${mismatches} queries`);
     progress(started, `same ids on every path for all ${nq} queries`);
@@ -113,9 +148,11 @@ export async function gateway(results: BenchResult[]): Promise<void> {
         { name: 'in-process vector', op: (q) => store.semantic.recall(vectorQuery(q)) },
         { name: 'serve vector', op: (q) => viaChild.semantic.recall(vectorQuery(q)) },
         { name: 'same-process vector', op: (q) => viaSame.semantic.recall(vectorQuery(q)) },
+        { name: 'floor vector', op: (q) => viaFloor(vectorQuery(q)) },
         { name: 'in-process hybrid', op: (q) => store.semantic.recall(hybridQuery(q)) },
         { name: 'serve hybrid', op: (q) => viaChild.semantic.recall(hybridQuery(q)) },
         { name: 'same-process hybrid', op: (q) => viaSame.semantic.recall(hybridQuery(q)) },
+        { name: 'floor hybrid', op: (q) => viaFloor(hybridQuery(q)) },
       ],
       { count: nq, runs, warmup: 1 },
     );
@@ -141,19 +178,32 @@ export async function gateway(results: BenchResult[]): Promise<void> {
             metric: `${mode} p50 overhead, ${label} − in-process`,
             measured: wire.p50 - local.p50,
             unit: 'ms',
-            ...(target ? { target: { on: 'value' as const, op: '<=' as const, value: 2 } } : {}),
+            ...(target ? { target: { on: 'value' as const, op: '<=' as const, value: TARGET_MS } } : {}),
             engine: full,
             note: `in-process p50 ${local.p50.toFixed(2)} ms`,
           },
           { bench: 'gateway', metric: `${mode} p95 overhead, ${label} − in-process`, measured: wire.p95 - local.p95, unit: 'ms', engine: full, note: `in-process p95 ${local.p95.toFixed(2)} ms` },
         );
       }
+      const floor = get(`floor ${mode}`);
+      const serve = get(`serve ${mode}`);
+      console.log(`    ${mode} floor (bare node:http child): − in-process = p50 ${signed(floor.p50 - local.p50)} ms, p95 ${signed(floor.p95 - local.p95)} ms; memstrate serve − floor = p50 ${signed(serve.p50 - floor.p50)} ms, p95 ${signed(serve.p95 - floor.p95)} ms`);
+      results.push(
+        { bench: 'gateway', metric: `${mode} p50 floor, bare node:http child − in-process`, measured: floor.p50 - local.p50, unit: 'ms', engine: `${floorEngine}; baseline ${inProcessEngine}`, note: `p95 ${signed(floor.p95 - local.p95)} ms` },
+        { bench: 'gateway', metric: `${mode} p50 memstrate serve − floor`, measured: serve.p50 - floor.p50, unit: 'ms', engine: `${childEngine}; baseline ${floorEngine}`, note: `p95 ${signed(serve.p95 - floor.p95)} ms` },
+      );
     }
   } finally {
     for (const c of clients) await c.close().catch(() => {});
     if (child && child.exitCode === null) {
       const exited = new Promise((resolve) => child?.once('exit', resolve));
       child.kill('SIGTERM');
+      await exited;
+    }
+    floorTransport?.close();
+    if (floorChild && floorChild.exitCode === null) {
+      const exited = new Promise((resolve) => floorChild?.once('exit', resolve));
+      floorChild.kill('SIGTERM');
       await exited;
     }
     await app?.close();

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { authorize, authorizeRoute, requestGrant, type Access } from './access.js';
+import { safeParse } from '../wire/fast-path.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -114,7 +115,7 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: string, pro
   if (schema === undefined) return undefined;
   let result: ReturnType<z.ZodType['safeParse']>;
   try {
-    result = schema.safeParse(value);
+    result = safeParse(schema, value);
   } catch (error) {
     // Recursive JSON schemas can run out of stack on absurdly deep input.
     if (error instanceof RangeError) {

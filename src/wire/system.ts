@@ -44,6 +44,13 @@ export const SubstrateInfo = named(
     schemaVersion: z.string(),
     embedding: z.object({ provider: z.string(), model: z.string().optional(), dimensions: z.int().optional() }),
     capabilities: z.object({ main: MainCapabilities, semantic: SemanticCapabilities }),
+    wireFeatures: z
+      .array(z.string())
+      .optional()
+      .describe('Optional request encodings the gateway accepts (its own, not the substrate\'s): `embeddingF32` — recall takes the query vector as base64 float32 (RecallQuery.embeddingF32).'),
   }) satisfies z.ZodType<S.SubstrateInfo>,
   'What the substrate runs on and what its backends can do.',
 );
+
+/** What this gateway lists in GET /v1/info `wireFeatures`. */
+export const WIRE_FEATURES = ['embeddingF32'] as const;

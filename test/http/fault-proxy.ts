@@ -25,6 +25,8 @@ export interface SeenRequest {
   path: string;
   /** 1-based count of requests with this method and path so far. */
   n: number;
+  /** The request body as sent (UTF-8). */
+  body: string;
 }
 
 export class FaultProxy {
@@ -82,7 +84,7 @@ export class FaultProxy {
     const body = Buffer.concat(chunks);
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    const seen: SeenRequest = { method, path, n: this.seen.filter((r) => r.method === method && r.path === path).length + 1 };
+    const seen: SeenRequest = { method, path, n: this.seen.filter((r) => r.method === method && r.path === path).length + 1, body: body.toString('utf8') };
     this.seen.push(seen);
     const fault = this.plan(seen);
     if (fault === 'drop') {

@@ -85,6 +85,50 @@ describe('http semantic backend: wire', () => {
     expect(setup.proxy.seen).toHaveLength(0);
   });
 
+  it('recall sends a float32 query vector as embeddingF32 when the gateway lists it; same answers; other vectors stay JSON', async () => {
+    setup = await startWire();
+    const client = await setup.client();
+    expect(client.gateway.wireFeatures.has('embeddingF32')).toBe(true);
+    const server = setup.gateway.substrate!;
+    await client.store.rememberMany([0, 0.4, 0.8, 1.2].map((a, i) => ({ agentId: 'A', content: `memory ${i} kestrel`, embedding: planar(a) })));
+    const sent = (): Record<string, unknown> => JSON.parse(setup!.proxy.seen.find((r) => r.path === '/v1/memories/recall')!.body) as Record<string, unknown>;
+    const scored = (rs: { memory: { id: string }; score: number; matchedBy: string }[]) => rs.map((r) => [r.memory.id, r.score, r.matchedBy]);
+    const cases: [string, number[] | Float32Array, boolean][] = [
+      ['a Float32Array', new Float32Array(planar(0.3)), true],
+      ['numbers that are float32 values', Array.from(new Float32Array(planar(0.3))), true],
+      ['doubles that are not float32 values (kept exact as JSON)', planar(0.3), false],
+    ];
+    for (const [what, embedding, f32] of cases) {
+      for (const mode of ['vector', 'hybrid'] as const) {
+        setup.proxy.clear();
+        const query = { agentId: 'A', embedding, text: 'kestrel', mode, explain: true, limit: 3 };
+        const remote = await client.store.recall(query);
+        expect(Object.keys(sent()).sort(), what).toEqual(['agentId', f32 ? 'embeddingF32' : 'embedding', 'explain', 'limit', 'mode', 'text']);
+        expect(scored(remote), what).toEqual(scored(await server.semantic.recall(query)));
+      }
+    }
+    // Checked here as before: non-finite values never leave; a caller's own embeddingF32 is an unknown key, as in process.
+    setup.proxy.clear();
+    await expect(client.store.recall({ agentId: 'A', embedding: new Float32Array([1, Number.NaN, 0, 0, 0, 0, 0, 0]) })).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('query.embedding[1] is not a finite number') });
+    await expect(client.store.recall({ agentId: 'A', embedding: [1, Infinity, 0, 0, 0, 0, 0, 0] })).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('query.embedding[1] is not a finite number') });
+    await expect(client.store.recall({ agentId: 'A', embeddingF32: 'AACAPw==' } as never)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('embeddingF32: unknown key') });
+    await expect(server.semantic.recall({ agentId: 'A', embeddingF32: 'AACAPw==' } as never)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('embeddingF32: unknown key') });
+    expect(setup.proxy.seen).toHaveLength(0);
+  });
+
+  it('a gateway that does not list embeddingF32 (an older one) gets the query vector as a JSON array', async () => {
+    setup = await startWire();
+    setup.proxy.setPlan((r) => (r.path === '/v1/info' ? { rewrite: (body) => JSON.stringify({ ...(JSON.parse(body) as object), wireFeatures: undefined }) } : 'pass'));
+    const client = await setup.client();
+    expect(client.gateway.wireFeatures.size).toBe(0);
+    await client.store.remember({ agentId: 'A', content: 'one', embedding: planar(0) });
+    setup.proxy.clear();
+    expect(await client.store.recall({ agentId: 'A', embedding: new Float32Array(planar(0.1)) })).toHaveLength(1);
+    const body = JSON.parse(setup.proxy.seen.find((r) => r.path === '/v1/memories/recall')!.body) as Record<string, unknown>;
+    expect(body).not.toHaveProperty('embeddingF32');
+    expect(body['embedding']).toEqual(Array.from(new Float32Array(planar(0.1))));
+  });
+
   it('agent isolation through the client: B never sees A, in any mode', async () => {
     setup = await startWire();
     const client = await setup.client();

@@ -64,7 +64,7 @@ describe('the /v1 API, one store family at a time', () => {
     const real = await gw.call('POST', '/v1/consolidation');
     expect(real.body).toMatchObject({ decayed: 2, dryRun: false });
 
-    expect((await gw.call('GET', '/v1/info')).body).toEqual(JSON.parse(JSON.stringify(gw.mem.info)));
+    expect((await gw.call('GET', '/v1/info')).body).toEqual({ ...JSON.parse(JSON.stringify(gw.mem.info)), wireFeatures: ['embeddingF32'] });
     expect((await gw.call('GET', '/v1/info')).body).toMatchObject({ backend: 'sqlite', semanticBackend: 'sqlite', embedding: { provider: 'none' } });
     const health = await gw.call('GET', '/v1/health');
     expect(health.status).toBe(200);

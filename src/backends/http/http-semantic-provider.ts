@@ -47,7 +47,7 @@ export class HttpSemanticProvider implements SemanticProvider {
     /** What the gateway said about its substrate at open. */
     readonly gateway: GatewayInfo,
   ) {
-    this.store = new HttpSemanticStore(client, gateway.embedding.dimensions);
+    this.store = new HttpSemanticStore(client, gateway.embedding.dimensions, { embeddingF32: gateway.wireFeatures.has('embeddingF32') });
     this.consolidation = this.store;
     // Through a gateway, nothing shares a transaction with this side's main store.
     // Re-embedding belongs to the gateway, whose embedder it is: `memstrate reembed` runs there.

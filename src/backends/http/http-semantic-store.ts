@@ -9,6 +9,10 @@ import type { CallOptions, GatewayClient } from './gateway-client.js';
 import { HTTP_BACKEND } from './http-settings.js';
 import { WireDecoder } from './wire-decode.js';
 import { encodeBody } from './wire-encode.js';
+import { encodeF32, isF32Exact } from '../../wire/vector-f32.js';
+
+/** The keys of the contract's RecallQuery (what the semantic service accepts in process). */
+const RECALL_KEYS = ['agentId', 'allAgents', 'text', 'embedding', 'limit', 'mode', 'filter', 'explain', 'minScore'] as const satisfies readonly (keyof RecallQuery)[];
 
 /**
  * The SemanticStore of a remote memstrate gateway: each method is one request to the gateway's
@@ -34,6 +38,8 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
   constructor(
     private readonly client: GatewayClient,
     private dimensions: number | undefined,
+    /** What the gateway accepts beyond the base wire (GET /v1/info `wireFeatures`). */
+    private readonly features: { embeddingF32?: boolean } = {},
   ) {
     this.decode = new WireDecoder(client.where);
   }
@@ -104,7 +110,7 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
     const res = await this.client.request({
       method: 'POST',
       path: '/v1/memories/recall',
-      body: this.json('query', query),
+      body: this.recallBody(query),
       idempotent: true,
       signal: options.signal,
     });
@@ -247,6 +253,21 @@ export class HttpSemanticStore implements BackendSemanticStore, ConsolidationSto
 
   private memoryPath(id: string): string {
     return `/v1/memories/${encodeURIComponent(this.v.id('id', id))}`;
+  }
+
+  /**
+   * The recall body. A vector of float32 values (a Float32Array, or numbers that are all float32
+   * values) goes as `embeddingF32` when the gateway accepts it: the same numbers, ~4× fewer bytes,
+   * no per-number formatting here or parsing there. Anything else goes as a JSON array, checked as before.
+   */
+  private recallBody(query: RecallQuery): string {
+    // The contract has no embeddingF32: a caller's own is an unknown key (as in process), never passed through.
+    if ((query as { embeddingF32?: unknown }).embeddingF32 !== undefined) this.v.knownKeys('', query, RECALL_KEYS);
+    const { embedding } = query;
+    if (!this.features.embeddingF32 || !isF32Exact(embedding)) return this.json('query', query);
+    for (let i = 0; i < embedding.length; i++) if (!Number.isFinite(embedding[i])) this.v.fail(`query.embedding[${i}] is not a finite number`);
+    const { embedding: _vector, ...rest } = query;
+    return this.json('query', { ...rest, embeddingF32: encodeF32(embedding) });
   }
 
   private json(field: string, value: unknown): string {

@@ -7,6 +7,7 @@ import type { ArchiveRowOutcome } from '../../contracts/archive.js';
 import type { AgentMemoryCount, MemoryRecord, RecalledMemory, RememberResult } from '../../contracts/semantic-store.js';
 import { BackendUnavailableError, InternalError } from '../../errors.js';
 import { IdResponse } from '../../wire/common.js';
+import { safeParse } from '../../wire/fast-path.js';
 import {
   AgentCounts,
   ConsolidationReport as ConsolidationReportSchema,
@@ -32,6 +33,8 @@ export interface GatewayInfo {
   embedding: { provider: string; model: string | undefined; dimensions: number | undefined };
   /** The gateway's semantic capabilities, when it reports them (gateways since the backend registry do). */
   semanticCapabilities: SemanticCapabilities | undefined;
+  /** Optional request encodings it accepts (`wireFeatures`; absent on older gateways = none). */
+  wireFeatures: ReadonlySet<string>;
 }
 
 /** The fields the client takes from the gateway (re-embedding is the gateway's own: never taken over http). */
@@ -56,6 +59,11 @@ function semanticCapabilities(body: Partial<Record<string, unknown>>): SemanticC
     out[key] = fields[key];
   }
   return out as unknown as SemanticCapabilities;
+}
+
+/** The strings of a `wireFeatures` list (anything else in it, or a value that is not a list: none). */
+function wireFeatures(value: unknown): ReadonlySet<string> {
+  return new Set(Array.isArray(value) ? value.filter((f): f is string => typeof f === 'string') : []);
 }
 
 /**
@@ -253,11 +261,12 @@ export class WireDecoder {
       schemaVersion: b['schemaVersion'],
       embedding: { provider: e['provider'], model: str(model) ? model : undefined, dimensions: typeof dims === 'number' ? dims : undefined },
       semanticCapabilities: semanticCapabilities(b),
+      wireFeatures: wireFeatures(b['wireFeatures']),
     };
   }
 
   private shape<S extends z.ZodType>(schema: S, body: unknown, label: string): z.output<S> {
-    const parsed = schema.safeParse(body);
+    const parsed = safeParse(schema, body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const at = issue ? `${issue.path.join('.') || '(body)'}: ${issue.message}` : 'unexpected shape';

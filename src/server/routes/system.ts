@@ -4,7 +4,7 @@ import type { MemorySubstrate } from '../../assembly/substrate.js';
 import { buildOpenApiDocument } from '../openapi.js';
 import type { RouteTable } from '../route.js';
 import { named } from '../../wire/common.js';
-import { HealthReport, SubstrateInfo } from '../../wire/system.js';
+import { HealthReport, SubstrateInfo, WIRE_FEATURES } from '../../wire/system.js';
 
 const TAG = 'system';
 const OpenApiDocument = named('OpenApiDocument', z.looseObject({ openapi: z.string() }), 'This document.');
@@ -37,7 +37,7 @@ export function systemRoutes(table: RouteTable, mem: MemorySubstrate): void {
     status: 200,
     response: SubstrateInfo,
     async handler() {
-      return mem.info;
+      return { ...mem.info, wireFeatures: WIRE_FEATURES };
     },
   });
 
