@@ -16,13 +16,17 @@
  *                    termWeights (fold, split, stem)
  *   memstrate        `semantic.rememberMany` (validation, unit-vector check, one audit entry per batch)
  *
- * and for context: the memory row with its terms and nothing else ("terms alone"); every table
+ * and for context: the memory row with its terms and nothing else ("terms alone"); the same with
+ * the terms under a memory-first key, so that every term row is appended (not memstrate's schema:
+ * keyword search needs the term-first key; it shows what the term rows cost at best); every table
  * and index with `wal_autocheckpoint = 8192` instead of SQLite's 1000 pages (what checkpointing
  * after every batch costs); a plain `vec0(embedding float[D])` insert alone.
  * Inserting a batch's term rows sorted in primary-key order, 32 rows per statement, measured no
  * faster than one insert per row (6.8k vs 6.7k rows/s, row + terms, 30k rows): the cost is where
  * the rows land in the (term, agent, memory) b-tree, not the statements.
- * Env: BENCH_LOAD_N (rows per run, default 100000), BENCH_DIM (384), BENCH_LOAD_RUNS (default 3).
+ * Env: BENCH_LOAD_N (rows per run, default 100000), BENCH_DIM (384), BENCH_LOAD_RUNS (default 3),
+ * BENCH_LOAD_STEPS (comma-separated step names to run, e.g. "row,terms alone,memstrate rememberMany";
+ * default all; "row" is always run: it is the baseline).
  */
 import { v7 as uuidv7 } from 'uuid';
 import Database from 'better-sqlite3';
@@ -34,7 +38,10 @@ import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, 
 const AGENT = 'bench-agent';
 const BATCH = 1000;
 /** Contenders off the ladder (their "+µs/row" is not printed): context. */
-const CONTEXT = ['terms alone', 'all, checkpoint 8192', 'vec0 only'];
+const CONTEXT = ['terms alone', 'terms alone appended', 'all at checkpoint 8192', 'vec0 only'];
+const APPENDED_TERMS = [
+  'create table memory_terms (term text not null, agent_id text not null, memory_rowid integer not null, weight real not null, primary key (memory_rowid, term, agent_id)) without rowid',
+];
 
 interface Schema {
   memories: string;
@@ -73,6 +80,8 @@ interface Step {
   terms?: boolean;
   js?: boolean;
   pragmas?: string[];
+  /** The terms under a memory-first key (memory_rowid, term, agent_id): every insert appends. Not memstrate's schema (its keyword search needs term-first); it shows the per-row floor. */
+  appendTerms?: boolean;
 }
 
 export async function load(results: BenchResult[]): Promise<void> {
@@ -104,7 +113,7 @@ export async function load(results: BenchResult[]): Promise<void> {
       setup: (run) => {
         raw = openRawSqlite(`${dir}/raw-${name.replace(/\W+/g, '-')}-${run}.db`);
         for (const p of step.pragmas ?? []) raw.pragma(p);
-        const ddl = [schema.memories, ...(step.listIndexes ? schema.listIndexes : []), ...(step.dedupe ? schema.dedupeIndexes : []), ...(step.vec ? [schema.vec] : []), ...(step.terms ? schema.terms : [])];
+        const ddl = [schema.memories, ...(step.listIndexes ? schema.listIndexes : []), ...(step.dedupe ? schema.dedupeIndexes : []), ...(step.vec ? [schema.vec] : []), ...(step.terms ? (step.appendTerms ? APPENDED_TERMS : schema.terms) : [])];
         for (const sql of ddl) raw.exec(sql);
       },
       body: () => {
@@ -135,7 +144,7 @@ export async function load(results: BenchResult[]): Promise<void> {
       },
     });
 
-    const contenders: ThroughputContender[] = [
+    const all: ThroughputContender[] = [
       rawStep('row', {}),
       rawStep('+ list indexes', { listIndexes: true }),
       rawStep('+ dedupe index', { listIndexes: true, dedupe: true }),
@@ -162,7 +171,8 @@ export async function load(results: BenchResult[]): Promise<void> {
         },
       },
       rawStep('terms alone', { terms: true }),
-      rawStep('all, checkpoint 8192', { listIndexes: true, dedupe: true, vec: true, terms: true, pragmas: ['wal_autocheckpoint = 8192'] }),
+      rawStep('terms alone appended', { terms: true, appendTerms: true }),
+      rawStep('all at checkpoint 8192', { listIndexes: true, dedupe: true, vec: true, terms: true, pragmas: ['wal_autocheckpoint = 8192'] }),
       {
         name: 'vec0 only',
         setup: (run) => {
@@ -184,6 +194,12 @@ export async function load(results: BenchResult[]): Promise<void> {
         },
       },
     ];
+    const only = (process.env.BENCH_LOAD_STEPS ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+    if (only.length > 0) {
+      const unknown = only.filter((x) => !all.some((c) => c.name === x));
+      if (unknown.length > 0) throw new Error(`BENCH_LOAD_STEPS: unknown step(s) ${unknown.join(', ')}; steps: ${all.map((c) => c.name).join(', ')}`);
+    }
+    const contenders = only.length === 0 ? all : all.filter((c) => c.name === 'row' || only.includes(c.name));
     const stats = await compareThroughput(contenders, { runs, warmup: 0 });
     progress(started, 'timed');
 
