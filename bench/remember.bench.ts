@@ -1,8 +1,9 @@
 /**
  * remember — insert throughput, one at a time (`remember`, sequential awaits) and batched
  * (`rememberMany`, 1000 per call), against raw better-sqlite3 inserts of the same rows into an
- * equivalent hand-written schema: the same memories table and indexes, the FTS5 index kept by
- * the same trigger, and `vec0(embedding float[D])` keyed by the memory rowid — one transaction
+ * equivalent hand-written schema: the same memories table and indexes, the keyword terms in
+ * `memory_terms` (one row per distinct term, weights from termWeights — what memstrate writes
+ * since issue 10), and `vec0(embedding float[D])` keyed by the memory rowid — one transaction
  * per memory, and 1000 memories per transaction. Target (anchors §6.6): ≥ 0.5× raw rows/s.
  * A vec0-only insert rate is printed for context (the anchors' 17k/s single, 73k/s batched).
  *
@@ -12,6 +13,7 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import { MemorySubstrate } from '../src/index.js';
+import { termWeights } from '../src/core/keyword-score.js';
 import { LatentModel, makeTexts, row, Vocabulary } from './data.js';
 import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, RUNS, tempDir, type BenchResult, type ThroughputContender } from './lib.js';
 import type Database from 'better-sqlite3';
@@ -30,11 +32,9 @@ function createRawSchema(db: Database.Database, dim: number, withText: boolean):
       create index memories_agent_scope on memories(agent_id, scope, created_at);
       create index memories_accessed on memories(accessed_at);
       create index memories_dedupe on memories(agent_id, scope, content);
-      create virtual table memories_fts using fts5(content, content='memories', content_rowid='rowid',
-        tokenize='porter unicode61 remove_diacritics 2');
-      create trigger memories_fts_insert after insert on memories begin
-        insert into memories_fts(rowid, content) values (new.rowid, new.content);
-      end;`);
+      create table memory_terms (term text not null, agent_id text not null, memory_rowid integer not null, weight real not null,
+        primary key (term, agent_id, memory_rowid)) without rowid;
+      create index memory_terms_memory on memory_terms (memory_rowid);`);
   }
   db.exec(`create virtual table memories_vec using vec0(embedding float[${dim}])`);
 }
@@ -85,16 +85,18 @@ export async function remember(results: BenchResult[]): Promise<void> {
       },
     });
 
-    /** Prepared statements of the equivalent schema; `insertOne` writes one memory (row + FTS via trigger + vector). */
+    /** Prepared statements of the equivalent schema; `insertOne` writes one memory (row + terms + vector). */
     const rawInserter = (db: Database.Database) => {
       const insMem = db.prepare(
         `insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count)
          values (?, ?, ?, 'observation', 'episodic', ?, 1, ?, ?, 0)`,
       );
       const insVec = db.prepare('insert into memories_vec(rowid, embedding) values (?, ?)');
+      const insTerm = db.prepare('insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)');
       return (i: number) => {
         const now = Date.now();
         const { lastInsertRowid } = insMem.run(uuidv7(), AGENT, texts[i] as string, JSON.stringify({}), now, now);
+        for (const [term, weight] of termWeights(texts[i] as string)) insTerm.run(term, AGENT, lastInsertRowid, weight);
         insVec.run(BigInt(lastInsertRowid), vecBuf(i));
       };
     };

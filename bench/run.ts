@@ -11,6 +11,7 @@ type Bench = (results: BenchResult[]) => Promise<void>;
 const BENCHES: Record<string, () => Promise<Bench>> = {
   recall: async () => (await import('./recall.bench.js')).recall,
   remember: async () => (await import('./remember.bench.js')).remember,
+  load: async () => (await import('./load.bench.js')).load,
   kv: async () => (await import('./kv.bench.js')).kv,
   audit: async () => (await import('./audit.bench.js')).audit,
   pgvector: async () => (await import('./pgvector.bench.js')).pgvector,

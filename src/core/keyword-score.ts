@@ -40,16 +40,39 @@ export const BM25_PIVOT = 256;
 /** Scripts written without spaces between words: indexed as character bigrams. */
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\u3005\u30fc\uff70]/u;
 const WORD = /[\p{L}\p{M}\p{N}]+/gu;
+/** WORD on folded (lower-case) ASCII: ASCII's letters and digits; it has no marks. */
+const ASCII_WORD = /[a-z0-9]+/g;
 const LATIN_ACCENTS = /[\u0300-\u036f]+/g;
 
+/** Only ASCII: NFKD and NFKC leave it as it is, it has no combining accents and no unspaced script. */
+const ASCII = /^[\x00-\x7f]*$/;
+
 function fold(text: string): string {
+  if (ASCII.test(text)) return text.toLowerCase();
   return text.normalize('NFKD').replace(LATIN_ACCENTS, '').normalize('NFKC').toLowerCase();
+}
+
+/**
+ * Porter stems of the words seen lately (the stemmer is a pure function of the word): writing a
+ * memory stems every word, and stemming was most of the tokenising time. Bounded: emptied when full.
+ */
+const STEMS = new Map<string, string>();
+const STEM_CACHE_SIZE = 50_000;
+
+function stem(word: string): string {
+  let s = STEMS.get(word);
+  if (s === undefined) {
+    s = stemmer(word);
+    if (STEMS.size >= STEM_CACHE_SIZE) STEMS.clear();
+    STEMS.set(word, s);
+  }
+  return s;
 }
 
 function pushRun(run: string[], unspaced: boolean, out: string[]): void {
   if (run.length === 0) return;
   if (!unspaced) {
-    out.push(stemmer(run.join('')));
+    out.push(stem(run.join('')));
     return;
   }
   if (run.length === 1) {
@@ -62,7 +85,13 @@ function pushRun(run: string[], unspaced: boolean, out: string[]): void {
 /** The terms of `text`, in order, repeats kept. */
 export function keywordTerms(text: string): string[] {
   const out: string[] = [];
-  for (const match of fold(text).matchAll(WORD)) {
+  const folded = fold(text);
+  if (ASCII.test(folded)) {
+    // No unspaced script in ASCII: every word is one run, stemmed.
+    for (const match of folded.matchAll(ASCII_WORD)) out.push(stem(match[0]));
+    return out;
+  }
+  for (const match of folded.matchAll(WORD)) {
     let run: string[] = [];
     let unspaced = false;
     for (const ch of match[0]) {

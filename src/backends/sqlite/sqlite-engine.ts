@@ -30,6 +30,9 @@ export interface SqliteEngineOptions {
 
 export const DEFAULT_READ_WORKERS = 2;
 
+/** The WAL's automatic checkpoint threshold (pages) a bulk write commits under (see deferCheckpoints). */
+export const BULK_CHECKPOINT_PAGES = 8192;
+
 /** Prepared statements kept per connection (dynamic queries beyond this are re-prepared). */
 const STATEMENT_CACHE_SIZE = 512;
 
@@ -48,6 +51,9 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   private locked = false;
   /** Nesting of `securely` calls. */
   private secureDepth = 0;
+  /** SQLite's automatic checkpoint threshold (pages); a bulk write raises it until its transaction ends. */
+  private readonly checkpointPages: number;
+  private checkpointsDeferred = false;
   private lockTail: Promise<void> = Promise.resolve();
   private readonly direct: SqlExecutor;
   private readonly scopes = new ScopeRunner<Scope>();
@@ -56,6 +62,7 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   readonly reader: SqlReader;
 
   private constructor(raw: BetterSqlite3.Database, readPool: SqliteReadPool | undefined) {
+    this.checkpointPages = Number(raw.pragma('wal_autocheckpoint', { simple: true }));
     this.raw = raw;
     this.readPool = readPool;
     this.reader = {
@@ -220,7 +227,34 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
    */
   async exclusiveTransaction<T>(fn: (db: BetterSqlite3.Database) => T): Promise<T> {
     await this.ready();
-    return this.raw.inTransaction ? fn(this.raw) : this.raw.transaction(() => fn(this.raw)).immediate();
+    if (this.raw.inTransaction) return fn(this.raw);
+    try {
+      return this.raw.transaction(() => fn(this.raw)).immediate();
+    } finally {
+      this.restoreCheckpoints();
+    }
+  }
+
+  /**
+   * Called by a bulk write (a batch of many memories) inside its transaction: that transaction
+   * commits with the WAL's automatic checkpoint at BULK_CHECKPOINT_PAGES instead of SQLite's 1000
+   * pages, then the threshold goes back. A batch of 1000 memories dirties thousands of index pages
+   * (the keyword terms and the dedupe index land at random), so with 1000 pages every batch's
+   * commit checkpointed (copied every page into the database file and synced it), and pages
+   * touched by consecutive batches were copied once per batch. The commits, the WAL and
+   * durability are unchanged: only when its pages are copied back (the next smaller commit, or
+   * close, checkpoints the rest).
+   */
+  deferCheckpoints(): void {
+    if (this.checkpointsDeferred || !this.raw.inTransaction) return;
+    this.raw.pragma(`wal_autocheckpoint = ${BULK_CHECKPOINT_PAGES}`);
+    this.checkpointsDeferred = true;
+  }
+
+  private restoreCheckpoints(): void {
+    if (!this.checkpointsDeferred) return;
+    this.checkpointsDeferred = false;
+    if (this.raw.open) this.raw.pragma(`wal_autocheckpoint = ${this.checkpointPages}`);
   }
 
   /**
@@ -243,6 +277,7 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
         if (this.raw.inTransaction) this.statement('rollback').run();
         outcome = { ok: false, error: this.mapError(error, 'commit') };
       } finally {
+        this.restoreCheckpoints();
         scope.release();
       }
     }

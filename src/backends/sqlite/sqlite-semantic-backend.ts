@@ -39,6 +39,9 @@ interface ReplacedFields {
 /** The largest vector column sqlite-vec's vec0 accepts (measured: 8193 is refused); declared as maxDimensions, enforced by core. */
 export const VEC0_MAX_DIMENSIONS = 8192;
 
+/** A write of at least this many memories commits with the WAL checkpoint deferred (SqliteEngine.deferCheckpoints). */
+const BULK_ROWS = 100;
+
 const INSERT_MEMORY =
   'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count, key, expires_at) ' +
   'values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)';
@@ -150,6 +153,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
     if (rows.length === 0) return [];
     return this.guard('remember', () =>
       this.engine.exclusiveTransaction((db) => {
+        if (rows.length >= BULK_ROWS) this.engine.deferCheckpoints();
         const withVectors = rows.some((r) => r.embedding !== undefined);
         const hasVec = this.vecReady(db);
         if (withVectors && !hasVec) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
@@ -541,6 +545,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
     if (rows.length === 0) return [];
     return this.guard('import memories', () =>
       this.engine.exclusiveTransaction((db) => {
+        if (rows.length >= BULK_ROWS) this.engine.deferCheckpoints();
         const hasVec = this.vecReady(db);
         if (rows.some((r) => r.embedding !== undefined) && !hasVec) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
         const find = this.prep(db, 'select rowid from memories where id = ? or (agent_id = ? and key = ?)');

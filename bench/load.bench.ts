@@ -1,0 +1,237 @@
+/**
+ * load — where the time of a batched load goes (issue 13). N memories × D dims, written in batches
+ * of 1000 (one transaction each) into a fresh file per run, by a ladder of raw better-sqlite3
+ * writers on memstrate's own migrated schema (its DDL read from a file memstrate created, so the
+ * steps follow the migrations), each adding one part of what `rememberMany` writes, and finally
+ * `rememberMany` itself. Every step is printed as rows/s and as a ratio to the first step (the
+ * memory row alone) measured in the same run, runs interleaved:
+ *
+ *   row              the `memories` row (with its `id unique` key), nothing else
+ *   + list indexes   memories_agent_scope, memories_accessed, the key/expiry partial indexes, the 0007 list indexes
+ *   + dedupe index   memories_dedupe (agent_id, scope, content): the one index whose inserts land at random
+ *   + vec0           the `memories_vec` row (partitioned by agent, with its metadata columns)
+ *   + terms          one `memory_terms` row per distinct term (terms precomputed, untimed), one insert per row
+ *                    (= every table and index memstrate writes)
+ *   + JS             as above, plus what memstrate computes per row: a UUIDv7, JSON.stringify(metadata) and
+ *                    termWeights (fold, split, stem)
+ *   memstrate        `semantic.rememberMany` (validation, unit-vector check, one audit entry per batch)
+ *
+ * and for context: the memory row with its terms and nothing else ("terms alone"); the same with
+ * the terms under a memory-first key, so that every term row is appended (not memstrate's schema:
+ * keyword search needs the term-first key; it shows what the term rows cost at best); every table
+ * and index with `wal_autocheckpoint = 8192` instead of SQLite's 1000 pages (what checkpointing
+ * after every batch costs); a plain `vec0(embedding float[D])` insert alone.
+ * Inserting a batch's term rows sorted in primary-key order, 32 rows per statement, measured no
+ * faster than one insert per row (6.8k vs 6.7k rows/s, row + terms, 30k rows): the cost is where
+ * the rows land in the (term, agent, memory) b-tree, not the statements.
+ * Env: BENCH_LOAD_N (rows per run, default 100000), BENCH_DIM (384), BENCH_LOAD_RUNS (default 3),
+ * BENCH_LOAD_STEPS (comma-separated step names to run, e.g. "row,terms alone,memstrate rememberMany";
+ * default all; "row" is always run: it is the baseline).
+ */
+import { v7 as uuidv7 } from 'uuid';
+import Database from 'better-sqlite3';
+import { MemorySubstrate } from '../src/index.js';
+import { termWeights } from '../src/core/keyword-score.js';
+import { LatentModel, makeTexts, row, Vocabulary } from './data.js';
+import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, tempDir, type BenchResult, type ThroughputContender } from './lib.js';
+
+const AGENT = 'bench-agent';
+const BATCH = 1000;
+/** Contenders off the ladder (their "+µs/row" is not printed): context. */
+const CONTEXT = ['terms alone', 'terms alone appended', 'all at checkpoint 8192', 'vec0 only'];
+const APPENDED_TERMS = [
+  'create table memory_terms (term text not null, agent_id text not null, memory_rowid integer not null, weight real not null, primary key (memory_rowid, term, agent_id)) without rowid',
+];
+
+interface Schema {
+  memories: string;
+  listIndexes: string[];
+  dedupeIndexes: string[];
+  vec: string;
+  terms: string[];
+}
+
+/** memstrate's DDL for what a memory write touches, read from a file it migrated (and fixed a vector space on). */
+async function memstrateSchema(path: string, embedding: Float32Array): Promise<Schema> {
+  const mem = await MemorySubstrate.open({ sqlitePath: path }, { env: {} });
+  await mem.semantic.rememberMany([{ agentId: 'template', content: 'template', embedding }]);
+  await mem.close();
+  const db = new Database(path, { readonly: true });
+  try {
+    const ddl = (where: string) => (db.prepare(`select name, sql from sqlite_master where sql is not null and ${where} order by name`).all() as { name: string; sql: string }[]);
+    const indexes = ddl("type = 'index' and tbl_name = 'memories'");
+    return {
+      memories: (ddl("type = 'table' and name = 'memories'")[0] as { sql: string }).sql,
+      listIndexes: indexes.filter((i) => !i.name.includes('dedupe')).map((i) => i.sql),
+      dedupeIndexes: indexes.filter((i) => i.name.includes('dedupe')).map((i) => i.sql),
+      vec: (ddl("name = 'memories_vec'")[0] as { sql: string }).sql,
+      // the table, its index and the triggers that keep it (they fire on delete/update only)
+      terms: [...ddl("type = 'table' and name = 'memory_terms'"), ...ddl("type in ('index', 'trigger') and tbl_name = 'memory_terms'"), ...ddl("type = 'trigger' and tbl_name = 'memories' and name like 'memory_terms%'")].map((r) => r.sql),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+interface Step {
+  listIndexes?: boolean;
+  dedupe?: boolean;
+  vec?: boolean;
+  terms?: boolean;
+  js?: boolean;
+  pragmas?: string[];
+  /** The terms under a memory-first key (memory_rowid, term, agent_id): every insert appends. Not memstrate's schema (its keyword search needs term-first); it shows the per-row floor. */
+  appendTerms?: boolean;
+}
+
+export async function load(results: BenchResult[]): Promise<void> {
+  const dim = envInt('BENCH_DIM', 384, 384);
+  const n = envInt('BENCH_LOAD_N', 100_000, 10_000);
+  const runs = envInt('BENCH_LOAD_RUNS', 3, 1);
+  const engine = engineDescription();
+  const started = performance.now();
+  console.log(`load: ${n} rows × ${dim} dims in batches of ${BATCH}; fresh DB per run, ${runs} runs interleaved`);
+
+  const vectors = new LatentModel(dim, 0x5eed).sample(n, 11);
+  const { texts } = makeTexts(new Vocabulary(20_000, 3), n, 12);
+  const vecBuf = (i: number) => {
+    const v = row(vectors, dim, i);
+    return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  };
+  const precomputed = texts.map((t) => [...termWeights(t)]);
+  const fixedIds = texts.map((_, i) => uuidv7({ msecs: 1_700_000_000_000 + i }));
+  progress(started, 'data generated');
+
+  const { dir, cleanup } = tempDir('load');
+  let raw: Database.Database | undefined;
+  let mem: MemorySubstrate | undefined;
+  try {
+    const schema = await memstrateSchema(`${dir}/template.db`, row(vectors, dim, 0));
+
+    const rawStep = (name: string, step: Step): ThroughputContender => ({
+      name,
+      setup: (run) => {
+        raw = openRawSqlite(`${dir}/raw-${name.replace(/\W+/g, '-')}-${run}.db`);
+        for (const p of step.pragmas ?? []) raw.pragma(p);
+        const ddl = [schema.memories, ...(step.listIndexes ? schema.listIndexes : []), ...(step.dedupe ? schema.dedupeIndexes : []), ...(step.vec ? [schema.vec] : []), ...(step.terms ? (step.appendTerms ? APPENDED_TERMS : schema.terms) : [])];
+        for (const sql of ddl) raw.exec(sql);
+      },
+      body: () => {
+        const db = raw as Database.Database;
+        const insMem = db.prepare(
+          'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count, key, expires_at) ' +
+            "values (?, ?, ?, 'observation', 'episodic', ?, 1, ?, ?, 0, null, null)",
+        );
+        const insVec = step.vec ? db.prepare('insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, ?, ?, ?, ?, ?, ?)') : undefined;
+        const insTerm = step.terms ? db.prepare('insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)') : undefined;
+        const insertBatch = db.transaction((start: number, end: number) => {
+          for (let i = start; i < end; i++) {
+            const now = Date.now();
+            const content = texts[i] as string;
+            const id = step.js ? uuidv7() : (fixedIds[i] as string);
+            const metadata = step.js ? JSON.stringify({}) : '{}';
+            const rowid = Number(insMem.run(id, AGENT, content, metadata, now, now).lastInsertRowid);
+            if (insTerm) for (const [term, weight] of step.js ? termWeights(content) : (precomputed[i] as [string, number][])) insTerm.run(term, AGENT, rowid, weight);
+            insVec?.run(BigInt(rowid), AGENT, vecBuf(i), 'episodic', 'observation', 1, BigInt(now));
+          }
+        });
+        for (let start = 0; start < n; start += BATCH) insertBatch(start, Math.min(n, start + BATCH));
+        return n;
+      },
+      teardown: () => {
+        (raw as Database.Database).close();
+        raw = undefined;
+      },
+    });
+
+    const all: ThroughputContender[] = [
+      rawStep('row', {}),
+      rawStep('+ list indexes', { listIndexes: true }),
+      rawStep('+ dedupe index', { listIndexes: true, dedupe: true }),
+      rawStep('+ vec0', { listIndexes: true, dedupe: true, vec: true }),
+      rawStep('+ terms', { listIndexes: true, dedupe: true, vec: true, terms: true }),
+      rawStep('+ JS', { listIndexes: true, dedupe: true, vec: true, terms: true, js: true }),
+      {
+        name: 'memstrate rememberMany',
+        setup: async (run) => {
+          mem = await MemorySubstrate.open({ sqlitePath: `${dir}/mem-${run}.db` }, { env: {} });
+        },
+        body: async () => {
+          const m = mem as MemorySubstrate;
+          for (let start = 0; start < n; start += BATCH) {
+            const batch = [];
+            for (let i = start; i < Math.min(n, start + BATCH); i++) batch.push({ agentId: AGENT, content: texts[i] as string, embedding: row(vectors, dim, i) });
+            await m.semantic.rememberMany(batch);
+          }
+          return n;
+        },
+        teardown: async () => {
+          await (mem as MemorySubstrate).close();
+          mem = undefined;
+        },
+      },
+      rawStep('terms alone', { terms: true }),
+      rawStep('terms alone appended', { terms: true, appendTerms: true }),
+      rawStep('all at checkpoint 8192', { listIndexes: true, dedupe: true, vec: true, terms: true, pragmas: ['wal_autocheckpoint = 8192'] }),
+      {
+        name: 'vec0 only',
+        setup: (run) => {
+          raw = openRawSqlite(`${dir}/vec0-${run}.db`);
+          raw.exec(`create virtual table memories_vec using vec0(embedding float[${dim}])`);
+        },
+        body: () => {
+          const db = raw as Database.Database;
+          const ins = db.prepare('insert into memories_vec(rowid, embedding) values (?, ?)');
+          const insertBatch = db.transaction((start: number, end: number) => {
+            for (let i = start; i < end; i++) ins.run(BigInt(i + 1), vecBuf(i));
+          });
+          for (let start = 0; start < n; start += BATCH) insertBatch(start, Math.min(n, start + BATCH));
+          return n;
+        },
+        teardown: () => {
+          (raw as Database.Database).close();
+          raw = undefined;
+        },
+      },
+    ];
+    const only = (process.env.BENCH_LOAD_STEPS ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+    if (only.length > 0) {
+      const unknown = only.filter((x) => !all.some((c) => c.name === x));
+      if (unknown.length > 0) throw new Error(`BENCH_LOAD_STEPS: unknown step(s) ${unknown.join(', ')}; steps: ${all.map((c) => c.name).join(', ')}`);
+    }
+    const contenders = only.length === 0 ? all : all.filter((c) => c.name === 'row' || only.includes(c.name));
+    const stats = await compareThroughput(contenders, { runs, warmup: 0 });
+    progress(started, 'timed');
+
+    const base = (stats.get('row') as { opsPerSec: number }).opsPerSec;
+    let previous = base;
+    console.log(`    ${'step'.padEnd(24)} ${'rows/s'.padStart(9)}  ${'× row'.padStart(7)}  ${'µs/row'.padStart(7)}  ${'+µs/row'.padStart(8)}  spread`);
+    for (const c of contenders) {
+      const s = stats.get(c.name) as { opsPerSec: number; spread: number };
+      const us = 1e6 / s.opsPerSec;
+      const ladder = !CONTEXT.includes(c.name);
+      const added = ladder ? (us - 1e6 / previous).toFixed(1) : '';
+      if (ladder) previous = s.opsPerSec;
+      console.log(
+        `    ${c.name.padEnd(24)} ${Math.round(s.opsPerSec).toString().padStart(9)}  ${(s.opsPerSec / base).toFixed(3).padStart(7)}  ${us.toFixed(1).padStart(7)}  ${added.padStart(8)}  ${(s.spread * 100).toFixed(0)} %`,
+      );
+    }
+    for (const c of contenders) {
+      if (c.name === 'row') continue;
+      const s = stats.get(c.name) as { opsPerSec: number };
+      results.push({
+        bench: 'load',
+        metric: `${c.name}, ${n} × ${dim}-d, 1000/batch`,
+        measured: s.opsPerSec,
+        unit: 'rows/s',
+        baseline: { name: 'row alone', value: base },
+        engine,
+        ...(c.name === 'memstrate rememberMany' ? { target: { on: 'value', op: '>=', value: 25_000 } as const, note: 'issue 13 target' } : {}),
+      });
+    }
+  } finally {
+    if (raw) (raw as Database.Database).close();
+    if (mem) await (mem as MemorySubstrate).close();
+    cleanup();
+  }
+}
