@@ -10,17 +10,7 @@ import { LIMITS } from '../../src/core/limits.js';
 import { fastCheckOnly, safeParse } from '../../src/wire/fast-path.js';
 import { RecallQuery, RecallResponse } from '../../src/wire/memories.js';
 import { encodeF32 } from '../../src/wire/vector-f32.js';
-
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../src/testing/vectors.js';
 
 const ODD_VALUES: unknown[] = [
   undefined, null, true, false, 0, -1, 1, 1.5, 1000, 1001, 2 ** 53, -0, NaN, Infinity, -Infinity, '', 'x', 'a'.repeat(LIMITS.idLength + 1),
