@@ -218,7 +218,8 @@ export class SemanticService implements BackendSemanticStore {
     const written = rows.filter((_, i) => alias[i] === undefined);
     const outcomes = await this.backend.insert(written, now);
     if (outcomes.length !== written.length) throw new ConfigError([`semantic backend ${this.backend.name} answered ${outcomes.length} outcomes for ${written.length} rows`]);
-    await this.writePending(written.flatMap((r, i) => (outcomes[i]?.outcome === 'existing' ? [] : [{ id: (outcomes[i] as InsertOutcome).id, content: r.content }])));
+    // Only while a re-embedding runs in this process: nothing is built on the plain remember path.
+    if (this.pending) await this.writePending(written.flatMap((r, i) => (outcomes[i]?.outcome === 'existing' ? [] : [{ id: (outcomes[i] as InsertOutcome).id, content: r.content }])));
     const byRow = new Map<number, RememberResult>();
     let next = 0;
     rows.forEach((_, i) => {
@@ -525,7 +526,7 @@ export class SemanticService implements BackendSemanticStore {
     await this.flushTouches();
     const record = await this.backend.replace(id, fields, now);
     if (!record) return notFound();
-    if (fields.content !== undefined) await this.writePending([{ id: record.id, content: record.content }]);
+    if (this.pending && fields.content !== undefined) await this.writePending([{ id: record.id, content: record.content }]);
     return { agentId: record.agentId, record };
   }
 

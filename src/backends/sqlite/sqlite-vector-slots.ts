@@ -57,14 +57,14 @@ export class SqliteVectorSlots implements VectorSpaceSlots {
   }
 
   async missing(after: string | undefined, limit: number): Promise<PendingVectorTask[]> {
-    return this.tx('find memories to re-embed', (db) => {
+    return this.read('find memories to re-embed', (db) => {
       requirePending(readSpaces(db).pending, this.host.name);
       return db.prepare(`select m.id, m.content ${LACKING} and m.id > ? order by m.id limit ?`).all(after ?? '', limit) as PendingVectorTask[];
     });
   }
 
   async countMissing(): Promise<number> {
-    return this.tx('count memories to re-embed', (db) => lacking(db, readSpaces(db).pending, this.host.name));
+    return this.read('count memories to re-embed', (db) => lacking(db, readSpaces(db).pending, this.host.name));
   }
 
   async write(vectors: readonly { id: string; content: string; vector: Float32Array }[]): Promise<void> {
@@ -128,6 +128,11 @@ export class SqliteVectorSlots implements VectorSpaceSlots {
       this.host.vecChanged(false);
       return true;
     });
+  }
+
+  /** Reads: on the connection, without taking the write lock other processes' writers need. */
+  private read<T>(action: string, fn: (db: BetterSqlite3.Database) => T): Promise<T> {
+    return this.host.guard(action, () => this.host.engine.exclusive(fn));
   }
 
   private tx<T>(action: string, fn: (db: BetterSqlite3.Database) => T): Promise<T> {
