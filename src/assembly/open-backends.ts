@@ -59,6 +59,7 @@ export async function openSemanticProvider(
         embedder: ctx.embedder,
         dimensions: ctx.settings.embeddingDimensions,
         maxDimensions: facet.capabilities.maxDimensions,
+        vectorSearch: facet.capabilities.vectorSearch,
         decayRate: ctx.settings.decayRate,
         clock: ctx.clock,
         logger: ctx.logger,

@@ -16,7 +16,7 @@ import type { StructuredStore } from '../contracts/structured-store.js';
 import type { Clock, JsonValue, Logger } from '../contracts/types.js';
 import type { UsageStore } from '../contracts/usage-store.js';
 import { createEmbedder } from '../embedders/index.js';
-import { ConfigError, ValidationError } from '../errors.js';
+import { ConfigError, NotSupportedError, ValidationError } from '../errors.js';
 import { FileAnchor, MemoryAnchor, type AuditAnchor } from '../core/audit-anchor.js';
 import { PostgresAnchor } from '../backends/postgres/postgres-anchor.js';
 import { ChainedAuditLog } from '../core/audit-log.js';
@@ -28,8 +28,9 @@ import type { AuditTarget } from '../core/audit-wrap.js';
 import type { Readable } from 'node:stream';
 import { mirroredSessions, SessionMirror } from '../core/session-mirror.js';
 import { abortReembed, dropPrevious, reembed, required, vectorSpacesOf, type ReembedDeps, type ReembedOptions, type ReembedReport } from '../core/reembed.js';
-import type { VectorSpaces } from '../contracts/semantic-backend.js';
+import type { VectorIndexBuild, VectorIndexes, VectorIndexStatus, VectorSpaces } from '../contracts/semantic-backend.js';
 import { defaultLogger } from '../core/logger.js';
+import { Validator } from '../core/validate.js';
 import { auditStores, type AuditedStores } from './audited-stores.js';
 import { backendRegistry } from './backends.js';
 import { openMainBackend, openSemanticProvider, type OpenedCapabilities } from './open-backends.js';
@@ -331,6 +332,38 @@ export class MemorySubstrate {
     return (await abortReembed(this.reembedDeps())) !== undefined;
   }
 
+  /**
+   * Builds (or rebuilds) the agent's approximate vector index (SQLite: k-means cells over sign codes,
+   * with an exact rerank; see src/backends/sqlite/sqlite-ann-index.ts), with progress. Recall uses it
+   * under `vector_search = "approximate"`, or `"auto"` from the agent's size on, which also builds it
+   * by itself. NOT_SUPPORTED where the semantic backend has no such index (its own is always in use).
+   */
+  async buildVectorIndex(agentId: string, options: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<VectorIndexBuild> {
+    if (this.forensic) throw new ValidationError('this is a read-only (forensic) open: no index can be built', { backend: this.info.semanticBackend });
+    return this.indexes().build(validAgentId(agentId, this.info.semanticBackend), options);
+  }
+
+  /** Every agent's approximate vector index. */
+  async vectorIndexes(): Promise<VectorIndexStatus[]> {
+    return this.indexes().status();
+  }
+
+  /** Drops the agent's approximate vector index (its recall scans exactly again); false when it had none. */
+  async dropVectorIndex(agentId: string): Promise<boolean> {
+    if (this.forensic) throw new ValidationError('this is a read-only (forensic) open: no index can be dropped', { backend: this.info.semanticBackend });
+    return this.indexes().drop(validAgentId(agentId, this.info.semanticBackend));
+  }
+
+  private indexes(): VectorIndexes {
+    const indexes = this.semanticProvider.vectorIndexes;
+    if (!indexes) {
+      throw new NotSupportedError(`the ${this.semanticProvider.name} semantic backend has no approximate vector index to manage (its vector search is ${this.info.capabilities.semantic.vectorSearch})`, {
+        backend: this.semanticProvider.name,
+      });
+    }
+    return indexes;
+  }
+
   private reembedDeps(): ReembedDeps {
     const backend = this.semanticProvider.name;
     return { subject: required(this.semanticProvider.reembedding, backend), target: this.semanticTarget, backend, configured: this.embedder };
@@ -400,4 +433,9 @@ function auditKey(config: MemoryConfig, env: NodeJS.ProcessEnv): Buffer | undefi
   const value = env[config.auditKeyEnv];
   if (!value) throw new ConfigError([`audit_key_env: environment variable ${config.auditKeyEnv} is not set or empty`]);
   return Buffer.from(value, 'utf8');
+}
+
+/** An agent id as every store takes it (core/validate.ts). */
+function validAgentId(agentId: unknown, backend: string): string {
+  return new Validator(backend).id('agentId', agentId);
 }

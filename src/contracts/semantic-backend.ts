@@ -63,6 +63,42 @@ export interface SearchScope {
   k: number;
   /** The substrate clock's now: a memory with expiresAt <= now is invisible (never returned or counted). */
   now: EpochMs;
+  /** When present (recall with `explain`), the backend records here which vector search path ran. */
+  trace?: VectorSearchTrace;
+}
+
+/** Which vector search ran: `exact` (every candidate compared) or `approximate` (an index: recall may be < 1). */
+export interface VectorSearchTrace {
+  vectorSearch?: 'exact' | 'approximate';
+}
+
+/** One agent's approximate vector index (VectorIndexes). */
+export interface VectorIndexStatus {
+  agentId: string;
+  /** `building`: being filled (queries scan exactly); `ready`: in use. */
+  state: 'building' | 'ready';
+  /** Memories the agent had when the index was built. */
+  rowsAtBuild: number;
+  /** Partitions (k-means cells). */
+  cells: number;
+  builtAt: EpochMs;
+}
+
+export interface VectorIndexBuild {
+  agentId: string;
+  rows: number;
+  cells: number;
+  /** Bits of each memory's sign code. */
+  codeBits: number;
+  ms: number;
+}
+
+/** Optional (SQLite): per-agent approximate vector indexes, built explicitly or by the `auto` setting. */
+export interface VectorIndexes {
+  build(agentId: string, options?: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal }): Promise<VectorIndexBuild>;
+  status(): Promise<VectorIndexStatus[]>;
+  /** False when the agent had no index. */
+  drop(agentId: string): Promise<boolean>;
 }
 
 /** Which memories count / list look at: the agent (undefined = every agent) and the filter (never merged ones). */
@@ -192,6 +228,8 @@ export interface SemanticBackend {
   fixVectorSpace(space: VectorSpace): Promise<void>;
   /** Optional (re-embedding): a second vector space beside the current one. Declared as `vectorSpaceMigration`. */
   readonly spaces?: VectorSpaceSlots;
+  /** Optional: approximate vector indexes per agent (SQLite). */
+  readonly vectorIndexes?: VectorIndexes;
   /**
    * Writes the rows in one unit (all or nothing where the engine can): a row with a `key` replaces
    * the live memory of (agentId, key) in place — content, source, scope, metadata, confidence,

@@ -4,7 +4,7 @@ import type { ConsolidationStore } from './consolidation-store.js';
 import type { BackendHealth } from './health.js';
 import type { Owner } from './main-backend.js';
 import type { Embedder } from './embedder.js';
-import type { DeletedMemory, VectorSpace, VectorSpaceSlots } from './semantic-backend.js';
+import type { DeletedMemory, VectorIndexes, VectorSpace, VectorSpaceSlots } from './semantic-backend.js';
 import type { CountQuery, MemoryPatch, MemoryRecord, SemanticStore, VectorInput } from './semantic-store.js';
 
 /**
@@ -24,6 +24,8 @@ export interface SemanticProvider {
   readonly archive?: ProviderArchive;
   /** Optional: re-embedding into a new vector space (without it, `reembed` fails with NOT_SUPPORTED). */
   readonly reembedding?: ReembedSubject;
+  /** Optional: approximate vector indexes (without it, the index methods fail with NOT_SUPPORTED). */
+  readonly vectorIndexes?: VectorIndexes;
   health(): Promise<BackendHealth>;
   /** Flushes pending work (e.g. access bumps) and releases what the provider owns. */
   close(): Promise<void>;

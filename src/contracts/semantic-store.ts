@@ -184,6 +184,12 @@ export interface RecallExplanation {
   keywordScore?: number;
   /** The Reciprocal Rank Fusion constant used (hybrid only). */
   rrfK?: number;
+  /**
+   * Which vector search ran (vector and hybrid recall): `exact` — every candidate compared;
+   * `approximate` — an index answered (SQLite's per-agent IVF under `vector_search`, pgvector's HNSW,
+   * Qdrant's HNSW), so a true neighbour may be missed.
+   */
+  vectorSearch?: 'exact' | 'approximate';
 }
 
 export interface RecalledMemory {

@@ -1,7 +1,7 @@
 import type { SemanticCapabilities } from '../contracts/backend-plugin.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { BackendHealth } from '../contracts/health.js';
-import type { SemanticBackend } from '../contracts/semantic-backend.js';
+import type { SemanticBackend, VectorIndexes } from '../contracts/semantic-backend.js';
 import type { ProviderArchive, ReembedSubject, SemanticProvider } from '../contracts/semantic-provider.js';
 import type { Clock, Logger } from '../contracts/types.js';
 import { Consolidator } from './consolidation.js';
@@ -14,6 +14,7 @@ export class LocalSemanticProvider implements SemanticProvider {
   readonly capabilities: Partial<SemanticCapabilities> | undefined;
   readonly archive: ProviderArchive | undefined;
   readonly reembedding: ReembedSubject | undefined;
+  readonly vectorIndexes: VectorIndexes | undefined;
 
   private constructor(
     readonly store: SemanticService,
@@ -39,6 +40,7 @@ export class LocalSemanticProvider implements SemanticProvider {
             adoptVectorSpace: (space) => store.adoptVectorSpace(space),
           }
         : undefined;
+    this.vectorIndexes = backend.vectorIndexes;
     const slots = backend.spaces;
     this.reembedding = slots
       ? {
@@ -60,6 +62,7 @@ export class LocalSemanticProvider implements SemanticProvider {
     embedder: Embedder | undefined;
     dimensions: number | undefined;
     maxDimensions?: number;
+    vectorSearch?: SemanticCapabilities['vectorSearch'];
     decayRate: number;
     clock: Clock;
     logger: Logger;

@@ -5,7 +5,7 @@ import type { Owner } from '../contracts/main-backend.js';
 import type { BackendSemanticStore, MemoryUpdated } from '../contracts/semantic-provider.js';
 import type { Embedder } from '../contracts/embedder.js';
 import type { FilterNode } from '../contracts/memory-filter.js';
-import type { DeletedMemory, FusedHit, InsertOutcome, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../contracts/semantic-backend.js';
+import type { DeletedMemory, FusedHit, InsertOutcome, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSearchTrace, VectorSpace } from '../contracts/semantic-backend.js';
 import {
   MEMORY_SOURCES,
   type AgentMemoryCount,
@@ -68,6 +68,8 @@ export interface SemanticServiceOptions {
   logger: Logger;
   /** A forensic (read-only) open: the vector space is only read, never fixed, and recalls bump no access counts. */
   readOnly?: boolean;
+  /** The backend's declared vector search: what `explain` reports when the backend does not say which path ran. */
+  vectorSearch?: 'exact' | 'approximate' | 'none';
 }
 
 /**
@@ -306,7 +308,8 @@ export class SemanticService implements BackendSemanticStore {
 
     const depth = mode === 'hybrid' ? Math.min(MAX_DEPTH, Math.max(limit * HYBRID_DEPTH_FACTOR, HYBRID_MIN_DEPTH)) : limit;
     const now = this.o.clock();
-    const scope = { agentId, filter, k: depth, now };
+    const trace: VectorSearchTrace | undefined = query.explain && mode !== 'keyword' ? {} : undefined;
+    const scope: SearchScope = { agentId, filter, k: depth, now, ...(trace ? { trace } : {}) };
     const keywordText = text === undefined ? undefined : boundedKeywordText(text);
     const minScore = query.minScore === undefined ? undefined : this.v.number('minScore', query.minScore, -Number.MAX_VALUE, Number.MAX_VALUE);
     const found = await this.search(mode, scope, vector, keywordText, limit);
@@ -326,6 +329,7 @@ export class SemanticService implements BackendSemanticStore {
           ...(hit.vectorRank !== undefined ? { vectorRank: hit.vectorRank, vectorSimilarity: hit.vectorScore as number } : {}),
           ...(hit.keywordRank !== undefined ? { keywordRank: hit.keywordRank, keywordScore: hit.keywordScore as number } : {}),
           ...(mode === 'hybrid' ? { rrfK: RRF_K } : {}),
+          ...(trace ? { vectorSearch: trace.vectorSearch ?? (this.o.vectorSearch === 'approximate' ? 'approximate' : 'exact') } : {}),
         };
       }
       results.push(result);

@@ -255,6 +255,7 @@ export const RecalledMemory = named(
         keywordRank: z.int().optional(),
         keywordScore: z.number().optional(),
         rrfK: z.number().optional(),
+        vectorSearch: z.enum(['exact', 'approximate']).optional(),
       })
       .optional(),
   }) satisfies z.ZodType<C.RecalledMemory>,
@@ -313,7 +314,7 @@ export const RecallResponse = named('RecallResponse', z.object({ results: z.arra
 const RESULTS_KEY = new Set(['results']);
 const MEMORY_RECORD_KEYS = new Set(Object.keys(MemoryRecord.shape));
 const RECALLED_KEYS = new Set(Object.keys(RecalledMemory.shape));
-const EXPLANATION_KEYS = new Set(['vectorRank', 'vectorSimilarity', 'keywordRank', 'keywordScore', 'rrfK']);
+const EXPLANATION_KEYS = new Set(['vectorRank', 'vectorSimilarity', 'keywordRank', 'keywordScore', 'rrfK', 'vectorSearch']);
 const SOURCES: ReadonlySet<unknown> = new Set(C.MEMORY_SOURCES);
 const isString = (v: unknown): v is string => typeof v === 'string';
 
@@ -346,7 +347,8 @@ function isExplanation(e: unknown): boolean {
     (e['vectorSimilarity'] === undefined || isNumber(e['vectorSimilarity'])) &&
     (e['keywordRank'] === undefined || isInt(e['keywordRank'])) &&
     (e['keywordScore'] === undefined || isNumber(e['keywordScore'])) &&
-    (e['rrfK'] === undefined || isNumber(e['rrfK']))
+    (e['rrfK'] === undefined || isNumber(e['rrfK'])) &&
+    (e['vectorSearch'] === undefined || e['vectorSearch'] === 'exact' || e['vectorSearch'] === 'approximate')
   );
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SqlMainBackend } from '../../src/backends/sql/sql-main-backend.js';
 import type { SqliteEngine } from '../../src/backends/sqlite/sqlite-engine.js';
-import { sqliteBackend } from '../../src/backends/sqlite/sqlite-backend.js';
+import { sqliteBackend, sqliteOptions } from '../../src/backends/sqlite/sqlite-backend.js';
 import type { BackendContext } from '../../src/contracts/backend-plugin.js';
 import { MemorySubstrate } from '../../src/index.js';
 
@@ -15,7 +15,7 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} } as never;
 
 async function synchronous(durability: 'normal' | 'full' | undefined, file: string): Promise<number> {
   const ctx: BackendContext = { clock: Date.now, logger: silent, env: {}, embedder: undefined, settings: { embeddingDimensions: undefined, decayRate: 0.1, durability } };
-  const main = (await sqliteBackend.main!.open({ path: join(dir, file), readWorkers: 0 }, ctx)) as SqlMainBackend<SqliteEngine>;
+  const main = (await sqliteBackend.main!.open(sqliteOptions.parse({ path: join(dir, file), readWorkers: 0 }), ctx)) as SqlMainBackend<SqliteEngine>;
   try {
     return main.engine.raw.pragma('synchronous', { simple: true }) as number;
   } finally {

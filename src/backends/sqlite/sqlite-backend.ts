@@ -8,6 +8,7 @@ import { SqlMainBackend } from '../sql/sql-main-backend.js';
 import { openSqliteEngine } from './open-sqlite-engine.js';
 import { DEFAULT_READ_WORKERS, SqliteEngine } from './sqlite-engine.js';
 import { SqliteSemanticBackend, VEC0_MAX_DIMENSIONS } from './sqlite-semantic-backend.js';
+import { DEFAULT_ANN_SETTINGS, VECTOR_SEARCH_SETTINGS } from './sqlite-ann-index.js';
 
 /** `[memory.sqlite]`: where the database file is. */
 export const sqliteOptions = z.strictObject({
@@ -18,6 +19,16 @@ export const sqliteOptions = z.strictObject({
    * summaries, audit scans) off the event loop; 0 runs them on the main connection. Started on first use.
    */
   readWorkers: z.int().min(0).max(16).default(DEFAULT_READ_WORKERS),
+  /**
+   * Vector recall: `exact` scans every vector of the agent; `approximate` uses the agent's index
+   * (k-means cells over sign codes, exact rerank) whenever it has one; `auto` also builds an agent's
+   * index once it holds `approximate_min_rows` memories, and uses it from then on.
+   */
+  vectorSearch: z.enum(VECTOR_SEARCH_SETTINGS).default(DEFAULT_ANN_SETTINGS.mode),
+  /** `auto`: memories an agent needs before it gets an approximate index. */
+  approximateMinRows: z.int().min(1).max(1_000_000_000).default(DEFAULT_ANN_SETTINGS.minRows),
+  /** Fraction of an index's cells each query probes (0 < f ≤ 1): higher = better recall, slower. */
+  approximateProbes: z.number().gt(0).max(1).default(DEFAULT_ANN_SETTINGS.probeFraction),
 });
 
 export type SqliteOptions = z.output<typeof sqliteOptions>;
@@ -44,7 +55,7 @@ function createdBy(path: string): () => void {
 
 export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
   name: 'sqlite',
-  description: 'embedded SQLite file: better-sqlite3, sqlite-vec exact KNN, BM25 keywords (per-agent statistics)',
+  description: 'embedded SQLite file: better-sqlite3, sqlite-vec KNN (exact, or IVF over sign codes per large agent), BM25 keywords (per-agent statistics)',
   options: sqliteOptions,
   flatKeys: { sqlitePath: 'path' },
   main: {
@@ -82,7 +93,14 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
       const shared = main instanceof SqlMainBackend && main.engine instanceof SqliteEngine && main.location === options.path ? main.engine : undefined;
       const engine = shared ?? (await openSqliteEngine(options.path, { durability: ctx.settings.durability, readOnly: ctx.settings.readOnly === true, readWorkers: options.readWorkers })).engine;
       try {
-        return await SqliteSemanticBackend.open(engine, { clock: ctx.clock, logger: ctx.logger, ownsEngine: shared === undefined, sharesMainConnection: shared !== undefined });
+        return await SqliteSemanticBackend.open(engine, {
+          clock: ctx.clock,
+          logger: ctx.logger,
+          ownsEngine: shared === undefined,
+          sharesMainConnection: shared !== undefined,
+          readOnly: ctx.settings.readOnly === true,
+          vectorSearch: { mode: options.vectorSearch, minRows: options.approximateMinRows, probeFraction: options.approximateProbes },
+        });
       } catch (error) {
         if (!shared) await engine.close();
         throw error;

@@ -3,7 +3,7 @@ import { CompiledQuery } from 'kysely';
 import type { ArchivePage, ArchiveRowOutcome, ArchiveWriteOptions } from '../../contracts/archive.js';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
-import type { DecayPolicy, DeletedMemory, FilterScope, InsertOutcome, ListScope, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorSpace } from '../../contracts/semantic-backend.js';
+import type { DecayPolicy, DeletedMemory, FilterScope, InsertOutcome, ListScope, MemoryReplacement, NewMemoryRow, ScoredId, SearchScope, SemanticBackend, VectorIndexes, VectorSpace } from '../../contracts/semantic-backend.js';
 import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
@@ -12,6 +12,8 @@ import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
 import { num } from '../sql/context.js';
 import { SqliteVectorSlots, vecTableDdl } from './sqlite-vector-slots.js';
+import { DEFAULT_ANN_SETTINGS, SqliteAnnIndex, type AnnSettings } from './sqlite-ann-index.js';
+import { VectorRows } from './sqlite-vector-rows.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 import { decayMemories, mergeDuplicates, type MaintenanceContext } from './sqlite-semantic-maintenance.js';
 import {
@@ -50,9 +52,7 @@ const REPLACE_MEMORY = 'update memories set content = ?, source = ?, scope = ?, 
 const FIND_TWIN =
   'select id from memories where agent_id = ? and scope = ? and content = ? and superseded_by is null and (expires_at is null or expires_at > ?) ' +
   'order by created_at, id limit 1';
-const INSERT_VECTOR = 'insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, ?, ?, ?, ?, ?, ?)';
 const INSERT_TERM = 'insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)';
-const DELETE_VECTOR = 'delete from memories_vec where rowid = ?';
 
 function raw<R>(sql: string, params: readonly unknown[]): CompiledQuery<R> {
   return CompiledQuery.raw(sql, [...params]) as CompiledQuery<R>;
@@ -77,22 +77,42 @@ export class SqliteSemanticBackend implements SemanticBackend {
   readonly capabilities: { sharedTransactions: boolean };
   /** Re-embedding: a pending vector space beside `memories_vec`, switched to atomically. */
   readonly spaces: SqliteVectorSlots;
+  /** Approximate search: per-agent IVF indexes over sign codes (sqlite-ann-index.ts). */
+  private readonly ann: SqliteAnnIndex;
+  readonly vectorIndexes: VectorIndexes;
 
   private constructor(
     private readonly engine: SqliteEngine,
     private readonly logger: Logger,
     private readonly ownsEngine: boolean,
     sharesMainConnection: boolean,
+    settings: AnnSettings,
+    readOnly: boolean,
   ) {
     this.capabilities = { sharedTransactions: sharesMainConnection };
     this.spaces = new SqliteVectorSlots({
       name: this.name,
       engine,
       guard: (action, fn) => this.guard(action, fn),
-      vecChanged: (exists) => {
+      vecChanged: (exists, db) => {
         this.hasVec = exists;
+        // Another space (or none): the approximate indexes were built on the old vectors.
+        this.ann.dropAll(db);
       },
     });
+    this.ann = new SqliteAnnIndex(
+      {
+        name: this.name,
+        engine,
+        readOnly,
+        guard: (action, fn) => this.guard(action, fn),
+        vecReady: (db) => this.vecReady(db),
+        exact: (scope, vector) => this.exactSearch(scope, vector),
+      },
+      settings,
+    );
+    const ann = this.ann;
+    this.vectorIndexes = { build: (agentId, options) => ann.build(agentId, options), status: () => ann.status(), drop: (agentId) => ann.dropIndex(agentId) };
   }
 
   /**
@@ -101,9 +121,16 @@ export class SqliteSemanticBackend implements SemanticBackend {
    */
   static async open(
     engine: SqliteEngine,
-    options: { clock: Clock; logger: Logger; ownsEngine?: boolean; sharesMainConnection?: boolean },
+    options: { clock: Clock; logger: Logger; ownsEngine?: boolean; sharesMainConnection?: boolean; vectorSearch?: AnnSettings; readOnly?: boolean },
   ): Promise<SqliteSemanticBackend> {
-    const backend = new SqliteSemanticBackend(engine, options.logger, options.ownsEngine === true, options.sharesMainConnection === true);
+    const backend = new SqliteSemanticBackend(
+      engine,
+      options.logger,
+      options.ownsEngine === true,
+      options.sharesMainConnection === true,
+      options.vectorSearch ?? DEFAULT_ANN_SETTINGS,
+      options.readOnly === true,
+    );
     await backend.guard('open semantic store', () => backend.engine.exclusive((db) => backend.vecReady(db)));
     return backend;
   }
@@ -158,8 +185,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
         const hasVec = this.vecReady(db);
         if (withVectors && !hasVec) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
         const insertMemory = this.prep(db, INSERT_MEMORY);
-        const insertVector = hasVec ? this.prep(db, INSERT_VECTOR) : undefined;
-        const dropVector = hasVec ? this.prep(db, DELETE_VECTOR) : undefined;
+        const vectors = hasVec ? this.vectorRows(db) : undefined;
         const insertTerm = this.prep(db, INSERT_TERM);
         const outcomes: InsertOutcome[] = [];
         for (const r of rows) {
@@ -168,11 +194,11 @@ export class SqliteSemanticBackend implements SemanticBackend {
             let found = this.prep(db, FIND_KEY).get(r.agentId, r.key) as { rowid: number | bigint; id: string; expires_at: number | bigint | null } | undefined;
             if (found && found.expires_at !== null && num(found.expires_at) <= now) {
               this.prep(db, 'delete from memories where rowid = ?').run(found.rowid);
-              dropVector?.run(BigInt(found.rowid));
+              vectors?.drop(BigInt(found.rowid));
               found = undefined;
             }
             if (found) {
-              this.replaceRow(db, found.rowid, { ...r, metadata, expiresAt: r.expiresAt ?? null }, r.embedding);
+              this.replaceRow(db, found.rowid, { ...r, metadata, expiresAt: r.expiresAt ?? null }, r.embedding, vectors);
               outcomes.push({ id: found.id, outcome: 'updated' });
               continue;
             }
@@ -185,8 +211,8 @@ export class SqliteSemanticBackend implements SemanticBackend {
           }
           const { lastInsertRowid } = insertMemory.run(r.id, r.agentId, r.content, r.source, r.scope, metadata, r.confidence, r.createdAt, r.createdAt, r.key ?? null, r.expiresAt ?? null);
           for (const [term, weight] of termWeights(r.content)) insertTerm.run(term, r.agentId, lastInsertRowid, weight);
-          if (r.embedding !== undefined && insertVector) {
-            insertVector.run(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(r.createdAt));
+          if (r.embedding !== undefined && vectors) {
+            vectors.put(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(r.createdAt));
           }
           outcomes.push({ id: r.id, outcome: 'created' });
         }
@@ -200,8 +226,8 @@ export class SqliteSemanticBackend implements SemanticBackend {
    * keyword terms are dropped by trigger and rewritten here) and its vec0 row: `vector` is the new one, undefined for none, or
    * `keep` to keep the stored one (re-written with the new scope, source and confidence).
    */
-  private replaceRow(db: BetterSqlite3.Database, rowid: number | bigint, f: ReplacedFields, vector: Float32Array | undefined | 'keep'): void {
-    const hasVec = this.vecReady(db);
+  private replaceRow(db: BetterSqlite3.Database, rowid: number | bigint, f: ReplacedFields, vector: Float32Array | undefined | 'keep', vectors: VectorRows | undefined): void {
+    const hasVec = vectors !== undefined;
     if (vector instanceof Float32Array && !hasVec) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
     const kept = vector === 'keep' && hasVec ? (this.prep(db, 'select embedding from memories_vec where rowid = ?').get(BigInt(rowid)) as { embedding: Buffer } | undefined) : undefined;
     // The update trigger drops the old keyword terms; the new ones follow.
@@ -209,12 +235,12 @@ export class SqliteSemanticBackend implements SemanticBackend {
     const owner = this.prep(db, 'select agent_id from memories where rowid = ?').get(rowid) as { agent_id: string };
     const insertTerm = this.prep(db, INSERT_TERM);
     for (const [term, weight] of termWeights(f.content)) insertTerm.run(term, owner.agent_id, rowid, weight);
-    if (!hasVec) return;
-    this.prep(db, DELETE_VECTOR).run(BigInt(rowid));
+    if (!vectors) return;
+    vectors.drop(BigInt(rowid));
     const blob = vector === 'keep' ? kept?.embedding : vector === undefined ? undefined : vectorToBuffer(vector);
     if (blob === undefined) return;
     const row = this.prep(db, 'select agent_id, created_at from memories where rowid = ?').get(rowid) as { agent_id: string; created_at: number | bigint };
-    this.prep(db, INSERT_VECTOR).run(BigInt(rowid), row.agent_id, blob, f.scope, f.source, f.confidence, BigInt(row.created_at));
+    vectors.put(BigInt(rowid), row.agent_id, blob, f.scope, f.source, f.confidence, BigInt(row.created_at));
   }
 
   /** Changes the given fields of a live, unmerged memory in one transaction (see replaceRow); the updated record with its vector. */
@@ -232,7 +258,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
           confidence: fields.confidence ?? num(row.confidence),
           expiresAt: fields.expiresAt === undefined ? (row.expires_at === null ? null : num(row.expires_at)) : fields.expiresAt,
         };
-        this.replaceRow(db, row.rowid, merged, fields.embedding === undefined ? 'keep' : (fields.embedding ?? undefined));
+        this.replaceRow(db, row.rowid, merged, fields.embedding === undefined ? 'keep' : (fields.embedding ?? undefined), this.vecReady(db) ? this.vectorRows(db) : undefined);
         const updated = select.get(id) as MemoryRow;
         const vec = this.vecReady(db) ? (this.prep(db, 'select embedding from memories_vec where rowid = ?').get(BigInt(row.rowid)) as { embedding: Buffer } | undefined) : undefined;
         return toRecord(updated, vec?.embedding);
@@ -249,10 +275,10 @@ export class SqliteSemanticBackend implements SemanticBackend {
           'select rowid from memories where (expires_at is not null and expires_at <= ?) or superseded_by in (select id from memories where expires_at is not null and expires_at <= ?)',
         ).all(now, now) as { rowid: number | bigint }[];
         const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
-        const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
+        const vectors = this.vecReady(db) ? this.vectorRows(db) : undefined;
         for (const { rowid } of rows) {
           dropMemory.run(rowid);
-          dropVector?.run(BigInt(rowid));
+          vectors?.drop(BigInt(rowid));
         }
         return rows.length;
       }),
@@ -265,6 +291,11 @@ export class SqliteSemanticBackend implements SemanticBackend {
    * metadata filter as `rowid in (SQL-filtered memories)` — never an over-fetch and post-filter.
    */
   async vectorSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]> {
+    return this.guard('vector recall', () => this.ann.search(scope, vector, scope.trace));
+  }
+
+  /** The exact search (vectorSearch's doc); also the approximate path's fallback. */
+  private async exactSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]> {
     const k = Math.min(Math.max(1, Math.trunc(scope.k)), VEC0_MAX_K);
     return this.guard('vector recall', async () => {
       if (!(await this.engine.exclusive((db) => this.vecReady(db)))) return [];
@@ -412,10 +443,10 @@ export class SqliteSemanticBackend implements SemanticBackend {
           .prepare('select rowid from memories where superseded_by in (select value from json_each(?))')
           .all(JSON.stringify(matched.map((m) => m.id))) as { rowid: number | bigint }[];
         const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
-        const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
+        const vectors = this.vecReady(db) ? this.vectorRows(db) : undefined;
         for (const { rowid } of [...matched, ...twins]) {
           dropMemory.run(rowid);
-          dropVector?.run(BigInt(rowid));
+          vectors?.drop(BigInt(rowid));
         }
         return matched.map((m) => ({ id: m.id, agentId: m.agent_id }));
       }),
@@ -441,10 +472,10 @@ export class SqliteSemanticBackend implements SemanticBackend {
             const target = rows.find((r) => r.id === id);
             if (!target) return undefined;
             const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
-            const dropVector = this.vecReady(db) ? this.prep(db, DELETE_VECTOR) : undefined;
+            const vectors = this.vecReady(db) ? this.vectorRows(db) : undefined;
             for (const { rowid } of rows) {
               dropMemory.run(rowid);
-              dropVector?.run(BigInt(rowid));
+              vectors?.drop(BigInt(rowid));
             }
             return { agentId: target.agent_id };
           })
@@ -462,16 +493,15 @@ export class SqliteSemanticBackend implements SemanticBackend {
       this.engine.exclusive((db) => {
         if (!this.vecReady(db)) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
         const find = this.prep(db, 'select rowid, agent_id, scope, source, confidence, created_at, superseded_by from memories where id = ?');
-        const dropVector = this.prep(db, DELETE_VECTOR);
-        const insertVector = this.prep(db, INSERT_VECTOR);
         return db
           .transaction((): Owner | undefined => {
             const row = find.get(id) as Omit<MemoryRow, 'id' | 'content' | 'metadata' | 'accessed_at' | 'access_count'> | undefined;
             if (!row) return undefined;
             if (row.superseded_by !== null) return { agentId: row.agent_id };
             const rowid = BigInt(row.rowid);
-            dropVector.run(rowid);
-            insertVector.run(rowid, row.agent_id, vectorToBuffer(vector), row.scope, row.source, num(row.confidence), BigInt(row.created_at));
+            const vectors = this.vectorRows(db);
+            vectors.drop(rowid);
+            vectors.put(rowid, row.agent_id, vectorToBuffer(vector), row.scope, row.source, num(row.confidence), BigInt(row.created_at));
             return { agentId: row.agent_id };
           })
           .immediate();
@@ -550,13 +580,12 @@ export class SqliteSemanticBackend implements SemanticBackend {
         if (rows.some((r) => r.embedding !== undefined) && !hasVec) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
         const find = this.prep(db, 'select rowid from memories where id = ? or (agent_id = ? and key = ?)');
         const dropMemory = this.prep(db, 'delete from memories where rowid = ?');
-        const dropVector = hasVec ? this.prep(db, DELETE_VECTOR) : undefined;
+        const vectors = hasVec ? this.vectorRows(db) : undefined;
         const insert = this.prep(
           db,
           'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count, superseded_by, key, expires_at) ' +
             'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         );
-        const insertVector = hasVec ? this.prep(db, INSERT_VECTOR) : undefined;
         const insertTerm = this.prep(db, INSERT_TERM);
         return rows.map((r): ArchiveRowOutcome => {
           const found = find.all(r.id, r.agentId, r.key ?? null) as { rowid: number | bigint }[];
@@ -564,15 +593,15 @@ export class SqliteSemanticBackend implements SemanticBackend {
             if (!options.overwrite) return 'existing';
             for (const { rowid } of found) {
               dropMemory.run(rowid);
-              dropVector?.run(BigInt(rowid));
+              vectors?.drop(BigInt(rowid));
             }
           }
           const { lastInsertRowid } = insert.run(
             r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt, r.accessedAt, r.accessCount,
             r.supersededBy ?? null, r.key ?? null, r.expiresAt ?? null,
           );
-          if (r.embedding !== undefined && insertVector) {
-            insertVector.run(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(Float32Array.from(r.embedding)), r.scope, r.source, r.confidence, BigInt(r.createdAt));
+          if (r.embedding !== undefined && vectors) {
+            vectors.put(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(Float32Array.from(r.embedding)), r.scope, r.source, r.confidence, BigInt(r.createdAt));
           }
           // Keyword terms (a replaced row's went with it, by trigger).
           for (const [term, weight] of termWeights(r.content)) insertTerm.run(term, r.agentId, lastInsertRowid, weight);
@@ -595,12 +624,18 @@ export class SqliteSemanticBackend implements SemanticBackend {
 
   /** Clears its statements; closes the engine only when it owns it (not shared with the main backend). */
   async close(): Promise<void> {
+    await this.ann.close();
     this.statements.clear();
     if (this.ownsEngine) await this.engine.close();
   }
 
   private maintenance(db: BetterSqlite3.Database): MaintenanceContext {
-    return { db, prep: (sql) => this.prep(db, sql), hasVec: this.vecReady(db) };
+    return { db, prep: (sql) => this.prep(db, sql), vectors: () => (this.vecReady(db) ? this.vectorRows(db) : undefined) };
+  }
+
+  /** The writer of `memories_vec` and the approximate index, for one write transaction. */
+  private vectorRows(db: BetterSqlite3.Database): VectorRows {
+    return new VectorRows(db, (sql) => this.prep(db, sql), this.ann);
   }
 
   private prep(db: BetterSqlite3.Database, sql: string): Statement {

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DecayPolicy } from '../../contracts/semantic-backend.js';
 import { num } from '../sql/context.js';
+import type { VectorRows } from './sqlite-vector-rows.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
@@ -8,8 +9,8 @@ type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 export interface MaintenanceContext {
   db: BetterSqlite3.Database;
   prep(sql: string): Statement;
-  /** True when the vec0 table exists (its metadata columns must follow the memories rows). */
-  hasVec: boolean;
+  /** The writer of `memories_vec` (and its approximate index) for this transaction; undefined when no vec0 table exists. */
+  vectors(): VectorRows | undefined;
 }
 
 const DECAY_WHERE = 'superseded_by is null and accessed_at < ? and confidence > ? and (expires_at is null or expires_at > ?)';
@@ -35,10 +36,8 @@ export function decayMemories(ctx: MaintenanceContext, policy: DecayPolicy): num
         policy.floor,
         policy.now,
       ) as { rowid: number | bigint; confidence: number }[];
-      if (ctx.hasVec) {
-        const sync = prep('update memories_vec set confidence = ? where rowid = ?');
-        for (const row of changed) sync.run(row.confidence, BigInt(row.rowid));
-      }
+      const vectors = ctx.vectors();
+      if (vectors) for (const row of changed) vectors.setConfidence(BigInt(row.rowid), row.confidence);
       return changed.length;
     })
     .immediate();
@@ -67,6 +66,7 @@ export function mergeDuplicates(ctx: MaintenanceContext, dryRun: boolean): numbe
   return db
     .transaction(() => {
       const groups = prep(DUPLICATE_GROUPS).all() as { members: string }[];
+      const vectors = groups.length > 0 ? ctx.vectors() : undefined;
       let merged = 0;
       for (const group of groups) {
         const members = JSON.parse(group.members) as Member[];
@@ -83,7 +83,7 @@ export function mergeDuplicates(ctx: MaintenanceContext, dryRun: boolean): numbe
           prep('update memories set superseded_by = ? where rowid = ?').run(survivorId, twin[0]);
         }
         prep('update memories set confidence = ?, access_count = ?, accessed_at = ? where rowid = ?').run(confidence, accessCount, accessedAt, survivorRowid);
-        if (ctx.hasVec) mergeVectors(ctx, survivor, twins, confidence);
+        if (vectors) mergeVectors(ctx, vectors, survivor, twins, confidence);
         merged += twins.length;
       }
       return merged;
@@ -91,7 +91,7 @@ export function mergeDuplicates(ctx: MaintenanceContext, dryRun: boolean): numbe
     .immediate();
 }
 
-function mergeVectors(ctx: MaintenanceContext, survivor: Member, twins: Member[], confidence: number): void {
+function mergeVectors(ctx: MaintenanceContext, vectors: VectorRows, survivor: Member, twins: Member[], confidence: number): void {
   const { prep } = ctx;
   const vectorOf = prep('select agent_id, embedding, scope from memories_vec where rowid = ?');
   const survivorRowid = BigInt(survivor[0]);
@@ -99,20 +99,11 @@ function mergeVectors(ctx: MaintenanceContext, survivor: Member, twins: Member[]
     for (const twin of twins) {
       const found = vectorOf.get(BigInt(twin[0])) as { agent_id: string; embedding: Buffer; scope: string } | undefined;
       if (found === undefined) continue;
-      prep('insert into memories_vec(rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, ?, ?, ?, ?, ?, ?)').run(
-        survivorRowid,
-        found.agent_id,
-        found.embedding,
-        found.scope,
-        survivor[5],
-        confidence,
-        BigInt(survivor[6]),
-      );
+      vectors.put(survivorRowid, found.agent_id, found.embedding, found.scope, survivor[5], confidence, BigInt(survivor[6]));
       break;
     }
   } else {
-    prep('update memories_vec set confidence = ? where rowid = ?').run(confidence, survivorRowid);
+    vectors.setConfidence(survivorRowid, confidence);
   }
-  const drop = prep('delete from memories_vec where rowid = ?');
-  for (const twin of twins) drop.run(BigInt(twin[0]));
+  for (const twin of twins) vectors.drop(BigInt(twin[0]));
 }

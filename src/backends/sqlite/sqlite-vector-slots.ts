@@ -25,8 +25,8 @@ export interface SqliteSlotsHost {
   readonly engine: SqliteEngine;
   /** Maps engine errors to MemoryErrors naming the action. */
   guard<T>(action: string, fn: () => Promise<T>): Promise<T>;
-  /** Whether `memories_vec` exists now (the backend caches it). */
-  vecChanged(exists: boolean): void;
+  /** `memories_vec` was replaced (exists) or dropped, inside the transaction on `db` (the backend caches it, and drops what was built on it). */
+  vecChanged(exists: boolean, db: BetterSqlite3.Database): void;
 }
 
 /**
@@ -95,7 +95,7 @@ export class SqliteVectorSlots implements VectorSpaceSlots {
       deleteMeta(db);
       putMeta(db, [...metaRows(pending as VectorSpace), ...(current ? metaRows(current, PREVIOUS_PREFIX) : [])]);
       dropPending(db);
-      this.host.vecChanged(true);
+      this.host.vecChanged(true, db);
       return 0;
     });
   }
@@ -125,7 +125,7 @@ export class SqliteVectorSlots implements VectorSpaceSlots {
       db.exec(`drop table if exists ${PREVIOUS}`);
       db.exec('drop table if exists memories_vec');
       deleteMeta(db);
-      this.host.vecChanged(false);
+      this.host.vecChanged(false, db);
       return true;
     });
   }

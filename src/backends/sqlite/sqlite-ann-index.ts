@@ -1,0 +1,395 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery } from 'kysely';
+import type { SearchScope, ScoredId, VectorIndexBuild, VectorIndexStatus, VectorSearchTrace } from '../../contracts/semantic-backend.js';
+import { assignCell, dotRow, loadIvf, probeCells, SignCoder, storeIvf, trainIvf, type IvfModel, type StoredIvfModel } from '../../core/ivf.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import { num } from '../sql/context.js';
+import type { SqliteEngine } from './sqlite-engine.js';
+import { memoryFilterClause, VEC0_MAX_K, vecFilterClause } from './sqlite-semantic-sql.js';
+
+/**
+ * Approximate vector search on SQLite, with sqlite-vec as the engine (issue 13; measured in
+ * bench/ann-probe.bench.ts and bench/scale.bench.ts). Per agent, once its memories are many:
+ *
+ * - an inverted file: k-means cells (core/ivf.ts, ≈ ROWS_PER_CELL memories each) as the second
+ *   partition key of a vec0 table `memories_ann`, beside the agent's;
+ * - in it, a sign code per memory (core/ivf.ts SignCoder: 4 × 512 bits at 384 dimensions), scanned
+ *   by Hamming distance — 48 times fewer bytes than the float vectors;
+ * - a query probes the cells nearest to it (`cell in (…)`: vec0 runs a KNN per cell, every filter
+ *   vec0 can evaluate and `rowid in (filtered memories)` for the rest applied INSIDE each), keeps the
+ *   best `RERANK` candidates by Hamming distance, and reranks them exactly by cosine from a copy of
+ *   their float vectors in `memory_ann_vectors` (a plain rowid table: one B-tree lookup each);
+ * - when fewer than k live memories come back (a filter rarer than the probed cells hold), the
+ *   exact scan answers instead: k results whenever k match.
+ *
+ * The index follows every write (SqliteAnnIndex.put / drop / setConfidence, called wherever
+ * `memories_vec` is written, in the same transaction), whichever process writes: models are
+ * versioned in `memory_ann_models` and reloaded when another process rebuilt one.
+ */
+
+export const VECTOR_SEARCH_SETTINGS = ['auto', 'exact', 'approximate'] as const;
+export type VectorSearchSetting = (typeof VECTOR_SEARCH_SETTINGS)[number];
+
+export interface AnnSettings {
+  /** `exact`: always scan; `approximate`: use an agent's index whenever it has one; `auto`: build and use it from `minRows` memories. */
+  mode: VectorSearchSetting;
+  /** `auto`: an agent with at least this many memories with vectors gets an index (and uses it). */
+  minRows: number;
+  /** Fraction of the cells a query probes (0..1]. */
+  probeFraction: number;
+}
+
+/** Measured defaults (bench/scale.bench.ts). */
+export const DEFAULT_ANN_SETTINGS: AnnSettings = { mode: 'auto', minRows: 100_000, probeFraction: 0.25 };
+
+/** Memories per cell (measured: fewer, larger cells cost less per probed cell; more, smaller ones probe finer). */
+export const ROWS_PER_CELL = 2000;
+/** Candidates per probed cell, by Hamming distance. */
+const PER_CELL = 24;
+/** Candidates reranked exactly, best by Hamming distance over all probed cells. */
+const RERANK = 300;
+/** Bits of a sign code (measured at 384 dimensions: 512 bits need 4 × the candidates for the same recall). */
+const CODE_BITS = 2048;
+/** Memories moved into the index per write transaction of a build. */
+const BUILD_SLICE = 2000;
+
+const ANN = 'memories_ann';
+const VECTORS = 'memory_ann_vectors';
+const MODELS = 'memory_ann_models';
+
+/**
+ * Sign-code rounds for the dimension: codes of CODE_BITS (2048: at 384 dimensions, 4 rounds of 512),
+ * one round of the padded width beyond.
+ */
+function roundsFor(dimensions: number): number {
+  let width = 1;
+  while (width < dimensions) width *= 2;
+  return Math.max(1, Math.floor(CODE_BITS / width));
+}
+
+interface LoadedModel {
+  version: number;
+  state: 'building' | 'ready';
+  rows: number;
+  ivf: IvfModel;
+  coder: SignCoder;
+}
+
+interface ModelRow {
+  agent_id: string;
+  version: number | bigint;
+  state: 'building' | 'ready';
+  rows: number | bigint;
+  model: string;
+  built_at: number | bigint;
+}
+
+/** What the index needs from the backend. */
+export interface AnnHost {
+  readonly name: string;
+  readonly engine: SqliteEngine;
+  /** A read-only open: `auto` builds nothing. */
+  readonly readOnly: boolean;
+  guard<T>(action: string, fn: () => Promise<T>): Promise<T>;
+  vecReady(db: BetterSqlite3.Database): boolean;
+  /** The exact search (the fallback). */
+  exact(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]>;
+}
+
+export class SqliteAnnIndex {
+  private readonly models = new Map<string, LoadedModel>();
+  private tablesExist = false;
+  /** Agents whose size `auto` checked recently: agent → when. */
+  private readonly checked = new Map<string, number>();
+  private building: Promise<unknown> | undefined;
+  private readonly aborter = new AbortController();
+
+  constructor(
+    private readonly host: AnnHost,
+    readonly settings: AnnSettings,
+  ) {}
+
+  // ── writes (inside the caller's transaction) ────────────────────────────────────────────────
+
+  /** Re-reads which agents have a model (another process may have built or dropped one); once per write transaction. */
+  refresh(db: BetterSqlite3.Database): void {
+    this.tablesExist = db.prepare("select 1 from sqlite_master where type = 'table' and name = ?").get(MODELS) !== undefined;
+    if (!this.tablesExist) {
+      this.models.clear();
+      return;
+    }
+    const rows = db.prepare(`select agent_id, version, state, rows from ${MODELS}`).all() as Omit<ModelRow, 'model' | 'built_at'>[];
+    const seen = new Set<string>();
+    for (const r of rows) {
+      seen.add(r.agent_id);
+      const have = this.models.get(r.agent_id);
+      if (have && have.version === num(r.version)) {
+        have.state = r.state;
+        have.rows = num(r.rows);
+        continue;
+      }
+      const full = db.prepare(`select model from ${MODELS} where agent_id = ?`).get(r.agent_id) as { model: string };
+      const ivf = loadIvf(JSON.parse(full.model) as StoredIvfModel);
+      this.models.set(r.agent_id, { version: num(r.version), state: r.state, rows: num(r.rows), ivf, coder: new SignCoder(ivf.dimensions, roundsFor(ivf.dimensions)) });
+    }
+    for (const agent of [...this.models.keys()]) if (!seen.has(agent)) this.models.delete(agent);
+  }
+
+  /** Mirrors a vector written to `memories_vec` (after refresh in the same transaction). */
+  put(db: BetterSqlite3.Database, rowid: bigint, agentId: string, embedding: Buffer, scope: string, source: string, confidence: number, createdAt: bigint): void {
+    const m = this.models.get(agentId);
+    if (!m) return;
+    const v = new Float32Array(embedding.buffer, embedding.byteOffset, embedding.byteLength / 4);
+    this.drop(db, rowid);
+    db.prepare(`insert into ${ANN} (rowid, agent_id, cell, code, scope, source, confidence, created_at) values (?, ?, ?, vec_bit(?), ?, ?, ?, ?)`).run(
+      rowid, agentId, BigInt(assignCell(m.ivf, v)), m.coder.encode(v), scope, source, confidence, createdAt,
+    );
+    db.prepare(`insert into ${VECTORS} (rowid, embedding) values (?, ?)`).run(rowid, embedding);
+  }
+
+  /** Mirrors a vector removed from `memories_vec`. */
+  drop(db: BetterSqlite3.Database, rowid: bigint): void {
+    if (!this.tablesExist) return;
+    db.prepare(`delete from ${ANN} where rowid = ?`).run(rowid);
+    db.prepare(`delete from ${VECTORS} where rowid = ?`).run(rowid);
+  }
+
+  /** Mirrors a confidence change (decay, merge) of a vector's memory. */
+  setConfidence(db: BetterSqlite3.Database, rowid: bigint, confidence: number): void {
+    if (!this.tablesExist) return;
+    db.prepare(`update ${ANN} set confidence = ? where rowid = ?`).run(confidence, rowid);
+  }
+
+  /** Drops every index (the vector space changed, or the store was reset). */
+  dropAll(db: BetterSqlite3.Database): void {
+    db.exec(`drop table if exists ${ANN}`);
+    db.exec(`drop table if exists ${VECTORS}`);
+    db.exec(`drop table if exists ${MODELS}`);
+    this.models.clear();
+    this.tablesExist = false;
+  }
+
+  // ── search ──────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Vector search through the agent's index when the setting and the index allow it, else exact.
+   * Records the path taken in `trace`.
+   */
+  async search(scope: SearchScope, vector: Float32Array, trace: VectorSearchTrace | undefined): Promise<ScoredId[]> {
+    const model = await this.usable(scope.agentId);
+    if (!model) {
+      if (trace) trace.vectorSearch = 'exact';
+      return this.host.exact(scope, vector);
+    }
+    const hits = await this.approximate(scope, vector, model);
+    if (hits.length >= scope.k) {
+      if (trace) trace.vectorSearch = 'approximate';
+      return hits;
+    }
+    // Fewer than k came back from the probed cells: the exact scan finds every match.
+    if (trace) trace.vectorSearch = 'exact';
+    return this.host.exact(scope, vector);
+  }
+
+  /** The agent's ready model when this query should use it. */
+  private async usable(agentId: string | undefined): Promise<LoadedModel | undefined> {
+    if (this.settings.mode === 'exact' || agentId === undefined) return undefined;
+    await this.host.engine.exclusive((db) => this.refresh(db));
+    const m = this.models.get(agentId);
+    if (this.settings.mode === 'auto') this.maybeBuild(agentId, m);
+    return m?.state === 'ready' ? m : undefined;
+  }
+
+  private async approximate(scope: SearchScope, vector: Float32Array, m: LoadedModel): Promise<ScoredId[]> {
+    const cells = m.ivf.leaves.length / m.ivf.dimensions;
+    const probe = probeCells(m.ivf, vector, Math.max(1, Math.ceil(cells * this.settings.probeFraction)));
+    const k = scope.k;
+    const inVec = vecFilterClause(scope.agentId, scope.filter);
+    let knn = `select rowid, distance from ${ANN} where code match vec_bit(?) and k = ? and cell in (${probe.map(() => '?').join(', ')})${inVec.sql}`;
+    // Each probed cell's best: enough that RERANK candidates are gathered however few cells are probed.
+    const perCell = Math.max(PER_CELL, k, Math.ceil(RERANK / probe.length));
+    const params: unknown[] = [m.coder.encode(vector), Math.min(perCell, VEC0_MAX_K), ...probe.map((c) => BigInt(c)), ...inVec.params];
+    // What vec0 cannot evaluate (metadata, OR, NOT, expiry…) runs inside each cell's KNN as `rowid in (…)`, as on the exact path.
+    const where = memoryFilterClause(scope.agentId, inVec.rest, scope.now);
+    if (!(inVec.rest.kind === 'const' && inVec.rest.value)) {
+      knn += ` and rowid in (select m.rowid from memories m where 1 = 1${where.sql})`;
+      params.push(...where.params);
+    }
+    const rows = await this.host.engine.reader.rows<{ id: string; embedding: Uint8Array }>(
+      // vec0 answers `cell in (…)` one cell at a time: each cell's best, then the best RERANK overall.
+      rawQuery(
+        `with knn as materialized (${knn}), best as materialized (select rowid from knn order by distance, rowid limit ?) ` +
+          `select m.id as id, v.embedding as embedding from best join ${VECTORS} v on v.rowid = best.rowid join memories m on m.rowid = best.rowid ` +
+          'where m.superseded_by is null and (m.expires_at is null or m.expires_at > ?)',
+        [...params, Math.max(RERANK, k), scope.now],
+      ),
+    );
+    const scored = rows.map((r) => {
+      const e = r.embedding;
+      const v = new Float32Array(e.buffer, e.byteOffset, e.byteLength / 4);
+      return { id: r.id, score: dotRow(v, 0, vector) };
+    });
+    scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return scored.slice(0, k);
+  }
+
+  // ── building ────────────────────────────────────────────────────────────────────────────────
+
+  /** `auto`: starts a background build for an agent grown past minRows (or four times its model's size). */
+  private maybeBuild(agentId: string, m: LoadedModel | undefined): void {
+    if (this.building || this.host.readOnly) return;
+    const now = Date.now();
+    if ((this.checked.get(agentId) ?? 0) > now - 30_000) return;
+    this.checked.set(agentId, now);
+    this.building = (async () => {
+      const rows = await this.countRows(agentId);
+      if (rows < this.settings.minRows) return;
+      if (m && m.state === 'ready' && rows < m.rows * 4) return;
+      await this.build(agentId, { signal: this.aborter.signal });
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        this.building = undefined;
+      });
+  }
+
+  private async countRows(agentId: string): Promise<number> {
+    const row = await this.host.engine.reader.first<{ n: number | bigint }>(
+      rawQuery('select count(*) as n from memories where agent_id = ? and superseded_by is null', [agentId]),
+    );
+    return num(row?.n ?? 0);
+  }
+
+  /**
+   * Builds (or rebuilds) the agent's index: trains the cells on a sample of its vectors, then moves
+   * every vector in, BUILD_SLICE per write transaction so other writers interleave; writes from
+   * any process meanwhile go to the new index as well. The index is used once it is whole.
+   */
+  async build(agentId: string, options: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<VectorIndexBuild> {
+    const started = performance.now();
+    return this.host.guard('build vector index', async () => {
+      const rowids = await this.host.engine.exclusive((db) => {
+        if (!this.host.vecReady(db)) throw new ValidationError('no vector space is fixed for this store', { backend: this.host.name });
+        return (db.prepare('select rowid from memories where agent_id = ? and superseded_by is null order by rowid').pluck().all(agentId) as (number | bigint)[]).map(BigInt);
+      });
+      if (rowids.length === 0) throw new NotFoundError(`agent ${agentId} has no memories to index`, { backend: this.host.name });
+      const cells = Math.max(1, Math.round(rowids.length / ROWS_PER_CELL));
+      const sampleIds = evenly(rowids, Math.min(rowids.length, cells * 40));
+      const sample = await this.host.engine.exclusive((db) => readVectors(db, sampleIds));
+      if (sample.dimensions === 0) throw new NotFoundError(`agent ${agentId} has no vectors to index`, { backend: this.host.name });
+      const ivf = trainIvf(sample.data, sample.dimensions, cells);
+      const coder = new SignCoder(ivf.dimensions, roundsFor(ivf.dimensions));
+      const version = await this.host.engine.exclusiveTransaction((db) => {
+        createTables(db, coder.bits);
+        const prior = db.prepare(`select version from ${MODELS} where agent_id = ?`).get(agentId) as { version: number | bigint } | undefined;
+        const next = prior ? num(prior.version) + 1 : 1;
+        db.prepare(
+          `insert into ${MODELS} (agent_id, version, state, rows, model, built_at) values (?, ?, 'building', ?, ?, ?) ` +
+            'on conflict (agent_id) do update set version = excluded.version, state = excluded.state, rows = excluded.rows, model = excluded.model, built_at = excluded.built_at',
+        ).run(agentId, next, rowids.length, JSON.stringify(storeIvf(ivf)), Date.now());
+        // The previous index's entries go: every vector is written again with the new cells.
+        const old = db.prepare(`select rowid from ${ANN} where agent_id = ?`).pluck().all(agentId) as (number | bigint)[];
+        for (const r of old) this.drop(db, BigInt(r));
+        this.refresh(db);
+        return next;
+      });
+      let done = 0;
+      for (let i = 0; i < rowids.length; i += BUILD_SLICE) {
+        if (options.signal?.aborted) throw new ValidationError('vector index build aborted', { backend: this.host.name });
+        const slice = rowids.slice(i, i + BUILD_SLICE);
+        await this.host.engine.exclusiveTransaction((db) => {
+          this.refresh(db);
+          const m = this.models.get(agentId);
+          if (!m || m.version !== version) throw new ValidationError(`another build of agent ${agentId}'s vector index took over`, { backend: this.host.name });
+          const present = db.prepare(`select 1 from ${VECTORS} where rowid = ?`);
+          const source = db.prepare('select v.embedding as embedding, m.scope as scope, m.source as source, m.confidence as confidence, m.created_at as created_at from memories m join memories_vec v on v.rowid = m.rowid where m.rowid = ? and m.superseded_by is null');
+          for (const rowid of slice) {
+            // Written meanwhile by the write path (already current), or gone.
+            if (present.get(rowid) !== undefined) continue;
+            const r = source.get(rowid) as { embedding: Buffer; scope: string; source: string; confidence: number; created_at: number | bigint } | undefined;
+            if (r) this.put(db, rowid, agentId, r.embedding, r.scope, r.source, r.confidence, BigInt(r.created_at));
+          }
+        });
+        done += slice.length;
+        options.onProgress?.(done, rowids.length);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await this.host.engine.exclusiveTransaction((db) => {
+        db.prepare(`update ${MODELS} set state = 'ready' where agent_id = ? and version = ?`).run(agentId, version);
+        this.refresh(db);
+      });
+      return { agentId, rows: rowids.length, cells: ivf.leaves.length / ivf.dimensions, codeBits: coder.bits, ms: performance.now() - started };
+    });
+  }
+
+  /** Every agent's index. */
+  async status(): Promise<VectorIndexStatus[]> {
+    return this.host.guard('read vector indexes', () =>
+      this.host.engine.exclusive((db) => {
+        this.refresh(db);
+        if (!this.tablesExist) return [];
+        const rows = db.prepare(`select agent_id, version, state, rows, built_at from ${MODELS} order by agent_id`).all() as Omit<ModelRow, 'model'>[];
+        return rows.map((r) => {
+          const m = this.models.get(r.agent_id) as LoadedModel;
+          return { agentId: r.agent_id, state: r.state, rowsAtBuild: num(r.rows), cells: m.ivf.leaves.length / m.ivf.dimensions, builtAt: num(r.built_at) };
+        });
+      }),
+    );
+  }
+
+  /** Drops one agent's index (its queries scan exactly again); false when it had none. */
+  async dropIndex(agentId: string): Promise<boolean> {
+    return this.host.guard('drop vector index', () =>
+      this.host.engine.exclusiveTransaction((db) => {
+        this.refresh(db);
+        if (!this.tablesExist || !this.models.has(agentId)) return false;
+        const old = db.prepare(`select rowid from ${ANN} where agent_id = ?`).pluck().all(agentId) as (number | bigint)[];
+        for (const r of old) this.drop(db, BigInt(r));
+        db.prepare(`delete from ${MODELS} where agent_id = ?`).run(agentId);
+        this.refresh(db);
+        return true;
+      }),
+    );
+  }
+
+  /** Stops a background build and waits for it. */
+  async close(): Promise<void> {
+    this.aborter.abort();
+    await this.building;
+  }
+}
+
+function createTables(db: BetterSqlite3.Database, bits: number): void {
+  db.exec(`create table if not exists ${MODELS} (agent_id text primary key, version integer not null, state text not null, rows integer not null, model text not null, built_at integer not null)`);
+  db.exec(`create table if not exists ${VECTORS} (rowid integer primary key, embedding blob not null)`);
+  db.exec(
+    `create virtual table if not exists ${ANN} using vec0(agent_id text partition key, cell integer partition key, code bit[${bits}], ` +
+      'scope text, source text, confidence float, created_at integer)',
+  );
+}
+
+/** `count` of `items`, evenly spaced. */
+function evenly<T>(items: readonly T[], count: number): T[] {
+  const out: T[] = [];
+  const step = items.length / count;
+  for (let i = 0; i < count; i++) out.push(items[Math.floor(i * step)] as T);
+  return out;
+}
+
+/** The float vectors of `rowids` from `memories_vec`, row-major. */
+function readVectors(db: BetterSqlite3.Database, rowids: readonly bigint[]): { data: Float32Array; dimensions: number } {
+  const get = db.prepare('select embedding from memories_vec where rowid = ?').pluck();
+  const blobs: Buffer[] = [];
+  for (const r of rowids) {
+    const b = get.get(r) as Buffer | undefined;
+    if (b) blobs.push(b);
+  }
+  const dimensions = blobs.length === 0 ? 0 : (blobs[0] as Buffer).byteLength / 4;
+  const data = new Float32Array(blobs.length * dimensions);
+  blobs.forEach((b, i) => data.set(new Float32Array(b.buffer, b.byteOffset, dimensions), i * dimensions));
+  return { data, dimensions };
+}
+
+function rawQuery<R>(sql: string, params: readonly unknown[]): CompiledQuery<R> {
+  return CompiledQuery.raw(sql, [...params]) as CompiledQuery<R>;
+}

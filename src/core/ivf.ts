@@ -1,0 +1,269 @@
+/**
+ * An inverted-file (IVF) partition of unit vectors, for approximate search on engines that scan
+ * (sqlite-vec): k-means cells in two levels (a few top centroids, each split into leaves in
+ * proportion to its members), an int8 code per vector for the coarse scan inside the probed cells,
+ * and the pure arithmetic around them. Written once; the backend stores the model and runs the scans.
+ *
+ * Two levels make assignment cheap: a vector is compared with √C top centroids and then with the
+ * leaves of its nearest one (≈ 2√C dot products instead of C), which is what keeps writes and an
+ * index build over a million vectors affordable. Queries compare with every leaf (C dot products).
+ */
+
+/** A trained partition: `cells` leaf centroids (unit length), their top-level parents, and the int8 code scale. */
+export interface IvfModel {
+  dimensions: number;
+  /** Leaf centroids, row-major (cells × dimensions). */
+  leaves: Float32Array;
+  /** Top centroids, row-major (tops × dimensions). */
+  tops: Float32Array;
+  /** The leaf numbers under each top centroid. */
+  children: number[][];
+  /** Multiplier from a component to its int8 code (clamped to ±127). */
+  scale: number;
+}
+
+/** The model as stored: plain JSON-able numbers and base64 float32 blocks. */
+export interface StoredIvfModel {
+  dimensions: number;
+  leaves: string;
+  tops: string;
+  children: number[][];
+  scale: number;
+}
+
+/** A seeded uniform generator (mulberry32), so a build is repeatable for the same sample. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    let t = (state = (state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The dot product of `a` and row `row` of the row-major matrix `m` (four accumulators). */
+export function dotRow(m: Float32Array, row: number, a: Float32Array): number {
+  const d = a.length;
+  const base = row * d;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < d; i += 4) {
+    s0 += (m[base + i] as number) * (a[i] as number);
+    s1 += (m[base + i + 1] as number) * (a[i + 1] as number);
+    s2 += (m[base + i + 2] as number) * (a[i + 2] as number);
+    s3 += (m[base + i + 3] as number) * (a[i + 3] as number);
+  }
+  for (; i < d; i++) s0 += (m[base + i] as number) * (a[i] as number);
+  return s0 + s1 + s2 + s3;
+}
+
+/** The row of `m` (among `rows`, or all) with the largest dot product with `v`. */
+function best(m: Float32Array, v: Float32Array, rows?: readonly number[]): number {
+  let top = -1;
+  let topScore = -Infinity;
+  const count = rows ? rows.length : m.length / v.length;
+  for (let j = 0; j < count; j++) {
+    const r = rows ? (rows[j] as number) : j;
+    const s = dotRow(m, r, v);
+    if (s > topScore) {
+      topScore = s;
+      top = r;
+    }
+  }
+  return top;
+}
+
+/**
+ * Spherical k-means (cosine) of the `rows` of `data` into `k` unit centroids, `iterations` rounds,
+ * seeded from distinct rows; an emptied centroid keeps its previous position.
+ */
+function kMeans(data: Float32Array, dim: number, rows: readonly number[], k: number, iterations: number, random: () => number): Float32Array {
+  const centroids = new Float32Array(k * dim);
+  const picked = new Set<number>();
+  for (let c = 0; c < k; c++) {
+    let r = rows[Math.floor(random() * rows.length)] as number;
+    for (let tries = 0; picked.has(r) && tries < 8; tries++) r = rows[Math.floor(random() * rows.length)] as number;
+    picked.add(r);
+    centroids.set(data.subarray(r * dim, (r + 1) * dim), c * dim);
+  }
+  const sums = new Float64Array(k * dim);
+  for (let it = 0; it < iterations; it++) {
+    sums.fill(0);
+    for (const r of rows) {
+      const v = data.subarray(r * dim, (r + 1) * dim);
+      const c = best(centroids, v);
+      const base = c * dim;
+      for (let i = 0; i < dim; i++) sums[base + i] = (sums[base + i] as number) + (v[i] as number);
+    }
+    for (let c = 0; c < k; c++) {
+      const base = c * dim;
+      let norm = 0;
+      for (let i = 0; i < dim; i++) norm += (sums[base + i] as number) ** 2;
+      if (norm === 0) continue;
+      const inv = 1 / Math.sqrt(norm);
+      for (let i = 0; i < dim; i++) centroids[base + i] = (sums[base + i] as number) * inv;
+    }
+  }
+  return centroids;
+}
+
+/** How many leaf cells suit `rows` vectors: about √rows (the IVF rule), at least 1. */
+export function cellsFor(rows: number): number {
+  return Math.max(1, Math.round(Math.sqrt(rows)));
+}
+
+/** How many sample vectors training reads for `cells` cells: 40 per cell, as k-means needs. */
+export function sampleSizeFor(cells: number): number {
+  return cells * 40;
+}
+
+/**
+ * Trains a two-level partition of `cells` leaves on `sample` (row-major unit vectors): √cells top
+ * centroids, then each top cluster's members split into leaves in proportion to their number.
+ */
+export function trainIvf(sample: Float32Array, dimensions: number, cells: number, seed = 0x1f5): IvfModel {
+  const n = sample.length / dimensions;
+  if (n === 0) throw new Error('IVF training needs at least one vector');
+  const random = seededRandom(seed);
+  const all = Array.from({ length: n }, (_, i) => i);
+  const leavesWanted = Math.max(1, Math.min(cells, n));
+  const topCount = Math.max(1, Math.min(Math.round(Math.sqrt(leavesWanted)), n));
+  const tops = kMeans(sample, dimensions, all, topCount, 8, random);
+  const members: number[][] = Array.from({ length: topCount }, () => []);
+  for (let r = 0; r < n; r++) (members[best(tops, sample.subarray(r * dimensions, (r + 1) * dimensions))] as number[]).push(r);
+  const leaves: Float32Array[] = [];
+  const children: number[][] = [];
+  for (let t = 0; t < topCount; t++) {
+    const rows = members[t] as number[];
+    const mine: number[] = [];
+    if (rows.length > 0) {
+      const k = Math.max(1, Math.min(rows.length, Math.round((leavesWanted * rows.length) / n)));
+      const centroids = kMeans(sample, dimensions, rows, k, 8, random);
+      for (let c = 0; c < k; c++) {
+        mine.push(leaves.length);
+        leaves.push(centroids.subarray(c * dimensions, (c + 1) * dimensions));
+      }
+    } else {
+      // An empty top cluster keeps one leaf at its own centroid, so every top has a child.
+      mine.push(leaves.length);
+      leaves.push(tops.subarray(t * dimensions, (t + 1) * dimensions));
+    }
+    children.push(mine);
+  }
+  const flat = new Float32Array(leaves.length * dimensions);
+  leaves.forEach((l, i) => flat.set(l, i * dimensions));
+  return { dimensions, leaves: flat, tops, children, scale: codeScale(sample) };
+}
+
+/**
+ * The int8 scale: components beyond the 99.9th percentile of |x| in the sample clamp to ±127, so
+ * the bulk of the range keeps its resolution.
+ */
+function codeScale(sample: Float32Array): number {
+  const step = Math.max(1, Math.floor(sample.length / 100_000));
+  const abs: number[] = [];
+  for (let i = 0; i < sample.length; i += step) abs.push(Math.abs(sample[i] as number));
+  abs.sort((a, b) => a - b);
+  const high = abs[Math.min(abs.length - 1, Math.floor(abs.length * 0.999))] as number;
+  return high > 0 ? 127 / high : 127;
+}
+
+/** The leaf cell of `v`: its nearest top centroid, then that top's nearest leaf. */
+export function assignCell(model: IvfModel, v: Float32Array): number {
+  const top = best(model.tops, v);
+  return best(model.leaves, v, model.children[top]);
+}
+
+/** The `count` leaf cells nearest to `v` (largest dot product), nearest first. */
+export function probeCells(model: IvfModel, v: Float32Array, count: number): number[] {
+  const cells = model.leaves.length / model.dimensions;
+  const scores = new Float64Array(cells);
+  for (let c = 0; c < cells; c++) scores[c] = dotRow(model.leaves, c, v);
+  const order = Array.from({ length: cells }, (_, i) => i);
+  order.sort((a, b) => (scores[b] as number) - (scores[a] as number));
+  return order.slice(0, Math.min(count, cells));
+}
+
+/** The int8 code of `v`: round(x · scale), clamped to ±127 (the coarse scan's vector). */
+export function int8Code(model: IvfModel, v: Float32Array): Int8Array {
+  const out = new Int8Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const q = Math.round((v[i] as number) * model.scale);
+    out[i] = q > 127 ? 127 : q < -127 ? -127 : q;
+  }
+  return out;
+}
+
+export function storeIvf(model: IvfModel): StoredIvfModel {
+  const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+  return { dimensions: model.dimensions, leaves: b64(model.leaves), tops: b64(model.tops), children: model.children, scale: model.scale };
+}
+
+export function loadIvf(stored: StoredIvfModel): IvfModel {
+  const f32 = (s: string) => {
+    const bytes = Buffer.from(s, 'base64');
+    const out = new Float32Array(bytes.byteLength / 4);
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
+  };
+  return { dimensions: stored.dimensions, leaves: f32(stored.leaves), tops: f32(stored.tops), children: stored.children, scale: stored.scale };
+}
+
+/** The smallest power of two ≥ n. */
+function pow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * A sign-code expander: `rounds` random rotations (random signs, then a fast Walsh–Hadamard
+ * transform of the vector zero-padded to a power of two) whose output signs are the bits — SimHash
+ * with orthogonal hyperplanes, so the Hamming distance between two codes estimates their angle with
+ * `rounds × 2^⌈log2 D⌉` bits, in O(rounds · D log D) per vector.
+ */
+export class SignCoder {
+  readonly bits: number;
+  private readonly width: number;
+  private readonly signs: Float32Array;
+  private readonly work: Float32Array;
+  constructor(readonly dimensions: number, readonly rounds: number, seed = 0x5eed) {
+    this.width = pow2(dimensions);
+    this.bits = rounds * this.width;
+    const random = seededRandom(seed);
+    this.signs = new Float32Array(rounds * this.width);
+    for (let i = 0; i < this.signs.length; i++) this.signs[i] = random() < 0.5 ? -1 : 1;
+    this.work = new Float32Array(this.width);
+  }
+
+  /** The code of `v` as bytes (bit i of byte j is output bit 8j + i), `bits / 8` long. */
+  encode(v: Float32Array): Uint8Array {
+    const out = new Uint8Array(this.bits / 8);
+    const { width, work } = this;
+    for (let r = 0; r < this.rounds; r++) {
+      const s = r * width;
+      for (let i = 0; i < width; i++) work[i] = i < v.length ? (v[i] as number) * (this.signs[s + i] as number) : 0;
+      for (let h = 1; h < width; h *= 2) {
+        for (let i = 0; i < width; i += h * 2) {
+          for (let j = i; j < i + h; j++) {
+            const a = work[j] as number;
+            const b = work[j + h] as number;
+            work[j] = a + b;
+            work[j + h] = a - b;
+          }
+        }
+      }
+      for (let i = 0; i < width; i++) {
+        if ((work[i] as number) > 0) {
+          const bit = s + i;
+          out[bit >> 3] = (out[bit >> 3] as number) | (1 << (bit & 7));
+        }
+      }
+    }
+    return out;
+  }
+}
