@@ -16,6 +16,7 @@ import { eraseCommand, memoriesAgentsCommand, memoriesCountCommand, memoriesList
 import { backendsCommand, loadPlugins, pluginSpecifiers } from './plugins.js';
 import { exportCommand, importCommand } from './archive.js';
 import { reembedCommand, type ReembedCommandOptions } from './reembed.js';
+import { indexCommand, type IndexCommandOptions } from './vector-index.js';
 
 const EXIT_ERROR = 1;
 const EXIT_CHAIN_INTEGRITY = 2;
@@ -171,6 +172,16 @@ function buildProgram(): Command {
     .option('--abort', 'abandon an unfinished re-embedding (its pending space and vectors)')
     .option('--json', 'progress as JSON lines on stderr')
     .action(async (options: ReembedCommandOptions, command: Command) => print(await reembedCommand(configOf(command), options)));
+
+  program
+    .command('index')
+    .description(
+      "approximate vector indexes (semantic_backend sqlite): --build an agent's (k-means cells over sign codes; recall uses it as [memory.sqlite] vector_search says), --drop one; prints every agent's index as JSON",
+    )
+    .option('--build <agentId>', "build or rebuild the agent's index, with progress on stderr")
+    .option('--drop <agentId>', "drop the agent's index (its recall scans exactly again)")
+    .option('--json', 'progress as JSON lines on stderr')
+    .action(async (options: IndexCommandOptions, command: Command) => print(await indexCommand(configOf(command), options)));
 
   program
     .command('mcp')

@@ -407,6 +407,31 @@ describe('memstrate import after a crash', () => {
   }, 120_000);
 });
 
+describe('memstrate index', () => {
+  it('builds an agent index with progress, lists and drops it; a re-embedding switch drops the indexes built on the old vectors', async () => {
+    const { dbPath, configPath } = setup();
+    const configFor = (dims: number) => `[memory]\nsqlite_path = ${JSON.stringify(dbPath)}\nembedding_provider = "hash"\nembedding_dimensions = ${dims}\n`;
+    writeFileSync(configPath, configFor(16));
+    const mem = await MemorySubstrate.open(configPath, { env: {} });
+    await mem.semantic.rememberMany(Array.from({ length: 4500 }, (_, i) => ({ agentId: 'big', content: `memory number ${i}` })));
+    await mem.close();
+
+    const built = cli(['--config', configPath, 'index', '--build', 'big']);
+    expect(built.status, built.stderr).toBe(0);
+    expect(JSON.parse(built.stdout)).toMatchObject({ built: { agentId: 'big', rows: 4500, cells: 2, codeBits: 2048 }, indexes: [{ agentId: 'big', state: 'ready', rowsAtBuild: 4500, cells: 2 }] });
+    expect(built.stderr).toMatch(/index: [\d,]+ \/ 4,500 memories/);
+    expect(JSON.parse(cli(['--config', configPath, 'index']).stdout)).toMatchObject({ indexes: [{ agentId: 'big', state: 'ready' }] });
+    const refused = cli(['--config', configPath, 'index', '--build', 'nobody']);
+    expect([refused.status, refused.stderr]).toEqual([1, expect.stringMatching(/^error NOT_FOUND: .*nobody/)]);
+
+    writeFileSync(configPath, configFor(8));
+    expect(cli(['--config', configPath, 'reembed']).status).toBe(0);
+    expect(JSON.parse(cli(['--config', configPath, 'index']).stdout)).toEqual({ indexes: [] });
+    expect(JSON.parse(cli(['--config', configPath, 'index', '--build', 'big']).stdout)).toMatchObject({ built: { rows: 4500 } });
+    expect(JSON.parse(cli(['--config', configPath, 'index', '--drop', 'big']).stdout)).toEqual({ dropped: true, indexes: [] });
+  }, 120_000);
+});
+
 describe('memstrate reembed', () => {
   it('re-embeds a store whose configured embedder changed (other commands refuse it, naming reembed); killed mid-way, a re-run resumes; --status and --drop-previous', async () => {
     const { dbPath, configPath } = setup();
