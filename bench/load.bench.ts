@@ -43,7 +43,7 @@ const APPENDED_TERMS = [
   'create table memory_terms (term text not null, agent_id text not null, memory_rowid integer not null, weight real not null, primary key (memory_rowid, term, agent_id)) without rowid',
 ];
 
-interface Schema {
+export interface Schema {
   memories: string;
   listIndexes: string[];
   dedupeIndexes: string[];
@@ -52,7 +52,7 @@ interface Schema {
 }
 
 /** memstrate's DDL for what a memory write touches, read from a file it migrated (and fixed a vector space on). */
-async function memstrateSchema(path: string, embedding: Float32Array): Promise<Schema> {
+export async function memstrateSchema(path: string, embedding: Float32Array): Promise<Schema> {
   const mem = await MemorySubstrate.open({ sqlitePath: path }, { env: {} });
   await mem.semantic.rememberMany([{ agentId: 'template', content: 'template', embedding }]);
   await mem.close();

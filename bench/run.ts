@@ -23,6 +23,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   mcp: async () => (await import('./mcp.bench.js')).mcp,
   langgraph: async () => (await import('./langgraph.bench.js')).langgraph,
   'ann-probe': async () => (await import('./ann-probe.bench.js')).annProbe,
+  scale: async () => (await import('./scale.bench.js')).scale,
 };
 
 function describe(error: unknown): string {

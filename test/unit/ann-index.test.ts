@@ -52,7 +52,7 @@ async function ids(mem: MemorySubstrate, q: number[], extra: Record<string, unkn
 
 describe('SQLite approximate vector search', () => {
   it('exact until an index exists, then approximate with recall@10 ≥ 0.9 against the exact scan; filters inside; exact fallback', async () => {
-    const approx = await open('a.db', { vectorSearch: 'approximate', approximateProbes: 0.5 });
+    const approx = await open('a.db', { vectorSearch: 'approximate', approximateProbeFactor: 1 });
     await load(approx);
     const before = await ids(approx, queries[0] as number[]);
     expect(before.path).toBe('exact');
@@ -63,7 +63,7 @@ describe('SQLite approximate vector search', () => {
 
     const exact = await open('a.db', { vectorSearch: 'exact' });
     // Every cell probed: the recall measured is the sign codes' and the rerank's (the cells' own is the benchmark's).
-    const mem = await open('a.db', { vectorSearch: 'approximate', approximateProbes: 1 });
+    const mem = await open('a.db', { vectorSearch: 'approximate', approximateProbeFactor: 100 });
     try {
       let hits = 0;
       for (const q of queries) {
@@ -101,7 +101,7 @@ describe('SQLite approximate vector search', () => {
   });
 
   it('follows writes after the build: new, updated, re-embedded, forgotten and merged memories', async () => {
-    const mem = await open('w.db', { vectorSearch: 'approximate', approximateProbes: 0.34 });
+    const mem = await open('w.db', { vectorSearch: 'approximate', approximateProbeFactor: 1 });
     try {
       await load(mem);
       await mem.buildVectorIndex('a');
@@ -196,7 +196,7 @@ describe('SQLite approximate vector search', () => {
       await exact.close();
     }
     await expect(open('bad.db', { vectorSearch: 'fast' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
-    await expect(open('bad.db', { approximateProbes: 0 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(open('bad.db', { approximateProbeFactor: 0 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await expect(open('bad.db', { approximateMinRow: 10 })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });

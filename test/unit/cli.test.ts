@@ -418,7 +418,7 @@ describe('memstrate index', () => {
 
     const built = cli(['--config', configPath, 'index', '--build', 'big']);
     expect(built.status, built.stderr).toBe(0);
-    expect(JSON.parse(built.stdout)).toMatchObject({ built: { agentId: 'big', rows: 4500, cells: 2, codeBits: 2048 }, indexes: [{ agentId: 'big', state: 'ready', rowsAtBuild: 4500, cells: 2 }] });
+    expect(JSON.parse(built.stdout)).toMatchObject({ built: { agentId: 'big', rows: 4500, cells: 2, codeBits: 1024 }, indexes: [{ agentId: 'big', state: 'ready', rowsAtBuild: 4500, cells: 2 }] });
     expect(built.stderr).toMatch(/index: [\d,]+ \/ 4,500 memories/);
     expect(JSON.parse(cli(['--config', configPath, 'index']).stdout)).toMatchObject({ indexes: [{ agentId: 'big', state: 'ready' }] });
     const refused = cli(['--config', configPath, 'index', '--build', 'nobody']);

@@ -40,7 +40,7 @@ const DEFAULTS: MemoryConfig = {
   consolidationIntervalHours: 24,
   durability: 'normal',
   auditAnchorPath: './data/memstrate.db.audit-anchor',
-  backendOptions: { sqlite: { path: './data/memstrate.db', readWorkers: 2, vectorSearch: 'auto', approximateMinRows: 100_000, approximateProbes: 0.25 } },
+  backendOptions: { sqlite: { path: './data/memstrate.db', readWorkers: 2, vectorSearch: 'auto', approximateMinRows: 100_000, approximateProbeFactor: 3 } },
 };
 
 describe('loadConfig: sources and defaults', () => {
@@ -84,7 +84,7 @@ postgres_schema = "mem"
       ...DEFAULTS,
       semanticBackend: 'qdrant',
       backendOptions: {
-        sqlite: { path: '/var/lib/memstrate/mem.db', readWorkers: 2, vectorSearch: 'auto', approximateMinRows: 100_000, approximateProbes: 0.25 },
+        sqlite: { path: '/var/lib/memstrate/mem.db', readWorkers: 2, vectorSearch: 'auto', approximateMinRows: 100_000, approximateProbeFactor: 3 },
         qdrant: { url: 'http://qdrant:6333', apiKeyEnv: 'QDRANT_KEY', collection: 'my_memories', timeoutMs: 30_000 },
         postgres: { poolSize: 20, schema: 'mem', hnswM: 16, hnswEfConstruction: 64, hnswEfSearch: 100 },
       },
@@ -206,7 +206,7 @@ describe('loadConfig: MEMSTRATE_* environment overrides', () => {
     };
     const fromFile = await loadConfig(path, { env });
     expect(fromFile).toMatchObject({
-      backendOptions: { sqlite: { path: '/from/env.db', readWorkers: 2, vectorSearch: 'auto', approximateMinRows: 100_000, approximateProbes: 0.25 }, postgres: { poolSize: 25 } },
+      backendOptions: { sqlite: { path: '/from/env.db', readWorkers: 2, vectorSearch: 'auto', approximateMinRows: 100_000, approximateProbeFactor: 3 }, postgres: { poolSize: 25 } },
       decayRate: 0.5,
       consolidationIntervalHours: 1.5,
       embeddingProvider: 'hash',

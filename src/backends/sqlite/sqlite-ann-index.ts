@@ -13,8 +13,8 @@ import { memoryFilterClause, VEC0_MAX_K, vecFilterClause } from './sqlite-semant
  *
  * - an inverted file: k-means cells (core/ivf.ts, ≈ ROWS_PER_CELL memories each) as the second
  *   partition key of a vec0 table `memories_ann`, beside the agent's;
- * - in it, a sign code per memory (core/ivf.ts SignCoder: 4 × 512 bits at 384 dimensions), scanned
- *   by Hamming distance — 48 times fewer bytes than the float vectors;
+ * - in it, a sign code per memory (core/ivf.ts SignCoder: 2 × 512 bits at 384 dimensions), scanned
+ *   by Hamming distance — 12 times fewer bytes than the float vectors;
  * - a query probes the cells nearest to it (`cell in (…)`: vec0 runs a KNN per cell, every filter
  *   vec0 can evaluate and `rowid in (filtered memories)` for the rest applied INSIDE each), keeps the
  *   best `RERANK` candidates by Hamming distance, and reranks them exactly by cosine from a copy of
@@ -35,12 +35,12 @@ export interface AnnSettings {
   mode: VectorSearchSetting;
   /** `auto`: an agent with at least this many memories with vectors gets an index (and uses it). */
   minRows: number;
-  /** Fraction of the cells a query probes (0..1]. */
-  probeFraction: number;
+  /** A query probes ⌈probeFactor × √cells⌉ cells (all when that is more). */
+  probeFactor: number;
 }
 
 /** Measured defaults (bench/scale.bench.ts). */
-export const DEFAULT_ANN_SETTINGS: AnnSettings = { mode: 'auto', minRows: 100_000, probeFraction: 0.25 };
+export const DEFAULT_ANN_SETTINGS: AnnSettings = { mode: 'auto', minRows: 100_000, probeFactor: 3 };
 
 /** Memories per cell (measured: fewer, larger cells cost less per probed cell; more, smaller ones probe finer). */
 export const ROWS_PER_CELL = 2000;
@@ -48,8 +48,12 @@ export const ROWS_PER_CELL = 2000;
 const PER_CELL = 24;
 /** Candidates reranked exactly, best by Hamming distance over all probed cells. */
 const RERANK = 300;
-/** Bits of a sign code (measured at 384 dimensions: 512 bits need 4 × the candidates for the same recall). */
-const CODE_BITS = 2048;
+/**
+ * Bits of a sign code. Measured at 384 dimensions (bench/ann-probe.bench.ts): 512 bits cap recall@10
+ * near 0.92 whatever the candidates; 1024 bits reach the cells' own recall with 300 candidates, and
+ * 2048 bits scan 1.7× slower for +0.005.
+ */
+const CODE_BITS = 1024;
 /** Memories moved into the index per write transaction of a build. */
 const BUILD_SLICE = 2000;
 
@@ -58,7 +62,7 @@ const VECTORS = 'memory_ann_vectors';
 const MODELS = 'memory_ann_models';
 
 /**
- * Sign-code rounds for the dimension: codes of CODE_BITS (2048: at 384 dimensions, 4 rounds of 512),
+ * Sign-code rounds for the dimension: codes of CODE_BITS (1024: at 384 dimensions, 2 rounds of 512),
  * one round of the padded width beyond.
  */
 function roundsFor(dimensions: number): number {
@@ -202,7 +206,7 @@ export class SqliteAnnIndex {
 
   private async approximate(scope: SearchScope, vector: Float32Array, m: LoadedModel): Promise<ScoredId[]> {
     const cells = m.ivf.leaves.length / m.ivf.dimensions;
-    const probe = probeCells(m.ivf, vector, Math.max(1, Math.ceil(cells * this.settings.probeFraction)));
+    const probe = probeCells(m.ivf, vector, Math.max(1, Math.ceil(this.settings.probeFactor * Math.sqrt(cells))));
     const k = scope.k;
     const inVec = vecFilterClause(scope.agentId, scope.filter);
     let knn = `select rowid, distance from ${ANN} where code match vec_bit(?) and k = ? and cell in (${probe.map(() => '?').join(', ')})${inVec.sql}`;

@@ -27,8 +27,8 @@ export const sqliteOptions = z.strictObject({
   vectorSearch: z.enum(VECTOR_SEARCH_SETTINGS).default(DEFAULT_ANN_SETTINGS.mode),
   /** `auto`: memories an agent needs before it gets an approximate index. */
   approximateMinRows: z.int().min(1).max(1_000_000_000).default(DEFAULT_ANN_SETTINGS.minRows),
-  /** Fraction of an index's cells each query probes (0 < f ≤ 1): higher = better recall, slower. */
-  approximateProbes: z.number().gt(0).max(1).default(DEFAULT_ANN_SETTINGS.probeFraction),
+  /** Each query probes ⌈factor × √cells⌉ of an index's cells: higher = better recall, slower. */
+  approximateProbeFactor: z.number().gt(0).max(1000).default(DEFAULT_ANN_SETTINGS.probeFactor),
 });
 
 export type SqliteOptions = z.output<typeof sqliteOptions>;
@@ -99,7 +99,7 @@ export const sqliteBackend: BackendDefinition<typeof sqliteOptions> = {
           ownsEngine: shared === undefined,
           sharesMainConnection: shared !== undefined,
           readOnly: ctx.settings.readOnly === true,
-          vectorSearch: { mode: options.vectorSearch, minRows: options.approximateMinRows, probeFraction: options.approximateProbes },
+          vectorSearch: { mode: options.vectorSearch, minRows: options.approximateMinRows, probeFactor: options.approximateProbeFactor },
         });
       } catch (error) {
         if (!shared) await engine.close();
