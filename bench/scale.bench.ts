@@ -185,7 +185,7 @@ async function rawLoadRate(dir: string, model: LatentModel, vocab: Vocabulary, d
       'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count, key, expires_at) ' +
         "values (?, 'raw', ?, 'observation', 'episodic', '{}', 1, ?, ?, 0, null, null)",
     );
-    const insVec = db.prepare("insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, 'raw', ?, 'episodic', 'observation', 1, ?)");
+    const insVec = db.prepare("insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, 'raw', ?, 'episodic', 'observation', 1.0, ?)");
     const insTerm = db.prepare("insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, 'raw', ?, ?)");
     const batch = db.transaction((start: number, end: number) => {
       for (let i = start; i < end; i++) {

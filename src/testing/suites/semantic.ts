@@ -142,6 +142,8 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
       expect(r.score).toBeCloseTo(cosine(QUERY, planar(0.05 * (i + 1))), 5);
       expect(r.explanation).toMatchObject({ vectorRank: i + 1 });
       expect(r.explanation?.vectorSimilarity).toBeCloseTo(r.score, 10);
+      // Which vector search ran: below any approximate-index threshold, what the backend declares.
+      expect(r.explanation?.vectorSearch).toBe(mem.info.capabilities.semantic.vectorSearch);
     });
     // A larger limit continues in true similarity order.
     const many = await mem.semantic.recall({ agentId: 'A', embedding: QUERY, limit: 300, mode: 'vector' });
@@ -283,6 +285,7 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect(results[0]?.score).toBeCloseTo(expected(idf * w(2, 4)), 5);
     expect(results[1]?.score).toBeCloseTo(expected(idf * w(1, 2)), 5);
     expect(results[1]?.explanation?.keywordScore).toBeCloseTo(results[1]?.score as number, 10);
+    expect(results[0]?.explanation?.vectorSearch, 'keyword recall runs no vector search').toBeUndefined();
     // minScore in keyword mode is on that scale.
     const between = ((results[0]?.score as number) + (results[1]?.score as number)) / 2;
     expect(ids(await mem.semantic.recall({ agentId: 'A', text: 'alpha', mode: 'keyword', minScore: between }))).toEqual([d2]);
@@ -364,6 +367,7 @@ export const semanticSuite = defineSuite('semantic', ({ open, itIf }) => {
     expect(byId.get(both)?.explanation).toMatchObject({ vectorRank: 2, keywordRank: expect.any(Number), rrfK: 60 });
     expect(byId.get(both)?.score).toBeCloseTo(1 / (60 + 2) + 1 / (60 + (byId.get(both)?.explanation?.keywordRank as number)), 10);
     expect(byId.get(keywordOnly)?.explanation?.vectorRank).toBeUndefined();
+    expect(results.map((r) => r.explanation?.vectorSearch)).toEqual(results.map(() => mem.info.capabilities.semantic.vectorSearch));
     // explain carries each signal's own score: the cosine, and the keyword score keyword mode reports.
     expect(byId.get(both)?.explanation?.vectorSimilarity).toBeCloseTo(Math.cos(0.1), 5);
     const keywordMode = await mem.semantic.recall({ agentId: 'A', text: 'lighthouse', mode: 'keyword' });
