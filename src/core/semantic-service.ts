@@ -345,10 +345,13 @@ export class SemanticService implements BackendSemanticStore {
       const hits = (await this.backend.hybridSearch(scope, vector as Float32Array, text as string, RRF_K)).slice(0, limit);
       return hits.map((h) => (h.keywordScore === undefined ? h : { ...h, keywordScore: normaliseKeywordScore(h.keywordScore) }));
     }
-    const vectorHits: ScoredId[] = mode === 'keyword' || !hasSpace ? [] : await this.backend.vectorSearch(scope, vector as Float32Array);
+    // Both searches at once (hybrid): the engine may run them side by side (SQLite's read workers, a pool).
+    const [vectorHits, rawKeywordHits] = await Promise.all([
+      mode === 'keyword' || !hasSpace ? [] : this.backend.vectorSearch(scope, vector as Float32Array),
+      mode === 'vector' ? [] : this.backend.keywordSearch(scope, text as string),
+    ]);
     // Backends report raw BM25 (see core/keyword-score.ts); the score callers see is normalised here, once.
-    const keywordHits: ScoredId[] =
-      mode === 'vector' ? [] : (await this.backend.keywordSearch(scope, text as string)).map((h) => ({ id: h.id, score: normaliseKeywordScore(h.score) }));
+    const keywordHits: ScoredId[] = rawKeywordHits.map((h) => ({ id: h.id, score: normaliseKeywordScore(h.score) }));
     if (mode === 'hybrid') return reciprocalRankFusion(vectorHits, keywordHits).slice(0, limit);
     return (mode === 'vector' ? vectorHits : keywordHits)
       .slice(0, limit)
