@@ -357,9 +357,10 @@ export class MemorySubstrate {
   private indexes(): VectorIndexes {
     const indexes = this.semanticProvider.vectorIndexes;
     if (!indexes) {
-      throw new NotSupportedError(`the ${this.semanticProvider.name} semantic backend has no approximate vector index to manage (its vector search is ${this.info.capabilities.semantic.vectorSearch})`, {
-        backend: this.semanticProvider.name,
-      });
+      throw new NotSupportedError(
+        `the ${this.semanticProvider.name} semantic backend has no approximate vector indexes to manage here (its vector search: ${this.info.capabilities.semantic.vectorSearch}; behind the http backend, manage them on the gateway's store)`,
+        { backend: this.semanticProvider.name },
+      );
     }
     return indexes;
   }

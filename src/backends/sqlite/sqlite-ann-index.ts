@@ -4,6 +4,7 @@ import type { SearchScope, ScoredId, VectorIndexBuild, VectorIndexStatus, Vector
 import { assignCell, dotRow, loadIvf, probeCells, SignCoder, storeIvf, trainIvf, type IvfModel, type StoredIvfModel } from '../../core/ivf.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { num } from '../sql/context.js';
+import type { Logger } from '../../contracts/types.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 import { memoryFilterClause, VEC0_MAX_K, vecFilterClause } from './sqlite-semantic-sql.js';
 
@@ -54,6 +55,10 @@ const RERANK = 300;
  * 2048 bits scan 1.7× slower for +0.005.
  */
 const CODE_BITS = 1024;
+/** How often `auto` looks again at an agent's size. */
+const CHECK_EVERY_MS = 30_000;
+/** A build still `building` after this long is taken as abandoned (its process died). */
+const STALE_BUILD_MS = 15 * 60_000;
 /** Memories moved into the index per write transaction of a build. */
 const BUILD_SLICE = 2000;
 
@@ -75,6 +80,7 @@ interface LoadedModel {
   version: number;
   state: 'building' | 'ready';
   rows: number;
+  builtAt: number;
   ivf: IvfModel;
   coder: SignCoder;
 }
@@ -94,6 +100,7 @@ export interface AnnHost {
   readonly engine: SqliteEngine;
   /** A read-only open: `auto` builds nothing. */
   readonly readOnly: boolean;
+  readonly logger: Logger;
   guard<T>(action: string, fn: () => Promise<T>): Promise<T>;
   vecReady(db: BetterSqlite3.Database): boolean;
   /** The exact search (the fallback). */
@@ -122,7 +129,7 @@ export class SqliteAnnIndex {
       this.models.clear();
       return;
     }
-    const rows = db.prepare(`select agent_id, version, state, rows from ${MODELS}`).all() as Omit<ModelRow, 'model' | 'built_at'>[];
+    const rows = db.prepare(`select agent_id, version, state, rows, built_at from ${MODELS}`).all() as Omit<ModelRow, 'model'>[];
     const seen = new Set<string>();
     for (const r of rows) {
       seen.add(r.agent_id);
@@ -130,11 +137,19 @@ export class SqliteAnnIndex {
       if (have && have.version === num(r.version)) {
         have.state = r.state;
         have.rows = num(r.rows);
+        have.builtAt = num(r.built_at);
         continue;
       }
       const full = db.prepare(`select model from ${MODELS} where agent_id = ?`).get(r.agent_id) as { model: string };
       const ivf = loadIvf(JSON.parse(full.model) as StoredIvfModel);
-      this.models.set(r.agent_id, { version: num(r.version), state: r.state, rows: num(r.rows), ivf, coder: new SignCoder(ivf.dimensions, roundsFor(ivf.dimensions)) });
+      this.models.set(r.agent_id, {
+        version: num(r.version),
+        state: r.state,
+        rows: num(r.rows),
+        builtAt: num(r.built_at),
+        ivf,
+        coder: new SignCoder(ivf.dimensions, roundsFor(ivf.dimensions)),
+      });
     }
     for (const agent of [...this.models.keys()]) if (!seen.has(agent)) this.models.delete(agent);
   }
@@ -239,19 +254,27 @@ export class SqliteAnnIndex {
 
   // ── building ────────────────────────────────────────────────────────────────────────────────
 
-  /** `auto`: starts a background build for an agent grown past minRows (or four times its model's size). */
+  /**
+   * `auto`: starts a background build for an agent grown past minRows (or four times its model's
+   * size), checking each agent at most every CHECK_EVERY_MS; never while a build (any process's,
+   * unless older than STALE_BUILD_MS: its process died) is under way.
+   */
   private maybeBuild(agentId: string, m: LoadedModel | undefined): void {
     if (this.building || this.host.readOnly) return;
     const now = Date.now();
-    if ((this.checked.get(agentId) ?? 0) > now - 30_000) return;
+    if ((this.checked.get(agentId) ?? 0) > now - CHECK_EVERY_MS) return;
     this.checked.set(agentId, now);
+    if (m?.state === 'building' && m.builtAt > now - STALE_BUILD_MS) return;
     this.building = (async () => {
       const rows = await this.countRows(agentId);
       if (rows < this.settings.minRows) return;
       if (m && m.state === 'ready' && rows < m.rows * 4) return;
-      await this.build(agentId, { signal: this.aborter.signal });
+      const built = await this.build(agentId, { signal: this.aborter.signal });
+      this.host.logger.info({ backend: this.host.name, ...built }, 'approximate vector index built');
     })()
-      .catch(() => undefined)
+      .catch((error: unknown) => {
+        if (!this.aborter.signal.aborted) this.host.logger.warn({ err: error, backend: this.host.name, agentId }, 'approximate vector index build failed; recall scans exactly');
+      })
       .finally(() => {
         this.building = undefined;
       });

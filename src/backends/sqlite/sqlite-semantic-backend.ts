@@ -105,6 +105,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
         name: this.name,
         engine,
         readOnly,
+        logger,
         guard: (action, fn) => this.guard(action, fn),
         vecReady: (db) => this.vecReady(db),
         exact: (scope, vector) => this.exactSearch(scope, vector),
