@@ -45,6 +45,8 @@ export const MEMORY_KEY_LENGTH = 256;
 /** Longest ttlMs: 100 years (as for KV entries). */
 export const MEMORY_MAX_TTL_MS = 100 * 365 * 86_400_000;
 const PATCH_KEYS = ['content', 'source', 'scope', 'metadata', 'confidence', 'embedding', 'expiresAt', 'ttlMs'] as const satisfies readonly (keyof MemoryPatch)[];
+/** How long recalls' access bumps wait to be written together (write-behind; close() and every read that reports counts flush them first). */
+const TOUCH_DELAY_MS = 100;
 const RECALL_KEYS = ['agentId', 'allAgents', 'text', 'embedding', 'limit', 'mode', 'filter', 'explain', 'minScore'] as const;
 /** A `now` before every expiry instant: a scope at it sees expired memories too (erasure). */
 const BEFORE_ANY_EXPIRY = Number.MIN_SAFE_INTEGER;
@@ -85,7 +87,7 @@ export class SemanticService implements BackendSemanticStore {
   /** While a re-embedding runs in this process: its embedder, whose vectors new content also gets (pending space). */
   private pending: Embedder | undefined;
   private pendingTouches: string[] = [];
-  private touchScheduled: Promise<void> | undefined;
+  private touchScheduled: NodeJS.Timeout | undefined;
   /** The access bump being written (bumps are written one at a time, in order). */
   private touching: Promise<void> = Promise.resolve();
 
@@ -420,13 +422,16 @@ export class SemanticService implements BackendSemanticStore {
     if (ids.length === 0 || this.o.readOnly) return;
     this.pendingTouches.push(...ids);
     if (this.touchScheduled) return;
-    this.touchScheduled = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushTouches());
+    // A short delay batches the bumps of many recalls into one write, off the answers' path.
+    this.touchScheduled = setTimeout(() => void this.flushTouches(), TOUCH_DELAY_MS);
+    this.touchScheduled.unref();
   }
 
   /** Writes pending access bumps now (after any bump still in flight, which close() also waits for). */
   async flushTouches(): Promise<void> {
     const ids = this.pendingTouches;
     this.pendingTouches = [];
+    clearTimeout(this.touchScheduled);
     this.touchScheduled = undefined;
     if (ids.length === 0) return this.touching;
     const at = this.o.clock();
@@ -597,7 +602,6 @@ export class SemanticService implements BackendSemanticStore {
   }
 
   async close(): Promise<void> {
-    if (this.touchScheduled) await this.touchScheduled;
     await this.flushTouches();
   }
 }
