@@ -11,7 +11,7 @@
  *
  * Env: BENCH_N (vectors, default 200000), BENCH_DIM (384), BENCH_QUERIES (40).
  */
-import { assignCell, cellsFor, dotRow, int8Code, probeCells, sampleSizeFor, SignCoder, trainIvf } from '../src/core/ivf.js';
+import { assignCell, dotRow, probeCells, sampleSizeFor, SignCoder, trainIvf } from '../src/core/ivf.js';
 import { LatentModel } from './data.js';
 import { engineDescription, envInt, openRawSqlite, percentile, progress, tempDir, type BenchResult } from './lib.js';
 
@@ -63,9 +63,8 @@ export async function annProbe(results: BenchResult[]): Promise<void> {
     progress(started, `exact KNN p50 ${exactP50.toFixed(1)} ms, p95 ${percentile(exactMs, 95).toFixed(1)} ms`);
     results.push({ bench: 'ann-probe', metric: `exact vec0 KNN p50 (${n / 1000}k×${dim})`, measured: exactP50, unit: 'ms', engine });
 
-    const probes = (process.env.BENCH_ANN_PROBES ?? 'bit,ivf,ivf8').split(',');
+    const probes = (process.env.BENCH_ANN_PROBES ?? 'bit,ivf,ivfbit').split(',');
     if (probes.includes('ivfbit')) ivfBit(db, model, n, dim, nq, queries, truth, exactP50, results, started);
-    if (probes.includes('ivf8')) ivfInt8(db, model, n, dim, nq, queries, truth, exactP50, results, started);
     for (const over of probes.includes('bit') ? [100, 200, 400, 800] : []) {
       const coarseMs: number[] = [];
       const rerankMs: number[] = [];
@@ -160,90 +159,7 @@ export async function annProbe(results: BenchResult[]): Promise<void> {
 }
 
 /**
- * Third probe, the shipped design's shape: a two-level IVF (core/ivf.ts) whose cells partition an
- * int8 code table (`cell` a second partition key), the coarse KNN over the probed cells, then the
- * exact rerank of k′ candidates from the float vec0 table by rowid.
- */
-function ivfInt8(
-  db: ReturnType<typeof openRawSqlite>, model: LatentModel, n: number, dim: number, nq: number, queries: Float32Array, truth: number[][], exactP50: number,
-  results: BenchResult[], started: number,
-): void {
-  const engine = engineDescription();
-  const cells = cellsFor(n);
-  const sample = model.sample(Math.min(n, sampleSizeFor(cells)), 1);
-  let t = performance.now();
-  const ivf = trainIvf(sample, dim, cells);
-  progress(started, `ivf8: ${cells} cells (${ivf.children.length} tops) trained on ${sample.length / dim} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  const chunk = envInt('BENCH_ANN_CHUNK', 256, 8);
-  db.exec(`create virtual table x using vec0(agent_id text partition key, cell integer partition key, code int8[${dim}], chunk_size=${chunk})`);
-  const ins = db.prepare("insert into x (rowid, agent_id, cell, code) values (?, 'a', ?, vec_int8(?))");
-  t = performance.now();
-  let assignMs = 0;
-  for (let start = 0; start < n; start += LOAD_BATCH) {
-    const count = Math.min(LOAD_BATCH, n - start);
-    const vs = model.sample(count, 1 + start);
-    db.transaction(() => {
-      for (let i = 0; i < count; i++) {
-        const v = vs.subarray(i * dim, (i + 1) * dim);
-        const a = performance.now();
-        const cell = assignCell(ivf, v);
-        const code = int8Code(ivf, v);
-        assignMs += performance.now() - a;
-        ins.run(BigInt(start + i + 1), BigInt(cell), Buffer.from(code.buffer, code.byteOffset, code.byteLength));
-      }
-    })();
-  }
-  progress(started, `ivf8: loaded in ${((performance.now() - t) / 1000).toFixed(1)} s (assign + code ${(assignMs / 1000).toFixed(1)} s)`);
-  const point = db.prepare('select embedding from v where rowid = ?');
-  for (const nprobe of (process.env.BENCH_ANN_NPROBE ?? '16,32,64,128').split(',').map(Number)) {
-    for (const over of [20, 40, 80]) {
-      const ms: number[] = [];
-      const coarseMs: number[] = [];
-      let hits = 0;
-      for (let q = 0; q < nq; q++) {
-        const qv = queries.subarray(q * dim, (q + 1) * dim);
-        const s = performance.now();
-        const probe = probeCells(ivf, qv, nprobe);
-        const code = int8Code(ivf, qv);
-        const cand = db
-          .prepare(
-            `with c as materialized (select rowid, distance from x where code match vec_int8(?) and k = ? and agent_id = 'a' and cell in (${probe.join(', ')})) ` +
-              'select rowid from c order by distance limit ?',
-          )
-          .all(Buffer.from(code.buffer), over, over) as { rowid: number | bigint }[];
-        coarseMs.push(performance.now() - s);
-        const top = cand
-          .map((r) => {
-            const e = (point.get(r.rowid) as { embedding: Buffer }).embedding;
-            return { id: Number(r.rowid), d: dotRow(new Float32Array(e.buffer, e.byteOffset, dim), 0, qv) };
-          })
-          .sort((a, b) => b.d - a.d)
-          .slice(0, K);
-        ms.push(performance.now() - s);
-        const want = new Set(truth[q]);
-        hits += top.filter((r) => want.has(r.id)).length;
-      }
-      ms.sort((a, b) => a - b);
-      const recall = hits / (nq * K);
-      coarseMs.sort((a, b) => a - b);
-      progress(
-        started,
-        `ivf8 nprobe=${nprobe}/${cells} k′=${over}: p50 ${percentile(ms, 50).toFixed(1)} ms (p95 ${percentile(ms, 95).toFixed(1)}; coarse p50 ${percentile(coarseMs, 50).toFixed(1)}), recall@${K} ${recall.toFixed(3)}`,
-      );
-      results.push({
-        bench: 'ann-probe',
-        metric: `IVF int8 nprobe ${nprobe}/${cells} k′=${over} p50 (recall@${K} ${recall.toFixed(3)})`,
-        measured: percentile(ms, 50),
-        unit: 'ms',
-        baseline: { name: 'exact vec0 KNN p50', value: exactP50 },
-        engine,
-      });
-    }
-  }
-}
-
-/**
- * Fourth probe: a two-level IVF whose cells partition a `bit[D]` code table; each probed cell's
+ * Third probe (the shipped design's shape): a two-level IVF whose cells partition a `bit[D]` code table; each probed cell's
  * coarse KNN keeps its best `kc` by Hamming distance, and every candidate is reranked exactly from
  * the float vec0 table by rowid.
  */

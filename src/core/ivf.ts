@@ -1,7 +1,9 @@
+import { mulberry32 } from './random.js';
+
 /**
  * An inverted-file (IVF) partition of unit vectors, for approximate search on engines that scan
  * (sqlite-vec): k-means cells in two levels (a few top centroids, each split into leaves in
- * proportion to its members), an int8 code per vector for the coarse scan inside the probed cells,
+ * proportion to its members), sign codes for the coarse scan inside the probed cells (SignCoder),
  * and the pure arithmetic around them. Written once; the backend stores the model and runs the scans.
  *
  * Two levels make assignment cheap: a vector is compared with √C top centroids and then with the
@@ -9,7 +11,7 @@
  * index build over a million vectors affordable. Queries compare with every leaf (C dot products).
  */
 
-/** A trained partition: `cells` leaf centroids (unit length), their top-level parents, and the int8 code scale. */
+/** A trained partition: `cells` leaf centroids (unit length) and their top-level parents. */
 export interface IvfModel {
   dimensions: number;
   /** Leaf centroids, row-major (cells × dimensions). */
@@ -18,8 +20,6 @@ export interface IvfModel {
   tops: Float32Array;
   /** The leaf numbers under each top centroid. */
   children: number[][];
-  /** Multiplier from a component to its int8 code (clamped to ±127). */
-  scale: number;
 }
 
 /** The model as stored: plain JSON-able numbers and base64 float32 blocks. */
@@ -28,18 +28,6 @@ export interface StoredIvfModel {
   leaves: string;
   tops: string;
   children: number[][];
-  scale: number;
-}
-
-/** A seeded uniform generator (mulberry32), so a build is repeatable for the same sample. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    let t = (state = (state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The dot product of `a` and row `row` of the row-major matrix `m` (four accumulators). */
@@ -111,11 +99,6 @@ function kMeans(data: Float32Array, dim: number, rows: readonly number[], k: num
   return centroids;
 }
 
-/** How many leaf cells suit `rows` vectors: about √rows (the IVF rule), at least 1. */
-export function cellsFor(rows: number): number {
-  return Math.max(1, Math.round(Math.sqrt(rows)));
-}
-
 /** How many sample vectors training reads for `cells` cells: 40 per cell, as k-means needs. */
 export function sampleSizeFor(cells: number): number {
   return cells * 40;
@@ -128,7 +111,7 @@ export function sampleSizeFor(cells: number): number {
 export function trainIvf(sample: Float32Array, dimensions: number, cells: number, seed = 0x1f5): IvfModel {
   const n = sample.length / dimensions;
   if (n === 0) throw new Error('IVF training needs at least one vector');
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const all = Array.from({ length: n }, (_, i) => i);
   const leavesWanted = Math.max(1, Math.min(cells, n));
   const topCount = Math.max(1, Math.min(Math.round(Math.sqrt(leavesWanted)), n));
@@ -156,20 +139,7 @@ export function trainIvf(sample: Float32Array, dimensions: number, cells: number
   }
   const flat = new Float32Array(leaves.length * dimensions);
   leaves.forEach((l, i) => flat.set(l, i * dimensions));
-  return { dimensions, leaves: flat, tops, children, scale: codeScale(sample) };
-}
-
-/**
- * The int8 scale: components beyond the 99.9th percentile of |x| in the sample clamp to ±127, so
- * the bulk of the range keeps its resolution.
- */
-function codeScale(sample: Float32Array): number {
-  const step = Math.max(1, Math.floor(sample.length / 100_000));
-  const abs: number[] = [];
-  for (let i = 0; i < sample.length; i += step) abs.push(Math.abs(sample[i] as number));
-  abs.sort((a, b) => a - b);
-  const high = abs[Math.min(abs.length - 1, Math.floor(abs.length * 0.999))] as number;
-  return high > 0 ? 127 / high : 127;
+  return { dimensions, leaves: flat, tops, children };
 }
 
 /** The leaf cell of `v`: its nearest top centroid, then that top's nearest leaf. */
@@ -188,19 +158,9 @@ export function probeCells(model: IvfModel, v: Float32Array, count: number): num
   return order.slice(0, Math.min(count, cells));
 }
 
-/** The int8 code of `v`: round(x · scale), clamped to ±127 (the coarse scan's vector). */
-export function int8Code(model: IvfModel, v: Float32Array): Int8Array {
-  const out = new Int8Array(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const q = Math.round((v[i] as number) * model.scale);
-    out[i] = q > 127 ? 127 : q < -127 ? -127 : q;
-  }
-  return out;
-}
-
 export function storeIvf(model: IvfModel): StoredIvfModel {
   const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-  return { dimensions: model.dimensions, leaves: b64(model.leaves), tops: b64(model.tops), children: model.children, scale: model.scale };
+  return { dimensions: model.dimensions, leaves: b64(model.leaves), tops: b64(model.tops), children: model.children };
 }
 
 export function loadIvf(stored: StoredIvfModel): IvfModel {
@@ -210,7 +170,7 @@ export function loadIvf(stored: StoredIvfModel): IvfModel {
     new Uint8Array(out.buffer).set(bytes);
     return out;
   };
-  return { dimensions: stored.dimensions, leaves: f32(stored.leaves), tops: f32(stored.tops), children: stored.children, scale: stored.scale };
+  return { dimensions: stored.dimensions, leaves: f32(stored.leaves), tops: f32(stored.tops), children: stored.children };
 }
 
 /** The smallest power of two ≥ n. */
@@ -234,7 +194,7 @@ export class SignCoder {
   constructor(readonly dimensions: number, readonly rounds: number, seed = 0x5eed) {
     this.width = pow2(dimensions);
     this.bits = rounds * this.width;
-    const random = seededRandom(seed);
+    const random = mulberry32(seed);
     this.signs = new Float32Array(rounds * this.width);
     for (let i = 0; i < this.signs.length; i++) this.signs[i] = random() < 0.5 ? -1 : 1;
     this.work = new Float32Array(this.width);

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
 import type { SearchScope, ScoredId, VectorIndexBuild, VectorIndexStatus, VectorSearchTrace } from '../../contracts/semantic-backend.js';
-import { assignCell, dotRow, loadIvf, probeCells, SignCoder, storeIvf, trainIvf, type IvfModel, type StoredIvfModel } from '../../core/ivf.js';
+import { assignCell, dotRow, loadIvf, probeCells, sampleSizeFor, SignCoder, storeIvf, trainIvf, type IvfModel, type StoredIvfModel } from '../../core/ivf.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { num } from '../sql/context.js';
 import type { Logger } from '../../contracts/types.js';
@@ -301,7 +301,7 @@ export class SqliteAnnIndex {
       });
       if (rowids.length === 0) throw new NotFoundError(`agent ${agentId} has no memories to index`, { backend: this.host.name });
       const cells = Math.max(1, Math.round(rowids.length / ROWS_PER_CELL));
-      const sampleIds = evenly(rowids, Math.min(rowids.length, cells * 40));
+      const sampleIds = evenly(rowids, Math.min(rowids.length, sampleSizeFor(cells)));
       const sample = await this.host.engine.exclusive((db) => readVectors(db, sampleIds));
       if (sample.dimensions === 0) throw new NotFoundError(`agent ${agentId} has no vectors to index`, { backend: this.host.name });
       const ivf = trainIvf(sample.data, sample.dimensions, cells);
