@@ -109,6 +109,8 @@ export interface AnnHost {
 
 export class SqliteAnnIndex {
   private readonly models = new Map<string, LoadedModel>();
+  private readonly statements = new Map<string, BetterSqlite3.Statement<unknown[], unknown>>();
+  private statementsOf: BetterSqlite3.Database | undefined;
   private tablesExist = false;
   /** Agents whose size `auto` checked recently: agent → when. */
   private readonly checked = new Map<string, number>();
@@ -124,12 +126,12 @@ export class SqliteAnnIndex {
 
   /** Re-reads which agents have a model (another process may have built or dropped one); once per write transaction. */
   refresh(db: BetterSqlite3.Database): void {
-    this.tablesExist = db.prepare("select 1 from sqlite_master where type = 'table' and name = ?").get(MODELS) !== undefined;
+    this.tablesExist = this.prep(db, "select 1 from sqlite_master where type = 'table' and name = ?").get(MODELS) !== undefined;
     if (!this.tablesExist) {
       this.models.clear();
       return;
     }
-    const rows = db.prepare(`select agent_id, version, state, rows, built_at from ${MODELS}`).all() as Omit<ModelRow, 'model'>[];
+    const rows = this.prep(db, `select agent_id, version, state, rows, built_at from ${MODELS}`).all() as Omit<ModelRow, 'model'>[];
     const seen = new Set<string>();
     for (const r of rows) {
       seen.add(r.agent_id);
@@ -159,24 +161,37 @@ export class SqliteAnnIndex {
     const m = this.models.get(agentId);
     if (!m) return;
     const v = new Float32Array(embedding.buffer, embedding.byteOffset, embedding.byteLength / 4);
-    this.drop(db, rowid);
-    db.prepare(`insert into ${ANN} (rowid, agent_id, cell, code, scope, source, confidence, created_at) values (?, ?, ?, vec_bit(?), ?, ?, ?, ?)`).run(
+    this.prep(db, `insert into ${ANN} (rowid, agent_id, cell, code, scope, source, confidence, created_at) values (?, ?, ?, vec_bit(?), ?, ?, ?, ?)`).run(
       rowid, agentId, BigInt(assignCell(m.ivf, v)), m.coder.encode(v), scope, source, confidence, createdAt,
     );
-    db.prepare(`insert into ${VECTORS} (rowid, embedding) values (?, ?)`).run(rowid, embedding);
+    this.prep(db, `insert into ${VECTORS} (rowid, embedding) values (?, ?)`).run(rowid, embedding);
   }
 
-  /** Mirrors a vector removed from `memories_vec`. */
+  /** Mirrors a vector removed from `memories_vec` (every put follows the drop of what it replaces). */
   drop(db: BetterSqlite3.Database, rowid: bigint): void {
     if (!this.tablesExist) return;
-    db.prepare(`delete from ${ANN} where rowid = ?`).run(rowid);
-    db.prepare(`delete from ${VECTORS} where rowid = ?`).run(rowid);
+    this.prep(db, `delete from ${ANN} where rowid = ?`).run(rowid);
+    this.prep(db, `delete from ${VECTORS} where rowid = ?`).run(rowid);
   }
 
   /** Mirrors a confidence change (decay, merge) of a vector's memory. */
   setConfidence(db: BetterSqlite3.Database, rowid: bigint, confidence: number): void {
     if (!this.tablesExist) return;
-    db.prepare(`update ${ANN} set confidence = ? where rowid = ?`).run(confidence, rowid);
+    this.prep(db, `update ${ANN} set confidence = ? where rowid = ?`).run(confidence, rowid);
+  }
+
+  /** A statement prepared once per connection (SQLite re-prepares it by itself when the schema changed). */
+  private prep(db: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement<unknown[], unknown> {
+    if (this.statementsOf !== db) {
+      this.statements.clear();
+      this.statementsOf = db;
+    }
+    let stmt = this.statements.get(sql);
+    if (stmt === undefined) {
+      stmt = db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   /** Drops every index (the vector space changed, or the store was reset). */
