@@ -157,6 +157,12 @@ describe('SQLite approximate vector search', () => {
       const top = await one.semantic.recall({ agentId: 'a', embedding: q, mode: 'vector', explain: true, limit: 1 });
       expect(top[0]?.memory.id).toBe(writtenId);
       expect(top[0]?.explanation?.vectorSearch).toBe('approximate');
+      // Erasing the agent takes its index with it (the cells are averages of its vectors).
+      await one.semantic.rememberMany([{ agentId: 'gone', content: 'x', embedding: q }]);
+      await one.buildVectorIndex('gone');
+      expect((await one.vectorIndexes()).map((s) => s.agentId)).toEqual(['a', 'gone']);
+      await one.erase({ agentId: 'gone' });
+      expect((await two.vectorIndexes()).map((s) => s.agentId)).toEqual(['a']);
       expect(await two.dropVectorIndex('a')).toBe(true);
       expect(await two.dropVectorIndex('a')).toBe(false);
       expect((await ids(one, q)).path).toBe('exact');

@@ -194,6 +194,21 @@ export class SqliteAnnIndex {
     return stmt;
   }
 
+  /**
+   * Drops the models of these agents when they have no memory left (an erasure): the cells are
+   * averages of their vectors, so they go with them.
+   */
+  forgetEmptied(db: BetterSqlite3.Database, agentIds: Iterable<string>): void {
+    if (!this.tablesExist) return;
+    const any = this.prep(db, 'select 1 from memories where agent_id = ? limit 1');
+    for (const agentId of new Set(agentIds)) {
+      if (this.models.has(agentId) && any.get(agentId) === undefined) {
+        this.prep(db, `delete from ${MODELS} where agent_id = ?`).run(agentId);
+        this.models.delete(agentId);
+      }
+    }
+  }
+
   /** Drops every index (the vector space changed, or the store was reset). */
   dropAll(db: BetterSqlite3.Database): void {
     db.exec(`drop table if exists ${ANN}`);

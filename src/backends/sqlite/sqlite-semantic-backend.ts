@@ -449,6 +449,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
           dropMemory.run(rowid);
           vectors?.drop(BigInt(rowid));
         }
+        vectors?.agentsEmptied(matched.map((m) => m.agent_id));
         return matched.map((m) => ({ id: m.id, agentId: m.agent_id }));
       }),
     );

@@ -31,6 +31,11 @@ export class VectorRows {
     this.ann.drop(this.db, rowid);
   }
 
+  /** After deletes: indexes of agents left without memories go too. */
+  agentsEmptied(agentIds: Iterable<string>): void {
+    this.ann.forgetEmptied(this.db, agentIds);
+  }
+
   setConfidence(rowid: bigint, confidence: number): void {
     this.prep(SET_CONFIDENCE).run(confidence, rowid);
     this.ann.setConfidence(this.db, rowid, confidence);
