@@ -104,3 +104,26 @@ it('0008 indexes existing memories for per-agent keyword recall (CJK included) a
   expect(check.prepare("select count(*) as n from sqlite_master where name like 'memories_fts%'").get()).toEqual({ n: 0 });
   check.close();
 });
+
+it("0010 keeps each agent's memory count by trigger (keyword recall's N): backfilled, followed by writes and deletes, gone with the agent's last memory", async () => {
+  const path = freshPath();
+  const mem = await MemorySubstrate.open({ sqlitePath: path }, { env: {} });
+  const counts = () => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return db.prepare('select agent_id, n from memory_agent_counts order by agent_id').all();
+    } finally {
+      db.close();
+    }
+  };
+  try {
+    const ids = await mem.semantic.rememberMany([1, 2, 3].map((i) => ({ agentId: 'A', content: `note ${i}` })));
+    await mem.semantic.remember({ agentId: 'B', content: 'other' });
+    expect(counts()).toEqual([{ agent_id: 'A', n: 3 }, { agent_id: 'B', n: 1 }]);
+    await mem.semantic.forget(ids[0] as string);
+    await mem.erase({ agentId: 'B' });
+    expect(counts()).toEqual([{ agent_id: 'A', n: 2 }]);
+  } finally {
+    await mem.close();
+  }
+});

@@ -41,6 +41,9 @@ interface ReplacedFields {
 /** The largest vector column sqlite-vec's vec0 accepts (measured: 8193 is refused); declared as maxDimensions, enforced by core. */
 export const VEC0_MAX_DIMENSIONS = 8192;
 
+/** Keyword recall reads the memories rows of the best k × 2 + this many scored memories first (keywordSearch). */
+const KEYWORD_SHORTLIST = 50;
+
 /** A write of at least this many memories commits with the WAL checkpoint deferred (SqliteEngine.deferCheckpoints). */
 const BULK_ROWS = 100;
 
@@ -326,8 +329,11 @@ export class SqliteSemanticBackend implements SemanticBackend {
   /**
    * Memories holding any of the text's terms (core/keyword-score.ts), scored by raw BM25 with the
    * statistics (N, df) of the searched agent's memories only (every agent's for allAgents); [] when
-   * the text has no terms. Exact: N and df are counted, then every posting of the query's terms
-   * (at most 64) for the agent is scored, filtered in the same statement, and the best k kept.
+   * the text has no terms. Exact: N is the agent's count (memory_agent_counts, kept by triggers), df
+   * counted from the postings; every posting of the query's terms (at most 64) for the agent is
+   * scored from the postings alone, and the memories rows are read for the best KEYWORD_SHORTLIST
+   * only — when k of those pass the filter they are the filtered top k (any other scores lower);
+   * otherwise every scored memory is filtered.
    */
   async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
     const terms = queryTerms(text);
@@ -337,10 +343,9 @@ export class SqliteSemanticBackend implements SemanticBackend {
     const agentParams = scope.agentId === undefined ? [] : [scope.agentId];
     const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
     return this.guard('keyword recall', async () => {
-      // N and df: index-only counts (memories_agent_scope; memory_terms' primary key).
       const stats = await this.engine.reader.rows(
         raw<{ term: string | null; n: number | bigint }>(
-          `select null as term, count(*) as n from memories m${scope.agentId === undefined ? '' : ' where m.agent_id = ?'} ` +
+          `select null as term, (select coalesce(sum(n), 0) from memory_agent_counts${scope.agentId === undefined ? '' : ' where agent_id = ?'}) as n ` +
             `union all select q.value as term, (select count(*) from memory_terms t where t.term = q.value${agent}) as n from json_each(?) q`,
           [...agentParams, ...agentParams, JSON.stringify(terms)],
         ),
@@ -349,15 +354,20 @@ export class SqliteSemanticBackend implements SemanticBackend {
       const idf: Record<string, number> = {};
       for (const r of stats) if (r.term !== null && num(r.n) > 0) idf[r.term] = keywordIdf(n, num(r.n));
       if (Object.keys(idf).length === 0) return [];
-      // Scores summed from the postings alone (index-only), then the filters on the scored memories.
-      const rows = await this.engine.reader.rows(
-        raw<{ id: string; score: number }>(
-          'select m.id as id, s.score as score from (select t.memory_rowid as memory_rowid, sum(t.weight * q.value) as score ' +
-            `from json_each(?) q cross join memory_terms t on t.term = q.key${agent} group by t.memory_rowid) s ` +
-            `cross join memories m on m.rowid = s.memory_rowid where 1 = 1${where.sql} order by s.score desc, m.rowid limit ?`,
-          [JSON.stringify(idf), ...agentParams, ...where.params, k],
-        ),
-      );
+      const scored =
+        'select t.memory_rowid as memory_rowid, sum(t.weight * q.value) as score ' +
+        `from json_each(?) q cross join memory_terms t on t.term = q.key${agent} group by t.memory_rowid`;
+      const search = (shortlist: number | undefined) =>
+        this.engine.reader.rows(
+          raw<{ id: string; score: number }>(
+            `select m.id as id, s.score as score from (${scored}${shortlist === undefined ? '' : ' order by score desc, memory_rowid limit ?'}) s ` +
+              `cross join memories m on m.rowid = s.memory_rowid where 1 = 1${where.sql} order by s.score desc, m.rowid limit ?`,
+            [JSON.stringify(idf), ...agentParams, ...(shortlist === undefined ? [] : [shortlist]), ...where.params, k],
+          ),
+        );
+      const shortlist = k * 2 + KEYWORD_SHORTLIST;
+      let rows = await search(shortlist);
+      if (rows.length < k) rows = await search(undefined);
       return rows.map((r) => ({ id: r.id, score: num(r.score) }));
     });
   }
