@@ -1,8 +1,15 @@
 /** Deterministic test vectors for the semantic suites. */
-import { mulberry32 } from '../core/random.js';
 
 /** mulberry32: a seeded random number generator in [0, 1). */
-export const rng = mulberry32;
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    let t = (s = (s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 export function unit(v: readonly number[]): number[] {
   const n = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
