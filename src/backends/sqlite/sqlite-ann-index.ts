@@ -160,7 +160,7 @@ export class SqliteAnnIndex {
   put(db: BetterSqlite3.Database, rowid: bigint, agentId: string, embedding: Buffer, scope: string, source: string, confidence: number, createdAt: bigint): void {
     const m = this.models.get(agentId);
     if (!m) return;
-    const v = new Float32Array(embedding.buffer, embedding.byteOffset, embedding.byteLength / 4);
+    const v = floats(embedding);
     this.prep(db, `insert into ${ANN} (rowid, agent_id, cell, code, scope, source, confidence, created_at) values (?, ?, ?, vec_bit(?), ?, ?, ?, ?)`).run(
       rowid, agentId, BigInt(assignCell(m.ivf, v)), m.coder.encode(v), scope, source, confidence, createdAt,
     );
@@ -273,11 +273,7 @@ export class SqliteAnnIndex {
         [...params, Math.max(RERANK, k), scope.now],
       ),
     );
-    const scored = rows.map((r) => {
-      const e = r.embedding;
-      const v = new Float32Array(e.buffer, e.byteOffset, e.byteLength / 4);
-      return { id: r.id, score: dotRow(v, 0, vector) };
-    });
+    const scored = rows.map((r) => ({ id: r.id, score: dotRow(floats(r.embedding), 0, vector) }));
     scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return scored.slice(0, k);
   }
@@ -425,6 +421,12 @@ function createTables(db: BetterSqlite3.Database, bits: number): void {
   );
 }
 
+/** A float32 blob as a Float32Array: a view when it is aligned, else a copy. */
+function floats(blob: Uint8Array): Float32Array {
+  if (blob.byteOffset % 4 === 0) return new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
+  return new Float32Array(new Uint8Array(blob).buffer);
+}
+
 /** `count` of `items`, evenly spaced. */
 function evenly<T>(items: readonly T[], count: number): T[] {
   const out: T[] = [];
@@ -443,7 +445,7 @@ function readVectors(db: BetterSqlite3.Database, rowids: readonly bigint[]): { d
   }
   const dimensions = blobs.length === 0 ? 0 : (blobs[0] as Buffer).byteLength / 4;
   const data = new Float32Array(blobs.length * dimensions);
-  blobs.forEach((b, i) => data.set(new Float32Array(b.buffer, b.byteOffset, dimensions), i * dimensions));
+  blobs.forEach((b, i) => data.set(floats(b), i * dimensions));
   return { data, dimensions };
 }
 
