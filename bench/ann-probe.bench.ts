@@ -64,7 +64,7 @@ export async function annProbe(results: BenchResult[]): Promise<void> {
     results.push({ bench: 'ann-probe', metric: `exact vec0 KNN p50 (${n / 1000}k×${dim})`, measured: exactP50, unit: 'ms', engine });
 
     const probes = (process.env.BENCH_ANN_PROBES ?? 'bit,ivf,ivfbit').split(',');
-    if (probes.includes('ivfbit')) ivfBit(db, model, n, dim, nq, queries, truth, exactP50, results, started);
+    if (probes.includes('ivfbit')) await ivfBit(db, model, n, dim, nq, queries, truth, exactP50, results, started);
     for (const over of probes.includes('bit') ? [100, 200, 400, 800] : []) {
       const coarseMs: number[] = [];
       const rerankMs: number[] = [];
@@ -163,16 +163,16 @@ export async function annProbe(results: BenchResult[]): Promise<void> {
  * coarse KNN keeps its best `kc` by Hamming distance, and every candidate is reranked exactly from
  * the float vec0 table by rowid.
  */
-function ivfBit(
+async function ivfBit(
   db: ReturnType<typeof openRawSqlite>, model: LatentModel, n: number, dim: number, nq: number, queries: Float32Array, truth: number[][], exactP50: number,
   results: BenchResult[], started: number,
-): void {
+): Promise<void> {
   const engine = engineDescription();
   const per = envInt('BENCH_ANN_CELL_ROWS', 4000, 1);
   const cells = Math.max(1, Math.round(n / per));
   const sample = model.sample(Math.min(n, sampleSizeFor(cells)), 1);
   let t = performance.now();
-  const ivf = trainIvf(sample, dim, cells);
+  const ivf = await trainIvf(sample, dim, cells);
   progress(started, `ivfbit: ${cells} cells (${ivf.children.length} tops) trained on ${sample.length / dim} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const chunk = envInt('BENCH_ANN_CHUNK', 1024, 8);
   const residual = process.env.BENCH_ANN_RESIDUAL !== '0';

@@ -65,11 +65,17 @@ function best(m: Float32Array, v: Float32Array, rows?: readonly number[]): numbe
   return top;
 }
 
+/** Called between slices of training work, e.g. to let an event loop turn (a server keeps answering). */
+export type Pause = () => Promise<void>;
+
+/** Rows assigned between two pauses (about 10 ms of work at 384 dimensions and 30 centroids). */
+const PAUSE_EVERY = 1024;
+
 /**
  * Spherical k-means (cosine) of the `rows` of `data` into `k` unit centroids, `iterations` rounds,
  * seeded from distinct rows; an emptied centroid keeps its previous position.
  */
-function kMeans(data: Float32Array, dim: number, rows: readonly number[], k: number, iterations: number, random: () => number): Float32Array {
+async function kMeans(data: Float32Array, dim: number, rows: readonly number[], k: number, iterations: number, random: () => number, pause: Pause): Promise<Float32Array> {
   const centroids = new Float32Array(k * dim);
   const picked = new Set<number>();
   for (let c = 0; c < k; c++) {
@@ -81,7 +87,8 @@ function kMeans(data: Float32Array, dim: number, rows: readonly number[], k: num
   const sums = new Float64Array(k * dim);
   for (let it = 0; it < iterations; it++) {
     sums.fill(0);
-    for (const r of rows) {
+    for (const [i, r] of rows.entries()) {
+      if (i % PAUSE_EVERY === PAUSE_EVERY - 1) await pause();
       const v = data.subarray(r * dim, (r + 1) * dim);
       const c = best(centroids, v);
       const base = c * dim;
@@ -108,14 +115,16 @@ export function sampleSizeFor(cells: number): number {
  * Trains a two-level partition of `cells` leaves on `sample` (row-major unit vectors): √cells top
  * centroids, then each top cluster's members split into leaves in proportion to their number.
  */
-export function trainIvf(sample: Float32Array, dimensions: number, cells: number, seed = 0x1f5): IvfModel {
+export async function trainIvf(sample: Float32Array, dimensions: number, cells: number, options: { seed?: number; pause?: Pause } = {}): Promise<IvfModel> {
+  const seed = options.seed ?? 0x1f5;
+  const pause = options.pause ?? (() => Promise.resolve());
   const n = sample.length / dimensions;
   if (n === 0) throw new Error('IVF training needs at least one vector');
   const random = mulberry32(seed);
   const all = Array.from({ length: n }, (_, i) => i);
   const leavesWanted = Math.max(1, Math.min(cells, n));
   const topCount = Math.max(1, Math.min(Math.round(Math.sqrt(leavesWanted)), n));
-  const tops = kMeans(sample, dimensions, all, topCount, 8, random);
+  const tops = await kMeans(sample, dimensions, all, topCount, 8, random, pause);
   const members: number[][] = Array.from({ length: topCount }, () => []);
   for (let r = 0; r < n; r++) (members[best(tops, sample.subarray(r * dimensions, (r + 1) * dimensions))] as number[]).push(r);
   const leaves: Float32Array[] = [];
@@ -125,7 +134,7 @@ export function trainIvf(sample: Float32Array, dimensions: number, cells: number
     const mine: number[] = [];
     if (rows.length > 0) {
       const k = Math.max(1, Math.min(rows.length, Math.round((leavesWanted * rows.length) / n)));
-      const centroids = kMeans(sample, dimensions, rows, k, 8, random);
+      const centroids = await kMeans(sample, dimensions, rows, k, 8, random, pause);
       for (let c = 0; c < k; c++) {
         mine.push(leaves.length);
         leaves.push(centroids.subarray(c * dimensions, (c + 1) * dimensions));

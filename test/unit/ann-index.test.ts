@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemorySubstrate, type MemoryConfigInput } from '../../src/index.js';
 import { rng, unit } from '../../src/testing/vectors.js';
@@ -139,6 +140,19 @@ describe('SQLite approximate vector search', () => {
       expect(top.map((r) => r.memory.id)).not.toContain(dupId);
       expect(top.map((r) => r.memory.id)).toContain(twinId);
       expect(top[0]?.explanation?.vectorSearch).toBe('approximate');
+
+      // A rebuild replaces every entry: exactly one per unmerged memory with a vector, none left behind.
+      await mem.buildVectorIndex('a');
+      const db = new Database(join(dir, 'w.db'), { readonly: true });
+      try {
+        const indexed = db.prepare('select count(*) as n from memory_ann_vectors').get() as { n: number };
+        const live = db.prepare("select count(*) as n from memories where agent_id = 'a' and superseded_by is null").get() as { n: number };
+        expect(indexed.n).toBe(live.n);
+      } finally {
+        db.close();
+      }
+      top = await mem.semantic.recall({ agentId: 'a', embedding: other, mode: 'vector', explain: true, limit: 1 });
+      expect(top.map((r) => [r.memory.id, r.explanation?.vectorSearch])).toEqual([[twinId, 'approximate']]);
     } finally {
       await mem.close();
     }

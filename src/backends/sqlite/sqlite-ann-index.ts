@@ -60,7 +60,7 @@ const CHECK_EVERY_MS = 30_000;
 /** A build still `building` after this long is taken as abandoned (its process died). */
 const STALE_BUILD_MS = 15 * 60_000;
 /** Memories moved into the index per write transaction of a build. */
-const BUILD_SLICE = 2000;
+const BUILD_SLICE = 500;
 
 const ANN = 'memories_ann';
 const VECTORS = 'memory_ann_vectors';
@@ -315,49 +315,63 @@ export class SqliteAnnIndex {
 
   /**
    * Builds (or rebuilds) the agent's index: trains the cells on a sample of its vectors, then moves
-   * every vector in, BUILD_SLICE per write transaction so other writers interleave; writes from
+   * every vector in, BUILD_SLICE per write transaction so other writers (and a server's event loop) interleave; writes from
    * any process meanwhile go to the new index as well. The index is used once it is whole.
    */
   async build(agentId: string, options: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<VectorIndexBuild> {
     const started = performance.now();
     return this.host.guard('build vector index', async () => {
-      const rowids = await this.host.engine.exclusive((db) => {
+      const before = await this.host.engine.exclusive((db) => {
         if (!this.host.vecReady(db)) throw new ValidationError('no vector space is fixed for this store', { backend: this.host.name });
-        return (db.prepare('select rowid from memories where agent_id = ? and superseded_by is null order by rowid').pluck().all(agentId) as (number | bigint)[]).map(BigInt);
+        return agentRowids(db, agentId);
       });
-      if (rowids.length === 0) throw new NotFoundError(`agent ${agentId} has no memories to index`, { backend: this.host.name });
-      const cells = Math.max(1, Math.round(rowids.length / ROWS_PER_CELL));
-      const sampleIds = evenly(rowids, Math.min(rowids.length, sampleSizeFor(cells)));
+      if (before.length === 0) throw new NotFoundError(`agent ${agentId} has no memories to index`, { backend: this.host.name });
+      const cells = Math.max(1, Math.round(before.length / ROWS_PER_CELL));
+      const sampleIds = evenly(before, Math.min(before.length, sampleSizeFor(cells)));
       const sample = await this.host.engine.exclusive((db) => readVectors(db, sampleIds));
       if (sample.dimensions === 0) throw new NotFoundError(`agent ${agentId} has no vectors to index`, { backend: this.host.name });
-      const ivf = trainIvf(sample.data, sample.dimensions, cells);
+      const ivf = await trainIvf(sample.data, sample.dimensions, cells, { pause: () => new Promise((resolve) => setImmediate(resolve)) });
       const coder = new SignCoder(ivf.dimensions, roundsFor(ivf.dimensions));
-      const version = await this.host.engine.exclusiveTransaction((db) => {
+      // The switch to the new model: from here on every write puts its vector with the new cells.
+      // What existed then is listed in the same transaction: the old entries to drop, the memories to fill in.
+      const { version, old, rowids } = await this.host.engine.exclusiveTransaction((db) => {
         createTables(db, coder.bits);
         const prior = db.prepare(`select version from ${MODELS} where agent_id = ?`).get(agentId) as { version: number | bigint } | undefined;
         const next = prior ? num(prior.version) + 1 : 1;
+        const now = agentRowids(db, agentId);
         db.prepare(
           `insert into ${MODELS} (agent_id, version, state, rows, model, built_at) values (?, ?, 'building', ?, ?, ?) ` +
             'on conflict (agent_id) do update set version = excluded.version, state = excluded.state, rows = excluded.rows, model = excluded.model, built_at = excluded.built_at',
-        ).run(agentId, next, rowids.length, JSON.stringify(storeIvf(ivf)), Date.now());
-        // The previous index's entries go: every vector is written again with the new cells.
-        const old = db.prepare(`select rowid from ${ANN} where agent_id = ?`).pluck().all(agentId) as (number | bigint)[];
-        for (const r of old) this.drop(db, BigInt(r));
+        ).run(agentId, next, now.length, JSON.stringify(storeIvf(ivf)), Date.now());
+        const entries = (db.prepare(`select rowid from ${ANN} where agent_id = ?`).pluck().all(agentId) as (number | bigint)[]).map(BigInt);
         this.refresh(db);
-        return next;
+        return { version: next, old: entries, rowids: now };
       });
-      let done = 0;
-      for (let i = 0; i < rowids.length; i += BUILD_SLICE) {
+      // Each step a short write transaction (the connection and a server's event loop stay free between), checking no other build took over.
+      const step = async (work: (db: BetterSqlite3.Database) => void): Promise<void> => {
         if (options.signal?.aborted) throw new ValidationError('vector index build aborted', { backend: this.host.name });
-        const slice = rowids.slice(i, i + BUILD_SLICE);
         await this.host.engine.exclusiveTransaction((db) => {
           this.refresh(db);
           const m = this.models.get(agentId);
           if (!m || m.version !== version) throw new ValidationError(`another build of agent ${agentId}'s vector index took over`, { backend: this.host.name });
-          const present = db.prepare(`select 1 from ${VECTORS} where rowid = ?`);
-          const source = db.prepare('select v.embedding as embedding, m.scope as scope, m.source as source, m.confidence as confidence, m.created_at as created_at from memories m join memories_vec v on v.rowid = m.rowid where m.rowid = ? and m.superseded_by is null');
+          work(db);
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+      };
+      // The previous model's entries go (a write since the switch that lands among them is refilled below).
+      for (let i = 0; i < old.length; i += BUILD_SLICE) await step((db) => old.slice(i, i + BUILD_SLICE).forEach((r) => this.drop(db, r)));
+      let done = 0;
+      for (let i = 0; i < rowids.length; i += BUILD_SLICE) {
+        const slice = rowids.slice(i, i + BUILD_SLICE);
+        await step((db) => {
+          const present = this.prep(db, `select 1 from ${VECTORS} where rowid = ?`);
+          const source = this.prep(
+            db,
+            'select v.embedding as embedding, m.scope as scope, m.source as source, m.confidence as confidence, m.created_at as created_at ' +
+              'from memories m join memories_vec v on v.rowid = m.rowid where m.rowid = ? and m.superseded_by is null',
+          );
           for (const rowid of slice) {
-            // Written meanwhile by the write path (already current), or gone.
+            // Written since the switch by the write path (current already), or gone.
             if (present.get(rowid) !== undefined) continue;
             const r = source.get(rowid) as { embedding: Buffer; scope: string; source: string; confidence: number; created_at: number | bigint } | undefined;
             if (r) this.put(db, rowid, agentId, r.embedding, r.scope, r.source, r.confidence, BigInt(r.created_at));
@@ -365,7 +379,6 @@ export class SqliteAnnIndex {
         });
         done += slice.length;
         options.onProgress?.(done, rowids.length);
-        await new Promise((resolve) => setImmediate(resolve));
       }
       await this.host.engine.exclusiveTransaction((db) => {
         db.prepare(`update ${MODELS} set state = 'ready' where agent_id = ? and version = ?`).run(agentId, version);
@@ -425,6 +438,11 @@ function createTables(db: BetterSqlite3.Database, bits: number): void {
 function floats(blob: Uint8Array): Float32Array {
   if (blob.byteOffset % 4 === 0) return new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
   return new Float32Array(new Uint8Array(blob).buffer);
+}
+
+/** The agent's unmerged memories, by rowid. */
+function agentRowids(db: BetterSqlite3.Database, agentId: string): bigint[] {
+  return (db.prepare('select rowid from memories where agent_id = ? and superseded_by is null order by rowid').pluck().all(agentId) as (number | bigint)[]).map(BigInt);
 }
 
 /** `count` of `items`, evenly spaced. */
