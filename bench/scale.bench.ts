@@ -173,6 +173,31 @@ async function runLayout(results: BenchResult[], layout: Layout, model: LatentMo
       { bench: 'scale', metric: `${label}: keyword p50 (2–3 terms)`, measured: kw.p50, unit: 'ms', engine },
       { bench: 'scale', metric: `${label}: peak RSS while recalling`, measured: peakRss / 2 ** 20, unit: 'MiB', engine },
     );
+
+    // The probe factor's trade-off on the same index: recall@10 and latency per setting.
+    if (layout.indexed) {
+      for (const factor of (process.env.BENCH_SCALE_FACTORS ?? '2,2.5,3,4').split(',').map(Number)) {
+        const probed = await MemorySubstrate.open({ sqlitePath: path, sqlite: { vectorSearch: 'approximate', approximateProbeFactor: factor } } as never, { env: {} });
+        try {
+          const ms: number[] = [];
+          let found = 0;
+          for (let run = 0; run < 2; run++) {
+            for (let q = 0; q < nq; q++) {
+              const t0 = performance.now();
+              const got = await probed.semantic.recall({ agentId: queryAgents[q] as string, embedding: row(queries, dim, q), mode: 'vector', limit: K });
+              if (run === 1) ms.push(performance.now() - t0);
+              if (run === 1) found += got.filter((r) => (truth[q] as string[]).includes(r.memory.id)).length;
+            }
+          }
+          ms.sort((a, b) => a - b);
+          const r = found / (nq * K);
+          progress(started, `${label}: approximate_probe_factor ${factor}: p50 ${percentile(ms, 50).toFixed(1)} / p95 ${percentile(ms, 95).toFixed(1)} ms, recall@${K} ${r.toFixed(3)}`);
+          results.push({ bench: 'scale', metric: `${label}: probe factor ${factor}: vector p95 (recall@${K} ${r.toFixed(3)})`, measured: percentile(ms, 95), unit: 'ms', baseline: { name: 'exact scan p95', value: exactP95 }, engine });
+        } finally {
+          await probed.close();
+        }
+      }
+    }
   } finally {
     await exact?.close();
     await mem.close();
