@@ -7,7 +7,7 @@ import type { DecayPolicy, DeletedMemory, FilterScope, InsertOutcome, ListScope,
 import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
-import { keywordIdf, queryTerms, termWeights } from '../../core/keyword-score.js';
+import { BM25_K1, keywordIdf, queryTerms, termWeights } from '../../core/keyword-score.js';
 import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
 import { num } from '../sql/context.js';
@@ -330,10 +330,11 @@ export class SqliteSemanticBackend implements SemanticBackend {
    * Memories holding any of the text's terms (core/keyword-score.ts), scored by raw BM25 with the
    * statistics (N, df) of the searched agent's memories only (every agent's for allAgents); [] when
    * the text has no terms. Exact: N is the agent's count (memory_agent_counts, kept by triggers), df
-   * counted from the postings; every posting of the query's terms (at most 64) for the agent is
-   * scored from the postings alone, and the memories rows are read for the best KEYWORD_SHORTLIST
-   * only — when k of those pass the filter they are the filtered top k (any other scores lower);
-   * otherwise every scored memory is filtered.
+   * counted from the postings; the postings of the query's terms (at most 64) for the agent are
+   * scored from the postings alone — those of the most common term only when its bound says they
+   * can matter (MaxScore, below) — and the memories rows are read for the best k × 2 +
+   * KEYWORD_SHORTLIST first: when k of those pass the filter they are the filtered top k (any other
+   * scores lower); otherwise every scored memory is filtered.
    */
   async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
     const terms = queryTerms(text);
@@ -354,20 +355,40 @@ export class SqliteSemanticBackend implements SemanticBackend {
       const idf: Record<string, number> = {};
       for (const r of stats) if (r.term !== null && num(r.n) > 0) idf[r.term] = keywordIdf(n, num(r.n));
       if (Object.keys(idf).length === 0) return [];
-      const scored =
-        'select t.memory_rowid as memory_rowid, sum(t.weight * q.value) as score ' +
-        `from json_each(?) q cross join memory_terms t on t.term = q.key${agent} group by t.memory_rowid`;
-      const search = (shortlist: number | undefined) =>
-        this.engine.reader.rows(
-          raw<{ id: string; score: number }>(
-            `select m.id as id, s.score as score from (${scored}${shortlist === undefined ? '' : ' order by score desc, memory_rowid limit ?'}) s ` +
-              `cross join memories m on m.rowid = s.memory_rowid where 1 = 1${where.sql} order by s.score desc, m.rowid limit ?`,
-            [JSON.stringify(idf), ...agentParams, ...(shortlist === undefined ? [] : [shortlist]), ...where.params, k],
-          ),
+      // The scored memories (a subquery yielding memory_rowid, score), filtered; the best KEYWORD_SHORTLIST first (see above).
+      const search = async (scored: string, scoredParams: unknown[]) => {
+        const run = (shortlist: number | undefined) =>
+          this.engine.reader.rows(
+            raw<{ id: string; score: number }>(
+              `select m.id as id, s.score as score from (${scored}${shortlist === undefined ? '' : ' order by score desc, memory_rowid limit ?'}) s ` +
+                `cross join memories m on m.rowid = s.memory_rowid where 1 = 1${where.sql} order by s.score desc, m.rowid limit ?`,
+              [...scoredParams, ...(shortlist === undefined ? [] : [shortlist]), ...where.params, k],
+            ),
+          );
+        const rows = await run(k * 2 + KEYWORD_SHORTLIST);
+        return rows.length >= k ? rows : run(undefined);
+      };
+      // MaxScore on the most common term: a memory holding none of the other terms scores below
+      // idf × (k1 + 1) (a BM25 weight never reaches k1 + 1). Score the memories holding another
+      // term (the common term's weight looked up for each); when the k-th best reaches that bound,
+      // no memory left out can enter: exact, without scanning the common term's postings.
+      const present = stats.filter((r) => r.term !== null && num(r.n) > 0).sort((a, b) => num(b.n) - num(a.n));
+      if (present.length >= 2) {
+        const common = (present[0] as { term: string }).term;
+        const bound = (idf[common] as number) * (BM25_K1 + 1);
+        const others = Object.fromEntries(Object.entries(idf).filter(([term]) => term !== common));
+        const rows = await search(
+          'select t.memory_rowid as memory_rowid, sum(t.weight * q.value) + coalesce((select c.weight from memory_terms c ' +
+            'where c.term = ? and c.agent_id = t.agent_id and c.memory_rowid = t.memory_rowid), 0) * ? as score ' +
+            `from json_each(?) q cross join memory_terms t on t.term = q.key${agent} group by t.memory_rowid`,
+          [common, idf[common], JSON.stringify(others), ...agentParams],
         );
-      const shortlist = k * 2 + KEYWORD_SHORTLIST;
-      let rows = await search(shortlist);
-      if (rows.length < k) rows = await search(undefined);
+        if (rows.length >= k && num((rows[k - 1] as { score: number }).score) >= bound) return rows.map((r) => ({ id: r.id, score: num(r.score) }));
+      }
+      const rows = await search(
+        `select t.memory_rowid as memory_rowid, sum(t.weight * q.value) as score from json_each(?) q cross join memory_terms t on t.term = q.key${agent} group by t.memory_rowid`,
+        [JSON.stringify(idf), ...agentParams],
+      );
       return rows.map((r) => ({ id: r.id, score: num(r.score) }));
     });
   }
