@@ -200,6 +200,11 @@ export class SignCoder {
   private readonly width: number;
   private readonly signs: Float32Array;
   private readonly work: Float32Array;
+  /** The coder whose codes have about `bits` bits: ⌊bits / padded width⌋ rounds, at least one. */
+  static forBits(dimensions: number, bits: number): SignCoder {
+    return new SignCoder(dimensions, Math.max(1, Math.floor(bits / pow2(dimensions))));
+  }
+
   constructor(readonly dimensions: number, readonly rounds: number, seed = 0x5eed) {
     this.width = pow2(dimensions);
     this.bits = rounds * this.width;

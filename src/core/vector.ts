@@ -34,6 +34,12 @@ export function vectorToBuffer(v: Float32Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
 
+/** A float32 blob as a Float32Array: a view when it is 4-byte aligned, else a copy. */
+export function bufferToFloat32(b: Uint8Array): Float32Array {
+  if (b.byteOffset % 4 === 0) return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  return new Float32Array(new Uint8Array(b).buffer);
+}
+
 export function bufferToVector(b: Uint8Array): number[] {
   const copy = new Float32Array(b.byteLength / 4);
   new Uint8Array(copy.buffer).set(b);

@@ -12,7 +12,7 @@ import { keywordIdf, queryTerms, termWeights } from '../../core/keyword-score.js
 import { ConfigError, ValidationError } from '../../errors.js';
 import type { BackendContext } from '../../contracts/backend-plugin.js';
 import type { PostgresOptions } from './postgres-options.js';
-import { num, optNum } from '../sql/context.js';
+import { num, optNum, raw } from '../sql/context.js';
 import type { SqlExecutor } from '../sql/engine.js';
 import { PostgresEngine } from './postgres-engine.js';
 import { PostgresVectorSlots } from './postgres-vector-slots.js';
@@ -59,9 +59,6 @@ const DEDUPE_LOCK = 'semantic:dedupe';
 /** Rows per multi-row INSERT (10 parameters each; PostgreSQL allows 65,535 per statement). */
 const INSERT_CHUNK = 1000;
 
-function raw<R>(text: string, params: readonly unknown[] = []): CompiledQuery<R> {
-  return CompiledQuery.raw(text, [...params]) as CompiledQuery<R>;
-}
 
 function stmt<R>(s: Statement): CompiledQuery<R> {
   return raw<R>(s.text, s.values);

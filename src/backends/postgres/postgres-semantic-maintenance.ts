@@ -1,12 +1,8 @@
-import { CompiledQuery } from 'kysely';
 import type { DecayPolicy } from '../../contracts/semantic-backend.js';
-import { num } from '../sql/context.js';
+import { num, raw } from '../sql/context.js';
 import type { SqlExecutor } from '../sql/engine.js';
 import type { SemanticTables } from './postgres-semantic-sql.js';
 
-function raw<R>(text: string, params: readonly unknown[] = []): CompiledQuery<R> {
-  return CompiledQuery.raw(text, [...params]) as CompiledQuery<R>;
-}
 
 /** `now` is the statement's parameter $n (expired memories are left alone). */
 const DECAY_WHERE = (n: number) => `superseded_by is null and accessed_at < $1::int8 and confidence > $2::float8 and (expires_at is null or expires_at > $${n}::int8)`;

@@ -1,4 +1,4 @@
-import { CompiledQuery } from 'kysely';
+import { raw } from '../sql/context.js';
 import type { PendingVectorTask, VectorSpace, VectorSpaces, VectorSpaceSlots } from '../../contracts/semantic-backend.js';
 import { metaRows, pendingIsSame, PENDING_PREFIX, PREVIOUS_PREFIX, requirePending, SPACE_META_KEYS, spacesFromMeta } from '../../core/vector-space.js';
 import type { SqlExecutor } from '../sql/engine.js';
@@ -15,9 +15,6 @@ const STALE_TRIGGER = 'memories_pending_vector_stale';
 /** Unmerged memories without a pending vector. */
 const LACKING = `superseded_by is null and ${PENDING} is null`;
 
-function raw<R>(sql: string, params: readonly unknown[] = []): CompiledQuery<R> {
-  return CompiledQuery.raw(sql, [...params]) as CompiledQuery<R>;
-}
 
 /** What the slots need from the backend. */
 export interface PostgresSlotsHost {

@@ -1,3 +1,4 @@
+import { CompiledQuery } from 'kysely';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { Validator } from '../../core/validate.js';
 import type { SqlEngine } from './engine.js';
@@ -40,4 +41,9 @@ export function num(value: unknown): number {
 
 export function optNum(value: unknown): number | undefined {
   return value === null || value === undefined ? undefined : num(value);
+}
+
+/** A hand-written statement with its parameters (for the engines' raw rows/first/run). */
+export function raw<R>(sql: string, params: readonly unknown[] = []): CompiledQuery<R> {
+  return CompiledQuery.raw(sql, [...params]) as CompiledQuery<R>;
 }

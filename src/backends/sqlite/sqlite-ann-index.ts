@@ -1,9 +1,9 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery } from 'kysely';
 import type { SearchScope, ScoredId, VectorIndexBuild, VectorIndexStatus, VectorSearchTrace } from '../../contracts/semantic-backend.js';
 import { assignCell, dotRow, loadIvf, probeCells, sampleSizeFor, SignCoder, storeIvf, trainIvf, type IvfModel, type StoredIvfModel } from '../../core/ivf.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
-import { num } from '../sql/context.js';
+import { num, raw } from '../sql/context.js';
+import { bufferToFloat32 } from '../../core/vector.js';
 import type { Logger } from '../../contracts/types.js';
 import type { SqliteEngine } from './sqlite-engine.js';
 import { memoryFilterClause, VEC0_MAX_K, vecFilterClause } from './sqlite-semantic-sql.js';
@@ -65,16 +65,6 @@ const BUILD_SLICE = 500;
 const ANN = 'memories_ann';
 const VECTORS = 'memory_ann_vectors';
 const MODELS = 'memory_ann_models';
-
-/**
- * Sign-code rounds for the dimension: codes of CODE_BITS (1024: at 384 dimensions, 2 rounds of 512),
- * one round of the padded width beyond.
- */
-function roundsFor(dimensions: number): number {
-  let width = 1;
-  while (width < dimensions) width *= 2;
-  return Math.max(1, Math.floor(CODE_BITS / width));
-}
 
 interface LoadedModel {
   version: number;
@@ -150,7 +140,7 @@ export class SqliteAnnIndex {
         rows: num(r.rows),
         builtAt: num(r.built_at),
         ivf,
-        coder: new SignCoder(ivf.dimensions, roundsFor(ivf.dimensions)),
+        coder: SignCoder.forBits(ivf.dimensions, CODE_BITS),
       });
     }
     for (const agent of [...this.models.keys()]) if (!seen.has(agent)) this.models.delete(agent);
@@ -160,7 +150,7 @@ export class SqliteAnnIndex {
   put(db: BetterSqlite3.Database, rowid: bigint, agentId: string, embedding: Buffer, scope: string, source: string, confidence: number, createdAt: bigint): void {
     const m = this.models.get(agentId);
     if (!m) return;
-    const v = floats(embedding);
+    const v = bufferToFloat32(embedding);
     this.prep(db, `insert into ${ANN} (rowid, agent_id, cell, code, scope, source, confidence, created_at) values (?, ?, ?, vec_bit(?), ?, ?, ?, ?)`).run(
       rowid, agentId, BigInt(assignCell(m.ivf, v)), m.coder.encode(v), scope, source, confidence, createdAt,
     );
@@ -266,14 +256,14 @@ export class SqliteAnnIndex {
     }
     const rows = await this.host.engine.reader.rows<{ id: string; embedding: Uint8Array }>(
       // vec0 answers `cell in (…)` one cell at a time: each cell's best, then the best RERANK overall.
-      rawQuery(
+      raw(
         `with knn as materialized (${knn}), best as materialized (select rowid from knn order by distance, rowid limit ?) ` +
           `select m.id as id, v.embedding as embedding from best join ${VECTORS} v on v.rowid = best.rowid join memories m on m.rowid = best.rowid ` +
           'where m.superseded_by is null and (m.expires_at is null or m.expires_at > ?)',
         [...params, Math.max(RERANK, k), scope.now],
       ),
     );
-    const scored = rows.map((r) => ({ id: r.id, score: dotRow(floats(r.embedding), 0, vector) }));
+    const scored = rows.map((r) => ({ id: r.id, score: dotRow(bufferToFloat32(r.embedding), 0, vector) }));
     scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return scored.slice(0, k);
   }
@@ -308,7 +298,7 @@ export class SqliteAnnIndex {
 
   private async countRows(agentId: string): Promise<number> {
     const row = await this.host.engine.reader.first<{ n: number | bigint }>(
-      rawQuery('select count(*) as n from memories where agent_id = ? and superseded_by is null', [agentId]),
+      raw('select count(*) as n from memories where agent_id = ? and superseded_by is null', [agentId]),
     );
     return num(row?.n ?? 0);
   }
@@ -331,7 +321,7 @@ export class SqliteAnnIndex {
       const sample = await this.host.engine.exclusive((db) => readVectors(db, sampleIds));
       if (sample.dimensions === 0) throw new NotFoundError(`agent ${agentId} has no vectors to index`, { backend: this.host.name });
       const ivf = await trainIvf(sample.data, sample.dimensions, cells, { pause: () => new Promise((resolve) => setImmediate(resolve)) });
-      const coder = new SignCoder(ivf.dimensions, roundsFor(ivf.dimensions));
+      const coder = SignCoder.forBits(ivf.dimensions, CODE_BITS);
       // The switch to the new model: from here on every write puts its vector with the new cells.
       // What existed then is listed in the same transaction: the old entries to drop, the memories to fill in.
       const { version, old, rowids } = await this.host.engine.exclusiveTransaction((db) => {
@@ -434,12 +424,6 @@ function createTables(db: BetterSqlite3.Database, bits: number): void {
   );
 }
 
-/** A float32 blob as a Float32Array: a view when it is aligned, else a copy. */
-function floats(blob: Uint8Array): Float32Array {
-  if (blob.byteOffset % 4 === 0) return new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
-  return new Float32Array(new Uint8Array(blob).buffer);
-}
-
 /** The agent's unmerged memories, by rowid. */
 function agentRowids(db: BetterSqlite3.Database, agentId: string): bigint[] {
   return (db.prepare('select rowid from memories where agent_id = ? and superseded_by is null order by rowid').pluck().all(agentId) as (number | bigint)[]).map(BigInt);
@@ -463,10 +447,7 @@ function readVectors(db: BetterSqlite3.Database, rowids: readonly bigint[]): { d
   }
   const dimensions = blobs.length === 0 ? 0 : (blobs[0] as Buffer).byteLength / 4;
   const data = new Float32Array(blobs.length * dimensions);
-  blobs.forEach((b, i) => data.set(floats(b), i * dimensions));
+  blobs.forEach((b, i) => data.set(bufferToFloat32(b), i * dimensions));
   return { data, dimensions };
 }
 
-function rawQuery<R>(sql: string, params: readonly unknown[]): CompiledQuery<R> {
-  return CompiledQuery.raw(sql, [...params]) as CompiledQuery<R>;
-}

@@ -1,5 +1,4 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery } from 'kysely';
 import type { ArchivePage, ArchiveRowOutcome, ArchiveWriteOptions } from '../../contracts/archive.js';
 import type { BackendHealth } from '../../contracts/health.js';
 import type { Owner } from '../../contracts/main-backend.js';
@@ -10,7 +9,7 @@ import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, space
 import { BM25_K1, keywordIdf, queryTerms, termWeights } from '../../core/keyword-score.js';
 import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
-import { num } from '../sql/context.js';
+import { num, raw } from '../sql/context.js';
 import { SqliteVectorSlots, vecTableDdl } from './sqlite-vector-slots.js';
 import { DEFAULT_ANN_SETTINGS, SqliteAnnIndex, type AnnSettings } from './sqlite-ann-index.js';
 import { VectorRows } from './sqlite-vector-rows.js';
@@ -57,9 +56,6 @@ const FIND_TWIN =
   'order by created_at, id limit 1';
 const INSERT_TERM = 'insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)';
 
-function raw<R>(sql: string, params: readonly unknown[]): CompiledQuery<R> {
-  return CompiledQuery.raw(sql, [...params]) as CompiledQuery<R>;
-}
 
 /**
  * Semantic memory on SQLite: rows in `memories`, exact nearest-neighbour search through sqlite-vec
