@@ -33,17 +33,10 @@ export async function annProbe(results: BenchResult[]): Promise<void> {
     db.exec('create table f (rowid integer primary key, e blob not null)');
     const insV = db.prepare("insert into v (rowid, agent_id, embedding, bq, scope) values (?, 'a', ?, vec_quantize_binary(?), 's')");
     const insF = db.prepare('insert into f (rowid, e) values (?, ?)');
-    for (let start = 0; start < n; start += LOAD_BATCH) {
-      const count = Math.min(LOAD_BATCH, n - start);
-      const vs = model.sample(count, 1 + start);
-      db.transaction(() => {
-        for (let i = 0; i < count; i++) {
-          const b = Buffer.from(vs.buffer, i * dim * 4, dim * 4);
-          insV.run(BigInt(start + i + 1), b, b);
-          insF.run(start + i + 1, b);
-        }
-      })();
-    }
+    loadAll(db, model, n, dim, (rowid, v, b) => {
+      insV.run(BigInt(rowid), b, b);
+      insF.run(rowid, b);
+    });
     progress(started, `loaded ${n}`);
     const queries = model.sample(nq, 999);
     const exact = db.prepare("select rowid from v where embedding match ? and k = ? and agent_id = 'a'");
@@ -115,16 +108,7 @@ export async function annProbe(results: BenchResult[]): Promise<void> {
     progress(started, `k-means: ${cells} cells trained on ${sample.length / dim} vectors`);
     db.exec(`create virtual table w using vec0(agent_id text partition key, cell integer partition key, embedding float[${dim}])`);
     const insW = db.prepare("insert into w (rowid, agent_id, cell, embedding) values (?, 'a', ?, ?)");
-    for (let start = 0; start < n; start += LOAD_BATCH) {
-      const count = Math.min(LOAD_BATCH, n - start);
-      const vs = model.sample(count, 1 + start);
-      db.transaction(() => {
-        for (let i = 0; i < count; i++) {
-          const v = vs.subarray(i * dim, (i + 1) * dim);
-          insW.run(BigInt(start + i + 1), BigInt(nearest(centroids, dim, v, 1)[0] as number), Buffer.from(vs.buffer, i * dim * 4, dim * 4));
-        }
-      })();
-    }
+    loadAll(db, model, n, dim, (rowid, v, b) => insW.run(BigInt(rowid), BigInt(nearest(centroids, dim, v, 1)[0] as number), b));
     progress(started, `IVF table loaded`);
     for (const nprobe of [4, 8, 16, 32, 64]) {
       const ms: number[] = [];
@@ -175,29 +159,12 @@ async function ivfBit(
   const ivf = await trainIvf(sample, dim, cells);
   progress(started, `ivfbit: ${cells} cells (${ivf.children.length} tops) trained on ${sample.length / dim} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const chunk = envInt('BENCH_ANN_CHUNK', 1024, 8);
-  const residual = process.env.BENCH_ANN_RESIDUAL !== '0';
-  const coder = new SignCoder(dim, envInt('BENCH_ANN_ROUNDS', 1, 1));
+  const coder = new SignCoder(dim, envInt('BENCH_ANN_ROUNDS', 2, 2));
   db.exec(`create virtual table y using vec0(agent_id text partition key, cell integer partition key, code bit[${coder.bits}], +embedding blob, chunk_size=${chunk})`);
   const ins = db.prepare("insert into y (rowid, agent_id, cell, code, embedding) values (?, 'a', ?, vec_bit(?), ?)");
-  const codeOf = (v: Float32Array, cell: number) => {
-    if (!residual) return Buffer.from(coder.encode(v));
-    const r = new Float32Array(dim);
-    for (let i = 0; i < dim; i++) r[i] = (v[i] as number) - (ivf.leaves[cell * dim + i] as number);
-    return Buffer.from(r.buffer);
-  };
   t = performance.now();
-  for (let start = 0; start < n; start += LOAD_BATCH) {
-    const count = Math.min(LOAD_BATCH, n - start);
-    const vs = model.sample(count, 1 + start);
-    db.transaction(() => {
-      for (let i = 0; i < count; i++) {
-        const v = vs.subarray(i * dim, (i + 1) * dim);
-        const cell = assignCell(ivf, v);
-        ins.run(BigInt(start + i + 1), BigInt(cell), codeOf(v, cell), Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-      }
-    })();
-  }
-  progress(started, `ivfbit: loaded in ${((performance.now() - t) / 1000).toFixed(1)} s (residual codes: ${residual})`);
+  loadAll(db, model, n, dim, (rowid, v, b) => ins.run(BigInt(rowid), BigInt(assignCell(ivf, v)), coder.encode(v), b));
+  progress(started, `ivfbit: loaded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const perCell = db.prepare("select rowid, distance from y where code match vec_bit(?) and k = ? and agent_id = 'a' and cell = ?");
   const fetchAux = db.prepare('select rowid, embedding from y where rowid = ?');
   const R = envInt('BENCH_ANN_R', 200, 10);
@@ -211,7 +178,7 @@ async function ivfBit(
         const s = performance.now();
         const probe = probeCells(ivf, qv, nprobe);
         const pool: { rowid: number | bigint; distance: number }[] = [];
-        const qc = codeOf(qv, 0);
+        const qc = coder.encode(qv);
         for (const cell of probe) pool.push(...(perCell.all(qc, kc, BigInt(cell)) as { rowid: number | bigint; distance: number }[]));
         pool.sort((a, b) => a.distance - b.distance);
         const cand = pool.slice(0, R).map((r) => fetchAux.get(r.rowid) as { rowid: number | bigint; embedding: Buffer });
@@ -240,6 +207,20 @@ async function ivfBit(
         engine,
       });
     }
+  }
+}
+
+/** Inserts the model's vectors 1..n (rowid, vector, its bytes) in transactions of LOAD_BATCH, sampled as every probe samples them. */
+function loadAll(db: ReturnType<typeof openRawSqlite>, model: LatentModel, n: number, dim: number, insert: (rowid: number, v: Float32Array, bytes: Buffer) => void): void {
+  for (let start = 0; start < n; start += LOAD_BATCH) {
+    const count = Math.min(LOAD_BATCH, n - start);
+    const vs = model.sample(count, 1 + start);
+    db.transaction(() => {
+      for (let i = 0; i < count; i++) {
+        const v = vs.subarray(i * dim, (i + 1) * dim);
+        insert(start + i + 1, v, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+      }
+    })();
   }
 }
 
