@@ -24,6 +24,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   langgraph: async () => (await import('./langgraph.bench.js')).langgraph,
   'ann-probe': async () => (await import('./ann-probe.bench.js')).annProbe,
   scale: async () => (await import('./scale.bench.js')).scale,
+  'pg-load': async () => (await import('./pg-load.bench.js')).pgLoad,
 };
 
 function describe(error: unknown): string {

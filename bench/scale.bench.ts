@@ -17,9 +17,11 @@
  * process's peak RSS while recalling. Vectors: bench/data.ts's latent model (384 dims).
  *
  * Env: BENCH_SCALE_N (1000000), BENCH_SCALE_LAYOUTS ("one,many,small"), BENCH_DIM (384),
- * BENCH_QUERIES (40), BENCH_RUNS (3).
+ * BENCH_QUERIES (40), BENCH_RUNS (3), BENCH_SCALE_KEEP (a folder: each layout's file is kept there
+ * as <layout>-<N>.db and, when a later run finds it complete, reused: the load and the index build
+ * are skipped and their figures not reported — for re-measuring recall without a 15-minute load).
  */
-import { statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { v7 as uuidv7 } from 'uuid';
 import { termWeights } from '../src/core/keyword-score.js';
@@ -63,7 +65,12 @@ async function runLayout(results: BenchResult[], layout: Layout, model: LatentMo
   const label = `${layout.name}: ${layout.agents} × ${layout.perAgent.toLocaleString('en-US')}`;
   const engine = `${engineDescription()}; load avg at start ${loadavg()[0]?.toFixed(2)}`;
   const { dir, cleanup } = tempDir(`scale-${layout.name}`);
-  const path = `${dir}/mem.db`;
+  const keep = process.env.BENCH_SCALE_KEEP;
+  if (keep) mkdirSync(keep, { recursive: true });
+  const path = keep ? `${keep}/${layout.name}-${total}.db` : `${dir}/mem.db`;
+  // A kept file is complete once its load and builds finished (the marker is written last).
+  const reuse = keep !== undefined && existsSync(`${path}.complete`);
+  if (keep && !reuse) for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
   const agentOf = (i: number) => `agent-${i % layout.agents}`;
   // Approximate mode: nothing builds by itself during the load; the build is timed on its own.
   const mem = await MemorySubstrate.open({ sqlitePath: path, sqlite: { vectorSearch: 'approximate' } } as never, { env: {} });
@@ -78,9 +85,10 @@ async function runLayout(results: BenchResult[], layout: Layout, model: LatentMo
     let sampleTexts: { texts: string[]; ranks: Uint16Array[] } | undefined;
     for (let start = 0; start < total; start += slice) {
       const count = Math.min(slice, total - start);
-      const vectors = model.sample(count, 1 + start);
       const { texts, ranks } = makeTexts(vocab, count, 4 + start);
       if (!sampleTexts) sampleTexts = { texts, ranks };
+      if (reuse) break;
+      const vectors = model.sample(count, 1 + start);
       const t0 = performance.now();
       for (let b = 0; b < count; b += BATCH) {
         const batch = [];
@@ -93,18 +101,11 @@ async function runLayout(results: BenchResult[], layout: Layout, model: LatentMo
       if (start + count === Math.min(total, RAW_ROWS)) firstMs = loadMs;
       if (start % 200_000 === 0) progress(started, `${label}: loaded ${(start + count).toLocaleString('en-US')} (${Math.round((start + count) / (loadMs / 1000))} rows/s)`);
     }
-    const loadRate = total / (loadMs / 1000);
-    const first = Math.min(total, RAW_ROWS);
-    const firstRate = first / (firstMs / 1000);
-    const rawRate = await rawLoadRate(dir, model, vocab, dim, first);
-    progress(started, `${label}: rememberMany ${Math.round(loadRate)} rows/s over all, ${Math.round(firstRate)} over the first ${first.toLocaleString('en-US')}; raw batched inserts of those ${Math.round(rawRate)} rows/s`);
-    results.push(
-      { bench: 'scale', metric: `${label}: load via rememberMany, first ${first.toLocaleString('en-US')} rows`, measured: firstRate, unit: 'rows/s', baseline: { name: 'raw batched inserts, same rows', value: rawRate }, target: { on: 'value', op: '>=', value: 25_000 }, engine },
-      { bench: 'scale', metric: `${label}: load via rememberMany, all ${total.toLocaleString('en-US')} rows`, measured: loadRate, unit: 'rows/s', engine, note: 'the b-trees (keyword postings above all) deepen as the store grows' },
-    );
+    if (reuse) progress(started, `${label}: reusing ${path} (BENCH_SCALE_KEEP): no load or build figures`);
+    else await reportLoad(results, label, engine, dir, model, vocab, dim, total, loadMs, firstMs, started);
 
     let buildMs = 0;
-    if (layout.indexed) {
+    if (layout.indexed && !reuse) {
       for (let a = 0; a < layout.agents; a++) {
         const built = await mem.buildVectorIndex(`agent-${a}`);
         buildMs += built.ms;
@@ -112,6 +113,7 @@ async function runLayout(results: BenchResult[], layout: Layout, model: LatentMo
       }
       results.push({ bench: 'scale', metric: `${label}: index build`, measured: buildMs / 1000, unit: 's', engine });
     }
+    if (keep && !reuse) writeFileSync(`${path}.complete`, `${total}\n`);
     const size = ['', '-wal'].reduce((s, suffix) => s + (statSync(path + suffix, { throwIfNoEntry: false })?.size ?? 0), 0);
     results.push({ bench: 'scale', metric: `${label}: database size on disk`, measured: size / 2 ** 20, unit: 'MiB', engine });
 
@@ -203,6 +205,19 @@ async function runLayout(results: BenchResult[], layout: Layout, model: LatentMo
     await mem.close();
     cleanup();
   }
+}
+
+/** The load figures: rememberMany over all rows and over the first min(N, 100k), against raw batched inserts of those. */
+async function reportLoad(results: BenchResult[], label: string, engine: string, dir: string, model: LatentModel, vocab: Vocabulary, dim: number, total: number, loadMs: number, firstMs: number, started: number): Promise<void> {
+  const loadRate = total / (loadMs / 1000);
+  const first = Math.min(total, RAW_ROWS);
+  const firstRate = first / (firstMs / 1000);
+  const rawRate = await rawLoadRate(dir, model, vocab, dim, first);
+  progress(started, `${label}: rememberMany ${Math.round(loadRate)} rows/s over all, ${Math.round(firstRate)} over the first ${first.toLocaleString('en-US')}; raw batched inserts of those ${Math.round(rawRate)} rows/s`);
+  results.push(
+    { bench: 'scale', metric: `${label}: load via rememberMany, first ${first.toLocaleString('en-US')} rows`, measured: firstRate, unit: 'rows/s', baseline: { name: 'raw batched inserts, same rows', value: rawRate }, target: { on: 'value', op: '>=', value: 25_000 }, engine },
+    { bench: 'scale', metric: `${label}: load via rememberMany, all ${total.toLocaleString('en-US')} rows`, measured: loadRate, unit: 'rows/s', engine, note: 'the b-trees (keyword postings above all) deepen as the store grows' },
+  );
 }
 
 /** Raw batched inserts (1000 per transaction) of `count` rows into memstrate's own schema: every table and index a memory write touches. */

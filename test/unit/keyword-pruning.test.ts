@@ -12,7 +12,9 @@ import { rng } from '../../src/testing/vectors.js';
  * reference computed here from core/keyword-score.ts over 4,000 memories of a skewed vocabulary
  * is compared with recall for 60 queries of 2–3 terms, with and without a filter; the queries whose
  * k-th score reaches the common term's bound (where the pruned path answers) are counted, so the
- * test cannot pass without exercising it.
+ * test cannot pass without exercising it; so are those answered by merging in the memories holding
+ * the common term alone (read from the head of its postings by weight). A filter rarer than that
+ * head (scope 'c') takes the full scoring.
  */
 const dir = mkdtempSync(join(tmpdir(), 'memstrate-kw-prune-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +33,8 @@ it('pruned and shortlisted keyword recall equals the BM25 reference, filtered or
     while ((cdf[lo] as number) < x) lo++;
     return WORDS[lo] as string;
   };
-  const docs = Array.from({ length: 4000 }, (_, i) => ({ content: Array.from({ length: 6 + Math.floor(r() * 12) }, word).join(' '), scope: i % 3 === 0 ? 'a' : 'b' }));
+  // Every 7th memory also holds one of 300 rare words (df 1–2).
+  const docs = Array.from({ length: 4000 }, (_, i) => ({ content: Array.from({ length: 6 + Math.floor(r() * 12) }, word).join(' ') + (i % 7 === 0 ? ` q${(i / 7) % 300}z` : ''), scope: i % 50 === 1 ? 'c' : i % 3 === 0 ? 'a' : 'b' }));
   const path = join(dir, 'kw.db');
   const mem = await MemorySubstrate.open({ sqlitePath: path, auditAnchorPath: `${path}.anchor` }, { env: {} });
   try {
@@ -42,11 +45,13 @@ it('pruned and shortlisted keyword recall equals the BM25 reference, filtered or
     for (const w of weights) for (const t of w.keys()) df.set(t, (df.get(t) ?? 0) + 1);
 
     let pruned = 0;
+    let merged = 0;
     for (let q = 0; q < 60; q++) {
-      // A common word with one or two rarer ones.
-      const text = [WORDS[Math.floor(r() * 8)], WORDS[8 + Math.floor(r() * 120)], ...(q % 2 === 0 ? [WORDS[20 + Math.floor(r() * 300)]] : [])].join(' ');
+      // A common word with one or two rarer ones, or (every 4th) with one of the rare words.
+      const text = (q % 4 === 1 ? [WORDS[Math.floor(r() * 8)], `q${q}z`] : [WORDS[Math.floor(r() * 8)], WORDS[8 + Math.floor(r() * 120)], ...(q % 2 === 0 ? [WORDS[20 + Math.floor(r() * 300)]] : [])]).join(' ');
       const terms = queryTerms(text);
-      const scope = q % 3 === 0 ? 'a' : undefined;
+      // 'c' (80 memories) is rarer than the common term's head: the full scoring answers.
+      const scope = q % 5 === 4 ? 'c' : q % 3 === 0 ? 'a' : undefined;
       const scored = weights
         .map((w, i) => ({ i, score: terms.reduce((s, t) => s + (w.get(t) ?? 0) * (df.has(t) ? keywordIdf(docs.length, df.get(t) as number) : 0), 0) }))
         .filter((x) => x.score > 0 && (scope === undefined || docs[x.i]?.scope === scope))
@@ -58,8 +63,11 @@ it('pruned and shortlisted keyword recall equals the BM25 reference, filtered or
       const common = [...terms].filter((t) => df.has(t)).sort((x, y) => (df.get(y) as number) - (df.get(x) as number))[0] as string;
       const bound = keywordIdf(docs.length, df.get(common) as number) * (BM25_K1 + 1);
       if (scored.length === 10 && (scored[9]?.score as number) >= bound) pruned++;
+      // Below the bound, a top 10 holding a memory with the common term alone came from the merge.
+      else if (scope !== 'c' && scored.some((x) => terms.every((t) => t === common || !(weights[x.i] as Map<string, number>).has(t)))) merged++;
     }
     expect(pruned, 'queries answered by the pruned path').toBeGreaterThanOrEqual(10);
+    expect(merged, 'queries answered by merging the common term alone').toBeGreaterThanOrEqual(10);
   } finally {
     await mem.close();
   }

@@ -43,6 +43,15 @@ export const VEC0_MAX_DIMENSIONS = 8192;
 /** Keyword recall reads the memories rows of the best k × 2 + this many scored memories first (keywordSearch). */
 const KEYWORD_SHORTLIST = 50;
 
+/** Keyword recall reads the memories holding only the most common query term from the head of its postings, this many shortlists long (keywordSearch). */
+const KEYWORD_COMMON_HEAD = 4;
+
+interface KeywordRow {
+  id: string;
+  score: number;
+  rowid: number | bigint;
+}
+
 /** A write of at least this many memories commits with the WAL checkpoint deferred (SqliteEngine.deferCheckpoints). */
 const BULK_ROWS = 100;
 
@@ -336,7 +345,8 @@ export class SqliteSemanticBackend implements SemanticBackend {
     const terms = queryTerms(text);
     if (terms.length === 0) return [];
     const k = Math.max(1, Math.trunc(scope.k));
-    const agent = scope.agentId === undefined ? '' : ' and t.agent_id = ?';
+    const agentOf = (alias: string) => (scope.agentId === undefined ? '' : ` and ${alias}.agent_id = ?`);
+    const agent = agentOf('t');
     const agentParams = scope.agentId === undefined ? [] : [scope.agentId];
     const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
     return this.guard('keyword recall', async () => {
@@ -355,8 +365,8 @@ export class SqliteSemanticBackend implements SemanticBackend {
       const search = async (scored: string, scoredParams: unknown[]) => {
         const run = (shortlist: number | undefined) =>
           this.engine.reader.rows(
-            raw<{ id: string; score: number }>(
-              `select m.id as id, s.score as score from (${scored}${shortlist === undefined ? '' : ' order by score desc, memory_rowid limit ?'}) s ` +
+            raw<KeywordRow>(
+              `select m.id as id, s.score as score, m.rowid as rowid from (${scored}${shortlist === undefined ? '' : ' order by score desc, memory_rowid limit ?'}) s ` +
                 `cross join memories m on m.rowid = s.memory_rowid where 1 = 1${where.sql} order by s.score desc, m.rowid limit ?`,
               [...scoredParams, ...(shortlist === undefined ? [] : [shortlist]), ...where.params, k],
             ),
@@ -364,28 +374,46 @@ export class SqliteSemanticBackend implements SemanticBackend {
         const rows = await run(k * 2 + KEYWORD_SHORTLIST);
         return rows.length >= k ? rows : run(undefined);
       };
-      // MaxScore on the most common term: a memory holding none of the other terms scores below
-      // idf × (k1 + 1) (a BM25 weight never reaches k1 + 1). Score the memories holding another
-      // term (the common term's weight looked up for each); when the k-th best reaches that bound,
-      // no memory left out can enter: exact, without scanning the common term's postings.
+      const answer = (rows: readonly KeywordRow[]) => rows.map((r) => ({ id: r.id, score: num(r.score) }));
+      // MaxScore on the most common term: a memory holding none of the other terms scores
+      // w(common, d) × idf < idf × (k1 + 1) (a BM25 weight never reaches k1 + 1). So split the
+      // scored memories in two: those holding another term, scored in full (the common term's
+      // weight looked up for each), and those holding the common term alone, whose order is their
+      // weight's. When the k-th best of the first reaches the bound, no memory of the second can
+      // enter: exact without touching the common term's postings. Otherwise the second's best are
+      // read from the head of its postings by weight (those holding another term skipped) and the
+      // two top-k lists merged — still exact; the full scoring is left for a filter that rejects
+      // the whole head.
       const present = stats.filter((r) => r.term !== null && num(r.n) > 0).sort((a, b) => num(b.n) - num(a.n));
       if (present.length >= 2) {
         const common = (present[0] as { term: string }).term;
+        const commonDf = num((present[0] as { n: number | bigint }).n);
         const bound = (idf[common] as number) * (BM25_K1 + 1);
         const others = Object.fromEntries(Object.entries(idf).filter(([term]) => term !== common));
-        const rows = await search(
+        const withOthers = await search(
           'select t.memory_rowid as memory_rowid, sum(t.weight * q.value) + coalesce((select c.weight from memory_terms c ' +
             'where c.term = ? and c.agent_id = t.agent_id and c.memory_rowid = t.memory_rowid), 0) * ? as score ' +
             `from json_each(?) q cross join memory_terms t on t.term = q.key${agent} group by t.memory_rowid`,
           [common, idf[common], JSON.stringify(others), ...agentParams],
         );
-        if (rows.length >= k && num((rows[k - 1] as { score: number }).score) >= bound) return rows.map((r) => ({ id: r.id, score: num(r.score) }));
+        if (withOthers.length >= k && num((withOthers[k - 1] as KeywordRow).score) >= bound) return answer(withOthers);
+        // The head of the common term's postings by weight: KEYWORD_COMMON_HEAD × (k × 2 + shortlist) entries.
+        const head = KEYWORD_COMMON_HEAD * (k * 2 + KEYWORD_SHORTLIST);
+        const alone = await search(
+          `select h.memory_rowid as memory_rowid, h.weight * ? as score from (select c.agent_id, c.memory_rowid, c.weight from memory_terms c where c.term = ?${agentOf('c')} ` +
+            'order by c.weight desc, c.memory_rowid limit ?) h where not exists (select 1 from json_each(?) o cross join memory_terms x ' +
+            'on x.term = o.key and x.agent_id = h.agent_id and x.memory_rowid = h.memory_rowid)',
+          [idf[common], common, ...agentParams, head, JSON.stringify(others)],
+        );
+        if (alone.length >= k || commonDf <= head) {
+          return answer([...withOthers, ...alone].sort((a, b) => num(b.score) - num(a.score) || num(a.rowid) - num(b.rowid)).slice(0, k));
+        }
       }
       const rows = await search(
         `select t.memory_rowid as memory_rowid, sum(t.weight * q.value) as score from json_each(?) q cross join memory_terms t on t.term = q.key${agent} group by t.memory_rowid`,
         [JSON.stringify(idf), ...agentParams],
       );
-      return rows.map((r) => ({ id: r.id, score: num(r.score) }));
+      return answer(rows);
     });
   }
 
