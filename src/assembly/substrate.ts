@@ -106,6 +106,8 @@ export class MemorySubstrate {
   readonly memoryArchive: ProviderArchive | undefined;
   readonly config: MemoryConfig;
   private closing: Promise<void> | undefined;
+  /** The embedder a re-embedding in this process switched to (undefined inside: reset to none); absent until one does. */
+  private switchedTo: { embedder: Embedder | undefined } | undefined;
 
   private constructor(
     config: MemoryConfig,
@@ -195,11 +197,13 @@ export class MemorySubstrate {
       backend: config.backend,
       semanticBackend: config.semanticBackend,
       schemaVersion: this.main.schemaVersion,
-      embedding: {
-        provider: embedder ? config.embeddingProvider : 'none',
-        model: config.embeddingModel ?? embedder?.id,
-        dimensions: this.semanticProvider.dimensions ?? embedder?.dimensions,
-      },
+      embedding: this.switchedTo
+        ? switchedEmbedding(this.switchedTo.embedder, embedder, config, this.semanticProvider.dimensions)
+        : {
+            provider: embedder ? config.embeddingProvider : 'none',
+            model: config.embeddingModel ?? embedder?.id,
+            dimensions: this.semanticProvider.dimensions ?? embedder?.dimensions,
+          },
       capabilities: { main: { ...this.capabilities.main }, semantic: { ...this.capabilities.semantic } },
       ...(this.forensic ? { forensic: this.auditLog.integrity } : {}),
     };
@@ -314,7 +318,9 @@ export class MemorySubstrate {
    * it on the gateway). See src/core/reembed.ts.
    */
   async reembed(options: ReembedOptions = {}): Promise<ReembedReport> {
-    return reembed(this.reembedDeps(), options);
+    const report = await reembed(this.reembedDeps(), options);
+    if (report.outcome !== 'unchanged') this.switchedTo = { embedder: report.to === null ? undefined : (options.embedder ?? this.embedder) };
+    return report;
   }
 
   /** The current, pending (a re-embedding under way) and previous (kept after a switch) vector spaces. */
@@ -439,4 +445,16 @@ function auditKey(config: MemoryConfig, env: NodeJS.ProcessEnv): Buffer | undefi
 /** An agent id as every store takes it (core/validate.ts). */
 function validAgentId(agentId: unknown, backend: string): string {
   return new Validator(backend).id('agentId', agentId);
+}
+
+/**
+ * `info.embedding` after a re-embedding switched this substrate to `active`: the configured
+ * provider and model when it is the configured embedder, else the provider named by the id's
+ * prefix (`hash:v1:16` → `hash`) and the id as the model; `none` after a reset to no space.
+ */
+function switchedEmbedding(active: Embedder | undefined, configured: Embedder | undefined, config: MemoryConfig, dimensions: number | undefined): SubstrateInfo['embedding'] {
+  if (!active) return { provider: 'none', model: undefined, dimensions };
+  if (active === configured) return { provider: config.embeddingProvider, model: config.embeddingModel ?? active.id, dimensions: dimensions ?? active.dimensions };
+  const colon = active.id.indexOf(':');
+  return { provider: colon > 0 ? active.id.slice(0, colon) : active.id, model: active.id, dimensions: dimensions ?? active.dimensions };
 }

@@ -72,6 +72,8 @@ export const reembedSuite = defineSuite('reembed', ({ cell, open, itIf }) => {
     expect(report).toMatchObject({ outcome: 'switched', embedded: 32, resumed: false, droppedPrevious: false, from: { dimensions: OLD_DIMS }, to: { dimensions: NEW_DIMS, embedderId: next.id } });
     expect(report.auditSeq).toBeGreaterThan(0);
     expect(await mem.vectorSpaces()).toEqual({ current: { dimensions: NEW_DIMS, embedderId: next.id }, pending: undefined, previous: { dimensions: OLD_DIMS, embedderId: new HashEmbedder(OLD_DIMS).id } });
+    // info names the embedder recall now uses, not the one the substrate was opened with.
+    expect(mem.info.embedding).toEqual({ provider: 'hash', model: next.id, dimensions: NEW_DIMS });
 
     // Recall now searches the new space, embedding queries with the new embedder.
     const hit = await mem.semantic.recall({ agentId: 'alpha', text: 'fact number 4 about topic 4', mode: 'vector', limit: 1 });
@@ -205,6 +207,7 @@ export const reembedSuite = defineSuite('reembed', ({ cell, open, itIf }) => {
     const report = await maintenance.reembed();
     expect(report).toMatchObject({ outcome: 'reset', embedded: 0, from: { dimensions: 4 }, to: { dimensions: NEW_DIMS, embedderId: wanted.id } });
     expect(await maintenance.vectorSpaces()).toEqual({ current: { dimensions: NEW_DIMS, embedderId: wanted.id }, pending: undefined, previous: undefined });
+    expect(maintenance.info.embedding).toMatchObject({ model: wanted.id, dimensions: NEW_DIMS });
     await maintenance.close();
     const fixed = await inst.reopen({ embedder: wanted });
     const id = await fixed.semantic.remember({ agentId: 'alpha', content: 'now in the right space' });
@@ -216,6 +219,7 @@ export const reembedSuite = defineSuite('reembed', ({ cell, open, itIf }) => {
     const switched = await toy.mem.reembed({ embedder: wanted });
     expect(switched).toMatchObject({ outcome: 'switched', embedded: 1, from: { dimensions: 2 } });
     expect((await toy.mem.semantic.get(toyId))?.embedding).toHaveLength(NEW_DIMS);
+    expect(toy.mem.info.embedding).toEqual({ provider: 'hash', model: wanted.id, dimensions: NEW_DIMS });
 
     // Without an embedder, an empty store forgets its space; one holding memories cannot.
     const bare = await open();
@@ -224,6 +228,7 @@ export const reembedSuite = defineSuite('reembed', ({ cell, open, itIf }) => {
     await bare.mem.semantic.forget(only);
     expect(await bare.mem.reembed()).toMatchObject({ outcome: 'reset', to: null });
     expect((await bare.mem.vectorSpaces()).current).toBeUndefined();
+    expect(bare.mem.info.embedding).toMatchObject({ provider: 'none', dimensions: undefined });
     const five = await bare.mem.semantic.remember({ agentId: 'alpha', content: 'y', embedding: [1, 0, 0, 0, 0] });
     expect((await bare.mem.semantic.get(five))?.embedding).toHaveLength(5);
   });
