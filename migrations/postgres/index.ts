@@ -8,6 +8,7 @@ import * as m0006 from './0006_memory_keys.js';
 import * as m0007 from './0007_memory_list.js';
 import * as m0008 from './0008_keyword_terms.js';
 import * as m0009 from './0009_langgraph_checkpoints.js';
+import * as m0010 from './0010_keyword_counts.js';
 
 /**
  * Every PostgreSQL migration, by name: the same names as migrations/sqlite/ (version for version),
@@ -25,4 +26,5 @@ export const postgresMigrations: Record<string, Migration> = {
   '0007_memory_list': m0007,
   '0008_keyword_terms': m0008,
   '0009_langgraph_checkpoints': m0009,
+  '0010_keyword_counts': m0010,
 };

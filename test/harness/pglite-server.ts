@@ -16,7 +16,9 @@
  * keep pools small.
  *
  * When the real PostgreSQL server (MEMSTRATE_TEST_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
- * offers the `vector` extension, `pgvectorTarget()` uses it instead of PGlite.
+ * offers the `vector` extension, `pgvectorTarget()` uses it instead of PGlite. MEMSTRATE_TEST_PGVECTOR
+ * overrides that choice: `pglite` (PGlite even then: .ci/run covers both engines that way) or
+ * `server` (the server, failing when it lacks the extension — never a silent fallback).
  */
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
@@ -252,13 +254,16 @@ async function serverHasVector(url: string): Promise<{ ok: boolean; version?: st
 }
 
 /**
- * Where pgvector tests run: the real server when it offers `vector`, else PGlite. Decided once per
- * process.
+ * Where pgvector tests run: the real server when it offers `vector`, else PGlite (or as
+ * MEMSTRATE_TEST_PGVECTOR says). Decided once per process.
  */
 export function pgvectorTarget(): Promise<PgvectorTarget> {
   target ??= (async (): Promise<PgvectorTarget> => {
     const url = TEST_PG_URL;
-    const real = await serverHasVector(url);
+    const wanted = process.env.MEMSTRATE_TEST_PGVECTOR ?? 'auto';
+    if (!['auto', 'pglite', 'server'].includes(wanted)) throw new Error(`MEMSTRATE_TEST_PGVECTOR must be auto, pglite or server (got ${JSON.stringify(wanted)})`);
+    const real = wanted === 'pglite' ? { ok: false } : await serverHasVector(url);
+    if (wanted === 'server' && !real.ok) throw new Error(`MEMSTRATE_TEST_PGVECTOR=server, but the PostgreSQL server at ${new URL(url).host} offers no \`vector\` extension`);
     if (real.ok) {
       return { url, kind: 'server', engine: `PostgreSQL ${real.server} server + pgvector ${real.version} (${new URL(url).host})` };
     }

@@ -249,7 +249,7 @@ describe('PostgreSQL concurrency (real server)', () => {
       await Promise.all(workers.map((w) => w.ready));
       for (const w of workers) w.go();
       const outputs = await Promise.all(workers.map((w) => w.done));
-      expect(outputs).toEqual(workers.map(() => ['version 0009_langgraph_checkpoints']));
+      expect(outputs).toEqual(workers.map(() => ['version 0010_keyword_counts']));
       const migrations = await withPgClient(config.postgresSchema, async (c) =>
         (await c.query('select name, count(*) as n from kysely_migration group by name order by name')).rows,
       );
@@ -263,6 +263,7 @@ describe('PostgreSQL concurrency (real server)', () => {
         { name: '0007_memory_list', n: 1 },
         { name: '0008_keyword_terms', n: 1 },
         { name: '0009_langgraph_checkpoints', n: 1 },
+        { name: '0010_keyword_counts', n: 1 },
       ]);
       const mem = await MemorySubstrate.open(config, { env: {} });
       cleanups.push(() => mem.close());

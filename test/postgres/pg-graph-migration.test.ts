@@ -23,6 +23,6 @@ it('0005 merges entities duplicated per (agent, type, name) into the oldest and 
   }
   const mem = await MemorySubstrate.open(config, { env: {} });
   cleanup(() => mem.close());
-  expect(mem.info.schemaVersion).toBe('0009_langgraph_checkpoints');
+  expect(mem.info.schemaVersion).toBe('0010_keyword_counts');
   await expectMerged(mem);
 });

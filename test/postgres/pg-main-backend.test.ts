@@ -148,7 +148,7 @@ describe('PostgreSQL main backend: schema', () => {
     if (publicKv[0]?.['exists'] === true) {
       expect(await query(undefined, 'select 1 from public.kv where agent_id = $1', [agent])).toEqual([]);
     }
-    expect(mem.info).toMatchObject({ backend: 'postgres', semanticBackend: 'sqlite', schemaVersion: '0009_langgraph_checkpoints' });
+    expect(mem.info).toMatchObject({ backend: 'postgres', semanticBackend: 'sqlite', schemaVersion: '0010_keyword_counts' });
     const health = await mem.health();
     expect(health.ok).toBe(true);
     expect(health.backends[0]).toMatchObject({ name: 'main:postgres', ok: true });

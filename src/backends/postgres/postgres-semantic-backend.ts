@@ -494,7 +494,7 @@ export class PostgresSemanticBackend implements SemanticBackend {
   async deleteWhere(scope: FilterScope, options: { secure?: boolean } = {}): Promise<DeletedMemory[]> {
     const remove = async () => {
       const rows = await this.guard('delete memories', () => this.engine.rows<{ id: string; agent_id: string }>(stmt(deleteWhereSql(this.t, scope))));
-      if (rows.length > 0) for (const table of ['memories', 'memory_terms']) this.engine.erasedFrom(table);
+      if (rows.length > 0) for (const table of ['memories', 'memory_terms', 'memory_agent_counts']) this.engine.erasedFrom(table);
       return rows;
     };
     const rows = options.secure === true ? await this.engine.securely(remove) : await remove();

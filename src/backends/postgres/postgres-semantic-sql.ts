@@ -37,11 +37,13 @@ export interface SemanticTables {
   memories: string;
   meta: string;
   terms: string;
+  /** Each agent's memory count as signed deltas (N = their sum). */
+  counts: string;
 }
 
 export function semanticTables(schema: string): SemanticTables {
   const s = quoteIdent(schema);
-  return { schema, memories: `${s}.memories`, meta: `${s}.semantic_meta`, terms: `${s}.memory_terms` };
+  return { schema, memories: `${s}.memories`, meta: `${s}.semantic_meta`, terms: `${s}.memory_terms`, counts: `${s}.memory_agent_counts` };
 }
 
 /** The column type for vectors of `dims` dimensions: `vector` up to 2,000, `halfvec` above. */
@@ -196,32 +198,48 @@ function knnSql(t: SemanticTables, type: VectorType, p: Params, vector: Float32A
   );
 }
 
+/** Keyword recall reads the memories rows of the best k × 2 + this many scored memories first (keywordSql). */
+export const KEYWORD_SHORTLIST = 50;
+
 /**
- * BM25 over memory_terms: every posting of the query's terms for the scope's agent, weighted by the
- * term's IDF (computed by the caller from keywordStatsSql, passed as a JSON object term → idf),
- * summed per memory, filtered, best k. Rows: id, score (raw BM25).
+ * BM25 over memory_terms: every posting of the query's terms for the scope's agent (found through
+ * the (term, agent, memory) key: `term = any(…)`), weighted by the term's IDF (computed by the
+ * caller from keywordStatsSql), summed per memory from the postings alone; then the memories rows
+ * of the best k × 2 + KEYWORD_SHORTLIST are read and filtered — when k of those pass they are the
+ * filtered top k (any other scores lower), otherwise (a selective filter) every scored memory is
+ * filtered instead, in the same statement. Ties: id in "C" order. Rows: id, score (raw BM25).
  */
 function keywordSql(t: SemanticTables, p: Params, agentId: string | undefined, idf: Record<string, number>, where: string, k: number): string {
+  const terms = p.add(Object.keys(idf));
   const agent = agentId === undefined ? '' : ` and mt.agent_id = ${p.add(agentId)}`;
+  const limit = p.add(limitOf(k));
+  const scored =
+    `select mt.memory_id as id, sum(mt.weight * q.idf) as score from ${t.terms} mt ` +
+    `join unnest(${terms}::text[], ${p.add(Object.values(idf))}::float8[]) as q(term, idf) on q.term = mt.term ` +
+    `where mt.term = any(${terms}::text[])${agent} group by mt.memory_id`;
+  const short =
+    `select s.id, s.score from (select id, score from scored order by score desc, id collate "C" limit ${p.add(limitOf(k) * 2 + KEYWORD_SHORTLIST)}) s ` +
+    `join ${t.memories} m on m.id = s.id where true${where}`;
   return (
-    `select m.id as id, sum(mt.weight * q.idf::float8) as score ` +
-    `from jsonb_each_text(${p.add(JSON.stringify(idf))}::jsonb) as q(term, idf) ` +
-    `join ${t.terms} mt on mt.term = q.term${agent} join ${t.memories} m on m.id = mt.memory_id ` +
-    `where true${where} group by m.id order by score desc, m.id collate "C" limit ${p.add(limitOf(k))}`
+    `with scored as materialized (${scored}), short as materialized (${short}) select r.id, r.score from (` +
+    `select id, score from short where (select count(*) from short) >= ${limit} ` +
+    `union all select s.id, s.score from scored s join ${t.memories} m on m.id = s.id where (select count(*) from short) < ${limit}${where}` +
+    `) r order by r.score desc, r.id collate "C" limit ${limit}`
   );
 }
 
 /**
  * The keyword statistics of the scope's agent (every agent's when undefined): one row with term
- * null and n = N (its memories, merged ones included), then one row per query term held by any,
- * n = df. Index-only counts: no join.
+ * null and n = N (its memories, merged ones included: the sum of its deltas in
+ * memory_agent_counts, kept by triggers — migrations/postgres/0010), then one row per query term
+ * held by any, n = df (index-only counts, no join).
  */
 export function keywordStatsSql(t: SemanticTables, agentId: string | undefined, terms: readonly string[]): Statement {
   const p = new Params();
-  const agentM = agentId === undefined ? '' : ` and m.agent_id = ${p.add(agentId)}`;
+  const agentC = agentId === undefined ? '' : ` and c.agent_id = ${p.add(agentId)}`;
   const agentT = agentId === undefined ? '' : ` and mt.agent_id = ${p.add(agentId)}`;
   const text =
-    `select null::text as term, count(*)::int8 as n from ${t.memories} m where true${agentM} ` +
+    `select null::text as term, coalesce(sum(c.n), 0)::int8 as n from ${t.counts} c where true${agentC} ` +
     `union all select mt.term::text as term, count(*)::int8 as n from ${t.terms} mt ` +
     `where mt.term = any(${p.add(terms)}::text[])${agentT} group by mt.term`;
   return { text, values: p.values };
