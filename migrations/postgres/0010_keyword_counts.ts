@@ -23,38 +23,38 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index memory_agent_counts_agent on memory_agent_counts (agent_id)`.execute(db);
   await sql`insert into memory_agent_counts (agent_id, n) select agent_id, count(*) from memories group by agent_id`.execute(db);
 
-  // The lock of an agent's deltas: the two-key advisory space (the engine's own locks use one key).
-  await sql`create function memory_agent_counts_lock_key(agent text) returns int language sql immutable
-    as $$ select hashtext(agent) $$`.execute(db);
-  // Folds an agent's committed deltas into one row (none when they sum to 0).
-  await sql`create function memory_agent_counts_fold(agent text) returns void language plpgsql set search_path from current as $$
+  // Folds an agent's committed deltas into one row (none when they sum to 0) once more than 32 pile
+  // up, when the agent's lock (the two-key advisory space: the engine's own locks use one key) is
+  // free; never waits.
+  await sql`create function memory_agent_counts_tidy(agent text, space text) returns void language plpgsql set search_path from current as $$
     begin
-      with gone as (delete from memory_agent_counts where agent_id = agent returning n)
-      insert into memory_agent_counts (agent_id, n) select agent, sum(n) from gone having coalesce(sum(n), 0) <> 0;
+      if (select count(*) from memory_agent_counts where agent_id = agent) > 32
+        and pg_try_advisory_xact_lock(hashtext(space || ':memory_agent_counts'), hashtext(agent)) then
+        with gone as (delete from memory_agent_counts where agent_id = agent returning n)
+        insert into memory_agent_counts (agent_id, n) select agent, sum(n) from gone having coalesce(sum(n), 0) <> 0;
+      end if;
     end $$`.execute(db);
   await sql`create function memory_agent_counts_after_insert() returns trigger language plpgsql set search_path from current as $$
     declare a text;
     begin
       insert into memory_agent_counts (agent_id, n) select agent_id, count(*) from new_rows group by agent_id;
       for a in select distinct agent_id from new_rows order by 1 loop
-        if (select count(*) from memory_agent_counts where agent_id = a) > 32
-          and pg_try_advisory_xact_lock(hashtext(tg_table_schema || ':memory_agent_counts'), memory_agent_counts_lock_key(a)) then
-          perform memory_agent_counts_fold(a);
-        end if;
+        perform memory_agent_counts_tidy(a, tg_table_schema);
       end loop;
       return null;
     end $$`.execute(db);
+  // An agent left without memories loses its deltas, under its lock (waited for: a folder's sum
+  // must be visible, or not yet written, when they are deleted).
   await sql`create function memory_agent_counts_after_delete() returns trigger language plpgsql set search_path from current as $$
     declare a text;
     begin
       insert into memory_agent_counts (agent_id, n) select agent_id, -count(*) from old_rows group by agent_id;
       for a in select distinct agent_id from old_rows order by 1 loop
         if not exists (select 1 from memories where agent_id = a) then
-          perform pg_advisory_xact_lock(hashtext(tg_table_schema || ':memory_agent_counts'), memory_agent_counts_lock_key(a));
+          perform pg_advisory_xact_lock(hashtext(tg_table_schema || ':memory_agent_counts'), hashtext(a));
           delete from memory_agent_counts where agent_id = a;
-        elsif (select count(*) from memory_agent_counts where agent_id = a) > 32
-          and pg_try_advisory_xact_lock(hashtext(tg_table_schema || ':memory_agent_counts'), memory_agent_counts_lock_key(a)) then
-          perform memory_agent_counts_fold(a);
+        else
+          perform memory_agent_counts_tidy(a, tg_table_schema);
         end if;
       end loop;
       return null;
