@@ -13,7 +13,9 @@ import { sql, type Kysely } from 'kysely';
  *    folded into one row once more than 32 pile up, by whichever writer gets the agent's advisory
  *    lock without waiting (a folder deletes only rows committed before it looked, under that lock).
  *    When a statement deletes an agent's last memory, its deltas go (under the same lock, waited
- *    for): an erased agent leaves no count behind.
+ *    for): an erased agent leaves no count behind. The one wait: an erasure of an agent racing a
+ *    write to it that folded and then waits for a row the erasure holds is a deadlock PostgreSQL
+ *    breaks by aborting one of the two transactions (rolled back whole; retry it).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table memory_terms drop constraint memory_terms_pkey`.execute(db);
