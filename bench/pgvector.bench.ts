@@ -11,12 +11,16 @@
  * ~1.3k rows/s without an index but ~140/s with HNSW present, and builds HNSW at ~490 vectors/s
  * (performance anchors §1c), so the bench loads with the index dropped and builds it once.
  *
+ * Also a sweep of the build parameters: the index rebuilt with each (m, ef_construction) of
+ * BENCH_HNSW_PARAMS ("8:32,16:64,24:96,32:128"; empty to skip), build time, recall@10 and p50 at
+ * the default ef_search.
+ *
  * Env: BENCH_N (memories, default 100000), BENCH_DIM (384), BENCH_QUERIES (50), BENCH_RUNS (5).
  * At 100k × 384 on PGlite expect ~1 min loading and ~3.5 min building the index.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { HNSW_INDEX, hnswIndexDdl, searchSettings, semanticTables, vectorSearchSql } from '../src/backends/postgres/postgres-semantic-sql.js';
+import { HNSW_DEFAULTS, HNSW_INDEX, hnswIndexDdl, searchSettings, semanticTables, vectorSearchSql } from '../src/backends/postgres/postgres-semantic-sql.js';
 import { MemorySubstrate } from '../src/index.js';
 import { adminQuery, pgvectorTarget, stopPgliteServer } from '../test/harness/pglite-server.js';
 import { bruteForceTopK, LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch } from './data.js';
@@ -204,6 +208,44 @@ export async function pgvector(results: BenchResult[]): Promise<void> {
       progress(started, `ef_search ${ef}: vector recall@${K} ${(hits / (nq * K)).toFixed(4)}, p50 ${(times[Math.floor(times.length / 2)] as number).toFixed(2)} ms`);
     }
 
+    // ── build parameters (hnsw_m, hnsw_ef_construction; the defaults 16 / 64 are chosen from it):
+    // the index rebuilt with each pair (timed), then vector recall@10 against brute force and p50
+    // at the default ef_search; the default index rebuilt last for what follows ──
+    const builds: { m: number; efc: number; seconds: number; recall: number; p50: number }[] = [];
+    const pairs = (process.env.BENCH_HNSW_PARAMS ?? '8:32,16:64,24:96,32:128').split(',').filter(Boolean).map((pair) => pair.split(':').map(Number) as [number, number]);
+    const rebuild = async (m: number, efConstruction: number): Promise<number> => {
+      await client.query(`drop index "${schema}".${HNSW_INDEX}`);
+      const t2 = performance.now();
+      await client.query('begin');
+      await client.query("set local maintenance_work_mem = '1GB'");
+      await client.query(hnswIndexDdl(t, dim, { ...HNSW_DEFAULTS, m, efConstruction }));
+      await client.query('commit');
+      return (performance.now() - t2) / 1000;
+    };
+    for (const [m, efc] of pairs) {
+      const seconds = await rebuild(m, efc);
+      let hits = 0;
+      const times: number[] = [];
+      for (let q = 0; q < nq; q++) {
+        const statement = vectorSearchSql(t, 'vector', { agentId: AGENT, filter: { kind: 'const', value: true }, k: K, now: Date.now() }, row(queries, dim, q));
+        await client.query('begin');
+        try {
+          await client.query(searchSettings(K, true));
+          const t3 = performance.now();
+          const got = (await client.query<{ id: string }>(statement.text, statement.values)).rows.map((r) => indexOf.get(r.id) ?? -1);
+          times.push(performance.now() - t3);
+          const want = new Set(truth[q]);
+          hits += got.filter((i) => want.has(i)).length;
+        } finally {
+          await client.query('commit');
+        }
+      }
+      times.sort((a, b) => a - b);
+      builds.push({ m, efc, seconds, recall: hits / (nq * K), p50: times[Math.floor(times.length / 2)] as number });
+      progress(started, `m ${m}, ef_construction ${efc}: built in ${seconds.toFixed(1)} s; vector recall@${K} ${(hits / (nq * K)).toFixed(4)}, p50 ${(times[Math.floor(times.length / 2)] as number).toFixed(2)} ms (ef_search ${HNSW_DEFAULTS.efSearch})`);
+    }
+    if (pairs.length > 0) await rebuild(HNSW_DEFAULTS.m, HNSW_DEFAULTS.efConstruction);
+
     // ── latency, interleaved per query; the access-count bump a recall schedules is flushed untimed ──
     // The service under the audited store (a private field: the bench flushes the write-behind bump untimed).
     const service = (mem as unknown as { semanticProvider: { store: { flushTouches(): Promise<void> } } }).semanticProvider.store;
@@ -232,6 +274,7 @@ export async function pgvector(results: BenchResult[]): Promise<void> {
       { bench: 'pgvector', metric: `vector p50 HNSW (${size})`, measured: get('vector (HNSW)').p50, unit: 'ms', engine },
       { bench: 'pgvector', metric: `vector recall@${K} vs brute force`, measured: vectorRecall, unit: '', engine },
       ...sweep.map((w) => ({ bench: 'pgvector', metric: `ef_search ${w.ef}: vector recall@${K} (p50 ${w.p50.toFixed(2)} ms)`, measured: w.recall, unit: '', engine })),
+      ...builds.map((b) => ({ bench: 'pgvector', metric: `m ${b.m}, ef_construction ${b.efc}: vector recall@${K} (p50 ${b.p50.toFixed(2)} ms, built in ${b.seconds.toFixed(0)} s)`, measured: b.recall, unit: '', engine })),
       {
         bench: 'pgvector',
         metric: `access bump after a hybrid recall (${K} rows)`,
