@@ -27,7 +27,7 @@ function cli(args: string[], env: Record<string, string> = {}): Run {
 }
 
 /** Runs the CLI and kills it (SIGKILL) as soon as its stderr matches `when`; resolves with the signal it ended by. */
-async function killedWhen(args: string[], when: RegExp): Promise<NodeJS.Signals | null> {
+async function killedWhen(args: string[], when: RegExp, delayMs = 0): Promise<NodeJS.Signals | null> {
   const { spawn } = await import('node:child_process');
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MEMSTRATE_')));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
@@ -39,7 +39,7 @@ async function killedWhen(args: string[], when: RegExp): Promise<NodeJS.Signals 
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
-    if (when.test(stderr)) child.kill('SIGKILL');
+    if (when.test(stderr)) setTimeout(() => child.kill('SIGKILL'), delayMs);
   });
   return exited;
 }
@@ -438,7 +438,7 @@ describe('memstrate reembed', () => {
     const configFor = (dims: number) => `[memory]\nsqlite_path = ${JSON.stringify(dbPath)}\nembedding_provider = "hash"\nembedding_dimensions = ${dims}\ndurability = "full"\n`;
     writeFileSync(configPath, configFor(8));
     const mem = await MemorySubstrate.open(configPath, { env: {} });
-    const TOTAL = 3000;
+    const TOTAL = 6000;
     for (let start = 0; start < TOTAL; start += 500) {
       await mem.semantic.rememberMany(Array.from({ length: 500 }, (_, i) => ({ agentId: `agent-${(start + i) % 3}`, content: `memory number ${start + i}` })));
     }
@@ -449,8 +449,9 @@ describe('memstrate reembed', () => {
     const refused = cli(['--config', configPath, 'stats']);
     expect([refused.status, refused.stderr]).toEqual([1, expect.stringMatching(/^error CONFIG_INVALID: [\s\S]*memstrate reembed/)]);
 
-    // A re-embedding killed mid-way (batches of one, each fsynced)…
-    expect(await killedWhen(['--config', configPath, 'reembed', '--batch-size', '1', '--json'], /"progress":"reembed","done":[1-9]/)).toBe('SIGKILL');
+    // A re-embedding killed mid-way (batches of one, each fsynced): 200 ms after its first progress
+    // line (done 0; the next comes a second later, when a fast machine may have finished)…
+    expect(await killedWhen(['--config', configPath, 'reembed', '--batch-size', '1', '--json'], /"progress":"reembed"/, 200)).toBe('SIGKILL');
     const status = cli(['--config', configPath, 'reembed', '--status']);
     expect(status.status, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toEqual({ current: { dimensions: 8, embedderId: 'hash:v1:8' }, pending: { dimensions: 16, embedderId: 'hash:v1:16' } });
