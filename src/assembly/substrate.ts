@@ -10,7 +10,7 @@ import type { Embedder } from '../contracts/embedder.js';
 import type { HealthReport } from '../contracts/health.js';
 import type { GraphMatch, GraphPattern, EntityInput, RelationInput } from '../contracts/knowledge-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue, MainBackend } from '../contracts/main-backend.js';
-import type { BackendSemanticStore, ProviderArchive, SemanticProvider } from '../contracts/semantic-provider.js';
+import type { BackendSemanticStore, ProviderArchive, ReembedSubject, SemanticProvider } from '../contracts/semantic-provider.js';
 import type { RecallQuery, RecalledMemory, RememberInput } from '../contracts/semantic-store.js';
 import type { StructuredStore } from '../contracts/structured-store.js';
 import type { Clock, JsonValue, Logger } from '../contracts/types.js';
@@ -106,8 +106,8 @@ export class MemorySubstrate {
   readonly memoryArchive: ProviderArchive | undefined;
   readonly config: MemoryConfig;
   private closing: Promise<void> | undefined;
-  /** The embedder a re-embedding in this process switched to (undefined inside: reset to none); absent until one does. */
-  private switchedTo: { embedder: Embedder | undefined } | undefined;
+  /** A re-embedding in this process switched the store's embedder (info then names the store's current one). */
+  private switched = false;
 
   private constructor(
     config: MemoryConfig,
@@ -197,8 +197,8 @@ export class MemorySubstrate {
       backend: config.backend,
       semanticBackend: config.semanticBackend,
       schemaVersion: this.main.schemaVersion,
-      embedding: this.switchedTo
-        ? switchedEmbedding(this.switchedTo.embedder, embedder, config, this.semanticProvider.dimensions)
+      embedding: this.switched
+        ? switchedEmbedding(this.semanticProvider.reembedding?.embedder, embedder, config, this.semanticProvider.dimensions)
         : {
             provider: embedder ? config.embeddingProvider : 'none',
             model: config.embeddingModel ?? embedder?.id,
@@ -318,9 +318,7 @@ export class MemorySubstrate {
    * it on the gateway). See src/core/reembed.ts.
    */
   async reembed(options: ReembedOptions = {}): Promise<ReembedReport> {
-    const report = await reembed(this.reembedDeps(), options);
-    if (report.outcome !== 'unchanged') this.switchedTo = { embedder: report.to === null ? undefined : (options.embedder ?? this.embedder) };
-    return report;
+    return reembed(this.reembedDeps(), options);
   }
 
   /** The current, pending (a re-embedding under way) and previous (kept after a switch) vector spaces. */
@@ -373,7 +371,15 @@ export class MemorySubstrate {
 
   private reembedDeps(): ReembedDeps {
     const backend = this.semanticProvider.name;
-    return { subject: required(this.semanticProvider.reembedding, backend), target: this.semanticTarget, backend, configured: this.embedder };
+    const subject = required(this.semanticProvider.reembedding, backend);
+    // info.embedding follows the switch (the embedder recall uses from then on).
+    const switched: ReembedSubject['switched'] = (embedder, space) => {
+      subject.switched(embedder, space);
+      this.switched = true;
+    };
+    // The subject with that one method replaced (its getters stay live through the prototype).
+    const observed = Object.assign(Object.create(subject) as ReembedSubject, { switched });
+    return { subject: observed, target: this.semanticTarget, backend, configured: this.embedder };
   }
 
   private archiveDeps(): ArchiveDeps {
@@ -448,7 +454,7 @@ function validAgentId(agentId: unknown, backend: string): string {
 }
 
 /**
- * `info.embedding` after a re-embedding switched this substrate to `active`: the configured
+ * `info.embedding` after a re-embedding switched this substrate's store to `active`: the configured
  * provider and model when it is the configured embedder, else the provider named by the id's
  * prefix (`hash:v1:16` → `hash`) and the id as the model; `none` after a reset to no space.
  */
