@@ -252,7 +252,7 @@ describe('pgvector semantic backend', () => {
       expect(searches[0]).toContain('<=>');
       expect(searches[0]).toContain('sum(mt.weight');
       // Before it, one statement counts the agent's keyword statistics (N and df), index-only.
-      expect(seen.filter((sql) => sql.includes('union all select mt.term'))).toHaveLength(1);
+      expect(seen.filter((sql) => sql.includes('memory_agent_counts') && sql.includes('union all'))).toHaveLength(1);
       expect(seen.some((sql) => /set local hnsw\.ef_search = 100; set local hnsw\.iterative_scan = relaxed_order/i.test(sql))).toBe(true);
 
       // Core's fusion of the two single-signal searches gives the same hits, ranks and scores.

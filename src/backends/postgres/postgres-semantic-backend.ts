@@ -8,7 +8,8 @@ import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-st
 import type { Logger } from '../../contracts/types.js';
 import { redactUrl } from '../../core/redact.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
-import { keywordIdf, queryTerms, termWeights } from '../../core/keyword-score.js';
+import { queryTerms, termWeights } from '../../core/keyword-score.js';
+import { keywordStats } from '../sql/sql-keyword-stats.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import type { BackendContext } from '../../contracts/backend-plugin.js';
 import type { PostgresOptions } from './postgres-options.js';
@@ -25,7 +26,6 @@ import {
   listSql,
   hybridSearchSql,
   keywordSearchSql,
-  keywordStatsSql,
   MEMORY_COLUMNS,
   searchSettings,
   HNSW_DEFAULTS,
@@ -397,17 +397,9 @@ export class PostgresSemanticBackend implements SemanticBackend {
     return rows.map((r) => ({ id: r.id, score: num(r.score) }));
   }
 
-  /** IDF per query term held by any memory of the scope's agent (N and df counted exactly); undefined when none. */
+  /** IDF per query term held by any memory of the scope's agent (sql-keyword-stats.ts); undefined when none. */
   private async keywordIdf(scope: SearchScope, text: string): Promise<Record<string, number> | undefined> {
-    const terms = queryTerms(text);
-    if (terms.length === 0) return undefined;
-    const rows = await this.guard('keyword statistics', () =>
-      this.engine.rows<{ term: string | null; n: number | string }>(stmt(keywordStatsSql(this.t, scope.agentId, terms))),
-    );
-    const n = num(rows.find((r) => r.term === null)?.n ?? 0);
-    const idf: Record<string, number> = {};
-    for (const r of rows) if (r.term !== null) idf[r.term] = keywordIdf(n, num(r.n));
-    return Object.keys(idf).length === 0 ? undefined : idf;
+    return (await this.guard('keyword statistics', () => keywordStats(this.engine, scope.agentId, queryTerms(text))))?.idf;
   }
 
   /**

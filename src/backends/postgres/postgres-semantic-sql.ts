@@ -1,5 +1,6 @@
 import pgvector from 'pgvector';
 import type { ListScope } from '../../contracts/semantic-backend.js';
+import { KEYWORD_SHORTLIST } from '../sql/sql-keyword-stats.js';
 import { memoryRecordFromRow, type MemoryRowBase } from '../semantic-row.js';
 import type { FilterField, FilterNode, FilterRangeOp } from '../../contracts/memory-filter.js';
 import type { MemoryRecord } from '../../contracts/semantic-store.js';
@@ -37,13 +38,11 @@ export interface SemanticTables {
   memories: string;
   meta: string;
   terms: string;
-  /** Each agent's memory count as signed deltas (N = their sum). */
-  counts: string;
 }
 
 export function semanticTables(schema: string): SemanticTables {
   const s = quoteIdent(schema);
-  return { schema, memories: `${s}.memories`, meta: `${s}.semantic_meta`, terms: `${s}.memory_terms`, counts: `${s}.memory_agent_counts` };
+  return { schema, memories: `${s}.memories`, meta: `${s}.semantic_meta`, terms: `${s}.memory_terms` };
 }
 
 /** The column type for vectors of `dims` dimensions: `vector` up to 2,000, `halfvec` above. */
@@ -198,14 +197,11 @@ function knnSql(t: SemanticTables, type: VectorType, p: Params, vector: Float32A
   );
 }
 
-/** Keyword recall reads the memories rows of the best k × 2 + this many scored memories first (keywordSql). */
-export const KEYWORD_SHORTLIST = 50;
-
 /**
  * BM25 over memory_terms: every posting of the query's terms for the scope's agent (found through
  * the (term, agent, memory) key: `term = any(…)`), weighted by the term's IDF (computed by the
- * caller from keywordStatsSql), summed per memory from the postings alone; then the memories rows
- * of the best k × 2 + KEYWORD_SHORTLIST are read and filtered — when k of those pass they are the
+ * caller: backends/sql/sql-keyword-stats.ts), summed per memory from the postings alone; then the
+ * memories rows of the best k × 2 + KEYWORD_SHORTLIST are read and filtered — when k of those pass they are the
  * filtered top k (any other scores lower), otherwise (a selective filter) every scored memory is
  * filtered instead, in the same statement. Ties: id in "C" order. Rows: id, score (raw BM25).
  */
@@ -226,23 +222,6 @@ function keywordSql(t: SemanticTables, p: Params, agentId: string | undefined, i
     `union all select s.id, s.score from scored s join ${t.memories} m on m.id = s.id where (select count(*) from short) < ${limit}${where}` +
     `) r order by r.score desc, r.id collate "C" limit ${limit}`
   );
-}
-
-/**
- * The keyword statistics of the scope's agent (every agent's when undefined): one row with term
- * null and n = N (its memories, merged ones included: the sum of its deltas in
- * memory_agent_counts, kept by triggers — migrations/postgres/0010), then one row per query term
- * held by any, n = df (index-only counts, no join).
- */
-export function keywordStatsSql(t: SemanticTables, agentId: string | undefined, terms: readonly string[]): Statement {
-  const p = new Params();
-  const agentC = agentId === undefined ? '' : ` and c.agent_id = ${p.add(agentId)}`;
-  const agentT = agentId === undefined ? '' : ` and mt.agent_id = ${p.add(agentId)}`;
-  const text =
-    `select null::text as term, coalesce(sum(c.n), 0)::int8 as n from ${t.counts} c where true${agentC} ` +
-    `union all select mt.term::text as term, count(*)::int8 as n from ${t.terms} mt ` +
-    `where mt.term = any(${p.add(terms)}::text[])${agentT} group by mt.term`;
-  return { text, values: p.values };
 }
 
 export interface Statement {
@@ -309,7 +288,7 @@ export function vectorSearchSql(t: SemanticTables, type: VectorType, scope: Sear
   return { text, values: p.values };
 }
 
-/** Keyword search: raw BM25 with the IDFs given (see keywordStatsSql). Rows: id, score. */
+/** Keyword search: raw BM25 with the IDFs given (backends/sql/sql-keyword-stats.ts). Rows: id, score. */
 export function keywordSearchSql(t: SemanticTables, scope: SearchArgs, idf: Record<string, number>): Statement {
   const p = new Params();
   const where = filterSql(p, scope.agentId, scope.filter, scope.now);

@@ -167,6 +167,19 @@ export interface MetaTable {
   value: string;
 }
 
+/** The keyword postings (the columns both engines share: SQLite keys the memory by rowid, PostgreSQL by id). */
+export interface MemoryTermsTable {
+  term: string;
+  agent_id: string;
+  weight: number;
+}
+
+/** Each agent's memory count: N = sum(n) (one row per agent on SQLite, signed deltas on PostgreSQL). */
+export interface MemoryAgentCountsTable {
+  agent_id: string;
+  n: number;
+}
+
 export interface Database {
   kv: KvTable;
   agents: AgentsTable;
@@ -183,4 +196,6 @@ export interface Database {
   checkpoints: CheckpointsTable;
   checkpoint_blobs: CheckpointBlobsTable;
   checkpoint_writes: CheckpointWritesTable;
+  memory_terms: MemoryTermsTable;
+  memory_agent_counts: MemoryAgentCountsTable;
 }

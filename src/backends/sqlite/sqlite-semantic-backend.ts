@@ -6,10 +6,11 @@ import type { DecayPolicy, DeletedMemory, FilterScope, InsertOutcome, ListScope,
 import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
-import { BM25_K1, keywordIdf, queryTerms, termWeights } from '../../core/keyword-score.js';
+import { BM25_K1, queryTerms, termWeights } from '../../core/keyword-score.js';
 import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
 import { num, raw } from '../sql/context.js';
+import { KEYWORD_SHORTLIST, keywordStats } from '../sql/sql-keyword-stats.js';
 import { SqliteVectorSlots, vecTableDdl } from './sqlite-vector-slots.js';
 import { DEFAULT_ANN_SETTINGS, SqliteAnnIndex, type AnnSettings } from './sqlite-ann-index.js';
 import { VectorRows } from './sqlite-vector-rows.js';
@@ -39,9 +40,6 @@ interface ReplacedFields {
 
 /** The largest vector column sqlite-vec's vec0 accepts (measured: 8193 is refused); declared as maxDimensions, enforced by core. */
 export const VEC0_MAX_DIMENSIONS = 8192;
-
-/** Keyword recall reads the memories rows of the best k × 2 + this many scored memories first (keywordSearch). */
-const KEYWORD_SHORTLIST = 50;
 
 /** Keyword recall prunes the most common term's postings when the other terms' are at most 1 / this of them (keywordSearch). */
 const KEYWORD_PRUNE_RATIO = 2;
@@ -337,8 +335,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
   /**
    * Memories holding any of the text's terms (core/keyword-score.ts), scored by raw BM25 with the
    * statistics (N, df) of the searched agent's memories only (every agent's for allAgents); [] when
-   * the text has no terms. Exact: N is the agent's count (memory_agent_counts, kept by triggers), df
-   * counted from the postings; the postings of the query's terms (at most 64) for the agent are
+   * the text has no terms. Exact: N and df as sql-keyword-stats.ts counts them; the postings of the query's terms (at most 64) for the agent are
    * scored from the postings alone — those of the most common term only when its bound says they
    * can matter (MaxScore, below) — and the memories rows are read for the best k × 2 +
    * KEYWORD_SHORTLIST first: when k of those pass the filter they are the filtered top k (any other
@@ -353,17 +350,9 @@ export class SqliteSemanticBackend implements SemanticBackend {
     const agentParams = scope.agentId === undefined ? [] : [scope.agentId];
     const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
     return this.guard('keyword recall', async () => {
-      const stats = await this.engine.reader.rows(
-        raw<{ term: string | null; n: number | bigint }>(
-          `select null as term, (select coalesce(sum(n), 0) from memory_agent_counts${scope.agentId === undefined ? '' : ' where agent_id = ?'}) as n ` +
-            `union all select q.value as term, (select count(*) from memory_terms t where t.term = q.value${agent}) as n from json_each(?) q`,
-          [...agentParams, ...agentParams, JSON.stringify(terms)],
-        ),
-      );
-      const n = num(stats.find((r) => r.term === null)?.n ?? 0);
-      const idf: Record<string, number> = {};
-      for (const r of stats) if (r.term !== null && num(r.n) > 0) idf[r.term] = keywordIdf(n, num(r.n));
-      if (Object.keys(idf).length === 0) return [];
+      const stats = await keywordStats(this.engine, scope.agentId, terms);
+      if (stats === undefined) return [];
+      const { idf } = stats;
       // The scored memories (a subquery yielding memory_rowid, score), filtered; the best KEYWORD_SHORTLIST first (see above).
       const search = async (scored: string, scoredParams: unknown[]) => {
         const run = (shortlist: number | undefined) =>
@@ -389,11 +378,11 @@ export class SqliteSemanticBackend implements SemanticBackend {
       // the whole head.
       // Worth it only when the other terms' postings are few beside the common term's: scoring
       // them with a lookup each costs about 2.7× a posting of the full scoring (measured at 1M).
-      const present = stats.filter((r) => r.term !== null && num(r.n) > 0).sort((a, b) => num(b.n) - num(a.n));
-      const commonDf = num(present[0]?.n ?? 0);
-      const othersDf = present.slice(1).reduce((sum, r) => sum + num(r.n), 0);
+      const present = [...stats.df].sort((a, b) => b[1] - a[1]);
+      const commonDf = present[0]?.[1] ?? 0;
+      const othersDf = present.slice(1).reduce((sum, [, df]) => sum + df, 0);
       if (present.length >= 2 && othersDf * KEYWORD_PRUNE_RATIO <= commonDf) {
-        const common = (present[0] as { term: string }).term;
+        const common = (present[0] as [string, number])[0];
         const bound = (idf[common] as number) * (BM25_K1 + 1);
         const others = Object.fromEntries(Object.entries(idf).filter(([term]) => term !== common));
         const withOthers = await search(
