@@ -296,10 +296,9 @@ export class SqliteAnnIndex {
       });
   }
 
+  /** The agent's memories (merged duplicates included): the count triggers keep (migration 0010), not a scan of a million rows. */
   private async countRows(agentId: string): Promise<number> {
-    const row = await this.host.engine.reader.first<{ n: number | bigint }>(
-      raw('select count(*) as n from memories where agent_id = ? and superseded_by is null', [agentId]),
-    );
+    const row = await this.host.engine.reader.first<{ n: number | bigint }>(raw('select coalesce(sum(n), 0) as n from memory_agent_counts where agent_id = ?', [agentId]));
     return num(row?.n ?? 0);
   }
 
