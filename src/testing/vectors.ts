@@ -1,6 +1,6 @@
 /** Deterministic test vectors for the semantic suites. */
 
-/** mulberry32: a seeded random number generator in [0, 1). */
+/** mulberry32: a seeded random number generator in [0, 1) (core/random.ts's, copied: the kit may import only the public surface). */
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
