@@ -17,7 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { HNSW_INDEX, semanticTables } from '../src/backends/postgres/postgres-semantic-sql.js';
+import { HNSW_INDEX, semanticTables, vectorLiteral } from '../src/backends/postgres/postgres-semantic-sql.js';
 import { termWeights } from '../src/core/keyword-score.js';
 import { MemorySubstrate } from '../src/index.js';
 import { adminQuery, pgvectorTarget, stopPgliteServer } from '../test/harness/pglite-server.js';
@@ -34,12 +34,6 @@ function copyText(s: string): string {
   return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
-function vectorText(v: Float32Array): string {
-  let s = '[';
-  for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + (v[i] as number);
-  return `${s}]`;
-}
-
 async function copyInto(client: pg.Client, table: string, columns: string, lines: string[]): Promise<void> {
   const stream = client.query(copyFrom(`copy ${table} (${columns}) from stdin`));
   await pipeline(Readable.from([lines.join('')]), stream);
@@ -53,7 +47,7 @@ async function copyBatch(client: pg.Client, schema: string, batch: Batch, memori
   const terms: string[] = [];
   for (const m of batch) {
     const id = randomUUID();
-    memories.push(`${id}\t${copyText(m.agentId)}\t${copyText(m.content)}\tconversation\tepisodic\t{}\t1\t${now}\t${now}\t0\t${vectorText(m.embedding)}\n`);
+    memories.push(`${id}\t${copyText(m.agentId)}\t${copyText(m.content)}\tconversation\tepisodic\t{}\t1\t${now}\t${now}\t0\t${vectorLiteral(m.embedding)}\n`);
     if (!memoriesOnly) for (const [term, weight] of termWeights(m.content)) terms.push(`${copyText(term)}\t${copyText(m.agentId)}\t${id}\t${weight}\n`);
   }
   await client.query('begin');
