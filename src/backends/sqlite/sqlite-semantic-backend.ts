@@ -53,6 +53,9 @@ interface KeywordRow {
   rowid: number | bigint;
 }
 
+/** Whether some memory has expired at `now` and is not purged yet (through the expiry partial index). */
+const EXPIRED_PROBE = 'select 1 as one from memories where expires_at is not null and expires_at <= ? limit 1';
+
 /** A write of at least this many memories commits with the WAL checkpoint deferred (SqliteEngine.deferCheckpoints). */
 const BULK_ROWS = 100;
 
@@ -308,14 +311,19 @@ export class SqliteSemanticBackend implements SemanticBackend {
   private async exactSearch(scope: SearchScope, vector: Float32Array): Promise<ScoredId[]> {
     const k = Math.min(Math.max(1, Math.trunc(scope.k)), VEC0_MAX_K);
     return this.guard('vector recall', async () => {
-      if (!(await this.engine.exclusive((db) => this.vecReady(db)))) return [];
+      // Expired memories not yet purged (few, found through the partial index) must not take KNN
+      // places. Looked up on the main connection (a probe of microseconds, one worker round trip
+      // less before the KNN starts), on a worker while that connection is inside a write.
+      const state = await this.engine.exclusive((db) =>
+        !this.vecReady(db) ? undefined : db.inTransaction ? { expired: undefined } : { expired: this.prep(db, EXPIRED_PROBE).get(scope.now) !== undefined },
+      );
+      if (state === undefined) return [];
+      const expired = state.expired ?? (await this.engine.reader.rows(raw<{ one: number }>(EXPIRED_PROBE, [scope.now]))).length > 0;
       const query = vectorToBuffer(vector);
       const inVec = vecFilterClause(scope.agentId, scope.filter);
       let sql = `select rowid, distance from memories_vec where embedding match ? and k = ?${inVec.sql}`;
       const params: unknown[] = [query, k, ...inVec.params];
-      // Expired memories not yet purged (few, found through the partial index) must not take KNN places.
-      const expired = await this.engine.reader.rows(raw<{ one: number }>('select 1 as one from memories where expires_at is not null and expires_at <= ? limit 1', [scope.now]));
-      if (!(inVec.rest.kind === 'const' && inVec.rest.value) || expired.length > 0) {
+      if (!(inVec.rest.kind === 'const' && inVec.rest.value) || expired) {
         // What vec0 cannot evaluate (metadata, OR, NOT, expiry…): the KNN runs over exactly the rows the SQL filter admits.
         const where = memoryFilterClause(scope.agentId, inVec.rest, scope.now);
         sql += ` and rowid in (select m.rowid from memories m where 1 = 1${where.sql})`;
@@ -354,17 +362,22 @@ export class SqliteSemanticBackend implements SemanticBackend {
       if (stats === undefined) return [];
       const { idf } = stats;
       // The scored memories (a subquery yielding memory_rowid, score), filtered; the best KEYWORD_SHORTLIST first (see above).
+      // The shortlist's answer ends with a row (id null) counting the shortlist: when it is shorter
+      // than asked, it held every scored memory and needs no second pass.
       const search = async (scored: string, scoredParams: unknown[]) => {
-        const run = (shortlist: number | undefined) =>
-          this.engine.reader.rows(
-            raw<KeywordRow>(
-              `select m.id as id, s.score as score, m.rowid as rowid from (${scored}${shortlist === undefined ? '' : ' order by score desc, memory_rowid limit ?'}) s ` +
-                `cross join memories m on m.rowid = s.memory_rowid where 1 = 1${where.sql} order by s.score desc, m.rowid limit ?`,
-              [...scoredParams, ...(shortlist === undefined ? [] : [shortlist]), ...where.params, k],
-            ),
-          );
-        const rows = await run(k * 2 + KEYWORD_SHORTLIST);
-        return rows.length >= k ? rows : run(undefined);
+        const shortlist = k * 2 + KEYWORD_SHORTLIST;
+        const filtered = `select m.id as id, s.score as score, m.rowid as rowid from s cross join memories m on m.rowid = s.memory_rowid where 1 = 1${where.sql}`;
+        const short = await this.engine.reader.rows(
+          raw<KeywordRow | { id: null; score: number; rowid: null }>(
+            `with s as materialized (${scored} order by score desc, memory_rowid limit ?) ` +
+              `select * from (${filtered} order by s.score desc, m.rowid limit ?) union all select null, count(*), null from s`,
+            [...scoredParams, shortlist, ...where.params, k],
+          ),
+        );
+        const rows = short.filter((r): r is KeywordRow => r.id !== null).sort((a, b) => num(b.score) - num(a.score) || num(a.rowid) - num(b.rowid));
+        const held = num(short.find((r) => r.id === null)?.score ?? 0);
+        if (rows.length >= k || held < shortlist) return rows;
+        return this.engine.reader.rows(raw<KeywordRow>(`with s as (${scored}) ${filtered} order by s.score desc, m.rowid limit ?`, [...scoredParams, ...where.params, k]));
       };
       const answer = (rows: readonly KeywordRow[]) => rows.map((r) => ({ id: r.id, score: num(r.score) }));
       // MaxScore on the most common term: a memory holding none of the other terms scores
