@@ -348,9 +348,14 @@ export class SemanticService implements BackendSemanticStore {
       return hits.map((h) => (h.keywordScore === undefined ? h : { ...h, keywordScore: normaliseKeywordScore(h.keywordScore) }));
     }
     // Both searches at once (hybrid): the engine may run them side by side (SQLite's read workers, a pool).
+    // The vector search, usually the longer, goes out first: the keyword search starts once the
+    // vector search's synchronous part and its chain of settled promises have run (setImmediate),
+    // so it neither delays the vector search's first statement nor takes the worker it would get.
+    const vectorSearch = mode === 'keyword' || !hasSpace ? [] : this.backend.vectorSearch(scope, vector as Float32Array);
+    const keywordSearch = () => this.backend.keywordSearch(scope, text as string);
     const [vectorHits, rawKeywordHits] = await Promise.all([
-      mode === 'keyword' || !hasSpace ? [] : this.backend.vectorSearch(scope, vector as Float32Array),
-      mode === 'vector' ? [] : this.backend.keywordSearch(scope, text as string),
+      vectorSearch,
+      mode === 'vector' ? [] : mode === 'hybrid' && hasSpace ? new Promise<void>((resolve) => setImmediate(resolve)).then(keywordSearch) : keywordSearch(),
     ]);
     // Backends report raw BM25 (see core/keyword-score.ts); the score callers see is normalised here, once.
     const keywordHits: ScoredId[] = rawKeywordHits.map((h) => ({ id: h.id, score: normaliseKeywordScore(h.score) }));
