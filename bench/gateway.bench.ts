@@ -29,7 +29,7 @@ import { MemorySubstrate } from '../src/index.js';
 import { createGateway } from '../src/server/app.js';
 import { encodeF32 } from '../src/wire/vector-f32.js';
 import { LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch } from './data.js';
-import { compareLatency, engineDescription, envInt, progress, Rng, RUNS, tempDir, type BenchResult } from './lib.js';
+import { compareLatency, engineDescription, envInt, percentile, progress, Rng, RUNS, tempDir, type BenchResult } from './lib.js';
 
 const AGENT = 'bench-agent';
 const K = 10;
@@ -108,11 +108,24 @@ export async function gateway(results: BenchResult[]): Promise<void> {
     const transport = new HttpTransport(floorUrl);
     floorTransport = transport;
     const never = new AbortController().signal;
+    // The floor's legs (wall clock, shared by both processes): client send → the child's request
+    // callback, and the child's answer → the client holding the parsed answer.
+    const legs = { request: [] as number[], response: [] as number[], child: [] as number[] };
     const viaFloor = async (query: RecallQuery & { embedding: Float32Array }): Promise<RecalledMemory[]> => {
       const { embedding, ...rest } = query;
+      const sent = wall();
       const { status, text } = await transport.exchange(floorUrl, 'POST', { 'content-type': 'application/json' }, JSON.stringify({ ...rest, embeddingF32: encodeF32(embedding) }), never);
       if (status !== 200) throw new Error(`gateway-floor.ts answered ${status}: ${text}`);
-      return (JSON.parse(text) as { results: RecalledMemory[] }).results;
+      const { results, timing } = JSON.parse(text) as { results: RecalledMemory[]; timing: { received: number; answered: number } };
+      legs.request.push(timing.received - sent);
+      legs.response.push(wall() - timing.answered);
+      legs.child.push(timing.answered - timing.received);
+      return results;
+    };
+    const echoUrl = floorUrl.replace(/\/recall$/, '/echo');
+    const echo = async () => {
+      const { status } = await transport.exchange(echoUrl, 'POST', { 'content-type': 'application/json' }, '{}', never);
+      if (status !== 200) throw new Error(`gateway-floor.ts /echo answered ${status}`);
     };
     await sameApp.listen({ port: 0, host: '127.0.0.1' });
     const samePort = (sameApp.server.address() as { port: number }).port;
@@ -153,6 +166,7 @@ export async function gateway(results: BenchResult[]): Promise<void> {
         { name: 'serve hybrid', op: (q) => viaChild.semantic.recall(hybridQuery(q)) },
         { name: 'same-process hybrid', op: (q) => viaSame.semantic.recall(hybridQuery(q)) },
         { name: 'floor hybrid', op: (q) => viaFloor(hybridQuery(q)) },
+        { name: 'floor echo', op: () => echo() },
       ],
       { count: nq, runs, warmup: 1 },
     );
@@ -161,6 +175,20 @@ export async function gateway(results: BenchResult[]): Promise<void> {
       console.log(`    ${name.padEnd(20)} p50 ${s.p50.toFixed(2)} ms  p95 ${s.p95.toFixed(2)} ms  mean ${s.mean.toFixed(2)} ms  spread ${(s.spread * 100).toFixed(0)} %`);
     }
     const get = (name: string) => stats.get(name) as NonNullable<ReturnType<typeof stats.get>>;
+    // Where the floor goes: two legs between the processes, against a round trip answered at once.
+    for (const list of Object.values(legs)) list.sort((x, y) => x - y);
+    const legRequest = percentile(legs.request, 50);
+    const legResponse = percentile(legs.response, 50);
+    const echoP50 = get('floor echo').p50;
+    console.log(
+      `    floor legs (p50, both modes): request ${legRequest.toFixed(2)} ms (client send → child's request callback), response ${legResponse.toFixed(2)} ms (child's answer → client's parsed answer); ` +
+        `child ${percentile(legs.child, 50).toFixed(2)} ms; node:http echo round trip ${echoP50.toFixed(2)} ms`,
+    );
+    results.push(
+      { bench: 'gateway', metric: 'floor request leg p50 (client send → child)', measured: legRequest, unit: 'ms', engine: floorEngine, note: 'wall clock shared by both processes' },
+      { bench: 'gateway', metric: 'floor response leg p50 (child answer → client)', measured: legResponse, unit: 'ms', engine: floorEngine },
+      { bench: 'gateway', metric: 'node:http echo round trip p50 (answered at once)', measured: echoP50, unit: 'ms', engine: floorEngine },
+    );
     const size = `${n / 1000}k×${dim}`;
     for (const mode of ['vector', 'hybrid'] as const) {
       const local = get(`in-process ${mode}`);
@@ -210,6 +238,11 @@ export async function gateway(results: BenchResult[]): Promise<void> {
     await store.close();
     cleanup();
   }
+}
+
+/** Wall-clock now in ms with sub-ms precision, comparable across processes on one machine (as gateway-floor.ts reports it). */
+function wall(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function signed(x: number): string {
