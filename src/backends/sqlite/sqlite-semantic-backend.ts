@@ -417,10 +417,21 @@ export class SqliteSemanticBackend implements SemanticBackend {
           return answer([...withOthers, ...alone].sort((a, b) => num(b.score) - num(a.score) || num(a.rowid) - num(b.rowid)).slice(0, k));
         }
       }
-      const rows = await search(
-        `select t.memory_rowid as memory_rowid, sum(t.weight * q.value) as score from json_each(?) q cross join memory_terms t on t.term = q.key${agent} group by t.memory_rowid`,
-        [JSON.stringify(idf), ...agentParams],
-      );
+      // Every posting of the terms. For one agent each term's postings come in memory order (the key
+      // is term, agent, memory), so they are merged in that order and summed as they stream: at 1M,
+      // two terms of ~38k postings each take 16 ms this way against 25 ms through a sorter.
+      const rows =
+        scope.agentId === undefined
+          ? await search(
+              'select t.memory_rowid as memory_rowid, sum(t.weight * q.value) as score from json_each(?) q cross join memory_terms t on t.term = q.key group by t.memory_rowid',
+              [JSON.stringify(idf)],
+            )
+          : await search(
+              `select memory_rowid, sum(w) as score from (${Object.keys(idf)
+                .map(() => 'select memory_rowid, weight * ? as w from memory_terms where term = ? and agent_id = ?')
+                .join(' union all ')} order by memory_rowid) group by memory_rowid`,
+              Object.entries(idf).flatMap(([term, value]) => [value, term, scope.agentId]),
+            );
       return answer(rows);
     });
   }
