@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { BM25_K1, keywordIdf, queryTerms, termWeights } from '../../src/core/keyword-score.js';
 import { MemorySubstrate } from '../../src/index.js';
+import { SqliteReadPool } from '../../src/backends/sqlite/sqlite-read-pool.js';
 import { rng } from '../../src/testing/vectors.js';
 
 /**
@@ -72,3 +73,52 @@ it('pruned and shortlisted keyword recall equals the BM25 reference, filtered or
     await mem.close();
   }
 });
+
+/**
+ * With many postings and both read workers idle, SQLite scores the memories in two halves by rowid,
+ * one per worker, and keeps the best k of both: that must equal the BM25 reference too, filtered or
+ * not. The halves are seen in the statements the read pool runs (a range on memory_rowid).
+ */
+it('keyword recall scored in two halves on the two read workers equals the BM25 reference', async () => {
+  const r = rng(11);
+  const filler = Array.from({ length: 300 }, (_, i) => `f${i.toString(36)}y`);
+  // Two common words in ~60 % of 24,000 memories each: ~28k postings for a query of both.
+  const docs = Array.from({ length: 24_000 }, (_, i) => {
+    const words = Array.from({ length: 4 + Math.floor(r() * 10) }, () => filler[Math.floor(r() * filler.length)] as string);
+    if (r() < 0.6) words.push(...Array.from({ length: 1 + Math.floor(r() * 3) }, () => 'alphaword'));
+    if (r() < 0.6) words.push('betaword');
+    return { content: words.join(' '), scope: i % 9 === 0 ? 'rare' : 'plain' };
+  });
+  const path = join(dir, 'kw-split.db');
+  const mem = await MemorySubstrate.open({ sqlitePath: path, auditAnchorPath: `${path}.anchor` }, { env: {} });
+  const seen: string[] = [];
+  const rows = SqliteReadPool.prototype.rows;
+  SqliteReadPool.prototype.rows = function (this: SqliteReadPool, sql: string, params: readonly unknown[]) {
+    seen.push(sql);
+    return rows.call(this, sql, params);
+  } as typeof rows;
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < docs.length; i += 4000) ids.push(...(await mem.semantic.rememberMany(docs.slice(i, i + 4000).map((d) => ({ agentId: 'A', content: d.content, scope: d.scope })))));
+    const weights = docs.map((d) => termWeights(d.content));
+    const df = new Map<string, number>();
+    for (const w of weights) for (const t of w.keys()) df.set(t, (df.get(t) ?? 0) + 1);
+    for (const [text, scope] of [['alphaword betaword', undefined], ['alphaword betaword', 'rare'], [`alphaword betaword ${filler[3]}`, undefined]] as const) {
+      const terms = queryTerms(text);
+      const scored = weights
+        .map((w, i) => ({ i, score: terms.reduce((s, t) => s + (w.get(t) ?? 0) * (df.has(t) ? keywordIdf(docs.length, df.get(t) as number) : 0), 0) }))
+        .filter((x) => x.score > 0 && (scope === undefined || docs[x.i]?.scope === scope))
+        .sort((x, y) => y.score - x.score || x.i - y.i)
+        .slice(0, 10);
+      seen.length = 0;
+      const got = await mem.semantic.recall({ agentId: 'A', text, mode: 'keyword', limit: 10, ...(scope ? { filter: { scope } } : {}) });
+      expect(got.map((g) => g.memory.id), `${text} ${scope ?? ''}`).toEqual(scored.map((x) => ids[x.i]));
+      got.forEach((g, j) => expect(g.score).toBeCloseTo((scored[j]?.score as number) / ((scored[j]?.score as number) + 1), 9));
+      expect(seen.filter((s) => s.includes('memory_rowid >= ?')).length, `${text}: one half scored from the middle rowid on`).toBeGreaterThanOrEqual(1);
+      expect(seen.filter((s) => s.includes('memory_rowid < ?')).length, `${text}: one half scored below the middle rowid`).toBeGreaterThanOrEqual(1);
+    }
+  } finally {
+    SqliteReadPool.prototype.rows = rows;
+    await mem.close();
+  }
+}, 60_000);

@@ -142,6 +142,11 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
   }
 
   /** A long read: on a worker's read-only connection, unless the caller's scope must see its own writes. */
+  /** How many `reader` statements could run side by side right now (0 inside an `atomically` scope, whose reads use this connection). */
+  get idleReaders(): number {
+    return this.readPool === undefined || this.scope() !== undefined ? 0 : this.readPool.idle;
+  }
+
   private async readRows<R>(q: CompiledQuery<R>): Promise<R[]> {
     if (this.readPool === undefined || this.scope() !== undefined) return this.rows(q);
     return this.readPool.rows<R>(q.sql, q.parameters);

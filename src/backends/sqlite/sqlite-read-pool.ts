@@ -108,6 +108,12 @@ export class SqliteReadPool {
     return this.readers.length;
   }
 
+  /** How many statements could start at once now: workers with nothing outstanding, plus room to start more. */
+  get idle(): number {
+    if (this.closed) return 0;
+    return this.readers.filter((r) => r.pending.size === 0).length + Math.max(0, this.size - this.readers.length);
+  }
+
   private pick(): Reader {
     let best: Reader | undefined;
     for (const reader of this.readers) if (best === undefined || reader.pending.size < best.pending.size) best = reader;
