@@ -47,6 +47,11 @@ export const MEMORY_MAX_TTL_MS = 100 * 365 * 86_400_000;
 const PATCH_KEYS = ['content', 'source', 'scope', 'metadata', 'confidence', 'embedding', 'expiresAt', 'ttlMs'] as const satisfies readonly (keyof MemoryPatch)[];
 /** How long recalls' access bumps wait to be written together (write-behind; close() and every read that reports counts flush them first). */
 const TOUCH_DELAY_MS = 100;
+/**
+ * setImmediate as it was when this module loaded: fake timers a caller installs later (as test
+ * runners do) must not stall a hybrid recall, which starts its keyword search on the next turn.
+ */
+const nextTurn: (callback: () => void) => unknown = globalThis.setImmediate;
 const RECALL_KEYS = ['agentId', 'allAgents', 'text', 'embedding', 'limit', 'mode', 'filter', 'explain', 'minScore'] as const;
 /** A `now` before every expiry instant: a scope at it sees expired memories too (erasure). */
 const BEFORE_ANY_EXPIRY = Number.MIN_SAFE_INTEGER;
@@ -355,7 +360,7 @@ export class SemanticService implements BackendSemanticStore {
     const keywordSearch = () => this.backend.keywordSearch(scope, text as string);
     const [vectorHits, rawKeywordHits] = await Promise.all([
       vectorSearch,
-      mode === 'vector' ? [] : mode === 'hybrid' && hasSpace ? new Promise<void>((resolve) => setImmediate(resolve)).then(keywordSearch) : keywordSearch(),
+      mode === 'vector' ? [] : mode === 'hybrid' && hasSpace ? new Promise<void>((resolve) => nextTurn(resolve)).then(keywordSearch) : keywordSearch(),
     ]);
     // Backends report raw BM25 (see core/keyword-score.ts); the score callers see is normalised here, once.
     const keywordHits: ScoredId[] = rawKeywordHits.map((h) => ({ id: h.id, score: normaliseKeywordScore(h.score) }));
