@@ -10,7 +10,7 @@ import type { Embedder } from '../contracts/embedder.js';
 import type { HealthReport } from '../contracts/health.js';
 import type { GraphMatch, GraphPattern, EntityInput, RelationInput } from '../contracts/knowledge-store.js';
 import type { BackendKnowledgeStore, BackendSessionStore, BackendTaskQueue, MainBackend } from '../contracts/main-backend.js';
-import type { BackendSemanticStore, ProviderArchive, ReembedSubject, SemanticProvider } from '../contracts/semantic-provider.js';
+import type { BackendSemanticStore, ProviderArchive, SemanticProvider } from '../contracts/semantic-provider.js';
 import type { RecallQuery, RecalledMemory, RememberInput } from '../contracts/semantic-store.js';
 import type { StructuredStore } from '../contracts/structured-store.js';
 import type { Clock, JsonValue, Logger } from '../contracts/types.js';
@@ -318,7 +318,14 @@ export class MemorySubstrate {
    * it on the gateway). See src/core/reembed.ts.
    */
   async reembed(options: ReembedOptions = {}): Promise<ReembedReport> {
-    return reembed(this.reembedDeps(), options);
+    const subject = this.semanticProvider.reembedding;
+    const before = subject?.embedder;
+    try {
+      return await reembed(this.reembedDeps(), options);
+    } finally {
+      // info.embedding follows a switch (or reset) to another embedder: the one recall uses from then on.
+      if (subject !== undefined && subject.embedder !== before) this.switched = true;
+    }
   }
 
   /** The current, pending (a re-embedding under way) and previous (kept after a switch) vector spaces. */
@@ -371,15 +378,7 @@ export class MemorySubstrate {
 
   private reembedDeps(): ReembedDeps {
     const backend = this.semanticProvider.name;
-    const subject = required(this.semanticProvider.reembedding, backend);
-    // info.embedding follows the switch (the embedder recall uses from then on).
-    const switched: ReembedSubject['switched'] = (embedder, space) => {
-      subject.switched(embedder, space);
-      this.switched = true;
-    };
-    // The subject with that one method replaced (its getters stay live through the prototype).
-    const observed = Object.assign(Object.create(subject) as ReembedSubject, { switched });
-    return { subject: observed, target: this.semanticTarget, backend, configured: this.embedder };
+    return { subject: required(this.semanticProvider.reembedding, backend), target: this.semanticTarget, backend, configured: this.embedder };
   }
 
   private archiveDeps(): ArchiveDeps {
