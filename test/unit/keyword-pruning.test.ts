@@ -77,7 +77,8 @@ it('pruned and shortlisted keyword recall equals the BM25 reference, filtered or
 /**
  * With many postings and both read workers idle, SQLite scores the memories in two halves by rowid,
  * one per worker, and keeps the best k of both: that must equal the BM25 reference too, filtered or
- * not. The halves are seen in the statements the read pool runs (a range on memory_rowid).
+ * not. The halves are seen in the statements the read pool runs (a range on memory_rowid). Every
+ * agent's recall (allAgents) scores the same postings unsplit, and must equal it too.
  */
 it('keyword recall scored in two halves on the two read workers equals the BM25 reference', async () => {
   const r = rng(11);
@@ -116,6 +117,12 @@ it('keyword recall scored in two halves on the two read workers equals the BM25 
       got.forEach((g, j) => expect(g.score).toBeCloseTo((scored[j]?.score as number) / ((scored[j]?.score as number) + 1), 9));
       expect(seen.filter((s) => s.includes('memory_rowid >= ?')).length, `${text}: one half scored from the middle rowid on`).toBeGreaterThanOrEqual(1);
       expect(seen.filter((s) => s.includes('memory_rowid < ?')).length, `${text}: one half scored below the middle rowid`).toBeGreaterThanOrEqual(1);
+      // Every agent's recall (only A here, so the same reference) scores the same postings in one statement.
+      if (scope !== undefined) continue;
+      seen.length = 0;
+      const all = await mem.semantic.recall({ allAgents: true, text, mode: 'keyword', limit: 10 });
+      expect(all.map((g) => g.memory.id), `${text} (allAgents)`).toEqual(scored.map((x) => ids[x.i]));
+      expect(seen.some((s) => s.includes('memory_rowid >= ?')), `${text} (allAgents): not split`).toBe(false);
     }
   } finally {
     SqliteReadPool.prototype.rows = rows;
