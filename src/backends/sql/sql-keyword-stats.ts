@@ -72,10 +72,7 @@ function statsStatement(engine: SqlEngine, agentId: string | undefined, terms: r
  */
 function buildStats(engine: SqlEngine, agentId: string | undefined, terms: readonly string[]) {
   const { db } = engine;
-  let query = db
-    .selectFrom('memory_agent_counts')
-    .select([sql<string | null>`cast(null as text)`.as('term'), sql<number | string | null>`cast(coalesce(sum(n), 0) as bigint)`.as('n')])
-    .$if(agentId !== undefined, (q) => q.where('agent_id', '=', agentId as string));
+  let query = agentCounts(engine, agentId).select([sql<string | null>`cast(null as text)`.as('term'), memoryCount.as('n')]);
   for (const term of terms) {
     const df = db
       .selectFrom('memory_terms')
@@ -85,4 +82,18 @@ function buildStats(engine: SqlEngine, agentId: string | undefined, terms: reado
     query = query.unionAll(db.selectNoFrom([sql<string | null>`cast(${term} as text)`.as('term'), df.as('n')]));
   }
   return query;
+}
+
+/** N: the sum of an agent's `memory_agent_counts` rows (every agent's without a condition), merged memories included. */
+const memoryCount = sql<number | string | null>`cast(coalesce(sum(n), 0) as bigint)`;
+
+/** An agent's `memory_agent_counts` rows (every agent's when undefined). */
+function agentCounts(engine: SqlEngine, agentId: string | undefined) {
+  return engine.db.selectFrom('memory_agent_counts').$if(agentId !== undefined, (q) => q.where('agent_id', '=', agentId as string));
+}
+
+/** How many memories the agent has (merged duplicates included), as keyword recall's N counts them: no scan of its rows. */
+export async function agentMemoryCount(engine: SqlEngine, agentId: string): Promise<number> {
+  const row = await engine.reader.first(agentCounts(engine, agentId).select(memoryCount.as('n')).compile());
+  return num(row?.n ?? 0);
 }

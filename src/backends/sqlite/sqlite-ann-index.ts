@@ -3,6 +3,7 @@ import type { SearchScope, ScoredId, VectorIndexBuild, VectorIndexStatus, Vector
 import { assignCell, dotRow, loadIvf, probeCells, sampleSizeFor, SignCoder, storeIvf, trainIvf, type IvfModel, type StoredIvfModel } from '../../core/ivf.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { num, raw } from '../sql/context.js';
+import { agentMemoryCount } from '../sql/sql-keyword-stats.js';
 import { bufferToFloat32 } from '../../core/vector.js';
 import type { Logger } from '../../contracts/types.js';
 import type { SqliteEngine } from './sqlite-engine.js';
@@ -282,7 +283,8 @@ export class SqliteAnnIndex {
     this.checked.set(agentId, now);
     if (m?.state === 'building' && m.builtAt > now - STALE_BUILD_MS) return;
     this.building = (async () => {
-      const rows = await this.countRows(agentId);
+      // The agent's memories (merged duplicates included), from the counts triggers keep (migration 0010).
+      const rows = await agentMemoryCount(this.host.engine, agentId);
       if (rows < this.settings.minRows) return;
       if (m && m.state === 'ready' && rows < m.rows * 4) return;
       const built = await this.build(agentId, { signal: this.aborter.signal });
@@ -296,11 +298,6 @@ export class SqliteAnnIndex {
       });
   }
 
-  /** The agent's memories (merged duplicates included): the count triggers keep (migration 0010), not a scan of a million rows. */
-  private async countRows(agentId: string): Promise<number> {
-    const row = await this.host.engine.reader.first<{ n: number | bigint }>(raw('select coalesce(sum(n), 0) as n from memory_agent_counts where agent_id = ?', [agentId]));
-    return num(row?.n ?? 0);
-  }
 
   /**
    * Builds (or rebuilds) the agent's index: trains the cells on a sample of its vectors, then moves
