@@ -13,13 +13,12 @@
 import { createServer } from 'node:http';
 import { MemorySubstrate } from '../src/index.js';
 import { decodeF32 } from '../src/wire/vector-f32.js';
+import { wall } from './lib.js';
 import type { RecallQuery } from '../src/contracts/semantic-store.js';
 
 const [sqlitePath, auditAnchorPath, portText] = process.argv.slice(2);
 if (sqlitePath === undefined || auditAnchorPath === undefined || portText === undefined) throw new Error('usage: gateway-floor.ts <sqlite file> <audit anchor file> <port>');
 const mem = await MemorySubstrate.open({ sqlitePath, auditAnchorPath }, { env: {} });
-/** Wall-clock now in ms with sub-ms precision, comparable across processes on one machine. */
-const wall = () => performance.timeOrigin + performance.now();
 const server = createServer((req, res) => {
   const received = wall();
   const chunks: Buffer[] = [];

@@ -29,7 +29,7 @@ import { MemorySubstrate } from '../src/index.js';
 import { createGateway } from '../src/server/app.js';
 import { encodeF32 } from '../src/wire/vector-f32.js';
 import { LatentModel, makeTexts, queryTerms, row, Vocabulary, memoryBatch } from './data.js';
-import { compareLatency, engineDescription, envInt, percentile, progress, Rng, RUNS, tempDir, type BenchResult } from './lib.js';
+import { compareLatency, engineDescription, envInt, percentile, progress, Rng, RUNS, tempDir, wall, type BenchResult } from './lib.js';
 
 const AGENT = 'bench-agent';
 const K = 10;
@@ -238,11 +238,6 @@ export async function gateway(results: BenchResult[]): Promise<void> {
     await store.close();
     cleanup();
   }
-}
-
-/** Wall-clock now in ms with sub-ms precision, comparable across processes on one machine (as gateway-floor.ts reports it). */
-function wall(): number {
-  return performance.timeOrigin + performance.now();
 }
 
 function signed(x: number): string {

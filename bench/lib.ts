@@ -368,3 +368,8 @@ export function engineDescription(): string {
 export function progress(started: number, message: string): void {
   console.log(`  [${((performance.now() - started) / 1000).toFixed(1)} s] ${message}`);
 }
+
+/** Wall-clock now in ms with sub-ms precision, comparable across processes on one machine (the gateway bench and its floor child). */
+export function wall(): number {
+  return performance.timeOrigin + performance.now();
+}
