@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { MemorySubstrate } from '../src/index.js';
 import { LatentModel, makeTexts, memoryBatch, Vocabulary } from './data.js';
-import { engineDescription, envInt, progress, tempDir, type BenchResult } from './lib.js';
+import { engineDescription, envInt, progress, rawKeywordWriter, tempDir, type BenchResult } from './lib.js';
 
 const AGENT = 'bench-agent';
 const BATCH = 1000;
@@ -122,13 +122,14 @@ export async function archive(results: BenchResult[]): Promise<void> {
         'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
       const insVec = db.prepare('insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, ?, ?, ?, ?, ?, ?)');
-      const insTerm = db.prepare('insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)');
+      const terms = rawKeywordWriter(db);
       const batch = db.transaction((rows: Record<string, unknown>[]) => {
         for (const r of rows) {
           const { lastInsertRowid } = insMemory.run(r['id'], r['agent_id'], r['content'], r['source'], r['scope'], r['metadata'], r['confidence'], r['created_at'], r['accessed_at'], r['access_count']);
           if (Array.isArray(r['embedding'])) insVec.run(BigInt(lastInsertRowid), r['agent_id'], Buffer.from(Float32Array.from(r['embedding'] as number[]).buffer), r['scope'], r['source'], r['confidence'], BigInt(r['created_at'] as number));
-          for (const term of new Set(String(r['content']).toLowerCase().split(/\W+/).filter(Boolean))) insTerm.run(term, r['agent_id'], BigInt(lastInsertRowid), 1);
+          terms.add(lastInsertRowid, String(r['agent_id']), String(r['content']));
         }
+        terms.flush();
       });
       let rows: Record<string, unknown>[] = [];
       for await (const line of lines) {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
+import { KeywordRunWriter } from '../src/backends/sqlite/sqlite-keyword-runs.js';
 
 // ── configuration ────────────────────────────────────────────────────────────────────────────
 
@@ -339,6 +340,16 @@ export function tempDir(label: string): { dir: string; cleanup: () => void } {
  * (src/backends/sqlite/sqlite-engine.ts): WAL, synchronous=NORMAL, 64 MiB page cache,
  * 256 MiB mmap, sqlite-vec loaded. Baselines use it so only the substrate's own work differs.
  */
+/** memstrate's keyword postings writer (sqlite-keyword-runs.ts) on a raw connection, its statements prepared once: what a raw baseline writes for the keyword index. */
+export function rawKeywordWriter(db: Database.Database): KeywordRunWriter {
+  const statements = new Map<string, Database.Statement>();
+  return new KeywordRunWriter((sql) => {
+    let stmt = statements.get(sql);
+    if (stmt === undefined) statements.set(sql, (stmt = db.prepare(sql)));
+    return stmt;
+  });
+}
+
 export function openRawSqlite(path: string): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');

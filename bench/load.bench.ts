@@ -10,20 +10,16 @@
  *   + list indexes   memories_agent_scope, memories_accessed, the key/expiry partial indexes, the 0007 list indexes
  *   + dedupe index   memories_dedupe (agent_id, scope, content): the one index whose inserts land at random
  *   + vec0           the `memories_vec` row (partitioned by agent, with its metadata columns)
- *   + terms          one `memory_terms` row per distinct term (terms precomputed, untimed), one insert per row
- *                    (= every table and index memstrate writes)
+ *   + terms          the keyword index: a `keyword_docs` row per memory and the batch's postings as one
+ *                    sorted run, with the merge work it pays for (sqlite-keyword-runs.ts's writer; terms
+ *                    precomputed, untimed) (= every table and index memstrate writes)
  *   + JS             as above, plus what memstrate computes per row: a UUIDv7, JSON.stringify(metadata) and
  *                    termWeights (fold, split, stem)
  *   memstrate        `semantic.rememberMany` (validation, unit-vector check, one audit entry per batch)
  *
- * and for context: the memory row with its terms and nothing else ("terms alone"); the same with
- * the terms under a memory-first key, so that every term row is appended (not memstrate's schema:
- * keyword search needs the term-first key; it shows what the term rows cost at best); every table
- * and index with `wal_autocheckpoint = 8192` instead of SQLite's 1000 pages (what checkpointing
- * after every batch costs); a plain `vec0(embedding float[D])` insert alone.
- * Inserting a batch's term rows sorted in primary-key order, 32 rows per statement, measured no
- * faster than one insert per row (6.8k vs 6.7k rows/s, row + terms, 30k rows): the cost is where
- * the rows land in the (term, agent, memory) b-tree, not the statements.
+ * and for context: the memory row with its keyword index and nothing else ("terms alone"); every
+ * table and index with `wal_autocheckpoint = 8192` instead of SQLite's 1000 pages (what
+ * checkpointing after every batch costs); a plain `vec0(embedding float[D])` insert alone.
  * Env: BENCH_LOAD_N (rows per run, default 100000), BENCH_DIM (384), BENCH_LOAD_RUNS (default 3),
  * BENCH_LOAD_STEPS (comma-separated step names to run, e.g. "row,terms alone,memstrate rememberMany";
  * default all; "row" is always run: it is the baseline).
@@ -33,15 +29,12 @@ import Database from 'better-sqlite3';
 import { MemorySubstrate } from '../src/index.js';
 import { termWeights } from '../src/core/keyword-score.js';
 import { LatentModel, makeTexts, row, Vocabulary } from './data.js';
-import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, tempDir, type BenchResult, type ThroughputContender } from './lib.js';
+import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, rawKeywordWriter, tempDir, type BenchResult, type ThroughputContender } from './lib.js';
 
 const AGENT = 'bench-agent';
 const BATCH = 1000;
 /** Contenders off the ladder (their "+µs/row" is not printed): context. */
-const CONTEXT = ['terms alone', 'terms alone appended', 'all at checkpoint 8192', 'vec0 only'];
-const APPENDED_TERMS = [
-  'create table memory_terms (term text not null, agent_id text not null, memory_rowid integer not null, weight real not null, primary key (memory_rowid, term, agent_id)) without rowid',
-];
+const CONTEXT = ['terms alone', 'all at checkpoint 8192', 'vec0 only'];
 
 export interface Schema {
   memories: string;
@@ -65,8 +58,8 @@ export async function memstrateSchema(path: string, embedding: Float32Array): Pr
       listIndexes: indexes.filter((i) => !i.name.includes('dedupe')).map((i) => i.sql),
       dedupeIndexes: indexes.filter((i) => i.name.includes('dedupe')).map((i) => i.sql),
       vec: (ddl("name = 'memories_vec'")[0] as { sql: string }).sql,
-      // the table, its index and the triggers that keep it (they fire on delete/update only)
-      terms: [...ddl("type = 'table' and name = 'memory_terms'"), ...ddl("type in ('index', 'trigger') and tbl_name = 'memory_terms'"), ...ddl("type = 'trigger' and tbl_name = 'memories' and name like 'memory_terms%'")].map((r) => r.sql),
+      // the keyword tables, their index and the triggers that keep them (they fire on delete/update only)
+      terms: [...ddl("type = 'table' and name like 'keyword\\_%' escape '\\'"), ...ddl("type = 'index' and name like 'keyword\\_%' escape '\\'"), ...ddl("type = 'trigger' and name like 'keyword\\_%' escape '\\'")].map((r) => r.sql),
     };
   } finally {
     db.close();
@@ -80,8 +73,6 @@ interface Step {
   terms?: boolean;
   js?: boolean;
   pragmas?: string[];
-  /** The terms under a memory-first key (memory_rowid, term, agent_id): every insert appends. Not memstrate's schema (its keyword search needs term-first); it shows the per-row floor. */
-  appendTerms?: boolean;
 }
 
 export async function load(results: BenchResult[]): Promise<void> {
@@ -98,7 +89,7 @@ export async function load(results: BenchResult[]): Promise<void> {
     const v = row(vectors, dim, i);
     return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   };
-  const precomputed = texts.map((t) => [...termWeights(t)]);
+  const precomputed = texts.map((t) => termWeights(t));
   const fixedIds = texts.map((_, i) => uuidv7({ msecs: 1_700_000_000_000 + i }));
   progress(started, 'data generated');
 
@@ -113,7 +104,7 @@ export async function load(results: BenchResult[]): Promise<void> {
       setup: (run) => {
         raw = openRawSqlite(`${dir}/raw-${name.replace(/\W+/g, '-')}-${run}.db`);
         for (const p of step.pragmas ?? []) raw.pragma(p);
-        const ddl = [schema.memories, ...(step.listIndexes ? schema.listIndexes : []), ...(step.dedupe ? schema.dedupeIndexes : []), ...(step.vec ? [schema.vec] : []), ...(step.terms ? (step.appendTerms ? APPENDED_TERMS : schema.terms) : [])];
+        const ddl = [schema.memories, ...(step.listIndexes ? schema.listIndexes : []), ...(step.dedupe ? schema.dedupeIndexes : []), ...(step.vec ? [schema.vec] : []), ...(step.terms ? schema.terms : [])];
         for (const sql of ddl) raw.exec(sql);
       },
       body: () => {
@@ -123,7 +114,7 @@ export async function load(results: BenchResult[]): Promise<void> {
             "values (?, ?, ?, 'observation', 'episodic', ?, 1, ?, ?, 0, null, null)",
         );
         const insVec = step.vec ? db.prepare('insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, ?, ?, ?, ?, ?, ?)') : undefined;
-        const insTerm = step.terms ? db.prepare('insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)') : undefined;
+        const terms = step.terms ? rawKeywordWriter(db) : undefined;
         const insertBatch = db.transaction((start: number, end: number) => {
           for (let i = start; i < end; i++) {
             const now = Date.now();
@@ -131,9 +122,10 @@ export async function load(results: BenchResult[]): Promise<void> {
             const id = step.js ? uuidv7() : (fixedIds[i] as string);
             const metadata = step.js ? JSON.stringify({}) : '{}';
             const rowid = Number(insMem.run(id, AGENT, content, metadata, now, now).lastInsertRowid);
-            if (insTerm) for (const [term, weight] of step.js ? termWeights(content) : (precomputed[i] as [string, number][])) insTerm.run(term, AGENT, rowid, weight);
+            terms?.add(rowid, AGENT, content, step.js ? termWeights(content) : (precomputed[i] as Map<string, number>));
             insVec?.run(BigInt(rowid), AGENT, vecBuf(i), 'episodic', 'observation', 1, BigInt(now));
           }
+          terms?.flush();
         });
         for (let start = 0; start < n; start += BATCH) insertBatch(start, Math.min(n, start + BATCH));
         return n;
@@ -171,7 +163,6 @@ export async function load(results: BenchResult[]): Promise<void> {
         },
       },
       rawStep('terms alone', { terms: true }),
-      rawStep('terms alone appended', { terms: true, appendTerms: true }),
       rawStep('all at checkpoint 8192', { listIndexes: true, dedupe: true, vec: true, terms: true, pragmas: ['wal_autocheckpoint = 8192'] }),
       {
         name: 'vec0 only',

@@ -1,9 +1,9 @@
 /**
  * remember — insert throughput, one at a time (`remember`, sequential awaits) and batched
  * (`rememberMany`, 1000 per call), against raw better-sqlite3 inserts of the same rows into an
- * equivalent hand-written schema: the same memories table and indexes, the keyword terms in
- * `memory_terms` (one row per distinct term, weights from termWeights — what memstrate writes
- * since issue 10), and `vec0(embedding float[D])` keyed by the memory rowid — one transaction
+ * equivalent hand-written schema: the same memories table and indexes, the keyword index of
+ * migration 0011 written by memstrate's own writer (a doc row per memory, each transaction's
+ * postings as one sorted run: sqlite-keyword-runs.ts), and `vec0(embedding float[D])` keyed by the memory rowid — one transaction
  * per memory, and 1000 memories per transaction. Target (anchors §6.6): ≥ 0.5× raw rows/s.
  * A vec0-only insert rate is printed for context (the anchors' 17k/s single, 73k/s batched).
  *
@@ -13,9 +13,8 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import { MemorySubstrate } from '../src/index.js';
-import { termWeights } from '../src/core/keyword-score.js';
 import { LatentModel, makeTexts, row, Vocabulary } from './data.js';
-import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, RUNS, tempDir, type BenchResult, type ThroughputContender } from './lib.js';
+import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, rawKeywordWriter, RUNS, tempDir, type BenchResult, type ThroughputContender } from './lib.js';
 import type Database from 'better-sqlite3';
 
 const AGENT = 'bench-agent';
@@ -32,9 +31,14 @@ function createRawSchema(db: Database.Database, dim: number, withText: boolean):
       create index memories_agent_scope on memories(agent_id, scope, created_at);
       create index memories_accessed on memories(accessed_at);
       create index memories_dedupe on memories(agent_id, scope, content);
-      create table memory_terms (term text not null, agent_id text not null, memory_rowid integer not null, weight real not null,
-        primary key (term, agent_id, memory_rowid)) without rowid;
-      create index memory_terms_memory on memory_terms (memory_rowid);`);
+      create table keyword_docs (doc integer primary key autoincrement, memory_rowid integer not null, agent_id text not null, terms text not null);
+      create index keyword_docs_memory on keyword_docs (memory_rowid);
+      create table keyword_runs (run integer primary key autoincrement, level integer not null, first_doc integer not null, last_doc integer not null,
+        merging_into integer, tombs integer);
+      create table keyword_postings (run integer not null, term text not null, agent_id text not null, n integer not null, data blob not null,
+        primary key (run, term, agent_id)) without rowid;
+      create table keyword_dead (term text not null, agent_id text not null, n integer not null, primary key (term, agent_id)) without rowid;
+      create table keyword_tombstones (doc integer primary key, agent_id text not null);`);
   }
   db.exec(`create virtual table memories_vec using vec0(embedding float[${dim}])`);
 }
@@ -85,19 +89,22 @@ export async function remember(results: BenchResult[]): Promise<void> {
       },
     });
 
-    /** Prepared statements of the equivalent schema; `insertOne` writes one memory (row + terms + vector). */
+    /** Prepared statements of the equivalent schema; `insertOne` writes one memory (row + keyword doc + vector), `flush` the transaction's keyword run. */
     const rawInserter = (db: Database.Database) => {
       const insMem = db.prepare(
         `insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count)
          values (?, ?, ?, 'observation', 'episodic', ?, 1, ?, ?, 0)`,
       );
       const insVec = db.prepare('insert into memories_vec(rowid, embedding) values (?, ?)');
-      const insTerm = db.prepare('insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)');
-      return (i: number) => {
-        const now = Date.now();
-        const { lastInsertRowid } = insMem.run(uuidv7(), AGENT, texts[i] as string, JSON.stringify({}), now, now);
-        for (const [term, weight] of termWeights(texts[i] as string)) insTerm.run(term, AGENT, lastInsertRowid, weight);
-        insVec.run(BigInt(lastInsertRowid), vecBuf(i));
+      const terms = rawKeywordWriter(db);
+      return {
+        insertOne: (i: number) => {
+          const now = Date.now();
+          const { lastInsertRowid } = insMem.run(uuidv7(), AGENT, texts[i] as string, JSON.stringify({}), now, now);
+          terms.add(lastInsertRowid, AGENT, texts[i] as string);
+          insVec.run(BigInt(lastInsertRowid), vecBuf(i));
+        },
+        flush: () => terms.flush(),
       };
     };
     const input = (i: number) => ({ agentId: AGENT, content: texts[i] as string, embedding: row(vectors, dim, i) });
@@ -110,7 +117,11 @@ export async function remember(results: BenchResult[]): Promise<void> {
           return singleN;
         }),
         rawContender('raw 1 memory/txn', true, (db) => {
-          const insertOne = db.transaction(rawInserter(db));
+          const raw = rawInserter(db);
+          const insertOne = db.transaction((i: number) => {
+            raw.insertOne(i);
+            raw.flush();
+          });
           for (let i = 0; i < singleN; i++) insertOne(i);
           return singleN;
         }),
@@ -136,9 +147,10 @@ export async function remember(results: BenchResult[]): Promise<void> {
           return batchN;
         }),
         rawContender('raw 1000 memories/txn', true, (db) => {
-          const insertOne = rawInserter(db);
+          const raw = rawInserter(db);
           const insertMany = db.transaction((start: number, end: number) => {
-            for (let i = start; i < end; i++) insertOne(i);
+            for (let i = start; i < end; i++) raw.insertOne(i);
+            raw.flush();
           });
           for (let start = 0; start < batchN; start += BATCH) insertMany(start, Math.min(batchN, start + BATCH));
           return batchN;

@@ -24,10 +24,9 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { v7 as uuidv7 } from 'uuid';
-import { termWeights } from '../src/core/keyword-score.js';
 import { MemorySubstrate } from '../src/index.js';
 import { LatentModel, makeTexts, queryTerms, row, Vocabulary } from './data.js';
-import { compareLatency, engineDescription, envInt, openRawSqlite, percentile, progress, Rng, tempDir, type BenchResult } from './lib.js';
+import { compareLatency, engineDescription, envInt, openRawSqlite, percentile, progress, rawKeywordWriter, Rng, tempDir, type BenchResult } from './lib.js';
 import { memstrateSchema } from './load.bench.js';
 
 const K = 10;
@@ -233,16 +232,17 @@ async function rawLoadRate(dir: string, model: LatentModel, vocab: Vocabulary, d
         "values (?, 'raw', ?, 'observation', 'episodic', '{}', 1, ?, ?, 0, null, null)",
     );
     const insVec = db.prepare("insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, 'raw', ?, 'episodic', 'observation', 1.0, ?)");
-    const insTerm = db.prepare("insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, 'raw', ?, ?)");
+    const terms = rawKeywordWriter(db);
     const batch = db.transaction((start: number, end: number) => {
       for (let i = start; i < end; i++) {
         const now = Date.now();
         const content = texts[i] as string;
         const rowid = Number(insMem.run(uuidv7(), content, now, now).lastInsertRowid);
-        for (const [term, weight] of termWeights(content)) insTerm.run(term, rowid, weight);
+        terms.add(rowid, 'raw', content);
         const v = row(vectors, dim, i);
         insVec.run(BigInt(rowid), Buffer.from(v.buffer, v.byteOffset, v.byteLength), BigInt(now));
       }
+      terms.flush();
     });
     const t0 = performance.now();
     for (let start = 0; start < count; start += BATCH) batch(start, Math.min(count, start + BATCH));

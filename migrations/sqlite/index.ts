@@ -9,6 +9,7 @@ import * as m0007 from './0007_memory_list.js';
 import * as m0008 from './0008_keyword_terms.js';
 import * as m0009 from './0009_langgraph_checkpoints.js';
 import * as m0010 from './0010_agent_memory_counts.js';
+import * as m0011 from './0011_keyword_runs.js';
 
 /** Every SQLite migration, by name (applied in name order by Kysely's Migrator). Never edit one that shipped. */
 export const sqliteMigrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const sqliteMigrations: Record<string, Migration> = {
   '0008_keyword_terms': m0008,
   '0009_langgraph_checkpoints': m0009,
   '0010_agent_memory_counts': m0010,
+  '0011_keyword_runs': m0011,
 };

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { startGateway, type GatewayUnderTest } from './fixture.js';
 import { figure } from '../helpers/figure.js';
-import { termWeights } from '../../src/core/keyword-score.js';
+import { KeywordRunWriter } from '../../src/backends/sqlite/sqlite-keyword-runs.js';
 
 /**
  * The gateway keeps answering while heavy queries run: a graph walk to depth 16 over 10,000
@@ -74,8 +74,8 @@ describe('a gateway that never stalls', () => {
   }, 120_000);
 
   /**
-   * One long statement cannot be split like a walk: a keyword recall ranking 100,000 matches is one
-   * BM25 statement over memory_terms (tens of ms on the 2-core machine). On the main connection (`read_workers = 0`) every
+   * One long task cannot be split like a walk: a keyword recall ranking 100,000 matches scores
+   * 500,000 postings in one read task (tens of ms on the 2-core machine). On the main connection (`read_workers = 0`) every
    * /health poll waits behind whichever recall is running — its median latency is at least half a
    * recall's time, measured alone in the same run; on the read workers (the default) /health keeps
    * answering at once.
@@ -90,12 +90,14 @@ describe('a gateway that never stalls', () => {
       const insert = db.prepare(
         "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', 'episodic', '{}', 1, ?, ?, 0)",
       );
-      const term = db.prepare('insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)');
+      const statements = new Map<string, Database.Statement>();
+      const terms = new KeywordRunWriter((sql) => statements.get(sql) ?? (statements.set(sql, db.prepare(sql)).get(sql) as Database.Statement));
       for (let i = 0; i < 100_000; i++) {
         const content = `alpha beta note ${i} gamma ${i % 97} delta ${i % 13}`;
         const { lastInsertRowid } = insert.run(`m-${i}`, AGENT, content, i, i);
-        for (const [t, w] of termWeights(content)) term.run(t, AGENT, lastInsertRowid, w);
+        terms.add(lastInsertRowid, AGENT, content);
       }
+      terms.flush();
     })();
     db.close();
     const recall = (live: GatewayUnderTest) => live.call('POST', '/v1/memories/recall', { agentId: AGENT, text: 'alpha beta note gamma delta', limit: 10 });

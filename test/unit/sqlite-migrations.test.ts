@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
 import { MemorySubstrate } from '../../src/index.js';
+import { keywordIdf, termWeights } from '../../src/core/keyword-score.js';
 import { sqliteMigrations } from '../../migrations/sqlite/index.js';
 import { expectMerged, seedAt0004 } from '../helpers/graph-migration.js';
 import { runTsChild } from '../helpers/spawn.js';
@@ -126,4 +127,52 @@ it("0010 keeps each agent's memory count by trigger (keyword recall's N): backfi
   } finally {
     await mem.close();
   }
+});
+
+it("0011 moves memory_terms' postings into one run (recall unchanged) and drops memory_terms", async () => {
+  const path = freshPath();
+  const raw = new Database(path);
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
+  const upTo0010 = Object.fromEntries(Object.entries(sqliteMigrations).filter(([name]) => name < '0011'));
+  const { Migrator } = await import('kysely');
+  const { error } = await new Migrator({ db, provider: { getMigrations: async () => upTo0010 } }).migrateToLatest();
+  if (error) throw error;
+  const insert = raw.prepare(
+    "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', 'episodic', '{}', 1, 1, 1, 0)",
+  );
+  const term = raw.prepare('insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)');
+  const contents: [string, string, string][] = [
+    ['m1', 'A', 'the harbour pilot'],
+    ['m2', 'A', '東京タワーに行きました'],
+    ['m3', 'B', 'pilot pilot'],
+    ['m4', 'A', 'pilot boats in the harbour'],
+    ['m5', 'A', '…'],
+  ];
+  for (const [id, agent, content] of contents) {
+    const { lastInsertRowid } = insert.run(id, agent, content);
+    for (const [t, w] of termWeights(content)) term.run(t, agent, lastInsertRowid, w);
+  }
+  await db.destroy();
+  const mem = await MemorySubstrate.open({ sqlitePath: path }, { env: {} });
+  try {
+    expect(mem.info.schemaVersion).toBe(latest);
+    // N = 4 (A's memories), df(pilot) = 2, df(harbour) = 2: B's "pilot pilot" does not count.
+    const got = await mem.semantic.recall({ agentId: 'A', text: 'harbour pilot', mode: 'keyword' });
+    const idf = keywordIdf(4, 2);
+    const score = (content: string) => ((termWeights(content).get('harbour') as number) + (termWeights(content).get('pilot') as number)) * idf;
+    const scores = [score('the harbour pilot'), score('pilot boats in the harbour')];
+    expect(got.map((r) => r.memory.id)).toEqual(['m1', 'm4']);
+    got.forEach((r, i) => expect(r.score).toBeCloseTo((scores[i] as number) / ((scores[i] as number) + 1), 10));
+    expect((await mem.semantic.recall({ agentId: 'A', text: 'タワー', mode: 'keyword' })).map((r) => r.memory.id)).toEqual(['m2']);
+    // New writes and deletes go on from the migrated run.
+    const added = await mem.semantic.remember({ agentId: 'A', content: 'a pilot again' });
+    await mem.semantic.forget('m1');
+    expect((await mem.semantic.recall({ agentId: 'A', text: 'pilot', mode: 'keyword' })).map((r) => r.memory.id).sort()).toEqual([added, 'm4'].sort());
+  } finally {
+    await mem.close();
+  }
+  const check = new Database(path);
+  expect(check.prepare("select count(*) as n from sqlite_master where name like 'memory_terms%'").get()).toEqual({ n: 0 });
+  expect(check.prepare('select doc, memory_rowid from keyword_docs where doc <= 4 order by doc').all()).toEqual([2, 3, 4].map((d) => ({ doc: d, memory_rowid: d })));
+  check.close();
 });

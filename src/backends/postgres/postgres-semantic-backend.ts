@@ -9,7 +9,7 @@ import type { Logger } from '../../contracts/types.js';
 import { redactUrl } from '../../core/redact.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
 import { queryTerms, termWeights } from '../../core/keyword-score.js';
-import { keywordStats } from '../sql/sql-keyword-stats.js';
+import { keywordStats } from './postgres-keyword-stats.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import type { BackendContext } from '../../contracts/backend-plugin.js';
 import type { PostgresOptions } from './postgres-options.js';

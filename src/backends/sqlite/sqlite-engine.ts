@@ -7,6 +7,7 @@ import { BackendUnavailableError, ConflictError, InternalError, MemoryError, Val
 import { ScopeRunner } from '../sql/scope-runner.js';
 import type { SqlEngine, SqlExecutor, SqlReader } from '../sql/engine.js';
 import { SqliteReadPool } from './sqlite-read-pool.js';
+import { runReadTask, type ReadTaskName, type ReadTasks } from './sqlite-read-tasks.js';
 import type { Database } from '../sql/schema.js';
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
@@ -141,10 +142,10 @@ export class SqliteEngine implements SqlEngine, SqlExecutor {
     return stmt.all(...(q.parameters as unknown[])) as R[];
   }
 
-  /** A long read: on a worker's read-only connection, unless the caller's scope must see its own writes. */
-  /** How many `reader` statements could run side by side right now (0 inside an `atomically` scope, whose reads use this connection). */
-  get idleReaders(): number {
-    return this.readPool === undefined || this.scope() !== undefined ? 0 : this.readPool.idle;
+  /** A read task (sqlite-read-tasks.ts): on a worker's connection, unless the caller's scope must see its own writes (then on this one). */
+  async readTask<N extends ReadTaskName>(name: N, input: Parameters<ReadTasks[N]>[0]): Promise<ReturnType<ReadTasks[N]>> {
+    if (this.readPool === undefined || this.scope() !== undefined) return this.exclusive(() => runReadTask(name, (text) => this.statement(text), input));
+    return this.readPool.task(name, input);
   }
 
   private async readRows<R>(q: CompiledQuery<R>): Promise<R[]> {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import * as sqliteVec from 'sqlite-vec';
+import { READ_TASKS_SOURCE, type ReadTaskName, type ReadTasks } from './sqlite-read-tasks.js';
 
 /** A SQLite error as it crosses the thread boundary: the message and SQLite's code (for mapError). */
 interface WireError {
@@ -8,10 +9,10 @@ interface WireError {
   code?: string;
 }
 
-type Reply = { id: number; rows: Record<string, unknown>[] } | { id: number; error: WireError } | { ready: true } | { failed: WireError };
+type Reply = { id: number; rows: unknown } | { id: number; error: WireError } | { ready: true } | { failed: WireError };
 
 interface Pending {
-  resolve: (rows: Record<string, unknown>[]) => void;
+  resolve: (rows: unknown) => void;
   reject: (error: Error) => void;
 }
 
@@ -26,6 +27,7 @@ interface Reader {
  * from the built package). CommonJS: it requires better-sqlite3 by the absolute path resolved here
  * and loads sqlite-vec from its loadable file, so it never depends on the caller's directory.
  * Statements are prepared once per connection; blobs arrive as Uint8Array and go back the same way.
+ * Besides statements it runs read tasks (sqlite-read-tasks.ts) by name.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -42,17 +44,25 @@ try {
   throw e;
 }
 const statements = new Map();
-parentPort.on('message', ({ id, sql, params }) => {
+const prepare = (sql) => {
+  let stmt = statements.get(sql);
+  if (stmt === undefined) {
+    stmt = db.prepare(sql);
+    if (!stmt.reader) throw Object.assign(new Error('the read pool runs only statements that return rows'), { code: 'SQLITE_MISUSE' });
+    if (statements.size >= 256) statements.delete(statements.keys().next().value);
+    statements.set(sql, stmt);
+  }
+  return stmt;
+};
+const tasks = ${READ_TASKS_SOURCE};
+parentPort.on('message', ({ id, sql, params, task, input }) => {
   try {
-    let stmt = statements.get(sql);
-    if (stmt === undefined) {
-      stmt = db.prepare(sql);
-      if (!stmt.reader) throw Object.assign(new Error('the read pool runs only statements that return rows'), { code: 'SQLITE_MISUSE' });
-      if (statements.size >= 256) statements.delete(statements.keys().next().value);
-      statements.set(sql, stmt);
+    if (task !== undefined) {
+      parentPort.postMessage({ id, rows: tasks[task](prepare, input) });
+      return;
     }
     const args = params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p));
-    parentPort.postMessage({ id, rows: stmt.all(...args) });
+    parentPort.postMessage({ id, rows: prepare(sql).all(...args) });
   } catch (e) {
     parentPort.postMessage({ id, error: toWire(e) });
   }
@@ -92,26 +102,30 @@ export class SqliteReadPool {
 
   /** Runs one read statement on the least busy worker (starting one when all are busy and the pool has room). */
   async rows<R>(sql: string, params: readonly unknown[]): Promise<R[]> {
-    if (this.closed) throw Object.assign(new Error('the substrate is closed'), { code: 'SQLITE_MISUSE' });
+    const rows = await this.post({ sql, params });
+    return (rows as Record<string, unknown>[]).map(withBuffers) as R[];
+  }
+
+  /** Runs a read task (sqlite-read-tasks.ts) on the least busy worker. */
+  async task<N extends ReadTaskName>(task: N, input: Parameters<ReadTasks[N]>[0]): Promise<ReturnType<ReadTasks[N]>> {
+    return (await this.post({ task, input })) as ReturnType<ReadTasks[N]>;
+  }
+
+  private post(message: { sql: string; params: readonly unknown[] } | { task: ReadTaskName; input: unknown }): Promise<unknown> {
+    if (this.closed) return Promise.reject(Object.assign(new Error('the substrate is closed'), { code: 'SQLITE_MISUSE' }));
     // Posted at once: a starting worker buffers its messages until it listens (or fails them all).
     const reader = this.pick();
     const id = this.nextId++;
-    return new Promise<R[]>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       if (reader.pending.size === 0) reader.worker.ref();
-      reader.pending.set(id, { resolve: (rows) => resolve(rows.map(withBuffers) as R[]), reject });
-      reader.worker.postMessage({ id, sql, params });
+      reader.pending.set(id, { resolve, reject });
+      reader.worker.postMessage({ id, ...message });
     });
   }
 
   /** How many worker threads are running (for tests and diagnostics). */
   get threads(): number {
     return this.readers.length;
-  }
-
-  /** How many statements could start at once now: workers with nothing outstanding, plus room to start more. */
-  get idle(): number {
-    if (this.closed) return 0;
-    return this.readers.filter((r) => r.pending.size === 0).length + Math.max(0, this.size - this.readers.length);
   }
 
   private pick(): Reader {

@@ -6,11 +6,12 @@ import type { DecayPolicy, DeletedMemory, FilterScope, InsertOutcome, ListScope,
 import type { AgentMemoryCount, MemoryRecord } from '../../contracts/semantic-store.js';
 import type { Clock, Logger } from '../../contracts/types.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
-import { BM25_K1, queryTerms, termWeights } from '../../core/keyword-score.js';
+import { queryTerms } from '../../core/keyword-score.js';
 import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
 import { num, raw } from '../sql/context.js';
-import { KEYWORD_SHORTLIST, keywordStats } from '../sql/sql-keyword-stats.js';
+import { KEYWORD_SHORTLIST } from '../sql/sql-keyword-stats.js';
+import { KeywordRunWriter, purgeDeleted } from './sqlite-keyword-runs.js';
 import { SqliteVectorSlots, vecTableDdl } from './sqlite-vector-slots.js';
 import { DEFAULT_ANN_SETTINGS, SqliteAnnIndex, type AnnSettings } from './sqlite-ann-index.js';
 import { VectorRows } from './sqlite-vector-rows.js';
@@ -41,28 +42,6 @@ interface ReplacedFields {
 /** The largest vector column sqlite-vec's vec0 accepts (measured: 8193 is refused); declared as maxDimensions, enforced by core. */
 export const VEC0_MAX_DIMENSIONS = 8192;
 
-/** Keyword recall prunes the most common term's postings when the other terms' are at most 1 / this of them (keywordSearch). */
-const KEYWORD_PRUNE_RATIO = 2;
-
-/** Keyword recall reads the memories holding only the most common query term from the head of its postings, this many shortlists long (keywordSearch). */
-const KEYWORD_COMMON_HEAD = 4;
-
-interface KeywordRow {
-  id: string;
-  score: number;
-  rowid: number | bigint;
-}
-
-/**
- * Keyword recall scores the memories in two halves, side by side on the two read workers, when the
- * query's terms have at least this many postings for the agent and both workers are idle (at 1M, two
- * terms of ~38k postings take ~16 ms in one statement).
- */
-const KEYWORD_SPLIT_POSTINGS = 20_000;
-
-/** Keyword hits best first: score descending, then rowid (as the statements order them). */
-const byScore = (a: KeywordRow, b: KeywordRow): number => num(b.score) - num(a.score) || num(a.rowid) - num(b.rowid);
-
 /** Whether some memory has expired at `now` and is not purged yet (through the expiry partial index). */
 const EXPIRED_PROBE = 'select 1 as one from memories where expires_at is not null and expires_at <= ? limit 1';
 
@@ -77,13 +56,27 @@ const REPLACE_MEMORY = 'update memories set content = ?, source = ?, scope = ?, 
 const FIND_TWIN =
   'select id from memories where agent_id = ? and scope = ? and content = ? and superseded_by is null and (expires_at is null or expires_at > ?) ' +
   'order by created_at, id limit 1';
-const INSERT_TERM = 'insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)';
-
+/**
+ * A keyword query's postings and statistics for one agent, in one statement (the `keyword` read
+ * task's rows): each run's postings of each term (kind 0; one key seek per term in each run that
+ * holds the agent's postings), the
+ * terms' dead postings (kind 1; df = Σ n − dead, sqlite-keyword-runs.ts) and N (kind 2).
+ */
+const KEYWORD_ROWS_AGENT =
+  'select 0 as kind, p.term as term, p.n as n, p.data as data from keyword_run_agents a cross join json_each(?) q cross join keyword_postings p ' +
+  'on p.run = a.run and p.term = q.value and p.agent_id = a.agent_id where a.agent_id = ? ' +
+  'union all select 1, d.term, d.n, null from json_each(?) q cross join keyword_dead d on d.term = q.value and d.agent_id = ? ' +
+  'union all select 2, null, coalesce(sum(n), 0), null from memory_agent_counts where agent_id = ?';
+/** The same over every agent's memories. */
+const KEYWORD_ROWS_ALL =
+  'select 0 as kind, p.term as term, p.n as n, p.data as data from keyword_runs r cross join json_each(?) q cross join keyword_postings p on p.run = r.run and p.term = q.value ' +
+  'union all select 1, d.term, d.n, null from json_each(?) q cross join keyword_dead d on d.term = q.value ' +
+  'union all select 2, null, coalesce(sum(n), 0), null from memory_agent_counts';
 
 /**
  * Semantic memory on SQLite: rows in `memories`, exact nearest-neighbour search through sqlite-vec
  * (`memories_vec`, a vec0 table partitioned by agent whose metadata columns carry every filter field
- * except `metadata`, so filters apply inside the KNN) and keyword search by BM25 over `memory_terms`
+ * except `metadata`, so filters apply inside the KNN) and keyword search by BM25 over sorted runs of postings (sqlite-keyword-runs.ts)
  * with per-agent statistics (core/keyword-score.ts).
  * Vectors arrive unit length, so vec0's default L2 metric ranks as cosine; similarity = 1 − L2²/2.
  * Writes run synchronously on the shared connection (`engine.exclusive`) in one immediate
@@ -209,7 +202,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
         if (withVectors && !hasVec) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
         const insertMemory = this.prep(db, INSERT_MEMORY);
         const vectors = hasVec ? this.vectorRows(db) : undefined;
-        const insertTerm = this.prep(db, INSERT_TERM);
+        const terms = this.keywordWriter(db);
         const outcomes: InsertOutcome[] = [];
         for (const r of rows) {
           const metadata = JSON.stringify(r.metadata);
@@ -221,7 +214,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
               found = undefined;
             }
             if (found) {
-              this.replaceRow(db, found.rowid, { ...r, metadata, expiresAt: r.expiresAt ?? null }, r.embedding, vectors);
+              this.replaceRow(db, found.rowid, { ...r, metadata, expiresAt: r.expiresAt ?? null }, r.embedding, vectors, terms);
               outcomes.push({ id: found.id, outcome: 'updated' });
               continue;
             }
@@ -233,12 +226,13 @@ export class SqliteSemanticBackend implements SemanticBackend {
             }
           }
           const { lastInsertRowid } = insertMemory.run(r.id, r.agentId, r.content, r.source, r.scope, metadata, r.confidence, r.createdAt, r.createdAt, r.key ?? null, r.expiresAt ?? null);
-          for (const [term, weight] of termWeights(r.content)) insertTerm.run(term, r.agentId, lastInsertRowid, weight);
+          terms.add(lastInsertRowid, r.agentId, r.content);
           if (r.embedding !== undefined && vectors) {
             vectors.put(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(r.createdAt));
           }
           outcomes.push({ id: r.id, outcome: 'created' });
         }
+        terms.flush();
         return outcomes;
       }),
     );
@@ -246,18 +240,24 @@ export class SqliteSemanticBackend implements SemanticBackend {
 
   /**
    * Replaces a memory's fields in place (id, agent, key, createdAt and access counts kept; its
-   * keyword terms are dropped by trigger and rewritten here) and its vec0 row: `vector` is the new one, undefined for none, or
+   * keyword doc is dropped by trigger and a new one added to `terms`, which the caller flushes) and its vec0 row: `vector` is the new one, undefined for none, or
    * `keep` to keep the stored one (re-written with the new scope, source and confidence).
    */
-  private replaceRow(db: BetterSqlite3.Database, rowid: number | bigint, f: ReplacedFields, vector: Float32Array | undefined | 'keep', vectors: VectorRows | undefined): void {
+  private replaceRow(
+    db: BetterSqlite3.Database,
+    rowid: number | bigint,
+    f: ReplacedFields,
+    vector: Float32Array | undefined | 'keep',
+    vectors: VectorRows | undefined,
+    terms: KeywordRunWriter,
+  ): void {
     const hasVec = vectors !== undefined;
     if (vector instanceof Float32Array && !hasVec) throw new ValidationError('no vector space is fixed for this store', { backend: this.name });
     const kept = vector === 'keep' && hasVec ? (this.prep(db, 'select embedding from memories_vec where rowid = ?').get(BigInt(rowid)) as { embedding: Buffer } | undefined) : undefined;
-    // The update trigger drops the old keyword terms; the new ones follow.
+    // The update trigger drops the old keyword doc; the new one follows.
     this.prep(db, REPLACE_MEMORY).run(f.content, f.source, f.scope, f.metadata, f.confidence, f.expiresAt, rowid);
     const owner = this.prep(db, 'select agent_id from memories where rowid = ?').get(rowid) as { agent_id: string };
-    const insertTerm = this.prep(db, INSERT_TERM);
-    for (const [term, weight] of termWeights(f.content)) insertTerm.run(term, owner.agent_id, rowid, weight);
+    terms.add(rowid, owner.agent_id, f.content);
     if (!vectors) return;
     vectors.drop(BigInt(rowid));
     const blob = vector === 'keep' ? kept?.embedding : vector === undefined ? undefined : vectorToBuffer(vector);
@@ -281,7 +281,9 @@ export class SqliteSemanticBackend implements SemanticBackend {
           confidence: fields.confidence ?? num(row.confidence),
           expiresAt: fields.expiresAt === undefined ? (row.expires_at === null ? null : num(row.expires_at)) : fields.expiresAt,
         };
-        this.replaceRow(db, row.rowid, merged, fields.embedding === undefined ? 'keep' : (fields.embedding ?? undefined), this.vecReady(db) ? this.vectorRows(db) : undefined);
+        const terms = this.keywordWriter(db);
+        this.replaceRow(db, row.rowid, merged, fields.embedding === undefined ? 'keep' : (fields.embedding ?? undefined), this.vecReady(db) ? this.vectorRows(db) : undefined, terms);
+        terms.flush();
         const updated = select.get(id) as MemoryRow;
         const vec = this.vecReady(db) ? (this.prep(db, 'select embedding from memories_vec where rowid = ?').get(BigInt(row.rowid)) as { embedding: Buffer } | undefined) : undefined;
         return toRecord(updated, vec?.embedding);
@@ -354,113 +356,35 @@ export class SqliteSemanticBackend implements SemanticBackend {
   /**
    * Memories holding any of the text's terms (core/keyword-score.ts), scored by raw BM25 with the
    * statistics (N, df) of the searched agent's memories only (every agent's for allAgents); [] when
-   * the text has no terms. Exact: N and df as sql-keyword-stats.ts counts them; the postings of the query's terms (at most 64) for the agent are
-   * scored from the postings alone — those of the most common term only when its bound says they
-   * can matter (MaxScore, below) — and the memories rows are read for the best k × 2 +
-   * KEYWORD_SHORTLIST first: when k of those pass the filter they are the filtered top k (any other
-   * scores lower); otherwise every scored memory is filtered.
+   * the text has no terms. Exact: the `keyword` read task (sqlite-read-tasks.ts) reads, in one
+   * statement on a read worker, N from `memory_agent_counts`, df from the runs less their dead
+   * postings (sqlite-keyword-runs.ts) and the postings; it scores every posting of the query's
+   * terms (at most 64) and filters the best k × 2 +
+   * KEYWORD_SHORTLIST first: when k of those pass they are the filtered top k (any other scores
+   * lower); otherwise every scored memory is filtered, best first.
    */
   async keywordSearch(scope: SearchScope, text: string): Promise<ScoredId[]> {
     const terms = queryTerms(text);
     if (terms.length === 0) return [];
     const k = Math.max(1, Math.trunc(scope.k));
-    const agentOf = (alias: string) => (scope.agentId === undefined ? '' : ` and ${alias}.agent_id = ?`);
-    const agent = agentOf('t');
-    const agentParams = scope.agentId === undefined ? [] : [scope.agentId];
-    const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
+    const agentId = scope.agentId;
+    const where = memoryFilterClause(agentId, scope.filter, scope.now);
+    const termsJson = JSON.stringify(terms);
     return this.guard('keyword recall', async () => {
-      const stats = await keywordStats(this.engine, scope.agentId, terms);
-      if (stats === undefined) return [];
-      const { idf } = stats;
-      // The scored memories (a subquery yielding memory_rowid, score), filtered; the best KEYWORD_SHORTLIST first (see above).
-      // The shortlist's answer ends with a row (id null) counting the shortlist: when it is shorter
-      // than asked, it held every scored memory and needs no second pass.
-      const search = async (scored: string, scoredParams: unknown[]) => {
-        const shortlist = k * 2 + KEYWORD_SHORTLIST;
-        const filtered = `select m.id as id, s.score as score, m.rowid as rowid from s cross join memories m on m.rowid = s.memory_rowid where 1 = 1${where.sql}`;
-        const short = await this.engine.reader.rows(
-          raw<KeywordRow | { id: null; score: number; rowid: null }>(
-            `with s as materialized (${scored} order by score desc, memory_rowid limit ?) ` +
-              `select * from (${filtered} order by s.score desc, m.rowid limit ?) union all select null, count(*), null from s`,
-            [...scoredParams, shortlist, ...where.params, k],
-          ),
-        );
-        const rows = short.filter((r): r is KeywordRow => r.id !== null).sort(byScore);
-        const held = num(short.find((r) => r.id === null)?.score ?? 0);
-        if (rows.length >= k || held < shortlist) return rows;
-        return this.engine.reader.rows(raw<KeywordRow>(`with s as (${scored}) ${filtered} order by s.score desc, m.rowid limit ?`, [...scoredParams, ...where.params, k]));
-      };
-      const answer = (rows: readonly KeywordRow[]) => rows.map((r) => ({ id: r.id, score: num(r.score) }));
-      // MaxScore on the most common term: a memory holding none of the other terms scores
-      // w(common, d) × idf < idf × (k1 + 1) (a BM25 weight never reaches k1 + 1). So split the
-      // scored memories in two: those holding another term, scored in full (the common term's
-      // weight looked up for each), and those holding the common term alone, whose order is their
-      // weight's. When the k-th best of the first reaches the bound, no memory of the second can
-      // enter: exact without touching the common term's postings. Otherwise the second's best are
-      // read from the head of its postings by weight (those holding another term skipped) and the
-      // two top-k lists merged — still exact; the full scoring is left for a filter that rejects
-      // the whole head.
-      // Worth it only when the other terms' postings are few beside the common term's: scoring
-      // them with a lookup each costs about 2.7× a posting of the full scoring (measured at 1M).
-      const present = [...stats.df].sort((a, b) => b[1] - a[1]);
-      const commonDf = present[0]?.[1] ?? 0;
-      const othersDf = present.slice(1).reduce((sum, [, df]) => sum + df, 0);
-      if (present.length >= 2 && othersDf * KEYWORD_PRUNE_RATIO <= commonDf) {
-        const common = (present[0] as [string, number])[0];
-        const bound = (idf[common] as number) * (BM25_K1 + 1);
-        const others = Object.fromEntries(Object.entries(idf).filter(([term]) => term !== common));
-        const withOthers = await search(
-          'select t.memory_rowid as memory_rowid, sum(t.weight * q.value) + coalesce((select c.weight from memory_terms c ' +
-            'where c.term = ? and c.agent_id = t.agent_id and c.memory_rowid = t.memory_rowid), 0) * ? as score ' +
-            `from json_each(?) q cross join memory_terms t on t.term = q.key${agent} group by t.memory_rowid`,
-          [common, idf[common], JSON.stringify(others), ...agentParams],
-        );
-        if (withOthers.length >= k && num((withOthers[k - 1] as KeywordRow).score) >= bound) return answer(withOthers);
-        // The head of the common term's postings by weight: KEYWORD_COMMON_HEAD × (k × 2 + shortlist) entries.
-        const head = KEYWORD_COMMON_HEAD * (k * 2 + KEYWORD_SHORTLIST);
-        const alone = await search(
-          `select h.memory_rowid as memory_rowid, h.weight * ? as score from (select c.agent_id, c.memory_rowid, c.weight from memory_terms c where c.term = ?${agentOf('c')} ` +
-            'order by c.weight desc, c.memory_rowid limit ?) h where not exists (select 1 from json_each(?) o cross join memory_terms x ' +
-            'on x.term = o.key and x.agent_id = h.agent_id and x.memory_rowid = h.memory_rowid)',
-          [idf[common], common, ...agentParams, head, JSON.stringify(others)],
-        );
-        if (alone.length >= k || commonDf <= head) {
-          return answer([...withOthers, ...alone].sort(byScore).slice(0, k));
-        }
-      }
-      // Every posting of the terms, one arm per term merged in memory order and summed as they
-      // stream. For one agent the key (term, agent, memory) delivers each term's postings in that
-      // order, so no sorter is needed: at 1M, two terms of ~38k postings each take 16 ms this way
-      // against 25 ms through one (for every agent SQLite sorts the arms: as fast as before). Many
-      // postings of one agent, with the read workers idle: the memories are split in two by rowid
-      // and each half is scored on its own worker; each half's filtered top k holds the overall top
-      // k's members from that half, so the best k of the two is the answer.
-      const agentId = scope.agentId;
-      const scoredBetween = (lo: number | undefined, hi: number | undefined) => {
-        const conditions = `${agentId === undefined ? '' : ' and agent_id = ?'}${lo === undefined ? '' : ' and memory_rowid >= ?'}${hi === undefined ? '' : ' and memory_rowid < ?'}`;
-        const bounds = [...(agentId === undefined ? [] : [agentId]), ...(lo === undefined ? [] : [lo]), ...(hi === undefined ? [] : [hi])];
-        return search(
-          `select memory_rowid, sum(w) as score from (${Object.keys(idf)
-            .map(() => `select memory_rowid, weight * ? as w from memory_terms where term = ?${conditions}`)
-            .join(' union all ')} order by memory_rowid) group by memory_rowid`,
-          Object.entries(idf).flatMap(([term, value]) => [value, term, ...bounds]),
-        );
-      };
-      const postings = [...stats.df.values()].reduce((sum, n) => sum + n, 0);
-      const split = agentId !== undefined && postings >= KEYWORD_SPLIT_POSTINGS && this.engine.idleReaders >= 2 ? await this.rowidMiddle() : undefined;
-      if (split === undefined) return answer(await scoredBetween(undefined, undefined));
-      const halves = await Promise.all([scoredBetween(undefined, split), scoredBetween(split, undefined)]);
-      return answer(halves.flat().sort(byScore).slice(0, k));
+      const rows = await this.engine.readTask('keyword', {
+        postings: agentId === undefined ? { sql: KEYWORD_ROWS_ALL, params: [termsJson, termsJson] } : { sql: KEYWORD_ROWS_AGENT, params: [termsJson, agentId, termsJson, agentId, agentId] },
+        terms,
+        k,
+        shortlist: k * 2 + KEYWORD_SHORTLIST,
+        filter: {
+          sql:
+            'select c.key as i, m.id as id, m.rowid as rowid from json_each(?) c cross join keyword_docs d on d.doc = c.value ' +
+            `cross join memories m on m.rowid = d.memory_rowid where 1 = 1${where.sql}`,
+          params: where.params,
+        },
+      });
+      return rows.map((r) => ({ id: r.id, score: r.score }));
     });
-  }
-
-  /** The middle of the memories' rowids (both ends read from the rowid b-tree's edges), undefined when there are fewer than two. */
-  private async rowidMiddle(): Promise<number | undefined> {
-    const ends = await this.engine.exclusive(
-      (db) => this.prep(db, 'select (select min(rowid) from memories) as lo, (select max(rowid) from memories) as hi').get() as { lo: number | bigint | null; hi: number | bigint | null },
-    );
-    if (ends.lo === null || ends.hi === null || num(ends.hi) <= num(ends.lo)) return undefined;
-    return Math.floor((num(ends.lo) + num(ends.hi)) / 2) + 1;
   }
 
   async count(scope: FilterScope): Promise<number> {
@@ -525,16 +449,19 @@ export class SqliteSemanticBackend implements SemanticBackend {
 
   /** Removes what count(scope) counts and what merged into it, in one transaction. */
   async deleteWhere(scope: FilterScope, options: { secure?: boolean } = {}): Promise<DeletedMemory[]> {
-    if (options.secure) return this.engine.securely(() => this.deleteMatching(scope));
-    return this.deleteMatching(scope);
+    if (options.secure) return this.engine.securely(() => this.deleteMatching(scope, true));
+    return this.deleteMatching(scope, false);
   }
 
-  /** deleteWhere's work (run inside engine.securely for a secure delete: freed cells overwritten, keyword terms included). */
-  private deleteMatching(scope: FilterScope): Promise<DeletedMemory[]> {
+  /**
+   * deleteWhere's work (run inside engine.securely for a secure delete: freed cells overwritten, and
+   * the deleted memories' keyword postings taken out of their runs at once, not at the next merge).
+   */
+  private deleteMatching(scope: FilterScope, secure: boolean): Promise<DeletedMemory[]> {
     const where = memoryFilterClause(scope.agentId, scope.filter, scope.now);
     return this.guard('delete memories', () =>
       this.engine.exclusiveTransaction((db) => {
-        // Keyword terms go with their rows (trigger); inside engine.securely their cells are overwritten too.
+        // Keyword docs go with their rows (trigger); inside engine.securely their cells are overwritten too.
         const matched = db.prepare(`select m.rowid as rowid, m.id as id, m.agent_id as agent_id from memories m where 1 = 1${where.sql}`).all(...where.params) as {
           rowid: number | bigint;
           id: string;
@@ -551,6 +478,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
           vectors?.drop(BigInt(rowid));
         }
         vectors?.agentsEmptied(matched.map((m) => m.agent_id));
+        if (secure) purgeDeleted((sql) => this.prep(db, sql), matched.map((m) => m.agent_id));
         return matched.map((m) => ({ id: m.id, agentId: m.agent_id }));
       }),
     );
@@ -689,8 +617,8 @@ export class SqliteSemanticBackend implements SemanticBackend {
           'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count, superseded_by, key, expires_at) ' +
             'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         );
-        const insertTerm = this.prep(db, INSERT_TERM);
-        return rows.map((r): ArchiveRowOutcome => {
+        const terms = this.keywordWriter(db);
+        const outcomes = rows.map((r): ArchiveRowOutcome => {
           const found = find.all(r.id, r.agentId, r.key ?? null) as { rowid: number | bigint }[];
           if (found.length > 0) {
             if (!options.overwrite) return 'existing';
@@ -706,10 +634,12 @@ export class SqliteSemanticBackend implements SemanticBackend {
           if (r.embedding !== undefined && vectors) {
             vectors.put(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(Float32Array.from(r.embedding)), r.scope, r.source, r.confidence, BigInt(r.createdAt));
           }
-          // Keyword terms (a replaced row's went with it, by trigger).
-          for (const [term, weight] of termWeights(r.content)) insertTerm.run(term, r.agentId, lastInsertRowid, weight);
+          // Keyword terms (a replaced row's doc went with it, by trigger).
+          terms.add(lastInsertRowid, r.agentId, r.content);
           return found.length > 0 ? 'replaced' : 'created';
         });
+        terms.flush();
+        return outcomes;
       }),
     );
   }
@@ -734,6 +664,11 @@ export class SqliteSemanticBackend implements SemanticBackend {
 
   private maintenance(db: BetterSqlite3.Database): MaintenanceContext {
     return { db, prep: (sql) => this.prep(db, sql), vectors: () => (this.vecReady(db) ? this.vectorRows(db) : undefined) };
+  }
+
+  /** The keyword postings of one write call (flushed as one run before its transaction ends). */
+  private keywordWriter(db: BetterSqlite3.Database): KeywordRunWriter {
+    return new KeywordRunWriter((sql) => this.prep(db, sql));
   }
 
   /** The writer of `memories_vec` and the approximate index, for one write transaction. */

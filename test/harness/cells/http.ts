@@ -110,7 +110,7 @@ function makeHttpCell(main: 'sqlite' | 'postgres'): BackendCell {
     name: `${main} × http`,
     main,
     semantic: 'http',
-    engines: `main: ${mainEngine}; semantic: http client → real in-process memstrate gateway (Fastify, 127.0.0.1) on its own SQLite file (sqlite-vec + BM25 over memory_terms)`,
+    engines: `main: ${mainEngine}; semantic: http client → real in-process memstrate gateway (Fastify, 127.0.0.1) on its own SQLite file (sqlite-vec + BM25 over sorted runs of postings)`,
     capabilities: { rawSql: true, multiProcess: true, sqliteFile: main === 'sqlite', ...semanticCellCapabilities('http') },
     lacking: { vectorSpaceMigration: "the embedder is the gateway's: memstrate reembed runs on the gateway's own store (sqlite × sqlite there)" },
     sharedTransactions: false,

@@ -25,7 +25,7 @@ export const postgresSqlite: BackendCell = {
   name: 'postgres × sqlite',
   main: 'postgres',
   semantic: 'sqlite',
-  engines: 'main: PostgreSQL server (pg pool, own schema); semantic: SQLite file (sqlite-vec + BM25 over memory_terms)',
+  engines: 'main: PostgreSQL server (pg pool, own schema); semantic: SQLite file (sqlite-vec + BM25 over sorted runs of postings)',
   capabilities: { rawSql: true, multiProcess: true, sqliteFile: false, ...semanticCellCapabilities('sqlite') },
   sharedTransactions: false,
   async open(options = {}) {

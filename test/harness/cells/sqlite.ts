@@ -11,7 +11,7 @@ export const sqliteSqlite: BackendCell = {
   name: 'sqlite × sqlite',
   main: 'sqlite',
   semantic: 'sqlite',
-  engines: 'main: SQLite file (better-sqlite3); semantic: SQLite file (sqlite-vec + BM25 over memory_terms)',
+  engines: 'main: SQLite file (better-sqlite3); semantic: SQLite file (sqlite-vec + BM25 over sorted runs of postings)',
   capabilities: { rawSql: true, multiProcess: true, sqliteFile: true, ...semanticCellCapabilities('sqlite') },
   // Semantic memory lives in the main store's own SQLite file and shares its connection.
   sharedTransactions: true,
