@@ -143,8 +143,9 @@ interface RunRow {
 }
 
 /**
- * Merge work of at least `work` posting units (more when level 0 has piled up), continuing the
- * merge in progress or starting one for the lowest level holding MERGE_FANOUT runs. Inside a write transaction.
+ * Merge work of at least `work` source rows (four times that when level 0 has piled up past
+ * 4 × MERGE_FANOUT runs), continuing the merge in progress or starting one for the lowest level
+ * holding MERGE_FANOUT runs. Inside a write transaction.
  */
 export function mergeRuns(prep: Prepare, work: number): void {
   const backlog = Number((prep('select count(*) as n from keyword_runs where level = 0').get() as { n: number }).n);
@@ -153,15 +154,6 @@ export function mergeRuns(prep: Prepare, work: number): void {
     const target = currentMerge(prep) ?? startMerge(prep);
     if (target === undefined) return;
     budget -= Math.max(1, mergeStep(prep, target));
-  }
-}
-
-/** Merges everything down to one run per level below MERGE_FANOUT (for tests and the migration's backfill). */
-export function mergeAll(prep: Prepare): void {
-  for (;;) {
-    const target = currentMerge(prep) ?? startMerge(prep);
-    if (target === undefined) return;
-    mergeStep(prep, target);
   }
 }
 
