@@ -129,7 +129,10 @@ export function termWeights(content: string): Map<string, number> {
   return weights;
 }
 
-/** BM25's IDF of a term held by `df` of `n` memories (Lucene's form: always positive). */
+/**
+ * BM25's IDF of a term held by `df` of `n` memories (Lucene's form: always positive). Keep it
+ * self-contained: the SQLite keyword read task compiles its source into a worker thread.
+ */
 export function keywordIdf(n: number, df: number): number {
   return Math.log(1 + (n - df + 0.5) / (df + 0.5));
 }
