@@ -167,7 +167,7 @@ export interface MetaTable {
   value: string;
 }
 
-/** The keyword postings (the columns both engines share: SQLite keys the memory by rowid, PostgreSQL by id). */
+/** The keyword postings on PostgreSQL (SQLite keeps its postings in sorted runs since migration 0011: sqlite-keyword-runs.ts). */
 export interface MemoryTermsTable {
   term: string;
   agent_id: string;
