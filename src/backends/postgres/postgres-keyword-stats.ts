@@ -4,32 +4,25 @@ import { num, raw } from '../sql/context.js';
 import type { SqlEngine } from '../sql/engine.js';
 import { agentCounts, memoryCount } from '../sql/sql-keyword-stats.js';
 
-/** BM25's statistics of a keyword query's terms over the searched agent's memories. */
-export interface KeywordStats {
-  /** The idf of each query term some memory holds. */
-  idf: Record<string, number>;
-  /** Those terms' document frequencies. */
-  df: Map<string, number>;
-}
-
 /**
- * N and df for `terms` (every agent's when `agentId` is undefined), in one statement on PostgreSQL:
+ * The idf of each of `terms` some memory holds (every agent's memories when `agentId` is
+ * undefined), from N and df read in one statement on PostgreSQL:
  * N is the sum of the agent's `memory_agent_counts` rows (merged memories included; signed deltas
  * kept by triggers), each term's df counted
  * through `memory_terms`' (term, agent, …) key. Undefined when no memory holds any of the terms.
  */
-export async function keywordStats(engine: SqlEngine, agentId: string | undefined, terms: readonly string[]): Promise<KeywordStats | undefined> {
+export async function keywordIdfs(engine: SqlEngine, agentId: string | undefined, terms: readonly string[]): Promise<Record<string, number> | undefined> {
   if (terms.length === 0) return undefined;
   const rows = await engine.reader.rows(statsStatement(engine, agentId, terms));
   const n = num(rows.find((r) => r.term === null)?.n ?? 0);
-  const df = new Map<string, number>();
   const idf: Record<string, number> = {};
+  let held = 0;
   for (const r of rows) {
     if (r.term === null || num(r.n) === 0) continue;
-    df.set(r.term, num(r.n));
     idf[r.term] = keywordIdf(n, num(r.n));
+    held++;
   }
-  return df.size === 0 ? undefined : { idf, df };
+  return held === 0 ? undefined : idf;
 }
 
 type StatsRow = { term: string | null; n: number | string | bigint | null };

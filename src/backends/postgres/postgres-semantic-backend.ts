@@ -9,7 +9,7 @@ import type { Logger } from '../../contracts/types.js';
 import { redactUrl } from '../../core/redact.js';
 import { assertSameSpace, checkDimensions, META_DIMENSIONS, META_EMBEDDER, spaceFromMeta } from '../../core/vector-space.js';
 import { queryTerms, termWeights } from '../../core/keyword-score.js';
-import { keywordStats } from './postgres-keyword-stats.js';
+import { keywordIdfs } from './postgres-keyword-stats.js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import type { BackendContext } from '../../contracts/backend-plugin.js';
 import type { PostgresOptions } from './postgres-options.js';
@@ -397,9 +397,9 @@ export class PostgresSemanticBackend implements SemanticBackend {
     return rows.map((r) => ({ id: r.id, score: num(r.score) }));
   }
 
-  /** IDF per query term held by any memory of the scope's agent (sql-keyword-stats.ts); undefined when none. */
+  /** IDF per query term held by any memory of the scope's agent (postgres-keyword-stats.ts); undefined when none. */
   private async keywordIdf(scope: SearchScope, text: string): Promise<Record<string, number> | undefined> {
-    return (await this.guard('keyword statistics', () => keywordStats(this.engine, scope.agentId, queryTerms(text))))?.idf;
+    return this.guard('keyword statistics', () => keywordIdfs(this.engine, scope.agentId, queryTerms(text)));
   }
 
   /**
