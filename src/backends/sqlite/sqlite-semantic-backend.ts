@@ -10,7 +10,7 @@ import { queryTerms } from '../../core/keyword-score.js';
 import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
 import { num, raw } from '../sql/context.js';
-import { KEYWORD_SHORTLIST } from '../sql/sql-keyword-stats.js';
+import { agentCounts, KEYWORD_SHORTLIST, memoryCount } from '../sql/sql-keyword-stats.js';
 import { KeywordRunWriter, purgeDeleted } from './sqlite-keyword-runs.js';
 import { SqliteVectorSlots, vecTableDdl } from './sqlite-vector-slots.js';
 import { DEFAULT_ANN_SETTINGS, SqliteAnnIndex, type AnnSettings } from './sqlite-ann-index.js';
@@ -60,18 +60,23 @@ const FIND_TWIN =
  * A keyword query's postings and statistics for one agent, in one statement (the `keyword` read
  * task's rows): each run's postings of each term (kind 0; one key seek per term in each run that
  * holds the agent's postings), the
- * terms' dead postings (kind 1; df = Σ n − dead, sqlite-keyword-runs.ts) and N (kind 2).
+ * terms' dead postings (kind 1; df = Σ n − dead, sqlite-keyword-runs.ts) and N (kind 2, appended
+ * by keywordRowsStatements).
  */
 const KEYWORD_ROWS_AGENT =
   'select 0 as kind, p.term as term, p.n as n, p.data as data from keyword_run_agents a cross join json_each(?) q cross join keyword_postings p ' +
   'on p.run = a.run and p.term = q.value and p.agent_id = a.agent_id where a.agent_id = ? ' +
-  'union all select 1, d.term, d.n, null from json_each(?) q cross join keyword_dead d on d.term = q.value and d.agent_id = ? ' +
-  'union all select 2, null, coalesce(sum(n), 0), null from memory_agent_counts where agent_id = ?';
+  'union all select 1, d.term, d.n, null from json_each(?) q cross join keyword_dead d on d.term = q.value and d.agent_id = ?';
 /** The same over every agent's memories. */
 const KEYWORD_ROWS_ALL =
   'select 0 as kind, p.term as term, p.n as n, p.data as data from keyword_runs r cross join json_each(?) q cross join keyword_postings p on p.run = r.run and p.term = q.value ' +
-  'union all select 1, d.term, d.n, null from json_each(?) q cross join keyword_dead d on d.term = q.value ' +
-  'union all select 2, null, coalesce(sum(n), 0), null from memory_agent_counts';
+  'union all select 1, d.term, d.n, null from json_each(?) q cross join keyword_dead d on d.term = q.value';
+
+/** The keyword task's statements, ending with the N arm compiled from the Kysely N both SQL engines share (sql-keyword-stats.ts). */
+function keywordRowsStatements(engine: SqliteEngine): { agent: string; all: string } {
+  const n = (agentId: string | undefined) => ` union all select 2, null, (${agentCounts(engine, agentId).select(memoryCount.as('n')).compile().sql}), null`;
+  return { agent: KEYWORD_ROWS_AGENT + n(''), all: KEYWORD_ROWS_ALL + n(undefined) };
+}
 
 /**
  * Semantic memory on SQLite: rows in `memories`, exact nearest-neighbour search through sqlite-vec
@@ -95,6 +100,8 @@ export class SqliteSemanticBackend implements SemanticBackend {
   /** Approximate search: per-agent IVF indexes over sign codes (sqlite-ann-index.ts). */
   private readonly ann: SqliteAnnIndex;
   readonly vectorIndexes: VectorIndexes;
+  /** The keyword read task's statements (keywordRowsStatements). */
+  private readonly keywordRows: { agent: string; all: string };
 
   private constructor(
     private readonly engine: SqliteEngine,
@@ -105,6 +112,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
     readOnly: boolean,
   ) {
     this.capabilities = { sharedTransactions: sharesMainConnection };
+    this.keywordRows = keywordRowsStatements(engine);
     this.spaces = new SqliteVectorSlots({
       name: this.name,
       engine,
@@ -372,7 +380,10 @@ export class SqliteSemanticBackend implements SemanticBackend {
     const termsJson = JSON.stringify(terms);
     return this.guard('keyword recall', async () => {
       const rows = await this.engine.readTask('keyword', {
-        postings: agentId === undefined ? { sql: KEYWORD_ROWS_ALL, params: [termsJson, termsJson] } : { sql: KEYWORD_ROWS_AGENT, params: [termsJson, agentId, termsJson, agentId, agentId] },
+        postings:
+          agentId === undefined
+            ? { sql: this.keywordRows.all, params: [termsJson, termsJson] }
+            : { sql: this.keywordRows.agent, params: [termsJson, agentId, termsJson, agentId, agentId] },
         terms,
         k,
         shortlist: k * 2 + KEYWORD_SHORTLIST,
