@@ -8,18 +8,20 @@
  *
  *   row              the `memories` row (with its `id unique` key), nothing else
  *   + list indexes   memories_agent_scope, memories_accessed, the key/expiry partial indexes, the 0007 list indexes
- *   + dedupe index   memories_dedupe (agent_id, scope, content): the one index whose inserts land at random
  *   + vec0           the `memories_vec` row (partitioned by agent, with its metadata columns)
- *   + terms          the keyword index: a `keyword_docs` row per memory and the batch's postings as one
- *                    sorted run, with the merge work it pays for (sqlite-keyword-runs.ts's writer; terms
- *                    precomputed, untimed) (= every table and index memstrate writes)
+ *   + terms          the keyword index: a `keyword_docs` row per memory and the batch's postings (its
+ *                    terms and its content's term, which dedupe looks up) as one sorted run, with the
+ *                    merge work it pays for (sqlite-keyword-runs.ts's writer; terms precomputed,
+ *                    untimed) (= every table and index memstrate writes)
  *   + JS             as above, plus what memstrate computes per row: a UUIDv7, JSON.stringify(metadata) and
  *                    termWeights (fold, split, stem)
  *   memstrate        `semantic.rememberMany` (validation, unit-vector check, one audit entry per batch)
  *
  * and for context: the memory row with its keyword index and nothing else ("terms alone"); every
  * table and index with `wal_autocheckpoint = 8192` instead of SQLite's 1000 pages (what
- * checkpointing after every batch costs); a plain `vec0(embedding float[D])` insert alone.
+ * checkpointing after every batch costs); every table plus the b-tree index of the content that
+ * dedupe used before migration 0012 (`memories_dedupe` on agent, scope, content: its inserts land at
+ * random); a plain `vec0(embedding float[D])` insert alone.
  * Env: BENCH_LOAD_N (rows per run, default 100000), BENCH_DIM (384), BENCH_LOAD_RUNS (default 3),
  * BENCH_LOAD_STEPS (comma-separated step names to run, e.g. "row,terms alone,memstrate rememberMany";
  * default all; "row" is always run: it is the baseline).
@@ -34,12 +36,13 @@ import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, 
 const AGENT = 'bench-agent';
 const BATCH = 1000;
 /** Contenders off the ladder (their "+µs/row" is not printed): context. */
-const CONTEXT = ['terms alone', 'all at checkpoint 8192', 'vec0 only'];
+const CONTEXT = ['terms alone', 'all at checkpoint 8192', 'all + memories_dedupe', 'vec0 only'];
+/** The index dedupe used before migration 0012 (a context step: what it would cost now). */
+const OLD_DEDUPE_INDEX = 'create index memories_dedupe on memories (agent_id, scope, content)';
 
 export interface Schema {
   memories: string;
   listIndexes: string[];
-  dedupeIndexes: string[];
   vec: string;
   terms: string[];
 }
@@ -55,8 +58,7 @@ export async function memstrateSchema(path: string, embedding: Float32Array): Pr
     const indexes = ddl("type = 'index' and tbl_name = 'memories'");
     return {
       memories: (ddl("type = 'table' and name = 'memories'")[0] as { sql: string }).sql,
-      listIndexes: indexes.filter((i) => !i.name.includes('dedupe')).map((i) => i.sql),
-      dedupeIndexes: indexes.filter((i) => i.name.includes('dedupe')).map((i) => i.sql),
+      listIndexes: indexes.map((i) => i.sql),
       vec: (ddl("name = 'memories_vec'")[0] as { sql: string }).sql,
       // the keyword tables, their index and the triggers that keep them (they fire on delete/update only)
       terms: [...ddl("type = 'table' and name like 'keyword\\_%' escape '\\'"), ...ddl("type = 'index' and name like 'keyword\\_%' escape '\\'"), ...ddl("type = 'trigger' and name like 'keyword\\_%' escape '\\'")].map((r) => r.sql),
@@ -68,7 +70,7 @@ export async function memstrateSchema(path: string, embedding: Float32Array): Pr
 
 interface Step {
   listIndexes?: boolean;
-  dedupe?: boolean;
+  oldDedupe?: boolean;
   vec?: boolean;
   terms?: boolean;
   js?: boolean;
@@ -104,7 +106,7 @@ export async function load(results: BenchResult[]): Promise<void> {
       setup: (run) => {
         raw = openRawSqlite(`${dir}/raw-${name.replace(/\W+/g, '-')}-${run}.db`);
         for (const p of step.pragmas ?? []) raw.pragma(p);
-        const ddl = [schema.memories, ...(step.listIndexes ? schema.listIndexes : []), ...(step.dedupe ? schema.dedupeIndexes : []), ...(step.vec ? [schema.vec] : []), ...(step.terms ? schema.terms : [])];
+        const ddl = [schema.memories, ...(step.listIndexes ? schema.listIndexes : []), ...(step.oldDedupe ? [OLD_DEDUPE_INDEX] : []), ...(step.vec ? [schema.vec] : []), ...(step.terms ? schema.terms : [])];
         for (const sql of ddl) raw.exec(sql);
       },
       body: () => {
@@ -139,10 +141,9 @@ export async function load(results: BenchResult[]): Promise<void> {
     const all: ThroughputContender[] = [
       rawStep('row', {}),
       rawStep('+ list indexes', { listIndexes: true }),
-      rawStep('+ dedupe index', { listIndexes: true, dedupe: true }),
-      rawStep('+ vec0', { listIndexes: true, dedupe: true, vec: true }),
-      rawStep('+ terms', { listIndexes: true, dedupe: true, vec: true, terms: true }),
-      rawStep('+ JS', { listIndexes: true, dedupe: true, vec: true, terms: true, js: true }),
+      rawStep('+ vec0', { listIndexes: true, vec: true }),
+      rawStep('+ terms', { listIndexes: true, vec: true, terms: true }),
+      rawStep('+ JS', { listIndexes: true, vec: true, terms: true, js: true }),
       {
         name: 'memstrate rememberMany',
         setup: async (run) => {
@@ -163,7 +164,8 @@ export async function load(results: BenchResult[]): Promise<void> {
         },
       },
       rawStep('terms alone', { terms: true }),
-      rawStep('all at checkpoint 8192', { listIndexes: true, dedupe: true, vec: true, terms: true, pragmas: ['wal_autocheckpoint = 8192'] }),
+      rawStep('all at checkpoint 8192', { listIndexes: true, vec: true, terms: true, pragmas: ['wal_autocheckpoint = 8192'] }),
+      rawStep('all + memories_dedupe', { listIndexes: true, vec: true, terms: true, oldDedupe: true }),
       {
         name: 'vec0 only',
         setup: (run) => {

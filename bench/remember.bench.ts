@@ -20,7 +20,7 @@ import type Database from 'better-sqlite3';
 const AGENT = 'bench-agent';
 const BATCH = 1000;
 
-/** The schema of migrations/sqlite/0002_semantic.ts, written by hand, plus a plain vec0 table. */
+/** The schema of the memory tables (migrations 0002, 0011, 0012), written by hand, plus a plain vec0 table. */
 function createRawSchema(db: Database.Database, dim: number, withText: boolean): void {
   if (withText) {
     db.exec(`
@@ -30,7 +30,6 @@ function createRawSchema(db: Database.Database, dim: number, withText: boolean):
         created_at integer not null, accessed_at integer not null, access_count integer not null, superseded_by text);
       create index memories_agent_scope on memories(agent_id, scope, created_at);
       create index memories_accessed on memories(accessed_at);
-      create index memories_dedupe on memories(agent_id, scope, content);
       create table keyword_docs (doc integer primary key autoincrement, memory_rowid integer not null, agent_id text not null, terms text not null);
       create index keyword_docs_memory on keyword_docs (memory_rowid);
       create table keyword_runs (run integer primary key autoincrement, level integer not null, first_doc integer not null, last_doc integer not null,

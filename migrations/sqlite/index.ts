@@ -10,6 +10,7 @@ import * as m0008 from './0008_keyword_terms.js';
 import * as m0009 from './0009_langgraph_checkpoints.js';
 import * as m0010 from './0010_agent_memory_counts.js';
 import * as m0011 from './0011_keyword_runs.js';
+import * as m0012 from './0012_content_terms.js';
 
 /** Every SQLite migration, by name (applied in name order by Kysely's Migrator). Never edit one that shipped. */
 export const sqliteMigrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const sqliteMigrations: Record<string, Migration> = {
   '0009_langgraph_checkpoints': m0009,
   '0010_agent_memory_counts': m0010,
   '0011_keyword_runs': m0011,
+  '0012_content_terms': m0012,
 };

@@ -217,6 +217,78 @@ it('a secure erasure takes the erased memories’ postings out of every run, and
   }
 }, 60_000);
 
+it("dedupe: 'content' finds the oldest live twin through the content terms, whatever run holds it (a repeat within a call answers as its first row); deletes and rewrites take theirs away", async () => {
+  const r = rng(9);
+  const path = join(dir, 'dedupe.db');
+  const mem = await MemorySubstrate.open({ sqlitePath: path, auditAnchorPath: `${path}.anchor` }, { env: {} });
+  // A small pool, so contents repeat across calls and within one; "?!" has no keyword terms.
+  const pool = [...Array.from({ length: 24 }, (_, i) => `note ${WORDS[i]} ${WORDS[(i * 7) % 50]}`), '?!'];
+  const live: Live[] = [];
+  let order = 0;
+  const twinOf = (agentId: string, scope: string, content: string) =>
+    live.filter((m) => m.agentId === agentId && m.scope === scope && m.content === content).sort((a, b) => a.order - b.order)[0];
+  let found = 0;
+  let inCall = 0;
+  try {
+    for (let round = 0; round < 90; round++) {
+      const rows = Array.from({ length: 1 + Math.floor(r() * 40) }, () => ({
+        agentId: r() < 0.7 ? 'A' : 'B',
+        scope: r() < 0.8 ? 'plain' : 'rare',
+        content: pool[Math.floor(r() * pool.length)] as string,
+        dedupe: r() < 0.6,
+      }));
+      // What the model expects, row by row (core answers a dedupe row that repeats an earlier row of
+      // the call with that row's memory; the store answers the rest with the oldest live twin).
+      const expected: (Live | undefined)[] = [];
+      const made: Live[] = [];
+      const firstInCall = new Map<string, Live>();
+      for (const row of rows) {
+        const key = JSON.stringify([row.agentId, row.scope, row.content]);
+        const earlier = firstInCall.get(key);
+        const twin = row.dedupe ? (earlier ?? twinOf(row.agentId, row.scope, row.content)) : undefined;
+        expected.push(twin);
+        if (twin === undefined) made.push({ id: '', agentId: row.agentId, scope: row.scope, content: row.content, order: order++ });
+        else if (twin === earlier) inCall++;
+        else found++;
+        if (earlier === undefined) firstInCall.set(key, twin ?? (made.at(-1) as Live));
+      }
+      const results = await mem.semantic.rememberManyWithResult(rows.map(({ agentId, scope, content, dedupe }) => ({ agentId, scope, content, ...(dedupe ? { dedupe: 'content' as const } : {}) })));
+      let next = 0;
+      results.forEach((res, i) => {
+        const twin = expected[i];
+        if (twin === undefined) {
+          expect(res.created, `row ${i} of round ${round} is new`).toBe(true);
+          (made[next++] as Live).id = res.id;
+        } else {
+          expect(res, `row ${i} of round ${round} finds its twin`).toEqual({ id: twin.id, created: false, updated: false });
+        }
+      });
+      live.push(...made);
+      if (round % 3 === 1 && live.length > 0) {
+        const [gone] = live.splice(Math.floor(r() * live.length), 1);
+        await mem.semantic.forget((gone as Live).id);
+      }
+      if (round % 4 === 2 && live.length > 0) {
+        const target = live[Math.floor(r() * live.length)] as Live;
+        target.content = pool[Math.floor(r() * pool.length)] as string;
+        await mem.semantic.update(target.id, { content: target.content });
+      }
+    }
+    expect(found, 'dedupe rows found twins of earlier calls').toBeGreaterThan(100);
+    expect(inCall, 'twins made earlier in the same call').toBeGreaterThan(0);
+    const state = checkAccounts(path);
+    expect(Math.max(...state.levels), 'runs merged').toBeGreaterThanOrEqual(1);
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.prepare("select count(*) as n from sqlite_master where name = 'memories_dedupe'").get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
+  } finally {
+    await mem.close();
+  }
+}, 60_000);
+
 it("compareText orders strings as SQLite's BINARY collation does (UTF-8 bytes), astral characters included", () => {
   const r = rng(9);
   const alphabet = ['a', 'z', 'é', '中', '\uE000', '\uFF21', '\u{1F600}', '\u{20000}', '\u007F', '\u0080'];

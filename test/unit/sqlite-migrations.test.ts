@@ -176,3 +176,55 @@ it("0011 moves memory_terms' postings into one run (recall unchanged) and drops 
   expect(check.prepare('select doc, memory_rowid from keyword_docs where doc <= 4 order by doc').all()).toEqual([2, 3, 4].map((d) => ({ doc: d, memory_rowid: d })));
   check.close();
 });
+
+it("0012 gives every existing memory its content term (dedupe finds it, term-less content included), keeps scores and drops memories_dedupe", async () => {
+  const path = freshPath();
+  const raw = new Database(path);
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
+  const upTo0010 = Object.fromEntries(Object.entries(sqliteMigrations).filter(([name]) => name < '0011'));
+  const { Migrator } = await import('kysely');
+  const { error } = await new Migrator({ db, provider: { getMigrations: async () => upTo0010 } }).migrateToLatest();
+  if (error) throw error;
+  const insert = raw.prepare(
+    "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', ?, '{}', 1, ?, 1, 0)",
+  );
+  const term = raw.prepare('insert into memory_terms (term, agent_id, memory_rowid, weight) values (?, ?, ?, ?)');
+  const contents: [string, string, string, string][] = [
+    ['m1', 'A', 'episodic', 'the harbour pilot'],
+    ['m2', 'A', 'episodic', '…'],
+    ['m3', 'B', 'episodic', 'the harbour pilot'],
+    ['m4', 'A', 'semantic', 'the harbour pilot'],
+    ['m5', 'A', 'episodic', 'pilot boats in the harbour'],
+  ];
+  contents.forEach(([id, agent, scope, content], i) => {
+    const { lastInsertRowid } = insert.run(id, agent, content, scope, i + 1);
+    for (const [t, w] of termWeights(content)) term.run(t, agent, lastInsertRowid, w);
+  });
+  await db.destroy();
+  const mem = await MemorySubstrate.open({ sqlitePath: path }, { env: {} });
+  try {
+    expect(mem.info.schemaVersion).toBe(latest);
+    // Every (agent, scope, content) finds its own memory, and only that one.
+    for (const [id, agentId, scope, content] of contents) {
+      expect(await mem.semantic.rememberWithResult({ agentId, scope, content, dedupe: 'content' }), id).toEqual({ id, created: false, updated: false });
+    }
+    expect((await mem.semantic.rememberWithResult({ agentId: 'A', content: 'the harbour', dedupe: 'content' })).created).toBe(true);
+    // Scores are unchanged (N = 5 of A's memories now, df(pilot) = 3): no query reads a content term.
+    const got = await mem.semantic.recall({ agentId: 'A', text: 'pilot boats', mode: 'keyword' });
+    expect(got[0]?.memory.id).toBe('m5');
+    const w = termWeights('pilot boats in the harbour');
+    const s = (w.get('pilot') as number) * keywordIdf(5, 3) + (w.get('boat') as number) * keywordIdf(5, 1);
+    expect(got[0]?.score).toBeCloseTo(s / (s + 1), 10);
+    // A migrated memory that goes takes its content term with it: dedupe makes a new one.
+    await mem.semantic.forget('m1');
+    const again = await mem.semantic.rememberWithResult({ agentId: 'A', content: 'the harbour pilot', dedupe: 'content' });
+    expect(again.created).toBe(true);
+  } finally {
+    await mem.close();
+  }
+  const check = new Database(path);
+  expect(check.prepare("select count(*) as n from sqlite_master where name = 'memories_dedupe'").get()).toEqual({ n: 0 });
+  // m2 ("…") has no terms: its only doc is its content term's.
+  expect(check.prepare("select d.terms from keyword_docs d join memories m on m.rowid = d.memory_rowid where m.id = 'm2'").all()).toHaveLength(1);
+  check.close();
+});

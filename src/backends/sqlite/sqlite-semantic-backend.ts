@@ -11,7 +11,7 @@ import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
 import { num, raw } from '../sql/context.js';
 import { agentCounts, KEYWORD_SHORTLIST, memoryCount } from '../sql/sql-keyword-stats.js';
-import { KeywordRunWriter, purgeDeleted } from './sqlite-keyword-runs.js';
+import { contentDocs, KeywordRunWriter, purgeDeleted } from './sqlite-keyword-runs.js';
 import { SqliteVectorSlots, vecTableDdl } from './sqlite-vector-slots.js';
 import { DEFAULT_ANN_SETTINGS, SqliteAnnIndex, type AnnSettings } from './sqlite-ann-index.js';
 import { VectorRows } from './sqlite-vector-rows.js';
@@ -53,9 +53,11 @@ const INSERT_MEMORY =
   'values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)';
 const FIND_KEY = 'select rowid, id, expires_at from memories where agent_id = ? and key = ?';
 const REPLACE_MEMORY = 'update memories set content = ?, source = ?, scope = ?, metadata = ?, confidence = ?, expires_at = ?, superseded_by = null where rowid = ?';
+/** The live twin of a dedupe row among the docs holding its content's term (sqlite-keyword-runs.ts contentDocs). */
 const FIND_TWIN =
-  'select id from memories where agent_id = ? and scope = ? and content = ? and superseded_by is null and (expires_at is null or expires_at > ?) ' +
-  'order by created_at, id limit 1';
+  'select m.id as id from json_each(?) c cross join keyword_docs d on d.doc = c.value cross join memories m on m.rowid = d.memory_rowid ' +
+  'where m.agent_id = ? and m.scope = ? and m.content = ? and m.superseded_by is null and (m.expires_at is null or m.expires_at > ?) ' +
+  'order by m.created_at, m.id limit 1';
 /**
  * A keyword query's postings and statistics for one agent, in one statement (the `keyword` read
  * task's rows): each run's postings of each term (kind 0; one key seek per term in each run that
@@ -227,7 +229,8 @@ export class SqliteSemanticBackend implements SemanticBackend {
               continue;
             }
           } else if (r.dedupe) {
-            const twin = this.prep(db, FIND_TWIN).get(r.agentId, r.scope, r.content, now) as { id: string } | undefined;
+            const docs = contentDocs((sql) => this.prep(db, sql), r.agentId, r.content, terms);
+            const twin = docs.length === 0 ? undefined : (this.prep(db, FIND_TWIN).get(JSON.stringify(docs), r.agentId, r.scope, r.content, now) as { id: string } | undefined);
             if (twin) {
               outcomes.push({ id: twin.id, outcome: 'existing' });
               continue;
