@@ -8,6 +8,7 @@
  *
  *   row              the `memories` row (with its `id unique` key), nothing else
  *   + list indexes   memories_agent_scope, memories_accessed, the key/expiry partial indexes, the 0007 list indexes
+ *   + agent counts   `memory_agent_counts` and its triggers (migration 0010: one upsert per memory, keyword recall's N)
  *   + vec0           the `memories_vec` row (partitioned by agent, with its metadata columns)
  *   + terms          the keyword index: a `keyword_docs` row per memory and the batch's postings (its
  *                    terms and its content's term, which dedupe looks up) as one sorted run, with the
@@ -21,7 +22,10 @@
  * table and index with `wal_autocheckpoint = 8192` instead of SQLite's 1000 pages (what
  * checkpointing after every batch costs); every table plus the b-tree index of the content that
  * dedupe used before migration 0012 (`memories_dedupe` on agent, scope, content: its inserts land at
- * random); a plain `vec0(embedding float[D])` insert alone.
+ * random); every table but with SQLite's own FTS5 (migration 0002's external-content table, porter
+ * unicode61, filled by its insert trigger; default merge settings) in place of memstrate's keyword
+ * index — the cheapest keyword index SQLite ships, for the floor; a plain
+ * `vec0(embedding float[D])` insert alone.
  * Env: BENCH_LOAD_N (rows per run, default 100000), BENCH_DIM (384), BENCH_LOAD_RUNS (default 3),
  * BENCH_LOAD_STEPS (comma-separated step names to run, e.g. "row,terms alone,memstrate rememberMany";
  * default all; "row" is always run: it is the baseline).
@@ -36,13 +40,19 @@ import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, 
 const AGENT = 'bench-agent';
 const BATCH = 1000;
 /** Contenders off the ladder (their "+µs/row" is not printed): context. */
-const CONTEXT = ['terms alone', 'all at checkpoint 8192', 'all + memories_dedupe', 'vec0 only'];
+const CONTEXT = ['terms alone', 'all at checkpoint 8192', 'all + memories_dedupe', 'all, FTS5 for terms', 'vec0 only'];
 /** The index dedupe used before migration 0012 (a context step: what it would cost now). */
 const OLD_DEDUPE_INDEX = 'create index memories_dedupe on memories (agent_id, scope, content)';
+/** SQLite's own keyword index as migration 0002 made it (a context step). */
+const FTS5 = [
+  "create virtual table memories_fts using fts5(content, content='memories', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2')",
+  'create trigger memories_fts_insert after insert on memories begin insert into memories_fts(rowid, content) values (new.rowid, new.content); end',
+];
 
 export interface Schema {
   memories: string;
   listIndexes: string[];
+  counts: string[];
   vec: string;
   terms: string[];
 }
@@ -59,6 +69,7 @@ export async function memstrateSchema(path: string, embedding: Float32Array): Pr
     return {
       memories: (ddl("type = 'table' and name = 'memories'")[0] as { sql: string }).sql,
       listIndexes: indexes.map((i) => i.sql),
+      counts: [...ddl("type = 'table' and name = 'memory_agent_counts'"), ...ddl("type = 'trigger' and name like 'memory\_agent\_counts\_%' escape '\'")].map((r) => r.sql),
       vec: (ddl("name = 'memories_vec'")[0] as { sql: string }).sql,
       // the keyword tables, their index and the triggers that keep them (they fire on delete/update only)
       terms: [...ddl("type = 'table' and name like 'keyword\\_%' escape '\\'"), ...ddl("type = 'index' and name like 'keyword\\_%' escape '\\'"), ...ddl("type = 'trigger' and name like 'keyword\\_%' escape '\\'")].map((r) => r.sql),
@@ -70,7 +81,9 @@ export async function memstrateSchema(path: string, embedding: Float32Array): Pr
 
 interface Step {
   listIndexes?: boolean;
+  counts?: boolean;
   oldDedupe?: boolean;
+  fts5?: boolean;
   vec?: boolean;
   terms?: boolean;
   js?: boolean;
@@ -106,7 +119,7 @@ export async function load(results: BenchResult[]): Promise<void> {
       setup: (run) => {
         raw = openRawSqlite(`${dir}/raw-${name.replace(/\W+/g, '-')}-${run}.db`);
         for (const p of step.pragmas ?? []) raw.pragma(p);
-        const ddl = [schema.memories, ...(step.listIndexes ? schema.listIndexes : []), ...(step.oldDedupe ? [OLD_DEDUPE_INDEX] : []), ...(step.vec ? [schema.vec] : []), ...(step.terms ? schema.terms : [])];
+        const ddl = [schema.memories, ...(step.listIndexes ? schema.listIndexes : []), ...(step.counts ? schema.counts : []), ...(step.oldDedupe ? [OLD_DEDUPE_INDEX] : []), ...(step.vec ? [schema.vec] : []), ...(step.terms ? schema.terms : []), ...(step.fts5 ? FTS5 : [])];
         for (const sql of ddl) raw.exec(sql);
       },
       body: () => {
@@ -141,9 +154,10 @@ export async function load(results: BenchResult[]): Promise<void> {
     const all: ThroughputContender[] = [
       rawStep('row', {}),
       rawStep('+ list indexes', { listIndexes: true }),
-      rawStep('+ vec0', { listIndexes: true, vec: true }),
-      rawStep('+ terms', { listIndexes: true, vec: true, terms: true }),
-      rawStep('+ JS', { listIndexes: true, vec: true, terms: true, js: true }),
+      rawStep('+ agent counts', { listIndexes: true, counts: true }),
+      rawStep('+ vec0', { listIndexes: true, counts: true, vec: true }),
+      rawStep('+ terms', { listIndexes: true, counts: true, vec: true, terms: true }),
+      rawStep('+ JS', { listIndexes: true, counts: true, vec: true, terms: true, js: true }),
       {
         name: 'memstrate rememberMany',
         setup: async (run) => {
@@ -164,8 +178,9 @@ export async function load(results: BenchResult[]): Promise<void> {
         },
       },
       rawStep('terms alone', { terms: true }),
-      rawStep('all at checkpoint 8192', { listIndexes: true, vec: true, terms: true, pragmas: ['wal_autocheckpoint = 8192'] }),
-      rawStep('all + memories_dedupe', { listIndexes: true, vec: true, terms: true, oldDedupe: true }),
+      rawStep('all at checkpoint 8192', { listIndexes: true, counts: true, vec: true, terms: true, pragmas: ['wal_autocheckpoint = 8192'] }),
+      rawStep('all + memories_dedupe', { listIndexes: true, counts: true, vec: true, terms: true, oldDedupe: true }),
+      rawStep('all, FTS5 for terms', { listIndexes: true, counts: true, vec: true, fts5: true }),
       {
         name: 'vec0 only',
         setup: (run) => {

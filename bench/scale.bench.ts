@@ -226,7 +226,7 @@ async function rawLoadRate(dir: string, model: LatentModel, vocab: Vocabulary, d
   const schema = await memstrateSchema(`${dir}/template.db`, row(vectors, dim, 0));
   const db = openRawSqlite(`${dir}/raw.db`);
   try {
-    for (const sql of [schema.memories, ...schema.listIndexes, schema.vec, ...schema.terms]) db.exec(sql);
+    for (const sql of [schema.memories, ...schema.listIndexes, ...schema.counts, schema.vec, ...schema.terms]) db.exec(sql);
     const insMem = db.prepare(
       'insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count, key, expires_at) ' +
         "values (?, 'raw', ?, 'observation', 'episodic', '{}', 1, ?, ?, 0, null, null)",

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { compareText, contentTerm, MERGE_FANOUT, packPostings } from '../../src/backends/sqlite/sqlite-keyword-runs.js';
+import { compareText, contentKey, MERGE_FANOUT, packPostings } from '../../src/backends/sqlite/sqlite-keyword-runs.js';
 
 /** Memories read (and docs written) per statement. */
 const PAGE = 5000;
@@ -7,18 +7,20 @@ const PAGE = 5000;
 /**
  * 0012 — dedupe through the keyword index. `memories_dedupe` (agent, scope, content) was a b-tree
  * index whose inserts land at random pages: it cost a batched load 22 µs per memory at 100k and
- * 44 µs at 1M. Every doc now also holds its content's term (`contentTerm`: a hash no query can
- * produce), written in runs with the other postings, and a dedupe looks its content up there.
+ * 44 µs at 1M. Every doc now also holds its content's key (`contentKey`: a term no query can hold,
+ * one of 1024 buckets of the content's hash, with 48 more bits of it as the posting's weight),
+ * written in runs with the other postings, and a dedupe looks its content up there.
  *
- * Existing memories get a second doc holding only their content's term (docs numbered after every
+ * Existing memories get a second doc holding only their content's key (docs numbered after every
  * existing one, so this run's doc range overlaps no other run's); the triggers already delete all
  * of a memory's docs when it goes or its content changes, and a rewrite makes one doc with both.
  * The postings go into one run at the level its size would have reached by merging batches of
  * 1000. Scores do not change: no query term is a content term.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  // The new docs' postings, as parallel arrays (a million memories stay a few hundred MB).
+  // The new docs' postings, as parallel arrays.
   const terms: string[] = [];
+  const tags: number[] = [];
   const agents: string[] = [];
   const docs: number[] = [];
   let after = 0;
@@ -27,16 +29,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       select rowid, agent_id, content from memories where rowid > ${after} order by rowid limit ${PAGE}`.execute(db);
     if (rows.length === 0) break;
     after = Number((rows.at(-1) as { rowid: number }).rowid);
-    const page = rows.map((r) => [Number(r.rowid), r.agent_id, contentTerm(r.content)] as const);
+    const page = rows.map((r) => [Number(r.rowid), r.agent_id, contentKey(r.content)] as const);
     const before = Number((await sql<{ seq: number | null }>`select max(doc) as seq from keyword_docs`.execute(db)).rows[0]?.seq ?? 0);
     await sql`insert into keyword_docs (memory_rowid, agent_id, terms)
-      select c.value ->> 0, c.value ->> 1, json_array(c.value ->> 2) from json_each(${JSON.stringify(page)}) c order by c.key`.execute(db);
+      select c.value ->> 0, c.value ->> 1, json_array(c.value ->> 2) from json_each(${JSON.stringify(page.map(([rowid, agent, key]) => [rowid, agent, key.term]))}) c order by c.key`.execute(db);
     const made = (await sql<{ doc: number; memory_rowid: number }>`select doc, memory_rowid from keyword_docs where doc > ${before} order by doc`.execute(db)).rows;
     if (made.length !== page.length) throw new Error(`0012: expected ${page.length} new docs, found ${made.length}`);
     made.forEach((d, i) => {
-      const [rowid, agent, term] = page[i] as (typeof page)[number];
+      const [rowid, agent, key] = page[i] as (typeof page)[number];
       if (Number(d.memory_rowid) !== rowid) throw new Error(`0012: doc ${d.doc} is not memory ${rowid}'s`);
-      terms.push(term);
+      terms.push(key.term);
+      tags.push(key.tag);
       agents.push(agent);
       docs.push(Number(d.doc));
     });
@@ -58,8 +61,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     for (let i = 0; i < order.length; ) {
       const first = order[i] as number;
       const held: number[] = [];
-      for (; i < order.length && terms[order[i] as number] === terms[first] && agents[order[i] as number] === agents[first]; i++) held.push(docs[order[i] as number] as number);
-      out.push([terms[first] as string, agents[first] as string, held.length, packPostings(held, held.map(() => 0)).toString('hex')]);
+      const weights: number[] = [];
+      for (; i < order.length && terms[order[i] as number] === terms[first] && agents[order[i] as number] === agents[first]; i++) {
+        held.push(docs[order[i] as number] as number);
+        weights.push(tags[order[i] as number] as number);
+      }
+      out.push([terms[first] as string, agents[first] as string, held.length, packPostings(held, weights).toString('hex')]);
       if (out.length >= PAGE) await write();
     }
     await write();

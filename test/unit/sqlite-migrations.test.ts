@@ -129,7 +129,8 @@ it("0010 keeps each agent's memory count by trigger (keyword recall's N): backfi
   }
 });
 
-it("0011 moves memory_terms' postings into one run (recall unchanged) and drops memory_terms", async () => {
+/** A fresh file migrated up to 0010 (memories with `memory_terms`), for the migrations after it. */
+async function migratedTo0010(): Promise<{ path: string; raw: Database.Database; db: Kysely<unknown> }> {
   const path = freshPath();
   const raw = new Database(path);
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
@@ -137,6 +138,11 @@ it("0011 moves memory_terms' postings into one run (recall unchanged) and drops 
   const { Migrator } = await import('kysely');
   const { error } = await new Migrator({ db, provider: { getMigrations: async () => upTo0010 } }).migrateToLatest();
   if (error) throw error;
+  return { path, raw, db };
+}
+
+it("0011 moves memory_terms' postings into one run (recall unchanged) and drops memory_terms", async () => {
+  const { path, raw, db } = await migratedTo0010();
   const insert = raw.prepare(
     "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', 'episodic', '{}', 1, 1, 1, 0)",
   );
@@ -177,14 +183,8 @@ it("0011 moves memory_terms' postings into one run (recall unchanged) and drops 
   check.close();
 });
 
-it("0012 gives every existing memory its content term (dedupe finds it, term-less content included), keeps scores and drops memories_dedupe", async () => {
-  const path = freshPath();
-  const raw = new Database(path);
-  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
-  const upTo0010 = Object.fromEntries(Object.entries(sqliteMigrations).filter(([name]) => name < '0011'));
-  const { Migrator } = await import('kysely');
-  const { error } = await new Migrator({ db, provider: { getMigrations: async () => upTo0010 } }).migrateToLatest();
-  if (error) throw error;
+it("0012 gives every existing memory its content key (dedupe finds it, term-less content included), keeps scores and drops memories_dedupe", async () => {
+  const { path, raw, db } = await migratedTo0010();
   const insert = raw.prepare(
     "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', ?, '{}', 1, ?, 1, 0)",
   );

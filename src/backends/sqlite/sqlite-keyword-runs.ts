@@ -14,11 +14,13 @@ type Prepare = (sql: string) => Statement;
  * - `keyword_docs`: one row per memory version (`doc`, never reused: AUTOINCREMENT) with its
  *   memory's rowid, agent and distinct terms (JSON). Deleting or rewriting a memory deletes its doc
  *   (trigger), which records a tombstone and counts the doc's terms in `keyword_dead`.
- * - Every doc also holds its content's term (`contentTerm`, migration 0012): a hash no query's terms
- *   can be, weight 0, never scored. It is the dedupe index: the docs of an agent's memories with one
- *   content are that term's postings (`contentDocs`), written in runs like the rest instead of a
- *   b-tree index of the content whose inserts land at random (measured: 22 µs per memory at 100k,
- *   44 µs at 1M).
+ * - Every doc also holds its content's key (`contentKey`, migration 0012): a term no query can hold
+ *   (one of 1024 buckets of the content's SHA-256), whose posting carries 48 more bits of the hash
+ *   in place of a weight; never scored. It is the dedupe index: the docs of an agent's memories with
+ *   one content are among that term's postings with that tag (`contentDocs`), written in runs like
+ *   the rest instead of a b-tree index of the content whose inserts land at random (measured: 22 µs
+ *   per memory at 100k, 44 µs at 1M). Buckets, not one term per content, so that merges carry 1024
+ *   rows per agent and run at most, not one per memory.
  * - `keyword_runs` / `keyword_postings`: a run is what one write call indexed (level 0), or the
  *   merge of MERGE_FANOUT runs of one level (level + 1). Its postings are one row per (term, agent)
  *   keyed (run, term, agent): `n` postings packed as (doc uint32, weight float64) little-endian,
@@ -53,11 +55,13 @@ const CONTENT_POSTINGS =
   'select p.data as data from keyword_run_agents a join keyword_postings p on p.run = a.run and p.term = ? and p.agent_id = a.agent_id where a.agent_id = ?';
 
 /**
- * The term that stands for a memory's exact content in the keyword index: `#` and 96 bits of its
- * SHA-256 (base64). Query terms are folded letters and digits, so no query ever reads it.
+ * Where a memory's exact content is kept in the keyword index: the term `#` and three hex digits
+ * (the first 10 bits of its SHA-256; query terms are folded letters and digits, so no query reads
+ * it) and a tag (the next 48 bits) stored as its posting's weight.
  */
-export function contentTerm(content: string): string {
-  return `#${createHash('sha256').update(content).digest().toString('base64', 0, 12)}`;
+export function contentKey(content: string): { term: string; tag: number } {
+  const hash = createHash('sha256').update(content).digest();
+  return { term: `#${(hash.readUInt16BE(0) >> 6).toString(16).padStart(3, '0')}`, tag: hash.readUIntBE(2, 6) };
 }
 
 /** Packs postings (docs ascending) into a run row's blob. */
@@ -113,18 +117,18 @@ export class KeywordRunWriter {
 
   /** Indexes a memory: its terms' weights (`weights` when already computed) and its content's term. */
   add(memoryRowid: number | bigint, agentId: string, content: string, weights: ReadonlyMap<string, number> = termWeights(content)): void {
-    const own = contentTerm(content);
-    const doc = Number(this.prep(INSERT_DOC).run(memoryRowid, agentId, JSON.stringify([...weights.keys(), own])).lastInsertRowid);
+    const own = contentKey(content);
+    const doc = Number(this.prep(INSERT_DOC).run(memoryRowid, agentId, JSON.stringify([...weights.keys(), own.term])).lastInsertRowid);
     if (doc > 0xffffffff) throw new Error('keyword index: document numbers are exhausted (2^32)');
     this.firstDoc = Math.min(this.firstDoc, doc);
     this.lastDoc = Math.max(this.lastDoc, doc);
     for (const [term, weight] of weights) this.push(term, agentId, doc, weight);
-    this.push(own, agentId, doc, 0);
+    this.push(own.term, agentId, doc, own.tag);
   }
 
-  /** The docs of this write call (not flushed yet) holding `term` for the agent. */
-  pending(term: string, agentId: string): readonly number[] {
-    return this.lists.get(`${term}\u0000${agentId}`)?.docs ?? [];
+  /** The postings of this write call (not flushed yet) of `term` for the agent. */
+  pending(term: string, agentId: string): { docs: readonly number[]; weights: readonly number[] } {
+    return this.lists.get(`${term}\u0000${agentId}`) ?? { docs: [], weights: [] };
   }
 
   private push(term: string, agentId: string, doc: number, weight: number): void {
@@ -160,14 +164,20 @@ export class KeywordRunWriter {
 
 /**
  * The docs of the agent's memories whose content is `content` (and, rarely, of another content with
- * the same hash): the content term's postings in the agent's runs and in `writer`'s pending call.
- * Tombstoned docs may be among them (they have no `keyword_docs` row, so a join drops them).
+ * the same 58 bits of hash): its content key's postings in the agent's runs and in `writer`'s pending
+ * call. Tombstoned docs may be among them (they have no `keyword_docs` row, so a join drops them).
  */
 export function contentDocs(prep: Prepare, agentId: string, content: string, writer?: KeywordRunWriter): number[] {
-  const term = contentTerm(content);
-  const docs = [...(writer?.pending(term, agentId) ?? [])];
+  const { term, tag } = contentKey(content);
+  const docs: number[] = [];
+  if (writer !== undefined) {
+    const pending = writer.pending(term, agentId);
+    pending.docs.forEach((doc, i) => {
+      if (pending.weights[i] === tag) docs.push(doc);
+    });
+  }
   for (const { data } of prep(CONTENT_POSTINGS).all(term, agentId) as { data: Buffer }[]) {
-    for (let o = 0; o < data.length; o += POSTING_BYTES) docs.push(data.readUInt32LE(o));
+    for (let o = 0; o < data.length; o += POSTING_BYTES) if (data.readDoubleLE(o + 4) === tag) docs.push(data.readUInt32LE(o));
   }
   return docs;
 }
