@@ -17,6 +17,7 @@ import * as sqliteVec from 'sqlite-vec';
 import { MemorySubstrate } from '../src/index.js';
 import { LatentModel, makeTexts, memoryBatch, Vocabulary } from './data.js';
 import { engineDescription, envInt, progress, rawKeywordWriter, tempDir, type BenchResult } from './lib.js';
+import { InsertedPerAgent } from '../src/backends/sqlite/sqlite-agent-counts.js';
 
 const AGENT = 'bench-agent';
 const BATCH = 1000;
@@ -123,12 +124,15 @@ export async function archive(results: BenchResult[]): Promise<void> {
       );
       const insVec = db.prepare('insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, ?, ?, ?, ?, ?, ?)');
       const terms = rawKeywordWriter(db);
+      const counts = new InsertedPerAgent();
       const batch = db.transaction((rows: Record<string, unknown>[]) => {
         for (const r of rows) {
           const { lastInsertRowid } = insMemory.run(r['id'], r['agent_id'], r['content'], r['source'], r['scope'], r['metadata'], r['confidence'], r['created_at'], r['accessed_at'], r['access_count']);
           if (Array.isArray(r['embedding'])) insVec.run(BigInt(lastInsertRowid), r['agent_id'], Buffer.from(Float32Array.from(r['embedding'] as number[]).buffer), r['scope'], r['source'], r['confidence'], BigInt(r['created_at'] as number));
           terms.add(lastInsertRowid, String(r['agent_id']), String(r['content']));
+          counts.inserted(String(r['agent_id']));
         }
+        counts.flush((sql) => db.prepare(sql));
         terms.flush();
       });
       let rows: Record<string, unknown>[] = [];

@@ -8,7 +8,8 @@
  *
  *   row              the `memories` row (with its `id unique` key), nothing else
  *   + list indexes   memories_agent_scope, memories_accessed, the key/expiry partial indexes, the 0007 list indexes
- *   + agent counts   `memory_agent_counts` and its triggers (migration 0010: one upsert per memory, keyword recall's N)
+ *   + agent counts   `memory_agent_counts` (keyword recall's N): its delete/move triggers and one upsert per batch, as
+ *                    memstrate's writers add it (sqlite-agent-counts.ts; migration 0013 dropped the per-row insert trigger)
  *   + vec0           the `memories_vec` row (partitioned by agent, with its metadata columns)
  *   + terms          the keyword index: a `keyword_docs` row per memory and the batch's postings (its
  *                    terms and its content's term, which dedupe looks up) as one sorted run, with the
@@ -36,6 +37,7 @@ import { MemorySubstrate } from '../src/index.js';
 import { termWeights } from '../src/core/keyword-score.js';
 import { LatentModel, makeTexts, row, Vocabulary } from './data.js';
 import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, rawKeywordWriter, tempDir, type BenchResult, type ThroughputContender } from './lib.js';
+import { InsertedPerAgent } from '../src/backends/sqlite/sqlite-agent-counts.js';
 
 const AGENT = 'bench-agent';
 const BATCH = 1000;
@@ -69,7 +71,7 @@ export async function memstrateSchema(path: string, embedding: Float32Array): Pr
     return {
       memories: (ddl("type = 'table' and name = 'memories'")[0] as { sql: string }).sql,
       listIndexes: indexes.map((i) => i.sql),
-      counts: [...ddl("type = 'table' and name = 'memory_agent_counts'"), ...ddl("type = 'trigger' and name like 'memory\_agent\_counts\_%' escape '\'")].map((r) => r.sql),
+      counts: [...ddl("type = 'table' and name = 'memory_agent_counts'"), ...ddl("type = 'trigger' and name like 'memory\\_agent\\_counts\\_%' escape '\\'")].map((r) => r.sql),
       vec: (ddl("name = 'memories_vec'")[0] as { sql: string }).sql,
       // the keyword tables, their index and the triggers that keep them (they fire on delete/update only)
       terms: [...ddl("type = 'table' and name like 'keyword\\_%' escape '\\'"), ...ddl("type = 'index' and name like 'keyword\\_%' escape '\\'"), ...ddl("type = 'trigger' and name like 'keyword\\_%' escape '\\'")].map((r) => r.sql),
@@ -130,6 +132,7 @@ export async function load(results: BenchResult[]): Promise<void> {
         );
         const insVec = step.vec ? db.prepare('insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, ?, ?, ?, ?, ?, ?)') : undefined;
         const terms = step.terms ? rawKeywordWriter(db) : undefined;
+        const counts = step.counts ? new InsertedPerAgent() : undefined;
         const insertBatch = db.transaction((start: number, end: number) => {
           for (let i = start; i < end; i++) {
             const now = Date.now();
@@ -139,7 +142,9 @@ export async function load(results: BenchResult[]): Promise<void> {
             const rowid = Number(insMem.run(id, AGENT, content, metadata, now, now).lastInsertRowid);
             terms?.add(rowid, AGENT, content, step.js ? termWeights(content) : (precomputed[i] as Map<string, number>));
             insVec?.run(BigInt(rowid), AGENT, vecBuf(i), 'episodic', 'observation', 1, BigInt(now));
+            counts?.inserted(AGENT);
           }
+          counts?.flush((sql) => db.prepare(sql));
           terms?.flush();
         });
         for (let start = 0; start < n; start += BATCH) insertBatch(start, Math.min(n, start + BATCH));

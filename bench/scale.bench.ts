@@ -27,6 +27,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { MemorySubstrate } from '../src/index.js';
 import { LatentModel, makeTexts, queryTerms, row, Vocabulary } from './data.js';
 import { compareLatency, engineDescription, envInt, openRawSqlite, percentile, progress, rawKeywordWriter, Rng, tempDir, type BenchResult } from './lib.js';
+import { InsertedPerAgent } from '../src/backends/sqlite/sqlite-agent-counts.js';
 import { memstrateSchema } from './load.bench.js';
 
 const K = 10;
@@ -233,15 +234,18 @@ async function rawLoadRate(dir: string, model: LatentModel, vocab: Vocabulary, d
     );
     const insVec = db.prepare("insert into memories_vec (rowid, agent_id, embedding, scope, source, confidence, created_at) values (?, 'raw', ?, 'episodic', 'observation', 1.0, ?)");
     const terms = rawKeywordWriter(db);
+    const counts = new InsertedPerAgent();
     const batch = db.transaction((start: number, end: number) => {
       for (let i = start; i < end; i++) {
         const now = Date.now();
         const content = texts[i] as string;
         const rowid = Number(insMem.run(uuidv7(), content, now, now).lastInsertRowid);
         terms.add(rowid, 'raw', content);
+        counts.inserted('raw');
         const v = row(vectors, dim, i);
         insVec.run(BigInt(rowid), Buffer.from(v.buffer, v.byteOffset, v.byteLength), BigInt(now));
       }
+      counts.flush((sql) => db.prepare(sql));
       terms.flush();
     });
     const t0 = performance.now();

@@ -11,6 +11,7 @@ import * as m0009 from './0009_langgraph_checkpoints.js';
 import * as m0010 from './0010_agent_memory_counts.js';
 import * as m0011 from './0011_keyword_runs.js';
 import * as m0012 from './0012_content_terms.js';
+import * as m0013 from './0013_agent_counts_by_writers.js';
 
 /** Every SQLite migration, by name (applied in name order by Kysely's Migrator). Never edit one that shipped. */
 export const sqliteMigrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const sqliteMigrations: Record<string, Migration> = {
   '0010_agent_memory_counts': m0010,
   '0011_keyword_runs': m0011,
   '0012_content_terms': m0012,
+  '0013_agent_counts_by_writers': m0013,
 };

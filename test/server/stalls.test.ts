@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { startGateway, type GatewayUnderTest } from './fixture.js';
 import { figure } from '../helpers/figure.js';
 import { KeywordRunWriter } from '../../src/backends/sqlite/sqlite-keyword-runs.js';
+import { InsertedPerAgent } from '../../src/backends/sqlite/sqlite-agent-counts.js';
 
 /**
  * The gateway keeps answering while heavy queries run: a graph walk to depth 16 over 10,000
@@ -91,12 +92,15 @@ describe('a gateway that never stalls', () => {
         "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', 'episodic', '{}', 1, ?, ?, 0)",
       );
       const statements = new Map<string, Database.Statement>();
+      const counts = new InsertedPerAgent();
       const terms = new KeywordRunWriter((sql) => statements.get(sql) ?? (statements.set(sql, db.prepare(sql)).get(sql) as Database.Statement));
       for (let i = 0; i < 100_000; i++) {
         const content = `alpha beta note ${i} gamma ${i % 97} delta ${i % 13}`;
         const { lastInsertRowid } = insert.run(`m-${i}`, AGENT, content, i, i);
         terms.add(lastInsertRowid, AGENT, content);
+        counts.inserted(AGENT);
       }
+      counts.flush((sql) => db.prepare(sql));
       terms.flush();
     })();
     db.close();

@@ -106,7 +106,7 @@ it('0008 indexes existing memories for per-agent keyword recall (CJK included) a
   check.close();
 });
 
-it("0010 keeps each agent's memory count by trigger (keyword recall's N): backfilled, followed by writes and deletes, gone with the agent's last memory", async () => {
+it("each agent's memory count (keyword recall's N; 0010, inserts counted by the writers since 0013) follows writes, keyed replaces, dedupes, imports and deletes, gone with the agent's last memory", async () => {
   const path = freshPath();
   const mem = await MemorySubstrate.open({ sqlitePath: path }, { env: {} });
   const counts = () => {
@@ -121,9 +121,30 @@ it("0010 keeps each agent's memory count by trigger (keyword recall's N): backfi
     const ids = await mem.semantic.rememberMany([1, 2, 3].map((i) => ({ agentId: 'A', content: `note ${i}` })));
     await mem.semantic.remember({ agentId: 'B', content: 'other' });
     expect(counts()).toEqual([{ agent_id: 'A', n: 3 }, { agent_id: 'B', n: 1 }]);
+    // A keyed replace and a dedupe that finds its twin add nothing; a new key adds one.
+    await mem.semantic.remember({ agentId: 'A', content: 'v1', key: 'k' });
+    await mem.semantic.remember({ agentId: 'A', content: 'v2', key: 'k' });
+    await mem.semantic.remember({ agentId: 'A', content: 'note 2', dedupe: 'content' });
+    expect(counts()).toEqual([{ agent_id: 'A', n: 4 }, { agent_id: 'B', n: 1 }]);
     await mem.semantic.forget(ids[0] as string);
     await mem.erase({ agentId: 'B' });
-    expect(counts()).toEqual([{ agent_id: 'A', n: 2 }]);
+    expect(counts()).toEqual([{ agent_id: 'A', n: 3 }]);
+    // An import counts what it writes: into a fresh store, and again with overwrite (replaced whole: no change).
+    const archive = Buffer.concat(await mem.export({ stores: ['semantic'] }).toArray());
+    const path2 = freshPath();
+    const other = await MemorySubstrate.open({ sqlitePath: path2 }, { env: {} });
+    try {
+      await other.import(archive);
+      await other.import(archive, { onConflict: 'overwrite' });
+    } finally {
+      await other.close();
+    }
+    const db = new Database(path2, { readonly: true });
+    try {
+      expect(db.prepare('select agent_id, n from memory_agent_counts order by agent_id').all()).toEqual([{ agent_id: 'A', n: 3 }]);
+    } finally {
+      db.close();
+    }
   } finally {
     await mem.close();
   }

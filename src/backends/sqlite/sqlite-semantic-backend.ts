@@ -11,6 +11,7 @@ import { vectorToBuffer } from '../../core/vector.js';
 import { ValidationError } from '../../errors.js';
 import { num, raw } from '../sql/context.js';
 import { agentCounts, KEYWORD_SHORTLIST, memoryCount } from '../sql/sql-keyword-stats.js';
+import { InsertedPerAgent } from './sqlite-agent-counts.js';
 import { contentDocs, KeywordRunWriter, purgeDeleted } from './sqlite-keyword-runs.js';
 import { SqliteVectorSlots, vecTableDdl } from './sqlite-vector-slots.js';
 import { DEFAULT_ANN_SETTINGS, SqliteAnnIndex, type AnnSettings } from './sqlite-ann-index.js';
@@ -213,6 +214,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
         const insertMemory = this.prep(db, INSERT_MEMORY);
         const vectors = hasVec ? this.vectorRows(db) : undefined;
         const terms = this.keywordWriter(db);
+        const inserted = new InsertedPerAgent();
         const outcomes: InsertOutcome[] = [];
         for (const r of rows) {
           const metadata = JSON.stringify(r.metadata);
@@ -237,12 +239,14 @@ export class SqliteSemanticBackend implements SemanticBackend {
             }
           }
           const { lastInsertRowid } = insertMemory.run(r.id, r.agentId, r.content, r.source, r.scope, metadata, r.confidence, r.createdAt, r.createdAt, r.key ?? null, r.expiresAt ?? null);
+          inserted.inserted(r.agentId);
           terms.add(lastInsertRowid, r.agentId, r.content);
           if (r.embedding !== undefined && vectors) {
             vectors.put(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(r.embedding), r.scope, r.source, r.confidence, BigInt(r.createdAt));
           }
           outcomes.push({ id: r.id, outcome: 'created' });
         }
+        inserted.flush((sql) => this.prep(db, sql));
         terms.flush();
         return outcomes;
       }),
@@ -632,6 +636,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
             'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         );
         const terms = this.keywordWriter(db);
+        const inserted = new InsertedPerAgent();
         const outcomes = rows.map((r): ArchiveRowOutcome => {
           const found = find.all(r.id, r.agentId, r.key ?? null) as { rowid: number | bigint }[];
           if (found.length > 0) {
@@ -645,6 +650,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
             r.id, r.agentId, r.content, r.source, r.scope, JSON.stringify(r.metadata), r.confidence, r.createdAt, r.accessedAt, r.accessCount,
             r.supersededBy ?? null, r.key ?? null, r.expiresAt ?? null,
           );
+          inserted.inserted(r.agentId);
           if (r.embedding !== undefined && vectors) {
             vectors.put(BigInt(lastInsertRowid), r.agentId, vectorToBuffer(Float32Array.from(r.embedding)), r.scope, r.source, r.confidence, BigInt(r.createdAt));
           }
@@ -652,6 +658,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
           terms.add(lastInsertRowid, r.agentId, r.content);
           return found.length > 0 ? 'replaced' : 'created';
         });
+        inserted.flush((sql) => this.prep(db, sql));
         terms.flush();
         return outcomes;
       }),
