@@ -104,12 +104,32 @@ function compareKeys(a: PostingRow, b: PostingRow): number {
   return compareText(a.term, b.term) || compareText(a.agent_id, b.agent_id);
 }
 
+interface PendingList {
+  term: string;
+  agentId: string;
+  docs: number[];
+  weights: number[];
+}
+
+function push(terms: Map<string, PendingList>, term: string, agentId: string, doc: number, weight: number): void {
+  let list = terms.get(term);
+  if (list === undefined) terms.set(term, (list = { term, agentId, docs: [], weights: [] }));
+  list.docs.push(doc);
+  list.weights.push(weight);
+}
+
+/** JS's default sort order of strings (UTF-16 units). */
+function byUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
  * Collects one write call's keyword postings: `add` writes a memory's doc row and buffers its
  * postings; `flush` writes them as a level-0 run and does the merge work they pay for.
  */
 export class KeywordRunWriter {
-  private readonly lists = new Map<string, { term: string; agentId: string; docs: number[]; weights: number[] }>();
+  /** agent → term → postings (no key strings built per posting). */
+  private readonly lists = new Map<string, Map<string, PendingList>>();
   private firstDoc = Number.POSITIVE_INFINITY;
   private lastDoc = 0;
 
@@ -122,21 +142,15 @@ export class KeywordRunWriter {
     if (doc > 0xffffffff) throw new Error('keyword index: document numbers are exhausted (2^32)');
     this.firstDoc = Math.min(this.firstDoc, doc);
     this.lastDoc = Math.max(this.lastDoc, doc);
-    for (const [term, weight] of weights) this.push(term, agentId, doc, weight);
-    this.push(own.term, agentId, doc, own.tag);
+    let terms = this.lists.get(agentId);
+    if (terms === undefined) this.lists.set(agentId, (terms = new Map()));
+    for (const [term, weight] of weights) push(terms, term, agentId, doc, weight);
+    push(terms, own.term, agentId, doc, own.tag);
   }
 
   /** The postings of this write call (not flushed yet) of `term` for the agent. */
   pending(term: string, agentId: string): { docs: readonly number[]; weights: readonly number[] } {
-    return this.lists.get(`${term}\u0000${agentId}`) ?? { docs: [], weights: [] };
-  }
-
-  private push(term: string, agentId: string, doc: number, weight: number): void {
-    const key = `${term}\u0000${agentId}`;
-    let list = this.lists.get(key);
-    if (list === undefined) this.lists.set(key, (list = { term, agentId, docs: [], weights: [] }));
-    list.docs.push(doc);
-    list.weights.push(weight);
+    return this.lists.get(agentId)?.get(term) ?? { docs: [], weights: [] };
   }
 
   /** Writes the buffered postings as one run, then merges in proportion. Call inside the write's transaction. */
@@ -146,19 +160,18 @@ export class KeywordRunWriter {
     const insert = this.prep(INSERT_POSTINGS);
     // In about key order (JS order, which differs from SQLite's only above the BMP), so the rows
     // append at the run's end of the b-tree.
-    const keys = [...this.lists.keys()].sort();
-    const agents = new Set<string>();
-    for (const key of keys) {
-      const list = this.lists.get(key) as { term: string; agentId: string; docs: number[]; weights: number[] };
-      insert.run(run, list.term, list.agentId, list.docs.length, packPostings(list.docs, list.weights));
-      agents.add(list.agentId);
-    }
+    const [only, ...more] = this.lists.values();
+    const lists =
+      more.length === 0 && only !== undefined
+        ? [...only.keys()].sort().map((term) => only.get(term) as PendingList)
+        : [...this.lists.values()].flatMap((terms) => [...terms.values()]).sort((a, b) => byUnits(a.term, b.term) || byUnits(a.agentId, b.agentId));
+    for (const list of lists) insert.run(run, list.term, list.agentId, list.docs.length, packPostings(list.docs, list.weights));
     const holds = this.prep(INSERT_RUN_AGENT);
-    for (const agent of agents) holds.run(agent, run);
+    for (const agent of this.lists.keys()) holds.run(agent, run);
     this.lists.clear();
     this.firstDoc = Number.POSITIVE_INFINITY;
     this.lastDoc = 0;
-    mergeRuns(this.prep, MERGE_WORK_FACTOR * keys.length);
+    mergeRuns(this.prep, MERGE_WORK_FACTOR * lists.length);
   }
 }
 
