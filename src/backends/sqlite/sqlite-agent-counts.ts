@@ -7,8 +7,8 @@ const ADD = 'insert into memory_agent_counts (agent_id, n) values (?, ?) on conf
 /**
  * The memories one write call inserts, per agent, added to `memory_agent_counts` (keyword recall's
  * N) in one statement per agent inside the call's transaction. Since migration 0013 an insert into
- * `memories` fires no trigger: an AFTER INSERT trigger, even an empty one, cost a batched load
- * 4–6 µs per memory. Deletes and agent moves still count by trigger. Every insert into `memories`
+ * `memories` fires no trigger: an AFTER INSERT trigger cost a batched load 3.6 µs per memory
+ * empty and 6.5 µs counting (measured on memstrate's schema). Deletes and agent moves still count by trigger. Every insert into `memories`
  * goes through one of these.
  */
 export class InsertedPerAgent {

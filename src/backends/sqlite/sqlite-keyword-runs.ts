@@ -135,7 +135,7 @@ export class KeywordRunWriter {
 
   constructor(private readonly prep: Prepare) {}
 
-  /** Indexes a memory: its terms' weights (`weights` when already computed) and its content's term. */
+  /** Indexes a memory: its terms' weights (`weights` when already computed) and its content's key. */
   add(memoryRowid: number | bigint, agentId: string, content: string, weights: ReadonlyMap<string, number> = termWeights(content)): void {
     const own = contentKey(content);
     const doc = Number(this.prep(INSERT_DOC).run(memoryRowid, agentId, JSON.stringify([...weights.keys(), own.term])).lastInsertRowid);

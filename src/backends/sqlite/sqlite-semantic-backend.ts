@@ -54,7 +54,7 @@ const INSERT_MEMORY =
   'values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)';
 const FIND_KEY = 'select rowid, id, expires_at from memories where agent_id = ? and key = ?';
 const REPLACE_MEMORY = 'update memories set content = ?, source = ?, scope = ?, metadata = ?, confidence = ?, expires_at = ?, superseded_by = null where rowid = ?';
-/** The live twin of a dedupe row among the docs holding its content's term (sqlite-keyword-runs.ts contentDocs). */
+/** The live twin of a dedupe row among the docs holding its content's key (sqlite-keyword-runs.ts contentDocs). */
 const FIND_TWIN =
   'select m.id as id from json_each(?) c cross join keyword_docs d on d.doc = c.value cross join memories m on m.rowid = d.memory_rowid ' +
   'where m.agent_id = ? and m.scope = ? and m.content = ? and m.superseded_by is null and (m.expires_at is null or m.expires_at > ?) ' +
