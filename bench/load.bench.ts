@@ -12,7 +12,7 @@
  *                    memstrate's writers add it (sqlite-agent-counts.ts; migration 0013 dropped the per-row insert trigger)
  *   + vec0           the `memories_vec` row (partitioned by agent, with its metadata columns)
  *   + terms          the keyword index: a `keyword_docs` row per memory and the batch's postings (its
- *                    terms and its content's term, which dedupe looks up) as one sorted run, with the
+ *                    terms and its content key, which dedupe looks up) as one sorted run, with the
  *                    merge work it pays for (sqlite-keyword-runs.ts's writer; terms precomputed,
  *                    untimed) (= every table and index memstrate writes)
  *   + JS             as above, plus what memstrate computes per row: a UUIDv7, JSON.stringify(metadata) and
@@ -26,7 +26,8 @@
  * random); every table but with SQLite's own FTS5 (migration 0002's external-content table, porter
  * unicode61, filled by its insert trigger; default merge settings) in place of memstrate's keyword
  * index — the cheapest keyword index SQLite ships, for the floor; a plain
- * `vec0(embedding float[D])` insert alone.
+ * `vec0(embedding float[D])` insert alone. Last, the floor it shows: the rows/s of the row, its vector
+ * and a keyword index with no JavaScript at all (memstrate's runs, and FTS5), against the target.
  * Env: BENCH_LOAD_N (rows per run, default 100000), BENCH_DIM (384), BENCH_LOAD_RUNS (default 3),
  * BENCH_LOAD_STEPS (comma-separated step names to run, e.g. "row,terms alone,memstrate rememberMany";
  * default all; "row" is always run: it is the baseline).
@@ -229,6 +230,9 @@ export async function load(results: BenchResult[]): Promise<void> {
         `    ${c.name.padEnd(24)} ${Math.round(s.opsPerSec).toString().padStart(9)}  ${(s.opsPerSec / base).toFixed(3).padStart(7)}  ${us.toFixed(1).padStart(7)}  ${added.padStart(8)}  ${(s.spread * 100).toFixed(0)} %`,
       );
     }
+    // The floor: what the row, its vector and a keyword index cost with no JavaScript at all.
+    const floor = ['+ terms', 'all, FTS5 for terms'].filter((name) => stats.has(name)).map((name) => `${name} ${Math.round((stats.get(name) as { opsPerSec: number }).opsPerSec)} rows/s`);
+    if (floor.length > 0) console.log(`    floor without JavaScript (row, indexes, vec0, a keyword index): ${floor.join('; ')} — the target is 25000 rows/s`);
     for (const c of contenders) {
       if (c.name === 'row') continue;
       const s = stats.get(c.name) as { opsPerSec: number };
