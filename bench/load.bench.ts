@@ -15,7 +15,7 @@
  *                    terms and its content key, which dedupe looks up) as one sorted run, with the
  *                    merge work it pays for (sqlite-keyword-runs.ts's writer; terms precomputed,
  *                    untimed) (= every table and index memstrate writes)
- *   + JS             as above, plus what memstrate computes per row: a UUIDv7, JSON.stringify(metadata) and
+ *   + JS             as above, plus what memstrate computes per row: a UUIDv7 (core/ids.ts), JSON.stringify(metadata) and
  *                    termWeights (fold, split, stem)
  *   memstrate        `semantic.rememberMany` (validation, unit-vector check, one audit entry per batch)
  *
@@ -35,6 +35,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import Database from 'better-sqlite3';
 import { MemorySubstrate } from '../src/index.js';
+import { newId } from '../src/core/ids.js';
 import { termWeights } from '../src/core/keyword-score.js';
 import { LatentModel, makeTexts, row, Vocabulary } from './data.js';
 import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, rawKeywordWriter, tempDir, type BenchResult, type ThroughputContender } from './lib.js';
@@ -138,7 +139,7 @@ export async function load(results: BenchResult[]): Promise<void> {
           for (let i = start; i < end; i++) {
             const now = Date.now();
             const content = texts[i] as string;
-            const id = step.js ? uuidv7() : (fixedIds[i] as string);
+            const id = step.js ? newId() : (fixedIds[i] as string);
             const metadata = step.js ? JSON.stringify({}) : '{}';
             const rowid = Number(insMem.run(id, AGENT, content, metadata, now, now).lastInsertRowid);
             terms?.add(rowid, AGENT, content, step.js ? termWeights(content) : (precomputed[i] as Map<string, number>));
