@@ -51,8 +51,13 @@ const INSERT_DOC = 'insert into keyword_docs (memory_rowid, agent_id, terms) val
 const INSERT_RUN = 'insert into keyword_runs (level, first_doc, last_doc) values (?, ?, ?)';
 const INSERT_POSTINGS = 'insert into keyword_postings (run, term, agent_id, n, data) values (?, ?, ?, ?, ?)';
 const INSERT_RUN_AGENT = 'insert into keyword_run_agents (agent_id, run) values (?, ?)';
-const CONTENT_POSTINGS =
-  'select p.data as data from keyword_run_agents a join keyword_postings p on p.run = a.run and p.term = ? and p.agent_id = a.agent_id where a.agent_id = ?';
+/**
+ * Where an agent's postings of the terms of a JSON array (first parameter; the agent second) are:
+ * one key seek per term in each run that holds the agent's postings (`p`: term, n, data). Keyword
+ * recall and dedupe both read through it.
+ */
+export const AGENT_POSTINGS_FROM =
+  'from keyword_run_agents a cross join json_each(?) q cross join keyword_postings p on p.run = a.run and p.term = q.value and p.agent_id = a.agent_id where a.agent_id = ?';
 
 /**
  * Where a memory's exact content is kept in the keyword index: the term `#` and three hex digits
@@ -118,11 +123,6 @@ function push(terms: Map<string, PendingList>, term: string, agentId: string, do
   list.weights.push(weight);
 }
 
-/** JS's default sort order of strings (UTF-16 units). */
-function byUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * Collects one write call's keyword postings: `add` writes a memory's doc row and buffers its
  * postings; `flush` writes them as a level-0 run and does the merge work they pay for.
@@ -158,13 +158,13 @@ export class KeywordRunWriter {
     if (this.lists.size === 0) return;
     const run = this.prep(INSERT_RUN).run(0, this.firstDoc, this.lastDoc).lastInsertRowid;
     const insert = this.prep(INSERT_POSTINGS);
-    // In about key order (JS order, which differs from SQLite's only above the BMP), so the rows
-    // append at the run's end of the b-tree.
+    // In key order, so the rows append at the run's end of the b-tree (one agent's terms by JS's
+    // own sort, which differs from SQLite's order only above the BMP).
     const [only, ...more] = this.lists.values();
     const lists =
       more.length === 0 && only !== undefined
         ? [...only.keys()].sort().map((term) => only.get(term) as PendingList)
-        : [...this.lists.values()].flatMap((terms) => [...terms.values()]).sort((a, b) => byUnits(a.term, b.term) || byUnits(a.agentId, b.agentId));
+        : [...this.lists.values()].flatMap((terms) => [...terms.values()]).sort((a, b) => compareText(a.term, b.term) || compareText(a.agentId, b.agentId));
     for (const list of lists) insert.run(run, list.term, list.agentId, list.docs.length, packPostings(list.docs, list.weights));
     const holds = this.prep(INSERT_RUN_AGENT);
     for (const agent of this.lists.keys()) holds.run(agent, run);
@@ -189,7 +189,7 @@ export function contentDocs(prep: Prepare, agentId: string, content: string, wri
       if (pending.weights[i] === tag) docs.push(doc);
     });
   }
-  for (const { data } of prep(CONTENT_POSTINGS).all(term, agentId) as { data: Buffer }[]) {
+  for (const { data } of prep(`select p.data as data ${AGENT_POSTINGS_FROM}`).all(JSON.stringify([term]), agentId) as { data: Buffer }[]) {
     for (let o = 0; o < data.length; o += POSTING_BYTES) if (data.readDoubleLE(o + 4) === tag) docs.push(data.readUInt32LE(o));
   }
   return docs;

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { keywordIdf } from '../../core/keyword-score.js';
+import { POSTING_BYTES } from './sqlite-keyword-runs.js';
 
 /**
  * Read tasks: JavaScript that reads through one SQLite connection and computes over what it read,
@@ -40,7 +41,7 @@ export interface KeywordTaskRow {
  * first, and only when fewer than k pass is every scored doc filtered, best first, in chunks.
  */
 const KEYWORD_TASK = String.raw`function keyword(prepare, input) {
-  const B = 12;
+  const B = ${POSTING_BYTES};
   const keywordIdf = ${keywordIdf.toString()};
   const byTerm = new Map(input.terms.map((term) => [term, { pieces: [], df: 0 }]));
   let n = 0;

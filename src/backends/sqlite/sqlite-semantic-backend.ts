@@ -12,7 +12,7 @@ import { ValidationError } from '../../errors.js';
 import { num, raw } from '../sql/context.js';
 import { agentCounts, KEYWORD_SHORTLIST, memoryCount } from '../sql/sql-keyword-stats.js';
 import { InsertedPerAgent } from './sqlite-agent-counts.js';
-import { contentDocs, KeywordRunWriter, purgeDeleted } from './sqlite-keyword-runs.js';
+import { AGENT_POSTINGS_FROM, contentDocs, KeywordRunWriter, purgeDeleted } from './sqlite-keyword-runs.js';
 import { SqliteVectorSlots, vecTableDdl } from './sqlite-vector-slots.js';
 import { DEFAULT_ANN_SETTINGS, SqliteAnnIndex, type AnnSettings } from './sqlite-ann-index.js';
 import { VectorRows } from './sqlite-vector-rows.js';
@@ -54,9 +54,11 @@ const INSERT_MEMORY =
   'values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)';
 const FIND_KEY = 'select rowid, id, expires_at from memories where agent_id = ? and key = ?';
 const REPLACE_MEMORY = 'update memories set content = ?, source = ?, scope = ?, metadata = ?, confidence = ?, expires_at = ?, superseded_by = null where rowid = ?';
+/** The memories (`m`) of the keyword docs of a JSON array (`c`, its first parameter): dedupe's candidates, keyword recall's scored docs. */
+const DOC_MEMORIES = 'json_each(?) c cross join keyword_docs d on d.doc = c.value cross join memories m on m.rowid = d.memory_rowid';
 /** The live twin of a dedupe row among the docs holding its content's key (sqlite-keyword-runs.ts contentDocs). */
 const FIND_TWIN =
-  'select m.id as id from json_each(?) c cross join keyword_docs d on d.doc = c.value cross join memories m on m.rowid = d.memory_rowid ' +
+  `select m.id as id from ${DOC_MEMORIES} ` +
   'where m.agent_id = ? and m.scope = ? and m.content = ? and m.superseded_by is null and (m.expires_at is null or m.expires_at > ?) ' +
   'order by m.created_at, m.id limit 1';
 /**
@@ -67,8 +69,7 @@ const FIND_TWIN =
  * by keywordRowsStatements).
  */
 const KEYWORD_ROWS_AGENT =
-  'select 0 as kind, p.term as term, p.n as n, p.data as data from keyword_run_agents a cross join json_each(?) q cross join keyword_postings p ' +
-  'on p.run = a.run and p.term = q.value and p.agent_id = a.agent_id where a.agent_id = ? ' +
+  `select 0 as kind, p.term as term, p.n as n, p.data as data ${AGENT_POSTINGS_FROM} ` +
   'union all select 1, d.term, d.n, null from json_each(?) q cross join keyword_dead d on d.term = q.value and d.agent_id = ?';
 /** The same over every agent's memories. */
 const KEYWORD_ROWS_ALL =
@@ -395,9 +396,7 @@ export class SqliteSemanticBackend implements SemanticBackend {
         k,
         shortlist: k * 2 + KEYWORD_SHORTLIST,
         filter: {
-          sql:
-            'select c.key as i, m.id as id, m.rowid as rowid from json_each(?) c cross join keyword_docs d on d.doc = c.value ' +
-            `cross join memories m on m.rowid = d.memory_rowid where 1 = 1${where.sql}`,
+          sql: `select c.key as i, m.id as id, m.rowid as rowid from ${DOC_MEMORIES} where 1 = 1${where.sql}`,
           params: where.params,
         },
       });
