@@ -99,11 +99,16 @@ function checkAccounts(path: string): { levels: number[]; merging: boolean; tomb
   }
 }
 
+/** A fresh store file in the test's folder. */
+async function openStore(name: string): Promise<{ path: string; mem: MemorySubstrate }> {
+  const path = join(dir, `${name}.db`);
+  return { path, mem: await MemorySubstrate.open({ sqlitePath: path, auditAnchorPath: `${path}.anchor` }, { env: {} }) };
+}
+
 it('keyword recall equals the BM25 reference through writes, merges in progress, deletes and rewrites; the runs account for every live doc', async () => {
   const r = rng(21);
   const word = zipf(r);
-  const path = join(dir, 'runs.db');
-  const mem = await MemorySubstrate.open({ sqlitePath: path, auditAnchorPath: `${path}.anchor` }, { env: {} });
+  const { path, mem } = await openStore('runs');
   const live: Live[] = [];
   let order = 0;
   const text = () => Array.from({ length: 5 + Math.floor(r() * 12) }, word).join(' ') + ` u${order}u`;
@@ -172,8 +177,7 @@ it('keyword recall equals the BM25 reference through writes, merges in progress,
 it('a secure erasure takes the erased memories’ postings out of every run, and recall of the rest stays exact', async () => {
   const r = rng(5);
   const word = zipf(r);
-  const path = join(dir, 'erase.db');
-  const mem = await MemorySubstrate.open({ sqlitePath: path, auditAnchorPath: `${path}.anchor` }, { env: {} });
+  const { path, mem } = await openStore('erase');
   const live: Live[] = [];
   let order = 0;
   try {
@@ -217,10 +221,9 @@ it('a secure erasure takes the erased memories’ postings out of every run, and
   }
 }, 60_000);
 
-it("dedupe: 'content' finds the oldest live twin through the content terms, whatever run holds it (a repeat within a call answers as its first row); deletes and rewrites take theirs away", async () => {
+it("dedupe: 'content' finds the oldest live twin through the content keys, whatever run holds it (a repeat within a call answers as its first row); deletes and rewrites take theirs away", async () => {
   const r = rng(9);
-  const path = join(dir, 'dedupe.db');
-  const mem = await MemorySubstrate.open({ sqlitePath: path, auditAnchorPath: `${path}.anchor` }, { env: {} });
+  const { path, mem } = await openStore('dedupe');
   // A small pool, so contents repeat across calls and within one; "?!" has no keyword terms.
   const pool = [...Array.from({ length: 24 }, (_, i) => `note ${WORDS[i]} ${WORDS[(i * 7) % 50]}`), '?!'];
   const live: Live[] = [];

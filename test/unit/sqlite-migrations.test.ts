@@ -74,14 +74,20 @@ it('0005 merges entities duplicated per (agent, type, name) into the oldest and 
   }
 });
 
-it('0008 indexes existing memories for per-agent keyword recall (CJK included) and drops the FTS5 index', async () => {
+/** A fresh file migrated up to the migration before `name`, for testing `name` on data written in the older schema. */
+async function migratedBefore(name: string): Promise<{ path: string; raw: Database.Database; db: Kysely<unknown> }> {
   const path = freshPath();
   const raw = new Database(path);
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
-  const upTo0007 = Object.fromEntries(Object.entries(sqliteMigrations).filter(([name]) => name < '0008'));
+  const older = Object.fromEntries(Object.entries(sqliteMigrations).filter(([m]) => m < name));
   const { Migrator } = await import('kysely');
-  const { error } = await new Migrator({ db, provider: { getMigrations: async () => upTo0007 } }).migrateToLatest();
+  const { error } = await new Migrator({ db, provider: { getMigrations: async () => older } }).migrateToLatest();
   if (error) throw error;
+  return { path, raw, db };
+}
+
+it('0008 indexes existing memories for per-agent keyword recall (CJK included) and drops the FTS5 index', async () => {
+  const { path, raw, db } = await migratedBefore('0008');
   const insert = raw.prepare(
     "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', 'episodic', '{}', 1, 1, 1, 0)",
   );
@@ -150,20 +156,8 @@ it("each agent's memory count (keyword recall's N; 0010, inserts counted by the 
   }
 });
 
-/** A fresh file migrated up to 0010 (memories with `memory_terms`), for the migrations after it. */
-async function migratedTo0010(): Promise<{ path: string; raw: Database.Database; db: Kysely<unknown> }> {
-  const path = freshPath();
-  const raw = new Database(path);
-  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) });
-  const upTo0010 = Object.fromEntries(Object.entries(sqliteMigrations).filter(([name]) => name < '0011'));
-  const { Migrator } = await import('kysely');
-  const { error } = await new Migrator({ db, provider: { getMigrations: async () => upTo0010 } }).migrateToLatest();
-  if (error) throw error;
-  return { path, raw, db };
-}
-
 it("0011 moves memory_terms' postings into one run (recall unchanged) and drops memory_terms", async () => {
-  const { path, raw, db } = await migratedTo0010();
+  const { path, raw, db } = await migratedBefore('0011');
   const insert = raw.prepare(
     "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', 'episodic', '{}', 1, 1, 1, 0)",
   );
@@ -205,7 +199,7 @@ it("0011 moves memory_terms' postings into one run (recall unchanged) and drops 
 });
 
 it("0012 gives every existing memory its content key (dedupe finds it, term-less content included), keeps scores and drops memories_dedupe", async () => {
-  const { path, raw, db } = await migratedTo0010();
+  const { path, raw, db } = await migratedBefore('0011');
   const insert = raw.prepare(
     "insert into memories (id, agent_id, content, source, scope, metadata, confidence, created_at, accessed_at, access_count) values (?, ?, ?, 'observation', ?, '{}', 1, ?, 1, 0)",
   );
