@@ -12,8 +12,9 @@ type Prepare = (sql: string) => Statement;
  * and the reason loads slowed as the store grew).
  *
  * - `keyword_docs`: one row per memory version (`doc`, never reused: AUTOINCREMENT) with its
- *   memory's rowid, agent and distinct terms (JSON). Deleting or rewriting a memory deletes its doc
- *   (trigger), which records a tombstone and counts the doc's terms in `keyword_dead`.
+ *   memory's rowid, agent and distinct terms (JSON); a memory migrated by 0012 has a second doc
+ *   holding only its content key until its content changes. Deleting or rewriting a memory deletes
+ *   its docs (trigger), which records tombstones and counts the docs' terms in `keyword_dead`.
  * - Every doc also holds its content's key (`contentKey`, migration 0012): a term no query can hold
  *   (one of 1024 buckets of the content's SHA-256), whose posting carries 48 more bits of the hash
  *   in place of a weight; never scored. It is the dedupe index: the docs of an agent's memories with
