@@ -335,11 +335,6 @@ export function tempDir(label: string): { dir: string; cleanup: () => void } {
   };
 }
 
-/**
- * A raw better-sqlite3 connection configured like the substrate's SQLite engine
- * (src/backends/sqlite/sqlite-engine.ts): WAL, synchronous=NORMAL, 64 MiB page cache,
- * 256 MiB mmap, sqlite-vec loaded. Baselines use it so only the substrate's own work differs.
- */
 /** memstrate's keyword postings writer (sqlite-keyword-runs.ts) on a raw connection, its statements prepared once: what a raw baseline writes for the keyword index. */
 export function rawKeywordWriter(db: Database.Database): KeywordRunWriter {
   const statements = new Map<string, Database.Statement>();
@@ -350,6 +345,11 @@ export function rawKeywordWriter(db: Database.Database): KeywordRunWriter {
   });
 }
 
+/**
+ * A raw better-sqlite3 connection configured like the substrate's SQLite engine
+ * (src/backends/sqlite/sqlite-engine.ts): WAL, synchronous=NORMAL, 64 MiB page cache,
+ * 256 MiB mmap, sqlite-vec loaded. Baselines use it so only the substrate's own work differs.
+ */
 export function openRawSqlite(path: string): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');

@@ -1,9 +1,10 @@
 /**
  * remember — insert throughput, one at a time (`remember`, sequential awaits) and batched
  * (`rememberMany`, 1000 per call), against raw better-sqlite3 inserts of the same rows into an
- * equivalent hand-written schema: the same memories table and indexes, the keyword index of
- * migration 0011 written by memstrate's own writer (a doc row per memory, each transaction's
- * postings as one sorted run: sqlite-keyword-runs.ts), and `vec0(embedding float[D])` keyed by the memory rowid — one transaction
+ * equivalent schema: memstrate's own memories table, indexes, agent counts and keyword tables (DDL
+ * read from a migrated file), the keyword index written by memstrate's own writer (a doc row per
+ * memory, each transaction's postings as one sorted run: sqlite-keyword-runs.ts), and a plain
+ * `vec0(embedding float[D])` keyed by the memory rowid — one transaction
  * per memory, and 1000 memories per transaction. Target (anchors §6.6): ≥ 0.5× raw rows/s.
  * A vec0-only insert rate is printed for context (the anchors' 17k/s single, 73k/s batched).
  *
@@ -16,29 +17,20 @@ import { MemorySubstrate } from '../src/index.js';
 import { LatentModel, makeTexts, row, Vocabulary } from './data.js';
 import { compareThroughput, engineDescription, envInt, openRawSqlite, progress, rawKeywordWriter, RUNS, tempDir, type BenchResult, type ThroughputContender } from './lib.js';
 import type Database from 'better-sqlite3';
+import { InsertedPerAgent } from '../src/backends/sqlite/sqlite-agent-counts.js';
+import { memstrateSchema, type Schema } from './load.bench.js';
 
 const AGENT = 'bench-agent';
 const BATCH = 1000;
 
-/** The schema of the memory tables (migrations 0002, 0011, 0012), written by hand, plus a plain vec0 table. */
-function createRawSchema(db: Database.Database, dim: number, withText: boolean): void {
-  if (withText) {
-    db.exec(`
-      create table memories (
-        rowid integer primary key, id text not null unique, agent_id text not null, content text not null,
-        source text not null, scope text not null, metadata text not null, confidence real not null,
-        created_at integer not null, accessed_at integer not null, access_count integer not null, superseded_by text);
-      create index memories_agent_scope on memories(agent_id, scope, created_at);
-      create index memories_accessed on memories(accessed_at);
-      create table keyword_docs (doc integer primary key autoincrement, memory_rowid integer not null, agent_id text not null, terms text not null);
-      create index keyword_docs_memory on keyword_docs (memory_rowid);
-      create table keyword_runs (run integer primary key autoincrement, level integer not null, first_doc integer not null, last_doc integer not null,
-        merging_into integer, tombs integer);
-      create table keyword_postings (run integer not null, term text not null, agent_id text not null, n integer not null, data blob not null,
-        primary key (run, term, agent_id)) without rowid;
-      create table keyword_dead (term text not null, agent_id text not null, n integer not null, primary key (term, agent_id)) without rowid;
-      create table keyword_tombstones (doc integer primary key, agent_id text not null);`);
-  }
+/**
+ * The raw side's schema: memstrate's own memory tables, indexes, agent counts and keyword tables
+ * (their DDL read from a file memstrate migrated: load.bench.ts memstrateSchema), and a plain
+ * `vec0(embedding float[D])` table in place of memstrate's partitioned one; `withText` false: the
+ * vec0 table alone.
+ */
+function createRawSchema(db: Database.Database, schema: Schema, dim: number, withText: boolean): void {
+  if (withText) for (const sql of [schema.memories, ...schema.listIndexes, ...schema.counts, ...schema.terms]) db.exec(sql);
   db.exec(`create virtual table memories_vec using vec0(embedding float[${dim}])`);
 }
 
@@ -64,6 +56,7 @@ export async function remember(results: BenchResult[]): Promise<void> {
   let mem: MemorySubstrate | undefined;
   let raw: Database.Database | undefined;
   try {
+    const schema = await memstrateSchema(`${dir}/template.db`, row(vectors, dim, 0));
     const memContender = (name: string, body: (m: MemorySubstrate) => Promise<number>): ThroughputContender => ({
       name,
       setup: async (run) => {
@@ -79,7 +72,7 @@ export async function remember(results: BenchResult[]): Promise<void> {
       name,
       setup: (run) => {
         raw = openRawSqlite(`${dir}/raw-${name.replace(/\W+/g, "-")}-${run}.db`);
-        createRawSchema(raw, dim, withText);
+        createRawSchema(raw, schema, dim, withText);
       },
       body: () => body(raw as Database.Database),
       teardown: () => {
@@ -96,14 +89,19 @@ export async function remember(results: BenchResult[]): Promise<void> {
       );
       const insVec = db.prepare('insert into memories_vec(rowid, embedding) values (?, ?)');
       const terms = rawKeywordWriter(db);
+      const counts = new InsertedPerAgent();
       return {
         insertOne: (i: number) => {
           const now = Date.now();
           const { lastInsertRowid } = insMem.run(uuidv7(), AGENT, texts[i] as string, JSON.stringify({}), now, now);
           terms.add(lastInsertRowid, AGENT, texts[i] as string);
+          counts.inserted(AGENT);
           insVec.run(BigInt(lastInsertRowid), vecBuf(i));
         },
-        flush: () => terms.flush(),
+        flush: () => {
+          counts.flush((sql) => db.prepare(sql));
+          terms.flush();
+        },
       };
     };
     const input = (i: number) => ({ agentId: AGENT, content: texts[i] as string, embedding: row(vectors, dim, i) });
