@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { compareText, contentKey, MERGE_FANOUT, packPostings } from '../../src/backends/sqlite/sqlite-keyword-runs.js';
+import { compareText, contentKey, packPostings } from '../../src/backends/sqlite/sqlite-keyword-runs.js';
 
 /** Memories read (and docs written) per statement. */
 const PAGE = 5000;
@@ -14,8 +14,12 @@ const PAGE = 5000;
  * Existing memories get a second doc holding only their content's key (docs numbered after every
  * existing one, so this run's doc range overlaps no other run's); the triggers already delete all
  * of a memory's docs when it goes or its content changes, and a rewrite makes one doc with both.
- * The postings go into one run at the level its size would have reached by merging batches of
- * 1000. Scores do not change: no query term is a content term.
+ * The postings go into one run of level 0, the newest: its docs are the newest, and a merge's doc
+ * range must hold no docs of runs outside it (a finished merge drops the tombstones in its range),
+ * which holds only while docs grow from the highest level to level 0 (a run at a higher level,
+ * merged with older runs of that level, would span the docs of the level-0 runs of its time). It
+ * is few rows (one per bucket and agent), so merging it early costs little. Scores do not change:
+ * no query term is a content term.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   // The new docs' postings, as parallel arrays.
@@ -48,9 +52,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     const order = Uint32Array.from(docs.keys()).sort(
       (a, b) => compareText(terms[a] as string, terms[b] as string) || compareText(agents[a] as string, agents[b] as string) || (docs[a] as number) - (docs[b] as number),
     );
-    let level = 0;
-    for (let size = 1000; size * MERGE_FANOUT <= docs.length; size *= MERGE_FANOUT) level++;
-    const run = Number((await sql`insert into keyword_runs (level, first_doc, last_doc) values (${level}, ${docs[0]}, ${docs.at(-1)})`.execute(db)).insertId);
+    const run = Number((await sql`insert into keyword_runs (level, first_doc, last_doc) values (0, ${docs[0]}, ${docs.at(-1)})`.execute(db)).insertId);
     let out: [string, string, number, string][] = [];
     const write = async () => {
       if (out.length === 0) return;
