@@ -123,7 +123,8 @@ describe('a gateway that never stalls', () => {
         expect(res.body.results).toHaveLength(10);
       }
       expect(latencies.length).toBeGreaterThan(2);
-      by[readWorkers] = { p50: Number(p50(latencies)), worst: worst(latencies), alone: alone[1] as number };
+      // The bars use the fastest of the three lone recalls: one slow sample (seen: 38.5 ms beside 18 ms each in the burst) must not raise them.
+      by[readWorkers] = { p50: Number(p50(latencies)), worst: worst(latencies), alone: alone[0] as number };
       figures.push(`read_workers=${readWorkers}: one recall ${alone[1]?.toFixed(1)} ms, 8 at once in ${elapsed.toFixed(0)} ms, /health p50 ${p50(latencies)} ms, worst ${worst(latencies).toFixed(1)} ms`);
     }
     figure(context, `keyword recalls over 100k memories — ${figures.join('; ')}`);
